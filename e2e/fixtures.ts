@@ -1,0 +1,69 @@
+// Shared e2e fixture: every test fails on a console error, a page error (uncaught exception) or an unhandled
+// promise rejection — in the page or its worker — and gets an `app` page object bound to the typed test API.
+import { test as base, expect, type ConsoleMessage, type Page } from '@playwright/test';
+import type { StateSnapshot } from '../src/ui/test-api';
+
+export class AppPage {
+  constructor(readonly page: Page) {}
+
+  async open(): Promise<void> {
+    await this.page.goto('/');
+    await this.page.waitForFunction(() => window.__tabtune !== undefined);
+  }
+
+  /** Waits for the start-up loads (probe, demo model, demo dataset) to settle. */
+  async startup(): Promise<void> {
+    await this.page.evaluate(() => window.__tabtune?.startup);
+  }
+
+  state(): Promise<StateSnapshot> {
+    return this.page.evaluate(() => {
+      const api = window.__tabtune;
+      if (!api) throw new Error('window.__tabtune is missing: the app did not start.');
+      return api.state();
+    });
+  }
+
+  panel(id: string) {
+    return this.page.locator(`[data-panel="${id}"]`);
+  }
+
+  async screenshot(name: string): Promise<void> {
+    await this.page.screenshot({ path: `test-output/screenshots/${name}.png`, fullPage: false });
+  }
+}
+
+export const test = base.extend<{ app: AppPage; problems: string[] }>({
+  problems: async ({ page }, use) => {
+    const problems: string[] = [];
+    const onConsole = (msg: ConsoleMessage) => {
+      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
+    };
+    page.on('console', onConsole);
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('worker', (worker) => worker.on('console', onConsole));
+    // A missing file is a bug even when the app copes with it (requests from the worker are seen here too).
+    page.on('response', (res) => {
+      if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`);
+    });
+    page.on('requestfailed', (req) => {
+      const failure = req.failure()?.errorText ?? 'failed';
+      // Requests the app cancels on purpose (a newer choice wins) end as net::ERR_ABORTED.
+      if (!failure.includes('ERR_ABORTED')) problems.push(`request failed: ${req.url()} (${failure})`);
+    });
+    // Unhandled rejections show up as console errors in Chromium; this catches ones a page silences in its console.
+    await page.addInitScript(() => {
+      addEventListener('unhandledrejection', (ev) => {
+        console.error(`unhandledrejection: ${String((ev as PromiseRejectionEvent).reason)}`);
+      });
+    });
+    await use(problems);
+    expect(problems, 'console errors, page errors or unhandled rejections').toEqual([]);
+  },
+  app: async ({ page, problems }, use) => {
+    void problems; // requested so every test that uses the app is also checked for errors
+    await use(new AppPage(page));
+  },
+});
+
+export { expect };

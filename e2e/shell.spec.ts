@@ -1,0 +1,32 @@
+// First browser specs: the built app loads cleanly, the worker's WebGPU probe finds SwiftShader, and the bundled
+// demo's model and dataset appear, all through the same code paths a user's browser runs.
+import { expect, test } from './fixtures';
+
+test('app loads with every panel and no console errors', async ({ app, page }) => {
+  await app.open();
+  await expect(page.getByRole('heading', { level: 1, name: 'TabTune' })).toBeVisible();
+  for (const title of ['Model', 'Data', 'Template & masks', 'Batch inspector', 'Training', 'Charts', 'Samples', 'Checkpoints', 'Device']) {
+    await expect(page.getByRole('region', { name: title })).toBeVisible();
+  }
+  await app.startup();
+  const state = await app.state();
+  expect(state.errors).toEqual([]);
+  await app.screenshot('app-loaded');
+});
+
+test('the WebGPU probe in the worker reports the SwiftShader adapter', async ({ app, page }) => {
+  await app.open();
+  await app.startup();
+  const { capability } = await app.state();
+  expect(capability?.backend).toBe('webgpu');
+  if (!capability?.webgpu.available) throw new Error(`WebGPU missing: ${JSON.stringify(capability?.webgpu)}`);
+  const adapter = capability.webgpu.adapter;
+  expect(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`.toLowerCase()).toContain('swiftshader');
+  expect(adapter.limits.maxBufferSize).toBeGreaterThan(0);
+  expect(adapter.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+  expect(adapter.features).toContain('subgroups');
+  await expect(app.panel('device').getByTestId('backend')).toHaveText('WebGPU');
+  await expect(page.getByTestId('fallback-banner')).toHaveCount(0);
+  await app.panel('device').getByText(/All \d+ limits/).click();
+  await app.panel('device').screenshot({ path: 'test-output/screenshots/device-panel.png' });
+});

@@ -1,0 +1,48 @@
+// Playwright: the built app (dist/, from `vite build` in `npm run test:e2e`) served by scripts/serve.mjs on
+// 127.0.0.1, driven in Debian's Chromium with WebGPU on SwiftShader (see shared/notes/ort-webgpu.md). Never a
+// downloaded browser. One worker: the 2-core machine runs SwiftShader on the CPU.
+import { defineConfig } from '@playwright/test';
+
+const port = Number(process.env.TABTUNE_E2E_PORT ?? 41731);
+
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-output/e2e',
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: Boolean(process.env.CI),
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 20_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    viewport: { width: 1280, height: 720 },
+    // The flags decide headlessness; Playwright's own headless switch would replace --headless=new.
+    headless: false,
+    launchOptions: {
+      executablePath: process.env.TABTUNE_CHROMIUM ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+    },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  webServer: {
+    command: `node scripts/serve.mjs --port ${port}`,
+    url: `http://127.0.0.1:${port}/`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'pipe',
+  },
+});

@@ -1,0 +1,87 @@
+// ONNX serialisation of a built Graph into ModelProto bytes with the `onnx-proto` static messages. Output is
+// deterministic: nodes keep graph order, attributes are sorted by name, no timestamps or random ids are written.
+// Large weights are never inlined: every graph input stays an input; only the graph's small constants become initializers.
+import pkg from 'onnx-proto';
+import type { onnx as P } from 'onnx-proto';
+import type { Attr, ConstTensor, DType, Value } from './ir.ts';
+import type { Graph } from './graph.ts';
+import { ONNX_DTYPE } from './ops/common.ts';
+
+const { onnx } = pkg;
+
+/** IR version 10 is the one that goes with opset 21 (onnx 1.16); ORT 1.30 reads it. */
+export const IR_VERSION = 10;
+
+export interface SerializeOptions {
+  /** Also write value_info (dtype + shape) for every intermediate value, for viewers such as Netron. Default false:
+   * ORT re-infers shapes and ignores a disagreeing value_info, so it is documentation, not a check (verify.ts is). */
+  readonly valueInfo?: boolean;
+  readonly producerVersion?: string;
+}
+
+export function serializeGraph(graph: Graph, options: SerializeOptions = {}): Uint8Array {
+  const inputs = graph.inputs.map((i) => valueInfo(i.value));
+  const outputs = graph.outputs.map((o) => valueInfo(o.value));
+  const exported = new Set<number>([...graph.inputs.map((i) => i.value.id), ...graph.outputs.map((o) => o.value.id)]);
+  const intermediates: P.IValueInfoProto[] = [];
+  if (options.valueInfo === true) {
+    for (const n of graph.nodes) for (const v of n.outputs) if (!exported.has(v.id)) intermediates.push(valueInfo(v));
+  }
+  const model: P.IModelProto = {
+    irVersion: IR_VERSION,
+    producerName: 'tabtune',
+    producerVersion: options.producerVersion ?? '0.1.0',
+    opsetImport: graph.opset.map((o) => ({ domain: o.domain, version: o.version })),
+    graph: {
+      name: graph.name,
+      node: graph.nodes.map((n) => ({
+        name: n.name,
+        opType: n.op,
+        domain: n.domain,
+        // An omitted optional input is the empty name in ONNX.
+        input: n.inputs.map((v) => (v ? v.name : '')),
+        output: n.outputs.map((v) => v.name),
+        attribute: Object.keys(n.attrs)
+          .sort()
+          .map((k) => attribute(k, n.attrs[k]!)),
+      })),
+      initializer: graph.initializers.map((i) => tensorProto(i.value.name, i.tensor)),
+      input: inputs,
+      output: outputs,
+      valueInfo: intermediates,
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+}
+
+function valueInfo(v: Value): P.IValueInfoProto {
+  return {
+    name: v.name,
+    type: { tensorType: { elemType: ONNX_DTYPE[v.dtype], shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
+  };
+}
+
+const AttrType = onnx.AttributeProto.AttributeType;
+
+function attribute(name: string, a: Attr): P.IAttributeProto {
+  switch (a.kind) {
+    case 'int':
+      return { name, type: AttrType.INT, i: a.value };
+    case 'float':
+      return { name, type: AttrType.FLOAT, f: a.value };
+    case 'string':
+      return { name, type: AttrType.STRING, s: new TextEncoder().encode(a.value) };
+    case 'ints':
+      return { name, type: AttrType.INTS, ints: [...a.value] };
+    case 'floats':
+      return { name, type: AttrType.FLOATS, floats: [...a.value] };
+    case 'tensor':
+      return { name, type: AttrType.TENSOR, t: tensorProto('', a.value) };
+  }
+}
+
+function tensorProto(name: string, t: ConstTensor): P.ITensorProto {
+  // raw_data is little-endian by spec; typed arrays are little-endian on every platform browsers and Node run on.
+  const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice();
+  return { name, dims: [...t.shape], dataType: ONNX_DTYPE[t.dtype as DType], rawData: raw };
+}

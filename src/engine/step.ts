@@ -1,0 +1,151 @@
+// Train-step assembly: forward → masked causal-LM loss → reverse-mode gradients → token-count normalisation → global
+// norm clipping → AdamW, as one graph; plus the gradient-accumulation graph for earlier micro-batches of a window and
+// the eval graph. Graphs are pure data; src/runtime runs them. Names of state inputs/outputs are fixed (STEP_IO) so the
+// runtime can feed each `X.next` output back as next step's `X` input.
+import type { DType, Shape, Value } from './ir.ts';
+import type { Graph, InputRole } from './graph.ts';
+import { GraphBuilder } from './graph.ts';
+import { grad } from './autodiff.ts';
+import { causalLmLoss } from './loss.ts';
+import { Add, Concat, Mul, Reshape } from './ops.ts';
+import type { AdamWConfig } from './optim.ts';
+import { adamwScalars, adamwUpdate, clipFactor, globalNorm, normaliseByCount, resolveAdamW } from './optim.ts';
+
+/**
+ * Builds the model's forward pass into `g` and returns logits [B, T, V] float32. It declares its own inputs: batch
+ * tensors with role 'data', frozen weights 'frozen', trainable tensors 'trainable'. It must build the same graph every
+ * time it is called (it is called once per graph).
+ */
+export type ForwardFn = (g: GraphBuilder) => Value;
+
+export interface TensorSpec {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: Shape;
+}
+
+export interface StepConfig {
+  readonly adamw?: AdamWConfig;
+  /** Trainable tensors exempt from weight decay. Default: HF Trainer's rule (biases and norm weights). */
+  readonly noDecay?: (name: string) => boolean;
+}
+
+/** Fixed names of the step graphs' non-model inputs and outputs. */
+export const STEP_IO = {
+  labels: 'labels',
+  lr: 'optim.lr',
+  step: 'optim.step',
+  m: (p: string) => `optim.m.${p}`,
+  v: (p: string) => `optim.v.${p}`,
+  gradAcc: (p: string) => `accum.grad.${p}`,
+  nllAcc: 'accum.nll_sum',
+  countAcc: 'accum.target_count',
+  /** Output that replaces input `name` at the next run. */
+  next: (name: string) => `${name}.next`,
+  /** train graph: float32 [3] = [Σ NLL of the window, target tokens of the window, global grad norm before clipping]. */
+  metrics: 'metrics',
+  /** eval graph: float32 [2] = [Σ NLL, target tokens]. */
+  evalMetrics: 'eval_metrics',
+  /** eval graph: float32 [B, T], the NLL of predicting token t+1 at position t (0 where no target). */
+  tokenNll: 'token_nll',
+} as const;
+
+export interface StepGraphs {
+  /** The optimizer step: last micro-batch of a window + normalise + clip + AdamW. */
+  readonly train: Graph;
+  /** Earlier micro-batches of a window: adds NLL-sum gradients, NLL and target count to the accumulators. */
+  readonly accumulate: Graph;
+  /** Forward + loss only. */
+  readonly eval: Graph;
+  readonly data: readonly TensorSpec[];
+  readonly frozen: readonly TensorSpec[];
+  readonly trainable: readonly TensorSpec[];
+}
+
+/** HF Trainer's decay rule (`get_decay_parameter_names`): no weight decay on biases and normalisation weights. */
+export function defaultNoDecay(name: string): boolean {
+  return /(^|\.)bias$|norm/i.test(name);
+}
+
+interface Built {
+  readonly g: GraphBuilder;
+  readonly byRole: Record<InputRole, Value[]>;
+  readonly labels: Value;
+  readonly nllSum: Value;
+  readonly targetCount: Value;
+  readonly tokenNll: Value;
+}
+
+function buildForward(name: string, forward: ForwardFn): Built {
+  const g = new GraphBuilder(name);
+  const logits = forward(g);
+  if (logits.dtype !== 'float32' || logits.shape.length !== 3) {
+    throw new Error(`forward must return float32 logits [batch, seq, vocab], got ${logits.dtype} [${logits.shape.join(', ')}]`);
+  }
+  const byRole: Record<InputRole, Value[]> = { data: [], frozen: [], trainable: [], state: [] };
+  for (const v of g.inputs) byRole[g.inputRole(v)!].push(v);
+  if (byRole.state.length > 0) throw new Error(`forward declared state inputs (${byRole.state.map((v) => v.name).join(', ')}); state belongs to the step graph`);
+  const labels = g.input(STEP_IO.labels, 'int32', [logits.shape[0]!, logits.shape[1]!], 'data');
+  const loss = causalLmLoss(g, logits, labels);
+  return { g, byRole, labels, ...loss };
+}
+
+const spec = (v: Value): TensorSpec => ({ name: v.name, dtype: v.dtype, shape: v.shape });
+
+/** Builds the train, accumulate and eval graphs for one forward pass (fixed batch shape). Deterministic. */
+export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): StepGraphs {
+  const adamw = resolveAdamW(config.adamw);
+  const noDecay = config.noDecay ?? defaultNoDecay;
+
+  // ---- eval: forward + loss
+  const ev = buildForward('eval', forward);
+  const evalMetrics = Concat(ev.g, [Reshape(ev.g, ev.nllSum, [1]), Reshape(ev.g, ev.targetCount, [1])], 0);
+  ev.g.output(evalMetrics, STEP_IO.evalMetrics);
+  ev.g.output(ev.tokenNll, STEP_IO.tokenNll);
+  if (ev.byRole.trainable.length === 0) throw new Error('forward declared no trainable inputs: nothing to train (declare LoRA/full tensors with role "trainable")');
+
+  // ---- accumulate: gradients of the NLL *sum*, added to running sums (sft-conventions §3: normalise once per window)
+  const ac = buildForward('accumulate', forward);
+  const acGrads = grad(ac.g, ac.nllSum, ac.byRole.trainable);
+  ac.byRole.trainable.forEach((p, i) => {
+    const acc = ac.g.input(STEP_IO.gradAcc(p.name), 'float32', p.shape, 'state');
+    ac.g.output(Add(ac.g, acc, acGrads[i]!), STEP_IO.next(acc.name));
+  });
+  const acNll = ac.g.input(STEP_IO.nllAcc, 'float32', [], 'state');
+  const acCount = ac.g.input(STEP_IO.countAcc, 'float32', [], 'state');
+  ac.g.output(Add(ac.g, acNll, ac.nllSum), STEP_IO.next(STEP_IO.nllAcc));
+  ac.g.output(Add(ac.g, acCount, ac.targetCount), STEP_IO.next(STEP_IO.countAcc));
+
+  // ---- train: the last micro-batch, then the optimizer update of the whole window
+  const tr = buildForward('train-step', forward);
+  const g = tr.g;
+  const params = tr.byRole.trainable;
+  const stepGrads = grad(g, tr.nllSum, params);
+  const lr = g.input(STEP_IO.lr, 'float32', [], 'data');
+  const step = g.input(STEP_IO.step, 'float32', [], 'data');
+  const sums = params.map((p, i) => Add(g, g.input(STEP_IO.gradAcc(p.name), 'float32', p.shape, 'state'), stepGrads[i]!));
+  const nll = Add(g, g.input(STEP_IO.nllAcc, 'float32', [], 'state'), tr.nllSum);
+  const count = Add(g, g.input(STEP_IO.countAcc, 'float32', [], 'state'), tr.targetCount);
+  const grads = normaliseByCount(g, sums, count);
+  const norm = globalNorm(g, grads);
+  const clipped = adamw.maxGradNorm === null ? grads : grads.map((x) => Mul(g, x, clipFactor(g, norm, adamw.maxGradNorm!)));
+  const scalars = adamwScalars(g, lr, step, adamw);
+  params.forEach((p, i) => {
+    const m = g.input(STEP_IO.m(p.name), 'float32', p.shape, 'state');
+    const v = g.input(STEP_IO.v(p.name), 'float32', p.shape, 'state');
+    const u = adamwUpdate(g, p, clipped[i]!, m, v, scalars, adamw, !noDecay(p.name));
+    g.output(u.param, STEP_IO.next(p.name));
+    g.output(u.m, STEP_IO.next(m.name));
+    g.output(u.v, STEP_IO.next(v.name));
+  });
+  g.output(Concat(g, [Reshape(g, nll, [1]), Reshape(g, count, [1]), Reshape(g, norm, [1])], 0), STEP_IO.metrics);
+
+  return {
+    train: g.build(),
+    accumulate: ac.g.build(),
+    eval: ev.g.build(),
+    data: [...tr.byRole.data.map(spec), spec(tr.labels)],
+    frozen: tr.byRole.frozen.map(spec),
+    trainable: params.map(spec),
+  };
+}

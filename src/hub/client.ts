@@ -1,0 +1,245 @@
+// Hub client: repo references, revision pinning (`/api/{models|datasets}/{repo}/revision/{rev}`) and file fetches
+// (`/{repo}/resolve/{sha}/{file}`) with Range, progress, abort, caching and size/sha256 verification. The same code
+// runs in the browser, the worker, the Node CLI and the tests; only the endpoint changes.
+import { defaultFileCache, type FileCache } from './cache.ts';
+import { resolveUrl, revisionApiUrl, type HubConfig, type RepoType } from './endpoint.ts';
+import { HubError, httpError, networkError } from './errors.ts';
+
+export interface RepoRef {
+  repo: string;
+  revision: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** `org/name@rev` → `{repo, revision}`; the revision defaults to `main`. A bare `name` (legacy ids like gpt2) is kept. */
+export function parseRepoRef(ref: string): RepoRef {
+  const text = ref.trim();
+  const at = text.indexOf('@');
+  const repo = at >= 0 ? text.slice(0, at) : text;
+  const revision = at >= 0 ? text.slice(at + 1) : 'main';
+  const parts = repo.split('/');
+  if (parts.length > 2 || !parts.every((p) => NAME.test(p) && !p.includes('..'))) {
+    throw new Error(`"${ref}" is not a Hub repo id. HINT: write it as org/name or org/name@revision, e.g. Qwen/Qwen3-0.6B@main`);
+  }
+  if (!revision) throw new Error(`"${ref}" has an empty revision after "@". HINT: use a branch, tag or commit sha, e.g. ${repo}@main`);
+  return { repo, revision };
+}
+
+export interface RepoFile {
+  path: string;
+  size: number;
+  /** Git blob id, when the endpoint lists it. */
+  blobId?: string;
+  /** Present for files stored with Git LFS; the Hub gives their sha256. */
+  lfs?: { sha256: string };
+}
+
+export interface ResolvedRevision {
+  repo: string;
+  repoType: RepoType;
+  /** The revision that was asked for (branch, tag or sha). */
+  revision: string;
+  /** The commit sha it resolved to: every later fetch uses this, so a run is pinned. */
+  sha: string;
+  files: RepoFile[];
+}
+
+export interface RequestOptions {
+  repoType?: RepoType;
+  signal?: AbortSignal;
+}
+
+function describe(repo: string, revision: string, repoType: RepoType, path?: string): string {
+  const what = `${repoType === 'dataset' ? 'dataset' : 'repo'} ${repo} at revision ${revision}`;
+  return path ? `${path} in ${what}` : what;
+}
+
+async function request(cfg: HubConfig, url: string, what: string, init: RequestInit): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (cfg.token) headers.set('Authorization', `Bearer ${cfg.token}`);
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers });
+  } catch (e) {
+    if (init.signal?.aborted) throw new HubError('aborted', `${what}: download cancelled`, url);
+    throw networkError(url, what, cfg.endpoint, e);
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw httpError(res.status, url, what, cfg.endpoint);
+  }
+  return res;
+}
+
+/** Resolves a branch, tag or sha to a commit sha and the file list (with sizes and LFS sha256s). */
+export async function resolveRevision(cfg: HubConfig, repo: string, revision = 'main', opts: RequestOptions = {}): Promise<ResolvedRevision> {
+  const repoType = opts.repoType ?? 'model';
+  const url = revisionApiUrl(cfg, repo, revision, repoType);
+  const what = describe(repo, revision, repoType);
+  const res = await request(cfg, url, what, { signal: opts.signal });
+  let body: unknown;
+  try {
+    body = JSON.parse(await res.text());
+  } catch {
+    throw new HubError('bad-response', `${what}: the revision API at ${url} did not return JSON. HINT: is ${cfg.endpoint} a Hub endpoint?`, url);
+  }
+  const { sha, siblings } = (body ?? {}) as { sha?: unknown; siblings?: unknown };
+  if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha) || !Array.isArray(siblings)) {
+    throw new HubError('bad-response', `${what}: the revision API answer lacks a 40-hex "sha" or a "siblings" list (${url}).`, url);
+  }
+  const files = siblings.map((s: unknown): RepoFile => {
+    const { rfilename, size, blobId, lfs } = (s ?? {}) as { rfilename?: unknown; size?: unknown; blobId?: unknown; lfs?: { sha256?: unknown; oid?: unknown } };
+    if (typeof rfilename !== 'string' || typeof size !== 'number') {
+      throw new HubError('bad-response', `${what}: a file entry lacks rfilename or size (${url}); the endpoint must honour ?blobs=true.`, url);
+    }
+    const file: RepoFile = { path: rfilename, size };
+    if (typeof blobId === 'string') file.blobId = blobId;
+    const lfsSha = lfs?.sha256 ?? lfs?.oid;
+    if (typeof lfsSha === 'string') file.lfs = { sha256: lfsSha };
+    return file;
+  });
+  return { repo, repoType, revision, sha, files };
+}
+
+export interface FetchOptions extends RequestOptions {
+  /** Half-open byte range [start, end). Served from the cached whole file when there is one. */
+  range?: [number, number];
+  /** Called as bytes arrive; `total` is undefined when the server does not say. */
+  onProgress?: (loaded: number, total: number | undefined) => void;
+  /** Verify the whole file against these (from the revision listing); a mismatch is an error, never cached. */
+  expected?: { size?: number; sha256?: string };
+  /** Defaults to the Cache API in browsers, a process-wide memory cache elsewhere. `null` disables caching. */
+  cache?: FileCache | null;
+}
+
+let sharedCache: FileCache | undefined;
+function cacheFor(opts: FetchOptions): FileCache | null {
+  if (opts.cache !== undefined) return opts.cache;
+  sharedCache ??= defaultFileCache();
+  return sharedCache;
+}
+
+/** Fetches a file (or a byte range of it) at a pinned revision. */
+export async function fetchFile(cfg: HubConfig, repo: string, sha: string, path: string, opts: FetchOptions = {}): Promise<Uint8Array> {
+  const repoType = opts.repoType ?? 'model';
+  const url = resolveUrl(cfg, repo, sha, path, repoType);
+  const what = describe(repo, sha, repoType, path);
+  const cache = cacheFor(opts);
+  const cached = cache ? await cache.get(url) : undefined;
+  if (opts.range) {
+    const [start, end] = opts.range;
+    if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && end >= start)) {
+      throw new Error(`${what}: bad byte range [${start}, ${end}); it must be half-open with 0 <= start <= end`);
+    }
+    if (cached) return cached.slice(start, end);
+    if (end === start) return new Uint8Array(0);
+    const res = await request(cfg, url, what, { signal: opts.signal, headers: { Range: `bytes=${start}-${end - 1}` } });
+    const bytes = await readBody(res, url, what, opts);
+    // A server that ignores Range answers 200 with the whole file; take the slice rather than fail.
+    const part = res.status === 206 ? bytes : bytes.slice(start, end);
+    if (part.byteLength !== end - start) {
+      throw new HubError('integrity', `${what}: asked for bytes [${start}, ${end}) and got ${part.byteLength} bytes. HINT: the file is shorter than expected; check the revision.`, url);
+    }
+    return part;
+  }
+  if (cached) {
+    opts.onProgress?.(cached.byteLength, cached.byteLength);
+    return cached;
+  }
+  const res = await request(cfg, url, what, { signal: opts.signal });
+  const bytes = await readBody(res, url, what, opts);
+  await verify(bytes, url, what, opts.expected);
+  await cache?.put(url, bytes);
+  return bytes;
+}
+
+async function readBody(res: Response, url: string, what: string, opts: FetchOptions): Promise<Uint8Array> {
+  const lengthHeader = res.headers.get('Content-Length');
+  const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  // Preallocate when the length is known so a large download is not held twice.
+  const chunks: Uint8Array[] = [];
+  let buffer = total !== undefined ? new Uint8Array(total) : undefined;
+  let loaded = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (buffer && loaded + value.byteLength <= buffer.byteLength) buffer.set(value, loaded);
+      else {
+        if (buffer) chunks.push(buffer.subarray(0, loaded));
+        buffer = undefined;
+        chunks.push(value);
+      }
+      loaded += value.byteLength;
+      opts.onProgress?.(loaded, total);
+    }
+  } catch (e) {
+    if (opts.signal?.aborted) throw new HubError('aborted', `${what}: download cancelled`, url);
+    throw new HubError('network', `${what}: the connection broke after ${loaded} bytes (${(e as Error).message}). HINT: retry; cached files are not re-downloaded.`, url);
+  }
+  if (buffer) {
+    if (loaded !== buffer.byteLength) {
+      throw new HubError('integrity', `${what}: received ${loaded} bytes but Content-Length said ${buffer.byteLength}. HINT: the download was cut short; retry.`, url);
+    }
+    return buffer;
+  }
+  const out = new Uint8Array(loaded);
+  let pos = 0;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.byteLength;
+  }
+  return out;
+}
+
+/** SHA-256 hex of bytes, or undefined where WebCrypto is unavailable (plain-http pages on a LAN address). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return undefined;
+  const digest = await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function verify(bytes: Uint8Array, url: string, what: string, expected: FetchOptions['expected']): Promise<void> {
+  if (!expected) return;
+  if (expected.size !== undefined && bytes.byteLength !== expected.size) {
+    throw new HubError('integrity', `${what}: got ${bytes.byteLength} bytes, the revision lists ${expected.size}. HINT: the download was cut short or the mirror is stale; retry.`, url);
+  }
+  if (expected.sha256) {
+    const actual = await sha256Hex(bytes);
+    if (actual !== undefined && actual !== expected.sha256) {
+      throw new HubError('integrity', `${what}: sha256 ${actual} differs from the listed ${expected.sha256}. HINT: the file is corrupt; retry the download.`, url);
+    }
+  }
+}
+
+/** Looks a path up in a resolved revision, with an error naming what the repo does have. */
+export function findFile(resolved: ResolvedRevision, path: string): RepoFile {
+  const file = resolved.files.find((f) => f.path === path);
+  if (!file) {
+    const names = resolved.files.map((f) => f.path).sort().join(', ');
+    throw new HubError('not-found', `${describe(resolved.repo, resolved.sha, resolved.repoType, path)}: no such file. The repo has: ${names}. `
+      + 'HINT: pick a repo that ships this file.', path);
+  }
+  return file;
+}
+
+/** Fetches a file listed in a resolved revision, verified against the listing's size and sha256. */
+export async function fetchResolvedFile(cfg: HubConfig, resolved: ResolvedRevision, path: string, opts: FetchOptions = {}): Promise<Uint8Array> {
+  const file = findFile(resolved, path);
+  const expected = file.lfs ? { size: file.size, sha256: file.lfs.sha256 } : { size: file.size };
+  return fetchFile(cfg, resolved.repo, resolved.sha, path, { repoType: resolved.repoType, expected, ...opts });
+}
+
+/** Fetches and parses a JSON file (config.json, tokenizer_config.json, …). */
+export async function fetchJson<T = unknown>(cfg: HubConfig, repo: string, sha: string, path: string, opts: FetchOptions = {}): Promise<T> {
+  const bytes = await fetchFile(cfg, repo, sha, path, opts);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch (e) {
+    throw new HubError('bad-response', `${describe(repo, sha, opts.repoType ?? 'model', path)}: not valid JSON (${(e as Error).message}).`, resolveUrl(cfg, repo, sha, path, opts.repoType));
+  }
+}

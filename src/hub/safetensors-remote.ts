@@ -1,0 +1,133 @@
+// Remote safetensors: reads a file's header with HTTP Range requests before any weight bytes, then single tensors
+// by range or the whole file; and checkpoints, single-file or sharded via model.safetensors.index.json.
+import { fetchFile, fetchResolvedFile, findFile, type FetchOptions, type RepoFile, type ResolvedRevision } from './client.ts';
+import type { HubConfig } from './endpoint.ts';
+import { HubError } from './errors.ts';
+import {
+  parseSafetensorsHeader, readHeaderLength, SafetensorsError, tensorToFloat32, toFloat32,
+  type SafetensorsHeader, type TensorInfo,
+} from './safetensors.ts';
+
+/** First request size: enough for the header of any checkpoint up to a few thousand tensors. */
+const PROBE_BYTES = 64 * 1024;
+
+export interface RemoteSafetensors {
+  path: string;
+  header: SafetensorsHeader;
+  /** One tensor as float32, fetched with a Range request (or from the cached whole file). */
+  readTensor(name: string, opts?: FetchOptions): Promise<Float32Array>;
+  /** The whole file, verified and cached; use with `tensorToFloat32(header, bytes, name)`. */
+  readFile(opts?: FetchOptions): Promise<Uint8Array>;
+}
+
+type Base = Omit<FetchOptions, 'range' | 'expected'>;
+
+/**
+ * Opens a remote safetensors file whose size (and LFS sha256, if any) come from the revision listing: Range-reads
+ * the header, validates it, fetches no weights.
+ */
+export async function readRemoteSafetensors(
+  cfg: HubConfig, repo: string, sha: string, path: string, file: Pick<RepoFile, 'size' | 'lfs'>, opts: Base = {},
+): Promise<RemoteSafetensors> {
+  const size = file.size;
+  const probe = await fetchFile(cfg, repo, sha, path, { ...opts, range: [0, Math.min(size, PROBE_BYTES)] });
+  const headerBytes = readHeaderLength(probe, size, path);
+  let prefix = probe;
+  if (8 + headerBytes > probe.byteLength) {
+    const rest = await fetchFile(cfg, repo, sha, path, { ...opts, range: [probe.byteLength, 8 + headerBytes] });
+    prefix = new Uint8Array(8 + headerBytes);
+    prefix.set(probe);
+    prefix.set(rest, probe.byteLength);
+  }
+  const header = parseSafetensorsHeader(prefix, size, path);
+  return {
+    path,
+    header,
+    async readTensor(name, more = {}) {
+      const t = header.byName.get(name);
+      if (!t) throw new SafetensorsError('unknown-tensor', `no tensor named ${name} (the file has ${header.tensors.length})`, path);
+      const bytes = await fetchFile(cfg, repo, sha, path, { ...opts, ...more, range: [header.dataStart + t.begin, header.dataStart + t.end] });
+      return toFloat32(t.dtype, bytes, name);
+    },
+    async readFile(more = {}) {
+      return fetchFile(cfg, repo, sha, path, { ...opts, ...more, expected: { size, sha256: file.lfs?.sha256 } });
+    },
+  };
+}
+
+export interface RemoteCheckpoint {
+  /** One entry per safetensors file, in shard order. */
+  shards: RemoteSafetensors[];
+  /** Every tensor, with the shard that holds it. */
+  tensors: Map<string, { shard: RemoteSafetensors; info: TensorInfo }>;
+  /** Sum of the weight bytes (the data buffers, headers excluded). */
+  weightBytes: number;
+  readTensor(name: string, opts?: FetchOptions): Promise<Float32Array>;
+  /** Downloads every shard (verified, cached) and converts every tensor; `onProgress` sees bytes over all shards. */
+  readAll(onProgress?: (loaded: number, total: number) => void, opts?: Base): Promise<Map<string, Float32Array>>;
+}
+
+interface ShardIndex {
+  weight_map?: Record<string, string>;
+}
+
+export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
+export const SAFETENSORS_SINGLE = 'model.safetensors';
+
+/** Opens a checkpoint's weights: `model.safetensors`, or the shards listed in `model.safetensors.index.json`. */
+export async function openRemoteCheckpoint(cfg: HubConfig, resolved: ResolvedRevision, opts: Base = {}): Promise<RemoteCheckpoint> {
+  const has = (p: string) => resolved.files.some((f) => f.path === p);
+  let shardPaths: string[];
+  let weightMap: Record<string, string> | undefined;
+  if (has(SAFETENSORS_INDEX)) {
+    const index = JSON.parse(new TextDecoder().decode(await fetchResolvedFile(cfg, resolved, SAFETENSORS_INDEX, opts))) as ShardIndex;
+    weightMap = index.weight_map;
+    if (!weightMap || typeof weightMap !== 'object') {
+      throw new HubError('bad-response', `${resolved.repo}@${resolved.sha}: ${SAFETENSORS_INDEX} has no "weight_map" object.`, SAFETENSORS_INDEX);
+    }
+    shardPaths = [...new Set(Object.values(weightMap))].sort();
+  } else if (has(SAFETENSORS_SINGLE)) {
+    shardPaths = [SAFETENSORS_SINGLE];
+  } else {
+    throw new HubError('not-found', `${resolved.repo}@${resolved.sha} has no ${SAFETENSORS_SINGLE} or ${SAFETENSORS_INDEX}. `
+      + 'HINT: TabTune reads safetensors weights only (pytorch_model.bin is a pickle); pick a repo or revision that has them.', resolved.repo);
+  }
+  const shards = await Promise.all(shardPaths.map((p) => readRemoteSafetensors(cfg, resolved.repo, resolved.sha, p, findFile(resolved, p), { repoType: resolved.repoType, ...opts })));
+  const tensors = new Map<string, { shard: RemoteSafetensors; info: TensorInfo }>();
+  for (const shard of shards) {
+    for (const info of shard.header.tensors) {
+      if (tensors.has(info.name)) {
+        throw new SafetensorsError('duplicate-key', `tensor ${info.name} is in both ${tensors.get(info.name)?.shard.path} and ${shard.path}`);
+      }
+      if (weightMap && weightMap[info.name] !== shard.path) {
+        throw new SafetensorsError('bad-entry', `tensor ${info.name} is in ${shard.path} but ${SAFETENSORS_INDEX} maps it to ${weightMap[info.name] ?? 'nothing'}`);
+      }
+      tensors.set(info.name, { shard, info });
+    }
+  }
+  for (const name of Object.keys(weightMap ?? {})) {
+    if (!tensors.has(name)) throw new SafetensorsError('unknown-tensor', `${SAFETENSORS_INDEX} lists ${name} but no shard holds it`);
+  }
+  const weightBytes = shards.reduce((sum, s) => sum + s.header.fileSize - s.header.dataStart, 0);
+  return {
+    shards,
+    tensors,
+    weightBytes,
+    async readTensor(name, more) {
+      const entry = tensors.get(name);
+      if (!entry) throw new SafetensorsError('unknown-tensor', `the checkpoint has no tensor named ${name}`);
+      return entry.shard.readTensor(name, more);
+    },
+    async readAll(onProgress, more = {}) {
+      const total = shards.reduce((sum, s) => sum + s.header.fileSize, 0);
+      const out = new Map<string, Float32Array>();
+      let done = 0;
+      for (const shard of shards) {
+        const bytes = await shard.readFile({ ...more, onProgress: (loaded) => onProgress?.(done + loaded, total) });
+        done += bytes.byteLength;
+        for (const t of shard.header.tensors) out.set(t.name, tensorToFloat32(shard.header, bytes, t.name));
+      }
+      return out;
+    },
+  };
+}

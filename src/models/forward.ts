@@ -1,0 +1,18 @@
+// Entry point of the family graph builders: one call builds the forward pass of any supported config into a
+// GraphBuilder (training, eval, prefill or one-token decode, with or without LoRA), leaving outputs to the caller.
+import type { GraphBuilder } from '../engine/graph.ts';
+import type { ModelConfig } from './config.ts';
+import { buildGpt2Forward } from './gpt2.ts';
+import type { ForwardGraph, ForwardOptions } from './layers.ts';
+import { buildLlamaForward } from './llama.ts';
+
+export function buildForward(g: GraphBuilder, cfg: ModelConfig, opts: ForwardOptions): ForwardGraph {
+  return cfg.family === 'gpt2' ? buildGpt2Forward(g, cfg, opts) : buildLlamaForward(g, cfg, opts);
+}
+
+/** position_ids for right-padded rows (or no padding): 0..T-1 on every row, as transformers uses for training. */
+export function defaultPositionIds(batch: number, seqLen: number): Int32Array {
+  const out = new Int32Array(batch * seqLen);
+  for (let b = 0; b < batch; b++) for (let t = 0; t < seqLen; t++) out[b * seqLen + t] = t;
+  return out;
+}

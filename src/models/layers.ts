@@ -1,0 +1,266 @@
+// Building blocks shared by the family graph builders: graph inputs for weights, LoRA and data; linear layers with
+// the LoRA branch; norms; the attention mask bias; RoPE tables; scaled-dot-product attention with GQA and the KV cache.
+// Activations stay 2-D [N = B·T, features] between layers so every projection is one Gemm.
+import type { GraphBuilder, InputRole } from '../engine/graph.ts';
+import { makeTensor } from '../engine/graph.ts';
+import type { Value } from '../engine/ir.ts';
+import * as O from '../engine/ops.ts';
+import type { ModelConfig } from './config.ts';
+import type { LoraPlan, LoraTarget } from './lora.ts';
+import { loraDropoutInputName, loraShapes } from './lora.ts';
+import { weightTable } from './weights.ts';
+
+/** Large negative bias for masked attention scores: exp underflows to exactly 0, and two of them cannot overflow. */
+export const MASK_BIAS = -1e9;
+
+export interface CacheOptions {
+  /** prefill: run the prompt, return logits and the cache; decode: one token per row against the cache. */
+  readonly mode: 'prefill' | 'decode';
+  /** Cache slots per row (positions 0 .. maxLen-1). */
+  readonly maxLen: number;
+}
+
+export interface ForwardOptions {
+  readonly batch: number;
+  /** Tokens per row in this run (1 for decode). */
+  readonly seqLen: number;
+  readonly lora?: LoraPlan | null;
+  /** Role of the LoRA inputs (default 'trainable'; generation graphs bind the same buffers). */
+  readonly loraRole?: InputRole;
+  /** Declare `lora_dropout.<module>` mask inputs [N, in] (training with dropout > 0). */
+  readonly loraDropout?: boolean;
+  /** Base tensors (weight-table names) trained fully: declared with role 'trainable' instead of 'frozen'. */
+  readonly trainableWeights?: readonly string[];
+  readonly cache?: CacheOptions | null;
+  /** 'all': logits [B, T, V]; 'selected': one position per row from input `logits_index` [B] → [B, V]; 'none'. */
+  readonly logits?: 'all' | 'selected' | 'none';
+}
+
+export interface LoraBinding {
+  readonly target: LoraTarget;
+  readonly a: Value;
+  readonly b: Value;
+  readonly dropout: Value | null;
+}
+
+export interface CacheBinding {
+  readonly pastKey: Value | null;
+  readonly pastValue: Value | null;
+  readonly presentKey: Value;
+  readonly presentValue: Value;
+}
+
+export interface ForwardGraph {
+  readonly inputIds: Value;
+  readonly positionIds: Value;
+  readonly attentionMask: Value;
+  readonly logitsIndex: Value | null;
+  /** Final-normed hidden states [N, H]. */
+  readonly hidden: Value;
+  readonly logits: Value | null;
+  readonly weights: ReadonlyMap<string, Value>;
+  readonly lora: readonly LoraBinding[];
+  readonly cache: readonly CacheBinding[];
+}
+
+/** What the family builders thread through their layers. */
+export interface Ctx {
+  readonly g: GraphBuilder;
+  readonly cfg: ModelConfig;
+  readonly opts: ForwardOptions;
+  readonly B: number;
+  readonly T: number;
+  readonly N: number;
+  readonly weights: ReadonlyMap<string, Value>;
+  readonly lora: ReadonlyMap<string, LoraBinding>;
+}
+
+/** Declares data inputs, then every weight (table order), then LoRA tensors: a fixed, readable input order. */
+export function declareInputs(g: GraphBuilder, cfg: ModelConfig, opts: ForwardOptions): { ctx: Ctx; data: Pick<ForwardGraph, 'inputIds' | 'positionIds' | 'attentionMask' | 'logitsIndex'> } {
+  const B = opts.batch;
+  const T = opts.seqLen;
+  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new Error(`forward: batch ${B} and seqLen ${T} must be positive integers`);
+  const cache = opts.cache ?? null;
+  if (cache?.mode === 'decode' && T !== 1) throw new Error(`forward: decode graphs take one token per row, got seqLen ${T}`);
+  if (cache && cache.maxLen < T) throw new Error(`forward: cache maxLen ${cache.maxLen} is shorter than seqLen ${T}`);
+  const maxPos = cache ? cache.maxLen : T;
+  if (cfg.family === 'gpt2' && maxPos > cfg.maxPositionEmbeddings) {
+    throw new Error(`forward: ${maxPos} positions exceed GPT-2's n_positions ${cfg.maxPositionEmbeddings}; shorten the sequence`);
+  }
+  if (cfg.family === 'llama' && cfg.slidingWindow !== null && maxPos > cfg.slidingWindow) {
+    throw new Error(`forward: ${maxPos} positions exceed Mistral's sliding_window ${cfg.slidingWindow}, which TabTune does not implement; shorten the sequence`);
+  }
+  const inputIds = g.input('input_ids', 'int32', [B, T]);
+  const positionIds = g.input('position_ids', 'int32', [B, T]);
+  const attentionMask = g.input('attention_mask', 'int32', [B, cache?.mode === 'decode' ? cache.maxLen : T]);
+  const logitsIndex = opts.logits === 'selected' ? g.input('logits_index', 'int32', [B]) : null;
+  const trainable = new Set(opts.trainableWeights ?? []);
+  const table = weightTable(cfg);
+  for (const name of trainable) if (!table.some((s) => s.name === name)) throw new Error(`forward: cannot train "${name}": no such tensor in the ${cfg.modelType} weight table`);
+  const weights = new Map<string, Value>();
+  for (const s of table) weights.set(s.name, g.input(s.name, 'float32', s.shape, trainable.has(s.name) ? 'trainable' : 'frozen'));
+  const lora = new Map<string, LoraBinding>();
+  const plan = opts.lora ?? null;
+  if (plan) {
+    const shapes = loraShapes(plan);
+    const withDropout = (opts.loraDropout ?? false) && (plan.config.dropout ?? 0) > 0;
+    for (const t of plan.targets) {
+      const role = opts.loraRole ?? 'trainable';
+      const a = g.input(t.keyA, 'float32', shapes.get(t.keyA)!, role);
+      const b = g.input(t.keyB, 'float32', shapes.get(t.keyB)!, role);
+      const dropout = withDropout ? g.input(loraDropoutInputName(t), 'float32', [B * T, t.inFeatures]) : null;
+      lora.set(t.module, { target: t, a, b, dropout });
+    }
+  }
+  return { ctx: { g, cfg, opts, B, T, N: B * T, weights, lora }, data: { inputIds, positionIds, attentionMask, logitsIndex } };
+}
+
+export function weight(ctx: Ctx, name: string): Value {
+  const v = ctx.weights.get(name);
+  if (!v) throw new Error(`forward: weight ${name} is not in the weight table`);
+  return v;
+}
+
+/**
+ * y = x Wᵀ + b (nn.Linear, W [out, in]) or x W + b (GPT-2 Conv1D, W [in, out]), plus PEFT's LoRA branch
+ * ((dropout(x) Aᵀ) Bᵀ · scale) when the module is targeted. x: [N, in] → [N, out].
+ */
+export function linear(ctx: Ctx, x: Value, module: string, opts: { bias: boolean; conv1d?: boolean }): Value {
+  const { g } = ctx;
+  const w = weight(ctx, `${module}.weight`);
+  const bias = opts.bias ? weight(ctx, `${module}.bias`) : null;
+  const base = O.Gemm(g, x, w, bias, { transB: !opts.conv1d });
+  const l = ctx.lora.get(module);
+  if (!l) return base;
+  const scale = ctx.opts.lora!.scale;
+  const xin = l.dropout ? O.Mul(g, x, l.dropout) : x;
+  const down = O.Gemm(g, xin, l.a, null, { transB: true }); // [N, r]
+  const up = O.Gemm(g, down, l.b, null, { transB: true, alpha: scale }); // [N, out]
+  return O.Add(g, base, up);
+}
+
+export function rmsNorm(ctx: Ctx, x: Value, name: string, eps: number): Value {
+  return O.SimplifiedLayerNormalization(ctx.g, x, weight(ctx, name), eps);
+}
+
+export function layerNorm(ctx: Ctx, x: Value, prefix: string, eps: number): Value {
+  return O.LayerNormalization(ctx.g, x, weight(ctx, `${prefix}.weight`), weight(ctx, `${prefix}.bias`), eps);
+}
+
+/**
+ * Additive attention bias [B, 1, T, Tk]: key slot j is visible to the query at position p when j <= p (causal by
+ * position, which also serves cache decoding where slot = position) and attention_mask[b, j] = 1.
+ */
+export function attentionBias(ctx: Ctx, positionIds: Value, attentionMask: Value): Value {
+  const { g, B, T } = ctx;
+  const Tk = attentionMask.shape[1]!;
+  const slots = O.Range(g, 0, Tk, 1, 'int32'); // [Tk]
+  const future = O.Greater(g, slots, O.Unsqueeze(g, positionIds, [2])); // [B, T, Tk]
+  const causal = O.Where(g, future, g.constant(MASK_BIAS), 0); // [B, T, Tk]
+  const keep = O.Cast(g, attentionMask, 'float32'); // [B, Tk]
+  const padding = O.Mul(g, O.Sub(g, keep, 1), -MASK_BIAS); // 0 where kept, MASK_BIAS where padded
+  const bias = O.Add(g, causal, O.Reshape(g, padding, [B, 1, Tk])); // [B, T, Tk]
+  return O.Reshape(g, bias, [B, 1, T, Tk]);
+}
+
+/**
+ * cos and sin of RoPE angles [B, T, 1, D] for integer positions, without Sin/Cos ops: angle(p) = angle(hi·K) +
+ * angle(lo) with p = hi·K + lo, and two small float64-exact tables combined by the angle-addition formulas.
+ */
+export function ropeTables(ctx: Ctx, positionIds: Value, invFreq: Float64Array, maxPositions: number): { cos: Value; sin: Value } {
+  const { g, B, T } = ctx;
+  const half = invFreq.length;
+  const K = Math.max(1, Math.ceil(Math.sqrt(maxPositions)));
+  const rows = Math.ceil(maxPositions / K);
+  const table = (n: number, stride: number, f: (a: number) => number): Value => {
+    const data: number[] = [];
+    for (let i = 0; i < n; i++) for (let j = 0; j < half; j++) data.push(f(i * stride * invFreq[j]!));
+    return g.constant(makeTensor('float32', [n, half], data));
+  };
+  const hi = O.Div(g, positionIds, K); // [B, T] int32, positions are non-negative so this is floor
+  const lo = O.Sub(g, positionIds, O.Mul(g, hi, K));
+  const cosHi = O.Gather(g, table(rows, K, Math.cos), hi); // [B, T, half]
+  const sinHi = O.Gather(g, table(rows, K, Math.sin), hi);
+  const cosLo = O.Gather(g, table(K, 1, Math.cos), lo);
+  const sinLo = O.Gather(g, table(K, 1, Math.sin), lo);
+  const cosHalf = O.Sub(g, O.Mul(g, cosHi, cosLo), O.Mul(g, sinHi, sinLo));
+  const sinHalf = O.Add(g, O.Mul(g, sinHi, cosLo), O.Mul(g, cosHi, sinLo));
+  // transformers concatenates the frequencies twice (emb = cat(freqs, freqs)) and rotates halves.
+  const cos = O.Reshape(g, O.Concat(g, [cosHalf, cosHalf], 2), [B, T, 1, 2 * half]);
+  const sin = O.Reshape(g, O.Concat(g, [sinHalf, sinHalf], 2), [B, T, 1, 2 * half]);
+  return { cos, sin };
+}
+
+/** x·cos + rotate_half(x)·sin on [B, T, heads, D], rotate_half(x) = cat(-x2, x1). */
+export function applyRope(ctx: Ctx, x: Value, cos: Value, sin: Value): Value {
+  const { g } = ctx;
+  const d = x.shape[3]!;
+  const [x1, x2] = O.Split(g, x, [d / 2, d / 2], 3) as [Value, Value];
+  const rotated = O.Concat(g, [O.Neg(g, x2), x1], 3);
+  return O.Add(g, O.Mul(g, x, cos), O.Mul(g, rotated, sin));
+}
+
+/**
+ * Attention from q [B, T, H, D], k and v [B, T, KV, D] to [N, H·D]. Keys/values pass through the KV cache when the
+ * graph has one; the returned binding holds the present cache tensors.
+ */
+export function attention(
+  ctx: Ctx,
+  q: Value,
+  k: Value,
+  v: Value,
+  heads: { q: number; kv: number; dim: number },
+  bias: Value,
+  layer: number,
+  positionIds: Value,
+): { out: Value; cache: CacheBinding | null } {
+  const { g, B, T } = ctx;
+  const { dim: D } = heads;
+  const qh = O.Transpose(g, q, [0, 2, 1, 3]); // [B, H, T, D]
+  let kh = O.Transpose(g, k, [0, 2, 1, 3]); // [B, KV, T, D]
+  let vh = O.Transpose(g, v, [0, 2, 1, 3]);
+  let cache: CacheBinding | null = null;
+  const c = ctx.opts.cache ?? null;
+  if (c?.mode === 'prefill') {
+    const pad = [0, 0, 0, 0, 0, 0, c.maxLen - T, 0];
+    cache = { pastKey: null, pastValue: null, presentKey: O.Pad(g, kh, pad), presentValue: O.Pad(g, vh, pad) };
+  } else if (c?.mode === 'decode') {
+    const shape = [B, heads.kv, c.maxLen, D];
+    const pastKey = g.input(`past_key_values.${layer}.key`, 'float32', shape, 'state');
+    const pastValue = g.input(`past_key_values.${layer}.value`, 'float32', shape, 'state');
+    // Write the new token into slot = its position: past·(1-w) + new·w is exact for a 0/1 w.
+    const slots = O.Range(g, 0, c.maxLen, 1, 'int32'); // [S]
+    const w = O.Reshape(g, O.Cast(g, O.Equal(g, slots, positionIds), 'float32'), [B, 1, c.maxLen, 1]); // [B, 1, S, 1]
+    const keepOld = O.Sub(g, 1, w);
+    kh = O.Add(g, O.Mul(g, pastKey, keepOld), O.Mul(g, kh, w)); // [B, KV, S, D]
+    vh = O.Add(g, O.Mul(g, pastValue, keepOld), O.Mul(g, vh, w));
+    cache = { pastKey, pastValue, presentKey: kh, presentValue: vh };
+  }
+  const Tk = kh.shape[2]!;
+  const rep = heads.q / heads.kv;
+  if (rep > 1) {
+    // GQA: query head h reads key/value head floor(h / rep), as transformers' repeat_kv.
+    const expand = (x: Value): Value =>
+      O.Reshape(g, O.Expand(g, O.Unsqueeze(g, x, [2]), [B, heads.kv, rep, Tk, D]), [B, heads.q, Tk, D]);
+    kh = expand(kh);
+    vh = expand(vh);
+  }
+  const scores = O.Mul(g, O.MatMul(g, qh, O.Transpose(g, kh, [0, 1, 3, 2])), 1 / Math.sqrt(D)); // [B, H, T, Tk]
+  const probs = O.Softmax(g, O.Add(g, scores, bias), -1);
+  const ctxOut = O.Transpose(g, O.MatMul(g, probs, vh), [0, 2, 1, 3]); // [B, T, H, D]
+  return { out: O.Reshape(g, ctxOut, [ctx.N, heads.q * D]), cache };
+}
+
+/** Final projection to the vocabulary: all positions [B, T, V] or one per row [B, V]. */
+export function lmHead(ctx: Ctx, hidden: Value, head: Value, logitsIndex: Value | null): Value | null {
+  const { g, B, T } = ctx;
+  const mode = ctx.opts.logits ?? 'all';
+  if (mode === 'none') return null;
+  const vocab = head.shape[0]!;
+  if (mode === 'selected') {
+    if (!logitsIndex) throw new Error('forward: logits "selected" needs the logits_index input');
+    const picked = O.Gather(g, hidden, logitsIndex); // [B, H], logits_index holds b·T + t
+    return O.Gemm(g, picked, head, null, { transB: true }); // [B, V]
+  }
+  return O.Reshape(g, O.Gemm(g, hidden, head, null, { transB: true }), [B, T, vocab]);
+}

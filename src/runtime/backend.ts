@@ -1,0 +1,130 @@
+// Backend abstraction shared by the browser (onnxruntime-web) and Node (onnxruntime-web WASM, onnxruntime-node).
+// Owns session-option policy (EP object form, CPU fallback disabled on WebGPU, per-output GPU placement) so every
+// caller gets the same guarantees. Imports only types from ORT; the concrete modules live in web.ts and node.ts.
+import type * as Ort from 'onnxruntime-common';
+
+/** Execution provider family. `webgpu` keeps tensors in GPU buffers; `wasm` and `cpu` run on the host CPU. */
+export type BackendKind = 'webgpu' | 'wasm' | 'cpu';
+
+/** Which ORT package is underneath: onnxruntime-web in a browser/worker, or a Node process. */
+export type BackendHost = 'browser' | 'node';
+
+/** Element types the runtime moves across the host boundary. */
+export type TensorDType = 'float32' | 'int32' | 'int64' | 'bool' | 'uint8';
+
+export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
+
+/** A host-side tensor: plain data a caller hands to the runtime (batches, initial parameters, frozen weights). */
+export interface HostTensor {
+  readonly dtype: TensorDType;
+  readonly dims: readonly number[];
+  readonly data: TensorData;
+}
+
+/** The slice of an ORT module (onnxruntime-web or onnxruntime-node) the runtime uses. */
+export interface OrtModule {
+  readonly InferenceSession: typeof Ort.InferenceSession;
+  readonly Tensor: typeof Ort.Tensor;
+  readonly env: Ort.Env;
+}
+
+export type OrtTensor = Ort.Tensor;
+
+export interface SessionConfig {
+  /**
+   * Outputs that stay on the device between runs ('gpu-buffer'); the rest are read back to the host. Ignored on
+   * host backends, where every output is already in host memory. Default: none.
+   */
+  readonly deviceOutputs?: readonly string[];
+  /** WebGPU graph capture (replays a recorded command stream). Only honoured where the backend supports it. */
+  readonly graphCapture?: boolean;
+}
+
+/** One ONNX graph loaded on a backend. Feeds may mix host tensors and device tensors from this backend. */
+export interface RuntimeSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Readonly<Record<string, OrtTensor>>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+export interface Backend {
+  readonly kind: BackendKind;
+  readonly host: BackendHost;
+  /** Human-readable description for banners and benchmark reports, e.g. "WebGPU (onnxruntime-node, swiftshader)". */
+  readonly label: string;
+  /** True when outputs can stay in device memory between runs (WebGPU). */
+  readonly deviceResident: boolean;
+  /** True when graph capture can be switched on for this backend (browser WebGPU only, see ort-webgpu.md). */
+  readonly supportsGraphCapture: boolean;
+  createSession(model: Uint8Array, config?: SessionConfig): Promise<RuntimeSession>;
+  /** Wraps host data in this backend's ORT tensor class (tensors of one ORT package are not valid in another). */
+  tensor(t: HostTensor): OrtTensor;
+  /** Reads any tensor (host or device) back to host memory. Device reads cost a GPU→host copy: use sparingly. */
+  read(t: OrtTensor): Promise<HostTensor>;
+  /**
+   * Puts host data where sessions of this backend read it fastest: a device buffer on WebGPU (uploaded once, reused
+   * by every run), a plain host tensor elsewhere. Release device tensors with `dispose()`.
+   */
+  upload(t: HostTensor): Promise<OrtTensor>;
+  /** Frees helper sessions the backend created for itself (copies). Sessions made by callers are theirs to release. */
+  release(): Promise<void>;
+}
+
+/**
+ * Session options for one backend kind. WebGPU: EP in object form (the string form silently disables graph capture)
+ * and `disable_cpu_ep_fallback` so that a node the GPU cannot run fails session creation instead of quietly running
+ * on the CPU. WASM/CPU must not set that flag: it rejects every node there.
+ */
+export function sessionOptions(kind: BackendKind, config: SessionConfig = {}, extraProvider: Record<string, unknown> = {}): Ort.InferenceSession.SessionOptions {
+  if (kind !== 'webgpu') {
+    return { executionProviders: [kind], graphOptimizationLevel: 'all' };
+  }
+  const placement: Record<string, Ort.Tensor.DataLocation> = {};
+  for (const name of config.deviceOutputs ?? []) placement[name] = 'gpu-buffer';
+  const options: Ort.InferenceSession.SessionOptions = {
+    executionProviders: [{ name: 'webgpu', ...extraProvider }],
+    graphOptimizationLevel: 'all',
+    preferredOutputLocation: placement,
+    extra: { session: { disable_cpu_ep_fallback: '1' } },
+  };
+  if (config.graphCapture) options.enableGraphCapture = true;
+  return options;
+}
+
+/** Wraps an ORT InferenceSession with error messages that name the graph and the missing/extra feeds. */
+export function wrapSession(session: Ort.InferenceSession, what: string): RuntimeSession {
+  const inputNames = [...session.inputNames];
+  const outputNames = [...session.outputNames];
+  return {
+    inputNames,
+    outputNames,
+    async run(feeds) {
+      const missing = inputNames.filter((n) => !(n in feeds));
+      if (missing.length > 0) {
+        throw new Error(`${what}: missing feeds ${missing.map((n) => `"${n}"`).join(', ')}; the graph expects ${inputNames.length} inputs`);
+      }
+      const extra = Object.keys(feeds).filter((n) => !inputNames.includes(n));
+      if (extra.length > 0) throw new Error(`${what}: unknown feeds ${extra.map((n) => `"${n}"`).join(', ')} (not graph inputs)`);
+      return (await session.run(feeds as Ort.InferenceSession.FeedsType)) as Record<string, OrtTensor>;
+    },
+    release: () => session.release(),
+  };
+}
+
+/** Copies ORT host tensor data into a HostTensor, checking the dtype is one the runtime handles. */
+export function hostFromOrt(t: OrtTensor, data: unknown): HostTensor {
+  const dtype = t.type as TensorDType;
+  const ok =
+    (dtype === 'float32' && data instanceof Float32Array) ||
+    (dtype === 'int32' && data instanceof Int32Array) ||
+    (dtype === 'int64' && data instanceof BigInt64Array) ||
+    ((dtype === 'bool' || dtype === 'uint8') && data instanceof Uint8Array);
+  if (!ok) throw new Error(`cannot read back a tensor of type ${t.type}: the runtime handles float32, int32, int64, bool and uint8`);
+  return { dtype, dims: [...t.dims], data: data as TensorData };
+}
+
+/** Element count of a dims list. */
+export function elementCount(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,258 @@
+// TrainSession: runs the engine's step graphs (engine/step.ts) on one backend with trainable parameters and AdamW
+// moments resident on the device between steps. Each `X.next` output is fed back as the next run's `X` and the
+// superseded tensor disposed; frozen weights are uploaded once. One optimizer step = k micro-batch runs (k − 1 on the
+// accumulate graph, the last on the train graph) and exactly one readback: the 3-float metrics tensor.
+import type { StepGraphs, TensorSpec } from '../engine/step.ts';
+import { STEP_IO } from '../engine/step.ts';
+import { serializeGraph } from '../engine/onnx.ts';
+import type { Backend, HostTensor, OrtTensor, RuntimeSession } from './backend.ts';
+import { elementCount } from './backend.ts';
+
+export interface StepMetrics {
+  /** Σ token NLL over the window's micro-batches. */
+  readonly nllSum: number;
+  /** Target tokens in the window (after the label shift). */
+  readonly targetTokens: number;
+  /** nllSum / targetTokens: the loss HF Trainer logs for this step. */
+  readonly loss: number;
+  /** Global L2 norm of the normalised gradients, before clipping. */
+  readonly gradNorm: number;
+  /** The 1-based step number this update used (bias correction). */
+  readonly step: number;
+}
+
+export interface EvalResult {
+  readonly nllSum: number;
+  readonly targetTokens: number;
+  /** [B × T] per-position NLL (position t predicts token t + 1; 0 where no target). */
+  readonly tokenNll: Float32Array;
+}
+
+/** Optimizer state in host memory, for checkpoints and resume. */
+export interface TrainState {
+  /** Optimizer steps already taken. */
+  readonly step: number;
+  readonly params: Readonly<Record<string, Float32Array>>;
+  readonly m: Readonly<Record<string, Float32Array>>;
+  readonly v: Readonly<Record<string, Float32Array>>;
+}
+
+export interface TrainSessionInit {
+  readonly backend: Backend;
+  readonly graphs: StepGraphs;
+  /** Initial trainable values, by name (float32). */
+  readonly params: Readonly<Record<string, Float32Array>>;
+  /** Frozen weights and any other constant model inputs, by name. */
+  readonly frozen: Readonly<Record<string, HostTensor>>;
+  /** Resume from a checkpoint: overrides `params` and restores moments and the step counter. */
+  readonly state?: TrainState;
+}
+
+/** A micro-batch: host tensors for every data input of the graphs (input_ids, labels, ...). */
+export type Batch = Readonly<Record<string, HostTensor>>;
+
+function checkSpec(spec: TensorSpec, t: HostTensor, what: string): void {
+  const shapeOk = t.dims.length === spec.shape.length && t.dims.every((d, i) => d === spec.shape[i]);
+  if (t.dtype !== spec.dtype || !shapeOk || t.data.length !== elementCount(t.dims)) {
+    throw new Error(
+      `${what} "${spec.name}": expected ${spec.dtype} [${spec.shape.join(', ')}], got ${t.dtype} [${t.dims.join(', ')}] with ${t.data.length} elements`,
+    );
+  }
+}
+
+const f32 = (shape: readonly number[], data?: Float32Array): HostTensor => ({ dtype: 'float32', dims: shape, data: data ?? new Float32Array(elementCount(shape)) });
+
+export class TrainSession {
+  /** Optimizer steps taken so far. */
+  stepCount: number;
+  private disposed = false;
+
+  private constructor(
+    readonly backend: Backend,
+    readonly graphs: StepGraphs,
+    private readonly train: RuntimeSession,
+    private readonly accumulate: RuntimeSession,
+    private readonly evaluator: RuntimeSession,
+    /** Frozen weights and the zero accumulators: uploaded once, never replaced. */
+    private readonly fixed: Record<string, OrtTensor>,
+    /** Parameters and moments: replaced after every optimizer step. */
+    private state: Record<string, OrtTensor>,
+    step: number,
+  ) {
+    this.stepCount = step;
+  }
+
+  static async create(init: TrainSessionInit): Promise<TrainSession> {
+    const { backend, graphs } = init;
+    const names = (graph: { outputs: readonly { value: { name: string } }[] }) => graph.outputs.map((o) => o.value.name);
+    // State outputs stay on the device; only the metrics (train) and the eval outputs come back to the host.
+    const train = await backend.createSession(serializeGraph(graphs.train), { deviceOutputs: names(graphs.train).filter((n) => n !== STEP_IO.metrics) });
+    const accumulate = await backend.createSession(serializeGraph(graphs.accumulate), { deviceOutputs: names(graphs.accumulate) });
+    const evaluator = await backend.createSession(serializeGraph(graphs.eval));
+
+    const fixed: Record<string, OrtTensor> = {};
+    for (const spec of graphs.frozen) {
+      const t = init.frozen[spec.name];
+      if (!t) throw new Error(`frozen input "${spec.name}" has no value; pass it in TrainSessionInit.frozen`);
+      checkSpec(spec, t, 'frozen input');
+      fixed[spec.name] = await backend.upload(t);
+    }
+    for (const spec of graphs.trainable) fixed[STEP_IO.gradAcc(spec.name)] = await backend.upload(f32(spec.shape));
+    fixed[STEP_IO.nllAcc] = await backend.upload(f32([]));
+    fixed[STEP_IO.countAcc] = await backend.upload(f32([]));
+
+    const state: Record<string, OrtTensor> = {};
+    const src = init.state;
+    for (const spec of graphs.trainable) {
+      const p = src ? src.params[spec.name] : init.params[spec.name];
+      if (!p) throw new Error(`trainable input "${spec.name}" has no initial value`);
+      const host = f32(spec.shape, p);
+      checkSpec(spec, host, 'trainable input');
+      state[spec.name] = await backend.upload(host);
+      state[STEP_IO.m(spec.name)] = await backend.upload(f32(spec.shape, src?.m[spec.name]));
+      state[STEP_IO.v(spec.name)] = await backend.upload(f32(spec.shape, src?.v[spec.name]));
+    }
+    return new TrainSession(backend, graphs, train, accumulate, evaluator, fixed, state, src?.step ?? 0);
+  }
+
+  /**
+   * One optimizer step over `microBatches` (gradient accumulation when more than one): the loss is normalised by the
+   * target tokens of all of them together. `lr` comes from the host schedule. Reads back 12 bytes.
+   */
+  async step(microBatches: readonly Batch[], lr: number): Promise<StepMetrics> {
+    this.alive();
+    if (microBatches.length === 0) throw new Error('step: no micro-batches given');
+    if (!Number.isFinite(lr)) throw new Error(`step: learning rate ${lr} is not a finite number`);
+    const t = this.stepCount + 1;
+    let acc: Record<string, OrtTensor> | null = null; // device tensors owned by this step
+    const accFeeds = (): Record<string, OrtTensor> => {
+      const feeds: Record<string, OrtTensor> = {};
+      for (const spec of this.graphs.trainable) {
+        const n = STEP_IO.gradAcc(spec.name);
+        feeds[n] = acc?.[STEP_IO.next(n)] ?? this.fixed[n]!;
+      }
+      feeds[STEP_IO.nllAcc] = acc?.[STEP_IO.next(STEP_IO.nllAcc)] ?? this.fixed[STEP_IO.nllAcc]!;
+      feeds[STEP_IO.countAcc] = acc?.[STEP_IO.next(STEP_IO.countAcc)] ?? this.fixed[STEP_IO.countAcc]!;
+      return feeds;
+    };
+    for (const batch of microBatches.slice(0, -1)) {
+      const out = await this.accumulate.run({ ...this.batchFeeds(batch), ...this.modelFeeds(), ...accFeeds() });
+      disposeAll(acc);
+      acc = out;
+    }
+    const scalars = { [STEP_IO.lr]: this.scalar(lr), [STEP_IO.step]: this.scalar(t) };
+    const moments: Record<string, OrtTensor> = {};
+    for (const spec of this.graphs.trainable) {
+      moments[STEP_IO.m(spec.name)] = this.state[STEP_IO.m(spec.name)]!;
+      moments[STEP_IO.v(spec.name)] = this.state[STEP_IO.v(spec.name)]!;
+    }
+    const out = await this.train.run({ ...this.batchFeeds(microBatches[microBatches.length - 1]!), ...this.modelFeeds(), ...moments, ...accFeeds(), ...scalars });
+    disposeAll(acc);
+    const old = this.state;
+    const next: Record<string, OrtTensor> = {};
+    for (const name of Object.keys(old)) {
+      const t2 = out[STEP_IO.next(name)];
+      if (!t2) throw new Error(`train graph did not return "${STEP_IO.next(name)}"`);
+      next[name] = t2;
+    }
+    this.state = next;
+    disposeAll(old);
+    const metrics = out[STEP_IO.metrics];
+    if (!metrics) throw new Error(`train graph did not return "${STEP_IO.metrics}"`);
+    const m = (await this.backend.read(metrics)).data as Float32Array;
+    this.stepCount = t;
+    const nllSum = m[0]!;
+    const targetTokens = m[1]!;
+    return { nllSum, targetTokens, loss: targetTokens > 0 ? nllSum / targetTokens : Number.NaN, gradNorm: m[2]!, step: t };
+  }
+
+  /** Forward + loss on one batch with the current parameters (no state change). */
+  async evaluate(batch: Batch): Promise<EvalResult> {
+    this.alive();
+    const out = await this.evaluator.run({ ...this.batchFeeds(batch), ...this.modelFeeds() });
+    const m = (await this.backend.read(out[STEP_IO.evalMetrics]!)).data as Float32Array;
+    const tokenNll = (await this.backend.read(out[STEP_IO.tokenNll]!)).data as Float32Array;
+    return { nllSum: m[0]!, targetTokens: m[1]!, tokenNll };
+  }
+
+  /**
+   * Gradients of the mean token NLL over `batch` for every trainable tensor, without an update ("one batch by hand").
+   * Runs the accumulate graph from zero and reads every gradient back: for inspection, not for the training loop.
+   */
+  async gradients(batch: Batch): Promise<{ nllSum: number; targetTokens: number; grads: Record<string, Float32Array> }> {
+    this.alive();
+    const feeds: Record<string, OrtTensor> = { ...this.batchFeeds(batch), ...this.modelFeeds() };
+    for (const spec of this.graphs.trainable) feeds[STEP_IO.gradAcc(spec.name)] = this.fixed[STEP_IO.gradAcc(spec.name)]!;
+    feeds[STEP_IO.nllAcc] = this.fixed[STEP_IO.nllAcc]!;
+    feeds[STEP_IO.countAcc] = this.fixed[STEP_IO.countAcc]!;
+    const out = await this.accumulate.run(feeds);
+    try {
+      const nllSum = ((await this.backend.read(out[STEP_IO.next(STEP_IO.nllAcc)]!)).data as Float32Array)[0]!;
+      const targetTokens = ((await this.backend.read(out[STEP_IO.next(STEP_IO.countAcc)]!)).data as Float32Array)[0]!;
+      const grads: Record<string, Float32Array> = {};
+      for (const spec of this.graphs.trainable) {
+        const sum = (await this.backend.read(out[STEP_IO.next(STEP_IO.gradAcc(spec.name))]!)).data as Float32Array;
+        grads[spec.name] = sum.map((x) => x / Math.max(1, targetTokens));
+      }
+      return { nllSum, targetTokens, grads };
+    } finally {
+      disposeAll(out);
+    }
+  }
+
+  /** Reads parameters, moments and the step counter back to the host (checkpoints, adapter export). */
+  async exportState(): Promise<TrainState> {
+    this.alive();
+    const read = async (name: string) => (await this.backend.read(this.state[name]!)).data as Float32Array;
+    const params: Record<string, Float32Array> = {};
+    const m: Record<string, Float32Array> = {};
+    const v: Record<string, Float32Array> = {};
+    for (const spec of this.graphs.trainable) {
+      params[spec.name] = await read(spec.name);
+      m[spec.name] = await read(STEP_IO.m(spec.name));
+      v[spec.name] = await read(STEP_IO.v(spec.name));
+    }
+    return { step: this.stepCount, params, m, v };
+  }
+
+  async release(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    disposeAll(this.state);
+    disposeAll(this.fixed);
+    await this.train.release();
+    await this.accumulate.release();
+    await this.evaluator.release();
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new Error('TrainSession was released; create a new one');
+  }
+
+  private scalar(x: number): OrtTensor {
+    return this.backend.tensor({ dtype: 'float32', dims: [], data: Float32Array.of(x) });
+  }
+
+  private modelFeeds(): Record<string, OrtTensor> {
+    const feeds: Record<string, OrtTensor> = {};
+    for (const spec of this.graphs.frozen) feeds[spec.name] = this.fixed[spec.name]!;
+    for (const spec of this.graphs.trainable) feeds[spec.name] = this.state[spec.name]!;
+    return feeds;
+  }
+
+  private batchFeeds(batch: Batch): Record<string, OrtTensor> {
+    const feeds: Record<string, OrtTensor> = {};
+    for (const spec of this.graphs.data) {
+      const t = batch[spec.name];
+      if (!t) throw new Error(`batch has no "${spec.name}" (the graphs take ${this.graphs.data.map((d) => d.name).join(', ')})`);
+      checkSpec(spec, t, 'batch input');
+      feeds[spec.name] = this.backend.tensor(t);
+    }
+    return feeds;
+  }
+}
+
+function disposeAll(tensors: Record<string, OrtTensor> | null): void {
+  if (!tensors) return;
+  for (const t of Object.values(tensors)) if (t.location === 'gpu-buffer') t.dispose();
+}

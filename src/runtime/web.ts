@@ -1,0 +1,86 @@
+// Browser backend (runs inside the training Web Worker): onnxruntime-web's native WebGPU EP (`/webgpu`, never the
+// older JSEP default import) with its WASM EP as the fallback when WebGPU is missing or fails to start. Frozen
+// weights are uploaded once with queue.writeBuffer and wrapped with Tensor.fromGpuBuffer (they never touch the heap).
+import * as ort from 'onnxruntime-web/webgpu';
+import type { Backend, HostTensor, OrtModule, OrtTensor, RuntimeSession, SessionConfig } from './backend.ts';
+import { hostFromOrt, sessionOptions, wrapSession } from './backend.ts';
+import { identityModel } from './copier.ts';
+
+export interface WebBackendOptions {
+  /** 'webgpu' (default) tries WebGPU first and falls back to WASM; 'wasm' skips WebGPU. */
+  readonly prefer?: 'webgpu' | 'wasm';
+  /** Where the .wasm/.mjs files are served from (ort.env.wasm.wasmPaths), when the bundler does not place them. */
+  readonly wasmPaths?: string;
+  /** WASM threads; needs cross-origin isolation (SharedArrayBuffer). Default: hardwareConcurrency or 1. */
+  readonly threads?: number;
+}
+
+export interface WebBackendResult {
+  readonly backend: Backend;
+  /** Set when WebGPU was wanted but WASM is used: why, in words for the banner. */
+  readonly fallbackReason?: string;
+}
+
+const module: OrtModule = ort as unknown as OrtModule;
+
+export async function createWebBackend(options: WebBackendOptions = {}): Promise<WebBackendResult> {
+  if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  ort.env.wasm.numThreads = isolated ? (options.threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
+  if (options.prefer === 'wasm') return { backend: wasmBackend() };
+  const nav = globalThis.navigator as Navigator | undefined;
+  if (!nav?.gpu) return { backend: wasmBackend(), fallbackReason: 'navigator.gpu is missing: this browser or context has no WebGPU.' };
+  try {
+    return { backend: await webgpuBackend() };
+  } catch (err) {
+    return { backend: wasmBackend(), fallbackReason: `WebGPU failed to start: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function wasmBackend(): Backend {
+  return {
+    kind: 'wasm',
+    host: 'browser',
+    label: `WASM (onnxruntime-web, ${ort.env.wasm.numThreads ?? 1} threads)`,
+    deviceResident: false,
+    supportsGraphCapture: false,
+    async createSession(model: Uint8Array, config: SessionConfig = {}): Promise<RuntimeSession> {
+      return wrapSession(await module.InferenceSession.create(model, sessionOptions('wasm', config)), 'WASM session');
+    },
+    tensor: (t: HostTensor): OrtTensor => new module.Tensor(t.dtype, t.data, t.dims),
+    read: async (t: OrtTensor): Promise<HostTensor> => hostFromOrt(t, await t.getData()),
+    upload: async (t: HostTensor): Promise<OrtTensor> => new module.Tensor(t.dtype, t.data, t.dims),
+    release: async (): Promise<void> => {},
+  };
+}
+
+async function webgpuBackend(): Promise<Backend> {
+  // The EP creates its GPUDevice with the first session; a one-node session starts it and proves WebGPU works.
+  const probe = await module.InferenceSession.create(identityModel('float32', [4]), sessionOptions('webgpu', { deviceOutputs: ['y'] }));
+  await probe.release();
+  const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
+  if (!device) throw new Error('onnxruntime-web created a WebGPU session but exposed no GPUDevice (ort.env.webgpu.device)');
+  const label = 'WebGPU (onnxruntime-web)';
+  return {
+    kind: 'webgpu',
+    host: 'browser',
+    label,
+    deviceResident: true,
+    supportsGraphCapture: true,
+    async createSession(model: Uint8Array, config: SessionConfig = {}): Promise<RuntimeSession> {
+      // Passing the device keeps every session on one GPUDevice, so GPU tensors can move between sessions.
+      return wrapSession(await module.InferenceSession.create(model, sessionOptions('webgpu', config, { device })), `${label} session`);
+    },
+    tensor: (t: HostTensor): OrtTensor => new module.Tensor(t.dtype, t.data, t.dims),
+    read: async (t: OrtTensor): Promise<HostTensor> => hostFromOrt(t, await t.getData()),
+    async upload(t: HostTensor): Promise<OrtTensor> {
+      // Buffers must be ≥16 bytes with a 16-byte-aligned size (ort-webgpu.md); the tensor's dims say how much is used.
+      const size = Math.max(16, Math.ceil(t.data.byteLength / 16) * 16);
+      const buffer = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(buffer, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);
+      const dataType = t.dtype as 'float32' | 'int32' | 'int64' | 'bool' | 'uint8';
+      return module.Tensor.fromGpuBuffer(buffer, { dataType, dims: t.dims, dispose: () => buffer.destroy() });
+    },
+    release: async (): Promise<void> => {},
+  };
+}

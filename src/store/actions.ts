@@ -1,0 +1,127 @@
+// Actions that ask the worker for something and write the answer into the store: the only place the store meets
+// the worker client. Each keeps its slice's LoadState honest (loading → ready | error) and never throws.
+import { WorkerRequestError, type WorkerClient } from '../worker/client';
+import type { DatasetSource, WorkerEvent } from '../worker/protocol';
+import { bundledDatasetUrl, selectModelLocation } from './selectors';
+import type { AppStore } from './store';
+import type { LoadState } from './types';
+
+/** Rows the Data panel previews. */
+export const PREVIEW_ROWS = 50;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function progressState(event: WorkerEvent, fallbackStage: string): LoadState | null {
+  if (event.type !== 'progress') return null;
+  return { status: 'loading', stage: event.stage || fallbackStage, loaded: event.loaded, total: event.total };
+}
+
+function isCancel(err: unknown): boolean {
+  return err instanceof WorkerRequestError && err.cancelled;
+}
+
+export async function probeCapability(store: AppStore, client: WorkerClient): Promise<void> {
+  const { setCapability, setCapabilityState, reportError } = store.getState();
+  setCapabilityState({ status: 'loading', stage: 'Probing WebGPU', loaded: 0, total: null });
+  try {
+    setCapability(await client.request('capability.probe', {}));
+  } catch (err) {
+    setCapabilityState({ status: 'error', message: message(err) });
+    reportError('capability', message(err));
+  }
+}
+
+/** Runs `job` so that starting it again cancels the previous run still in flight (a newer choice wins). */
+function latestOnly<A extends unknown[]>(job: (signal: AbortSignal, isCurrent: () => boolean, ...args: A) => Promise<void>) {
+  let current: AbortController | null = null;
+  return async (...args: A): Promise<void> => {
+    current?.abort();
+    const controller = new AbortController();
+    current = controller;
+    try {
+      await job(controller.signal, () => current === controller, ...args);
+    } finally {
+      if (current === controller) current = null;
+    }
+  };
+}
+
+/** Loads the chosen model's summary. */
+export function createModelLoader(store: AppStore, client: WorkerClient): () => Promise<void> {
+  return latestOnly(async (signal, isCurrent) => {
+    const { setModel, setModelState, reportError } = store.getState();
+    const location = selectModelLocation(store.getState());
+    setModel(null);
+    setModelState({ status: 'loading', stage: `Resolving ${location.repo}@${location.revision}`, loaded: 0, total: null });
+    try {
+      const model = await client.request('model.inspect', { location }, {
+        signal,
+        onEvent: (event) => {
+          const state = progressState(event, 'Loading model');
+          if (state && isCurrent()) setModelState(state);
+        },
+      });
+      setModel(model);
+      setModelState({ status: 'ready' });
+    } catch (err) {
+      if (isCancel(err)) return;
+      setModelState({ status: 'error', message: message(err) });
+      reportError('model', message(err));
+    }
+  });
+}
+
+/** Lists the bundled datasets and keeps the choice valid (the first, when the chosen file is not among them).
+ * Returns false when the list could not be read (the error is in the store). */
+export async function loadBundledDatasets(store: AppStore, client: WorkerClient): Promise<boolean> {
+  const { setBundledDatasets, reportError, setDatasetState } = store.getState();
+  try {
+    const list = await client.request('dataset.bundled', { baseUrl: store.getState().origin });
+    setBundledDatasets(list);
+    const choice = store.getState().datasetChoice;
+    const first = list[0];
+    if (choice.kind === 'bundled' && !list.some((d) => d.file === choice.file) && first) {
+      store.getState().chooseDataset({ kind: 'bundled', file: first.file });
+    }
+    return true;
+  } catch (err) {
+    setDatasetState({ status: 'error', message: message(err) });
+    reportError('dataset', message(err));
+    return false;
+  }
+}
+
+/** Previews a dataset: the chosen bundled file, or the bytes of an uploaded file (transferred to the worker). */
+export function createDatasetLoader(store: AppStore, client: WorkerClient): (upload?: { name: string; bytes: ArrayBuffer }) => Promise<void> {
+  return latestOnly(async (signal, isCurrent, upload?: { name: string; bytes: ArrayBuffer }) => {
+    const { setDataset, setDatasetState, reportError, chooseDataset } = store.getState();
+    let source: DatasetSource;
+    if (upload) {
+      chooseDataset({ kind: 'upload', name: upload.name });
+      source = { kind: 'bytes', name: upload.name, bytes: upload.bytes };
+    } else {
+      const choice = store.getState().datasetChoice;
+      if (choice.kind !== 'bundled') return; // an uploaded file's bytes are gone once sent; nothing to reload
+      source = { kind: 'url', url: bundledDatasetUrl(store.getState().origin, choice.file), name: choice.file };
+    }
+    setDataset(null);
+    setDatasetState({ status: 'loading', stage: `Reading ${source.name}`, loaded: 0, total: null });
+    try {
+      const dataset = await client.request('dataset.preview', { source, limit: PREVIEW_ROWS }, {
+        signal,
+        onEvent: (event) => {
+          const state = progressState(event, 'Reading dataset');
+          if (state && isCurrent()) setDatasetState(state);
+        },
+      });
+      setDataset(dataset);
+      setDatasetState({ status: 'ready' });
+    } catch (err) {
+      if (isCancel(err)) return;
+      setDatasetState({ status: 'error', message: message(err) });
+      reportError('dataset', message(err));
+    }
+  });
+}

@@ -1,0 +1,22 @@
+// Builds the app store from its slices. A factory (not a module singleton) so tests and the e2e hook get a fresh,
+// inspectable store; the React tree receives it through context (src/ui/store-context.tsx).
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import {
+  createCapabilitySlice, createConfigSlice, createDataSlice, createMetricsSlice, createModelSlice,
+  createRunStatusSlice, createSamplesSlice,
+} from './slices';
+import type { AppState } from './types';
+
+export type AppStore = StoreApi<AppState>;
+
+export function createAppStore(options: { origin: string }): AppStore {
+  return createStore<AppState>()((...a) => ({
+    ...createConfigSlice(options.origin)(...a),
+    ...createRunStatusSlice(...a),
+    ...createMetricsSlice(...a),
+    ...createSamplesSlice(...a),
+    ...createCapabilitySlice(...a),
+    ...createModelSlice(...a),
+    ...createDataSlice(...a),
+  }));
+}

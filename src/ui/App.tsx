@@ -1,0 +1,33 @@
+// The playground page: top bar, notices, and the panel grid in the order of a run (model → data → template →
+// batch → training → charts → samples → checkpoints), with the device beside them.
+import { Header } from './Header';
+import { Notices } from './Notices';
+import { BatchPanel } from './panels/BatchPanel';
+import { ChartsPanel } from './panels/ChartsPanel';
+import { CheckpointsPanel } from './panels/CheckpointsPanel';
+import { DataPanel } from './panels/DataPanel';
+import { DevicePanel } from './panels/DevicePanel';
+import { ModelPanel } from './panels/ModelPanel';
+import { SamplesPanel } from './panels/SamplesPanel';
+import { TemplatePanel } from './panels/TemplatePanel';
+import { TrainingPanel } from './panels/TrainingPanel';
+
+export function App() {
+  return (
+    <div className="app">
+      <Header />
+      <Notices />
+      <main className="grid">
+        <ModelPanel />
+        <DataPanel />
+        <TemplatePanel />
+        <BatchPanel />
+        <TrainingPanel />
+        <ChartsPanel />
+        <SamplesPanel />
+        <CheckpointsPanel />
+        <DevicePanel />
+      </main>
+    </div>
+  );
+}

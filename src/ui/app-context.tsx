@@ -1,0 +1,44 @@
+// React access to the app: the store (read through selectors with useApp) and the actions that talk to the worker.
+// Provided once by main.tsx; components never create stores or workers themselves.
+import { createContext, useContext, type ReactNode } from 'react';
+import { useStore } from 'zustand';
+import type { AppStore } from '../store/store';
+import type { AppState } from '../store/types';
+
+export interface AppActions {
+  reloadModel(): Promise<void>;
+  reloadDataset(): Promise<void>;
+  /** Reads a user-picked file and sends its bytes to the worker (transferred, not copied). */
+  uploadDataset(file: File): Promise<void>;
+}
+
+interface AppContextValue {
+  store: AppStore;
+  actions: AppActions;
+}
+
+const AppContext = createContext<AppContextValue | null>(null);
+
+export function AppProvider(props: { store: AppStore; actions: AppActions; children: ReactNode }) {
+  return <AppContext.Provider value={{ store: props.store, actions: props.actions }}>{props.children}</AppContext.Provider>;
+}
+
+function useAppContext(): AppContextValue {
+  const ctx = useContext(AppContext);
+  if (!ctx) throw new Error('useApp() was called outside <AppProvider>; render the UI through src/main.tsx.');
+  return ctx;
+}
+
+/** Reads one slice of state through a selector; re-renders only when that selection changes. */
+export function useApp<T>(selector: (state: AppState) => T): T {
+  return useStore(useAppContext().store, selector);
+}
+
+/** Setters stored in the state (stable references). */
+export function useStoreApi(): AppStore {
+  return useAppContext().store;
+}
+
+export function useActions(): AppActions {
+  return useAppContext().actions;
+}

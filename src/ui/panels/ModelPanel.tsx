@@ -1,0 +1,102 @@
+// Model panel: which checkpoint (bundled demo or a Hub repo), the Hub endpoint setting, and what the worker read
+// from the repo — commit, config.json fields, parameter count and file list. Nothing here is made up: absent keys
+// show as "not set".
+import { useState, type FormEvent } from 'react';
+import { useActions, useApp, useStoreApi } from '../app-context';
+import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
+import { formatBytes, formatCount, shortSha } from '../format';
+import { selectHubEndpoint, selectModel, selectModelChoice, selectModelState } from '../../store/selectors';
+import { DEMO_REPO } from '../../store/slices';
+import type { ModelSummary } from '../../worker/protocol';
+
+function show(v: number | string | boolean | null): string {
+  if (v === null) return 'not set';
+  return typeof v === 'number' ? v.toLocaleString('en-US') : String(v);
+}
+
+function ModelFacts({ model }: { model: ModelSummary }) {
+  const c = model.config;
+  const dtypes = Object.entries(model.parameters.byDtype).map(([d, n]) => `${d} ${formatCount(n)}`).join(', ');
+  return (
+    <>
+      <Facts
+        testId="model-facts"
+        rows={[
+          ['repo', <code key="r">{model.location.repo}</code>],
+          ['commit', <code key="c" title={model.sha} data-testid="model-sha">{shortSha(model.sha)}</code>],
+          ['model_type', <code key="t" data-testid="model-type">{show(c.model_type)}</code>],
+          ['architectures', c.architectures.join(', ') || 'not set'],
+          ['layers', show(c.num_hidden_layers)],
+          ['hidden size', show(c.hidden_size)],
+          ['intermediate size', show(c.intermediate_size)],
+          ['attention heads', c.num_key_value_heads !== null && c.num_key_value_heads !== c.num_attention_heads
+            ? `${show(c.num_attention_heads)} (KV ${show(c.num_key_value_heads)})`
+            : show(c.num_attention_heads)],
+          ['vocab size', show(c.vocab_size)],
+          ['context', show(c.max_position_embeddings)],
+          ['tied embeddings', show(c.tie_word_embeddings)],
+          ['parameters', <span key="p" data-testid="model-params" title={`${model.parameters.total} in ${model.parameters.tensors} tensors`}>
+            {formatCount(model.parameters.total)} <span className="muted">({dtypes})</span>
+          </span>],
+        ]}
+      />
+      <details className="files">
+        <summary>{model.files.length} files, {formatBytes(model.files.reduce((a, f) => a + f.size, 0))}</summary>
+        <ul>
+          {model.files.map((f) => (
+            <li key={f.path}><code>{f.path}</code> <span className="muted">{formatBytes(f.size)}</span></li>
+          ))}
+        </ul>
+      </details>
+    </>
+  );
+}
+
+function SourceForm() {
+  const api = useStoreApi();
+  const { reloadModel } = useActions();
+  const choice = useApp(selectModelChoice);
+  const endpoint = useApp(selectHubEndpoint);
+  const [repo, setRepo] = useState(choice.kind === 'hub' ? choice.repo : 'HuggingFaceTB/SmolLM2-135M-Instruct');
+  const [revision, setRevision] = useState(choice.kind === 'hub' ? choice.revision : 'main');
+  const [hub, setHub] = useState(endpoint);
+
+  const loadHub = (ev: FormEvent) => {
+    ev.preventDefault();
+    const state = api.getState();
+    state.setHubEndpoint(hub);
+    state.chooseModel({ kind: 'hub', repo: repo.trim(), revision: revision.trim() || 'main' });
+    void reloadModel();
+  };
+  const loadDemo = () => {
+    api.getState().chooseModel({ kind: 'bundled' });
+    void reloadModel();
+  };
+  return (
+    <details className="source-form">
+      <summary>{choice.kind === 'bundled' ? `Bundled demo (${DEMO_REPO}, served by this app)` : `Hub: ${endpoint}`}</summary>
+      <form onSubmit={loadHub}>
+        <label>Hub endpoint<input value={hub} onChange={(e) => setHub(e.target.value)} spellCheck={false} /></label>
+        <label>Repository<input value={repo} onChange={(e) => setRepo(e.target.value)} spellCheck={false} placeholder="org/name" /></label>
+        <label>Revision<input value={revision} onChange={(e) => setRevision(e.target.value)} spellCheck={false} /></label>
+        <div className="row">
+          <button type="submit" disabled={!/^[\w.-]+\/[\w.-]+$/.test(repo.trim())}>Load from Hub</button>
+          <button type="button" className="secondary" onClick={loadDemo}>Use bundled demo</button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
+export function ModelPanel() {
+  const model = useApp(selectModel);
+  const state = useApp(selectModelState);
+  return (
+    <Panel id="model" step={1} title="Model">
+      <SourceForm />
+      {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
+      {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {model ? <ModelFacts model={model} /> : state.status === 'idle' && <Empty>No model loaded yet.</Empty>}
+    </Panel>
+  );
+}

@@ -1,0 +1,113 @@
+// Golden-value acceptance for every fixture family: logits, loss, LoRA loss and LoRA gradients of the graph builders
+// on onnxruntime-node (CPU) against the independent float64 PyTorch reference (scripts/fixtures/reference.py).
+import { describe, expect, it } from 'vitest';
+import { grad } from '../../src/engine/autodiff.ts';
+import { GraphBuilder } from '../../src/engine/graph.ts';
+import { causalLmLoss } from '../../src/engine/loss.ts';
+import { Div } from '../../src/engine/ops.ts';
+import { verifyGraph } from '../../src/engine/verify.ts';
+import { buildForward, defaultPositionIds } from '../../src/models/forward.ts';
+import { planLora } from '../../src/models/lora.ts';
+import { cpuSession } from '../engine/run-graph.ts';
+import type { Feed } from '../engine/run-graph.ts';
+import { FAMILIES, adapterFeeds, flat, loadFixture, relError, weightFeeds } from './fixture.ts';
+import type { Fixture } from './fixture.ts';
+
+function batchFeeds(fx: Fixture): Record<string, Feed> {
+  const { input_ids, attention_mask } = fx.golden.batch;
+  return {
+    input_ids: flat(input_ids),
+    attention_mask: flat(attention_mask),
+    position_ids: defaultPositionIds(input_ids.length, input_ids[0]!.length),
+  };
+}
+
+function goldenPlan(fx: Fixture, useRslora = false) {
+  const l = fx.golden.lora;
+  return planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, useRslora, targetModules: l.target_modules });
+}
+
+/** Logits at the golden vocabulary subset and the logsumexp, for real (unpadded) positions only. */
+function compareLogits(fx: Fixture, logits: number[], V: number, expectedLse: number[][]): { logits: number; lse: number } {
+  const { attention_mask } = fx.golden.batch;
+  const T = attention_mask[0]!.length;
+  const got: number[] = [];
+  const want: number[] = [];
+  const gotLse: number[] = [];
+  attention_mask.forEach((row, b) => {
+    row.forEach((m, t) => {
+      if (m === 0) return;
+      const base = (b * T + t) * V;
+      let max = -Infinity;
+      for (let v = 0; v < V; v++) max = Math.max(max, logits[base + v]!);
+      let sum = 0;
+      for (let v = 0; v < V; v++) sum += Math.exp(logits[base + v]! - max);
+      gotLse.push(max + Math.log(sum));
+      for (const id of fx.golden.vocab_subset) got.push(logits[base + id]!);
+      if (expectedLse === fx.golden.logsumexp) want.push(...fx.golden.logits[b]![t]!);
+    });
+  });
+  return { logits: want.length ? relError(got, want) : 0, lse: relError(gotLse, flat(expectedLse)) };
+}
+
+describe.each(FAMILIES)('%s against the PyTorch reference', (family) => {
+  it('base logits and loss match', async () => {
+    const fx = loadFixture(family);
+    const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
+    const g = new GraphBuilder(`${family}-forward`);
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T });
+    const labels = g.input('labels', 'int32', [B, T]);
+    const ce = causalLmLoss(g, fwd.logits!, labels);
+    g.output(fwd.logits!, 'logits');
+    g.output(Div(g, ce.nllSum, ce.targetCount), 'loss');
+    const graph = g.build();
+    verifyGraph(graph);
+    const run = await cpuSession(graph);
+    const out = await run({ ...batchFeeds(fx), labels: flat(fx.golden.batch.labels), ...weightFeeds(fx) });
+    const err = compareLogits(fx, out['logits']!.data, fx.cfg.vocabSize, fx.golden.logsumexp);
+    const lossErr = Math.abs(out['loss']!.data[0]! - fx.golden.loss) / Math.abs(fx.golden.loss);
+    console.log(`${family}: logits rel err ${err.logits.toExponential(2)}, logsumexp ${err.lse.toExponential(2)}, loss ${lossErr.toExponential(2)}`);
+    expect(err.logits).toBeLessThanOrEqual(1e-4);
+    expect(err.lse).toBeLessThanOrEqual(1e-4);
+    expect(lossErr).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('LoRA loss and gradients match', async () => {
+    const fx = loadFixture(family);
+    const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
+    const plan = goldenPlan(fx);
+    const g = new GraphBuilder(`${family}-lora`);
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: plan });
+    const labels = g.input('labels', 'int32', [B, T]);
+    const ce = causalLmLoss(g, fwd.logits!, labels);
+    const loss = Div(g, ce.nllSum, ce.targetCount);
+    g.output(loss, 'loss');
+    const params = fwd.lora.flatMap((l) => [l.a, l.b]);
+    expect(params.map((p) => p.name).sort()).toEqual(Object.keys(fx.golden.grads).sort());
+    grad(g, loss, params).forEach((d, i) => g.output(d, `grad:${params[i]!.name}`));
+    const graph = g.build();
+    verifyGraph(graph);
+    const out = await (await cpuSession(graph))({ ...batchFeeds(fx), labels: flat(fx.golden.batch.labels), ...weightFeeds(fx), ...adapterFeeds(fx.golden) });
+    const lossErr = Math.abs(out['loss']!.data[0]! - fx.golden.loss_lora) / Math.abs(fx.golden.loss_lora);
+    let worst = 0;
+    for (const p of params) {
+      const e = relError(out[`grad:${p.name}`]!.data, fx.golden.grads[p.name]!.data);
+      worst = Math.max(worst, e);
+      expect(e, p.name).toBeLessThanOrEqual(1e-3);
+    }
+    console.log(`${family}: LoRA loss rel err ${lossErr.toExponential(2)}, worst gradient rel err ${worst.toExponential(2)}`);
+    expect(lossErr).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('rsLoRA scales by alpha / sqrt(r)', async () => {
+    const fx = loadFixture(family);
+    const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
+    const g = new GraphBuilder(`${family}-rslora`);
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: goldenPlan(fx, true) });
+    const labels = g.input('labels', 'int32', [B, T]);
+    const ce = causalLmLoss(g, fwd.logits!, labels);
+    g.output(Div(g, ce.nllSum, ce.targetCount), 'loss');
+    const out = await (await cpuSession(g.build()))({ ...batchFeeds(fx), labels: flat(fx.golden.batch.labels), ...weightFeeds(fx), ...adapterFeeds(fx.golden) });
+    expect(Math.abs(out['loss']!.data[0]! - fx.golden.loss_rslora) / fx.golden.loss_rslora).toBeLessThanOrEqual(1e-4);
+  });
+});

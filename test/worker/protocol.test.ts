@@ -1,0 +1,130 @@
+// The worker protocol end to end in Node: real host, real client, real Hub mirror. Request ids and typed results,
+// streamed progress events, cancellation, transferred (not copied) buffers, and errors that say what went wrong.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { WorkerRequestError } from '../../src/worker/client';
+import { requestTransferables, type WorkerEvent } from '../../src/worker/protocol';
+import { startHarness, type Harness } from './harness';
+
+/** Element count of a local safetensors file, read independently of src/hub: u64 header length, JSON, shapes. */
+function countLocal(dir: string): number {
+  let total = 0;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.safetensors'))) {
+    const buf = readFileSync(join(dir, f));
+    const n = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { shape?: number[] }>;
+    for (const [k, v] of Object.entries(header)) {
+      if (k !== '__metadata__') total += (v.shape ?? []).reduce((a, b) => a * b, 1);
+    }
+  }
+  return total;
+}
+
+let h: Harness;
+let hub: string;
+beforeAll(() => {
+  h = startHarness();
+  hub = inject('hubMirrorUrl');
+});
+afterAll(() => h.close());
+
+describe('worker protocol', () => {
+  it('announces itself ready', async () => {
+    await expect(h.client.ready).resolves.toBeUndefined();
+  });
+
+  it('probes capability and explains a missing WebGPU (Node has no navigator.gpu)', async () => {
+    const cap = await h.client.request('capability.probe', {});
+    expect(cap.backend).toBe('wasm');
+    expect(cap.webgpu.available).toBe(false);
+    if (cap.webgpu.available) return;
+    expect(cap.webgpu.reason.length).toBeGreaterThan(20);
+    expect(cap.webgpu.hint).toMatch(/WebAssembly/);
+  });
+
+  it('inspects a fixture model through the Hub mirror, streaming progress', async () => {
+    const events: WorkerEvent[] = [];
+    const model = await h.client.request('model.inspect', {
+      location: { endpoint: hub, repo: 'tabtune/tiny-llama', revision: 'main' },
+    }, { onEvent: (e) => events.push(e) });
+    expect(model.sha).toMatch(/^[0-9a-f]{40}$/);
+    expect(model.config.model_type).toBe('llama');
+    expect(model.config.architectures).toEqual(['LlamaForCausalLM']);
+    expect(model.config.num_hidden_layers).toBeGreaterThan(0);
+    expect(model.tokenizer.hasTokenizerJson).toBe(true);
+    expect(model.tokenizer.chatTemplate).toContain('start_header_id');
+    expect(model.parameters.total).toBeGreaterThan(0);
+    expect(model.files.some((f) => f.path === 'config.json')).toBe(true);
+    expect(events.filter((e) => e.type === 'progress').map((e) => e.type === 'progress' && e.stage)).toContain('Reading config.json');
+    expect(h.client.inFlight).toBe(0);
+  });
+
+  it('reads GPT-2 config keys (n_layer, n_embd, n_head) into the summary', async () => {
+    const model = await h.client.request('model.inspect', {
+      location: { endpoint: hub, repo: 'tabtune/tiny-gpt2', revision: 'main' },
+    });
+    expect(model.config.model_type).toBe('gpt2');
+    expect(model.config.num_hidden_layers).toBeGreaterThan(0);
+    expect(model.config.hidden_size).toBeGreaterThan(0);
+    expect(model.tokenizer.chatTemplate).toBeNull();
+  });
+
+  it('counts parameters exactly from the sharded safetensors headers', async () => {
+    const model = await h.client.request('model.inspect', {
+      location: { endpoint: hub, repo: 'tabtune/tiny-qwen3', revision: 'main' },
+    });
+    const c = model.config;
+    expect(model.files.some((f) => f.path === 'model.safetensors.index.json')).toBe(true);
+    expect(model.parameters.total).toBe(countLocal('fixtures/generated/hub/tabtune/tiny-qwen3'));
+    expect(model.parameters.total).toBeGreaterThan((c.vocab_size ?? 0) * (c.hidden_size ?? 0));
+    expect(Object.values(model.parameters.byDtype).reduce((a, b) => a + b, 0)).toBe(model.parameters.total);
+  });
+
+  it('rejects with the hub error for a repo that does not exist', async () => {
+    const err = await h.client.request('model.inspect', {
+      location: { endpoint: hub, repo: 'tabtune/no-such-model', revision: 'main' },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerRequestError);
+    expect((err as WorkerRequestError).cancelled).toBe(false);
+    expect((err as WorkerRequestError).message).toMatch(/no-such-model/);
+  });
+
+  it('cancels a request by id: the promise rejects as cancelled', async () => {
+    const controller = new AbortController();
+    const pending = h.client.request('model.inspect', {
+      location: { endpoint: hub, repo: 'tabtune/tiny-qwen2', revision: 'main' },
+    }, { signal: controller.signal });
+    controller.abort();
+    const err = await pending.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerRequestError);
+    expect((err as WorkerRequestError).cancelled).toBe(true);
+    expect(h.client.inFlight).toBe(0);
+  });
+
+  it('transfers uploaded bytes instead of copying them, and reports broken lines by number', async () => {
+    const text = [
+      JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] }),
+      '{"messages": [broken',
+      JSON.stringify({ messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] }),
+      '',
+    ].join('\n');
+    const bytes = new TextEncoder().encode(text).buffer as ArrayBuffer;
+    const request = { type: 'dataset.preview' as const, source: { kind: 'bytes' as const, name: 'up.jsonl', bytes }, limit: 1 };
+    expect(requestTransferables(request)).toEqual([bytes]);
+    const preview = await h.client.request('dataset.preview', { source: request.source, limit: 1 });
+    expect(bytes.byteLength).toBe(0); // detached: ownership moved to the worker side
+    expect(preview.rowCount).toBe(2);
+    expect(preview.rows).toHaveLength(1);
+    expect(preview.format).toBe('messages');
+    expect(preview.issues).toEqual([{ line: 2, message: expect.stringMatching(/not valid JSON/) }]);
+    expect(preview.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses an empty upload with a message naming the file', async () => {
+    const err = await h.client.request('dataset.preview', {
+      source: { kind: 'bytes', name: 'empty.jsonl', bytes: new ArrayBuffer(0) }, limit: 5,
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/empty\.jsonl is empty/);
+  });
+});
