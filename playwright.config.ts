@@ -2,19 +2,9 @@
 // 127.0.0.1, driven in Debian's Chromium with WebGPU on SwiftShader (see shared/notes/ort-webgpu.md). Never a
 // downloaded browser. One worker: the 2-core machine runs SwiftShader on the CPU.
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
 
 const port = Number(process.env.TABTUNE_E2E_PORT ?? 41731);
-
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 export default defineConfig({
   testDir: 'e2e',
@@ -32,7 +22,7 @@ export default defineConfig({
     // The flags decide headlessness; Playwright's own headless switch would replace --headless=new.
     headless: false,
     launchOptions: {
-      executablePath: process.env.TABTUNE_CHROMIUM ?? '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       args: CHROMIUM_ARGS,
     },
     trace: 'retain-on-failure',

@@ -12,6 +12,7 @@ test('app loads with every panel and no console errors', async ({ app, page }) =
   const state = await app.state();
   expect(state.errors).toEqual([]);
   await app.screenshot('app-loaded');
+  await page.screenshot({ path: 'test-output/screenshots/app-full.png', fullPage: true });
 });
 
 test('the WebGPU probe in the worker reports the SwiftShader adapter', async ({ app, page }) => {

@@ -111,7 +111,8 @@ export function lintDataset(data: BuiltDataset, ctx: LintContext): LintWarning[]
       if (!eotTrained) noEot.add(ex.id);
     }
     if (tok.bosId !== null && ex.ids[0] === tok.bosId && ex.ids[1] === tok.bosId) doubledBos.add(ex.id);
-    const injectedText = injectedTrainedText(ex, tok);
+    // Under `all` every header token is a target by design; injected text matters for assistant-style masks.
+    const injectedText = ASSISTANT_MODES.has(ctx.mode) ? injectedTrainedText(ex, tok) : null;
     if (injectedText !== null) {
       injected.add(ex.id);
       injectedKind ||= describeInjected(injectedText);

@@ -105,11 +105,36 @@ function locate(source: string, message: string): { line: number; column: number
   return { line: lines.length, column: Math.max(1, (lines[lines.length - 1] ?? '').length) };
 }
 
+const BLOCK_TAG = /\{%-?\s*(end)?(if|for|macro|call|filter|generation|set)\b([^%]*)-?%\}/g;
+
+/** The innermost block tag that is never closed, found by matching `{% x %}` with `{% endx %}` tags. */
+function unclosedBlock(source: string): { tag: string; line: number; column: number } | null {
+  const stack: { tag: string; index: number }[] = [];
+  for (const match of source.matchAll(BLOCK_TAG)) {
+    const [, end, tag = '', rest = ''] = match;
+    if (tag === 'set' && rest.includes('=')) continue; // `{% set x = … %}` has no end tag
+    if (end) {
+      if (stack[stack.length - 1]?.tag === tag) stack.pop();
+    } else {
+      stack.push({ tag, index: match.index });
+    }
+  }
+  const open = stack[stack.length - 1];
+  if (!open) return null;
+  const before = source.slice(0, open.index).split('\n');
+  return { tag: open.tag, line: before.length, column: (before[before.length - 1] ?? '').length + 1 };
+}
+
 export function compileTemplate(source: string): CompiledTemplate | { error: TemplateError } {
   try {
     return { source, template: new Template(source) };
   } catch (error) {
     const message = messageOf(error);
+    const open = unclosedBlock(source);
+    // The parser reports an unclosed block as a bare TypeError at the end of input; say what is missing instead.
+    if (open && (/reading '\w+'/.test(message) || /end of input/i.test(message))) {
+      return { error: { message: `{% ${open.tag} %} is never closed: add {% end${open.tag} %}.`, line: open.line, column: open.column } };
+    }
     return { error: { message, ...locate(source, message) } };
   }
 }

@@ -1,9 +1,10 @@
 // AdamW and global-norm gradient clipping as graph nodes, matching torch.optim.AdamW (bias correction, decoupled
-// weight decay) and torch.nn.utils.clip_grad_norm_. The learning rate and the 1-based step number are graph inputs
-// (host scalars fed each run); betas, eps, weight decay and the clipping threshold are build-time constants.
+// weight decay) and torch.nn.utils.clip_grad_norm_. The learning rate and the 1-based step number enter as graph inputs
+// (host scalars fed each run, with the bias corrections computed on the host in float64); betas, eps, weight decay
+// and the clipping threshold are build-time constants.
 import type { Value } from './ir.ts';
 import type { GraphBuilder } from './graph.ts';
-import { Add, Div, Max, Min, Mul, Pow, ReduceSumSquare, Sqrt, Sub } from './ops.ts';
+import { Add, Div, Max, Min, Mul, ReduceSumSquare, Sqrt, Sub } from './ops.ts';
 
 export interface AdamWConfig {
   /** Default 0.9 (torch, HF Trainer). */
@@ -54,24 +55,41 @@ export function clipFactor(g: GraphBuilder, norm: Value, maxNorm: number): Value
   return Min(g, Div(g, g.constant(maxNorm, norm.dtype), Add(g, norm, 1e-6)), 1);
 }
 
-/** Per-step scalars shared by every parameter's update. `lr` and `step` are [] float32; step counts from 1. */
+/**
+ * Per-step scalars shared by every parameter's update, graph inputs of shape [] float32. The bias corrections are
+ * computed on the host in float64 (adamwHostScalars), as torch does in Python: in float32, 1 − β2^t cancels
+ * catastrophically (0.999 itself is off by 1.3e-8, i.e. 1.3e-5 of 1 − 0.999), and the WebGPU Pow kernel adds its own
+ * error, which made WASM and WebGPU updates differ by 3e-5.
+ */
 export interface AdamWScalars {
+  /** The learning rate (for the decoupled decay). */
+  readonly lr: Value;
   /** lr / (1 − β1^t) */
   readonly stepSize: Value;
   /** sqrt(1 − β2^t) */
   readonly bc2Sqrt: Value;
-  /** 1 − lr·λ (the decoupled decay factor); null when λ = 0. */
+  /** 1 − lr·λ, built once for all parameters; null when λ = 0. */
   readonly decay: Value | null;
 }
 
-export function adamwScalars(g: GraphBuilder, lr: Value, step: Value, c: ResolvedAdamW): AdamWScalars {
-  const bc1 = Sub(g, 1, Pow(g, g.constant(c.beta1, step.dtype), step));
-  const bc2 = Sub(g, 1, Pow(g, g.constant(c.beta2, step.dtype), step));
+/** Names of the scalar inputs adamwScalarInputs declares. */
+export const ADAMW_INPUTS = { lr: 'optim.lr', stepSize: 'optim.step_size', bc2Sqrt: 'optim.bc2_sqrt' } as const;
+
+/** Declares the three per-step scalar inputs ([] float32, role 'data') and derives the decay factor once. */
+export function adamwScalarInputs(g: GraphBuilder, c: ResolvedAdamW): AdamWScalars {
+  const lr = g.input(ADAMW_INPUTS.lr, 'float32', [], 'data');
   return {
-    stepSize: Div(g, lr, bc1),
-    bc2Sqrt: Sqrt(g, bc2),
+    lr,
+    stepSize: g.input(ADAMW_INPUTS.stepSize, 'float32', [], 'data'),
+    bc2Sqrt: g.input(ADAMW_INPUTS.bc2Sqrt, 'float32', [], 'data'),
     decay: c.weightDecay > 0 ? Sub(g, 1, Mul(g, lr, c.weightDecay)) : null,
   };
+}
+
+/** The host values of AdamWScalars for the update at 1-based step `step`, in float64. */
+export function adamwHostScalars(lr: number, step: number, c: ResolvedAdamW): { lr: number; stepSize: number; bc2Sqrt: number } {
+  if (!Number.isInteger(step) || step < 1) throw new Error(`AdamW step must be a whole number ≥ 1 (1-based), got ${step}`);
+  return { lr, stepSize: lr / (1 - c.beta1 ** step), bc2Sqrt: Math.sqrt(1 - c.beta2 ** step) };
 }
 
 export interface AdamWUpdate {

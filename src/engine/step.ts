@@ -1,15 +1,16 @@
 // Train-step assembly: forward → masked causal-LM loss → reverse-mode gradients → token-count normalisation → global
 // norm clipping → AdamW, as one graph; plus the gradient-accumulation graph for earlier micro-batches of a window and
 // the eval graph. Graphs are pure data; src/runtime runs them. Names of state inputs/outputs are fixed (STEP_IO) so the
-// runtime can feed each `X.next` output back as next step's `X` input.
+// runtime can feed each `X.next` output back as next step's `X` input. The optimizer works on flat per-group vectors.
 import type { DType, Shape, Value } from './ir.ts';
+import { numel } from './ir.ts';
 import type { Graph, InputRole } from './graph.ts';
 import { GraphBuilder } from './graph.ts';
 import { grad } from './autodiff.ts';
 import { causalLmLoss } from './loss.ts';
-import { Add, Concat, Mul, Reshape } from './ops.ts';
-import type { AdamWConfig } from './optim.ts';
-import { adamwScalars, adamwUpdate, clipFactor, globalNorm, normaliseByCount, resolveAdamW } from './optim.ts';
+import { Add, Concat, Mul, Reshape, Split } from './ops.ts';
+import type { AdamWConfig, ResolvedAdamW } from './optim.ts';
+import { adamwScalarInputs, adamwUpdate, clipFactor, globalNorm, normaliseByCount, resolveAdamW } from './optim.ts';
 
 /**
  * Builds the model's forward pass into `g` and returns logits [B, T, V] float32. It declares its own inputs: batch
@@ -24,20 +25,37 @@ export interface TensorSpec {
   readonly shape: Shape;
 }
 
+/** Where one trainable tensor sits inside its group's flat vector. */
+export interface ParamSlot extends TensorSpec {
+  readonly offset: number;
+  readonly size: number;
+}
+
+/**
+ * Trainable tensors updated together as one flat float32 vector: gradient accumulators and AdamW moments are stored
+ * flat per group, so the optimizer is ~20 nodes per group instead of ~20 per tensor (LoRA on 7 linears × N layers is
+ * hundreds of tensors, and every node costs host time per run). `decay` holds tensors with weight decay.
+ */
+export interface OptimGroup {
+  readonly id: 'decay' | 'no_decay';
+  readonly size: number;
+  readonly params: readonly ParamSlot[];
+}
+
 export interface StepConfig {
   readonly adamw?: AdamWConfig;
   /** Trainable tensors exempt from weight decay. Default: HF Trainer's rule (biases and norm weights). */
   readonly noDecay?: (name: string) => boolean;
 }
 
-/** Fixed names of the step graphs' non-model inputs and outputs. */
+/** Fixed names of the step graphs' non-model inputs and outputs (the AdamW scalars are ADAMW_INPUTS). */
 export const STEP_IO = {
   labels: 'labels',
-  lr: 'optim.lr',
-  step: 'optim.step',
-  m: (p: string) => `optim.m.${p}`,
-  v: (p: string) => `optim.v.${p}`,
-  gradAcc: (p: string) => `accum.grad.${p}`,
+  /** Flat AdamW moments of a group, float32 [group.size]. */
+  m: (group: string) => `optim.m.${group}`,
+  v: (group: string) => `optim.v.${group}`,
+  /** Flat gradient-sum accumulator of a group, float32 [group.size]. */
+  gradAcc: (group: string) => `accum.grad.${group}`,
   nllAcc: 'accum.nll_sum',
   countAcc: 'accum.target_count',
   /** Output that replaces input `name` at the next run. */
@@ -59,7 +77,11 @@ export interface StepGraphs {
   readonly eval: Graph;
   readonly data: readonly TensorSpec[];
   readonly frozen: readonly TensorSpec[];
+  /** Trainable tensors in forward declaration order. */
   readonly trainable: readonly TensorSpec[];
+  readonly groups: readonly OptimGroup[];
+  /** The resolved optimizer settings baked into `train` (the runtime needs betas for adamwHostScalars). */
+  readonly adamw: ResolvedAdamW;
 }
 
 /** HF Trainer's decay rule (`get_decay_parameter_names`): no weight decay on biases and normalisation weights. */
@@ -85,12 +107,44 @@ function buildForward(name: string, forward: ForwardFn): Built {
   const byRole: Record<InputRole, Value[]> = { data: [], frozen: [], trainable: [], state: [] };
   for (const v of g.inputs) byRole[g.inputRole(v)!].push(v);
   if (byRole.state.length > 0) throw new Error(`forward declared state inputs (${byRole.state.map((v) => v.name).join(', ')}); state belongs to the step graph`);
+  if (byRole.trainable.length === 0) throw new Error('forward declared no trainable inputs: nothing to train (declare LoRA/full tensors with role "trainable")');
+  for (const p of byRole.trainable) {
+    if (p.dtype !== 'float32') throw new Error(`trainable input "${p.name}" is ${p.dtype}; trainable tensors must be float32`);
+  }
   const labels = g.input(STEP_IO.labels, 'int32', [logits.shape[0]!, logits.shape[1]!], 'data');
   const loss = causalLmLoss(g, logits, labels);
   return { g, byRole, labels, ...loss };
 }
 
 const spec = (v: Value): TensorSpec => ({ name: v.name, dtype: v.dtype, shape: v.shape });
+
+function makeGroups(params: readonly Value[], noDecay: (name: string) => boolean): OptimGroup[] {
+  const groups: OptimGroup[] = [];
+  for (const id of ['decay', 'no_decay'] as const) {
+    const members = params.filter((p) => noDecay(p.name) === (id === 'no_decay'));
+    let offset = 0;
+    const slots = members.map((p) => {
+      const size = numel(p.shape);
+      const slot = { ...spec(p), offset, size };
+      offset += size;
+      return slot;
+    });
+    if (slots.length > 0) groups.push({ id, size: offset, params: slots });
+  }
+  return groups;
+}
+
+/** The gradients of one group as a flat [size] vector (Reshape each to 1-D, Concat). */
+function flatten(g: GraphBuilder, group: OptimGroup, byName: ReadonlyMap<string, Value>): Value {
+  const parts = group.params.map((s) => Reshape(g, byName.get(s.name)!, [s.size]));
+  return parts.length === 1 ? parts[0]! : Concat(g, parts, 0);
+}
+
+/** A flat [size] vector back into the group's tensors (Split, Reshape each). */
+function unflatten(g: GraphBuilder, group: OptimGroup, flat: Value): Value[] {
+  const parts = group.params.length === 1 ? [flat] : Split(g, flat, group.params.map((s) => s.size), 0);
+  return group.params.map((s, i) => Reshape(g, parts[i]!, s.shape));
+}
 
 /** Builds the train, accumulate and eval graphs for one forward pass (fixed batch shape). Deterministic. */
 export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): StepGraphs {
@@ -102,15 +156,16 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
   const evalMetrics = Concat(ev.g, [Reshape(ev.g, ev.nllSum, [1]), Reshape(ev.g, ev.targetCount, [1])], 0);
   ev.g.output(evalMetrics, STEP_IO.evalMetrics);
   ev.g.output(ev.tokenNll, STEP_IO.tokenNll);
-  if (ev.byRole.trainable.length === 0) throw new Error('forward declared no trainable inputs: nothing to train (declare LoRA/full tensors with role "trainable")');
+  const groups = makeGroups(ev.byRole.trainable, noDecay);
 
   // ---- accumulate: gradients of the NLL *sum*, added to running sums (sft-conventions §3: normalise once per window)
   const ac = buildForward('accumulate', forward);
-  const acGrads = grad(ac.g, ac.nllSum, ac.byRole.trainable);
-  ac.byRole.trainable.forEach((p, i) => {
-    const acc = ac.g.input(STEP_IO.gradAcc(p.name), 'float32', p.shape, 'state');
-    ac.g.output(Add(ac.g, acc, acGrads[i]!), STEP_IO.next(acc.name));
-  });
+  const acGradList = grad(ac.g, ac.nllSum, ac.byRole.trainable);
+  const acByName = new Map(ac.byRole.trainable.map((p, i) => [p.name, acGradList[i]!] as const));
+  for (const group of groups) {
+    const acc = ac.g.input(STEP_IO.gradAcc(group.id), 'float32', [group.size], 'state');
+    ac.g.output(Add(ac.g, acc, flatten(ac.g, group, acByName)), STEP_IO.next(acc.name));
+  }
   const acNll = ac.g.input(STEP_IO.nllAcc, 'float32', [], 'state');
   const acCount = ac.g.input(STEP_IO.countAcc, 'float32', [], 'state');
   ac.g.output(Add(ac.g, acNll, ac.nllSum), STEP_IO.next(STEP_IO.nllAcc));
@@ -121,20 +176,21 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
   const g = tr.g;
   const params = tr.byRole.trainable;
   const stepGrads = grad(g, tr.nllSum, params);
-  const lr = g.input(STEP_IO.lr, 'float32', [], 'data');
-  const step = g.input(STEP_IO.step, 'float32', [], 'data');
-  const sums = params.map((p, i) => Add(g, g.input(STEP_IO.gradAcc(p.name), 'float32', p.shape, 'state'), stepGrads[i]!));
+  const gradByName = new Map(params.map((p, i) => [p.name, stepGrads[i]!] as const));
+  const paramByName = new Map(params.map((p) => [p.name, p] as const));
+  const sums = groups.map((group) => Add(g, g.input(STEP_IO.gradAcc(group.id), 'float32', [group.size], 'state'), flatten(g, group, gradByName)));
   const nll = Add(g, g.input(STEP_IO.nllAcc, 'float32', [], 'state'), tr.nllSum);
   const count = Add(g, g.input(STEP_IO.countAcc, 'float32', [], 'state'), tr.targetCount);
   const grads = normaliseByCount(g, sums, count);
   const norm = globalNorm(g, grads);
-  const clipped = adamw.maxGradNorm === null ? grads : grads.map((x) => Mul(g, x, clipFactor(g, norm, adamw.maxGradNorm!)));
-  const scalars = adamwScalars(g, lr, step, adamw);
-  params.forEach((p, i) => {
-    const m = g.input(STEP_IO.m(p.name), 'float32', p.shape, 'state');
-    const v = g.input(STEP_IO.v(p.name), 'float32', p.shape, 'state');
-    const u = adamwUpdate(g, p, clipped[i]!, m, v, scalars, adamw, !noDecay(p.name));
-    g.output(u.param, STEP_IO.next(p.name));
+  const factor = adamw.maxGradNorm === null ? null : clipFactor(g, norm, adamw.maxGradNorm);
+  const clipped = factor === null ? grads : grads.map((x) => Mul(g, x, factor));
+  const scalars = adamwScalarInputs(g, adamw); // optim.lr, optim.step_size, optim.bc2_sqrt (adamwHostScalars)
+  groups.forEach((group, i) => {
+    const m = g.input(STEP_IO.m(group.id), 'float32', [group.size], 'state');
+    const v = g.input(STEP_IO.v(group.id), 'float32', [group.size], 'state');
+    const u = adamwUpdate(g, flatten(g, group, paramByName), clipped[i]!, m, v, scalars, adamw, group.id === 'decay');
+    unflatten(g, group, u.param).forEach((p, k) => g.output(p, STEP_IO.next(group.params[k]!.name)));
     g.output(u.m, STEP_IO.next(m.name));
     g.output(u.v, STEP_IO.next(v.name));
   });
@@ -147,5 +203,7 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
     data: [...tr.byRole.data.map(spec), spec(tr.labels)],
     frozen: tr.byRole.frozen.map(spec),
     trainable: params.map(spec),
+    groups,
+    adamw,
   };
 }

@@ -1,8 +1,10 @@
-// File cache for immutable Hub content (a file at a commit sha never changes): an in-memory cache for Node and
-// tests, and a Cache-API cache used in browsers (and workers) when `caches` exists.
+// File cache for immutable Hub content (a file at a commit sha never changes): a Cache-API cache used in browsers
+// and workers when `caches` exists, and an in-memory cache for Node callers and tests that ask for one.
 
 export interface FileCache {
   get(key: string): Promise<Uint8Array | undefined>;
+  /** Bytes [start, end) of a cached file without materialising all of it, or undefined when not cached. */
+  getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined>;
   put(key: string, bytes: Uint8Array): Promise<void>;
   delete(key: string): Promise<void>;
 }
@@ -12,6 +14,10 @@ export class MemoryFileCache implements FileCache {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     return this.entries.get(key);
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    return this.entries.get(key)?.slice(start, end);
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
@@ -37,10 +43,18 @@ export class CacheApiFileCache implements FileCache {
     return hit ? new Uint8Array(await hit.arrayBuffer()) : undefined;
   }
 
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    const cache = await this.storage.open(this.name);
+    const hit = await cache.match(key);
+    // A Blob of a cached response is disk-backed in browsers: slicing it reads only the range (a header probe of a
+    // cached 500 MB checkpoint must not load 500 MB).
+    return hit ? new Uint8Array(await (await hit.blob()).slice(start, end).arrayBuffer()) : undefined;
+  }
+
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const cache = await this.storage.open(this.name);
-    const body = new Uint8Array(bytes); // a copy: the Response must not alias memory the caller may transfer away
-    await cache.put(key, new Response(body, { headers: { 'Content-Length': String(bytes.byteLength) } }));
+    // No copy: put() resolves only after the body is stored, so the caller may transfer the buffer afterwards.
+    await cache.put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'Content-Length': String(bytes.byteLength) } }));
   }
 
   async delete(key: string): Promise<void> {
@@ -49,8 +63,12 @@ export class CacheApiFileCache implements FileCache {
   }
 }
 
-/** The Cache API where the platform has it (browsers, workers), memory otherwise (Node). */
-export function defaultFileCache(): FileCache {
+/**
+ * The Cache API where the platform has it (browsers, workers); none elsewhere (Node), because an in-memory cache
+ * would keep every downloaded checkpoint alive next to its converted tensors. Pass a MemoryFileCache explicitly
+ * where re-reads are expected.
+ */
+export function defaultFileCache(): FileCache | null {
   const storage = (globalThis as { caches?: CacheStorage }).caches;
-  return storage ? new CacheApiFileCache(storage) : new MemoryFileCache();
+  return storage ? new CacheApiFileCache(storage) : null;
 }

@@ -109,14 +109,14 @@ export interface FetchOptions extends RequestOptions {
   onProgress?: (loaded: number, total: number | undefined) => void;
   /** Verify the whole file against these (from the revision listing); a mismatch is an error, never cached. */
   expected?: { size?: number; sha256?: string };
-  /** Defaults to the Cache API in browsers, a process-wide memory cache elsewhere. `null` disables caching. */
+  /** Defaults to the Cache API in browsers and no cache in Node (see defaultFileCache). `null` disables caching. */
   cache?: FileCache | null;
 }
 
-let sharedCache: FileCache | undefined;
+let sharedCache: FileCache | null | undefined;
 function cacheFor(opts: FetchOptions): FileCache | null {
   if (opts.cache !== undefined) return opts.cache;
-  sharedCache ??= defaultFileCache();
+  if (sharedCache === undefined) sharedCache = defaultFileCache();
   return sharedCache;
 }
 
@@ -126,23 +126,28 @@ export async function fetchFile(cfg: HubConfig, repo: string, sha: string, path:
   const url = resolveUrl(cfg, repo, sha, path, repoType);
   const what = describe(repo, sha, repoType, path);
   const cache = cacheFor(opts);
-  const cached = cache ? await cache.get(url) : undefined;
   if (opts.range) {
     const [start, end] = opts.range;
     if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && end >= start)) {
       throw new Error(`${what}: bad byte range [${start}, ${end}); it must be half-open with 0 <= start <= end`);
     }
-    if (cached) return cached.slice(start, end);
+    const hit = cache ? await cache.getRange(url, start, end) : undefined;
+    if (hit) {
+      if (hit.byteLength === end - start) return hit;
+      throw new HubError('integrity', `${what}: asked for bytes [${start}, ${end}) of the cached file, which has only ${start + hit.byteLength}. HINT: the revision lists a larger file; clear the site's cache.`, url);
+    }
     if (end === start) return new Uint8Array(0);
     const res = await request(cfg, url, what, { signal: opts.signal, headers: { Range: `bytes=${start}-${end - 1}` } });
-    const bytes = await readBody(res, url, what, opts);
-    // A server that ignores Range answers 200 with the whole file; take the slice rather than fail.
-    const part = res.status === 206 ? bytes : bytes.slice(start, end);
+    // A server that ignores Range answers 200 with the whole file: read only up to `end`, then hang up.
+    const whole = res.status !== 206;
+    const bytes = await readBody(res, url, what, opts, whole ? end : undefined);
+    const part = whole ? bytes.slice(start, end) : bytes;
     if (part.byteLength !== end - start) {
       throw new HubError('integrity', `${what}: asked for bytes [${start}, ${end}) and got ${part.byteLength} bytes. HINT: the file is shorter than expected; check the revision.`, url);
     }
     return part;
   }
+  const cached = cache ? await cache.get(url) : undefined;
   if (cached) {
     opts.onProgress?.(cached.byteLength, cached.byteLength);
     return cached;
@@ -154,9 +159,10 @@ export async function fetchFile(cfg: HubConfig, repo: string, sha: string, path:
   return bytes;
 }
 
-async function readBody(res: Response, url: string, what: string, opts: FetchOptions): Promise<Uint8Array> {
+/** Reads a response body with progress; with `stopAfter`, cancels the download once that many bytes arrived. */
+async function readBody(res: Response, url: string, what: string, opts: FetchOptions, stopAfter?: number): Promise<Uint8Array> {
   const lengthHeader = res.headers.get('Content-Length');
-  const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+  const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) && stopAfter === undefined ? Number(lengthHeader) : undefined;
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
   // Preallocate when the length is known so a large download is not held twice.
@@ -175,6 +181,10 @@ async function readBody(res: Response, url: string, what: string, opts: FetchOpt
       }
       loaded += value.byteLength;
       opts.onProgress?.(loaded, total);
+      if (stopAfter !== undefined && loaded >= stopAfter) {
+        await reader.cancel();
+        break;
+      }
     }
   } catch (e) {
     if (opts.signal?.aborted) throw new HubError('aborted', `${what}: download cancelled`, url);

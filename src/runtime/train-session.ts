@@ -5,6 +5,7 @@
 import type { StepGraphs, TensorSpec } from '../engine/step.ts';
 import { STEP_IO } from '../engine/step.ts';
 import { serializeGraph } from '../engine/onnx.ts';
+import { ADAMW_INPUTS, adamwHostScalars } from '../engine/optim.ts';
 import type { Backend, HostTensor, OrtTensor, RuntimeSession } from './backend.ts';
 import { elementCount } from './backend.ts';
 
@@ -140,7 +141,12 @@ export class TrainSession {
       disposeAll(acc);
       acc = out;
     }
-    const scalars = { [STEP_IO.lr]: this.scalar(lr), [STEP_IO.step]: this.scalar(t) };
+    const host = adamwHostScalars(lr, t, this.graphs.adamw);
+    const scalars = {
+      [ADAMW_INPUTS.lr]: this.scalar(host.lr),
+      [ADAMW_INPUTS.stepSize]: this.scalar(host.stepSize),
+      [ADAMW_INPUTS.bc2Sqrt]: this.scalar(host.bc2Sqrt),
+    };
     const moments: Record<string, OrtTensor> = {};
     for (const spec of this.graphs.trainable) {
       moments[STEP_IO.m(spec.name)] = this.state[STEP_IO.m(spec.name)]!;

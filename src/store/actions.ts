@@ -82,10 +82,9 @@ export async function loadBundledDatasets(store: AppStore, client: WorkerClient)
     setBundledDatasets(list);
     const choice = store.getState().datasetChoice;
     const first = list[0];
-    if (choice.kind === 'bundled' && !list.some((d) => d.file === choice.file) && first) {
-      store.getState().chooseDataset({ kind: 'bundled', file: first.file });
-    }
-    return true;
+    const stale = choice === null || (choice.kind === 'bundled' && !list.some((d) => d.file === choice.file));
+    if (stale && first) store.getState().chooseDataset({ kind: 'bundled', file: first.file });
+    return list.length > 0;
   } catch (err) {
     setDatasetState({ status: 'error', message: message(err) });
     reportError('dataset', message(err));
@@ -103,7 +102,7 @@ export function createDatasetLoader(store: AppStore, client: WorkerClient): (upl
       source = { kind: 'bytes', name: upload.name, bytes: upload.bytes };
     } else {
       const choice = store.getState().datasetChoice;
-      if (choice.kind !== 'bundled') return; // an uploaded file's bytes are gone once sent; nothing to reload
+      if (choice?.kind !== 'bundled') return; // nothing chosen, or an upload (its bytes went to the worker)
       source = { kind: 'url', url: bundledDatasetUrl(store.getState().origin, choice.file), name: choice.file };
     }
     setDataset(null);

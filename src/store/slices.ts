@@ -17,7 +17,7 @@ export function createConfigSlice(origin: string): Slice<ConfigSlice> {
     origin,
     hubEndpoint: PUBLIC_HUB,
     modelChoice: { kind: 'bundled' },
-    datasetChoice: { kind: 'bundled', file: 'chat.jsonl' },
+    datasetChoice: null,
     theme: 'system',
     setHubEndpoint: (endpoint) => set({ hubEndpoint: endpoint.trim().replace(/\/+$/, '') }),
     chooseModel: (modelChoice) => set({ modelChoice }),

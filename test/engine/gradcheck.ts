@@ -52,13 +52,14 @@ export interface GradCheckResult {
   readonly checked: number;
 }
 
-export async function gradCheck(c: GradCheckCase): Promise<GradCheckResult> {
+/** Builds the fragment plus loss = sum(y * w) and its gradients; float inputs take `floatType` (float64 by default). */
+export function buildGradGraph(c: GradCheckCase, floatType: DType = 'float64'): { graph: Graph; feeds: Record<string, number[]> } {
   const rand = rng(c.seed ?? 1234);
   const g = new GraphBuilder('gradcheck');
   const values: Record<string, Value> = {};
   const feeds: Record<string, number[]> = {};
   for (const [name, spec] of Object.entries(c.inputs)) {
-    const dtype = spec.dtype ?? 'float64';
+    const dtype = spec.dtype ?? floatType;
     values[name] = g.input(name, dtype, spec.shape, spec.role ?? (c.wrt.includes(name) ? 'trainable' : 'data'));
     const [lo, hi] = spec.range ?? [-1, 1];
     feeds[name] = spec.values ? [...spec.values] : Array.from({ length: numel(spec.shape) }, () => lo + (hi - lo) * rand());
@@ -72,6 +73,11 @@ export async function gradCheck(c: GradCheckCase): Promise<GradCheckResult> {
   grads.forEach((d, i) => g.output(d, `grad_${c.wrt[i]}`));
   const graph = g.build();
   verifyGraph(graph);
+  return { graph, feeds };
+}
+
+export async function gradCheck(c: GradCheckCase): Promise<GradCheckResult> {
+  const { graph, feeds } = buildGradGraph(c);
   const run = await cpuSession(graph);
   const lossAt = async (f: Record<string, Feed>): Promise<number> => (await run(f)).loss!.data[0]!;
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/engine/graph.ts';
 import { verifyGraph } from '../../src/engine/verify.ts';
-import { adamwScalars, adamwUpdate, clipFactor, globalNorm, resolveAdamW, type AdamWConfig } from '../../src/engine/optim.ts';
+import { ADAMW_INPUTS, adamwHostScalars, adamwScalarInputs, adamwUpdate, clipFactor, globalNorm, resolveAdamW, type AdamWConfig } from '../../src/engine/optim.ts';
 import { Mul } from '../../src/engine/ops.ts';
 import { cpuSession } from './run-graph.ts';
 import { seededRandom } from './step-fixtures.ts';
@@ -30,15 +30,14 @@ function referenceStep(params: number[][], grads: number[][], m: number[][], v: 
 function optimGraph(sizes: number[], config: AdamWConfig) {
   const c = resolveAdamW(config);
   const g = new GraphBuilder('adamw');
-  const lr = g.input('lr', 'float32', []);
-  const step = g.input('step', 'float32', []);
   const ps = sizes.map((n, i) => g.input(`p${i}`, 'float32', [n], 'trainable'));
   const gs = sizes.map((n, i) => g.input(`g${i}`, 'float32', [n]));
   const ms = sizes.map((n, i) => g.input(`m${i}`, 'float32', [n], 'state'));
   const vs = sizes.map((n, i) => g.input(`v${i}`, 'float32', [n], 'state'));
   const norm = globalNorm(g, gs);
-  const clipped = c.maxGradNorm === null ? gs : gs.map((x) => Mul(g, x, clipFactor(g, norm, c.maxGradNorm!)));
-  const s = adamwScalars(g, lr, step, c);
+  const factor = c.maxGradNorm === null ? null : clipFactor(g, norm, c.maxGradNorm);
+  const clipped = factor === null ? gs : gs.map((x) => Mul(g, x, factor));
+  const s = adamwScalarInputs(g, c);
   sizes.forEach((_, i) => {
     const u = adamwUpdate(g, ps[i]!, clipped[i]!, ms[i]!, vs[i]!, s, c);
     g.output(u.param, `p${i}.next`);
@@ -65,10 +64,11 @@ async function compare(config: AdamWConfig, gradScale: number) {
   for (let t = 1; t <= 12; t++) {
     const lr = 0.01 * (1 + 0.1 * t);
     const grads = sizes.map((n) => f32(Array.from({ length: n }, () => (rand() * 2 - 1) * gradScale)));
-    const feeds: Record<string, number[]> = { lr: [lr], step: [t] };
+    const h = adamwHostScalars(lr, t, resolveAdamW(config));
+    const feeds: Record<string, number[]> = { [ADAMW_INPUTS.lr]: [h.lr], [ADAMW_INPUTS.stepSize]: [h.stepSize], [ADAMW_INPUTS.bc2Sqrt]: [h.bc2Sqrt] };
     sizes.forEach((_, i) => Object.assign(feeds, { [`p${i}`]: params[i]!, [`g${i}`]: grads[i]!, [`m${i}`]: m[i]!, [`v${i}`]: v[i]! }));
     const out = await run(feeds);
-    const refNorm = referenceStep(ref.params, grads, ref.m, ref.v, Math.fround(lr), t, c);
+    const refNorm = referenceStep(ref.params, grads, ref.m, ref.v, lr, t, c);
     expect(out.grad_norm!.data[0]! / refNorm).toBeCloseTo(1, 5);
     params = sizes.map((_, i) => out[`p${i}.next`]!.data);
     m = sizes.map((_, i) => out[`m${i}.next`]!.data);
@@ -92,5 +92,6 @@ describe('AdamW graph', () => {
     expect(() => resolveAdamW({ eps: 0 })).toThrow(/eps must be > 0/);
     expect(() => resolveAdamW({ maxGradNorm: 0 })).toThrow(/maxGradNorm must be > 0 or null/);
     expect(() => resolveAdamW({ weightDecay: -1 })).toThrow(/weightDecay must be ≥ 0/);
+    expect(() => adamwHostScalars(1e-3, 0, resolveAdamW())).toThrow(/step must be a whole number ≥ 1/);
   });
 });

@@ -1,4 +1,5 @@
-// Test helper: serialise a built Graph and run it on onnxruntime-node's CPU EP with named feeds. Feeds may be plain
+// Test helper: serialise a built Graph and run it on onnxruntime-node (CPU EP, or WebGPU EP with CPU fallback
+// disabled) with named feeds. Feeds may be plain
 // number arrays (converted to the input's dtype and shape) or ort Tensors; results come back as plain arrays.
 import * as ort from 'onnxruntime-node';
 import type { DType } from '../../src/engine/ir.ts';
@@ -35,14 +36,26 @@ function toTensor(dtype: DType, dims: readonly number[], x: Feed): ort.Tensor {
   }
 }
 
-/** A CPU session for `graph`, reusable across runs (finite differences run the same graph many times). */
-export async function cpuSession(graph: Graph): Promise<(feeds: Readonly<Record<string, Feed>>) => Promise<Record<string, RunResult>>> {
-  const session = await ort.InferenceSession.create(serializeGraph(graph), {
-    executionProviders: ['cpu'],
-    // Keep ORT from rewriting float64 maths into fused kernels with other rounding; tests compare to tight tolerances.
-    graphOptimizationLevel: 'disabled',
-    logSeverityLevel: 3,
-  });
+export type TestEp = 'cpu' | 'webgpu';
+
+/** Whether onnxruntime-node's WebGPU EP can run here (SwiftShader set up by scripts/with-swiftshader.mjs). */
+export const WEBGPU_AVAILABLE = process.env.TABTUNE_SWIFTSHADER === '1';
+
+/**
+ * A session for `graph`, reusable across runs (finite differences run the same graph many times). 'webgpu' disables
+ * CPU fallback, so creation fails, naming the node, if any node would not run on the GPU.
+ */
+export async function cpuSession(graph: Graph, ep: TestEp = 'cpu'): Promise<(feeds: Readonly<Record<string, Feed>>) => Promise<Record<string, RunResult>>> {
+  const options: ort.InferenceSession.SessionOptions =
+    ep === 'cpu'
+      ? {
+          executionProviders: ['cpu'],
+          // Keep ORT from rewriting float64 maths into fused kernels with other rounding; tests compare tightly.
+          graphOptimizationLevel: 'disabled',
+          logSeverityLevel: 3,
+        }
+      : { executionProviders: [{ name: 'webgpu' }], extra: { session: { disable_cpu_ep_fallback: '1' } }, logSeverityLevel: 3 };
+  const session = await ort.InferenceSession.create(serializeGraph(graph), options);
   return async (feeds) => {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const input of graph.inputs) {
@@ -66,6 +79,6 @@ export async function cpuSession(graph: Graph): Promise<(feeds: Readonly<Record<
 }
 
 /** One-shot: build a session for `graph`, run it once with `feeds`. */
-export async function runGraph(graph: Graph, feeds: Readonly<Record<string, Feed>>): Promise<Record<string, RunResult>> {
-  return (await cpuSession(graph))(feeds);
+export async function runGraph(graph: Graph, feeds: Readonly<Record<string, Feed>>, ep: TestEp = 'cpu'): Promise<Record<string, RunResult>> {
+  return (await cpuSession(graph, ep))(feeds);
 }

@@ -6,6 +6,7 @@ import { GraphBuilder } from '../../src/engine/graph.ts';
 import { causalLmLoss } from '../../src/engine/loss.ts';
 import { Div } from '../../src/engine/ops.ts';
 import { verifyGraph } from '../../src/engine/verify.ts';
+import { ropeInvFreq } from '../../src/models/config.ts';
 import { buildForward, defaultPositionIds } from '../../src/models/forward.ts';
 import { planLora } from '../../src/models/lora.ts';
 import { cpuSession } from '../engine/run-graph.ts';
@@ -97,6 +98,29 @@ describe.each(FAMILIES)('%s against the PyTorch reference', (family) => {
     }
     console.log(`${family}: LoRA loss rel err ${lossErr.toExponential(2)}, worst gradient rel err ${worst.toExponential(2)}`);
     expect(lossErr).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('full training of chosen tensors: gradients match', async () => {
+    const fx = loadFixture(family);
+    const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
+    const names = Object.keys(fx.golden.full_grads);
+    const g = new GraphBuilder(`${family}-full`);
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, trainableWeights: names });
+    const labels = g.input('labels', 'int32', [B, T]);
+    const ce = causalLmLoss(g, fwd.logits!, labels);
+    const loss = Div(g, ce.nllSum, ce.targetCount);
+    const params = names.map((n) => fwd.weights.get(n)!);
+    grad(g, loss, params).forEach((d, i) => g.output(d, `grad:${names[i]!}`));
+    const graph = g.build();
+    expect(graph.inputs.filter((i) => i.role === 'trainable').map((i) => i.value.name).sort()).toEqual([...names].sort());
+    const out = await (await cpuSession(graph))({ ...batchFeeds(fx), labels: flat(fx.golden.batch.labels), ...weightFeeds(fx) });
+    for (const n of names) expect(relError(out[`grad:${n}`]!.data, fx.golden.full_grads[n]!.data), n).toBeLessThanOrEqual(1e-3);
+  });
+
+  it.runIf(family !== 'gpt2')('RoPE inverse frequencies match (llama3 scaling on the llama fixture)', () => {
+    const fx = loadFixture(family);
+    if (fx.cfg.family !== 'llama') throw new Error('llama family expected');
+    expect(relError(ropeInvFreq(fx.cfg.rope, fx.cfg.headDim), fx.golden.rope_inv_freq!)).toBeLessThanOrEqual(1e-9);
   });
 
   it('rsLoRA scales by alpha / sqrt(r)', async () => {

@@ -46,11 +46,11 @@ for (const kind of ['wasm', 'cpu', 'webgpu'] as const) {
       const out = await session.run({ x, y });
       expect(out.z!.location).toBe(kind === 'webgpu' ? 'gpu-buffer' : 'cpu');
       expect(out.w!.location).toBe('cpu');
-      expect(Array.from((await backend.read(out.z!)).data)).toEqual([2, 4, 6, 5, 7, 9]);
-      expect(Array.from((await backend.read(out.w!)).data)).toEqual([2, 8, 18, 5, 14, 27]);
+      expect(Array.from((await backend.read(out.z!)).data as Float32Array)).toEqual([2, 4, 6, 5, 7, 9]);
+      expect(Array.from((await backend.read(out.w!)).data as Float32Array)).toEqual([2, 8, 18, 5, 14, 27]);
       // A device output fed straight back as the next run's input (state that never leaves the GPU).
       const again = await session.run({ x: out.z!, y });
-      expect(Array.from((await backend.read(again.z!)).data)).toEqual([3, 6, 9, 6, 9, 12]);
+      expect(Array.from((await backend.read(again.z!)).data as Float32Array)).toEqual([3, 6, 9, 6, 9, 12]);
       out.z!.dispose();
       again.z!.dispose();
       await session.release();

@@ -115,6 +115,6 @@ describe('store actions over the worker', () => {
     await createDatasetLoader(store, h.client)({ name: 'mine.jsonl', bytes });
     expect(store.getState().datasetChoice).toEqual({ kind: 'upload', name: 'mine.jsonl' });
     expect(store.getState().dataset?.rowCount).toBe(2);
-    expect(store.getState().dataset?.format).toBe('text');
+    expect(store.getState().dataset?.layout).toBe('text');
   });
 });

@@ -40,7 +40,7 @@ describe('worker protocol', () => {
     expect(cap.webgpu.available).toBe(false);
     if (cap.webgpu.available) return;
     expect(cap.webgpu.reason.length).toBeGreaterThan(20);
-    expect(cap.webgpu.hint).toMatch(/WebAssembly/);
+    expect(cap.webgpu.hint).toMatch(/https|Chrome/);
   });
 
   it('inspects a fixture model through the Hub mirror, streaming progress', async () => {
@@ -116,9 +116,12 @@ describe('worker protocol', () => {
     expect(bytes.byteLength).toBe(0); // detached: ownership moved to the worker side
     expect(preview.rowCount).toBe(2);
     expect(preview.rows).toHaveLength(1);
-    expect(preview.format).toBe('messages');
-    expect(preview.issues).toEqual([{ line: 2, message: expect.stringMatching(/not valid JSON/) }]);
-    expect(preview.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(preview.fileFormat).toBe('jsonl');
+    expect(preview.layout).toBe('messages');
+    expect(preview.rows[0]).toMatchObject({ id: 'line 1', kind: 'messages', messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] });
+    expect(preview.issueCount).toBe(1);
+    expect(preview.issues[0]?.where).toBe('line 2');
+    expect(preview.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
   it('refuses an empty upload with a message naming the file', async () => {

@@ -4,7 +4,7 @@ import type { GraphBuilder } from '../graph.ts';
 import { MS_DOMAIN } from '../graph.ts';
 import { broadcastShapes, matmulShape, normAxes, normAxis, reduceShape, sameShape } from '../shape.ts';
 import { FLOAT_TYPES, NUMERIC_TYPES, attr, checkDtype, checkRank, checkSameDtype } from './common.ts';
-import { shapeToString } from '../ir.ts';
+import { numel, shapeToString } from '../ir.ts';
 
 export interface ReduceOptions {
   /** Keep reduced dimensions as size 1 (ONNX default true). */
@@ -77,8 +77,9 @@ function normScaleCheck(op: string, x: Value, scale: Value, axis: number): numbe
   checkSameDtype(op, [x, scale]);
   const a = normAxis(op, axis, x.shape.length);
   const normalized = x.shape.slice(a);
-  if (!sameShape(broadcastShapes(op, scale.shape, normalized), normalized)) {
-    throw new Error(`${op}: scale ${shapeToString(scale.shape)} must broadcast to the normalised dims ${shapeToString(normalized)}`);
+  // ONNX allows a broadcastable scale, but the WebGPU kernels require one element per normalised element.
+  if (!sameShape(broadcastShapes(op, scale.shape, normalized), normalized) || numel(scale.shape) !== numel(normalized)) {
+    throw new Error(`${op}: "${scale.name}" ${shapeToString(scale.shape)} must have the normalised dims' size ${shapeToString(normalized)} (WebGPU does not broadcast it)`);
   }
   return a;
 }

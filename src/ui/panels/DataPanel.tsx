@@ -27,8 +27,9 @@ function Picker() {
     <div className="row picker">
       <label className="grow">
         <span className="sr-only">Bundled dataset</span>
-        <select value={choice.kind === 'bundled' ? choice.file : ''} onChange={onSelect} aria-label="Bundled dataset">
-          {choice.kind === 'upload' && <option value="">Uploaded: {choice.name}</option>}
+        <select value={choice?.kind === 'bundled' ? choice.file : ''} onChange={onSelect} aria-label="Bundled dataset">
+          {choice?.kind === 'upload' && <option value="">Uploaded: {choice.name}</option>}
+          {choice === null && <option value="">No dataset chosen</option>}
           {bundled.map((d) => (
             <option key={d.file} value={d.file}>{d.title}</option>
           ))}
@@ -43,6 +44,7 @@ function Picker() {
 }
 
 export function DataPanel() {
+  const bundled = useApp(selectBundledDatasets);
   const dataset = useApp(selectDataset);
   const state = useApp(selectDatasetState);
   return (
@@ -55,18 +57,18 @@ export function DataPanel() {
           <Facts
             testId="dataset-facts"
             rows={[
-              ['file', <code key="n">{dataset.name}</code>],
+              ['name', <code key="n">{dataset.name}</code>],
               ['rows', <span key="r" data-testid="dataset-rows">{dataset.rowCount.toLocaleString('en-US')}</span>],
-              ['format', dataset.format ?? 'not detected'],
-              ['size', formatBytes(dataset.bytes)],
-              ['sha256', <code key="h" title={dataset.sha256}>{dataset.sha256.slice(0, 12)}…</code>],
+              ['layout', <span key="l" data-testid="dataset-layout">{dataset.layout ?? 'not recognised'}</span>],
+              ['file', `${dataset.fileFormat}, ${formatBytes(dataset.bytes)}`],
+              ['hash', <code key="h" title={dataset.hash}>{dataset.hash.replace(/^sha256:/, '').slice(0, 12)}…</code>],
             ]}
           />
-          {dataset.issues.length > 0 && (
-            <details className="issues" open>
-              <summary>{dataset.issues.length} rows with problems (skipped)</summary>
+          {dataset.issueCount > 0 && (
+            <details className="issues">
+              <summary className="warn">{dataset.issueCount.toLocaleString('en-US')} problems; those rows are skipped</summary>
               <ul>
-                {dataset.issues.slice(0, 20).map((i) => <li key={i.line}>line {i.line}: {i.message}</li>)}
+                {dataset.issues.map((i, n) => <li key={n}>{i.where}: {i.message}</li>)}
               </ul>
             </details>
           )}
@@ -80,7 +82,9 @@ export function DataPanel() {
           )}
         </>
       ) : (
-        state.status === 'idle' && <Empty>No dataset loaded yet.</Empty>
+        state.status === 'idle' && (
+          <Empty>{bundled.length === 0 ? 'This build has no bundled datasets; upload a JSONL or JSON file.' : 'No dataset loaded yet.'}</Empty>
+        )
       )}
     </Panel>
   );

@@ -59,7 +59,7 @@ function AdapterView({ adapter }: { adapter: AdapterSummary }) {
             </tbody>
           </table>
         </div>
-        <p className="small">{adapter.features.join(', ') || 'no optional features'}</p>
+        <p className="small muted">Features: {adapter.features.join(', ') || 'none beyond core WebGPU'}</p>
       </details>
     </>
   );

@@ -1,5 +1,8 @@
-// One dataset row as the file has it: chat rows (`messages` / ShareGPT `conversations`) as role-labelled turns,
-// any other row as its fields. Text is rendered as text, long values clipped with the full value in a tooltip.
+// One dataset row after field mapping: conversations (messages, or a conversational prompt/completion) as
+// role-labelled turns, any other layout as its fields. Text is rendered as text; long values are clipped, with the
+// full value in a tooltip.
+import type { PreviewRow } from '../../worker/protocol';
+
 const CLIP = 220;
 
 function clip(text: string): string {
@@ -15,39 +18,41 @@ interface Turn {
   content: string;
 }
 
-function turns(row: Record<string, unknown>): Turn[] | null {
-  const list = Array.isArray(row.messages) ? row.messages : Array.isArray(row.conversations) ? row.conversations : null;
-  if (!list) return null;
-  return list.map((m) => {
+function asTurns(v: unknown): Turn[] | null {
+  if (!Array.isArray(v)) return null;
+  return v.map((m) => {
     const t = (m ?? {}) as Record<string, unknown>;
-    return { role: asText(t.role ?? t.from ?? '?'), content: asText(t.content ?? t.value ?? '') };
+    return { role: asText(t.role ?? '?'), content: asText(t.content ?? '') };
   });
 }
 
-export function RowView({ row }: { row: unknown }) {
-  if (!row || typeof row !== 'object' || Array.isArray(row)) return <code className="raw">{clip(asText(row))}</code>;
-  const obj = row as Record<string, unknown>;
-  const chat = turns(obj);
-  if (chat) {
-    return (
-      <div className="turns">
-        {chat.map((t, i) => (
-          <div key={i} className={`turn role-${t.role.replace(/[^a-z]/gi, '')}`}>
-            <span className="role">{t.role}</span>
-            <span className="content" title={t.content}>{clip(t.content)}</span>
-          </div>
-        ))}
-      </div>
-    );
-  }
+function Turns({ turns }: { turns: Turn[] }) {
   return (
-    <div className="fields">
-      {Object.entries(obj).map(([k, v]) => (
-        <div key={k} className="field">
-          <span className="key">{k}</span>
-          <span className="content" title={asText(v)}>{clip(asText(v))}</span>
+    <>
+      {turns.map((t, i) => (
+        <div key={i} className={`turn role-${t.role.replace(/[^a-z]/gi, '')}`}>
+          <span className="role">{t.role}</span>
+          <span className="content" title={t.content}>{clip(t.content)}</span>
         </div>
       ))}
+    </>
+  );
+}
+
+export function RowView({ row }: { row: PreviewRow }) {
+  const fields = Object.entries(row).filter(([k]) => k !== 'id' && k !== 'kind');
+  return (
+    <div className="fields" title={row.id}>
+      {fields.map(([key, value]) => {
+        const turns = asTurns(value);
+        if (turns) return <Turns key={key} turns={turns} />;
+        return (
+          <div key={key} className="field">
+            <span className="key">{key}</span>
+            <span className="content" title={asText(value)}>{clip(asText(value))}</span>
+          </div>
+        );
+      })}
     </div>
   );
 }

@@ -3,8 +3,8 @@
 import type { AdapterSummary, Capability, WebGpuProbe } from '../protocol';
 
 const NO_GPU_HINT =
-  'Training falls back to WebAssembly on the CPU (much slower). Try a current Chrome or Edge, or Firefox/Safari ' +
-  'with WebGPU enabled; check that hardware acceleration is on (chrome://settings/system) and see chrome://gpu.';
+  'Use a current Chrome or Edge (or Firefox/Safari with WebGPU enabled), turn on hardware acceleration ' +
+  '(chrome://settings/system), and check that chrome://gpu lists WebGPU as hardware accelerated.';
 
 function readLimits(limits: GPUSupportedLimits): Record<string, number> {
   const out: Record<string, number> = {};
@@ -25,7 +25,7 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
     return {
       available: false,
       reason: `WebGPU needs a secure context, and this page is not one (${globalThis.location?.origin ?? 'unknown origin'}).`,
-      hint: 'Open the app over https, or from http://localhost / http://127.0.0.1. ' + NO_GPU_HINT,
+      hint: 'Open the app over https, or from http://localhost or http://127.0.0.1.',
     };
   }
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;

@@ -1,0 +1,178 @@
+// Engine benchmark (`npm run bench:engine [-- --json FILE]`): one LoRA train step of a Llama-shaped stack on every
+// Node backend available (onnxruntime-web WASM; onnxruntime-node WebGPU on SwiftShader), reporting ms/step, tokens/s,
+// nodes per step graph, host-side ms/step, readbacks per step, and efficiency = achieved MatMul FLOP/s of the step ÷
+// FLOP/s of one large MatMul measured on the same backend in the same run.
+import { writeFileSync } from 'node:fs';
+import { GraphBuilder } from '../src/engine/graph.ts';
+import type { Graph } from '../src/engine/graph.ts';
+import { serializeGraph } from '../src/engine/onnx.ts';
+import { MatMul } from '../src/engine/ops.ts';
+import { buildStepGraphs } from '../src/engine/step.ts';
+import type { Backend, BackendKind, HostTensor } from '../src/runtime/backend.ts';
+import { createNodeBackend } from '../src/runtime/node.ts';
+import { TrainSession } from '../src/runtime/train-session.ts';
+import { llamaForward, llamaWeights, type LlamaDims } from './llama-forward.ts';
+
+interface Args {
+  dims: LlamaDims;
+  backends: BackendKind[];
+  steps: number;
+  warmup: number;
+  matmul: number;
+  json?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"; flags look like --steps 5`);
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--')) throw new Error(`flag ${a} needs a value`);
+    flags.set(a.slice(2), value);
+    i++;
+  }
+  const known = ['json', 'backends', 'steps', 'warmup', 'matmul', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank'];
+  for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k}; known: ${known.map((x) => `--${x}`).join(' ')}`);
+  const int = (k: string, def: number) => {
+    const v = flags.get(k);
+    const n = v === undefined ? def : Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${k} must be a whole number > 0, got ${v}`);
+    return n;
+  };
+  const hidden = int('hidden', 256);
+  const dims: LlamaDims = {
+    batch: int('batch', 4), seq: int('seq', 128), hidden, layers: int('layers', 4), heads: int('heads', 4), kvHeads: int('kv-heads', 4),
+    intermediate: int('intermediate', 688), vocab: int('vocab', 4096), rank: int('rank', 8), alpha: 16,
+  };
+  const backends = (flags.get('backends') ?? 'wasm,webgpu').split(',') as BackendKind[];
+  for (const b of backends) if (!['wasm', 'webgpu', 'cpu'].includes(b)) throw new Error(`--backends: unknown backend "${b}" (wasm, webgpu, cpu)`);
+  const json = flags.get('json');
+  return { dims, backends, steps: int('steps', 5), warmup: int('warmup', 2), matmul: int('matmul', 1024), ...(json ? { json } : {}) };
+}
+
+/** MatMul and Gemm FLOPs executed by a graph (2·M·N·K per product, from the static shapes). Autodiff emits Gemm for
+ * the gradients of batched-by-2-D products, so both count. */
+export function matmulFlops(graph: Graph): number {
+  let flops = 0;
+  for (const n of graph.nodes) {
+    if (n.op !== 'MatMul' && n.op !== 'Gemm') continue;
+    const a = n.inputs[0]!.shape;
+    const y = n.outputs[0]!.shape;
+    const transA = n.op === 'Gemm' && n.attrs.transA?.kind === 'int' && n.attrs.transA.value === 1;
+    const k = transA ? a[0]! : a[a.length - 1]!;
+    flops += 2 * k * y.reduce((p, d) => p * d, 1);
+  }
+  return flops;
+}
+
+/** FLOP/s of one n×n×n MatMul on `backend` (inputs uploaded once, output kept on the device where possible). */
+async function matmulRate(backend: Backend, n: number): Promise<number> {
+  const g = new GraphBuilder('matmul');
+  g.output(MatMul(g, g.input('a', 'float32', [n, n]), g.input('b', 'float32', [n, n])), 'c');
+  const session = await backend.createSession(serializeGraph(g.build()), { deviceOutputs: ['c'] });
+  const data = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const a = await backend.upload({ dtype: 'float32', dims: [n, n], data });
+  const b = await backend.upload({ dtype: 'float32', dims: [n, n], data });
+  const once = async () => {
+    const out = await session.run({ a, b });
+    // Reading one result back forces the GPU work to finish before the clock stops.
+    if (backend.deviceResident) await backend.read(out.c!);
+    if (out.c!.location === 'gpu-buffer') out.c!.dispose();
+  };
+  await once();
+  const reps = 3;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await once();
+  const seconds = (performance.now() - t0) / 1000 / reps;
+  await session.release();
+  return (2 * n ** 3) / seconds;
+}
+
+/** Wraps a backend to count host readbacks (the step loop must do exactly one per optimizer step). */
+function counting(backend: Backend): { backend: Backend; reads: () => number } {
+  let reads = 0;
+  return { backend: { ...backend, read: (t) => ((reads += 1), backend.read(t)) }, reads: () => reads };
+}
+
+function batch(d: LlamaDims, seed: number): Record<string, HostTensor> {
+  const ids = new Int32Array(d.batch * d.seq);
+  let s = seed;
+  for (let i = 0; i < ids.length; i++) ids[i] = (s = (s * 1103515245 + 12345) >>> 0) % d.vocab;
+  return { input_ids: { dtype: 'int32', dims: [d.batch, d.seq], data: ids }, labels: { dtype: 'int32', dims: [d.batch, d.seq], data: ids.slice() } };
+}
+
+/** Mean ms per optimizer step after warmup, and the readbacks it took. */
+async function timeSteps(backend: Backend, d: LlamaDims, steps: number, warmup: number) {
+  const graphs = buildStepGraphs(llamaForward(d), { adamw: { weightDecay: 0.01 } });
+  const w = llamaWeights(d, 1);
+  const counted = counting(backend);
+  const session = await TrainSession.create({ backend: counted.backend, graphs, params: w.params, frozen: w.frozen });
+  const data = batch(d, 7);
+  const losses: number[] = [];
+  for (let i = 0; i < warmup; i++) losses.push((await session.step([data], 1e-3)).loss);
+  const before = counted.reads();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) losses.push((await session.step([data], 1e-3)).loss);
+  const ms = (performance.now() - t0) / steps;
+  const readbacks = (counted.reads() - before) / steps;
+  await session.release();
+  return { ms, readbacks, graphs, losses };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const d = args.dims;
+  // The same graph structure with every size shrunk: its step time is per-node dispatch plus host work, i.e. the
+  // host-side cost of a step, with almost no arithmetic left.
+  const skeleton: LlamaDims = { ...d, batch: 1, seq: 2, hidden: 2 * d.heads, intermediate: 2, vocab: 8, rank: 1 };
+  const results = [];
+  for (const kind of args.backends) {
+    if (kind === 'webgpu' && process.env.TABTUNE_SWIFTSHADER !== '1' && process.env.VK_ICD_FILENAMES === undefined) {
+      console.log(`webgpu: skipped (run through \`node scripts/with-swiftshader.mjs\`, as npm run bench:engine does)`);
+      continue;
+    }
+    const backend = await createNodeBackend(kind);
+    console.log(`${backend.label}: measuring…`);
+    const peak = await matmulRate(backend, args.matmul);
+    const main = await timeSteps(backend, d, args.steps, args.warmup);
+    const host = await timeSteps(backend, skeleton, args.steps, args.warmup);
+    const flops = matmulFlops(main.graphs.train);
+    const achieved = flops / (main.ms / 1000);
+    const r = {
+      backend: kind,
+      label: backend.label,
+      msPerStep: round(main.ms, 1),
+      tokensPerSec: Math.round((d.batch * d.seq) / (main.ms / 1000)),
+      nodesPerStepGraph: main.graphs.train.nodes.length,
+      hostMsPerStep: round(host.ms, 1),
+      hostFraction: round(host.ms / main.ms, 3),
+      readbacksPerStep: main.readbacks,
+      stepMatmulGflop: round(flops / 1e9, 2),
+      achievedGflops: round(achieved / 1e9, 2),
+      largeMatmulGflops: round(peak / 1e9, 2),
+      efficiency: round(achieved / peak, 3),
+      lossFirst: round(main.losses[0]!, 4),
+      lossLast: round(main.losses[main.losses.length - 1]!, 4),
+    };
+    results.push(r);
+    console.log(
+      `${r.label}: ${r.msPerStep} ms/step, ${r.tokensPerSec} tokens/s, ${r.nodesPerStepGraph} nodes, host ${r.hostMsPerStep} ms/step ` +
+        `(${(100 * r.hostFraction).toFixed(1)}%), ${r.readbacksPerStep} readback/step, ${r.achievedGflops} GFLOP/s of ${r.stepMatmulGflop} GFLOP ` +
+        `vs ${r.largeMatmulGflops} GFLOP/s large MatMul → efficiency ${r.efficiency}`,
+    );
+    await backend.release();
+  }
+  const report = { bench: 'engine', config: { ...d, steps: args.steps, warmup: args.warmup, matmulSize: args.matmul }, results };
+  if (args.json) {
+    writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`wrote ${args.json}`);
+  }
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+// Terminal output: the axolotl `preprocess --debug` view of an example (sft-conventions §13: each token decoded alone,
+// then `(label, id)`, red = not trained, yellow = label 0, green = trained; then the totals), the linter's warnings,
+// per-token loss offenders, and a one-line progress bar with loss, tokens/s and ETA.
+import type { Example } from '../data/example.ts';
+import type { LintWarning } from '../data/lint.ts';
+import type { Tokenizer } from '../data/tokenizer.ts';
+import { IGNORE_INDEX } from '../data/types.ts';
+
+const COLOR = { red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', white: '\x1b[37m', dim: '\x1b[2m', reset: '\x1b[0m' };
+
+export function debugExample(e: Example, tok: Tokenizer, color: boolean): string {
+  const paint = (c: keyof typeof COLOR, s: string) => (color ? `${COLOR[c]}${s}${COLOR.reset}` : s);
+  const parts = e.ids.map((id, i) => {
+    const label = e.labels[i] ?? IGNORE_INDEX;
+    const c = label === IGNORE_INDEX ? 'red' : label === 0 ? 'yellow' : 'green';
+    return paint(c, tok.tokenText(id)) + paint('white', `(${label}, ${id})`);
+  });
+  const targets = Array.from(e.labels).filter((l) => l !== IGNORE_INDEX).length;
+  return `${parts.join(' ')}\n\nTotal input len: ${e.ids.length}\nCount of labels: ${targets}\n`;
+}
+
+export function formatWarnings(warnings: readonly LintWarning[]): string {
+  if (warnings.length === 0) return 'Linter: no warnings.\n';
+  return warnings.map((w) => `warning [${w.code}] ${w.message} (${w.count} rows, e.g. ${w.exampleIds.join(', ')})`).join('\n') + '\n';
+}
+
+export interface Offender {
+  readonly row: number;
+  /** Position of the predicted token (labels are unshifted: position t + 1 of the row). */
+  readonly position: number;
+  readonly id: number;
+  readonly nll: number;
+}
+
+/** Top-k target tokens by NLL. tokenNll[b, t] scores the prediction of token t + 1 from position t. */
+export function topOffenders(tokenNll: Float32Array, examples: readonly Example[], seqLen: number, k: number): Offender[] {
+  const all: Offender[] = [];
+  examples.forEach((e, b) => {
+    for (let t = 0; t + 1 < Math.min(seqLen, e.ids.length); t++) {
+      if ((e.labels[t + 1] ?? IGNORE_INDEX) === IGNORE_INDEX) continue;
+      all.push({ row: b, position: t + 1, id: e.ids[t + 1]!, nll: tokenNll[b * seqLen + t]! });
+    }
+  });
+  return all.sort((x, y) => y.nll - x.nll || x.row - y.row || x.position - y.position).slice(0, k);
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** `[#####.....] step 5/30 loss 9.8123 lr 1.0e-3 312 tok/s ETA 12s` */
+export function progressLine(step: number, total: number, loss: number, lr: number, tokensPerSecond: number, etaSeconds: number, width = 20): string {
+  const filled = Math.round((step / Math.max(1, total)) * width);
+  const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
+  return `[${bar}] step ${step}/${total} loss ${loss.toFixed(4)} lr ${lr.toExponential(1)} ${tokensPerSecond.toFixed(0)} tok/s ETA ${formatDuration(etaSeconds)}`;
+}

@@ -1,0 +1,88 @@
+// The reproduction manifest (what a run was pinned to: model and tokenizer commits, dataset hash, TabTune version,
+// the full run config) and the plain records every run keeps (metric points, generated samples). Stored with each
+// checkpoint, written into exported zips and read back on import, so all three use these zod schemas.
+import { z } from 'zod';
+import pkg from '../../package.json' with { type: 'json' };
+import { runConfigSchema, type RunConfig } from './run-config.ts';
+
+export const TABTUNE_VERSION: string = pkg.version;
+export const MANIFEST_VERSION = 1;
+
+const sha40 = z.string().regex(/^[0-9a-f]{40}$/, 'expected a 40-character commit sha');
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-character sha256');
+
+export const metricPointSchema = z.object({
+  step: z.number().int().min(0),
+  trainLoss: z.number().optional(),
+  evalLoss: z.number().optional(),
+  learningRate: z.number().optional(),
+  gradNorm: z.number().optional(),
+  tokensPerSecond: z.number().optional(),
+});
+/** One logged optimizer step; the same fields as the store's MetricPoint so the store can keep these as they are. */
+export type MetricPoint = z.infer<typeof metricPointSchema>;
+
+export const sampleRecordSchema = z.object({
+  step: z.number().int().min(0),
+  prompt: z.string(),
+  completion: z.string(),
+  flags: z.array(z.string()).default([]),
+});
+export type SampleRecord = z.infer<typeof sampleRecordSchema>;
+
+export const reproManifestSchema = z.object({
+  format: z.literal('tabtune-manifest'),
+  manifestVersion: z.literal(MANIFEST_VERSION),
+  tabtuneVersion: z.string().min(1).max(50),
+  createdAt: z.string().datetime(),
+  config: runConfigSchema,
+  model: z.object({ repo: z.string().min(3).max(200), revision: z.string().min(1).max(200), sha: sha40 }),
+  tokenizer: z.object({ repo: z.string().min(3).max(200), sha: sha40 }),
+  dataset: z.object({
+    /** sha256 of the dataset file as loaded (before splitting), so a reproduction can verify it has the same rows. */
+    hash: sha256,
+    rows: z.number().int().min(0).optional(),
+  }),
+  /** Where it ran: losses match step for step only on the same kind of device. */
+  device: z.object({ backend: z.string().max(50), adapter: z.string().max(200).optional() }).optional(),
+});
+export type ReproManifest = z.infer<typeof reproManifestSchema>;
+
+export interface ManifestParts {
+  modelSha: string;
+  /** Defaults to the model's repo and sha (most repos ship their tokenizer). */
+  tokenizer?: { repo: string; sha: string };
+  datasetHash: string;
+  datasetRows?: number;
+  device?: { backend: string; adapter?: string };
+  /** Injected so manifests are reproducible in tests. */
+  now?: Date;
+}
+
+/** A manifest for a run about to start; validates everything, so a run is never recorded unpinned. */
+export function buildManifest(config: RunConfig, parts: ManifestParts): ReproManifest {
+  return parseManifest({
+    format: 'tabtune-manifest',
+    manifestVersion: MANIFEST_VERSION,
+    tabtuneVersion: TABTUNE_VERSION,
+    createdAt: (parts.now ?? new Date()).toISOString(),
+    config,
+    model: { repo: config.model.repo, revision: config.model.revision, sha: parts.modelSha },
+    tokenizer: parts.tokenizer ?? {
+      repo: config.tokenizer?.repo ?? config.model.repo,
+      sha: config.tokenizer?.sha ?? parts.modelSha,
+    },
+    dataset: { hash: parts.datasetHash, ...(parts.datasetRows !== undefined ? { rows: parts.datasetRows } : {}) },
+    ...(parts.device ? { device: parts.device } : {}),
+  });
+}
+
+/** Validates a manifest from storage, a zip or a caller; the error lists every problem with its path. */
+export function parseManifest(input: unknown): ReproManifest {
+  const result = reproManifestSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`Invalid run manifest:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

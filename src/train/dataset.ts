@@ -1,0 +1,168 @@
+// Rows → training examples → fixed-shape batches: picks the template (the tokenizer's chat template, Alpaca, or a user
+// file), builds examples with src/data (render, tokenize, mask, truncate, drop), lints them, splits train/eval with a
+// seeded shuffle, and collates right-padded batches. The data order is a function of (seed, epoch) plus a cursor, so
+// a checkpoint stores two integers and resume replays the exact same batches.
+import { buildExamples, type BuiltDataset, type Example } from '../data/example.ts';
+import { lintDataset, type LintWarning } from '../data/lint.ts';
+import type { MaskMode } from '../data/masks.ts';
+import { ALPACA_TEMPLATE, FROZEN_DATE, mustCompile, type CompiledTemplate } from '../data/template.ts';
+import type { Tokenizer } from '../data/tokenizer.ts';
+import { IGNORE_INDEX, type Row } from '../data/types.ts';
+import { Rng } from '../models/rng.ts';
+import type { Batch } from '../runtime/train-session.ts';
+
+export type TemplateChoice = { kind: 'chat' } | { kind: 'alpaca' } | { kind: 'custom'; source: string; name: string };
+
+export interface DatasetOptions {
+  readonly tokenizer: Tokenizer;
+  readonly template: TemplateChoice;
+  readonly mask: MaskMode;
+  readonly maxLength: number;
+  readonly kwargs?: Record<string, unknown>;
+  /** config.json vocab_size, for the linter's "token ids beyond the embedding" check. */
+  readonly embeddingRows?: number;
+}
+
+export interface PreparedDataset extends BuiltDataset {
+  readonly template: CompiledTemplate | null;
+  readonly warnings: LintWarning[];
+}
+
+function conversational(rows: readonly Row[]): boolean {
+  return rows.some((r) => r.kind === 'messages' || r.kind === 'prompt-completion-chat' || r.kind === 'instruction');
+}
+
+/** The compiled template for a choice; null when no row needs one. Throws with a fix when chat has no template. */
+export function resolveTemplate(choice: TemplateChoice, tokenizer: Tokenizer, rows: readonly Row[]): CompiledTemplate | null {
+  if (choice.kind === 'alpaca') return mustCompile(ALPACA_TEMPLATE, 'the Alpaca template');
+  if (choice.kind === 'custom') return mustCompile(choice.source, choice.name);
+  if (!conversational(rows)) return null;
+  if (!tokenizer.chatTemplate) {
+    throw new Error('the tokenizer has no chat template (tokenizer_config.json "chat_template"), and the dataset has conversations. HINT: pass --template alpaca or --template FILE.jinja.');
+  }
+  return mustCompile(tokenizer.chatTemplate, "the tokenizer's chat template");
+}
+
+/** Builds, drops and lints every row; examples stay in file order. */
+export function prepareDataset(rows: readonly Row[], opts: DatasetOptions): PreparedDataset {
+  const template = resolveTemplate(opts.template, opts.tokenizer, rows);
+  const built = buildExamples(rows, {
+    tokenizer: opts.tokenizer,
+    template,
+    mode: opts.mask,
+    maxLength: opts.maxLength,
+    render: { kwargs: opts.kwargs ?? {}, date: FROZEN_DATE },
+  });
+  const warnings = lintDataset(built, {
+    tokenizer: opts.tokenizer,
+    mode: opts.mask,
+    usesTokenizerTemplate: opts.template.kind === 'chat',
+    ...(opts.embeddingRows !== undefined ? { embeddingRows: opts.embeddingRows } : {}),
+  });
+  return { ...built, template, warnings };
+}
+
+/** Fisher–Yates with a seeded generator: the same (seed, n) always gives the same order. */
+export function seededPermutation(n: number, seed: string): number[] {
+  const rng = Rng.fromSeed(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/** Seeded train/eval split: `fraction` of the examples (at least 1 when fraction > 0 and n ≥ 2) go to eval. */
+export function splitExamples(examples: readonly Example[], fraction: number, seed: number): { train: Example[]; eval: Example[] } {
+  const n = examples.length;
+  const evalCount = fraction > 0 && n >= 2 ? Math.min(n - 1, Math.max(1, Math.round(n * fraction))) : 0;
+  const order = seededPermutation(n, `${seed}:split`);
+  const evalSet = new Set(order.slice(0, evalCount));
+  return { train: examples.filter((_, i) => !evalSet.has(i)), eval: examples.filter((_, i) => evalSet.has(i)) };
+}
+
+/** Position in the infinite stream of shuffled epochs. */
+export interface DataCursor {
+  readonly epoch: number;
+  /** Examples of this epoch already consumed. */
+  readonly index: number;
+}
+
+/** Yields batches of `size` example indices; epoch e is seededPermutation(n, `${seed}:epoch:${e}`). */
+export class DataOrder {
+  private order: number[];
+  private cursor: DataCursor;
+
+  constructor(private readonly n: number, private readonly seed: number, start: DataCursor = { epoch: 0, index: 0 }) {
+    if (n === 0) throw new Error('no training examples: every row was dropped or the dataset is empty. HINT: run `tabtune inspect` to see why rows were dropped.');
+    this.cursor = start;
+    this.order = this.epochOrder(start.epoch);
+  }
+
+  get position(): DataCursor {
+    return this.cursor;
+  }
+
+  /** The next `size` indices, crossing into the next epoch when this one runs out (fixed batch shapes). */
+  next(size: number): number[] {
+    const out: number[] = [];
+    let { epoch, index } = this.cursor;
+    while (out.length < size) {
+      if (index >= this.n) {
+        epoch += 1;
+        index = 0;
+        this.order = this.epochOrder(epoch);
+      }
+      out.push(this.order[index]!);
+      index += 1;
+    }
+    this.cursor = { epoch, index };
+    return out;
+  }
+
+  private epochOrder(epoch: number): number[] {
+    return seededPermutation(this.n, `${this.seed}:epoch:${epoch}`);
+  }
+}
+
+/** Sequence length for a set of examples: the longest one, capped by maxLength (graphs have static shapes). */
+export function sequenceLength(examples: readonly Example[], maxLength: number): number {
+  return Math.max(2, Math.min(maxLength, Math.max(0, ...examples.map((e) => e.ids.length))));
+}
+
+/**
+ * Right-padded batch of exactly `batch` rows × `seqLen` tokens: input_ids, position_ids (0..T-1), attention_mask and
+ * labels (-100 on padding by position, never by comparing ids with pad — sft-conventions §2). Missing rows (a short
+ * eval tail) are all padding and contribute no targets.
+ */
+export function collate(examples: readonly Example[], batch: number, seqLen: number, padId: number): Batch {
+  if (examples.length > batch) throw new Error(`collate: ${examples.length} examples for a batch of ${batch}`);
+  const ids = new Int32Array(batch * seqLen).fill(padId);
+  const mask = new Int32Array(batch * seqLen);
+  const labels = new Int32Array(batch * seqLen).fill(IGNORE_INDEX);
+  const positions = new Int32Array(batch * seqLen);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < seqLen; t++) positions[b * seqLen + t] = t;
+    const e = examples[b];
+    if (!e) continue;
+    const n = Math.min(seqLen, e.ids.length);
+    for (let t = 0; t < n; t++) {
+      ids[b * seqLen + t] = e.ids[t]!;
+      mask[b * seqLen + t] = 1;
+      labels[b * seqLen + t] = e.labels[t]!;
+    }
+  }
+  const dims = [batch, seqLen];
+  return {
+    input_ids: { dtype: 'int32', dims, data: ids },
+    position_ids: { dtype: 'int32', dims, data: positions },
+    attention_mask: { dtype: 'int32', dims, data: mask },
+    labels: { dtype: 'int32', dims, data: labels },
+  };
+}
+
+/** Id used for right padding: the tokenizer's pad token, else EOS, else 0 (padding is never attended or trained). */
+export function paddingId(tokenizer: Tokenizer): number {
+  return tokenizer.padId ?? tokenizer.eosId ?? 0;
+}

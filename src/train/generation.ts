@@ -1,0 +1,121 @@
+// Text generation on a runtime backend: the KV-cache prefill/decode graphs of src/models, bound to the base weights
+// (uploaded once) and to the current adapter, driven by models' host loop. Used for training samples and for
+// `tabtune generate`. The cache stays on the device between decode steps on WebGPU; only logits come back.
+import { serializeGraph } from '../engine/onnx.ts';
+import type { ModelConfig } from '../models/config.ts';
+import { buildGenerationGraphs, generate, type DecodeFeeds, type GenerationShape, type PrefillFeeds } from '../models/generate.ts';
+import type { LoraPlan } from '../models/lora.ts';
+import type { Rng } from '../models/rng.ts';
+import type { SamplingOptions } from '../models/sampling.ts';
+import { weightTable } from '../models/weights.ts';
+import type { Backend, OrtTensor, RuntimeSession } from '../runtime/backend.ts';
+
+export interface GenerateRequest {
+  readonly prompts: readonly (readonly number[])[];
+  readonly maxNewTokens: number;
+  readonly sampling: SamplingOptions;
+  readonly stopIds: readonly number[];
+  readonly rng: Rng | null;
+  readonly padId: number;
+  /** Adapter values by PEFT key (required when the generator was built with a LoRA plan). */
+  readonly adapter?: ReadonlyMap<string, Float32Array> | Readonly<Record<string, Float32Array>>;
+  readonly onToken?: (row: number, token: number) => void;
+}
+
+export class Generator {
+  private constructor(
+    private readonly backend: Backend,
+    private readonly cfg: ModelConfig,
+    private readonly plan: LoraPlan | null,
+    readonly shape: GenerationShape,
+    private readonly prefillSession: RuntimeSession,
+    private readonly decodeSession: RuntimeSession,
+    private readonly weights: Record<string, OrtTensor>,
+  ) {}
+
+  /** Builds the graphs for `shape` and uploads the base weights once. */
+  static async create(backend: Backend, cfg: ModelConfig, weights: ReadonlyMap<string, Float32Array>, plan: LoraPlan | null, shape: GenerationShape): Promise<Generator> {
+    const graphs = buildGenerationGraphs(cfg, shape, plan);
+    const cacheOutputs = Array.from({ length: graphs.layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+    const prefill = await backend.createSession(serializeGraph(graphs.prefill), { deviceOutputs: cacheOutputs });
+    const decode = await backend.createSession(serializeGraph(graphs.decode), { deviceOutputs: cacheOutputs });
+    const bound: Record<string, OrtTensor> = {};
+    for (const spec of weightTable(cfg)) {
+      const data = weights.get(spec.name);
+      if (!data) throw new Error(`generation needs weight "${spec.name}", which the checkpoint did not provide`);
+      bound[spec.name] = await backend.upload({ dtype: 'float32', dims: spec.shape, data });
+    }
+    return new Generator(backend, cfg, plan, shape, prefill, decode, bound);
+  }
+
+  /** New tokens per prompt. Prompts must fit the prefill length; they are right-padded by models' loop. */
+  async generate(req: GenerateRequest): Promise<number[][]> {
+    const adapterFeeds: Record<string, OrtTensor> = {};
+    if (this.plan) {
+      if (!req.adapter) throw new Error('this generator applies a LoRA adapter: pass its tensors in GenerateRequest.adapter');
+      const get = (k: string): Float32Array | undefined => (req.adapter instanceof Map ? req.adapter.get(k) : (req.adapter as Record<string, Float32Array>)[k]);
+      for (const t of this.plan.targets) {
+        for (const [key, dims] of [[t.keyA, [this.plan.config.r, t.inFeatures]], [t.keyB, [t.outFeatures, this.plan.config.r]]] as const) {
+          const data = get(key);
+          if (!data) throw new Error(`adapter tensor ${key} is missing`);
+          adapterFeeds[key] = this.backend.tensor({ dtype: 'float32', dims, data });
+        }
+      }
+    }
+    let cache: Record<string, OrtTensor> = {};
+    const layers = this.cfg.numLayers;
+    const B = this.shape.batch;
+    const int = (data: Int32Array, dims: number[]) => this.backend.tensor({ dtype: 'int32', dims, data });
+    const takeCache = (out: Record<string, OrtTensor>): void => {
+      const next: Record<string, OrtTensor> = {};
+      for (let i = 0; i < layers; i++) {
+        next[`past_key_values.${i}.key`] = out[`present.${i}.key`]!;
+        next[`past_key_values.${i}.value`] = out[`present.${i}.value`]!;
+      }
+      dispose(cache);
+      cache = next;
+    };
+    const logitsOf = async (out: Record<string, OrtTensor>): Promise<Float32Array> => (await this.backend.read(out['logits']!)).data as Float32Array;
+    const io = {
+      prefill: async (f: PrefillFeeds): Promise<Float32Array> => {
+        const P = this.shape.promptLen;
+        const out = await this.prefillSession.run({
+          ...this.weights, ...adapterFeeds,
+          input_ids: int(f.input_ids, [B, P]), position_ids: int(f.position_ids, [B, P]), attention_mask: int(f.attention_mask, [B, P]), logits_index: int(f.logits_index, [B]),
+        });
+        takeCache(out);
+        return logitsOf(out);
+      },
+      decode: async (f: DecodeFeeds): Promise<Float32Array> => {
+        const out = await this.decodeSession.run({
+          ...this.weights, ...adapterFeeds, ...cache,
+          input_ids: int(f.input_ids, [B, 1]), position_ids: int(f.position_ids, [B, 1]), attention_mask: int(f.attention_mask, [B, this.shape.maxLen]),
+        });
+        takeCache(out);
+        return logitsOf(out);
+      },
+    };
+    try {
+      return await generate(io, this.shape, req.prompts, {
+        maxNewTokens: req.maxNewTokens,
+        sampling: req.sampling,
+        stopIds: req.stopIds,
+        rng: req.rng,
+        padId: req.padId,
+        ...(req.onToken ? { onToken: (row: number, token: number) => req.onToken!(row, token) } : {}),
+      });
+    } finally {
+      dispose(cache);
+    }
+  }
+
+  async release(): Promise<void> {
+    dispose(this.weights);
+    await this.prefillSession.release();
+    await this.decodeSession.release();
+  }
+}
+
+function dispose(tensors: Record<string, OrtTensor>): void {
+  for (const t of Object.values(tensors)) if (t.location === 'gpu-buffer') t.dispose();
+}

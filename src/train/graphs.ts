@@ -1,0 +1,57 @@
+// Model + LoRA → the engine's step graphs (train, accumulate, eval) for one static batch shape, and the host tensors
+// the runtime binds to their frozen inputs. The forward pass comes from src/models, the loss/backward/AdamW from
+// src/engine/step.ts; nothing here runs a graph.
+import type { AdamWConfig } from '../engine/optim.ts';
+import { buildStepGraphs, type StepGraphs } from '../engine/step.ts';
+import type { ModelConfig } from '../models/config.ts';
+import { buildForward } from '../models/forward.ts';
+import { loraDropoutInputName, type LoraPlan } from '../models/lora.ts';
+import type { Rng } from '../models/rng.ts';
+import { dropoutMask } from '../models/lora.ts';
+import type { HostTensor } from '../runtime/backend.ts';
+import type { Batch } from '../runtime/train-session.ts';
+import type { LoadedModel } from './model-source.ts';
+
+export interface GraphShape {
+  readonly batch: number;
+  readonly seqLen: number;
+}
+
+/** Step graphs for LoRA training of `cfg` at a fixed [batch, seqLen]. LoRA dropout masks become data inputs. */
+export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig): StepGraphs {
+  const withDropout = (plan.config.dropout ?? 0) > 0;
+  return buildStepGraphs(
+    (g) => {
+      const fwd = buildForward(g, cfg, { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, logits: 'all' });
+      return fwd.logits!;
+    },
+    { adamw },
+  );
+}
+
+/** Frozen inputs (every base weight) as host tensors, by graph input name. */
+export function frozenTensors(model: LoadedModel, graphs: Pick<StepGraphs, 'frozen'>): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {};
+  for (const spec of graphs.frozen) {
+    const data = model.weights.get(spec.name);
+    if (!data) throw new Error(`the step graph reads "${spec.name}" but the checkpoint provided no such weight`);
+    out[spec.name] = { dtype: 'float32', dims: spec.shape, data };
+  }
+  return out;
+}
+
+/**
+ * Adds a LoRA dropout mask input per target to a batch: drawn from `rng` when training (inverted dropout), all ones
+ * for evaluation (`rng` null). Batches of plans without dropout are returned unchanged.
+ */
+export function withDropoutMasks(batch: Batch, plan: LoraPlan, shape: GraphShape, rng: Rng | null): Batch {
+  const p = plan.config.dropout ?? 0;
+  if (p <= 0) return batch;
+  const rows = shape.batch * shape.seqLen;
+  const out: Record<string, HostTensor> = { ...batch };
+  for (const t of plan.targets) {
+    const data = rng ? dropoutMask(rng, rows, t.inFeatures, p) : new Float32Array(rows * t.inFeatures).fill(1);
+    out[loraDropoutInputName(t)] = { dtype: 'float32', dims: [rows, t.inFeatures], data };
+  }
+  return out;
+}

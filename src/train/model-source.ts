@@ -1,0 +1,132 @@
+// Where a checkpoint's files come from: a local folder in Hugging Face layout (read through a FileSource the caller
+// injects — the CLI passes one over node:fs, since src/train must not import node: modules) or a Hub repo pinned to a
+// commit through src/hub. loadModel() turns either into a parsed config, float32 weights under weight-table names,
+// the tokenizer and the pins the reproduction manifest records.
+import { SAFETENSORS_INDEX, SAFETENSORS_SINGLE, fetchResolvedFile, parseSafetensors, resolveRevision, sha256Hex, tensorToFloat32 } from '../hub/index.ts';
+import type { HubConfig } from '../hub/index.ts';
+import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
+import { parseModelConfig, type ModelConfig } from '../models/config.ts';
+import { resolveCheckpoint, weightTable } from '../models/weights.ts';
+import { fromUtf8 } from './json.ts';
+
+/** Read access to one checkpoint's files, by repo-relative path. */
+export interface FileSource {
+  /** Human-readable origin for messages and the manifest: a folder path or `org/name@sha`. */
+  readonly id: string;
+  /** Commit sha when the files are pinned to a Hub commit; null for a local folder. */
+  readonly sha: string | null;
+  list(): Promise<string[]>;
+  read(path: string): Promise<Uint8Array>;
+}
+
+/** A Hub repo resolved to a commit: every read is pinned to that sha and verified by size/sha256. */
+export async function hubSource(cfg: HubConfig, repo: string, revision: string, signal?: AbortSignal): Promise<FileSource> {
+  const resolved = await resolveRevision(cfg, repo, revision, signal ? { signal } : {});
+  return {
+    id: `${repo}@${resolved.sha}`,
+    sha: resolved.sha,
+    list: async () => resolved.files.map((f) => f.path),
+    read: (path) => fetchResolvedFile(cfg, resolved, path, signal ? { signal } : {}),
+  };
+}
+
+export interface TokenizerBundle {
+  readonly tokenizer: Tokenizer;
+  /** The raw files, copied into the output folder of a run so the adapter ships with its tokenizer. */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** Commit sha (Hub) or content hash (local folder). */
+  readonly sha: string;
+  readonly id: string;
+}
+
+export interface LoadedModel {
+  readonly id: string;
+  /** Commit sha (Hub) or a content hash of the files read (local folder). */
+  readonly sha: string;
+  readonly config: ModelConfig;
+  readonly rawConfig: Record<string, unknown>;
+  /** Weight-table name → float32 values. */
+  readonly weights: ReadonlyMap<string, Float32Array>;
+  /** Parsed generation_config.json, or null when the checkpoint has none. */
+  readonly generationConfig: unknown;
+}
+
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'] as const;
+
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(fromUtf8(bytes));
+  } catch (e) {
+    throw new Error(`${what} is not valid JSON (${(e as Error).message}). HINT: re-download the checkpoint file.`);
+  }
+}
+
+/** Content hash of several files: sha256 over "path:sha256(file)" lines, sorted by path. */
+async function contentHash(files: ReadonlyMap<string, Uint8Array>): Promise<string> {
+  const lines: string[] = [];
+  for (const path of [...files.keys()].sort()) lines.push(`${path}:${(await sha256Hex(files.get(path)!)) ?? ''}`);
+  return (await sha256Hex(new TextEncoder().encode(lines.join('\n')))) ?? '';
+}
+
+/** Reads config.json and the safetensors weights (single file or sharded) and maps them onto the weight table. */
+export async function loadModel(source: FileSource): Promise<LoadedModel> {
+  const files = new Set(await source.list());
+  if (!files.has('config.json')) {
+    throw new Error(`${source.id} has no config.json, so it is not a transformers checkpoint. HINT: point --model at a folder (or Hub repo) in Hugging Face layout.`);
+  }
+  const read = new Map<string, Uint8Array>();
+  const get = async (path: string): Promise<Uint8Array> => {
+    const bytes = await source.read(path);
+    read.set(path, bytes);
+    return bytes;
+  };
+  const rawConfig = parseJson(await get('config.json'), `${source.id}/config.json`) as Record<string, unknown>;
+  const config = parseModelConfig(rawConfig);
+  let shards: string[];
+  if (files.has(SAFETENSORS_INDEX)) {
+    const index = parseJson(await get(SAFETENSORS_INDEX), `${source.id}/${SAFETENSORS_INDEX}`) as { weight_map?: Record<string, string> };
+    if (!index.weight_map) throw new Error(`${source.id}/${SAFETENSORS_INDEX} has no "weight_map". HINT: re-download the checkpoint.`);
+    shards = [...new Set(Object.values(index.weight_map))].sort();
+    const missing = shards.filter((s) => !files.has(s));
+    if (missing.length > 0) throw new Error(`${source.id} is missing shard(s) ${missing.join(', ')} listed in ${SAFETENSORS_INDEX}. HINT: download every shard.`);
+  } else if (files.has(SAFETENSORS_SINGLE)) {
+    shards = [SAFETENSORS_SINGLE];
+  } else {
+    throw new Error(`${source.id} has no ${SAFETENSORS_SINGLE} or ${SAFETENSORS_INDEX}. HINT: TabTune reads safetensors weights only (pytorch_model.bin is a pickle); convert or pick a checkpoint that has them.`);
+  }
+  const shapes = new Map<string, number[]>();
+  const readers = new Map<string, () => Float32Array>();
+  for (const shard of shards) {
+    const bytes = await get(shard);
+    const header = parseSafetensors(bytes, shard);
+    for (const t of header.tensors) {
+      shapes.set(t.name, t.shape);
+      // Copy: a view would pin the whole shard in memory and alias the file buffer.
+      readers.set(t.name, () => tensorToFloat32(header, bytes, t.name).slice());
+    }
+  }
+  const mapping = resolveCheckpoint(config, shapes);
+  const weights = new Map<string, Float32Array>();
+  for (const spec of weightTable(config)) weights.set(spec.name, readers.get(mapping.sources.get(spec.name)!)!());
+  const generationConfig = files.has('generation_config.json') ? parseJson(await get('generation_config.json'), `${source.id}/generation_config.json`) : null;
+  const sha = source.sha ?? (await contentHash(read));
+  return { id: source.id, sha, config, rawConfig, weights, generationConfig };
+}
+
+/** Loads tokenizer.json + tokenizer_config.json (and a separate chat_template.jinja, as newer transformers saves). */
+export async function loadTokenizerFrom(source: FileSource): Promise<TokenizerBundle> {
+  const files = new Set(await source.list());
+  for (const needed of ['tokenizer.json', 'tokenizer_config.json']) {
+    if (!files.has(needed)) {
+      throw new Error(`${source.id} has no ${needed}. HINT: TabTune needs a fast tokenizer (tokenizer.json + tokenizer_config.json); pass --tokenizer with a folder or repo that has both.`);
+    }
+  }
+  const raw = new Map<string, Uint8Array>();
+  for (const name of TOKENIZER_FILES) if (files.has(name)) raw.set(name, await source.read(name));
+  const tokenizerJson = parseJson(raw.get('tokenizer.json')!, `${source.id}/tokenizer.json`);
+  const tokenizerConfig = parseJson(raw.get('tokenizer_config.json')!, `${source.id}/tokenizer_config.json`) as Record<string, unknown>;
+  const template = raw.get('chat_template.jinja');
+  if (template && tokenizerConfig['chat_template'] === undefined) tokenizerConfig['chat_template'] = fromUtf8(template);
+  const tokenizer = loadTokenizer({ tokenizerJson, tokenizerConfig });
+  return { tokenizer, files: raw, sha: source.sha ?? (await contentHash(raw)), id: source.id };
+}

@@ -1,0 +1,272 @@
+// The training loop shared by the browser worker and the CLI: LoRA step graphs on a runtime backend, the host LR
+// schedule fed as a scalar, gradient accumulation normalised by the target tokens of the whole optimizer step (in the
+// graph), eval and samples at a cadence, non-finite loss detection that restores the last good state, pause/stop
+// through an abort flag, and checkpoints that resume bit-exactly (adapter, AdamW moments, step, RNG, data cursor).
+import type { Example } from '../data/example.ts';
+import { learningRate, type ScheduleConfig } from '../engine/schedule.ts';
+import type { StepGraphs } from '../engine/step.ts';
+import { initLoraWeights, planLora, type LoraPlan } from '../models/lora.ts';
+import { Rng } from '../models/rng.ts';
+import type { SamplingOptions } from '../models/sampling.ts';
+import type { Backend } from '../runtime/backend.ts';
+import { TrainSession, type Batch, type StepMetrics } from '../runtime/train-session.ts';
+import type { RunConfig } from '../share/run-config.ts';
+import { collate, DataOrder, sequenceLength } from './dataset.ts';
+import { Generator } from './generation.ts';
+import { buildTrainGraphs, frozenTensors, withDropoutMasks, type GraphShape } from './graphs.ts';
+import type { LoadedModel } from './model-source.ts';
+import type { LogEntry, TrainerCheckpoint } from './state.ts';
+
+/** Anything with an `aborted` flag: an AbortSignal, or a plain object the worker flips on "pause". */
+export interface StopFlag {
+  readonly aborted: boolean;
+}
+
+export interface SampleSpec {
+  /** Prompt token ids (rendered with the generation prompt). */
+  readonly prompts: readonly (readonly number[])[];
+  readonly maxNewTokens: number;
+  readonly sampling: SamplingOptions;
+  readonly stopIds: readonly number[];
+}
+
+export interface TrainerInit {
+  readonly backend: Backend;
+  readonly model: LoadedModel;
+  readonly config: RunConfig;
+  readonly train: readonly Example[];
+  readonly eval: readonly Example[];
+  readonly padId: number;
+  /** Total optimizer steps of the run (defaults to config.train.steps). */
+  readonly totalSteps?: number;
+  /** Start from these adapter values instead of PEFT's init (e.g. an imported adapter). */
+  readonly initialAdapter?: Readonly<Record<string, Float32Array>>;
+  readonly resume?: TrainerCheckpoint;
+  readonly samples?: SampleSpec;
+}
+
+export interface StepRecord extends StepMetrics {
+  readonly lr: number;
+  readonly epoch: number;
+  readonly ms: number;
+}
+
+export interface EvalRecord {
+  readonly step: number;
+  readonly loss: number;
+  readonly targetTokens: number;
+}
+
+export interface SampleRecord {
+  readonly step: number;
+  /** Generated token ids per prompt. */
+  readonly tokens: number[][];
+}
+
+export interface RunCallbacks {
+  readonly signal?: StopFlag;
+  readonly onStep?: (r: StepRecord) => void;
+  readonly onEval?: (r: EvalRecord) => void;
+  readonly onSample?: (r: SampleRecord) => void | Promise<void>;
+  readonly onCheckpoint?: (c: TrainerCheckpoint) => void | Promise<void>;
+}
+
+export type StopReason = 'completed' | 'stopped' | 'non-finite';
+
+export interface RunResult {
+  readonly reason: StopReason;
+  /** Optimizer steps in the returned state (after a non-finite loss: the last good checkpoint's step). */
+  readonly step: number;
+  /** For 'non-finite': the step whose loss or gradient norm was not finite. */
+  readonly badStep?: number;
+}
+
+export class Trainer {
+  private readonly log: LogEntry[];
+  private order: DataOrder;
+  private dropoutRng: Rng;
+  private sampleRng: Rng;
+  private lastGood: TrainerCheckpoint | null = null;
+  private generator: Generator | null = null;
+
+  private constructor(
+    private readonly init: TrainerInit,
+    readonly plan: LoraPlan,
+    readonly graphs: StepGraphs,
+    readonly shape: GraphShape,
+    private session: TrainSession,
+    readonly totalSteps: number,
+    private readonly schedule: ScheduleConfig,
+  ) {
+    const r = init.resume;
+    this.log = r ? [...r.logHistory] : [];
+    this.order = new DataOrder(init.train.length, init.config.seed, r?.cursor);
+    this.dropoutRng = r ? Rng.fromState(r.rng.dropout) : Rng.fromSeed(`${init.config.seed}:dropout`);
+    this.sampleRng = r ? Rng.fromState(r.rng.sample) : Rng.fromSeed(`${init.config.seed}:sample`);
+  }
+
+  static async create(init: TrainerInit): Promise<Trainer> {
+    const { config, model } = init;
+    if (init.train.length === 0) throw new Error('no training examples: every row was dropped or the dataset is empty. HINT: run `tabtune inspect` to see why.');
+    const plan = planLora(model.config, {
+      r: config.lora.r,
+      alpha: config.lora.alpha,
+      dropout: config.lora.dropout,
+      useRslora: config.lora.rslora,
+      targetModules: config.lora.targets,
+    });
+    const t = config.train;
+    const shape: GraphShape = {
+      batch: Math.min(t.batchSize, init.train.length),
+      seqLen: sequenceLength([...init.train, ...init.eval], config.maxLength),
+    };
+    const graphs = buildTrainGraphs(model.config, plan, shape, {
+      beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null,
+    });
+    const params = init.initialAdapter ?? Object.fromEntries(initLoraWeights(plan, config.seed));
+    const session = await TrainSession.create({
+      backend: init.backend,
+      graphs,
+      params,
+      frozen: frozenTensors(model, graphs),
+      ...(init.resume ? { state: { step: init.resume.step, params: init.resume.params, m: init.resume.m, v: init.resume.v } } : {}),
+    });
+    const totalSteps = init.totalSteps ?? t.steps;
+    const schedule: ScheduleConfig = { kind: t.schedule, peakLr: t.lr, warmupSteps: Math.min(t.warmupSteps, totalSteps), totalSteps };
+    const trainer = new Trainer(init, plan, graphs, shape, session, totalSteps, schedule);
+    trainer.lastGood = await trainer.checkpoint();
+    return trainer;
+  }
+
+  get step(): number {
+    return this.session.stepCount;
+  }
+
+  get logHistory(): readonly LogEntry[] {
+    return this.log;
+  }
+
+  /** Fractional epochs of training data consumed, as HF logs `epoch`. */
+  get epoch(): number {
+    const c = this.order.position;
+    return c.epoch + c.index / this.init.train.length;
+  }
+
+  /** Runs until totalSteps, a stop request, or a non-finite loss. Resumable: call again after a stop. */
+  async run(cb: RunCallbacks = {}): Promise<RunResult> {
+    const t = this.init.config.train;
+    while (this.step < this.totalSteps) {
+      if (cb.signal?.aborted) return { reason: 'stopped', step: this.step };
+      const started = Date.now();
+      const micro: Batch[] = [];
+      for (let k = 0; k < t.gradAccum; k++) micro.push(this.nextBatch());
+      const lr = learningRate(this.schedule, this.step);
+      const m = await this.session.step(micro, lr);
+      if (!Number.isFinite(m.loss) || !Number.isFinite(m.gradNorm)) {
+        await this.restore(this.lastGood!);
+        return { reason: 'non-finite', step: this.step, badStep: m.step };
+      }
+      const epoch = this.epoch;
+      this.log.push({ step: m.step, epoch, loss: m.loss, learning_rate: lr, grad_norm: m.gradNorm, num_tokens: m.targetTokens });
+      cb.onStep?.({ ...m, lr, epoch, ms: Date.now() - started });
+      if (t.evalEvery > 0 && m.step % t.evalEvery === 0 && this.init.eval.length > 0) cb.onEval?.(await this.evaluate());
+      if (t.sampleEvery > 0 && m.step % t.sampleEvery === 0 && this.init.samples) await cb.onSample?.(await this.sample());
+      if (t.checkpointEvery > 0 && m.step % t.checkpointEvery === 0) {
+        this.lastGood = await this.checkpoint();
+        await cb.onCheckpoint?.(this.lastGood);
+      }
+    }
+    return { reason: 'completed', step: this.step };
+  }
+
+  /** Loss over the whole eval split with the current adapter (Σ NLL ÷ Σ target tokens); logged as eval_loss. */
+  async evaluate(): Promise<EvalRecord> {
+    let nll = 0;
+    let tokens = 0;
+    const B = this.shape.batch;
+    for (let i = 0; i < this.init.eval.length; i += B) {
+      const batch = collate(this.init.eval.slice(i, i + B), B, this.shape.seqLen, this.init.padId);
+      const r = await this.session.evaluate(withDropoutMasks(batch, this.plan, this.shape, null));
+      nll += r.nllSum;
+      tokens += r.targetTokens;
+    }
+    const loss = tokens > 0 ? nll / tokens : Number.NaN;
+    this.log.push({ step: this.step, epoch: this.epoch, eval_loss: loss, eval_tokens: tokens });
+    return { step: this.step, loss, targetTokens: tokens };
+  }
+
+  /** Generates continuations of the sample prompts with the current adapter. */
+  async sample(): Promise<SampleRecord> {
+    const spec = this.init.samples;
+    if (!spec || spec.prompts.length === 0) return { step: this.step, tokens: [] };
+    if (!this.generator) {
+      const promptLen = Math.max(...spec.prompts.map((p) => p.length));
+      this.generator = await Generator.create(this.init.backend, this.init.model.config, this.init.model.weights, this.plan, {
+        batch: spec.prompts.length, promptLen, maxLen: promptLen + spec.maxNewTokens,
+      });
+    }
+    const state = await this.session.exportState();
+    const tokens = await this.generator.generate({
+      prompts: spec.prompts,
+      maxNewTokens: spec.maxNewTokens,
+      sampling: spec.sampling,
+      stopIds: spec.stopIds,
+      rng: spec.sampling.doSample ? this.sampleRng : null,
+      padId: this.init.padId,
+      adapter: state.params,
+    });
+    return { step: this.step, tokens };
+  }
+
+  /** Everything needed to resume exactly, in host memory. */
+  async checkpoint(): Promise<TrainerCheckpoint> {
+    const s = await this.session.exportState();
+    return {
+      version: 1,
+      step: s.step,
+      params: s.params,
+      m: s.m,
+      v: s.v,
+      rng: { dropout: this.dropoutRng.state, sample: this.sampleRng.state },
+      cursor: this.order.position,
+      logHistory: [...this.log],
+    };
+  }
+
+  /** Gradients of one batch (no optimizer step), normalised by its target tokens: `tabtune step`. */
+  async gradients(examples: readonly Example[]): Promise<{ loss: number; targetTokens: number; grads: Record<string, Float32Array>; tokenNll: Float32Array }> {
+    const batch = withDropoutMasks(collate(examples, this.shape.batch, this.shape.seqLen, this.init.padId), this.plan, this.shape, null);
+    const g = await this.session.gradients(batch);
+    const e = await this.session.evaluate(batch);
+    return { loss: g.nllSum / Math.max(1, g.targetTokens), targetTokens: g.targetTokens, grads: g.grads, tokenNll: e.tokenNll };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+    await this.generator?.release();
+    this.generator = null;
+  }
+
+  private nextBatch(): Batch {
+    const idx = this.order.next(this.shape.batch);
+    const batch = collate(idx.map((i) => this.init.train[i]!), this.shape.batch, this.shape.seqLen, this.init.padId);
+    return withDropoutMasks(batch, this.plan, this.shape, this.dropoutRng);
+  }
+
+  /** Replaces the device state with a host checkpoint (after a non-finite loss). */
+  private async restore(c: TrainerCheckpoint): Promise<void> {
+    await this.session.release();
+    this.session = await TrainSession.create({
+      backend: this.init.backend,
+      graphs: this.graphs,
+      params: c.params,
+      frozen: frozenTensors(this.init.model, this.graphs),
+      state: { step: c.step, params: c.params, m: c.m, v: c.v },
+    });
+    this.order = new DataOrder(this.init.train.length, this.init.config.seed, c.cursor);
+    this.dropoutRng = Rng.fromState(c.rng.dropout);
+    this.sampleRng = Rng.fromState(c.rng.sample);
+    this.log.length = 0;
+    this.log.push(...c.logHistory);
+  }
+}

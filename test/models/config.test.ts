@@ -1,0 +1,69 @@
+// config.json parsing for the supported families, the errors for everything else, and the weight-name tables.
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../src/engine/graph.ts';
+import { UnsupportedModelError, parseModelConfig } from '../../src/models/config.ts';
+import { buildForward } from '../../src/models/forward.ts';
+import { parameterCount, resolveCheckpoint, weightTable } from '../../src/models/weights.ts';
+import { loadFixture } from './fixture.ts';
+
+const llamaLike = {
+  model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 16, num_attention_heads: 2, num_key_value_heads: 1,
+  num_hidden_layers: 1, intermediate_size: 32, vocab_size: 40, rms_norm_eps: 1e-6, max_position_embeddings: 64,
+};
+
+describe('parseModelConfig', () => {
+  it('reads each fixture family', () => {
+    const llama = loadFixture('llama').cfg;
+    expect(llama).toMatchObject({ family: 'llama', numKvHeads: 2, headDim: 8, tieWordEmbeddings: false, qkvBias: false, qkNorm: false });
+    expect(llama.family === 'llama' && llama.rope).toMatchObject({ type: 'llama3', factor: 8, originalMaxPositionEmbeddings: 8192, theta: 500000 });
+    expect(loadFixture('qwen2').cfg).toMatchObject({ qkvBias: true, oBias: false, tieWordEmbeddings: true, eosTokenIds: [151645] });
+    expect(loadFixture('qwen3').cfg).toMatchObject({ qkNorm: true, headDim: 16, hiddenSize: 32, qkvBias: false });
+    expect(loadFixture('gpt2').cfg).toMatchObject({ family: 'gpt2', intermediateSize: 256, headDim: 16, tieWordEmbeddings: true, layerNormEps: 1e-5 });
+  });
+
+  it('names what is supported when the architecture is not', () => {
+    const gemma = () => parseModelConfig({ model_type: 'gemma3', architectures: ['Gemma3ForCausalLM'] });
+    expect(gemma).toThrow(UnsupportedModelError);
+    expect(gemma).toThrow(/model_type "gemma3" \(architectures Gemma3ForCausalLM\) is not supported.*llama.*mistral.*qwen2.*qwen3.*gpt2/);
+    expect(() => parseModelConfig({ ...llamaLike, architectures: ['LlamaForSequenceClassification'] })).toThrow(/LlamaForSequenceClassification is not supported.*LlamaForCausalLM/);
+    expect(() => parseModelConfig({ ...llamaLike, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling type "yarn" is not supported/);
+    expect(() => parseModelConfig({ ...llamaLike, model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], use_sliding_window: true })).toThrow(/use_sliding_window/);
+    expect(() => parseModelConfig({ ...llamaLike, hidden_act: 'gelu' })).toThrow(/hidden_act "gelu"/);
+    expect(() => parseModelConfig({ model_type: 'llama' })).toThrow(/hidden_size must be a number/);
+    expect(() => parseModelConfig('nope')).toThrow(/JSON object/);
+  });
+
+  it('accepts transformers 5 rope_parameters and refuses Mistral sequences beyond the sliding window', () => {
+    const cfg = parseModelConfig({ ...llamaLike, rope_parameters: { rope_type: 'default', rope_theta: 1234 } });
+    expect(cfg.family === 'llama' && cfg.rope.theta).toBe(1234);
+    const mistral = parseModelConfig({ ...llamaLike, model_type: 'mistral', architectures: ['MistralForCausalLM'], sliding_window: 4 });
+    expect(() => buildForward(new GraphBuilder(), mistral, { batch: 1, seqLen: 8 })).toThrow(/sliding_window 4/);
+    expect(() => buildForward(new GraphBuilder(), mistral, { batch: 1, seqLen: 4 })).not.toThrow();
+  });
+});
+
+describe('weight tables', () => {
+  it('list every tensor with its shape and count parameters', () => {
+    const cfg = parseModelConfig(llamaLike);
+    const table = weightTable(cfg);
+    expect(table.map((s) => s.name)).toContain('lm_head.weight');
+    expect(table.find((s) => s.name === 'model.layers.0.self_attn.k_proj.weight')!.shape).toEqual([8, 16]);
+    // embed 40·16 + 2 norms·16 + q 16·16 + k,v 8·16 each + o 16·16 + 3 MLP 32·16 + final norm 16 + head 40·16
+    expect(parameterCount(cfg)).toBe(640 + 32 + 256 + 256 + 256 + 1536 + 16 + 640);
+  });
+
+  it('resolve checkpoints: GPT-2 with or without the transformer. prefix, errors listing every problem', () => {
+    const gpt2 = loadFixture('gpt2').cfg;
+    const bare = new Map(weightTable(gpt2).map((s) => [s.name.replace(/^transformer\./, ''), s.shape]));
+    bare.set('h.0.attn.bias', [1, 1, 128, 128]); // old checkpoints' causal-mask buffer
+    const m = resolveCheckpoint(gpt2, bare);
+    expect(m.sources.get('transformer.h.1.mlp.c_fc.weight')).toBe('h.1.mlp.c_fc.weight');
+    expect(m.unused).toEqual([]);
+    const qwen = loadFixture('qwen2').cfg;
+    const shapes = new Map(weightTable(qwen).map((s) => [s.name, s.shape]));
+    shapes.delete('model.layers.1.mlp.up_proj.weight');
+    shapes.set('model.norm.weight', [31]);
+    shapes.set('lm_head.weight', [qwen.vocabSize, qwen.hiddenSize]); // tied: ignored
+    expect(() => resolveCheckpoint(qwen, shapes)).toThrow(/missing tensor model\.layers\.1\.mlp\.up_proj\.weight[\s\S]*model\.norm\.weight has shape \[31\]; config\.json implies \[32\]/);
+  });
+});
