@@ -11,6 +11,9 @@ test('app loads with every panel and no console errors', async ({ app, page }) =
   await app.startup();
   const state = await app.state();
   expect(state.errors).toEqual([]);
+  expect([state.capabilityState, state.modelState, state.datasetState]).toEqual([
+    { status: 'ready' }, { status: 'ready' }, { status: 'ready' },
+  ]);
   await app.screenshot('app-loaded');
   await page.screenshot({ path: 'test-output/screenshots/app-full.png', fullPage: true });
 });

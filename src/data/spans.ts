@@ -22,31 +22,51 @@ export class SpanError extends Error {
 // Private-use code points: no template trims, escapes or splits on them.
 const OPEN = '\uE000';
 const CLOSE = '\uE001';
-const PLACEHOLDER = /\uE000(\d+)\uE001/g;
+const PLACEHOLDER = /\uE000(r?)(\d+)\uE001/g;
+
+type Part = 'content' | 'reasoning';
+
+/** Assistant contents written as `<think>reasoning</think>answer` (Qwen3 style) are split the way Qwen3's template
+ * splits them, so the reasoning and the answer each get a placeholder and the template keeps its think-block logic
+ * (render it on the last turn, drop it on earlier ones). */
+function reasoningParts(message: Message): { reasoning: string; answer: string } | null {
+  if (message.role !== 'assistant' || !message.content.includes('</think>')) return null;
+  const pieces = message.content.split('</think>');
+  return { reasoning: (pieces[0] ?? '').split('<think>').pop() ?? '', answer: pieces[pieces.length - 1] ?? '' };
+}
 
 function placeholderMessages(messages: readonly Message[]): Message[] {
-  return messages.map((m, i) => ({ role: m.role, content: `${OPEN}${i}${CLOSE}` }));
+  return messages.map((m, i) => {
+    const content = `${OPEN}${i}${CLOSE}`;
+    return { role: m.role, content: reasoningParts(m) ? `<think>${OPEN}r${i}${CLOSE}</think>${content}` : content };
+  });
+}
+
+function partText(message: Message, part: Part): string {
+  const split = reasoningParts(message);
+  if (!split) return message.content;
+  return part === 'reasoning' ? split.reasoning : split.answer;
 }
 
 interface Skeleton {
   literals: string[];
-  order: number[];
+  order: { index: number; part: Part }[];
 }
 
 function skeletonOf(text: string, count: number): Skeleton {
   const literals: string[] = [];
-  const order: number[] = [];
-  const seen = new Set<number>();
+  const order: Skeleton['order'] = [];
+  const seen = new Set<string>();
   let last = 0;
   for (const match of text.matchAll(PLACEHOLDER)) {
-    const index = Number(match[1]);
+    const index = Number(match[2]);
     if (index >= count) continue;
-    if (seen.has(index)) {
+    if (seen.has(match[0])) {
       throw new SpanError(`The template writes message ${index}'s content more than once; TabTune cannot tell which copy is trained. Use a template that renders each message once.`);
     }
-    seen.add(index);
+    seen.add(match[0]);
     literals.push(text.slice(last, match.index));
-    order.push(index);
+    order.push({ index, part: match[1] ? 'reasoning' : 'content' });
     last = match.index + match[0].length;
   }
   literals.push(text.slice(last));
@@ -57,7 +77,8 @@ function skeletonOf(text: string, count: number): Skeleton {
 const skeletonCache = new WeakMap<CompiledTemplate, Map<string, Skeleton>>();
 
 function skeletonFor(compiled: CompiledTemplate, messages: readonly Message[], opts: RenderOptions, fresh: boolean): Skeleton {
-  const key = `${opts.addGenerationPrompt ? 1 : 0}|${opts.bosToken ?? ''}|${opts.eosToken ?? ''}|${JSON.stringify(opts.kwargs ?? {})}|${messages.map((m) => m.role).join(',')}`;
+  const shape = messages.map((m) => (reasoningParts(m) ? `${m.role}+think` : m.role)).join(',');
+  const key = `${opts.addGenerationPrompt ? 1 : 0}|${opts.bosToken ?? ''}|${opts.eosToken ?? ''}|${JSON.stringify(opts.kwargs ?? {})}|${shape}`;
   let cache = skeletonCache.get(compiled);
   if (!cache) {
     cache = new Map();
@@ -71,22 +92,32 @@ function skeletonFor(compiled: CompiledTemplate, messages: readonly Message[], o
   return skeleton;
 }
 
+/** One message's spans → its turn: reasoning (with the `<think>` tag the template wrote before it) through answer. */
+function mergeParts(text: string, message: number, role: Message['role'], parts: Map<Part, { start: number; end: number }>): TurnSpan {
+  const content = parts.get('content');
+  const reasoning = parts.get('reasoning');
+  if (!reasoning) return { message, role, start: content?.start ?? 0, end: content?.end ?? 0 };
+  const open = /<think>\s*$/.exec(text.slice(Math.max(0, reasoning.start - 16), reasoning.start));
+  const start = open ? reasoning.start - open[0].length : reasoning.start;
+  return { message, role, start, end: content?.end ?? reasoning.end };
+}
+
 function locateContents(text: string, messages: readonly Message[], skeleton: Skeleton): RenderedChat | null {
   const { literals, order } = skeleton;
-  const turns: TurnSpan[] = [];
+  const found = new Map<number, Map<Part, { start: number; end: number }>>();
   const literalSpans: { start: number; end: number }[] = [];
   const first = literals[0] ?? '';
   if (!text.startsWith(first)) return null;
   literalSpans.push({ start: 0, end: first.length });
   let cursor = first.length;
   for (let k = 0; k < order.length; k++) {
-    const index = order[k] ?? 0;
+    const { index, part } = order[k] ?? { index: 0, part: 'content' };
     const message = messages[index];
     const next = literals[k + 1] ?? '';
     const isLast = k === order.length - 1;
     if (!message) return null;
     let span: { start: number; end: number } | null = null;
-    const content = message.content;
+    const content = partText(message, part);
     for (const form of [content, content.trim(), content.trimStart(), content.trimEnd()]) {
       const end = cursor + form.length;
       if (text.startsWith(form, cursor) && text.startsWith(next, end) && (!isLast || end + next.length === text.length)) {
@@ -95,17 +126,21 @@ function locateContents(text: string, messages: readonly Message[], skeleton: Sk
       }
     }
     if (!span) {
-      // The template changed the content (e.g. split off a think block): it ends where the next literal starts.
+      // The template changed the content beyond trimming: it ends where the next literal starts.
       if (next === '' && !isLast) return null;
       const at = isLast ? text.length - next.length : text.indexOf(next, cursor);
       if (at < cursor || (isLast && !text.endsWith(next))) return null;
       span = { start: cursor, end: at };
     }
-    turns.push({ message: index, role: message.role, ...span });
+    const parts = found.get(index) ?? new Map<Part, { start: number; end: number }>();
+    parts.set(part, span);
+    found.set(index, parts);
     literalSpans.push({ start: span.end, end: span.end + next.length });
     cursor = span.end + next.length;
   }
   if (cursor !== text.length) return null;
+  const turns = [...found].map(([index, parts]) => mergeParts(text, index, messages[index]?.role ?? 'user', parts));
+  turns.sort((a, b) => a.start - b.start);
   return { text, turns, literals: literalSpans };
 }
 

@@ -2,6 +2,7 @@
 // what TabTune needs on top: per-token character offsets (for exact masks), single-token display text, special ids
 // and end-of-turn ids. This module is the data layer's only importer of @huggingface/transformers.
 import { PreTrainedTokenizer } from '@huggingface/transformers';
+import { createFastEncoder } from './fast-bpe.ts';
 import { tokenSurfaceTable, type SurfaceTable } from './token-bytes.ts';
 
 export interface TokenizerFiles {
@@ -49,6 +50,10 @@ export interface Tokenizer {
   readonly vocabSize: number;
   /** Whether `encode(text, {addSpecialTokens: true})` prepends BOS. */
   readonly addsBos: boolean;
+  /** True when the cached byte-level BPE path (fast-bpe.ts) encodes instead of transformers.js. */
+  readonly fastPath: boolean;
+  /** transformers.js's own encoding without special tokens: the reference the fast path is tested against. */
+  encodeReference(text: string): number[];
 }
 
 /** Turn-closing tokens used by the chat templates of the families TabTune supports. */
@@ -133,10 +138,15 @@ export function loadTokenizer(files: TokenizerFiles): Tokenizer {
   const addsBos = bosId !== null && probe[0] === bosId;
   const usesNfc = JSON.stringify(json.normalizer ?? null).includes('"NFC"');
 
+  // transformers.js keeps its compiled Split regex on the pre-tokenizer; the fast path reuses it so both split alike.
+  const internals = hf as unknown as { _tokenizer?: { pre_tokenizer?: { tokenizers?: { pattern?: unknown }[] } } };
+  const fast = createFastEncoder(json, internals._tokenizer?.pre_tokenizer?.tokenizers?.[0]?.pattern);
+  const encodePlain = (text: string): number[] => (fast ? fast.encode(text) : hf.encode(text, { add_special_tokens: false }));
+
   const tokenizer: Tokenizer = {
-    encode: (text, opts) => hf.encode(text, { add_special_tokens: opts.addSpecialTokens }),
+    encode: (text, opts) => (opts.addSpecialTokens ? hf.encode(text, { add_special_tokens: true }) : encodePlain(text)),
     encodeWithOffsets(text) {
-      const encoded = hf.encode(text, { add_special_tokens: false });
+      const encoded = encodePlain(text);
       return { ids: encoded, ...surface.align(text, encoded) };
     },
     normalize: (text) => (usesNfc ? text.normalize('NFC') : text),
@@ -155,6 +165,8 @@ export function loadTokenizer(files: TokenizerFiles): Tokenizer {
     chatTemplate,
     vocabSize,
     addsBos,
+    fastPath: fast !== null,
+    encodeReference: (text) => hf.encode(text, { add_special_tokens: false }),
   };
   return tokenizer;
 }

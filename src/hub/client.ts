@@ -67,7 +67,7 @@ async function request(cfg: HubConfig, url: string, what: string, init: RequestI
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
-    throw httpError(res.status, url, what, cfg.endpoint);
+    throw httpError(res.status, url, what, cfg.endpoint, res.headers.get('X-Error-Code'));
   }
   return res;
 }

@@ -9,8 +9,18 @@ export class HubError extends Error {
   }
 }
 
-/** What a failed HTTP status means for `what` (e.g. `repo tabtune/x at revision main`), with a HINT. */
-export function httpError(status: number, url: string, what: string, endpoint: string): HubError {
+/**
+ * What a failed HTTP status means for `what` (e.g. `repo tabtune/x at revision main`), with a HINT. `errorCode` is
+ * the Hub's X-Error-Code header when readable: the Hub answers 401 RepoNotFound for a missing repo when no token is
+ * sent (it will not say whether a private repo exists), which must not read as "gated".
+ */
+export function httpError(status: number, url: string, what: string, endpoint: string, errorCode?: string | null): HubError {
+  if (errorCode === 'RepoNotFound' || errorCode === 'RevisionNotFound' || errorCode === 'EntryNotFound') {
+    const missing = errorCode === 'RepoNotFound' ? 'repository' : errorCode === 'RevisionNotFound' ? 'revision' : 'file';
+    const privateHint = status === 401 ? ' If the repo is private, set an access token (hf_…) in the Hub settings.' : '';
+    return new HubError('not-found', `${what}: ${missing} not found (HTTP ${status}, ${errorCode}) at ${url}. `
+      + `HINT: check the ${missing === 'file' ? 'file name' : missing === 'revision' ? 'branch, tag or sha' : 'repo id'}; the endpoint in use is ${endpoint}.${privateHint}`, url, status);
+  }
   if (status === 401 || status === 403) {
     return new HubError('unauthorized', `${what}: access denied (HTTP ${status}) at ${url}. The repo is gated or private. `
       + 'HINT: accept its licence on the Hub and set an access token (hf_…) in the Hub settings.', url, status);

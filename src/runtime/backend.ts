@@ -69,6 +69,18 @@ export interface Backend {
   upload(t: HostTensor): Promise<OrtTensor>;
   /** Frees helper sessions the backend created for itself (copies). Sessions made by callers are theirs to release. */
   release(): Promise<void>;
+  /**
+   * Device-buffer writes and copies, present where the backend holds the GPUDevice (browser WebGPU). Graph capture
+   * needs them: replays read the buffers bound at capture time, so new data must be written *into* those buffers.
+   */
+  readonly device?: DeviceOps;
+}
+
+export interface DeviceOps {
+  /** Overwrites the device tensor `dst` with host data of the same byte size. */
+  write(dst: OrtTensor, src: HostTensor): void;
+  /** Copies device tensor `src` into device tensor `dst` (same byte size), in queue order. */
+  copy(dst: OrtTensor, src: OrtTensor): void;
 }
 
 /**

@@ -8,6 +8,7 @@ import { serializeGraph } from '../engine/onnx.ts';
 import { ADAMW_INPUTS, adamwHostScalars } from '../engine/optim.ts';
 import type { Backend, HostTensor, OrtTensor, RuntimeSession } from './backend.ts';
 import { elementCount } from './backend.ts';
+import { CaptureBuffers } from './capture.ts';
 
 export interface StepMetrics {
   /** Σ token NLL over the window's micro-batches. */
@@ -47,6 +48,12 @@ export interface TrainSessionInit {
   readonly frozen: Readonly<Record<string, HostTensor>>;
   /** Resume from a checkpoint: overrides `params` and restores moments and the step counter. */
   readonly state?: TrainState;
+  /**
+   * Record the train and accumulate graphs once and replay them (browser WebGPU only; cuts per-node host time).
+   * Off by default: upstream reports wrong replays for some graphs (onnxruntime#29594), so a run must first show that
+   * captured and uncaptured steps agree (test/runtime/browser.test.ts does for the test model).
+   */
+  readonly graphCapture?: boolean;
 }
 
 /** A micro-batch: host tensors for every data input of the graphs (input_ids, labels, ...). */
@@ -79,16 +86,23 @@ export class TrainSession {
     /** Parameters and moments: replaced after every optimizer step. */
     private state: Record<string, OrtTensor>,
     step: number,
+    private readonly capture: CaptureBuffers | null,
   ) {
     this.stepCount = step;
   }
 
   static async create(init: TrainSessionInit): Promise<TrainSession> {
     const { backend, graphs } = init;
+    const capture = init.graphCapture === true;
+    if (capture && (!backend.supportsGraphCapture || !backend.device)) {
+      throw new Error(`graph capture is not available on ${backend.label}; it needs browser WebGPU (leave graphCapture off)`);
+    }
     const names = (graph: { outputs: readonly { value: { name: string } }[] }) => graph.outputs.map((o) => o.value.name);
-    // State outputs stay on the device; only the metrics (train) and the eval outputs come back to the host.
-    const train = await backend.createSession(serializeGraph(graphs.train), { deviceOutputs: names(graphs.train).filter((n) => n !== STEP_IO.metrics) });
-    const accumulate = await backend.createSession(serializeGraph(graphs.accumulate), { deviceOutputs: names(graphs.accumulate) });
+    // State outputs stay on the device; only the metrics (train) and the eval outputs come back to the host. A captured
+    // graph must have every output on the device, metrics included.
+    const trainOuts = names(graphs.train).filter((n) => capture || n !== STEP_IO.metrics);
+    const train = await backend.createSession(serializeGraph(graphs.train), { deviceOutputs: trainOuts, graphCapture: capture });
+    const accumulate = await backend.createSession(serializeGraph(graphs.accumulate), { deviceOutputs: names(graphs.accumulate), graphCapture: capture });
     const evaluator = await backend.createSession(serializeGraph(graphs.eval));
 
     const fixed: Record<string, OrtTensor> = {};
@@ -98,7 +112,7 @@ export class TrainSession {
       checkSpec(spec, t, 'frozen input');
       fixed[spec.name] = await backend.upload(t);
     }
-    for (const spec of graphs.trainable) fixed[STEP_IO.gradAcc(spec.name)] = await backend.upload(f32(spec.shape));
+    for (const group of graphs.groups) fixed[STEP_IO.gradAcc(group.id)] = await backend.upload(f32([group.size]));
     fixed[STEP_IO.nllAcc] = await backend.upload(f32([]));
     fixed[STEP_IO.countAcc] = await backend.upload(f32([]));
 
@@ -110,10 +124,25 @@ export class TrainSession {
       const host = f32(spec.shape, p);
       checkSpec(spec, host, 'trainable input');
       state[spec.name] = await backend.upload(host);
-      state[STEP_IO.m(spec.name)] = await backend.upload(f32(spec.shape, src?.m[spec.name]));
-      state[STEP_IO.v(spec.name)] = await backend.upload(f32(spec.shape, src?.v[spec.name]));
     }
-    return new TrainSession(backend, graphs, train, accumulate, evaluator, fixed, state, src?.step ?? 0);
+    for (const group of graphs.groups) {
+      // Moments are stored flat per group; a checkpoint keeps them per tensor so it survives regrouping.
+      const m = new Float32Array(group.size);
+      const v = new Float32Array(group.size);
+      for (const slot of group.params) {
+        const ms = src?.m[slot.name];
+        const vs = src?.v[slot.name];
+        if (src && (!ms || !vs || ms.length !== slot.size || vs.length !== slot.size)) {
+          throw new Error(`resume state has no AdamW moments of ${slot.size} values for "${slot.name}"`);
+        }
+        if (ms) m.set(ms, slot.offset);
+        if (vs) v.set(vs, slot.offset);
+      }
+      state[STEP_IO.m(group.id)] = await backend.upload(f32([group.size], m));
+      state[STEP_IO.v(group.id)] = await backend.upload(f32([group.size], v));
+    }
+    const buffers = capture ? new CaptureBuffers(backend.device!, (t) => backend.upload(t)) : null;
+    return new TrainSession(backend, graphs, train, accumulate, evaluator, fixed, state, src?.step ?? 0, buffers);
   }
 
   /**
@@ -125,11 +154,12 @@ export class TrainSession {
     if (microBatches.length === 0) throw new Error('step: no micro-batches given');
     if (!Number.isFinite(lr)) throw new Error(`step: learning rate ${lr} is not a finite number`);
     const t = this.stepCount + 1;
+    if (this.capture) return this.stepCaptured(this.capture, microBatches, lr, t);
     let acc: Record<string, OrtTensor> | null = null; // device tensors owned by this step
     const accFeeds = (): Record<string, OrtTensor> => {
       const feeds: Record<string, OrtTensor> = {};
-      for (const spec of this.graphs.trainable) {
-        const n = STEP_IO.gradAcc(spec.name);
+      for (const group of this.graphs.groups) {
+        const n = STEP_IO.gradAcc(group.id);
         feeds[n] = acc?.[STEP_IO.next(n)] ?? this.fixed[n]!;
       }
       feeds[STEP_IO.nllAcc] = acc?.[STEP_IO.next(STEP_IO.nllAcc)] ?? this.fixed[STEP_IO.nllAcc]!;
@@ -148,9 +178,9 @@ export class TrainSession {
       [ADAMW_INPUTS.bc2Sqrt]: this.scalar(host.bc2Sqrt),
     };
     const moments: Record<string, OrtTensor> = {};
-    for (const spec of this.graphs.trainable) {
-      moments[STEP_IO.m(spec.name)] = this.state[STEP_IO.m(spec.name)]!;
-      moments[STEP_IO.v(spec.name)] = this.state[STEP_IO.v(spec.name)]!;
+    for (const group of this.graphs.groups) {
+      moments[STEP_IO.m(group.id)] = this.state[STEP_IO.m(group.id)]!;
+      moments[STEP_IO.v(group.id)] = this.state[STEP_IO.v(group.id)]!;
     }
     const out = await this.train.run({ ...this.batchFeeds(microBatches[microBatches.length - 1]!), ...this.modelFeeds(), ...moments, ...accFeeds(), ...scalars });
     disposeAll(acc);
@@ -172,6 +202,44 @@ export class TrainSession {
     return { nllSum, targetTokens, loss: targetTokens > 0 ? nllSum / targetTokens : Number.NaN, gradNorm: m[2]!, step: t };
   }
 
+  /** step() for captured sessions: same graphs and arithmetic, but every input is a fixed device buffer. */
+  private async stepCaptured(c: CaptureBuffers, microBatches: readonly Batch[], lr: number, t: number): Promise<StepMetrics> {
+    const ops = c.ops;
+    const accNames = [...this.graphs.groups.map((g) => STEP_IO.gradAcc(g.id)), STEP_IO.nllAcc, STEP_IO.countAcc];
+    const acc: Record<string, OrtTensor> = {};
+    for (const name of accNames) {
+      const zero = this.graphs.groups.find((g) => STEP_IO.gradAcc(g.id) === name);
+      acc[name] = await c.write(name, f32(zero ? [zero.size] : []));
+    }
+    const batchFeeds = async (batch: Batch) => {
+      const feeds: Record<string, OrtTensor> = {};
+      for (const spec of this.graphs.data) {
+        const host = batch[spec.name];
+        if (!host) throw new Error(`batch has no "${spec.name}" (the graphs take ${this.graphs.data.map((d) => d.name).join(', ')})`);
+        checkSpec(spec, host, 'batch input');
+        feeds[spec.name] = await c.write(spec.name, host);
+      }
+      return feeds;
+    };
+    for (const batch of microBatches.slice(0, -1)) {
+      const out = await this.accumulate.run({ ...(await batchFeeds(batch)), ...this.modelFeeds(), ...acc });
+      for (const name of accNames) ops.copy(acc[name]!, out[STEP_IO.next(name)]!);
+      c.settle('accumulate', out);
+    }
+    const host = adamwHostScalars(lr, t, this.graphs.adamw);
+    const feeds: Record<string, OrtTensor> = { ...(await batchFeeds(microBatches[microBatches.length - 1]!)), ...this.modelFeeds(), ...acc };
+    feeds[ADAMW_INPUTS.lr] = await c.write(ADAMW_INPUTS.lr, f32([], Float32Array.of(host.lr)));
+    feeds[ADAMW_INPUTS.stepSize] = await c.write(ADAMW_INPUTS.stepSize, f32([], Float32Array.of(host.stepSize)));
+    feeds[ADAMW_INPUTS.bc2Sqrt] = await c.write(ADAMW_INPUTS.bc2Sqrt, f32([], Float32Array.of(host.bc2Sqrt)));
+    for (const name of Object.keys(this.state)) if (!(name in feeds)) feeds[name] = this.state[name]!;
+    const out = await this.train.run(feeds);
+    for (const name of Object.keys(this.state)) ops.copy(this.state[name]!, out[STEP_IO.next(name)]!);
+    const m = (await this.backend.read(out[STEP_IO.metrics]!)).data as Float32Array;
+    c.settle('train', out);
+    this.stepCount = t;
+    return { nllSum: m[0]!, targetTokens: m[1]!, loss: m[1]! > 0 ? m[0]! / m[1]! : Number.NaN, gradNorm: m[2]!, step: t };
+  }
+
   /** Forward + loss on one batch with the current parameters (no state change). */
   async evaluate(batch: Batch): Promise<EvalResult> {
     this.alive();
@@ -187,8 +255,10 @@ export class TrainSession {
    */
   async gradients(batch: Batch): Promise<{ nllSum: number; targetTokens: number; grads: Record<string, Float32Array> }> {
     this.alive();
+    // A captured accumulate graph replays on the buffers bound when it was recorded; feeding others would be ignored.
+    if (this.capture) throw new Error('gradients() needs a TrainSession created without graphCapture');
     const feeds: Record<string, OrtTensor> = { ...this.batchFeeds(batch), ...this.modelFeeds() };
-    for (const spec of this.graphs.trainable) feeds[STEP_IO.gradAcc(spec.name)] = this.fixed[STEP_IO.gradAcc(spec.name)]!;
+    for (const group of this.graphs.groups) feeds[STEP_IO.gradAcc(group.id)] = this.fixed[STEP_IO.gradAcc(group.id)]!;
     feeds[STEP_IO.nllAcc] = this.fixed[STEP_IO.nllAcc]!;
     feeds[STEP_IO.countAcc] = this.fixed[STEP_IO.countAcc]!;
     const out = await this.accumulate.run(feeds);
@@ -196,9 +266,9 @@ export class TrainSession {
       const nllSum = ((await this.backend.read(out[STEP_IO.next(STEP_IO.nllAcc)]!)).data as Float32Array)[0]!;
       const targetTokens = ((await this.backend.read(out[STEP_IO.next(STEP_IO.countAcc)]!)).data as Float32Array)[0]!;
       const grads: Record<string, Float32Array> = {};
-      for (const spec of this.graphs.trainable) {
-        const sum = (await this.backend.read(out[STEP_IO.next(STEP_IO.gradAcc(spec.name))]!)).data as Float32Array;
-        grads[spec.name] = sum.map((x) => x / Math.max(1, targetTokens));
+      for (const group of this.graphs.groups) {
+        const sum = (await this.backend.read(out[STEP_IO.next(STEP_IO.gradAcc(group.id))]!)).data as Float32Array;
+        for (const slot of group.params) grads[slot.name] = sum.slice(slot.offset, slot.offset + slot.size).map((x) => x / Math.max(1, targetTokens));
       }
       return { nllSum, targetTokens, grads };
     } finally {
@@ -213,10 +283,14 @@ export class TrainSession {
     const params: Record<string, Float32Array> = {};
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
-    for (const spec of this.graphs.trainable) {
-      params[spec.name] = await read(spec.name);
-      m[spec.name] = await read(STEP_IO.m(spec.name));
-      v[spec.name] = await read(STEP_IO.v(spec.name));
+    for (const spec of this.graphs.trainable) params[spec.name] = await read(spec.name);
+    for (const group of this.graphs.groups) {
+      const mFlat = await read(STEP_IO.m(group.id));
+      const vFlat = await read(STEP_IO.v(group.id));
+      for (const slot of group.params) {
+        m[slot.name] = mFlat.slice(slot.offset, slot.offset + slot.size);
+        v[slot.name] = vFlat.slice(slot.offset, slot.offset + slot.size);
+      }
     }
     return { step: this.stepCount, params, m, v };
   }
@@ -226,6 +300,7 @@ export class TrainSession {
     this.disposed = true;
     disposeAll(this.state);
     disposeAll(this.fixed);
+    this.capture?.release();
     await this.train.release();
     await this.accumulate.release();
     await this.evaluator.release();

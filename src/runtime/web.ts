@@ -55,9 +55,9 @@ function wasmBackend(): Backend {
 }
 
 async function webgpuBackend(): Promise<Backend> {
-  // The EP creates its GPUDevice with the first session; a one-node session starts it and proves WebGPU works.
+  // The EP creates its GPUDevice with the first session; a one-node session starts it and proves WebGPU works. It is
+  // kept open until release(): releasing the EP's last session can destroy the device the other tensors live on.
   const probe = await module.InferenceSession.create(identityModel('float32', [4]), sessionOptions('webgpu', { deviceOutputs: ['y'] }));
-  await probe.release();
   const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
   if (!device) throw new Error('onnxruntime-web created a WebGPU session but exposed no GPUDevice (ort.env.webgpu.device)');
   const label = 'WebGPU (onnxruntime-web)';
@@ -81,6 +81,25 @@ async function webgpuBackend(): Promise<Backend> {
       const dataType = t.dtype as 'float32' | 'int32' | 'int64' | 'bool' | 'uint8';
       return module.Tensor.fromGpuBuffer(buffer, { dataType, dims: t.dims, dispose: () => buffer.destroy() });
     },
-    release: async (): Promise<void> => {},
+    release: async (): Promise<void> => {
+      await probe.release();
+    },
+    device: {
+      write(dst: OrtTensor, src: HostTensor): void {
+        device.queue.writeBuffer(dst.gpuBuffer as GPUBuffer, 0, src.data.buffer, src.data.byteOffset, src.data.byteLength);
+      },
+      copy(dst: OrtTensor, src: OrtTensor): void {
+        const bytes = byteSize(src);
+        if (bytes !== byteSize(dst)) throw new Error(`device copy: ${src.dims.join('x')} ${src.type} into ${dst.dims.join('x')} ${dst.type}`);
+        const encoder = device.createCommandEncoder();
+        encoder.copyBufferToBuffer(src.gpuBuffer as GPUBuffer, 0, dst.gpuBuffer as GPUBuffer, 0, Math.ceil(bytes / 4) * 4);
+        device.queue.submit([encoder.finish()]);
+      },
+    },
   };
+}
+
+function byteSize(t: OrtTensor): number {
+  const per = t.type === 'bool' || t.type === 'uint8' ? 1 : t.type === 'int64' ? 8 : 4;
+  return per * t.dims.reduce((a, b) => a * b, 1);
 }

@@ -11,13 +11,16 @@ export const MANIFEST_VERSION = 1;
 const sha40 = z.string().regex(/^[0-9a-f]{40}$/, 'expected a 40-character commit sha');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-character sha256');
 
+/** A diverged step logs NaN or ±Infinity, and the record must keep it rather than fail to load. */
+const measured = z.union([z.number(), z.nan()]).optional();
+
 export const metricPointSchema = z.object({
   step: z.number().int().min(0),
-  trainLoss: z.number().optional(),
-  evalLoss: z.number().optional(),
-  learningRate: z.number().optional(),
-  gradNorm: z.number().optional(),
-  tokensPerSecond: z.number().optional(),
+  trainLoss: measured,
+  evalLoss: measured,
+  learningRate: measured,
+  gradNorm: measured,
+  tokensPerSecond: measured,
 });
 /** One logged optimizer step; the same fields as the store's MetricPoint so the store can keep these as they are. */
 export type MetricPoint = z.infer<typeof metricPointSchema>;

@@ -51,6 +51,8 @@ export class RunStore {
     try {
       db = await openDB(opts.name ?? DEFAULT_DB_NAME, version, {
         upgrade(database, oldVersion, newVersion, tx) {
+          // The open request reports an aborted upgrade; the transaction's own rejection would go unobserved.
+          tx.done.catch(() => undefined);
           upgradeSchema(database, oldVersion, newVersion ?? version, tx).catch((e: unknown) => {
             failure = e;
             tx.abort();

@@ -10,13 +10,12 @@ export interface StoredTensor {
   data: Float32Array;
 }
 
-/** Where the data order stands, so a resumed run reads the same next batch an uninterrupted one would. */
+/** Where the data order stands, so a resumed run reads the same next batch an uninterrupted one would. Same shape
+ * as src/train's DataCursor: epoch e's order is a pure function of the run seed and e, so this is all it takes. */
 export interface DataCursor {
   epoch: number;
-  /** Index of the next example in this epoch's shuffled order. */
+  /** Examples of this epoch already consumed. */
   index: number;
-  /** Seed of this epoch's shuffle (derived from the run seed; stored so the order never has to be re-derived). */
-  orderSeed: number;
 }
 
 /** Everything needed to continue a run exactly where it stopped. */

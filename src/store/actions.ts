@@ -1,5 +1,6 @@
 // Actions that ask the worker for something and write the answer into the store: the only place the store meets
-// the worker client. Each keeps its slice's LoadState honest (loading → ready | error) and never throws.
+// the worker client. Each keeps its slice's LoadState honest (loading → ready | error) and never throws. Failures
+// of a panel's load stay in that slice (the panel shows them); the page-wide error list is for the rest.
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { DatasetSource, WorkerEvent } from '../worker/protocol';
 import { bundledDatasetUrl, selectModelLocation } from './selectors';
@@ -51,7 +52,7 @@ function latestOnly<A extends unknown[]>(job: (signal: AbortSignal, isCurrent: (
 /** Loads the chosen model's summary. */
 export function createModelLoader(store: AppStore, client: WorkerClient): () => Promise<void> {
   return latestOnly(async (signal, isCurrent) => {
-    const { setModel, setModelState, reportError } = store.getState();
+    const { setModel, setModelState } = store.getState();
     const location = selectModelLocation(store.getState());
     setModel(null);
     setModelState({ status: 'loading', stage: `Resolving ${location.repo}@${location.revision}`, loaded: 0, total: null });
@@ -68,7 +69,6 @@ export function createModelLoader(store: AppStore, client: WorkerClient): () => 
     } catch (err) {
       if (isCancel(err)) return;
       setModelState({ status: 'error', message: message(err) });
-      reportError('model', message(err));
     }
   });
 }
@@ -76,7 +76,7 @@ export function createModelLoader(store: AppStore, client: WorkerClient): () => 
 /** Lists the bundled datasets and keeps the choice valid (the first, when the chosen file is not among them).
  * Returns false when the list could not be read (the error is in the store). */
 export async function loadBundledDatasets(store: AppStore, client: WorkerClient): Promise<boolean> {
-  const { setBundledDatasets, reportError, setDatasetState } = store.getState();
+  const { setBundledDatasets, setDatasetState } = store.getState();
   try {
     const list = await client.request('dataset.bundled', { baseUrl: store.getState().origin });
     setBundledDatasets(list);
@@ -87,7 +87,6 @@ export async function loadBundledDatasets(store: AppStore, client: WorkerClient)
     return list.length > 0;
   } catch (err) {
     setDatasetState({ status: 'error', message: message(err) });
-    reportError('dataset', message(err));
     return false;
   }
 }
@@ -95,7 +94,7 @@ export async function loadBundledDatasets(store: AppStore, client: WorkerClient)
 /** Previews a dataset: the chosen bundled file, or the bytes of an uploaded file (transferred to the worker). */
 export function createDatasetLoader(store: AppStore, client: WorkerClient): (upload?: { name: string; bytes: ArrayBuffer }) => Promise<void> {
   return latestOnly(async (signal, isCurrent, upload?: { name: string; bytes: ArrayBuffer }) => {
-    const { setDataset, setDatasetState, reportError, chooseDataset } = store.getState();
+    const { setDataset, setDatasetState, chooseDataset } = store.getState();
     let source: DatasetSource;
     if (upload) {
       chooseDataset({ kind: 'upload', name: upload.name });
@@ -120,7 +119,6 @@ export function createDatasetLoader(store: AppStore, client: WorkerClient): (upl
     } catch (err) {
       if (isCancel(err)) return;
       setDatasetState({ status: 'error', message: message(err) });
-      reportError('dataset', message(err));
     }
   });
 }

@@ -57,7 +57,7 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   try {
     return JSON.parse(fromUtf8(bytes));
   } catch (e) {
-    throw new Error(`${what} is not valid JSON (${(e as Error).message}). HINT: re-download the checkpoint file.`);
+    throw new Error(`${what} is not valid JSON (${(e as Error).message}). HINT: re-download the checkpoint file.`, { cause: e });
   }
 }
 

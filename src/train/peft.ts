@@ -33,6 +33,14 @@ export function targetModuleNames(plan: LoraPlan): string[] {
   return [...plan.config.targetModules].sort();
 }
 
+/**
+ * PEFT's default target_modules per model_type (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING) for when the user
+ * named none: the run config's default (q/k/v/o projections) is Llama-family vocabulary, GPT-2 calls them c_attn.
+ */
+export function defaultTargetModules(cfg: ModelConfig): string[] {
+  return cfg.family === 'gpt2' ? ['c_attn'] : ['q_proj', 'v_proj'];
+}
+
 /** adapter_config.json with the fields PEFT's LoraConfig reads (§16). */
 export function adapterConfig(plan: LoraPlan, cfg: ModelConfig, meta: AdapterMeta): Record<string, unknown> {
   return {
@@ -122,7 +130,7 @@ export function loadAdapter(configBytes: Uint8Array, weightBytes: Uint8Array, cf
   try {
     raw = JSON.parse(fromUtf8(configBytes)) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`${where}/${ADAPTER_CONFIG} is not valid JSON (${(e as Error).message})`);
+    throw new Error(`${where}/${ADAPTER_CONFIG} is not valid JSON (${(e as Error).message})`, { cause: e });
   }
   if (raw['peft_type'] !== 'LORA') throw new Error(`${where}/${ADAPTER_CONFIG}: peft_type ${JSON.stringify(raw['peft_type'])} is not supported; TabTune reads LORA adapters`);
   const targets = raw['target_modules'];

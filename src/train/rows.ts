@@ -87,7 +87,7 @@ export function parseRows(name: string, text: string, forced?: RowFormat): Parse
     try {
       parsed = JSON.parse(text);
     } catch (e) {
-      throw new Error(`${name} is not valid JSON (${(e as Error).message}). HINT: use a JSON array of rows, or JSON Lines (.jsonl).`);
+      throw new Error(`${name} is not valid JSON (${(e as Error).message}). HINT: use a JSON array of rows, or JSON Lines (.jsonl).`, { cause: e });
     }
     if (!Array.isArray(parsed)) throw new Error(`${name} must hold a JSON array of rows. HINT: or save it as JSON Lines (.jsonl), one row per line.`);
     parsed.forEach((value, i) => raw.push({ line: i + 1, value }));

@@ -64,7 +64,8 @@ export function trainerStateJson(s: TrainerStateInfo): string {
 }
 
 export interface ManifestInput {
-  readonly model: { readonly id: string; readonly sha: string };
+  /** `source`: the reference as the user gave it (folder path or repo@rev), so a resume can reopen it. */
+  readonly model: { readonly id: string; readonly sha: string; readonly source?: string };
   readonly tokenizer: { readonly id: string; readonly sha: string };
   readonly dataset: { readonly name: string; readonly sha256: string; readonly rows: number; readonly format: string };
   readonly config: RunConfig;
@@ -106,7 +107,7 @@ export function parseCheckpoint(tensorBytes: Uint8Array, stateBytes: Uint8Array,
   try {
     state = JSON.parse(fromUtf8(stateBytes)) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`${where}/${CHECKPOINT_STATE} is not valid JSON (${(e as Error).message})`);
+    throw new Error(`${where}/${CHECKPOINT_STATE} is not valid JSON (${(e as Error).message})`, { cause: e });
   }
   if (state['version'] !== 1) throw new Error(`${where}/${CHECKPOINT_STATE}: version ${JSON.stringify(state['version'])} is not supported (expected 1)`);
   const header = parseSafetensors(tensorBytes, `${where}/${CHECKPOINT_TENSORS}`);

@@ -111,7 +111,10 @@ describe('one-batch record and debug view', () => {
     expect(plain).toContain(`hello(${hello}, ${hello})`);
     expect(plain.endsWith(`Total input len: ${c.ids.length}\nCount of labels: 2\n`)).toBe(true);
     const colored = formatDebug([1, 2, 3], [-100, 0, 3], llama3, { color: true });
-    expect(colored.match(/\u001b\[3[123]m/g)).toEqual(['\u001b[31m', '\u001b[33m', '\u001b[32m']);
+    const colours = ['31', '32', '33'].map((c) => `\u001b[${c}m`);
+    expect(colours.map((c) => colored.indexOf(c))).toEqual([0, colored.lastIndexOf(colours[1] ?? ''), colored.indexOf(colours[2] ?? '')]);
+    expect(colored.indexOf(colours[0] ?? '')).toBeLessThan(colored.indexOf(colours[2] ?? ''));
+    expect(colored.indexOf(colours[2] ?? '')).toBeLessThan(colored.indexOf(colours[1] ?? ''));
     expect(colored).toContain('\u001b[37m(-100, 1)\u001b[0m');
   });
 });

@@ -25,12 +25,19 @@ describe('buildStepGraphs', () => {
       const stateIns = g.inputs.filter((i) => i.role === 'state' || i.role === 'trainable').map((i) => i.value.name);
       const fed = stateIns.filter((n) => outputs(g).includes(STEP_IO.next(n)));
       // train: every parameter and moment comes back; accumulate: every accumulator comes back.
-      if (g === graphs.train) expect(fed.length).toBe(3 * graphs.trainable.length);
+      if (g === graphs.train) expect(fed.length).toBe(graphs.trainable.length + 2 * graphs.groups.length);
       else expect(fed.sort()).toEqual(stateIns.filter((n) => n.startsWith('accum.')).sort());
     }
     expect(inputs(graphs.train)).toEqual(expect.arrayContaining(Object.values(ADAMW_INPUTS)));
     expect(outputs(graphs.train)).toContain(STEP_IO.metrics);
     expect(outputs(graphs.eval)).toEqual([STEP_IO.evalMetrics, STEP_IO.tokenNll]);
+    // LoRA matrices decay, the norm weight does not (HF rule): two flat optimizer groups with contiguous slots.
+    expect(graphs.groups.map((gr) => [gr.id, gr.params.map((p) => p.name)])).toEqual([
+      ['decay', ['layer.lora_A.weight', 'layer.lora_B.weight']],
+      ['no_decay', ['norm.weight']],
+    ]);
+    expect(graphs.groups[0]!.params[1]!.offset).toBe(TINY.R * TINY.D);
+    expect(graphs.groups[0]!.size).toBe(2 * TINY.R * TINY.D);
     // Frozen weights stay graph inputs: no initializer is larger than the small constants the model itself uses.
     for (const init of graphs.train.initializers) expect(init.tensor.data.length).toBeLessThanOrEqual(TINY.T * TINY.T);
   });
@@ -49,7 +56,7 @@ describe('buildStepGraphs', () => {
     for (const [k, t] of Object.entries(w.frozen)) feeds[k] = t.data as Float32Array;
     for (const [k, p] of Object.entries(w.params)) feeds[k] = p;
     for (const [k, t] of Object.entries(batch)) feeds[k] = t.data as Int32Array;
-    for (const t of graphs.trainable) feeds[STEP_IO.gradAcc(t.name)] = new Float32Array(t.shape.reduce((a, b) => a * b, 1));
+    for (const gr of graphs.groups) feeds[STEP_IO.gradAcc(gr.id)] = new Float32Array(gr.size);
     feeds[STEP_IO.nllAcc] = [0];
     feeds[STEP_IO.countAcc] = [0];
     const acc = await (await cpuSession(graphs.accumulate))(feeds);
@@ -58,9 +65,9 @@ describe('buildStepGraphs', () => {
 
     const lr = 0.02;
     const h = adamwHostScalars(lr, 1, graphs.adamw);
-    for (const t of graphs.trainable) {
-      feeds[STEP_IO.m(t.name)] = new Float32Array(w.params[t.name]!.length);
-      feeds[STEP_IO.v(t.name)] = new Float32Array(w.params[t.name]!.length);
+    for (const gr of graphs.groups) {
+      feeds[STEP_IO.m(gr.id)] = new Float32Array(gr.size);
+      feeds[STEP_IO.v(gr.id)] = new Float32Array(gr.size);
     }
     Object.assign(feeds, { [ADAMW_INPUTS.lr]: [h.lr], [ADAMW_INPUTS.stepSize]: [h.stepSize], [ADAMW_INPUTS.bc2Sqrt]: [h.bc2Sqrt] });
     const out = await (await cpuSession(graphs.train))(feeds);
@@ -68,7 +75,11 @@ describe('buildStepGraphs', () => {
     expect(targets).toBe(count);
     expect(nll! / acc[STEP_IO.next(STEP_IO.nllAcc)]!.data[0]!).toBeCloseTo(1, 6);
 
-    const grads = graphs.trainable.map((t) => acc[STEP_IO.next(STEP_IO.gradAcc(t.name))]!.data.map((x) => x / count));
+    const grads = graphs.trainable.map((t) => {
+      const gr = graphs.groups.find((x) => x.params.some((p) => p.name === t.name))!;
+      const slot = gr.params.find((p) => p.name === t.name)!;
+      return acc[STEP_IO.next(STEP_IO.gradAcc(gr.id))]!.data.slice(slot.offset, slot.offset + slot.size).map((x) => x / count);
+    });
     const refNorm = Math.sqrt(grads.flat().reduce((a, x) => a + x * x, 0));
     expect(norm! / refNorm).toBeCloseTo(1, 5);
     const clip = Math.min(1, 0.05 / (refNorm + 1e-6));

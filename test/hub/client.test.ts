@@ -1,13 +1,14 @@
 // The Hub client against the local mirror: revision pinning, whole-file and Range fetches, verification, caching,
 // and the errors users see (not found, gated, unreachable, cancelled). Same fetch code as the app.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MemoryFileCache } from '../../src/hub/cache.ts';
 import { fetchFile, fetchJson, fetchResolvedFile, parseRepoRef, resolveRevision } from '../../src/hub/client.ts';
 import { hubConfig, hubConfigFromEnv, DEFAULT_HUB_ENDPOINT, type HubConfig } from '../../src/hub/endpoint.ts';
-import { HubError } from '../../src/hub/errors.ts';
+import { HubError, httpError } from '../../src/hub/errors.ts';
 import { HUB_DIR, readManifest } from '../../scripts/fixtures/layout.ts';
 import { startMirror, type Mirror } from '../hub-mirror/server.ts';
 
@@ -144,6 +145,8 @@ describe('Hub client on the mirror', () => {
     expect(mirror.requests.length).toBe(before);
     expect(again).toEqual(first);
     expect(slice).toEqual(first.slice(2, 12));
+    const past = await hubError(fetchFile(cfg, QWEN2, sha, 'config.json', { cache, range: [first.byteLength - 2, first.byteLength + 5] }));
+    expect(past.kind).toBe('integrity');
   });
 
   it('rejects a file whose size or sha256 differs from the listing, and does not cache it', async () => {
@@ -163,11 +166,19 @@ describe('Hub client on the mirror', () => {
     expect(repo.message).toMatch(/tabtune\/nope.*HINT.*endpoint in use is http:\/\/127\.0\.0\.1/s);
     const rev = await hubError(resolveRevision(cfg, QWEN2, 'f'.repeat(40)));
     expect(rev.kind).toBe('not-found');
+    expect(rev.message).toMatch(/revision not found.*RevisionNotFound.*branch, tag or sha/s);
     const resolved = await resolveRevision(cfg, QWEN2);
     const file = await hubError(fetchResolvedFile(cfg, resolved, 'vocab.txt'));
     expect(file.message).toMatch(/vocab\.txt.*The repo has: README\.md, config\.json/s);
     const direct = await hubError(fetchFile(cfg, QWEN2, resolved.sha, 'vocab.txt'));
     expect(direct.status).toBe(404);
+  });
+
+  it('reads the Hub\'s 401 RepoNotFound (missing repo, no token) as not found, with a token hint', () => {
+    const e = httpError(401, 'https://huggingface.co/api/models/a/b/revision/main', 'repo a/b at revision main', DEFAULT_HUB_ENDPOINT, 'RepoNotFound');
+    expect([e.kind, e.status]).toEqual(['not-found', 401]);
+    expect(e.message).toMatch(/repository not found.*HINT.*repo id.*private.*token/s);
+    expect(httpError(401, 'u', 'w', 'e', 'GatedRepo').kind).toBe('unauthorized');
   });
 
   it('tells gated repos apart: 401 without a token, 403 with a wrong one, success with the right one', async () => {
@@ -195,6 +206,28 @@ describe('Hub client on the mirror', () => {
     controller.abort();
     const e = await hubError(fetchFile(cfg, QWEN2, sha, 'model.safetensors', { signal: controller.signal, cache: null }));
     expect(e.kind).toBe('aborted');
+  });
+
+  it('refuses path traversal, other methods and unknown routes with Hub-style error codes', async () => {
+    // fetch() would normalise "..", so send the raw path; only files hashed at load time are ever served anyway.
+    const traversal = await new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(mirror.url);
+      get({ hostname, port, path: `/${QWEN2}/resolve/main/../../manifest.json` }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    expect(traversal).toBe(400);
+    const encodedSlash = await fetch(`${mirror.url}/${QWEN2}/resolve/main/..%2F..%2Fmanifest.json`);
+    expect(encodedSlash.status).toBe(404);
+    const post = await fetch(`${mirror.url}/${QWEN2}/resolve/main/config.json`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    const unknown = await fetch(`${mirror.url}/api/spaces/x/y`);
+    expect([unknown.status, unknown.headers.get('x-error-code')]).toEqual([404, 'NotFound']);
+    const missing = await fetch(`${mirror.url}/${QWEN2}/resolve/main/nope.bin`);
+    expect([missing.status, missing.headers.get('x-error-code')]).toEqual([404, 'EntryNotFound']);
+    const info = (await (await fetch(`${mirror.url}/api/models/${QWEN2}`)).json()) as { id: string; config: { model_type: string } };
+    expect([info.id, info.config.model_type]).toEqual([QWEN2, 'qwen2']);
   });
 
   it('serves dataset repos under /datasets and /api/datasets', async () => {

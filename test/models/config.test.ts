@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/engine/graph.ts';
 import { UnsupportedModelError, parseModelConfig } from '../../src/models/config.ts';
 import { buildForward } from '../../src/models/forward.ts';
+import { planLora } from '../../src/models/lora.ts';
+import { checkTokenizerFits, memoryBill } from '../../src/models/memory.ts';
 import { parameterCount, resolveCheckpoint, weightTable } from '../../src/models/weights.ts';
 import { loadFixture } from './fixture.ts';
 
@@ -65,5 +67,26 @@ describe('weight tables', () => {
     shapes.set('model.norm.weight', [31]);
     shapes.set('lm_head.weight', [qwen.vocabSize, qwen.hiddenSize]); // tied: ignored
     expect(() => resolveCheckpoint(qwen, shapes)).toThrow(/missing tensor model\.layers\.1\.mlp\.up_proj\.weight[\s\S]*model\.norm\.weight has shape \[31\]; config\.json implies \[32\]/);
+  });
+});
+
+describe('memory bill and tokenizer fit', () => {
+  it('adds weights, trainable state and activations from config.json alone', () => {
+    const cfg = parseModelConfig(llamaLike);
+    const plan = planLora(cfg, { r: 2, alpha: 4, targetModules: ['q_proj'] });
+    const bill = memoryBill(cfg, { batch: 2, seqLen: 8 }, plan);
+    expect(bill.weightBytes).toBe(parameterCount(cfg) * 4);
+    expect(bill.trainableParams).toBe(2 * (16 + 16));
+    expect(bill.trainableBytes).toBe(bill.trainableParams * 16);
+    // 16 tokens: one layer of (12·16 + 4·32 + 2·2·8) floats per token, plus 3·40 per token for the head.
+    expect(bill.activationBytes).toBe(16 * (192 + 128 + 32 + 120) * 4);
+    expect(bill.totalBytes).toBe(bill.weightBytes + bill.trainableBytes + bill.activationBytes);
+    expect(bill.largestTensorBytes).toBe(16 * 40 * 4);
+  });
+
+  it('refuses a tokenizer larger than the embedding table', () => {
+    const cfg = parseModelConfig(llamaLike);
+    expect(() => checkTokenizerFits(cfg, 40)).not.toThrow();
+    expect(() => checkTokenizerFits(cfg, 41)).toThrow(/tokenizer has 41 tokens but the model's embedding table has 40 rows/);
   });
 });

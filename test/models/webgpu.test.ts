@@ -1,109 +1,142 @@
 // The model graphs on onnxruntime-node's WebGPU EP (SwiftShader here) with CPU fallback disabled: session creation
-// proves every node runs on the GPU, and the LoRA loss/gradients and greedy tokens still match the PyTorch reference.
+// proves every node runs on the GPU, and training (LoRA loss + gradients) and KV-cache generation agree with the CPU EP.
+// The fixture configs are used with a 256-token vocabulary and seeded random weights, because SwiftShader spends
+// seconds per run on a 150k-row head; the full-vocabulary numbers are checked on the CPU in golden.test.ts. Qwen3 and
+// GPT-2 between them emit every op pattern the builders have (RoPE, GQA Expand, RMSNorm on 2-D and 4-D, LayerNorm,
+// biased Gemm, tanh-GELU, the cache write); Llama and Qwen2 differ only in constants and which inputs exist, and
+// SwiftShader's first-run shader compilation costs ~10 s per session, so they are left to the CPU tests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../../src/engine/autodiff.ts';
 import { GraphBuilder } from '../../src/engine/graph.ts';
+import type { Graph } from '../../src/engine/graph.ts';
 import { causalLmLoss } from '../../src/engine/loss.ts';
 import { serializeGraph } from '../../src/engine/onnx.ts';
 import { Div } from '../../src/engine/ops.ts';
+import type { ModelConfig } from '../../src/models/config.ts';
+import { parseModelConfig } from '../../src/models/config.ts';
 import { buildForward, defaultPositionIds } from '../../src/models/forward.ts';
-import type { GenerationIO } from '../../src/models/generate.ts';
+import type { GenerationIO, GenerationShape } from '../../src/models/generate.ts';
 import { buildGenerationGraphs, generate } from '../../src/models/generate.ts';
+import type { LoraPlan } from '../../src/models/lora.ts';
 import { planLora } from '../../src/models/lora.ts';
+import { Rng } from '../../src/models/rng.ts';
 import { GREEDY } from '../../src/models/sampling.ts';
-import type { Backend, OrtTensor, RuntimeSession } from '../../src/runtime/backend.ts';
+import { weightTable } from '../../src/models/weights.ts';
+import type { Backend, OrtTensor } from '../../src/runtime/backend.ts';
 import { createNodeBackend } from '../../src/runtime/node.ts';
-import { FAMILIES, flat, loadFixture, relError } from './fixture.ts';
-import type { Fixture } from './fixture.ts';
+import { loadFixture, relError } from './fixture.ts';
 
-let backend: Backend;
+const VOCAB = 256;
+let gpu: Backend;
+let cpu: Backend;
 beforeAll(async () => {
-  backend = await createNodeBackend('webgpu');
+  gpu = await createNodeBackend('webgpu');
+  cpu = await createNodeBackend('cpu');
 });
 afterAll(async () => {
-  await backend.release();
+  await gpu.release();
+  await cpu.release();
 });
 
-function params(fx: Fixture, withAdapter: boolean): Record<string, OrtTensor> {
-  const out: Record<string, OrtTensor> = {};
-  for (const [name, data] of fx.weights) out[name] = backend.tensor({ dtype: 'float32', dims: [...lookupShape(fx, name)], data });
-  if (withAdapter) {
-    for (const [k, t] of Object.entries(fx.golden.lora.tensors)) out[k] = backend.tensor({ dtype: 'float32', dims: t.shape, data: Float32Array.from(t.data) });
+/** Seeded random weights and a non-zero adapter: norms near 1, everything else small. */
+function randomParams(cfg: ModelConfig, plan: LoraPlan): Map<string, { dims: number[]; data: Float32Array }> {
+  const rng = Rng.fromSeed(`webgpu:${cfg.modelType}`);
+  const out = new Map<string, { dims: number[]; data: Float32Array }>();
+  const add = (name: string, dims: readonly number[], mean: number, scale: number): void => {
+    const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = mean + rng.uniform(-scale, scale);
+    out.set(name, { dims: [...dims], data });
+  };
+  for (const s of weightTable(cfg)) add(s.name, s.shape, s.kind === 'norm' ? 1 : 0, s.kind === 'embedding' ? 1 : 0.2);
+  for (const t of plan.targets) {
+    add(t.keyA, [plan.config.r, t.inFeatures], 0, 0.2);
+    add(t.keyB, [t.outFeatures, plan.config.r], 0, 0.2);
   }
   return out;
 }
 
-function lookupShape(fx: Fixture, name: string): readonly number[] {
-  const g = new GraphBuilder();
-  return buildForward(g, fx.cfg, { batch: 1, seqLen: 1, logits: 'none' }).weights.get(name)!.shape;
+function feedsFor(be: Backend, params: ReturnType<typeof randomParams>, data: Record<string, { dims: number[]; data: Int32Array }>): Record<string, OrtTensor> {
+  const out: Record<string, OrtTensor> = {};
+  for (const [k, v] of params) out[k] = be.tensor({ dtype: 'float32', dims: v.dims, data: v.data });
+  for (const [k, v] of Object.entries(data)) out[k] = be.tensor({ dtype: 'int32', dims: v.dims, data: v.data });
+  return out;
 }
 
-const i32 = (dims: number[], data: ArrayLike<number>): OrtTensor => backend.tensor({ dtype: 'int32', dims, data: Int32Array.from(data) });
-
-async function floats(t: OrtTensor | undefined): Promise<Float32Array> {
-  if (!t) throw new Error('missing output');
-  return (await backend.read(t)).data as Float32Array;
+async function runOn(be: Backend, graph: Graph, feeds: (be: Backend) => Record<string, OrtTensor>): Promise<Record<string, Float32Array>> {
+  const session = await be.createSession(serializeGraph(graph));
+  try {
+    const out = await session.run(feeds(be));
+    const res: Record<string, Float32Array> = {};
+    for (const [k, t] of Object.entries(out)) res[k] = (await be.read(t)).data as Float32Array;
+    return res;
+  } finally {
+    await session.release();
+  }
 }
 
-describe.each(FAMILIES)('%s on WebGPU without CPU fallback', (family) => {
-  it('LoRA loss and gradients match the reference', async () => {
-    const fx = loadFixture(family);
-    const { input_ids, attention_mask, labels } = fx.golden.batch;
-    const [B, T] = [input_ids.length, input_ids[0]!.length];
-    const l = fx.golden.lora;
-    const g = new GraphBuilder(`${family}-lora-webgpu`);
-    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targetModules: l.target_modules }) });
+/** Greedy generation on one backend through its own prefill/decode sessions; returns tokens and every step's logits. */
+async function generateOn(be: Backend, cfg: ModelConfig, plan: LoraPlan, params: ReturnType<typeof randomParams>, shape: GenerationShape, prompts: number[][]) {
+  const graphs = buildGenerationGraphs(cfg, shape, plan);
+  const pre = await be.createSession(serializeGraph(graphs.prefill));
+  const dec = await be.createSession(serializeGraph(graphs.decode));
+  const logits: Float32Array[] = [];
+  let past: Record<string, OrtTensor> = {};
+  const step = async (s: typeof pre, data: Record<string, { dims: number[]; data: Int32Array }>): Promise<Float32Array> => {
+    const out = await s.run({ ...feedsFor(be, params, data), ...past });
+    past = {};
+    for (let i = 0; i < graphs.layers; i++) {
+      past[`past_key_values.${i}.key`] = out[`present.${i}.key`]!;
+      past[`past_key_values.${i}.value`] = out[`present.${i}.value`]!;
+    }
+    const l = (await be.read(out['logits']!)).data as Float32Array;
+    logits.push(l);
+    return l;
+  };
+  const B = shape.batch;
+  const io: GenerationIO = {
+    prefill: (f) => step(pre, { input_ids: { dims: [B, shape.promptLen], data: f.input_ids }, position_ids: { dims: [B, shape.promptLen], data: f.position_ids }, attention_mask: { dims: [B, shape.promptLen], data: f.attention_mask }, logits_index: { dims: [B], data: f.logits_index } }),
+    decode: (f) => step(dec, { input_ids: { dims: [B, 1], data: f.input_ids }, position_ids: { dims: [B, 1], data: f.position_ids }, attention_mask: { dims: [B, shape.maxLen], data: f.attention_mask } }),
+  };
+  try {
+    const tokens = await generate(io, shape, prompts, { maxNewTokens: 4, sampling: GREEDY, stopIds: [] });
+    return { tokens, logits };
+  } finally {
+    await pre.release();
+    await dec.release();
+  }
+}
+
+describe.each(['qwen3', 'gpt2'] as const)('%s graphs on WebGPU without CPU fallback', (family) => {
+  const cfg = parseModelConfig({ ...(loadFixture(family).rawConfig as object), vocab_size: VOCAB });
+  const plan = planLora(cfg, { r: 4, alpha: 8, targetModules: family === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['all-linear'] });
+  const params = randomParams(cfg, plan);
+
+  it('LoRA loss and gradients agree with the CPU EP', async () => {
+    const [B, T] = [2, 8];
+    const g = new GraphBuilder(`${family}-train`);
+    const fwd = buildForward(g, cfg, { batch: B, seqLen: T, lora: plan });
     const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
     const loss = Div(g, ce.nllSum, ce.targetCount);
     g.output(loss, 'loss');
-    const ps = fwd.lora.flatMap((x) => [x.a, x.b]);
+    const ps = fwd.lora.flatMap((l) => [l.a, l.b]);
     grad(g, loss, ps).forEach((d, i) => g.output(d, `grad:${ps[i]!.name}`));
-    const session = await backend.createSession(serializeGraph(g.build()));
-    try {
-      const out = await session.run({
-        input_ids: i32([B, T], flat(input_ids)),
-        attention_mask: i32([B, T], flat(attention_mask)),
-        position_ids: i32([B, T], defaultPositionIds(B, T)),
-        labels: i32([B, T], flat(labels)),
-        ...params(fx, true),
-      });
-      const got = (await floats(out['loss']))[0]!;
-      expect(Math.abs(got - fx.golden.loss_lora) / fx.golden.loss_lora).toBeLessThanOrEqual(1e-4);
-      for (const p of ps) expect(relError(await floats(out[`grad:${p.name}`]), fx.golden.grads[p.name]!.data), p.name).toBeLessThanOrEqual(1e-3);
-    } finally {
-      await session.release();
-    }
+    const graph = g.build();
+    const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 37 + 11) % VOCAB);
+    const mask = Int32Array.from({ length: B * T }, (_, i) => (i >= T + 5 ? 0 : 1)); // row 1 right-padded
+    const labels = Int32Array.from(ids, (id, i) => (mask[i] === 0 || i % T < 2 ? -100 : id));
+    const data = { input_ids: { dims: [B, T], data: ids }, attention_mask: { dims: [B, T], data: mask }, position_ids: { dims: [B, T], data: defaultPositionIds(B, T) }, labels: { dims: [B, T], data: labels } };
+    const onGpu = await runOn(gpu, graph, (be) => feedsFor(be, params, data));
+    const onCpu = await runOn(cpu, graph, (be) => feedsFor(be, params, data));
+    expect(relError(onGpu['loss']!, onCpu['loss']!)).toBeLessThanOrEqual(1e-5);
+    for (const p of ps) expect(relError(onGpu[`grad:${p.name}`]!, onCpu[`grad:${p.name}`]!), p.name).toBeLessThanOrEqual(1e-4);
   });
 
-  it('greedy generation through the KV-cache graphs equals the reference', async () => {
-    const fx = loadFixture(family);
-    const { prompt, tokens, max_new_tokens: maxNew, eos_token_id: eos } = fx.golden.generation;
-    const shape = { batch: 1, promptLen: prompt.length, maxLen: prompt.length + maxNew };
-    const graphs = buildGenerationGraphs(fx.cfg, shape);
-    const sessions: RuntimeSession[] = [];
-    try {
-      const pre = await backend.createSession(serializeGraph(graphs.prefill));
-      sessions.push(pre);
-      const dec = await backend.createSession(serializeGraph(graphs.decode));
-      sessions.push(dec);
-      const weights = params(fx, false);
-      let past: Record<string, OrtTensor> = {};
-      const step = async (s: RuntimeSession, feeds: Record<string, OrtTensor>): Promise<Float32Array> => {
-        const out = await s.run({ ...feeds, ...weights, ...past });
-        past = {};
-        for (let i = 0; i < graphs.layers; i++) {
-          past[`past_key_values.${i}.key`] = out[`present.${i}.key`]!;
-          past[`past_key_values.${i}.value`] = out[`present.${i}.value`]!;
-        }
-        return floats(out['logits']);
-      };
-      const io: GenerationIO = {
-        prefill: (f) => step(pre, { input_ids: i32([1, shape.promptLen], f.input_ids), position_ids: i32([1, shape.promptLen], f.position_ids), attention_mask: i32([1, shape.promptLen], f.attention_mask), logits_index: i32([1], f.logits_index) }),
-        decode: (f) => step(dec, { input_ids: i32([1, 1], f.input_ids), position_ids: i32([1, 1], f.position_ids), attention_mask: i32([1, shape.maxLen], f.attention_mask) }),
-      };
-      expect((await generate(io, shape, [prompt], { maxNewTokens: maxNew, sampling: GREEDY, stopIds: eos }))[0]).toEqual(tokens);
-    } finally {
-      for (const s of sessions) await s.release();
-    }
+  it('KV-cache generation agrees with the CPU EP', async () => {
+    const shape = { batch: 2, promptLen: 5, maxLen: 9 };
+    const prompts = [[5, 9, 200, 31, 7], [44, 3]];
+    const onGpu = await generateOn(gpu, cfg, plan, params, shape, prompts);
+    const onCpu = await generateOn(cpu, cfg, plan, params, shape, prompts);
+    expect(onGpu.tokens).toEqual(onCpu.tokens);
+    onGpu.logits.forEach((l, i) => expect(relError(l, onCpu.logits[i]!)).toBeLessThanOrEqual(1e-5));
   });
 });

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { WorkerRequestError } from '../../src/worker/client';
+import { WorkerClient, WorkerRequestError } from '../../src/worker/client';
 import { requestTransferables, type WorkerEvent } from '../../src/worker/protocol';
 import { startHarness, type Harness } from './harness';
 
@@ -129,5 +129,56 @@ describe('worker protocol', () => {
       source: { kind: 'bytes', name: 'empty.jsonl', bytes: new ArrayBuffer(0) }, limit: 5,
     }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/empty\.jsonl is empty/);
+  });
+});
+
+describe('worker client without a healthy worker', () => {
+  /** A Worker stand-in that accepts messages and never answers, so the client's own failure paths run. */
+  class SilentWorker extends EventTarget {
+    posted: unknown[] = [];
+    postMessage(message: unknown): void {
+      this.posted.push(message);
+    }
+  }
+
+  it('fails every request in flight, and tells fatal listeners, when the worker script errors', async () => {
+    const worker = new SilentWorker();
+    const client = new WorkerClient(worker as never);
+    const fatal: string[] = [];
+    client.onFatal((e) => fatal.push(e.message));
+    const a = client.request('capability.probe', {}).catch((e: unknown) => e);
+    const b = client.request('dataset.bundled', { baseUrl: 'http://x' }).catch((e: unknown) => e);
+    expect(client.inFlight).toBe(2);
+    const ev = new Event('error') as Event & { message: string };
+    ev.message = 'SyntaxError in worker.js';
+    worker.dispatchEvent(ev);
+    for (const err of [await a, await b]) {
+      expect(err).toBeInstanceOf(WorkerRequestError);
+      expect((err as Error).message).toMatch(/training worker failed: SyntaxError in worker\.js/);
+    }
+    expect(fatal).toHaveLength(1);
+    expect(client.inFlight).toBe(0);
+  });
+
+  it('gives each request its own id and sends a cancel for that id only', () => {
+    const worker = new SilentWorker();
+    const client = new WorkerClient(worker as never);
+    const controller = new AbortController();
+    void client.request('capability.probe', {}).catch(() => undefined);
+    void client.request('capability.probe', {}, { signal: controller.signal }).catch(() => undefined);
+    controller.abort();
+    expect(worker.posted).toEqual([
+      { kind: 'request', id: 1, request: { type: 'capability.probe' } },
+      { kind: 'request', id: 2, request: { type: 'capability.probe' } },
+      { kind: 'cancel', id: 2 },
+    ]);
+  });
+
+  it('rejects at once, sending nothing, when the signal is already aborted', async () => {
+    const worker = new SilentWorker();
+    const client = new WorkerClient(worker as never);
+    const err = await client.request('capability.probe', {}, { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect((err as WorkerRequestError).cancelled).toBe(true);
+    expect(worker.posted).toEqual([]);
   });
 });

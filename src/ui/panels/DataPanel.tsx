@@ -66,7 +66,9 @@ export function DataPanel() {
           />
           {dataset.issueCount > 0 && (
             <details className="issues">
-              <summary className="warn">{dataset.issueCount.toLocaleString('en-US')} problems; those rows are skipped</summary>
+              <summary className="warn">
+                {dataset.issueCount === 1 ? '1 problem; that row is skipped' : `${dataset.issueCount.toLocaleString('en-US')} problems; those rows are skipped`}
+              </summary>
               <ul>
                 {dataset.issues.map((i, n) => <li key={n}>{i.where}: {i.message}</li>)}
               </ul>

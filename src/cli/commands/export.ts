@@ -1,0 +1,40 @@
+// `tabtune export --merged`: base weights + scale·B·A folded into a plain checkpoint folder (F32 model.safetensors,
+// config.json with torch_dtype float32, generation_config.json and the tokenizer files) that transformers loads
+// without PEFT.
+import { writeSafetensors } from '../../hub/index.ts';
+import { weightTable } from '../../models/weights.ts';
+import { mergeAdapter } from '../../train/peft.ts';
+import { HUB_FLAGS, parseFlags, required } from '../args.ts';
+import { CliError } from '../errors.ts';
+import { existsSync, resolve, writeFolder } from '../files.ts';
+import { openModel, openSources, type CliIO } from '../load.ts';
+import { readAdapterFolder } from '../setup.ts';
+import { TOKENIZER_FILES } from '../../train/model-source.ts';
+
+export const EXPORT_HELP = `tabtune export --model M --adapter DIR --merged OUT [--hub-endpoint URL]
+Writes a merged checkpoint folder (model.safetensors in float32, config.json, tokenizer files) to OUT.
+`;
+
+export async function exportCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  const v = parseFlags('export', argv, { ...HUB_FLAGS, model: { type: 'string' }, adapter: { type: 'string' }, merged: { type: 'string' } });
+  if (v['help']) return io.out(EXPORT_HELP), 0;
+  const adapterDir = required(v, 'adapter', 'export', 'runs/first');
+  const outDir = required(v, 'merged', 'export', 'merged-model');
+  const out = resolve(io.cwd, outDir);
+  if (existsSync(out)) throw new CliError(`--merged ${outDir} already exists; pick a new folder so nothing is overwritten.`);
+  const sources = await openSources(v, io, 'export', true);
+  const model = await openModel(sources);
+  const adapter = readAdapterFolder(adapterDir, model, io.cwd);
+  const merged = mergeAdapter(model.config, model.weights, adapter);
+  // Tensors keep the transformers names the checkpoint used (weight-table names); tied heads stay tied (no lm_head).
+  const tensors = weightTable(model.config).map((spec) => ({ name: spec.name, dtype: 'F32' as const, shape: [...spec.shape], data: merged.get(spec.name)! }));
+  const files = new Map<string, Uint8Array | string>([['model.safetensors', writeSafetensors(tensors)]]);
+  files.set('config.json', `${JSON.stringify({ ...model.rawConfig, torch_dtype: 'float32' }, null, 2)}\n`);
+  const available = new Set(await sources.model!.list());
+  for (const name of ['generation_config.json', ...TOKENIZER_FILES]) {
+    if (available.has(name)) files.set(name, await sources.model!.read(name));
+  }
+  writeFolder(out, files);
+  io.out(`Merged ${adapter.plan.targets.length} LoRA modules into ${model.id}; wrote ${outDir}\n`);
+  return 0;
+}

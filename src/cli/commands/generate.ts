@@ -1,0 +1,89 @@
+// `tabtune generate`: continues a prompt (raw text, or a chat from --messages rendered with the generation prompt)
+// with the base model or base + adapter, greedy by default or sampled with a seed; prints the new text.
+import { FROZEN_DATE, mustCompile, renderChat } from '../../data/template.ts';
+import type { Message } from '../../data/types.ts';
+import { Rng } from '../../models/rng.ts';
+import { parseGenerationConfig, type SamplingOptions } from '../../models/sampling.ts';
+import { paddingId } from '../../train/dataset.ts';
+import { Generator } from '../../train/generation.ts';
+import { HUB_FLAGS, BACKENDS, num, oneOf, parseFlags, str } from '../args.ts';
+import { CliError } from '../errors.ts';
+import { readTextFile } from '../files.ts';
+import { openModel, openSources, openTokenizer, type CliIO } from '../load.ts';
+import { openBackend, readAdapterFolder } from '../setup.ts';
+
+export const GENERATE_HELP = `tabtune generate --model M [--adapter DIR] (--prompt TEXT | --messages FILE.json) [--max-new-tokens N]
+  [--temperature T] [--top-p P] [--seed S] [--backend wasm|webgpu] [--hub-endpoint URL]
+Greedy unless --temperature > 0 (or the checkpoint's generation_config.json samples).
+`;
+
+function readMessages(path: string, io: CliIO): Message[] {
+  const { text } = readTextFile(path, '--messages', io.cwd);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`--messages ${path} is not valid JSON (${(e as Error).message}). HINT: a JSON list like [{"role": "user", "content": "Hi"}].`);
+  }
+  const list = Array.isArray(value) ? value : (value as { messages?: unknown })?.messages;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((m) => typeof m?.role === 'string' && typeof m?.content === 'string')) {
+    throw new CliError(`--messages ${path} must hold a non-empty list of {"role", "content"} objects (or {"messages": [...]}).`);
+  }
+  return list as Message[];
+}
+
+export async function generateCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  const v = parseFlags('generate', argv, {
+    ...HUB_FLAGS, model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, prompt: { type: 'string' }, messages: { type: 'string' },
+    'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
+  });
+  if (v['help']) return io.out(GENERATE_HELP), 0;
+  const prompt = str(v, 'prompt');
+  const messagesPath = str(v, 'messages');
+  if ((prompt === undefined) === (messagesPath === undefined)) throw new CliError('tabtune generate needs exactly one of --prompt TEXT or --messages FILE.json');
+  const maxNew = num(v, 'max-new-tokens', { int: true, min: 1, max: 4096 });
+  const temperature = num(v, 'temperature', { min: 0 });
+  const topP = num(v, 'top-p', { min: Number.MIN_VALUE, max: 1 });
+  const seed = num(v, 'seed', { int: true, min: 0 }) ?? 42;
+  const kind = oneOf(v, 'backend', BACKENDS) ?? 'wasm';
+  const sources = await openSources(v, io, 'generate', true);
+  const model = await openModel(sources);
+  const { tokenizer: tok } = await openTokenizer(sources);
+  const adapterDir = str(v, 'adapter');
+  const adapter = adapterDir ? readAdapterFolder(adapterDir, model, io.cwd) : null;
+  let ids: number[];
+  if (messagesPath !== undefined) {
+    if (!tok.chatTemplate) throw new CliError('the tokenizer has no chat template, so --messages cannot be rendered. HINT: use --prompt with the exact text instead.');
+    const text = renderChat(mustCompile(tok.chatTemplate, "the tokenizer's chat template"), readMessages(messagesPath, io), {
+      addGenerationPrompt: true, bosToken: tok.bosToken, eosToken: tok.eosToken, date: FROZEN_DATE,
+    });
+    ids = tok.encode(text, { addSpecialTokens: false }); // a rendered chat already holds its special tokens (§6)
+  } else {
+    ids = tok.encode(prompt!, { addSpecialTokens: true });
+  }
+  if (ids.length === 0) throw new CliError('the prompt is empty after tokenization; give some text.');
+  const defaults = parseGenerationConfig(model.generationConfig ?? {});
+  const doSample = temperature !== undefined ? temperature > 0 : defaults.doSample;
+  const sampling: SamplingOptions = {
+    doSample,
+    temperature: temperature && temperature > 0 ? temperature : defaults.temperature,
+    topK: defaults.topK,
+    topP: topP ?? defaults.topP,
+    repetitionPenalty: defaults.repetitionPenalty,
+  };
+  const maxNewTokens = maxNew ?? defaults.maxNewTokens ?? 64;
+  const backend = await openBackend(kind);
+  const gen = await Generator.create(backend, model.config, model.weights, adapter?.plan ?? null, { batch: 1, promptLen: ids.length, maxLen: ids.length + maxNewTokens });
+  try {
+    const stopIds = [...new Set([...tok.endOfTurnIds, ...model.config.eosTokenIds, ...defaults.eosTokenIds])];
+    const [outIds] = await gen.generate({
+      prompts: [ids], maxNewTokens, sampling, stopIds, rng: doSample ? Rng.fromSeed(seed) : null, padId: paddingId(tok),
+      ...(adapter ? { adapter: adapter.params } : {}),
+    });
+    io.out(`${tok.decode(outIds!)}\n`);
+    return 0;
+  } finally {
+    await gen.release();
+    await backend.release();
+  }
+}

@@ -1,0 +1,74 @@
+// The part `step` and `train` share: flags → model, tokenizer, dataset, run config, backend, and an imported adapter
+// (`--adapter DIR`, whose adapter_config.json then decides r, alpha, dropout and targets).
+import { createNodeBackend } from '../runtime/node.ts';
+import type { Backend } from '../runtime/backend.ts';
+import type { RunConfig } from '../share/run-config.ts';
+import type { PreparedDataset } from '../train/dataset.ts';
+import type { LoadedModel, TokenizerBundle } from '../train/model-source.ts';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, defaultTargetModules, loadAdapter, targetModuleNames, type LoadedAdapter } from '../train/peft.ts';
+import { BACKENDS, oneOf, runConfigFromFlags, str, type BackendFlag, type Values } from './args.ts';
+import { CliError } from './errors.ts';
+import { existsSync, join, readBinary, resolve } from './files.ts';
+import { buildDataset, modelRepoFor, openModel, openSources, openTokenizer, readData, reportProblems, type CliIO, type DataFile, type Sources } from './load.ts';
+
+export interface Setup {
+  readonly sources: Sources;
+  readonly model: LoadedModel;
+  readonly tokenizer: TokenizerBundle;
+  readonly data: DataFile;
+  readonly dataset: PreparedDataset;
+  readonly config: RunConfig;
+  readonly adapter: LoadedAdapter | null;
+  readonly backendKind: BackendFlag;
+}
+
+export function readAdapterFolder(dir: string, model: LoadedModel, cwd: string): LoadedAdapter {
+  const root = resolve(cwd, dir);
+  if (!existsSync(root)) throw new CliError(`--adapter ${dir}: no such folder. HINT: pass the folder \`tabtune train --out\` wrote (adapter_config.json + adapter_model.safetensors).`);
+  for (const f of [ADAPTER_CONFIG, ADAPTER_WEIGHTS]) {
+    if (!existsSync(join(root, f))) throw new CliError(`--adapter ${dir} has no ${f}. HINT: a PEFT adapter folder holds ${ADAPTER_CONFIG} and ${ADAPTER_WEIGHTS}.`);
+  }
+  return loadAdapter(readBinary(join(root, ADAPTER_CONFIG), '--adapter'), readBinary(join(root, ADAPTER_WEIGHTS), '--adapter'), model.config, dir);
+}
+
+export async function setup(v: Values, io: CliIO, command: string, fallback: { model?: string; data?: string; config?: RunConfig } = {}): Promise<Setup> {
+  const backendKind = oneOf(v, 'backend', BACKENDS) ?? 'wasm';
+  const sources = await openSources(v, io, command, true, fallback);
+  // Cheap checks first (flags, data file, tokenizer, masks) so a user mistake surfaces before weights are read.
+  const data = await readData(v, io, command, fallback.data);
+  reportProblems(data, io);
+  const tokenizer = await openTokenizer(sources);
+  const ref = modelRepoFor(sources.modelRef!, sources.model!.sha);
+  let config =
+    fallback.config ??
+    runConfigFromFlags(v, {
+      modelRepo: ref.repo,
+      modelRevision: ref.revision,
+      modelSha: sources.model!.sha,
+      dataName: data.name,
+      dataHash: data.sha256,
+      ...(data.templateSource !== undefined ? { templateSource: data.templateSource } : {}),
+      ...(str(v, 'hub-endpoint') ? { hubEndpoint: str(v, 'hub-endpoint')! } : {}),
+    });
+  const model = await openModel(sources);
+  // The schema's default targets name Llama-family modules; another family without --lora-targets gets PEFT's default.
+  if (!fallback.config && str(v, 'lora-targets') === undefined && model.config.family === 'gpt2') {
+    config = { ...config, lora: { ...config.lora, targets: defaultTargetModules(model.config) } };
+  }
+  const adapterDir = str(v, 'adapter');
+  const adapter = adapterDir ? readAdapterFolder(adapterDir, model, io.cwd) : null;
+  if (adapter) {
+    const c = adapter.plan.config;
+    config = { ...config, lora: { r: c.r, alpha: c.alpha, dropout: c.dropout ?? 0, rslora: c.useRslora ?? false, targets: targetModuleNames(adapter.plan) } };
+  }
+  const dataset = buildDataset(config, data, tokenizer, v, model.config.vocabSize);
+  if (dataset.examples.length === 0) {
+    const first = dataset.dropped[0];
+    throw new CliError(`${data.name}: every row was dropped${first ? ` (e.g. ${first.id}: ${first.message})` : ''}. HINT: run \`tabtune inspect\` to see the masks, or change --mask / --max-length.`);
+  }
+  return { sources, model, tokenizer, data, dataset, config, adapter, backendKind };
+}
+
+export async function openBackend(kind: BackendFlag): Promise<Backend> {
+  return createNodeBackend(kind);
+}

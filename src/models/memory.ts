@@ -1,0 +1,49 @@
+// The memory bill of a run, computed from config.json alone (before any download): frozen weights, trainable
+// parameters with their gradients and AdamW moments, and an estimate of the activations one training step keeps
+// alive for the backward pass. All float32, since that is what the graphs compute in.
+import type { ModelConfig } from './config.ts';
+import type { LoraPlan } from './lora.ts';
+import { trainableSummary } from './lora.ts';
+import { parameterCount } from './weights.ts';
+
+export interface MemoryBill {
+  /** Base weights as float32 on the device (BF16 checkpoints are widened on load). */
+  readonly weightBytes: number;
+  readonly trainableParams: number;
+  /** Trainable parameters plus their gradients and the two AdamW moments: 4 copies. */
+  readonly trainableBytes: number;
+  /** Estimate of the tensors a training step keeps for backward, for the given batch × sequence. */
+  readonly activationBytes: number;
+  /** Largest single tensor (the logits or the embedding table): must fit one GPU buffer. */
+  readonly largestTensorBytes: number;
+  readonly totalBytes: number;
+}
+
+const F32 = 4;
+
+/**
+ * Activations per decoder layer are counted as the projections' inputs and outputs that autodiff keeps (about
+ * 12·H + 4·I floats per token, from q/k/v/o, the two norms, the MLP and residuals) plus the attention scores and
+ * probabilities (2·heads·T floats per token); the head adds logits, their exponentials and gradient (3·V per token).
+ */
+export function memoryBill(cfg: ModelConfig, shape: { batch: number; seqLen: number }, plan: LoraPlan | null, fullTensors: readonly string[] = []): MemoryBill {
+  const tokens = shape.batch * shape.seqLen;
+  const weightBytes = parameterCount(cfg) * F32;
+  const trainableParams = trainableSummary(cfg, plan, fullTensors).trainable;
+  const trainableBytes = trainableParams * 4 * F32;
+  const perLayer = tokens * (12 * cfg.hiddenSize + 4 * cfg.intermediateSize + 2 * cfg.numHeads * shape.seqLen);
+  const head = tokens * 3 * cfg.vocabSize;
+  const activationBytes = (cfg.numLayers * perLayer + head) * F32;
+  const largestTensorBytes = Math.max(tokens, cfg.hiddenSize) * cfg.vocabSize * F32;
+  return { weightBytes, trainableParams, trainableBytes, activationBytes, largestTensorBytes, totalBytes: weightBytes + trainableBytes + activationBytes };
+}
+
+/** Refuses a tokenizer with ids beyond the embedding table (the Gather would read out of range). */
+export function checkTokenizerFits(cfg: ModelConfig, tokenizerSize: number): void {
+  if (tokenizerSize > cfg.vocabSize) {
+    throw new Error(
+      `the tokenizer has ${tokenizerSize} tokens but the model's embedding table has ${cfg.vocabSize} rows (vocab_size in config.json): ` +
+        'ids past the table cannot be embedded. Use the tokenizer that belongs to this checkpoint.',
+    );
+  }
+}

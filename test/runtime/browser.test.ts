@@ -1,0 +1,104 @@
+// The browser backend in Chromium (WebGPU on SwiftShader, onnxruntime-web/webgpu): a training step agrees with Node's
+// WASM run, and graph capture (fixed input buffers, outputs copied back) gives the same steps as no capture.
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildStepGraphs } from '../../src/engine/step.ts';
+import { createNodeBackend } from '../../src/runtime/node.ts';
+import { TrainSession } from '../../src/runtime/train-session.ts';
+import { TINY, collate, tinyForward, tinyRows, tinyWeights } from '../engine/step-fixtures.ts';
+import type { BrowserRun } from './browser/entry.ts';
+
+const CHROMIUM = process.env.TABTUNE_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ORT_DIST = join(process.cwd(), 'node_modules/onnxruntime-web/dist');
+const available = existsSync(CHROMIUM);
+
+let server: Server;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!available) return;
+  const bundle = await build({
+    entryPoints: [join(import.meta.dirname, 'browser/entry.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'error',
+  });
+  const js = bundle.outputFiles[0]!.contents;
+  server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/entry.js"></script>');
+    if (url === '/entry.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+    const file = url.startsWith('/ort/') ? join(ORT_DIST, url.slice(5).split('?')[0]!) : '';
+    if (file && !file.includes('..') && existsSync(file)) {
+      const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+      return void res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: false });
+  page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log('[page]', m.text()); });
+  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  await page.waitForFunction(() => typeof window.tabtuneRun === 'function', undefined, { timeout: 60_000 });
+  expect(errors).toEqual([]);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+});
+
+const runInPage = (prefer: 'webgpu' | 'wasm', steps: number, capture: boolean): Promise<BrowserRun> =>
+  page.evaluate(([p, s, c]) => window.tabtuneRun(p, s, c), [prefer, steps, capture] as const);
+
+async function nodeWasm(steps: number) {
+  const backend = await createNodeBackend('wasm');
+  const graphs = buildStepGraphs(tinyForward(TINY), { adamw: { weightDecay: 0.01, maxGradNorm: 1.0 } });
+  const w = tinyWeights(TINY, 1);
+  const rows = tinyRows(TINY, 16, 2);
+  const batches = [0, 1, 2, 3].map((i) => collate(rows.slice(4 * i, 4 * i + 4), TINY.T));
+  const session = await TrainSession.create({ backend, graphs, params: w.params, frozen: w.frozen });
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) losses.push((await session.step([batches[(2 * s) % 4]!, batches[(2 * s + 1) % 4]!], 5e-2)).loss);
+  const state = await session.exportState();
+  await session.release();
+  return { losses, params: state.params };
+}
+
+describe.skipIf(!available)(`browser WebGPU backend${available ? '' : ` (skipped: no Chromium at ${CHROMIUM})`}`, () => {
+  it('trains on native WebGPU and matches Node WASM to 1e-5 relative', { timeout: 300_000 }, async () => {
+    const gpu = await runInPage('webgpu', 3, false);
+    expect(gpu.fallbackReason).toBeNull();
+    expect(gpu.backend).toMatch(/WebGPU/);
+    const ref = await nodeWasm(3);
+    gpu.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]!) / ref.losses[i]!, `step ${i + 1}`).toBeLessThan(1e-5));
+    for (const [name, p] of Object.entries(ref.params)) {
+      const got = gpu.params[name]!;
+      const scale = Math.max(...Array.from(p, Math.abs));
+      const worst = Math.max(...got.map((x, j) => Math.abs(x - p[j]!)));
+      expect(worst / scale, name).toBeLessThan(2e-5);
+    }
+  });
+
+  it('graph capture gives the same steps as an uncaptured session', { timeout: 300_000 }, async () => {
+    const plain = await runInPage('webgpu', 6, false);
+    const captured = await runInPage('webgpu', 6, true);
+    expect(captured.losses).toEqual(plain.losses);
+    expect(captured.gradNorms).toEqual(plain.gradNorms);
+    for (const [name, p] of Object.entries(plain.params)) expect(captured.params[name], name).toEqual(p);
+  });
+
+  it('falls back to WASM in the page when asked, with the same losses', { timeout: 300_000 }, async () => {
+    const wasm = await runInPage('wasm', 2, false);
+    expect(wasm.backend).toMatch(/WASM/);
+    const ref = await nodeWasm(2);
+    wasm.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]!) / ref.losses[i]!).toBeLessThan(1e-6));
+  });
+});
