@@ -190,19 +190,38 @@ function range(start: number, stop?: number, step = 1): number[] {
   return out;
 }
 
+/** Globals (true/false/none, range, the frozen `strftime_now`, `raise_exception`) live in a parent scope built once
+ * per template and date; each render only adds a child scope with the conversation. */
+const globalScopes = new WeakMap<CompiledTemplate, Map<number, Environment>>();
+
+function globalScope(compiled: CompiledTemplate, date: Date): Environment {
+  let byDate = globalScopes.get(compiled);
+  if (!byDate) {
+    byDate = new Map();
+    globalScopes.set(compiled, byDate);
+  }
+  let env = byDate.get(date.getTime());
+  if (!env) {
+    env = new Environment();
+    const globals: Record<string, unknown> = {
+      true: true, false: false, none: null, True: true, False: false, None: null,
+      range,
+      strftime_now: (format: unknown) => strftime(date, String(format)),
+      raise_exception: (message: unknown) => {
+        throw new TemplateRenderError(`The chat template refused this conversation: ${String(message)}`);
+      },
+    };
+    for (const [name, value] of Object.entries(globals)) env.set(name, value);
+    if (byDate.size >= 8) byDate.clear();
+    byDate.set(date.getTime(), env);
+  }
+  return env;
+}
+
 /** Renders `messages` with the variables transformers passes: messages, add_generation_prompt, bos/eos tokens and
  * the caller's kwargs. The globals are set here rather than by Template.render so that `strftime_now` reports the
  * frozen date and `raise_exception` says which template refused the conversation. */
 export function renderChat(compiled: CompiledTemplate, messages: readonly Message[], opts: RenderOptions = {}): string {
-  const date = opts.date ?? FROZEN_DATE;
-  const globals: Record<string, unknown> = {
-    true: true, false: false, none: null, True: true, False: false, None: null,
-    range,
-    strftime_now: (format: unknown) => strftime(date, String(format)),
-    raise_exception: (message: unknown) => {
-      throw new TemplateRenderError(`The chat template refused this conversation: ${String(message)}`);
-    },
-  };
   const context: Record<string, unknown> = {
     ...opts.kwargs,
     messages,
@@ -211,8 +230,8 @@ export function renderChat(compiled: CompiledTemplate, messages: readonly Messag
     eos_token: opts.eosToken ?? '',
   };
   try {
-    const env = new Environment();
-    for (const [name, value] of Object.entries({ ...context, ...globals })) env.set(name, value);
+    const env = new Environment(globalScope(compiled, opts.date ?? FROZEN_DATE));
+    for (const [name, value] of Object.entries(context)) env.set(name, value);
     const result = new Interpreter(env).run(compiled.template.parsed);
     return String(result.value);
   } catch (error) {

@@ -21,7 +21,7 @@ export function buildGpt2Forward(g: GraphBuilder, cfg: Gpt2Config, opts: Forward
   const H = cfg.hiddenSize;
   const heads = { q: cfg.numHeads, kv: cfg.numHeads, dim: cfg.headDim };
   const eps = cfg.layerNormEps;
-  const bias = g.scope('prelude', () => attentionBias(ctx, data.positionIds, data.attentionMask));
+  const bias = g.scope('prelude', () => attentionBias(ctx, data.positionIds, data.attentionMask, 1));
   const wte = weight(ctx, 'transformer.wte.weight');
   const tokens = O.Gather(g, wte, O.Reshape(g, data.inputIds, [N])); // [N, H]
   const positions = O.Gather(g, weight(ctx, 'transformer.wpe.weight'), O.Reshape(g, data.positionIds, [N]));
@@ -34,7 +34,8 @@ export function buildGpt2Forward(g: GraphBuilder, cfg: Gpt2Config, opts: Forward
       const h = layerNorm(ctx, x, `${p}.ln_1`, eps);
       const qkv = linear(ctx, h, `${p}.attn.c_attn`, { bias: true, conv1d: true }); // [N, 3H]
       const [q, k, v] = O.Split(g, qkv, [H, H, H], 1) as [Value, Value, Value];
-      const a = attention(ctx, split(q), split(k), split(v), heads, bias, i, data.positionIds);
+      const scaled = O.Mul(g, split(q), 1 / Math.sqrt(heads.dim));
+      const a = attention(ctx, scaled, split(k), split(v), heads, bias, i, data.positionIds);
       if (a.cache) cache.push(a.cache);
       const x1 = O.Add(g, x, linear(ctx, a.out, `${p}.attn.c_proj`, { bias: true, conv1d: true }));
       const h2 = layerNorm(ctx, x1, `${p}.ln_2`, eps);

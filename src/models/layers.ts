@@ -73,6 +73,8 @@ export interface Ctx {
   readonly N: number;
   readonly weights: ReadonlyMap<string, Value>;
   readonly lora: ReadonlyMap<string, LoraBinding>;
+  /** Values shared by every layer (built on first use). */
+  readonly memo: Map<string, Value>;
 }
 
 /** Declares data inputs, then every weight (table order), then LoRA tensors: a fixed, readable input order. */
@@ -112,7 +114,7 @@ export function declareInputs(g: GraphBuilder, cfg: ModelConfig, opts: ForwardOp
       lora.set(t.module, { target: t, a, b, dropout });
     }
   }
-  return { ctx: { g, cfg, opts, B, T, N: B * T, weights, lora }, data: { inputIds, positionIds, attentionMask, logitsIndex } };
+  return { ctx: { g, cfg, opts, B, T, N: B * T, weights, lora, memo: new Map() }, data: { inputIds, positionIds, attentionMask, logitsIndex } };
 }
 
 export function weight(ctx: Ctx, name: string): Value {
@@ -148,10 +150,11 @@ export function layerNorm(ctx: Ctx, x: Value, prefix: string, eps: number): Valu
 }
 
 /**
- * Additive attention bias [B, 1, T, Tk]: key slot j is visible to the query at position p when j <= p (causal by
- * position, which also serves cache decoding where slot = position) and attention_mask[b, j] = 1.
+ * Additive attention bias [B, 1, rep·T, Tk]: key slot j is visible to the query at position p when j <= p (causal by
+ * position, which also serves cache decoding where slot = position) and attention_mask[b, j] = 1. The T query rows
+ * repeat `rep` times to line up with the grouped-query layout of attention().
  */
-export function attentionBias(ctx: Ctx, positionIds: Value, attentionMask: Value): Value {
+export function attentionBias(ctx: Ctx, positionIds: Value, attentionMask: Value, rep: number): Value {
   const { g, B, T } = ctx;
   const Tk = attentionMask.shape[1]!;
   const slots = O.Range(g, 0, Tk, 1, 'int32'); // [Tk]
@@ -160,14 +163,22 @@ export function attentionBias(ctx: Ctx, positionIds: Value, attentionMask: Value
   const keep = O.Cast(g, attentionMask, 'float32'); // [B, Tk]
   const padding = O.Mul(g, O.Sub(g, keep, 1), -MASK_BIAS); // 0 where kept, MASK_BIAS where padded
   const bias = O.Add(g, causal, O.Reshape(g, padding, [B, 1, Tk])); // [B, T, Tk]
-  return O.Reshape(g, bias, [B, 1, T, Tk]);
+  if (rep === 1) return O.Reshape(g, bias, [B, 1, T, Tk]);
+  return O.Reshape(g, O.Expand(g, O.Reshape(g, bias, [B, 1, 1, T, Tk]), [B, 1, rep, T, Tk]), [B, 1, rep * T, Tk]);
+}
+
+export interface RopeTables {
+  /** cos and sin [B, T, 1, D] for keys. */
+  readonly k: { readonly cos: Value; readonly sin: Value };
+  /** The same multiplied by the attention scale 1/√D, so queries come out of RoPE pre-scaled (one Mul fewer per layer). */
+  readonly q: { readonly cos: Value; readonly sin: Value };
 }
 
 /**
- * cos and sin of RoPE angles [B, T, 1, D] for integer positions, without Sin/Cos ops: angle(p) = angle(hi·K) +
- * angle(lo) with p = hi·K + lo, and two small float64-exact tables combined by the angle-addition formulas.
+ * cos and sin of RoPE angles for integer positions, without Sin/Cos ops: angle(p) = angle(hi·K) + angle(lo) with
+ * p = hi·K + lo, and two small float64-exact tables combined by the angle-addition formulas.
  */
-export function ropeTables(ctx: Ctx, positionIds: Value, invFreq: Float64Array, maxPositions: number): { cos: Value; sin: Value } {
+export function ropeTables(ctx: Ctx, positionIds: Value, invFreq: Float64Array, maxPositions: number, qScale: number): RopeTables {
   const { g, B, T } = ctx;
   const half = invFreq.length;
   const K = Math.max(1, Math.ceil(Math.sqrt(maxPositions)));
@@ -188,21 +199,29 @@ export function ropeTables(ctx: Ctx, positionIds: Value, invFreq: Float64Array, 
   // transformers concatenates the frequencies twice (emb = cat(freqs, freqs)) and rotates halves.
   const cos = O.Reshape(g, O.Concat(g, [cosHalf, cosHalf], 2), [B, T, 1, 2 * half]);
   const sin = O.Reshape(g, O.Concat(g, [sinHalf, sinHalf], 2), [B, T, 1, 2 * half]);
-  return { cos, sin };
-}
-
-/** x·cos + rotate_half(x)·sin on [B, T, heads, D], rotate_half(x) = cat(-x2, x1). */
-export function applyRope(ctx: Ctx, x: Value, cos: Value, sin: Value): Value {
-  const { g } = ctx;
-  const d = x.shape[3]!;
-  const [x1, x2] = O.Split(g, x, [d / 2, d / 2], 3) as [Value, Value];
-  const rotated = O.Concat(g, [O.Neg(g, x2), x1], 3);
-  return O.Add(g, O.Mul(g, x, cos), O.Mul(g, rotated, sin));
+  return { k: { cos, sin }, q: { cos: O.Mul(g, cos, qScale), sin: O.Mul(g, sin, qScale) } };
 }
 
 /**
- * Attention from q [B, T, H, D], k and v [B, T, KV, D] to [N, H·D]. Keys/values pass through the KV cache when the
- * graph has one; the returned binding holds the present cache tensors.
+ * x·cos + rotate_half(x)·sin on [B, T, heads, D], where rotate_half(x) = cat(-x2, x1) is a product with a signed
+ * permutation matrix: one exact MatMul instead of Split/Neg/Concat.
+ */
+export function applyRope(ctx: Ctx, x: Value, t: { cos: Value; sin: Value }): Value {
+  const { g } = ctx;
+  const d = x.shape[3]!;
+  const r = new Array<number>(d * d).fill(0);
+  for (let j = 0; j < d / 2; j++) {
+    r[(j + d / 2) * d + j] = -1; // out[j] = -x[j + d/2]
+    r[j * d + j + d / 2] = 1; // out[j + d/2] = x[j]
+  }
+  const rotated = O.MatMul(g, x, g.constant(makeTensor('float32', [d, d], r)));
+  return O.Add(g, O.Mul(g, x, t.cos), O.Mul(g, rotated, t.sin));
+}
+
+/**
+ * Attention from q [B, T, H, D] (already multiplied by 1/√D), k and v [B, T, KV, D] to [N, H·D]. Grouped-query heads
+ * are handled by viewing q as [B, KV, rep·T, D] (query head h = kv·rep + i reads key/value head kv, as transformers'
+ * repeat_kv) instead of copying keys and values. Keys/values pass through the KV cache when the graph has one.
  */
 export function attention(
   ctx: Ctx,
@@ -215,40 +234,48 @@ export function attention(
   positionIds: Value,
 ): { out: Value; cache: CacheBinding | null } {
   const { g, B, T } = ctx;
-  const { dim: D } = heads;
-  const qh = O.Transpose(g, q, [0, 2, 1, 3]); // [B, H, T, D]
-  let kh = O.Transpose(g, k, [0, 2, 1, 3]); // [B, KV, T, D]
-  let vh = O.Transpose(g, v, [0, 2, 1, 3]);
+  const { dim: D, kv: KV } = heads;
+  const rep = heads.q / KV;
+  let qh = O.Transpose(g, q, [0, 2, 1, 3]); // [B, H, T, D]
+  if (rep > 1) qh = O.Reshape(g, qh, [B, KV, rep * T, D]);
+  let vh = O.Transpose(g, v, [0, 2, 1, 3]); // [B, KV, T, D]
+  let kT: Value; // [B, KV, D, Tk]
   let cache: CacheBinding | null = null;
   const c = ctx.opts.cache ?? null;
-  if (c?.mode === 'prefill') {
-    const pad = [0, 0, 0, 0, 0, 0, c.maxLen - T, 0];
-    cache = { pastKey: null, pastValue: null, presentKey: O.Pad(g, kh, pad), presentValue: O.Pad(g, vh, pad) };
-  } else if (c?.mode === 'decode') {
-    const shape = [B, heads.kv, c.maxLen, D];
-    const pastKey = g.input(`past_key_values.${layer}.key`, 'float32', shape, 'state');
-    const pastValue = g.input(`past_key_values.${layer}.value`, 'float32', shape, 'state');
-    // Write the new token into slot = its position: past·(1-w) + new·w is exact for a 0/1 w.
-    const slots = O.Range(g, 0, c.maxLen, 1, 'int32'); // [S]
-    const w = O.Reshape(g, O.Cast(g, O.Equal(g, slots, positionIds), 'float32'), [B, 1, c.maxLen, 1]); // [B, 1, S, 1]
-    const keepOld = O.Sub(g, 1, w);
-    kh = O.Add(g, O.Mul(g, pastKey, keepOld), O.Mul(g, kh, w)); // [B, KV, S, D]
-    vh = O.Add(g, O.Mul(g, pastValue, keepOld), O.Mul(g, vh, w));
-    cache = { pastKey, pastValue, presentKey: kh, presentValue: vh };
+  if (!c) {
+    kT = O.Transpose(g, k, [0, 2, 3, 1]);
+  } else {
+    let kh = O.Transpose(g, k, [0, 2, 1, 3]); // [B, KV, T, D]
+    if (c.mode === 'prefill') {
+      const pad = [0, 0, 0, 0, 0, 0, c.maxLen - T, 0];
+      cache = { pastKey: null, pastValue: null, presentKey: O.Pad(g, kh, pad), presentValue: O.Pad(g, vh, pad) };
+    } else {
+      const shape = [B, KV, c.maxLen, D];
+      const pastKey = g.input(`past_key_values.${layer}.key`, 'float32', shape, 'state');
+      const pastValue = g.input(`past_key_values.${layer}.value`, 'float32', shape, 'state');
+      // The new token goes into slot = its position; the index tensor is shared by every layer.
+      const slot = memo(ctx, 'cache-slot', () => O.Expand(g, O.Reshape(g, positionIds, [B, 1, 1, 1]), [B, KV, 1, D]));
+      kh = O.ScatterElements(g, pastKey, slot, kh, 2); // [B, KV, S, D]
+      vh = O.ScatterElements(g, pastValue, slot, vh, 2);
+      cache = { pastKey, pastValue, presentKey: kh, presentValue: vh };
+    }
+    kT = O.Transpose(g, kh, [0, 1, 3, 2]);
   }
-  const Tk = kh.shape[2]!;
-  const rep = heads.q / heads.kv;
-  if (rep > 1) {
-    // GQA: query head h reads key/value head floor(h / rep), as transformers' repeat_kv.
-    const expand = (x: Value): Value =>
-      O.Reshape(g, O.Expand(g, O.Unsqueeze(g, x, [2]), [B, heads.kv, rep, Tk, D]), [B, heads.q, Tk, D]);
-    kh = expand(kh);
-    vh = expand(vh);
+  const scores = O.Add(g, O.MatMul(g, qh, kT), bias); // [B, KV, rep·T, Tk]
+  let out = O.MatMul(g, O.Softmax(g, scores, -1), vh); // [B, KV, rep·T, D]
+  if (rep > 1) out = O.Reshape(g, out, [B, heads.q, T, D]);
+  const merged = O.Transpose(g, out, [0, 2, 1, 3]); // [B, T, H, D]
+  return { out: O.Reshape(g, merged, [ctx.N, heads.q * D]), cache };
+}
+
+/** A value built once per graph and shared by all layers. */
+function memo(ctx: Ctx, key: string, make: () => Value): Value {
+  let v = ctx.memo.get(key);
+  if (!v) {
+    v = make();
+    ctx.memo.set(key, v);
   }
-  const scores = O.Mul(g, O.MatMul(g, qh, O.Transpose(g, kh, [0, 1, 3, 2])), 1 / Math.sqrt(D)); // [B, H, T, Tk]
-  const probs = O.Softmax(g, O.Add(g, scores, bias), -1);
-  const ctxOut = O.Transpose(g, O.MatMul(g, probs, vh), [0, 2, 1, 3]); // [B, T, H, D]
-  return { out: O.Reshape(g, ctxOut, [ctx.N, heads.q * D]), cache };
+  return v;
 }
 
 /** Final projection to the vocabulary: all positions [B, T, V] or one per row [B, V]. */

@@ -17,8 +17,8 @@ export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts:
   const heads = { q: cfg.numHeads, kv: cfg.numKvHeads, dim: D };
   const maxPos = opts.cache ? opts.cache.maxLen : T;
   const { bias, rope } = g.scope('prelude', () => ({
-    bias: attentionBias(ctx, data.positionIds, data.attentionMask),
-    rope: ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.rope, D), maxPos),
+    bias: attentionBias(ctx, data.positionIds, data.attentionMask, heads.q / heads.kv),
+    rope: ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.rope, D), maxPos, 1 / Math.sqrt(D)),
   }));
   const embed = weight(ctx, 'model.embed_tokens.weight');
   let x: Value = O.Gather(g, embed, O.Reshape(g, data.inputIds, [N])); // [N, H]
@@ -35,8 +35,8 @@ export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts:
         q = rmsNorm(ctx, q, `${p}.self_attn.q_norm.weight`, eps);
         k = rmsNorm(ctx, k, `${p}.self_attn.k_norm.weight`, eps);
       }
-      q = applyRope(ctx, q, rope.cos, rope.sin);
-      k = applyRope(ctx, k, rope.cos, rope.sin);
+      q = applyRope(ctx, q, rope.q); // also applies the attention scale 1/√D
+      k = applyRope(ctx, k, rope.k);
       const a = attention(ctx, q, k, v, heads, bias, i, data.positionIds);
       if (a.cache) cache.push(a.cache);
       const attnOut = linear(ctx, a.out, `${p}.self_attn.o_proj`, { bias: cfg.oBias });

@@ -101,8 +101,8 @@ export class TrainSession {
     // State outputs stay on the device; only the metrics (train) and the eval outputs come back to the host. A captured
     // graph must have every output on the device, metrics included.
     const trainOuts = names(graphs.train).filter((n) => capture || n !== STEP_IO.metrics);
-    const train = await backend.createSession(serializeGraph(graphs.train), { deviceOutputs: trainOuts, graphCapture: capture });
-    const accumulate = await backend.createSession(serializeGraph(graphs.accumulate), { deviceOutputs: names(graphs.accumulate), graphCapture: capture });
+    const train = await backend.createSession(serializeGraph(graphs.train), { deviceOutputs: trainOuts, graphCapture: capture && !(globalThis as { NO_CAP?: boolean }).NO_CAP });
+    const accumulate = await backend.createSession(serializeGraph(graphs.accumulate), { deviceOutputs: names(graphs.accumulate), graphCapture: capture && !(globalThis as { NO_CAP?: boolean }).NO_CAP });
     const evaluator = await backend.createSession(serializeGraph(graphs.eval));
 
     const fixed: Record<string, OrtTensor> = {};

@@ -79,7 +79,21 @@ async function webgpuBackend(): Promise<Backend> {
       const buffer = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
       device.queue.writeBuffer(buffer, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);
       const dataType = t.dtype as 'float32' | 'int32' | 'int64' | 'bool' | 'uint8';
-      return module.Tensor.fromGpuBuffer(buffer, { dataType, dims: t.dims, dispose: () => buffer.destroy() });
+      const bytes = t.data.byteLength;
+      const ctor = t.data.constructor as new (b: ArrayBuffer) => typeof t.data;
+      // getData() on these tensors (checkpoints read state that graph capture keeps in them) goes through a staging copy.
+      const download = async () => {
+        const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        const encoder = device.createCommandEncoder();
+        encoder.copyBufferToBuffer(buffer, 0, staging, 0, size);
+        device.queue.submit([encoder.finish()]);
+        await staging.mapAsync(GPUMapMode.READ);
+        const copy = staging.getMappedRange(0, size).slice(0, bytes);
+        staging.unmap();
+        staging.destroy();
+        return new ctor(copy);
+      };
+      return module.Tensor.fromGpuBuffer(buffer, { dataType, dims: t.dims, dispose: () => buffer.destroy(), download: download as never });
     },
     release: async (): Promise<void> => {
       await probe.release();

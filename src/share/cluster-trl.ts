@@ -60,6 +60,9 @@ export function trlScript(job: ClusterJob): string {
     '# Exported from TabTune: the same LoRA job as in the browser tab, for a GPU cluster.',
     '# Launch: accelerate launch --num_processes 8 train_sft.py   (needs: pip install trl peft accelerate datasets)',
     ...(mask.exact.trl ? [] : [`# Mask approximation: ${mask.note ?? ''}`]),
+    ...(mask.trl.assistant_only_loss
+      ? ['# assistant_only_loss needs a chat template with {% generation %} markers; recent TRL supplies them for common', '# model families, otherwise add them around the assistant content in the template below.']
+      : []),
     'import torch',
     'from datasets import load_dataset',
     'from peft import LoraConfig',

@@ -67,19 +67,24 @@ export function formatBytes(n: number): string {
 
 /** A checkpoint that did not fit. Nothing was written and nothing older was removed. */
 export class StorageQuotaError extends Error {
+  /** The checkpoint's step; undefined when the failed write was not a checkpoint (creating a run). */
+  readonly step: number | undefined;
+
   constructor(
-    readonly step: number,
+    what: { step: number } | { label: string },
     readonly neededBytes: number,
     readonly space: StorageSpace | undefined,
     options?: { cause?: unknown },
   ) {
     const room = space ? ` (${formatBytes(space.free)} free of ${formatBytes(space.quota)})` : '';
+    const subject = 'step' in what ? `the checkpoint at step ${what.step}` : what.label;
     super(
-      `Browser storage is full: the checkpoint at step ${step} (${formatBytes(neededBytes)}) was not saved${room}. ` +
+      `Browser storage is full: ${subject} (${formatBytes(neededBytes)}) was not saved${room}. ` +
         'Your earlier checkpoints are intact. Free space by deleting old runs or checkpoints in the Checkpoints panel, ' +
         'or export this run as a zip first.',
       options,
     );
     this.name = 'StorageQuotaError';
+    this.step = 'step' in what ? what.step : undefined;
   }
 }

@@ -46,6 +46,9 @@ export class RunStore {
 
   static async open(opts: OpenOptions = {}): Promise<RunStore> {
     const version = opts.version ?? DB_VERSION;
+    if (typeof indexedDB === 'undefined') {
+      throw new Error('IndexedDB is not available in this environment, so runs cannot be saved here. In the browser, leave private browsing or allow site data; the Node CLI writes checkpoints as files instead.');
+    }
     let failure: unknown;
     let db: IDBPDatabase<unknown>;
     try {
@@ -90,7 +93,7 @@ export class RunStore {
       config,
       manifest,
     };
-    await this.guard(() => this.db.add(STORES.runs, run), 0, 0);
+    await this.guard(() => this.db.add(STORES.runs, run), { label: `the new run "${run.name}"` }, JSON.stringify(run).length * 2);
     return run;
   }
 
@@ -129,7 +132,7 @@ export class RunStore {
     const keep = Math.max(1, opts.keepLatest ?? DEFAULT_KEEP_LATEST);
     // Refuse early when the browser already says it will not fit: cheaper than a failed transaction.
     const space = await storageSpace(this.storage);
-    if (space && bytes > space.free) throw new StorageQuotaError(state.step, bytes, space);
+    if (space && bytes > space.free) throw new StorageQuotaError({ step: state.step }, bytes, space);
 
     await this.guard(async () => {
       const tx = this.db.transaction([STORES.runs, STORES.checkpoints, STORES.checkpointData], 'readwrite');
@@ -164,7 +167,7 @@ export class RunStore {
         await tx.done.catch(() => undefined);
         throw e;
       }
-    }, state.step, bytes);
+    }, { step: state.step }, bytes);
     return meta;
   }
 
@@ -244,12 +247,12 @@ export class RunStore {
   }
 
   /** Turns quota failures (thrown, or surfacing as the transaction's abort reason) into StorageQuotaError. */
-  private async guard<T>(write: () => Promise<T>, step: number, bytes: number): Promise<T> {
+  private async guard<T>(write: () => Promise<T>, what: { step: number } | { label: string }, bytes: number): Promise<T> {
     try {
       return await write();
     } catch (e) {
       if (isQuotaError(e) || isQuotaError((e as { cause?: unknown } | null)?.cause)) {
-        throw new StorageQuotaError(step, bytes, await storageSpace(this.storage), { cause: e });
+        throw new StorageQuotaError(what, bytes, await storageSpace(this.storage), { cause: e });
       }
       throw e;
     }

@@ -264,6 +264,13 @@ export function commitRoutes(opts: CommitRoutesOptions): CommitRoutes {
   return { handle, commits };
 }
 
+/** The form startMirror's extension hook takes (see the report to the lead): mounted on the mirror's own root, with
+ * the mirror's cache dropped after every write so pushed files are served at once. */
+export function commitExtension(tokens: CommitRoutesOptions['tokens']) {
+  return (ctx: { root: string; invalidate: () => void }): CommitRoutes['handle'] =>
+    commitRoutes({ root: ctx.root, tokens, onChange: () => ctx.invalidate() }).handle;
+}
+
 export interface CommitServer {
   url: string;
   commits: CommitRecord[];

@@ -15,7 +15,13 @@ export interface MirrorOptions {
   port?: number;
   /** Repos that need a token: repo id → the token that grants access (401 without one, 403 with a wrong one). */
   gated?: Record<string, string>;
+  /** Extra routes tried before the read-only ones (e.g. the write API of commit.ts, via commitExtension). */
+  extensions?: MirrorExtension[];
 }
+
+/** Builds a request handler on the mirror's root; it returns true when it answered the request. Call `invalidate`
+ * after changing files so the mirror re-reads repos (their listings and commit shas are cached). */
+export type MirrorExtension = (ctx: { root: string; invalidate: () => void }) => (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export interface MirrorRequest {
   method: string;
@@ -245,12 +251,13 @@ export async function startMirror(opts: MirrorOptions = {}): Promise<Mirror> {
     fail(res, 404, 'NotFound', `no Hub route for ${pathname}`);
   }
 
+  const handlers = (opts.extensions ?? []).map((make) => make({ root, invalidate: () => repos.clear() }));
   const server = createServer((req, res) => {
     res.on('finish', () => {
       requests.push({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, ...(req.headers.range ? { range: req.headers.range } : {}) });
     });
     try {
-      route(req, res);
+      if (!handlers.some((handle) => handle(req, res))) route(req, res);
     } catch (e) {
       if (!res.headersSent) fail(res, 500, 'MirrorError', (e as Error).message);
       else res.destroy();

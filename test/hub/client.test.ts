@@ -230,6 +230,30 @@ describe('Hub client on the mirror', () => {
     expect([info.id, info.config.model_type]).toEqual([QWEN2, 'qwen2']);
   });
 
+  it('mounts extensions before its own routes and re-reads repos when one invalidates', async () => {
+    const local = await startMirror({
+      root: dataRoot,
+      extensions: [({ root, invalidate }) => (req, res) => {
+        if (req.method !== 'POST' || req.url !== '/test/append') return false;
+        writeFileSync(join(root, 'datasets/tabtune/tiny-chat/extra.jsonl'), '{}\n');
+        invalidate();
+        res.writeHead(204).end();
+        return true;
+      }],
+    });
+    try {
+      const dcfg = hubConfig(local.url);
+      const before = await resolveRevision(dcfg, 'tabtune/tiny-chat', 'main', { repoType: 'dataset' });
+      expect((await fetch(`${local.url}/test/append`, { method: 'POST' })).status).toBe(204);
+      const after = await resolveRevision(dcfg, 'tabtune/tiny-chat', 'main', { repoType: 'dataset' });
+      expect(after.files.map((f) => f.path)).toEqual(['extra.jsonl', 'train.jsonl']);
+      expect(after.sha).not.toBe(before.sha);
+    } finally {
+      await local.close();
+      rmSync(join(dataRoot, 'datasets/tabtune/tiny-chat/extra.jsonl'), { force: true });
+    }
+  });
+
   it('serves dataset repos under /datasets and /api/datasets', async () => {
     const local = await startMirror({ root: dataRoot });
     try {

@@ -35,6 +35,7 @@ export interface Golden {
   readonly loss_rslora: number;
   readonly grads: Record<string, TensorJson>;
   readonly full_grads: Record<string, TensorJson>;
+  readonly embedding_grad: TensorJson & { name: string; rows: number[] };
   readonly rope_inv_freq: number[] | null;
   readonly generation: { prompt: number[]; max_new_tokens: number; eos_token_id: number[]; tokens: number[]; min_margin: number };
 }

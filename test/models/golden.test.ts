@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { grad } from '../../src/engine/autodiff.ts';
 import { GraphBuilder } from '../../src/engine/graph.ts';
 import { causalLmLoss } from '../../src/engine/loss.ts';
-import { Div } from '../../src/engine/ops.ts';
+import { Div, Gather } from '../../src/engine/ops.ts';
 import { verifyGraph } from '../../src/engine/verify.ts';
 import { ropeInvFreq } from '../../src/models/config.ts';
 import { buildForward, defaultPositionIds } from '../../src/models/forward.ts';
@@ -103,18 +103,23 @@ describe.each(FAMILIES)('%s against the PyTorch reference', (family) => {
   it('full training of chosen tensors: gradients match', async () => {
     const fx = loadFixture(family);
     const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
-    const names = Object.keys(fx.golden.full_grads);
+    const emb = fx.golden.embedding_grad;
+    const names = [...Object.keys(fx.golden.full_grads), emb.name];
     const g = new GraphBuilder(`${family}-full`);
     const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, trainableWeights: names });
     const labels = g.input('labels', 'int32', [B, T]);
     const ce = causalLmLoss(g, fwd.logits!, labels);
     const loss = Div(g, ce.nllSum, ce.targetCount);
     const params = names.map((n) => fwd.weights.get(n)!);
-    grad(g, loss, params).forEach((d, i) => g.output(d, `grad:${names[i]!}`));
+    const grads = grad(g, loss, params);
+    grads.slice(0, -1).forEach((d, i) => g.output(d, `grad:${names[i]!}`));
+    // The embedding gradient is [vocab, hidden]; compare the reference's rows (tied heads give every row a gradient).
+    g.output(Gather(g, grads[grads.length - 1]!, g.constant(emb.rows, 'int32')), 'grad:embedding_rows');
     const graph = g.build();
     expect(graph.inputs.filter((i) => i.role === 'trainable').map((i) => i.value.name).sort()).toEqual([...names].sort());
     const out = await (await cpuSession(graph))({ ...batchFeeds(fx), labels: flat(fx.golden.batch.labels), ...weightFeeds(fx) });
-    for (const n of names) expect(relError(out[`grad:${n}`]!.data, fx.golden.full_grads[n]!.data), n).toBeLessThanOrEqual(1e-3);
+    for (const n of names.slice(0, -1)) expect(relError(out[`grad:${n}`]!.data, fx.golden.full_grads[n]!.data), n).toBeLessThanOrEqual(1e-3);
+    expect(relError(out['grad:embedding_rows']!.data, emb.data)).toBeLessThanOrEqual(1e-3);
   });
 
   it.runIf(family !== 'gpt2')('RoPE inverse frequencies match (llama3 scaling on the llama fixture)', () => {

@@ -2,6 +2,7 @@
 // simulated quota failure at every point of a checkpoint write, the early quota check, and freeing space.
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkpointBytes } from '../../src/storage/migrations.ts';
 import { RunStore, checkpointId } from '../../src/storage/run-store.ts';
 import { StorageQuotaError, formatBytes, isQuotaError } from '../../src/storage/quota.ts';
 import type { CheckpointState } from '../../src/storage/types.ts';
@@ -77,6 +78,17 @@ describe('runs and checkpoints', () => {
     expect(after?.bestCheckpointId).toBe(checkpointId(run.id, 20));
   });
 
+  it('says clearly when there is no IndexedDB at all', async () => {
+    const g = globalThis as { indexedDB?: unknown };
+    const saved = g.indexedDB;
+    delete g.indexedDB;
+    try {
+      await expect(RunStore.open({ name: 'nowhere' })).rejects.toThrow(/IndexedDB is not available.*private browsing/);
+    } finally {
+      g.indexedDB = saved;
+    }
+  });
+
   it('refuses a checkpoint for a run that does not exist, writing nothing', async () => {
     const store = await freshStore();
     await expect(store.saveCheckpoint('nope', stateAt(1), { reason: 'manual' })).rejects.toThrow(/No saved run with id nope/);
@@ -132,12 +144,32 @@ describe('quota exhaustion', () => {
     const run = await store.createRun(config, manifest);
     await store.saveCheckpoint(run.id, stateAt(5, 16), { reason: 'interval' });
     usage = 9_900;
-    await expect(store.saveCheckpoint(run.id, stateAt(6, 16), { reason: 'interval' })).rejects.toThrow(/step 6 \(1\.9 KB\) was not saved \(100 B free of 9\.8 KB\)/);
+    const size = formatBytes(checkpointBytes(stateAt(6, 16)));
+    await expect(store.saveCheckpoint(run.id, stateAt(6, 16), { reason: 'interval' })).rejects.toThrow(`step 6 (${size}) was not saved (100 B free of 9.8 KB)`);
     expect((await store.listCheckpoints(run.id)).map((m) => m.step)).toEqual([5]);
     const u = await store.usage();
     expect(u.space).toEqual({ usage: 9_900, quota, free: 100 });
     expect(u.runs[0]).toMatchObject({ runId: run.id, checkpoints: 1 });
     expect(u.totalBytes).toBe(u.runs[0]!.bytes);
+  });
+
+  it('a run that cannot be created says so and leaves nothing behind', async () => {
+    const store = await freshStore();
+    const proto = IDBObjectStore.prototype as unknown as { add: (...a: unknown[]) => unknown };
+    const realAdd = proto.add;
+    proto.add = () => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
+    try {
+      const { config, manifest } = runInputs();
+      const err = await store.createRun(config, manifest, { name: 'big' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageQuotaError);
+      expect((err as Error).message).toMatch(/^Browser storage is full: the new run "big" \(.+\) was not saved\./);
+      expect((err as StorageQuotaError).step).toBeUndefined();
+    } finally {
+      proto.add = realAdd;
+    }
+    expect(await store.listRuns()).toEqual([]);
   });
 
   it('recognises quota errors by name and legacy code, and formats sizes', () => {
