@@ -49,11 +49,13 @@ export interface TrainSessionInit {
   /** Resume from a checkpoint: overrides `params` and restores moments and the step counter. */
   readonly state?: TrainState;
   /**
-   * Record the train and accumulate graphs once and replay them (browser WebGPU only; cuts per-node host time).
-   * Off by default: upstream reports wrong replays for some graphs (onnxruntime#29594), so a run must first show that
-   * captured and uncaptured steps agree (test/runtime/browser.test.ts does for the test model).
+   * true: record the train and accumulate graphs and replay them (browser WebGPU only; cuts per-node host time).
+   * Off by default because it is wrong today: with ORT 1.30 the captured train graph's gradients differ from the
+   * uncaptured ones from the first step (test/runtime/browser.test.ts; cf. onnxruntime#29594), while the loss agrees.
+   * 'fixed-buffers': the binding scheme capture needs (every input a fixed device buffer, data written or copied into
+   * it) without asking ORT to capture; it matches uncaptured runs bit for bit, which isolates the fault to ORT.
    */
-  readonly graphCapture?: boolean;
+  readonly graphCapture?: boolean | 'fixed-buffers';
 }
 
 /** A micro-batch: host tensors for every data input of the graphs (input_ids, labels, ...). */
@@ -93,7 +95,8 @@ export class TrainSession {
 
   static async create(init: TrainSessionInit): Promise<TrainSession> {
     const { backend, graphs } = init;
-    const capture = init.graphCapture === true;
+    const capture = init.graphCapture === true || init.graphCapture === 'fixed-buffers';
+    const ortCapture = init.graphCapture === true;
     if (capture && (!backend.supportsGraphCapture || !backend.device)) {
       throw new Error(`graph capture is not available on ${backend.label}; it needs browser WebGPU (leave graphCapture off)`);
     }
@@ -101,8 +104,8 @@ export class TrainSession {
     // State outputs stay on the device; only the metrics (train) and the eval outputs come back to the host. A captured
     // graph must have every output on the device, metrics included.
     const trainOuts = names(graphs.train).filter((n) => capture || n !== STEP_IO.metrics);
-    const train = await backend.createSession(serializeGraph(graphs.train), { deviceOutputs: trainOuts, graphCapture: capture && !(globalThis as { NO_CAP?: boolean }).NO_CAP });
-    const accumulate = await backend.createSession(serializeGraph(graphs.accumulate), { deviceOutputs: names(graphs.accumulate), graphCapture: capture && !(globalThis as { NO_CAP?: boolean }).NO_CAP });
+    const train = await backend.createSession(serializeGraph(graphs.train), { deviceOutputs: trainOuts, graphCapture: ortCapture });
+    const accumulate = await backend.createSession(serializeGraph(graphs.accumulate), { deviceOutputs: names(graphs.accumulate), graphCapture: ortCapture });
     const evaluator = await backend.createSession(serializeGraph(graphs.eval));
 
     const fixed: Record<string, OrtTensor> = {};

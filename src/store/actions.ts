@@ -78,7 +78,7 @@ export function createModelLoader(store: AppStore, client: WorkerClient): () => 
 export async function loadBundledDatasets(store: AppStore, client: WorkerClient): Promise<boolean> {
   const { setBundledDatasets, setDatasetState } = store.getState();
   try {
-    const list = await client.request('dataset.bundled', { baseUrl: store.getState().origin });
+    const list = await client.request('dataset.bundled', {});
     setBundledDatasets(list);
     const choice = store.getState().datasetChoice;
     const first = list[0];

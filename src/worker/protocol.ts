@@ -143,8 +143,8 @@ export interface RequestMap {
   'model.inspect': { params: { location: HubLocation }; result: ModelSummary };
   /** Read a dataset (by URL, or user bytes transferred in) and return its first rows. */
   'dataset.preview': { params: { source: DatasetSource; limit: number }; result: DatasetPreview };
-  /** The sample datasets bundled with the app at `${baseUrl}/datasets/`. */
-  'dataset.bundled': { params: { baseUrl: string }; result: BundledDataset[] };
+  /** The sample datasets bundled with the app (served from `/datasets/`). */
+  'dataset.bundled': { params: Record<string, never>; result: BundledDataset[] };
 }
 
 export type RequestType = keyof RequestMap;

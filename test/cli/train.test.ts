@@ -4,7 +4,7 @@
 // of every fixture family (inspect + step + a few train steps).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { parseSafetensors, tensorToFloat32 } from '../../src/hub/index.ts';
 import { webgpuAvailable, WEBGPU_SKIP_REASON } from '../runtime/webgpu-env.ts';
 import { DATA, fixture, read, readJson, tabtune, tempDir } from './harness.ts';
@@ -125,20 +125,25 @@ describe('tabtune train', () => {
 });
 
 describe('smoke: every fixture family through the CLI', () => {
+  // GPT-2 goes through the Hub endpoint (the local mirror) instead of a folder: same code, pinned to a commit sha.
   const cases = [['llama', CHAT], ['qwen2', CHAT], ['qwen3', CHAT], ['gpt2', TEXT]] as const;
   it.each(cases)('%s: inspect + step + 2 train steps', { timeout: 240_000 }, async (family, data) => {
-    const inspect = await tabtune(['inspect', '--model', fixture(family), '--data', data, '--limit', '1', '--max-length', '24']);
+    const viaHub = family === 'gpt2';
+    const model = viaHub ? ['--model', `tabtune/tiny-${family}@main`, '--hub-endpoint', inject('hubMirrorUrl')] : ['--model', fixture(family)];
+    const inspect = await tabtune(['inspect', ...model, '--data', data, '--limit', '1', '--max-length', '24']);
     expect(inspect.code, inspect.err).toBe(0);
     expect(inspect.out).toMatch(/Count of labels: [1-9]/);
-    const step = await tabtune(['step', '--model', fixture(family), '--data', data, ...STEP]);
+    const step = await tabtune(['step', ...model, '--data', data, ...STEP]);
     expect(step.code, step.err).toBe(0);
     const loss = Number(/loss (\d+\.\d+)/.exec(step.out)![1]);
     expect(loss).toBeGreaterThan(0);
     const out = tempDir();
-    const train = await tabtune(['train', '--model', fixture(family), '--data', data, ...FAST, '--steps', '2', '--out', out]);
+    const train = await tabtune(['train', ...model, '--data', data, ...FAST, '--steps', '2', '--out', out]);
     expect(train.code, train.err).toBe(0);
     const l = losses(out);
     expect(l).toHaveLength(2);
     expect(l.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
+    const manifest = readJson<{ model: { sha: string } }>(join(out, 'tabtune_manifest.json'));
+    expect(manifest.model.sha).toMatch(viaHub ? /^[0-9a-f]{40}$/ : /^[0-9a-f]{64}$/);
   });
 });

@@ -39,6 +39,13 @@ describe('rendering like transformers', () => {
     expect(renderChat(t, [{ role: 'user', content: '<b>&"x"' }, { role: 'assistant', content: 'y' }])).toBe('{"role": "user", "content": "<b>&\\"x\\""}|user');
   });
 
+  it('§5 {% generation %} blocks (TRL training templates) are stripped, rendering as the plain template', () => {
+    const tagged = mustCompile("{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content + '<|im_end|>' }}{% endgeneration %}{% else %}{{ m.content }}{% endif %}{% endfor %}", 'tagged');
+    const plain = mustCompile("{% for m in messages %}{% if m.role == 'assistant' %}{{ m.content + '<|im_end|>' }}{% else %}{{ m.content }}{% endif %}{% endfor %}", 'plain');
+    expect(renderChat(tagged, chat)).toBe(renderChat(plain, chat));
+    expect(renderWithSpans(tagged, chat).turns.map((t) => t.role)).toEqual(['user', 'assistant']);
+  });
+
   it('§5 raise_exception refuses the conversation with the template\'s message', () => {
     const t = mustCompile(chatTemplateOf('gemma3'), 'gemma3');
     expect(() => renderChat(t, [{ role: 'assistant', content: 'first' }])).toThrow('The chat template refused this conversation: Conversation roles must alternate user/assistant/user/assistant/...');

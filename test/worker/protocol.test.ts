@@ -124,6 +124,23 @@ describe('worker protocol', () => {
     expect(preview.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  it('lists the bundled datasets, each a file in public/datasets/ that previews with rows and no problems', async () => {
+    const list = await h.client.request('dataset.bundled', {});
+    expect(list.length).toBeGreaterThan(0);
+    for (const d of list) {
+      expect(d.title.trim(), d.file).not.toBe('');
+      const bytes = readFileSync(join('public/datasets', d.file));
+      const preview = await h.client.request('dataset.preview', {
+        source: { kind: 'bytes', name: d.file, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer },
+        limit: 3,
+      });
+      expect(preview.rowCount, d.file).toBeGreaterThan(0);
+      expect(preview.issueCount, d.file).toBe(0);
+      expect(preview.layout, d.file).not.toBeNull();
+      expect(preview.rows.length, d.file).toBe(Math.min(3, preview.rowCount));
+    }
+  });
+
   it('refuses an empty upload with a message naming the file', async () => {
     const err = await h.client.request('dataset.preview', {
       source: { kind: 'bytes', name: 'empty.jsonl', bytes: new ArrayBuffer(0) }, limit: 5,
@@ -147,7 +164,7 @@ describe('worker client without a healthy worker', () => {
     const fatal: string[] = [];
     client.onFatal((e) => fatal.push(e.message));
     const a = client.request('capability.probe', {}).catch((e: unknown) => e);
-    const b = client.request('dataset.bundled', { baseUrl: 'http://x' }).catch((e: unknown) => e);
+    const b = client.request('dataset.bundled', {}).catch((e: unknown) => e);
     expect(client.inFlight).toBe(2);
     const ev = new Event('error') as Event & { message: string };
     ev.message = 'SyntaxError in worker.js';

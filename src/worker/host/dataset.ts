@@ -1,7 +1,8 @@
 // `dataset.preview` and `dataset.bundled`: reads a dataset file (a bundled sample by URL, or bytes the user
 // uploaded, transferred in) through src/data's loader and returns its size, content hash, detected layout, row
-// count, problems by line and its first rows. The bundled list is public/datasets.json.
+// count, problems by line and its first rows. The bundled list is src/data's SAMPLE_DATASETS.
 import { loadDataset } from '../../data/dataset.ts';
+import { SAMPLE_DATASETS } from '../../data/samples.ts';
 import type { BundledDataset, DatasetPreview, DatasetSource } from '../protocol';
 import type { HandlerContext } from './context';
 
@@ -59,18 +60,7 @@ export async function previewDataset(source: DatasetSource, limit: number, ctx: 
   };
 }
 
-export async function listBundledDatasets(baseUrl: string, ctx: HandlerContext): Promise<BundledDataset[]> {
-  const url = `${baseUrl.replace(/\/+$/, '')}/datasets.json`;
-  const bytes = await fetchBytes(url, ctx);
-  const list = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-  if (!Array.isArray(list)) throw new Error(`${url} must be a JSON array of { file, title, description }.`);
-  return list.map((d: unknown, i) => {
-    const e = (d ?? {}) as Record<string, unknown>;
-    if (typeof e.file !== 'string') throw new Error(`${url}: entry ${i} has no "file" string.`);
-    return {
-      file: e.file,
-      title: typeof e.title === 'string' ? e.title : e.file,
-      description: typeof e.description === 'string' ? e.description : '',
-    };
-  });
+/** The registry in src/data is the one list of bundled samples; the files are served from the app's /datasets/. */
+export function listBundledDatasets(): Promise<BundledDataset[]> {
+  return Promise.resolve(SAMPLE_DATASETS.map((d) => ({ file: d.file, title: d.title, description: d.description })));
 }

@@ -28,7 +28,7 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext): Promise<RequestR
     case 'dataset.preview':
       return previewDataset(request.source, request.limit, ctx);
     case 'dataset.bundled':
-      return listBundledDatasets(request.baseUrl, ctx);
+      return listBundledDatasets();
   }
 }
 

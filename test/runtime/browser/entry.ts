@@ -13,7 +13,7 @@ export interface BrowserRun {
   params: Record<string, number[]>;
 }
 
-async function run(prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean): Promise<BrowserRun> {
+async function run(prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean | 'fixed-buffers'): Promise<BrowserRun> {
   const { backend, fallbackReason } = await createWebBackend({ prefer, wasmPaths: '/ort/' });
   const graphs = buildStepGraphs(tinyForward(TINY), { adamw: { weightDecay: 0.01, maxGradNorm: 1.0 } });
   const w = tinyWeights(TINY, 1);
@@ -37,7 +37,7 @@ async function run(prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boole
 
 declare global {
   interface Window {
-    tabtuneRun: (prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean) => Promise<BrowserRun>;
+    tabtuneRun: (prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean | 'fixed-buffers') => Promise<BrowserRun>;
   }
 }
 window.tabtuneRun = run;
