@@ -3,7 +3,6 @@
 // → LM head, with LoRA (PEFT layout: A [r, in], B [out, r], scale alpha / r) on every linear layer. Frozen weights are
 // stored [in, out] so the base projections need no Transpose.
 import type { Value } from '../src/engine/ir.ts';
-import type { GraphBuilder } from '../src/engine/graph.ts';
 import { makeTensor } from '../src/engine/graph.ts';
 import type { ForwardFn } from '../src/engine/step.ts';
 import type { HostTensor } from '../src/runtime/backend.ts';

@@ -34,6 +34,16 @@ test('the bundled dataset appears in the Data panel', async ({ app }) => {
   await expect(panel.getByTestId('dataset-rows')).toHaveText(dataset.rowCount.toLocaleString('en-US'));
   await expect(panel.getByTestId('dataset-preview').locator('li').first()).toBeVisible();
   await app.panel('data').screenshot({ path: 'test-output/screenshots/data-panel.png' });
+
+  // Every other bundled dataset can be picked and previews without problems.
+  for (const other of bundledDatasets.slice(1)) {
+    await panel.getByLabel('Bundled dataset').selectOption(other.file);
+    await expect(panel.locator('[data-testid="dataset-facts"] code').first()).toHaveText(other.file);
+    const next = (await app.state()).dataset;
+    expect(next?.rowCount, other.file).toBeGreaterThan(0);
+    expect(next?.issueCount, other.file).toBe(0);
+    await expect(panel.getByTestId('dataset-description')).toHaveText(other.description);
+  }
 });
 
 test('dark theme toggle restyles the page and survives a reload', async ({ app, page }) => {

@@ -134,15 +134,44 @@ function makeGroups(params: readonly Value[], noDecay: (name: string) => boolean
   return groups;
 }
 
-/** The gradients of one group as a flat [size] vector (Reshape each to 1-D, Concat). */
+/**
+ * Widest Concat/Split emitted here. The WebGPU EP binds each Concat input / Split output as a storage buffer, adapters
+ * may allow only 8 per shader stage, and ORT 1.30 fails a 56-way Split with "Too many storage buffers in shader"
+ * (SwiftShader's limit is 12): wide ones are built as trees instead.
+ */
+export const MAX_FAN = 6;
+
+function concatTree(g: GraphBuilder, parts: readonly Value[]): Value {
+  let level = [...parts];
+  while (level.length > MAX_FAN) {
+    const next: Value[] = [];
+    for (let i = 0; i < level.length; i += MAX_FAN) {
+      const chunk = level.slice(i, i + MAX_FAN);
+      next.push(chunk.length === 1 ? chunk[0]! : Concat(g, chunk, 0));
+    }
+    level = next;
+  }
+  return level.length === 1 ? level[0]! : Concat(g, level, 0);
+}
+
+function splitTree(g: GraphBuilder, x: Value, sizes: readonly number[]): Value[] {
+  if (sizes.length === 1) return [x];
+  if (sizes.length <= MAX_FAN) return Split(g, x, sizes, 0);
+  const per = Math.ceil(sizes.length / MAX_FAN);
+  const chunks: number[][] = [];
+  for (let i = 0; i < sizes.length; i += per) chunks.push(sizes.slice(i, i + per));
+  const parts = Split(g, x, chunks.map((c) => c.reduce((a, b) => a + b, 0)), 0);
+  return chunks.flatMap((c, i) => splitTree(g, parts[i]!, c));
+}
+
+/** The tensors of one group as a flat [size] vector (Reshape each to 1-D, Concat). */
 function flatten(g: GraphBuilder, group: OptimGroup, byName: ReadonlyMap<string, Value>): Value {
-  const parts = group.params.map((s) => Reshape(g, byName.get(s.name)!, [s.size]));
-  return parts.length === 1 ? parts[0]! : Concat(g, parts, 0);
+  return concatTree(g, group.params.map((s) => Reshape(g, byName.get(s.name)!, [s.size])));
 }
 
 /** A flat [size] vector back into the group's tensors (Split, Reshape each). */
 function unflatten(g: GraphBuilder, group: OptimGroup, flat: Value): Value[] {
-  const parts = group.params.length === 1 ? [flat] : Split(g, flat, group.params.map((s) => s.size), 0);
+  const parts = splitTree(g, flat, group.params.map((s) => s.size));
   return group.params.map((s, i) => Reshape(g, parts[i]!, s.shape));
 }
 

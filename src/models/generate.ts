@@ -135,3 +135,11 @@ export async function generate(io: GenerationIO, shape: GenerationShape, prompts
   }
   return out;
 }
+
+/**
+ * Ids that end a row: EOS from config.json and generation_config.json plus end-of-turn ids the caller found in the
+ * tokenizer (Llama 3's <|eot_id|>, Qwen's <|im_end|>, Gemma's <end_of_turn>), sorted and de-duplicated.
+ */
+export function stopTokenIds(cfg: ModelConfig, generation: { readonly eosTokenIds: readonly number[] } | null, endOfTurn: readonly number[] = []): number[] {
+  return [...new Set([...cfg.eosTokenIds, ...(generation?.eosTokenIds ?? []), ...endOfTurn])].sort((a, b) => a - b);
+}

@@ -11,7 +11,7 @@ export {
   selectFullTensors, trainableSummary,
 } from './lora.ts';
 export type { LoraConfig, LoraPlan, LoraTarget, TensorGroup, TrainableSummary } from './lora.ts';
-export { buildGenerationGraphs, generate } from './generate.ts';
+export { buildGenerationGraphs, generate, stopTokenIds } from './generate.ts';
 export type { DecodeFeeds, GenerateOptions, GenerationGraphs, GenerationIO, GenerationShape, PrefillFeeds } from './generate.ts';
 export { GREEDY, checkSampling, chooseToken, parseGenerationConfig } from './sampling.ts';
 export type { GenerationDefaults, SamplingOptions } from './sampling.ts';

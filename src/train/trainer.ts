@@ -156,6 +156,9 @@ export class Trainer {
   async run(cb: RunCallbacks = {}): Promise<RunResult> {
     const t = this.init.config.train;
     while (this.step < this.totalSteps) {
+      // A step is a chain of promise resolutions that never returns to the event loop; yield once per step so a pause
+      // message (worker) or Ctrl-C (CLI) can be delivered and set the stop flag.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       if (cb.signal?.aborted) return { reason: 'stopped', step: this.step };
       const started = Date.now();
       const micro: Batch[] = [];

@@ -5,11 +5,11 @@ import type { Graph } from '../../src/engine/graph.ts';
 import { GraphBuilder } from '../../src/engine/graph.ts';
 import { buildForward, defaultPositionIds } from '../../src/models/forward.ts';
 import type { GenerationIO, GenerationShape } from '../../src/models/generate.ts';
-import { buildGenerationGraphs, generate } from '../../src/models/generate.ts';
+import { buildGenerationGraphs, generate, stopTokenIds } from '../../src/models/generate.ts';
 import type { LoraPlan } from '../../src/models/lora.ts';
 import { planLora } from '../../src/models/lora.ts';
 import { Rng } from '../../src/models/rng.ts';
-import { GREEDY } from '../../src/models/sampling.ts';
+import { GREEDY, parseGenerationConfig } from '../../src/models/sampling.ts';
 import { cpuSession } from '../engine/run-graph.ts';
 import type { Feed } from '../engine/run-graph.ts';
 import { FAMILIES, adapterFeeds, loadFixture, relError, weightFeeds } from './fixture.ts';
@@ -106,5 +106,14 @@ describe.each(FAMILIES)('%s generation', (family) => {
     expect(steps).toHaveLength(5);
     console.log(`${family}: KV decode vs full recompute, worst rel err ${worst.toExponential(2)}`);
     expect(worst).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('stop ids', () => {
+  it('merge config.json, generation_config.json and end-of-turn ids', () => {
+    const cfg = loadFixture('qwen2').cfg;
+    const gen = parseGenerationConfig({ eos_token_id: [151645, 151643] });
+    expect(stopTokenIds(cfg, gen, [151645, 7])).toEqual([7, 151643, 151645]);
+    expect(stopTokenIds(loadFixture('llama').cfg, null)).toEqual([128001, 128008, 128009]);
   });
 });

@@ -2,6 +2,7 @@
 // dropout through the mask input.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/engine/graph.ts';
+import { serializeGraph } from '../../src/engine/onnx.ts';
 import { buildForward, defaultPositionIds } from '../../src/models/forward.ts';
 import type { LoraPlan } from '../../src/models/lora.ts';
 import { dropoutMask, initLoraWeights, loraDropoutInputName, planLora, selectFullTensors, trainableSummary } from '../../src/models/lora.ts';
@@ -68,6 +69,17 @@ describe('planLora', () => {
     expect(initLoraWeights(plan, 1235).get(plan.targets[0]!.keyA)).not.toEqual(w.get(plan.targets[0]!.keyA));
     const qOnly = planLora(cfg, { r: 8, alpha: 16, targetModules: ['q_proj'] });
     expect(initLoraWeights(qOnly, 1234).get(qOnly.targets[0]!.keyA)).toEqual(w.get(plan.targets[0]!.keyA));
+  });
+
+  it('builds byte-identical ONNX for the same configuration', () => {
+    const fx = loadFixture('qwen3');
+    const plan = planLora(fx.cfg, { r: 4, alpha: 8, dropout: 0.05, targetModules: ['all-linear'] });
+    const bytes = (): Uint8Array => {
+      const g = new GraphBuilder('same');
+      g.output(buildForward(g, fx.cfg, { batch: 2, seqLen: 6, lora: plan, loraDropout: true }).logits!, 'logits');
+      return serializeGraph(g.build());
+    };
+    expect(Buffer.from(bytes()).equals(Buffer.from(bytes()))).toBe(true);
   });
 
   it('counts trainable parameters and the fraction, with fully trained tensors', () => {

@@ -56,7 +56,7 @@ afterAll(async () => {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
 });
 
-const runInPage = (prefer: 'webgpu' | 'wasm', steps: number, capture: boolean): Promise<BrowserRun> =>
+const runInPage = (prefer: 'webgpu' | 'wasm', steps: number, capture: boolean | 'fixed-buffers'): Promise<BrowserRun> =>
   page.evaluate(([p, s, c]) => window.tabtuneRun(p, s, c), [prefer, steps, capture] as const);
 
 async function nodeWasm(steps: number) {
@@ -88,14 +88,17 @@ describe.skipIf(!available)(`browser WebGPU backend${available ? '' : ` (skipped
     }
   });
 
-  it('graph capture gives the same steps as an uncaptured session', { timeout: 300_000 }, async () => {
+  it('graph-capture bindings (fixed input buffers, outputs copied back) give the same steps as plain runs', { timeout: 300_000 }, async () => {
     const plain = await runInPage('webgpu', 6, false);
-    await page.evaluate(() => { (globalThis as { NO_CAP?: boolean }).NO_CAP = true; });
-    const captured = await runInPage('webgpu', 6, true);
-    console.log(JSON.stringify({ plain: plain.losses, captured: captured.losses, pn: plain.gradNorms, cn: captured.gradNorms }));
-    expect(captured.losses).toEqual(plain.losses);
-    expect(captured.gradNorms).toEqual(plain.gradNorms);
-    for (const [name, p] of Object.entries(plain.params)) expect(captured.params[name], name).toEqual(p);
+    const fixed = await runInPage('webgpu', 6, 'fixed-buffers');
+    expect(fixed.losses).toEqual(plain.losses);
+    expect(fixed.gradNorms).toEqual(plain.gradNorms);
+    for (const [name, p] of Object.entries(plain.params)) expect(fixed.params[name], name).toEqual(p);
+    // Known ORT 1.30 fault, kept visible: with capture on, the first step's loss agrees but its gradients do not. When
+    // this assertion starts to fail, capture works for this graph and graphCapture can be reconsidered as a default.
+    const captured = await runInPage('webgpu', 2, true);
+    expect(captured.losses[0]).toBe(plain.losses[0]);
+    expect(Math.abs(captured.gradNorms[0]! - plain.gradNorms[0]!) / plain.gradNorms[0]!).toBeGreaterThan(1e-3);
   });
 
   it('falls back to WASM in the page when asked, with the same losses', { timeout: 300_000 }, async () => {

@@ -23,23 +23,27 @@ function Picker() {
     if (file) void uploadDataset(file);
     ev.target.value = '';
   };
+  const described = choice?.kind === 'bundled' ? bundled.find((d) => d.file === choice.file) : undefined;
   return (
-    <div className="row picker">
-      <label className="grow">
-        <span className="sr-only">Bundled dataset</span>
-        <select value={choice?.kind === 'bundled' ? choice.file : ''} onChange={onSelect} aria-label="Bundled dataset">
-          {choice?.kind === 'upload' && <option value="">Uploaded: {choice.name}</option>}
-          {choice === null && <option value="">No dataset chosen</option>}
-          {bundled.map((d) => (
-            <option key={d.file} value={d.file}>{d.title}</option>
-          ))}
-        </select>
-      </label>
-      <label className="button secondary">
-        Upload…
-        <input type="file" accept=".jsonl,.json,.csv,.parquet" onChange={onFile} className="sr-only" />
-      </label>
-    </div>
+    <>
+      <div className="row picker">
+        <label className="grow">
+          <span className="sr-only">Bundled dataset</span>
+          <select value={choice?.kind === 'bundled' ? choice.file : ''} onChange={onSelect} aria-label="Bundled dataset">
+            {choice?.kind === 'upload' && <option value="">Uploaded: {choice.name}</option>}
+            {choice === null && <option value="">No dataset chosen</option>}
+            {bundled.map((d) => (
+              <option key={d.file} value={d.file}>{d.title}</option>
+            ))}
+          </select>
+        </label>
+        <label className="button secondary">
+          Upload…
+          <input type="file" accept=".jsonl,.json,.csv,.parquet" onChange={onFile} className="sr-only" />
+        </label>
+      </div>
+      {described && <p className="muted small" data-testid="dataset-description">{described.description}</p>}
+    </>
   );
 }
 
