@@ -4,16 +4,8 @@ import type { GraphBuilder } from '../engine/graph.ts';
 import type { Value } from '../engine/ir.ts';
 import * as O from '../engine/ops.ts';
 import type { Gpt2Config } from './config.ts';
-import type { CacheBinding, Ctx, ForwardGraph, ForwardOptions } from './layers.ts';
+import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
 import { attention, attentionBias, declareInputs, layerNorm, linear, lmHead, weight } from './layers.ts';
-
-/** gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), spelled out so every node has a standard gradient rule. */
-function geluNew(ctx: Ctx, x: Value): Value {
-  const { g } = ctx;
-  const cube = O.Mul(g, O.Mul(g, x, x), x);
-  const inner = O.Mul(g, O.Add(g, x, O.Mul(g, cube, 0.044715)), Math.sqrt(2 / Math.PI));
-  return O.Mul(g, O.Mul(g, x, 0.5), O.Add(g, O.Tanh(g, inner), 1));
-}
 
 export function buildGpt2Forward(g: GraphBuilder, cfg: Gpt2Config, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
@@ -39,7 +31,8 @@ export function buildGpt2Forward(g: GraphBuilder, cfg: Gpt2Config, opts: Forward
       if (a.cache) cache.push(a.cache);
       const x1 = O.Add(g, x, linear(ctx, a.out, `${p}.attn.c_proj`, { bias: true, conv1d: true }));
       const h2 = layerNorm(ctx, x1, `${p}.ln_2`, eps);
-      const f = geluNew(ctx, linear(ctx, h2, `${p}.mlp.c_fc`, { bias: true, conv1d: true }));
+      // gelu_new is the tanh approximation, which com.microsoft FastGelu computes in one node.
+      const f = O.FastGelu(g, linear(ctx, h2, `${p}.mlp.c_fc`, { bias: true, conv1d: true }));
       return O.Add(g, x1, linear(ctx, f, `${p}.mlp.c_proj`, { bias: true, conv1d: true }));
     });
   }

@@ -1,6 +1,7 @@
 // The worker protocol: the only module both sides of the thread boundary share (types plus two tiny helpers).
 // One discriminated union of requests (main → worker) and one of events (worker → main), wrapped in envelopes that
 // carry request ids, streamed progress events, results, errors and cancellation. Imports nothing but share.
+import type { MaskPolicy, RunConfig } from '../share/run-config';
 
 /** Where the app fetches Hub files from: the public Hub, a mirror, or the bundled demo under `${origin}/hub`. */
 export interface HubLocation {
@@ -133,6 +134,131 @@ export interface DatasetPreview {
   issueCount: number;
 }
 
+// ---- a run: examples, batch inspection, training ----------------------------------------------------------------
+
+/** A dataset for a run: one the worker already read for `dataset.preview` (by content hash), or a fresh source. */
+export type DatasetRef = DatasetSource | { kind: 'previewed'; hash: string; name: string };
+
+export interface ExampleSummary {
+  /** Position in the prepared example list (file order, dropped rows left out). */
+  index: number;
+  id: string;
+  tokens: number;
+  /** Positions with a label other than -100. */
+  targets: number;
+  /** Tokens were cut at the max length. */
+  truncated: boolean;
+  split: 'train' | 'eval';
+}
+
+/** A linter finding (src/data lint.ts), as plain data. */
+export interface LintNotice {
+  code: string;
+  message: string;
+  count: number;
+  /** Up to 5 offending example ids; the Template panel links them to the example. */
+  exampleIds: string[];
+}
+
+export interface DroppedRow {
+  id: string;
+  reason: string;
+  message: string;
+}
+
+export interface PreparedRun {
+  repo: string;
+  /** Commit the tokenizer (and later the weights) are read from. */
+  sha: string;
+  mask: MaskPolicy;
+  maxLength: number;
+  /** `chat` (the tokenizer's template), `alpaca`, `custom`, or `none` when no row needs a template. */
+  template: string;
+  examples: ExampleSummary[];
+  dropped: DroppedRow[];
+  warnings: LintNotice[];
+  trainCount: number;
+  evalCount: number;
+}
+
+export interface TokenView {
+  id: number;
+  /** The token decoded alone (special tokens spelled out). */
+  text: string;
+  /** Unshifted label: the id, or -100 for no loss. */
+  label: number;
+  special: boolean;
+}
+
+export interface NaiveView {
+  method: string;
+  labels: number[];
+  /** Positions where the naive method and TabTune's exact mask disagree. */
+  differs: number[];
+  note: string;
+}
+
+export interface ExampleDetail {
+  index: number;
+  id: string;
+  text: string;
+  tokens: TokenView[];
+  /** Length before truncation. */
+  fullLength: number;
+  naive: NaiveView[];
+}
+
+export interface BatchInspection {
+  batch: number;
+  seqLen: number;
+  exampleIds: string[];
+  /** [batch][seqLen] tensors exactly as fed to the step graph. */
+  inputIds: number[][];
+  attentionMask: number[][];
+  labels: number[][];
+  tokenTexts: string[][];
+  /** Σ NLL ÷ target tokens, the loss the train step would log for this batch. */
+  loss: number;
+  targetTokens: number;
+  /** [batch][seqLen]: NLL of predicting token t + 1 at position t (0 where no target). */
+  tokenNll: number[][];
+  /** L2 norm of the gradient per trainable tensor (no clipping, no update applied). */
+  gradNorms: { name: string; size: number; norm: number }[];
+  ms: number;
+}
+
+export interface TrainerInfo {
+  backend: 'webgpu' | 'wasm';
+  backendLabel: string;
+  /** Why WebGPU is not used, when it was wanted. */
+  fallbackReason: string | null;
+  batch: number;
+  seqLen: number;
+  trainableTensors: number;
+  trainableParameters: number;
+  totalSteps: number;
+  step: number;
+}
+
+export type TrainEndReason = 'completed' | 'paused' | 'stopped' | 'non-finite' | 'device-lost' | 'failed';
+
+export interface TrainOutcome {
+  reason: TrainEndReason;
+  step: number;
+  totalSteps: number;
+  /** What happened and what to do, for every reason but `completed` and `paused`. */
+  message: string | null;
+  /** A checkpoint in worker memory that `train.resume` can continue from (after a device loss or NaN). */
+  recoverable: boolean;
+}
+
+export interface GeneratedSample {
+  prompt: string;
+  completion: string;
+  /** Generated token ids (the degeneration detector looks for repeats in them). */
+  tokens: number[];
+}
+
 // ---- requests --------------------------------------------------------------------------------------------------
 
 /** Request type → its parameters and its result. The single source the unions below are derived from. */
@@ -145,6 +271,20 @@ export interface RequestMap {
   'dataset.preview': { params: { source: DatasetSource; limit: number }; result: DatasetPreview };
   /** The sample datasets bundled with the app (served from `/datasets/`). */
   'dataset.bundled': { params: Record<string, never>; result: BundledDataset[] };
+  /** Tokenizer + dataset + template + mask policy → examples, dropped rows and lint warnings (no weights yet). */
+  'run.prepare': { params: { location: HubLocation; dataset: DatasetRef; config: RunConfig }; result: PreparedRun };
+  /** One prepared example: tokens with labels, and what two naive collators would train instead. */
+  'example.get': { params: { index: number }; result: ExampleDetail };
+  /** The first training batch through the trainer's own step graph, without an optimizer update. */
+  'batch.inspect': { params: Record<string, never>; result: BatchInspection };
+  /** Starts a fresh run on the prepared examples; streams trainer/step/eval/samples events until it ends or pauses. */
+  'train.start': { params: Record<string, never>; result: TrainOutcome };
+  /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint). */
+  'train.resume': { params: Record<string, never>; result: TrainOutcome };
+  /** Asks the running loop to stop after the current step; its train.start/resume resolves with `paused`. */
+  'train.pause': { params: Record<string, never>; result: { step: number } };
+  /** Ends the run (running or paused); the adapter stays in memory until the next start. */
+  'train.stop': { params: Record<string, never>; result: { step: number } };
 }
 
 export type RequestType = keyof RequestMap;
@@ -159,7 +299,11 @@ export type WorkerRequest = { [T in RequestType]: { type: T } & RequestParams<T>
 /** Streamed while a request runs; tied to that request's id. */
 export type WorkerEvent =
   | { type: 'progress'; stage: string; loaded: number; total: number | null; file?: string }
-  | { type: 'log'; level: 'info' | 'warn'; message: string };
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  | { type: 'trainer'; info: TrainerInfo }
+  | { type: 'step'; step: number; loss: number; lr: number; gradNorm: number; targetTokens: number; ms: number; epoch: number }
+  | { type: 'eval'; step: number; loss: number; targetTokens: number }
+  | { type: 'samples'; step: number; samples: GeneratedSample[] };
 
 // ---- envelopes -------------------------------------------------------------------------------------------------
 
@@ -188,9 +332,9 @@ export function requestTransferables(request: WorkerRequest): Transferable[] {
   switch (request.type) {
     case 'dataset.preview':
       return request.source.kind === 'bytes' ? [request.source.bytes] : [];
-    case 'capability.probe':
-    case 'model.inspect':
-    case 'dataset.bundled':
+    case 'run.prepare':
+      return request.dataset.kind === 'bytes' ? [request.dataset.bytes] : [];
+    default:
       return [];
   }
 }

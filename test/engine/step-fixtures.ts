@@ -99,3 +99,17 @@ export function collate(rows: readonly Row[], T: number): Record<string, HostTen
     labels: { dtype: 'int32', dims: [rows.length, T], data: labels },
   };
 }
+
+/**
+ * A forward with `n` small trainable tensors (per-position biases added to tiny logits), to exercise optimizer groups
+ * wider than one Concat/Split may be on WebGPU.
+ */
+export function manyParamsForward(n: number, B = 2, T = 4, V = 5): ForwardFn {
+  return (g) => {
+    const ids = g.input('input_ids', 'int32', [B, T], 'data');
+    const table = g.input('table', 'float32', [V, V], 'frozen');
+    let logits: Value = Gather(g, table, ids, 0); // [B, T, V]
+    for (let i = 0; i < n; i++) logits = Add(g, logits, Mul(g, g.input(`bias.${i}`, 'float32', [T, V], 'trainable'), 1 / (i + 1)));
+    return logits;
+  };
+}

@@ -1,13 +1,13 @@
 // Step-graph assembly: IO contract with the runtime, determinism, and that the train graph's update equals the
 // accumulate graph's gradient sums pushed through token-count normalisation, clipping and a float64 AdamW.
 import { describe, expect, it } from 'vitest';
-import { buildStepGraphs, defaultNoDecay, STEP_IO } from '../../src/engine/step.ts';
+import { buildStepGraphs, defaultNoDecay, MAX_FAN, STEP_IO } from '../../src/engine/step.ts';
 import { ADAMW_INPUTS, adamwHostScalars } from '../../src/engine/optim.ts';
 import { serializeGraph } from '../../src/engine/onnx.ts';
 import { verifyGraph } from '../../src/engine/verify.ts';
 import { GraphBuilder } from '../../src/engine/graph.ts';
 import { cpuSession, type Feed } from './run-graph.ts';
-import { TINY, collate, tinyForward, tinyRows, tinyWeights } from './step-fixtures.ts';
+import { TINY, collate, manyParamsForward, tinyForward, tinyRows, tinyWeights } from './step-fixtures.ts';
 
 const CONFIG = { adamw: { weightDecay: 0.1, maxGradNorm: 0.05 } };
 
@@ -111,5 +111,21 @@ describe('buildStepGraphs', () => {
   it('exempts biases and norm weights from weight decay by default, like HF Trainer', () => {
     expect(['model.norm.weight', 'layers.0.input_layernorm.weight', 'q_proj.bias'].every(defaultNoDecay)).toBe(true);
     expect(['q_proj.lora_A.weight', 'embed_tokens.weight', 'biased_thing.weight'].some(defaultNoDecay)).toBe(false);
+  });
+
+  it('keeps every Concat and Split within MAX_FAN operands however many tensors are trained', () => {
+    const wide = buildStepGraphs(manyParamsForward(40), { noDecay: () => false });
+    expect(wide.groups.map((gr) => gr.params.length)).toEqual([40]);
+    for (const graph of [wide.train, wide.accumulate]) {
+      for (const n of graph.nodes) {
+        if (n.op === 'Concat') expect(n.inputs.length, n.name).toBeLessThanOrEqual(MAX_FAN);
+        if (n.op === 'Split') expect(n.outputs.length, n.name).toBeLessThanOrEqual(MAX_FAN);
+      }
+    }
+    // The tree still puts every tensor back where it came from: one output per parameter, same shapes.
+    for (let i = 0; i < 40; i++) {
+      const out = wide.train.outputs.find((o) => o.value.name === STEP_IO.next(`bias.${i}`));
+      expect(out?.value.shape).toEqual([4, 5]);
+    }
   });
 });

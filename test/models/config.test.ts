@@ -1,7 +1,7 @@
 // config.json parsing for the supported families, the errors for everything else, and the weight-name tables.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/engine/graph.ts';
-import { UnsupportedModelError, parseModelConfig } from '../../src/models/config.ts';
+import { UnsupportedModelError, parseModelConfig, ropeInvFreq } from '../../src/models/config.ts';
 import { buildForward } from '../../src/models/forward.ts';
 import { planLora } from '../../src/models/lora.ts';
 import { checkTokenizerFits, memoryBill } from '../../src/models/memory.ts';
@@ -38,6 +38,11 @@ describe('parseModelConfig', () => {
   it('accepts transformers 5 rope_parameters and refuses Mistral sequences beyond the sliding window', () => {
     const cfg = parseModelConfig({ ...llamaLike, rope_parameters: { rope_type: 'default', rope_theta: 1234 } });
     expect(cfg.family === 'llama' && cfg.rope.theta).toBe(1234);
+    const linear = parseModelConfig({ ...llamaLike, rope_theta: 1234, rope_scaling: { type: 'linear', factor: 4 } });
+    if (cfg.family !== 'llama' || linear.family !== 'llama') throw new Error('llama family expected');
+    const base = ropeInvFreq(cfg.rope, 8);
+    expect([...ropeInvFreq(linear.rope, 8)]).toEqual([...base].map((f) => f / 4));
+    expect(base[1]).toBeCloseTo(Math.pow(1234, -2 / 8), 15);
     const mistral = parseModelConfig({ ...llamaLike, model_type: 'mistral', architectures: ['MistralForCausalLM'], sliding_window: 4 });
     expect(() => buildForward(new GraphBuilder(), mistral, { batch: 1, seqLen: 8 })).toThrow(/sliding_window 4/);
     expect(() => buildForward(new GraphBuilder(), mistral, { batch: 1, seqLen: 4 })).not.toThrow();

@@ -2,16 +2,16 @@
 // this process — the same protocol and structured-clone/transfer semantics as a browser Worker, without a browser.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { WorkerClient, type WorkerLike } from '../../src/worker/client';
-import { serve, type PortLike } from '../../src/worker/host/serve';
+import { serve, type PortLike, type ServeOptions } from '../../src/worker/host/serve';
 
 export interface Harness {
   client: WorkerClient;
   close(): void;
 }
 
-export function startHarness(): Harness {
+export function startHarness(options: ServeOptions = {}): Harness {
   const { port1, port2 } = new MessageChannel();
-  serve(port2 as unknown as PortLike);
+  serve(port2 as unknown as PortLike, options);
   const client = new WorkerClient(port1 as unknown as WorkerLike);
   // Node ports deliver to EventTarget listeners only once started.
   (port1 as MessagePort).start();

@@ -32,9 +32,10 @@ export async function inspectCommand(argv: readonly string[], io: CliIO): Promis
   const v = parseFlags('inspect', argv, { ...HUB_FLAGS, ...DATA_FLAGS, tokenizer: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'no-color': { type: 'boolean' }, json: { type: 'string' } });
   if (v['help']) return io.out(INSPECT_HELP), 0;
   const limit = num(v, 'limit', { int: true, min: 1 });
+  // The data file first: a wrong path or format fails before the tokenizer (the slow part) loads.
+  const data = await readData(v, io, 'inspect');
   const sources = await openSources(v, io, 'inspect', false);
   const tok = await openTokenizer(sources);
-  const data = await readData(v, io, 'inspect');
   reportProblems(data, io);
   // With --model, the linter also checks token ids against the embedding rows (config.json only; no weights).
   const embeddingRows = sources.model ? parseModelConfig(JSON.parse(fromUtf8(await sources.model.read('config.json')))).vocabSize : undefined;

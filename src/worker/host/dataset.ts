@@ -1,13 +1,13 @@
 // `dataset.preview` and `dataset.bundled`: reads a dataset file (a bundled sample by URL, or bytes the user
 // uploaded, transferred in) through src/data's loader and returns its size, content hash, detected layout, row
 // count, problems by line and its first rows. The bundled list is src/data's SAMPLE_DATASETS.
-import { loadDataset } from '../../data/dataset.ts';
+import { loadDataset, type Dataset } from '../../data/dataset.ts';
 import { SAMPLE_DATASETS } from '../../data/samples.ts';
 import type { BundledDataset, DatasetPreview, DatasetSource } from '../protocol';
 import type { HandlerContext } from './context';
 
 /** Fetches a same-origin file with progress events and cancellation. */
-async function fetchBytes(url: string, ctx: HandlerContext): Promise<Uint8Array> {
+export async function fetchBytes(url: string, ctx: HandlerContext): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url, { signal: ctx.signal });
@@ -42,11 +42,13 @@ async function fetchBytes(url: string, ctx: HandlerContext): Promise<Uint8Array>
 /** Problems listed in a preview; the count of all of them is sent beside. */
 const MAX_ISSUES = 100;
 
-export async function previewDataset(source: DatasetSource, limit: number, ctx: HandlerContext): Promise<DatasetPreview> {
+/** `keep` receives the parsed dataset so a later `run.prepare` can use it by hash. */
+export async function previewDataset(source: DatasetSource, limit: number, ctx: HandlerContext, keep?: (d: Dataset) => void): Promise<DatasetPreview> {
   const bytes = source.kind === 'url' ? await fetchBytes(source.url, ctx) : new Uint8Array(source.bytes);
   if (bytes.byteLength === 0) throw new Error(`${source.name} is empty: a dataset needs at least one row.`);
   ctx.emit({ type: 'progress', stage: 'Parsing', loaded: bytes.byteLength, total: bytes.byteLength });
   const dataset = await loadDataset(source.name, bytes);
+  keep?.(dataset);
   return {
     name: source.name,
     bytes: bytes.byteLength,

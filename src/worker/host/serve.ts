@@ -1,5 +1,6 @@
 // The worker's message loop: one switch over the request union, an AbortController per request id, results and
 // errors posted back as envelopes. Written against a port-like object so tests can run it over a MessageChannel.
+// The run state (loaded tokenizer, weights, prepared examples, trainer) lives in one Playground per serve() call.
 import {
   CANCELLED_MESSAGE,
   type FromWorker,
@@ -12,23 +13,49 @@ import {
 import type { HandlerContext } from './context';
 import { inspectModel } from './model';
 import { listBundledDatasets, previewDataset } from './dataset';
+import { openWebBackend, Playground, type BackendOpener } from './playground';
 import { probeCapability } from './probe';
+import { TrainingHost } from './training';
 
 export interface PortLike {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (ev: MessageEvent<ToWorker>) => void): void;
 }
 
-function dispatch(request: WorkerRequest, ctx: HandlerContext): Promise<RequestResult<RequestType>> {
+export interface ServeOptions {
+  /** How the trainer's backend is opened; defaults to onnxruntime-web (WebGPU, WASM fallback). */
+  openBackend?: BackendOpener;
+}
+
+interface Host {
+  playground: Playground;
+  training: TrainingHost;
+}
+
+function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Promise<RequestResult<RequestType>> {
   switch (request.type) {
     case 'capability.probe':
       return probeCapability();
     case 'model.inspect':
       return inspectModel(request.location, ctx);
     case 'dataset.preview':
-      return previewDataset(request.source, request.limit, ctx);
+      return previewDataset(request.source, request.limit, ctx, (d) => host.playground.keepDataset(d));
     case 'dataset.bundled':
       return listBundledDatasets();
+    case 'run.prepare':
+      return host.playground.prepare(request.location, request.dataset, request.config, ctx);
+    case 'example.get':
+      return Promise.resolve().then(() => host.playground.example(request.index));
+    case 'batch.inspect':
+      return host.training.inspect(ctx);
+    case 'train.start':
+      return host.training.start(ctx);
+    case 'train.resume':
+      return host.training.resume(ctx);
+    case 'train.pause':
+      return Promise.resolve(host.training.pause());
+    case 'train.stop':
+      return Promise.resolve(host.training.stop());
   }
 }
 
@@ -39,8 +66,10 @@ export function errorInfo(err: unknown, cancelled: boolean): WorkerErrorInfo {
 }
 
 /** Serves requests arriving on `port` until the worker ends. */
-export function serve(port: PortLike): void {
+export function serve(port: PortLike, options: ServeOptions = {}): void {
   const inflight = new Map<number, AbortController>();
+  const playground = new Playground(options.openBackend ?? openWebBackend);
+  const host: Host = { playground, training: new TrainingHost(playground) };
 
   async function run(id: number, request: WorkerRequest): Promise<void> {
     const controller = new AbortController();
@@ -52,7 +81,7 @@ export function serve(port: PortLike): void {
       },
     };
     try {
-      const result = await dispatch(request, ctx);
+      const result = await dispatch(request, ctx, host);
       // A handler that finished despite a cancel still answers "cancelled": the caller has moved on.
       if (controller.signal.aborted) throw controller.signal.reason;
       port.postMessage({ kind: 'result', id, type: request.type, result });

@@ -1,0 +1,152 @@
+// The worker's run state: the tokenizer, model weights and datasets it has loaded (cached by commit sha / content
+// hash), the examples prepared under the current template and mask policy, and the backend. `run.prepare` and
+// `example.get` are served here; the trainer itself lives in ./training.ts. One Playground per worker.
+import { loadDataset, naiveComparisons, type Dataset } from '../../data/index.ts';
+import { FROZEN_DATE } from '../../data/template.ts';
+import { hubConfig } from '../../hub/index.ts';
+import type { Backend } from '../../runtime/index.ts';
+import type { RunConfig } from '../../share/run-config.ts';
+import { prepareDataset, splitExamples, type PreparedDataset, type TemplateChoice } from '../../train/dataset.ts';
+import { hubSource, loadModel, loadTokenizerFrom, type FileSource, type LoadedModel, type TokenizerBundle } from '../../train/model-source.ts';
+import type { DatasetRef, ExampleDetail, HubLocation, PreparedRun } from '../protocol';
+import type { HandlerContext } from './context';
+import { fetchBytes } from './dataset';
+
+/** What opens the training backend: onnxruntime-web in the browser worker; tests inject a Node backend. */
+export type BackendOpener = () => Promise<{ backend: Backend; fallbackReason?: string }>;
+
+/** The browser default, imported lazily so the host module can load where onnxruntime-web/webgpu cannot (Node). */
+export const openWebBackend: BackendOpener = async () => {
+  const { createWebBackend } = await import('../../runtime/web.ts');
+  return createWebBackend();
+};
+
+/** Datasets read by `dataset.preview` stay available to `run.prepare` by hash (an upload's bytes were transferred). */
+const KEPT_DATASETS = 4;
+
+export interface Prepared {
+  readonly location: HubLocation;
+  readonly source: FileSource;
+  readonly tokenizer: TokenizerBundle;
+  readonly config: RunConfig;
+  readonly dataset: PreparedDataset;
+  readonly train: PreparedDataset['examples'];
+  readonly eval: PreparedDataset['examples'];
+  readonly summary: PreparedRun;
+}
+
+export class Playground {
+  private readonly datasets = new Map<string, Dataset>();
+  private tokenizers = new Map<string, TokenizerBundle>();
+  private model: { key: string; value: LoadedModel } | null = null;
+  private backend: Promise<{ backend: Backend; fallbackReason?: string }> | null = null;
+  prepared: Prepared | null = null;
+
+  constructor(private readonly openBackend: BackendOpener) {}
+
+  /** Remembers a dataset the Data panel previewed so a run can use it without the bytes crossing again. */
+  keepDataset(dataset: Dataset): void {
+    this.datasets.delete(dataset.hash);
+    this.datasets.set(dataset.hash, dataset);
+    while (this.datasets.size > KEPT_DATASETS) this.datasets.delete(this.datasets.keys().next().value as string);
+  }
+
+  private async dataset(ref: DatasetRef, ctx: HandlerContext): Promise<Dataset> {
+    if (ref.kind === 'previewed') {
+      const kept = this.datasets.get(ref.hash);
+      if (!kept) throw new Error(`The worker no longer holds dataset ${ref.name} (${ref.hash.slice(0, 19)}…); pick or upload it again in the Data panel.`);
+      return kept;
+    }
+    const bytes = ref.kind === 'url' ? await fetchBytes(ref.url, ctx) : new Uint8Array(ref.bytes);
+    const dataset = await loadDataset(ref.name, bytes);
+    this.keepDataset(dataset);
+    return dataset;
+  }
+
+  async prepare(location: HubLocation, ref: DatasetRef, config: RunConfig, ctx: HandlerContext): Promise<PreparedRun> {
+    ctx.emit({ type: 'progress', stage: `Resolving ${location.repo}@${location.revision}`, loaded: 0, total: 3 });
+    const source = await hubSource(hubConfig(location.endpoint), location.repo, location.revision, ctx.signal);
+    ctx.emit({ type: 'progress', stage: 'Loading the tokenizer', loaded: 1, total: 3 });
+    let tokenizer = this.tokenizers.get(source.id);
+    if (!tokenizer) {
+      tokenizer = await loadTokenizerFrom(source);
+      // One tokenizer is enough to keep: switching models replaces it.
+      this.tokenizers = new Map([[source.id, tokenizer]]);
+    }
+    ctx.emit({ type: 'progress', stage: 'Reading the dataset', loaded: 2, total: 3 });
+    const data = await this.dataset(ref, ctx);
+    if (data.rows.length === 0) throw new Error(`${data.name} has no usable rows (${data.errors[0]?.message ?? 'empty file'}); fix the file or pick another dataset.`);
+    const rawConfig = JSON.parse(new TextDecoder().decode(await source.read('config.json'))) as Record<string, unknown>;
+    const vocab = typeof rawConfig['vocab_size'] === 'number' ? rawConfig['vocab_size'] : undefined;
+    ctx.emit({ type: 'progress', stage: `Rendering and masking ${data.rows.length} rows`, loaded: 3, total: 3 });
+    const template: TemplateChoice = config.template.kind === 'custom'
+      ? { kind: 'custom', source: config.template.source ?? '', name: 'the custom template' }
+      : { kind: config.template.kind };
+    const dataset = prepareDataset(data.rows, {
+      tokenizer: tokenizer.tokenizer, template, mask: config.mask, maxLength: config.maxLength, kwargs: config.template.kwargs,
+      ...(vocab !== undefined ? { embeddingRows: vocab } : {}),
+    });
+    const split = splitExamples(dataset.examples, config.evalFraction, config.seed);
+    const evalIds = new Set(split.eval.map((e) => e.id));
+    const summary: PreparedRun = {
+      repo: location.repo,
+      sha: source.sha ?? '',
+      mask: config.mask,
+      maxLength: config.maxLength,
+      template: dataset.template ? template.kind : 'none',
+      examples: dataset.examples.map((e, index) => ({
+        index, id: e.id, tokens: e.ids.length, targets: e.labels.reduce((n, l) => n + (l === -100 ? 0 : 1), 0),
+        truncated: e.fullLength > e.ids.length, split: evalIds.has(e.id) ? 'eval' : 'train',
+      })),
+      dropped: dataset.dropped.map((d) => ({ ...d })),
+      warnings: dataset.warnings.map((w) => ({ code: w.code, message: w.message, count: w.count, exampleIds: [...w.exampleIds] })),
+      trainCount: split.train.length,
+      evalCount: split.eval.length,
+    };
+    this.prepared = { location, source, tokenizer, config, dataset, train: split.train, eval: split.eval, summary };
+    return summary;
+  }
+
+  requirePrepared(): Prepared {
+    if (!this.prepared) throw new Error('No run is prepared yet: load a model and a dataset first (run.prepare).');
+    return this.prepared;
+  }
+
+  example(index: number): ExampleDetail {
+    const p = this.requirePrepared();
+    const e = p.dataset.examples[index];
+    if (!e) throw new Error(`There is no example ${index}; the prepared dataset has ${p.dataset.examples.length} (0-based).`);
+    const tok = p.tokenizer.tokenizer;
+    const naive = naiveComparisons(e, tok, p.dataset.template, { kwargs: p.config.template.kwargs, date: FROZEN_DATE });
+    return {
+      index,
+      id: e.id,
+      text: e.text,
+      fullLength: e.fullLength,
+      tokens: e.ids.map((id, i) => ({ id, text: tok.tokenText(id), label: e.labels[i] ?? -100, special: tok.specialIds.has(id) })),
+      naive: naive.map((n) => ({ method: n.method, labels: Array.from(n.labels), differs: n.differs, note: n.note })),
+    };
+  }
+
+  /** Base weights of the prepared model, downloaded once per commit. */
+  async loadedModel(ctx: HandlerContext): Promise<LoadedModel> {
+    const p = this.requirePrepared();
+    if (this.model?.key === p.source.id) return this.model.value;
+    ctx.emit({ type: 'progress', stage: `Downloading ${p.location.repo} weights`, loaded: 0, total: null });
+    this.model = null;
+    const value = await loadModel(p.source);
+    this.model = { key: p.source.id, value };
+    return value;
+  }
+
+  /** The training backend, opened once (WebGPU, or WASM with the reason). */
+  openedBackend(): Promise<{ backend: Backend; fallbackReason?: string }> {
+    this.backend ??= this.openBackend();
+    return this.backend;
+  }
+
+  /** Forgets a backend whose device was lost, so the next run opens a fresh one. */
+  dropBackend(): void {
+    this.backend = null;
+  }
+}

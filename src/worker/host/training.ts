@@ -1,0 +1,248 @@
+// The trainer inside the worker: builds src/train's Trainer for the prepared examples (weights, LoRA step graphs and
+// sessions stay here, on the GPU when there is one), runs "one batch by hand" through the same step graph, and drives
+// start / pause / resume / stop while streaming step, eval and sample events. A NaN/Inf loss or a lost WebGPU device
+// ends the loop with a message; the last checkpoint stays in memory so `train.resume` can continue from it.
+import type { Example } from '../../data/index.ts';
+import { IGNORE_INDEX } from '../../data/index.ts';
+import { GREEDY } from '../../models/sampling.ts';
+import { collate, DataOrder, paddingId } from '../../train/dataset.ts';
+import { defaultTargetModules } from '../../train/peft.ts';
+import type { TrainerCheckpoint } from '../../train/state.ts';
+import { Trainer, type SampleRecord, type SampleSpec } from '../../train/trainer.ts';
+import type { BatchInspection, GeneratedSample, TrainOutcome, TrainerInfo } from '../protocol';
+import type { HandlerContext } from './context';
+import type { Playground, Prepared } from './playground';
+
+/** New tokens per sample: enough to see a phrase form, few enough to keep sampling cheap on slow adapters. */
+export const SAMPLE_NEW_TOKENS = 16;
+/** Fixed prompts sampled before training and every `sampleEvery` steps. */
+export const SAMPLE_PROMPTS = 2;
+
+const DEVICE_LOST = /device (is |was )?lost|lost (the )?device|GPUDevice.*(lost|destroyed)|DeviceLost|context lost/i;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The prompt of an example for samples: its tokens before the first trained one (what the model is asked). */
+function promptIds(e: Example): number[] {
+  const first = Array.from(e.labels).findIndex((l) => l !== IGNORE_INDEX);
+  const cut = first > 0 ? first : Math.max(1, Math.min(8, Math.floor(e.ids.length / 2)));
+  return e.ids.slice(0, cut);
+}
+
+function l2(values: Float32Array): number {
+  let s = 0;
+  for (const v of values) s += v * v;
+  return Math.sqrt(s);
+}
+
+function rows(data: ArrayLike<number>, batch: number, seqLen: number): number[][] {
+  return Array.from({ length: batch }, (_, b) => Array.from({ length: seqLen }, (_, t) => data[b * seqLen + t] ?? 0));
+}
+
+export class TrainingHost {
+  private trainer: Trainer | null = null;
+  private builtFor: Prepared | null = null;
+  private info: TrainerInfo | null = null;
+  private prompts: number[][] = [];
+  private flag = { aborted: false };
+  private running = false;
+  private stopRequested = false;
+  private stopped = false;
+  private lastCheckpoint: TrainerCheckpoint | null = null;
+
+  constructor(private readonly pg: Playground) {}
+
+  private async build(ctx: HandlerContext, resume?: TrainerCheckpoint): Promise<Trainer> {
+    const p = this.pg.requirePrepared();
+    await this.release();
+    const model = await this.pg.loadedModel(ctx);
+    ctx.emit({ type: 'progress', stage: 'Starting the backend', loaded: 0, total: null });
+    const { backend, fallbackReason } = await this.pg.openedBackend();
+    const tok = p.tokenizer.tokenizer;
+    let config = p.config;
+    // The schema's default LoRA targets name Llama-family modules; GPT-2 gets PEFT's default for its family.
+    if (model.config.family === 'gpt2' && config.lora.targets.some((t) => t.endsWith('_proj'))) {
+      config = { ...config, lora: { ...config.lora, targets: defaultTargetModules(model.config) } };
+    }
+    const sampleFrom = p.eval.length > 0 ? p.eval : p.train;
+    this.prompts = sampleFrom.slice(0, SAMPLE_PROMPTS).map(promptIds);
+    const samples: SampleSpec = {
+      prompts: this.prompts,
+      maxNewTokens: SAMPLE_NEW_TOKENS,
+      sampling: GREEDY,
+      stopIds: [...tok.endOfTurnIds, ...model.config.eosTokenIds],
+    };
+    ctx.emit({ type: 'progress', stage: 'Building the step graphs and sessions', loaded: 0, total: null });
+    const trainer = await Trainer.create({
+      backend, model, config, train: p.train, eval: p.eval, padId: paddingId(tok), samples, ...(resume ? { resume } : {}),
+    });
+    this.trainer = trainer;
+    this.builtFor = p;
+    this.stopped = false;
+    this.info = {
+      backend: backend.kind === 'webgpu' ? 'webgpu' : 'wasm',
+      backendLabel: backend.label,
+      fallbackReason: fallbackReason ?? null,
+      batch: trainer.shape.batch,
+      seqLen: trainer.shape.seqLen,
+      trainableTensors: trainer.graphs.trainable.length,
+      trainableParameters: trainer.graphs.trainable.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0),
+      totalSteps: trainer.totalSteps,
+      step: trainer.step,
+    };
+    ctx.emit({ type: 'trainer', info: this.info });
+    return trainer;
+  }
+
+  /** A trainer for the current preparation that has not taken a step yet, or a new one. */
+  private async fresh(ctx: HandlerContext): Promise<Trainer> {
+    const current = this.trainer;
+    if (current && this.builtFor === this.pg.prepared && current.step === 0 && !this.stopped) {
+      if (this.info) ctx.emit({ type: 'trainer', info: this.info });
+      return current;
+    }
+    this.lastCheckpoint = null;
+    return this.build(ctx);
+  }
+
+  private notRunning(what: string): void {
+    if (this.running) throw new Error(`Cannot ${what} while training runs: pause or stop the run first.`);
+  }
+
+  async inspect(ctx: HandlerContext): Promise<BatchInspection> {
+    this.notRunning('inspect a batch');
+    const trainer = this.trainer && this.builtFor === this.pg.prepared ? this.trainer : await this.fresh(ctx);
+    const p = this.pg.requirePrepared();
+    const { batch, seqLen } = trainer.shape;
+    // The trainer's first batch: epoch 0 of the seeded data order.
+    const examples = new DataOrder(p.train.length, p.config.seed).next(batch).map((i) => p.train[i]!);
+    const started = performance.now();
+    const g = await trainer.gradients(examples);
+    const ms = performance.now() - started;
+    const tok = p.tokenizer.tokenizer;
+    const tensors = collate(examples, batch, seqLen, paddingId(tok));
+    const ids = tensors['input_ids']!.data;
+    return {
+      batch,
+      seqLen,
+      exampleIds: examples.map((e) => e.id),
+      inputIds: rows(ids as Int32Array, batch, seqLen),
+      attentionMask: rows(tensors['attention_mask']!.data as Int32Array, batch, seqLen),
+      labels: rows(tensors['labels']!.data as Int32Array, batch, seqLen),
+      tokenTexts: rows(ids as Int32Array, batch, seqLen).map((r) => r.map((id) => tok.tokenText(id))),
+      loss: g.loss,
+      targetTokens: g.targetTokens,
+      tokenNll: rows(g.tokenNll, batch, seqLen),
+      gradNorms: Object.entries(g.grads).map(([name, values]) => ({ name, size: values.length, norm: l2(values) })),
+      ms,
+    };
+  }
+
+  async start(ctx: HandlerContext): Promise<TrainOutcome> {
+    this.notRunning('start another run');
+    this.running = true; // claimed before the first await so a second start is refused
+    try {
+      const trainer = await this.fresh(ctx);
+      await this.emitSamples(ctx, await trainer.sample());
+      return await this.loop(ctx, trainer);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  async resume(ctx: HandlerContext): Promise<TrainOutcome> {
+    this.notRunning('resume');
+    if (this.stopped) throw new Error('This run was stopped; press Start for a new run.');
+    this.running = true;
+    try {
+      let trainer = this.trainer;
+      if (!trainer) {
+        if (!this.lastCheckpoint) throw new Error('There is no paused run or checkpoint to resume; press Start.');
+        trainer = await this.build(ctx, this.lastCheckpoint);
+      } else if (this.info) {
+        ctx.emit({ type: 'trainer', info: { ...this.info, step: trainer.step } });
+      }
+      return await this.loop(ctx, trainer);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  pause(): { step: number } {
+    this.flag.aborted = true;
+    return { step: this.trainer?.step ?? 0 };
+  }
+
+  stop(): { step: number } {
+    this.stopRequested = true;
+    this.flag.aborted = true;
+    if (!this.running) this.stopped = true;
+    return { step: this.trainer?.step ?? 0 };
+  }
+
+  private async emitSamples(ctx: HandlerContext, r: SampleRecord): Promise<void> {
+    const tok = this.pg.requirePrepared().tokenizer.tokenizer;
+    const samples: GeneratedSample[] = r.tokens.map((tokens, i) => ({
+      prompt: tok.decode(this.prompts[i] ?? []),
+      completion: tok.decode(tokens),
+      tokens,
+    }));
+    ctx.emit({ type: 'samples', step: r.step, samples });
+  }
+
+  private outcome(reason: TrainOutcome['reason'], step: number, text: string | null): TrainOutcome {
+    return { reason, step, totalSteps: this.info?.totalSteps ?? 0, message: text, recoverable: this.lastCheckpoint !== null || this.trainer !== null };
+  }
+
+  private async loop(ctx: HandlerContext, trainer: Trainer): Promise<TrainOutcome> {
+    const flag = { aborted: false };
+    this.flag = flag;
+    this.stopRequested = false;
+    // Cancelling the request (the page went away, or the client aborted it) pauses the loop like the Pause button.
+    ctx.signal.addEventListener('abort', () => (flag.aborted = true), { once: true });
+    try {
+      const result = await trainer.run({
+        signal: flag,
+        onStep: (r) => ctx.emit({ type: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, targetTokens: r.targetTokens, ms: r.ms, epoch: r.epoch }),
+        onEval: (r) => ctx.emit({ type: 'eval', step: r.step, loss: r.loss, targetTokens: r.targetTokens }),
+        onSample: (r) => this.emitSamples(ctx, r),
+        onCheckpoint: (c) => {
+          this.lastCheckpoint = c;
+        },
+      });
+      if (result.reason === 'stopped') {
+        this.lastCheckpoint = await trainer.checkpoint();
+        if (this.stopRequested) {
+          this.stopped = true;
+          return this.outcome('stopped', result.step, `Stopped at step ${result.step}. Press Start for a new run.`);
+        }
+        return this.outcome('paused', result.step, null);
+      }
+      if (result.reason === 'non-finite') {
+        return this.outcome('non-finite', result.step,
+          `Step ${result.badStep ?? '?'} produced a NaN/Inf loss or gradient norm, so training stopped and kept the last good checkpoint (step ${result.step}). ` +
+          'Lower the learning rate or set a max gradient norm, then start again.');
+      }
+      this.lastCheckpoint = await trainer.checkpoint();
+      return this.outcome('completed', result.step, null);
+    } catch (err) {
+      if (!DEVICE_LOST.test(message(err))) throw err;
+      // The GPU device is gone with every buffer on it: drop the trainer and backend; resume rebuilds from the checkpoint.
+      this.trainer = null;
+      this.pg.dropBackend();
+      const at = this.lastCheckpoint?.step;
+      return this.outcome('device-lost', at ?? 0,
+        `The WebGPU device was lost (${message(err)}). ` +
+        (at !== undefined ? `Press Resume to continue from the checkpoint at step ${at} on a new device.` : 'Press Start to begin again on a new device.'));
+    }
+  }
+
+  async release(): Promise<void> {
+    const t = this.trainer;
+    this.trainer = null;
+    this.builtFor = null;
+    await t?.release();
+  }
+}
