@@ -1,9 +1,12 @@
 // App entry: builds the store, starts the worker, wires the actions that connect them, kicks off the start-up loads
-// (WebGPU probe, the bundled demo model and dataset) and renders the page. The only place these pieces meet.
+// (WebGPU probe, the bundled demo model and dataset, then the prepared examples) and renders the page. The only
+// place these pieces meet. The run configuration the user edits is kept in localStorage across reloads.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { parseRunConfig, type RunConfig } from './share/run-config';
 import { createAppStore } from './store/store';
 import { createDatasetLoader, createModelLoader, loadBundledDatasets, probeCapability } from './store/actions';
+import { createRunActions } from './store/run-actions';
 import type { ThemeChoice } from './store/types';
 import { startWorker } from './worker/client';
 import { App } from './ui/App';
@@ -11,6 +14,10 @@ import { AppProvider, type AppActions } from './ui/app-context';
 import { THEME_KEY } from './ui/Header';
 import { installTestApi } from './ui/test-api';
 import './ui/styles.css';
+
+const RUN_CONFIG_KEY = 'tabtune.runConfig';
+/** Edits to the run config (typing a number) settle for this long before the examples are rebuilt. */
+const PREPARE_DEBOUNCE_MS = 300;
 
 function savedTheme(): ThemeChoice | null {
   try {
@@ -21,25 +28,51 @@ function savedTheme(): ThemeChoice | null {
   }
 }
 
+function savedRunConfig(): RunConfig | null {
+  try {
+    const raw = localStorage.getItem(RUN_CONFIG_KEY);
+    return raw ? parseRunConfig(JSON.parse(raw)) : null;
+  } catch {
+    // A config saved by another version (or edited by hand) that no longer validates: start from the defaults.
+    return null;
+  }
+}
+
 const store = createAppStore({ origin: location.origin });
 const theme = savedTheme();
 if (theme) store.getState().setTheme(theme);
+const runConfig = savedRunConfig();
+if (runConfig) store.getState().setRunConfig(runConfig);
 
 const client = startWorker();
 client.onFatal((err) => store.getState().reportError('worker', err.message));
 const loadModel = createModelLoader(store, client);
 const loadDataset = createDatasetLoader(store, client);
+const run = createRunActions(store, client);
 const actions: AppActions = {
-  reloadModel: loadModel,
-  reloadDataset: () => loadDataset(),
-  uploadDataset: async (file) => loadDataset({ name: file.name, bytes: await file.arrayBuffer() }),
+  reloadModel: () => loadModel().then(() => run.prepare()),
+  reloadDataset: () => loadDataset().then(() => run.prepare()),
+  uploadDataset: async (file) => loadDataset({ name: file.name, bytes: await file.arrayBuffer() }).then(() => run.prepare()),
+  run,
 };
+
+let debounce: ReturnType<typeof setTimeout> | null = null;
+store.subscribe((state, previous) => {
+  if (state.runConfig === previous.runConfig) return;
+  try {
+    localStorage.setItem(RUN_CONFIG_KEY, JSON.stringify(state.runConfig));
+  } catch {
+    // Storage blocked: the settings last for this page only.
+  }
+  if (debounce !== null) clearTimeout(debounce);
+  debounce = setTimeout(() => void run.prepare(), PREPARE_DEBOUNCE_MS);
+});
 
 const startup = Promise.all([
   probeCapability(store, client),
   loadModel(),
   loadBundledDatasets(store, client).then((listed) => (listed ? loadDataset() : undefined)),
-]).then(() => undefined);
+]).then(() => run.prepare());
 installTestApi(store, startup);
 
 const rootElement = document.getElementById('root');

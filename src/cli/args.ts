@@ -3,7 +3,7 @@
 // src/share/run-config.ts, so the CLI and the app train the same way.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MASK_POLICIES, SCHEDULES, parseRunConfig, type RunConfig, type RunConfigInput } from '../share/run-config.ts';
-import { ROW_FORMATS, type RowFormat } from '../train/rows.ts';
+import type { FileFormat } from '../data/formats.ts';
 import { CliError } from './errors.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -62,8 +62,11 @@ export function oneOf<T extends string>(v: Values, flag: string, allowed: readon
   return raw as T;
 }
 
-export function rowFormat(v: Values): RowFormat | undefined {
-  return oneOf(v, 'format', ROW_FORMATS);
+export const FILE_FORMATS: readonly FileFormat[] = ['jsonl', 'json', 'csv', 'parquet'];
+
+/** `--format`: the file format when the extension does not say it (the row layout is detected from the fields). */
+export function fileFormat(v: Values): FileFormat | undefined {
+  return oneOf(v, 'format', FILE_FORMATS);
 }
 
 export const BACKENDS = ['wasm', 'webgpu'] as const;

@@ -59,6 +59,13 @@ export function readTextFile(path: string, flag: string, cwd: string): { name: s
   return { name: path, bytes, text };
 }
 
+export function readBinaryFile(path: string, flag: string, cwd: string): Uint8Array {
+  const full = resolve(cwd, path);
+  if (!existsSync(full)) throw new CliError(`${flag} ${path}: no such file. HINT: check the path (relative paths start at ${cwd}).`);
+  if (statSync(full).isDirectory()) throw new CliError(`${flag} ${path} is a folder; it must be a file.`);
+  return new Uint8Array(readFileSync(full));
+}
+
 export function readBinary(path: string, what: string): Uint8Array {
   if (!existsSync(path)) throw new CliError(`${what}: ${path} does not exist.`);
   return new Uint8Array(readFileSync(path));

@@ -1,22 +1,14 @@
-// Terminal output: the axolotl `preprocess --debug` view of an example (sft-conventions §13: each token decoded alone,
-// then `(label, id)`, red = not trained, yellow = label 0, green = trained; then the totals), the linter's warnings,
-// per-token loss offenders, and a one-line progress bar with loss, tokens/s and ETA.
+// Terminal output: the axolotl `preprocess --debug` view of an example (sft-conventions §13, formatted by src/data),
+// the linter's warnings, per-token loss offenders, and a one-line progress bar with loss, tokens/s and ETA.
 import type { Example } from '../data/example.ts';
 import type { LintWarning } from '../data/lint.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
+import { formatDebug } from '../data/debug.ts';
 import { IGNORE_INDEX } from '../data/types.ts';
 
-const COLOR = { red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', white: '\x1b[37m', dim: '\x1b[2m', reset: '\x1b[0m' };
-
+/** The axolotl debug view of one example (src/data's formatter: the same text the browser's batch inspector copies). */
 export function debugExample(e: Example, tok: Tokenizer, color: boolean): string {
-  const paint = (c: keyof typeof COLOR, s: string) => (color ? `${COLOR[c]}${s}${COLOR.reset}` : s);
-  const parts = e.ids.map((id, i) => {
-    const label = e.labels[i] ?? IGNORE_INDEX;
-    const c = label === IGNORE_INDEX ? 'red' : label === 0 ? 'yellow' : 'green';
-    return paint(c, tok.tokenText(id)) + paint('white', `(${label}, ${id})`);
-  });
-  const targets = Array.from(e.labels).filter((l) => l !== IGNORE_INDEX).length;
-  return `${parts.join(' ')}\n\nTotal input len: ${e.ids.length}\nCount of labels: ${targets}\n`;
+  return formatDebug(e.ids, e.labels, tok, { color });
 }
 
 export function formatWarnings(warnings: readonly LintWarning[]): string {

@@ -1,14 +1,16 @@
 // What every command loads from its flags: the Hub settings, the model and tokenizer sources, the dataset file
-// (parsed, rendered, masked, dropped and linted through src/train + src/data), and the run config.
-import { sha256Hex } from '../hub/index.ts';
+// (read and field-mapped by src/data in any format it reads: JSONL, JSON, CSV, Parquet; then rendered, masked,
+// dropped and linted through src/train), and the run config.
 import type { HubConfig } from '../hub/index.ts';
 import type { RunConfig } from '../share/run-config.ts';
 import { prepareDataset, type PreparedDataset, type TemplateChoice } from '../train/dataset.ts';
 import { loadModel, loadTokenizerFrom, type FileSource, type LoadedModel, type TokenizerBundle } from '../train/model-source.ts';
-import { parseRows, type ParsedRows } from '../train/rows.ts';
-import { required, rowFormat, str, templateFlag, type Values } from './args.ts';
+import { loadDataset } from '../data/dataset.ts';
+import type { ParseIssue } from '../data/formats.ts';
+import type { Row } from '../data/types.ts';
+import { fileFormat, required, str, templateFlag, type Values } from './args.ts';
 import { CliError } from './errors.ts';
-import { hubSettings, openSource, readTextFile } from './files.ts';
+import { hubSettings, openSource, readBinaryFile, readTextFile } from './files.ts';
 import type { StopFlag } from '../train/trainer.ts';
 import { basename } from 'node:path';
 
@@ -53,20 +55,41 @@ export async function openTokenizer(sources: Sources): Promise<TokenizerBundle> 
 }
 
 export interface DataFile {
+  /** The path as given. */
   readonly name: string;
+  /** Hex SHA-256 of the file bytes. */
   readonly sha256: string;
-  readonly parsed: ParsedRows;
+  readonly rows: Row[];
+  /** File format and row layout, e.g. `jsonl/messages`. */
+  readonly format: string;
+  /** Lines/rows that could not be used; the others are kept. */
+  readonly problems: ParseIssue[];
   /** Source of --template FILE.jinja, when given. */
   readonly templateSource?: string;
 }
 
 export async function readData(v: Values, io: CliIO, command: string, fallback?: string): Promise<DataFile> {
   const path = str(v, 'data') ?? fallback ?? required(v, 'data', command, 'train.jsonl');
-  const file = readTextFile(path, '--data', io.cwd);
-  const parsed = parseRows(basename(path), file.text, rowFormat(v));
+  const format = fileFormat(v);
+  const bytes = readBinaryFile(path, '--data', io.cwd);
+  if (bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) {
+    throw new CliError(`--data ${path} is empty: a dataset needs at least one row. HINT: one JSON object per line, e.g. {"messages": [...]}.`);
+  }
+  const ds = await loadDataset(basename(path), bytes, format ? { format } : {});
+  if (ds.rows.length === 0) {
+    const first = ds.errors[0];
+    throw new CliError(`--data ${path} has no usable rows${first ? ` (${first.where}: ${first.message})` : ''}. HINT: rows need messages, conversations, prompt+completion, instruction+output or text; --format picks jsonl, json, csv or parquet.`);
+  }
   const t = templateFlag(v);
   const templateSource = t.kind === 'file' ? readTextFile(t.path, '--template', io.cwd).text : undefined;
-  return { name: path, sha256: (await sha256Hex(file.bytes)) ?? '', parsed, ...(templateSource !== undefined ? { templateSource } : {}) };
+  return {
+    name: path,
+    sha256: ds.hash.replace(/^sha256:/, ''),
+    rows: ds.rows,
+    format: `${ds.format}/${ds.mapping?.kind ?? 'unknown'}`,
+    problems: ds.errors,
+    ...(templateSource !== undefined ? { templateSource } : {}),
+  };
 }
 
 export function templateChoice(config: RunConfig, data: DataFile, v: Values): TemplateChoice {
@@ -76,7 +99,7 @@ export function templateChoice(config: RunConfig, data: DataFile, v: Values): Te
 }
 
 export function buildDataset(config: RunConfig, data: DataFile, tok: TokenizerBundle, v: Values, embeddingRows?: number): PreparedDataset {
-  return prepareDataset(data.parsed.rows, {
+  return prepareDataset(data.rows, {
     tokenizer: tok.tokenizer,
     template: templateChoice(config, data, v),
     mask: config.mask,
@@ -97,6 +120,6 @@ export function modelRepoFor(ref: string, sha: string | null): { repo: string; r
 }
 
 export function reportProblems(data: DataFile, io: CliIO): void {
-  for (const p of data.parsed.problems.slice(0, 20)) io.err(`skipped ${data.name} line ${p.line}: ${p.message}\n`);
-  if (data.parsed.problems.length > 20) io.err(`... and ${data.parsed.problems.length - 20} more skipped lines\n`);
+  for (const p of data.problems.slice(0, 20)) io.err(`skipped ${data.name} ${p.where}: ${p.message}\n`);
+  if (data.problems.length > 20) io.err(`... and ${data.problems.length - 20} more skipped rows\n`);
 }

@@ -25,6 +25,9 @@ const module: OrtModule = ort as unknown as OrtModule;
 
 export async function createWebBackend(options: WebBackendOptions = {}): Promise<WebBackendResult> {
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
+  // @huggingface/transformers (loaded by src/data for tokenizers) points ORT at the jsDelivr CDN when it is imported.
+  // The app bundles ORT's own files and must work offline, so a CDN path TabTune did not ask for is removed.
+  else if (JSON.stringify(ort.env.wasm.wasmPaths ?? '').includes('cdn.jsdelivr.net')) delete ort.env.wasm.wasmPaths;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   ort.env.wasm.numThreads = isolated ? (options.threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
   if (options.prefer === 'wasm') return { backend: wasmBackend() };

@@ -49,3 +49,49 @@ export function selectFallbackBanner(s: AppState): string | null {
 export function isLoading(state: LoadState): boolean {
   return state.status === 'loading';
 }
+
+export const selectRunConfig = (s: AppState) => s.runConfig;
+export const selectPrepared = (s: AppState) => s.prepared;
+export const selectPreparedState = (s: AppState) => s.preparedState;
+export const selectExample = (s: AppState) => s.example;
+export const selectExampleIndex = (s: AppState) => s.exampleIndex;
+export const selectExampleState = (s: AppState) => s.exampleState;
+export const selectInspection = (s: AppState) => s.inspection;
+export const selectInspectionState = (s: AppState) => s.inspectionState;
+export const selectTrainer = (s: AppState) => s.trainer;
+export const selectTrainerState = (s: AppState) => s.trainerState;
+export const selectOutcome = (s: AppState) => s.outcome;
+
+/** Steps averaged for the speed and ETA shown while training. */
+export const SPEED_WINDOW = 10;
+
+export interface Progress {
+  step: number;
+  totalSteps: number;
+  /** Mean target tokens per second over the last SPEED_WINDOW steps; null before the first step. */
+  tokensPerSecond: number | null;
+  /** Seconds left at the recent step time; null before the first step. */
+  etaSeconds: number | null;
+}
+
+/** Step, speed and ETA. Returns primitives only, so components can compare it shallowly. */
+export function selectProgress(s: AppState): Progress {
+  const totalSteps = s.trainer?.totalSteps ?? s.runConfig.train.steps;
+  const recent = s.metrics.filter((m) => m.ms !== undefined).slice(-SPEED_WINDOW);
+  if (recent.length === 0) return { step: s.step, totalSteps, tokensPerSecond: null, etaSeconds: null };
+  const ms = recent.reduce((a, m) => a + (m.ms ?? 0), 0) / recent.length;
+  const tps = recent.reduce((a, m) => a + (m.tokensPerSecond ?? 0), 0) / recent.length;
+  return { step: s.step, totalSteps, tokensPerSecond: tps, etaSeconds: (Math.max(0, totalSteps - s.step) * ms) / 1000 };
+}
+
+/** Exponential moving average of a metric (the smoothed curve beside the raw one), bias-corrected like TensorBoard. */
+export function smooth(values: readonly (number | undefined)[], weight: number): (number | undefined)[] {
+  let avg = 0;
+  let n = 0;
+  return values.map((v) => {
+    if (v === undefined || !Number.isFinite(v)) return undefined;
+    avg = avg * weight + (1 - weight) * v;
+    n += 1;
+    return avg / (1 - weight ** n);
+  });
+}

@@ -1,7 +1,8 @@
 // The store's slices: each a small function returning its initial state and actions. Actions set plain data only.
 import type { StateCreator } from 'zustand/vanilla';
+import { defaultRunConfig } from '../share/run-config';
 import type {
-  AppState, CapabilitySlice, ConfigSlice, DataSlice, MetricsSlice, ModelSlice, RunStatusSlice, SamplesSlice,
+  AppState, CapabilitySlice, ConfigSlice, DataSlice, MetricsSlice, ModelSlice, RunSlice, RunStatusSlice, SamplesSlice,
 } from './types';
 
 type Slice<T> = StateCreator<AppState, [], [], T>;
@@ -43,6 +44,8 @@ export const createMetricsSlice: Slice<MetricsSlice> = (set) => ({
   metrics: [],
   appendMetric: (point) =>
     set((s) => {
+      const last = s.metrics.at(-1);
+      if (last?.step === point.step) return { metrics: [...s.metrics.slice(0, -1), { ...last, ...point }], step: point.step };
       const metrics = [...s.metrics, point];
       // Halve the older history (every other point) instead of dropping it, so the whole curve stays visible.
       if (metrics.length > MAX_METRIC_POINTS) {
@@ -81,4 +84,25 @@ export const createDataSlice: Slice<DataSlice> = (set) => ({
   setBundledDatasets: (bundledDatasets) => set({ bundledDatasets }),
   setDataset: (dataset) => set({ dataset }),
   setDatasetState: (datasetState) => set({ datasetState }),
+});
+
+export const createRunSlice: Slice<RunSlice> = (set) => ({
+  runConfig: defaultRunConfig(),
+  prepared: null,
+  preparedState: { status: 'idle' },
+  exampleIndex: 0,
+  example: null,
+  exampleState: { status: 'idle' },
+  inspection: null,
+  inspectionState: { status: 'idle' },
+  trainer: null,
+  trainerState: { status: 'idle' },
+  outcome: null,
+  setRunConfig: (runConfig) => set({ runConfig }),
+  setPrepared: (prepared, preparedState) => set({ prepared, preparedState }),
+  setExample: (exampleIndex, example, exampleState) => set({ exampleIndex, example, exampleState }),
+  setInspection: (inspection, inspectionState) => set({ inspection, inspectionState }),
+  setTrainer: (trainer) => set({ trainer }),
+  setTrainerState: (trainerState) => set({ trainerState }),
+  setOutcome: (outcome) => set({ outcome }),
 });

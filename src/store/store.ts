@@ -3,7 +3,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import {
   createCapabilitySlice, createConfigSlice, createDataSlice, createMetricsSlice, createModelSlice,
-  createRunStatusSlice, createSamplesSlice,
+  createRunSlice, createRunStatusSlice, createSamplesSlice,
 } from './slices';
 import type { AppState } from './types';
 
@@ -18,5 +18,6 @@ export function createAppStore(options: { origin: string }): AppStore {
     ...createCapabilitySlice(...a),
     ...createModelSlice(...a),
     ...createDataSlice(...a),
+    ...createRunSlice(...a),
   }));
 }

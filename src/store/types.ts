@@ -1,6 +1,9 @@
 // The app store's shape: one interface per slice, combined into AppState. Plain data only — no tensors, no
 // sessions, no class instances — so the state can be logged, compared in tests and exposed to e2e as JSON.
-import type { BundledDataset, Capability, DatasetPreview, ModelSummary } from '../worker/protocol';
+import type { RunConfig } from '../share/run-config';
+import type {
+  BatchInspection, BundledDataset, Capability, DatasetPreview, ExampleDetail, ModelSummary, PreparedRun, TrainerInfo, TrainOutcome,
+} from '../worker/protocol';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
@@ -31,7 +34,8 @@ export type LoadState =
   | { status: 'ready' }
   | { status: 'error'; message: string };
 
-export type RunPhase = 'idle' | 'running' | 'paused' | 'stopped' | 'failed';
+/** `starting`: weights loading and graphs building before the first step; `completed`: every step done. */
+export type RunPhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopped' | 'completed' | 'failed';
 
 export interface AppError {
   id: number;
@@ -58,16 +62,21 @@ export interface MetricPoint {
   learningRate?: number;
   gradNorm?: number;
   tokensPerSecond?: number;
+  /** Wall time of the step in the worker. */
+  ms?: number;
 }
 
 export interface MetricsSlice {
   metrics: MetricPoint[];
+  /** Adds a point, or merges it into the last one when it has the same step (eval after train at step N). */
   appendMetric(point: MetricPoint): void;
   resetMetrics(): void;
 }
 
 export interface Sample {
   step: number;
+  /** Which fixed prompt (0-based); samples of one prompt line up across steps. */
+  promptIndex: number;
   prompt: string;
   completion: string;
   /** Degeneration flags (`repeated-ngram`, `empty`, ...); empty when the sample looks fine. */
@@ -104,4 +113,27 @@ export interface DataSlice {
   setDatasetState(state: LoadState): void;
 }
 
-export type AppState = ConfigSlice & RunStatusSlice & MetricsSlice & SamplesSlice & CapabilitySlice & ModelSlice & DataSlice;
+export interface RunSlice {
+  /** The run configuration the panels edit (mask, max length, LoRA, hyperparameters, seed), schema defaults first. */
+  runConfig: RunConfig;
+  prepared: PreparedRun | null;
+  preparedState: LoadState;
+  exampleIndex: number;
+  example: ExampleDetail | null;
+  exampleState: LoadState;
+  inspection: BatchInspection | null;
+  inspectionState: LoadState;
+  trainer: TrainerInfo | null;
+  /** Progress of building the trainer (weights download, graphs, sessions) while phase is `starting`. */
+  trainerState: LoadState;
+  outcome: TrainOutcome | null;
+  setRunConfig(config: RunConfig): void;
+  setPrepared(prepared: PreparedRun | null, state: LoadState): void;
+  setExample(index: number, example: ExampleDetail | null, state: LoadState): void;
+  setInspection(inspection: BatchInspection | null, state: LoadState): void;
+  setTrainer(info: TrainerInfo | null): void;
+  setTrainerState(state: LoadState): void;
+  setOutcome(outcome: TrainOutcome | null): void;
+}
+
+export type AppState = RunSlice & ConfigSlice & RunStatusSlice & MetricsSlice & SamplesSlice & CapabilitySlice & ModelSlice & DataSlice;

@@ -4,10 +4,12 @@
 import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../hub/index.ts';
 import type { RngState } from '../models/rng.ts';
 import type { RunConfig } from '../share/run-config.ts';
+import { TABTUNE_VERSION } from '../share/manifest.ts';
 import type { DataCursor } from './dataset.ts';
 import { fromUtf8, sortedJson, utf8 } from './json.ts';
 
-export const TABTUNE_VERSION = '0.1.0';
+/** package.json's version, read once by src/share. */
+export { TABTUNE_VERSION } from '../share/manifest.ts';
 
 /** One entry of log_history: a training step ({loss, learning_rate, grad_norm}) or an evaluation ({eval_loss}). */
 export type LogEntry =

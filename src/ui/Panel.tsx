@@ -2,10 +2,10 @@
 // grid keeps one rhythm and every panel has a labelled region for keyboard and screen-reader users.
 import type { ReactNode } from 'react';
 
-export function Panel(props: { id: string; step?: number; title: string; aside?: ReactNode; children: ReactNode }) {
+export function Panel(props: { id: string; step?: number; title: string; aside?: ReactNode; children: ReactNode; wide?: boolean }) {
   const headingId = `${props.id}-title`;
   return (
-    <section className="panel" aria-labelledby={headingId} data-panel={props.id}>
+    <section className={props.wide ? 'panel wide' : 'panel'} aria-labelledby={headingId} data-panel={props.id}>
       <header className="panel-head">
         <h2 id={headingId}>
           {props.step !== undefined && <span className="step-no">{props.step}</span>}

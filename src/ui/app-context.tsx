@@ -2,6 +2,7 @@
 // Provided once by main.tsx; components never create stores or workers themselves.
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
+import type { RunActions } from '../store/run-actions';
 import type { AppStore } from '../store/store';
 import type { AppState } from '../store/types';
 
@@ -10,6 +11,8 @@ export interface AppActions {
   reloadDataset(): Promise<void>;
   /** Reads a user-picked file and sends its bytes to the worker (transferred, not copied). */
   uploadDataset(file: File): Promise<void>;
+  /** Examples, batch inspection and training (src/store/run-actions.ts). */
+  run: RunActions;
 }
 
 interface AppContextValue {

@@ -24,6 +24,7 @@ describe('tabtune inspect', () => {
     expect(r.out).toContain('<|im_start|>(-100, 151644)');
     expect(r.out).toMatch(/Total input len: 29\nCount of labels: 3/);
     expect(r.out).toContain('6 examples, 0 dropped');
+    expect(r.out).toContain('--- example 0 (line 1) ---');
     const json = readJson<{ examples: { index: number; input_ids: number[]; labels: number[] }[]; dropped: number; warnings: unknown[] }>(join(dir, 'i.json'));
     expect(json.examples.map((e) => e.index)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(json.examples[0]!.input_ids).toHaveLength(29);
@@ -47,6 +48,16 @@ describe('tabtune inspect', () => {
     expect(hub.code, hub.err).toBe(0);
     expect(hub.out).toBe(local.out);
     await fails(['inspect', '--tokenizer', 'tabtune/no-such-repo', '--data', CHAT], /no-such-repo/, { HF_ENDPOINT: inject('hubMirrorUrl') });
+  });
+  it('renders with a --template FILE.jinja and reports template syntax errors with a line', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 't.jinja'), "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}{{ eos_token if m['role'] == 'assistant' else '\\n' }}{% endfor %}");
+    writeFileSync(join(dir, 'bad.jinja'), '{% for m in messages %}\n{{ m.content }');
+    const r = await tabtune(['inspect', '--tokenizer', fixture('qwen3'), '--data', CHAT, '--template', join(dir, 't.jinja'), '--limit', '1', '--json', join(dir, 'o.json')]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('system(-100');
+    expect(r.out).toMatch(/assistant\(-100, 77091\) :\(-100, 25\) {2}Blue\(8697, 8697\) \.\(13, 13\) <\|im_end\|>\(151645, 151645\)/);
+    await fails(['inspect', '--tokenizer', fixture('qwen3'), '--data', CHAT, '--template', join(dir, 'bad.jinja')], /does not parse \(line \d+, column \d+\)/);
   });
 });
 
@@ -78,8 +89,8 @@ describe('user errors', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'empty.jsonl'), '');
     writeFileSync(join(dir, 'odd.jsonl'), '{"question":"q"}\n');
-    await fails(['inspect', '--tokenizer', fixture('qwen3'), '--data', join(dir, 'empty.jsonl')], /is empty: a dataset needs at least one row/);
-    await fails(['inspect', '--tokenizer', fixture('qwen3'), '--data', join(dir, 'odd.jsonl')], /cannot tell the dataset format.*--format/);
+    await fails(['inspect', '--tokenizer', fixture('qwen3'), '--data', join(dir, 'empty.jsonl')], /empty.jsonl is empty: a dataset needs at least one row/);
+    await fails(['inspect', '--tokenizer', fixture('qwen3'), '--data', join(dir, 'odd.jsonl')], /has no usable rows \(the dataset: has no known layout \(found fields: question\).*--format picks jsonl/);
     await fails(['step', '--model', fixture('qwen3'), '--data', CHAT, '--max-length', '12'], /every row was dropped.*tabtune inspect/);
     // GPT-2 ships no chat template: conversations need --template alpaca or a file.
     await fails(['step', '--model', fixture('gpt2'), '--data', CHAT], /no chat template.*--template alpaca/);

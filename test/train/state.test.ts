@@ -1,4 +1,4 @@
-// Pure parts of src/train: sorted JSON, dataset rows, data order and collation, PEFT files, checkpoint files and
+// Pure parts of src/train: sorted JSON, data order and collation, PEFT files, checkpoint files and
 // trainer_state.json. No runtime needed.
 import { describe, expect, it } from 'vitest';
 import { parseSafetensors, tensorToFloat32 } from '../../src/hub/index.ts';
@@ -8,7 +8,6 @@ import { Rng } from '../../src/models/rng.ts';
 import { collate, DataOrder, seededPermutation, splitExamples } from '../../src/train/dataset.ts';
 import { fromUtf8, sortedJson } from '../../src/train/json.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterFiles, loadAdapter, mergeAdapter, modelCard } from '../../src/train/peft.ts';
-import { parseRows } from '../../src/train/rows.ts';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, parseCheckpoint, trainerStateJson, type TrainerCheckpoint } from '../../src/train/state.ts';
 import type { Example } from '../../src/data/example.ts';
 
@@ -23,30 +22,6 @@ describe('sortedJson', () => {
     expect(sortedJson({ b: 1, a: { d: [1, { z: 0, y: null }], c: 'x' } })).toBe(
       '{\n  "a": {\n    "c": "x",\n    "d": [\n      1,\n      {\n        "y": null,\n        "z": 0\n      }\n    ]\n  },\n  "b": 1\n}\n',
     );
-  });
-});
-
-describe('parseRows', () => {
-  it('detects formats and keeps good rows while reporting bad lines by number', () => {
-    const text = '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]}\nnot json\n\n{"messages":[{"role":"robot","content":"x"}]}\n';
-    const r = parseRows('d.jsonl', text);
-    expect(r.format).toBe('messages');
-    expect(r.rows).toHaveLength(1);
-    expect(r.problems.map((p) => p.line)).toEqual([2, 4]);
-    expect(r.problems[1]!.message).toMatch(/role "robot"/);
-  });
-  it('maps ShareGPT, prompt/completion (plain and chat), instruction and text rows', () => {
-    expect(parseRows('a.jsonl', '{"conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"a"}]}').rows[0]).toMatchObject({ kind: 'messages', messages: [{ role: 'user' }, { role: 'assistant' }] });
-    expect(parseRows('a.jsonl', '{"prompt":"p","completion":"c"}').rows[0]).toMatchObject({ kind: 'prompt-completion' });
-    expect(parseRows('a.jsonl', '{"prompt":[{"role":"user","content":"p"}],"completion":[{"role":"assistant","content":"c"}]}').rows[0]).toMatchObject({ kind: 'prompt-completion-chat' });
-    expect(parseRows('a.json', '[{"instruction":"i","output":"o"}]').rows[0]).toMatchObject({ kind: 'instruction', input: '' });
-    expect(parseRows('a.jsonl', '{"text":"t"}').rows[0]).toMatchObject({ kind: 'text', text: 't' });
-  });
-  it('rejects empty files, unknown formats and files with no usable rows, saying how to fix them', () => {
-    expect(() => parseRows('e.jsonl', '  \n')).toThrow(/is empty/);
-    expect(() => parseRows('e.jsonl', '{"foo":1}')).toThrow(/--format/);
-    expect(() => parseRows('e.jsonl', '{"text":1}')).toThrow(/no usable text rows.*must be a string/);
-    expect(() => parseRows('e.json', '{"text":"x"}')).toThrow(/JSON array/);
   });
 });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizerFrom, loadModel, type FileSource, type LoadedModel, type TokenizerBundle } from '../../src/train/model-source.ts';
 import { paddingId, prepareDataset } from '../../src/train/dataset.ts';
 import { Trainer, type TrainerInit } from '../../src/train/trainer.ts';
-import { parseRows } from '../../src/train/rows.ts';
+import { loadDataset } from '../../src/data/dataset.ts';
 import { createNodeBackend } from '../../src/runtime/node.ts';
 import type { Backend } from '../../src/runtime/backend.ts';
 import { defaultRunConfig, type RunConfig } from '../../src/share/run-config.ts';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   backend = await createNodeBackend('wasm');
   model = await loadModel(source);
   tok = await loadTokenizerFrom(source);
-  const rows = parseRows('t.jsonl', readFileSync(join(import.meta.dirname, '..', 'cli', 'data', 'text.jsonl'), 'utf8')).rows;
+  const { rows } = await loadDataset('t.jsonl', new Uint8Array(readFileSync(join(import.meta.dirname, '..', 'cli', 'data', 'text.jsonl'))));
   examples = prepareDataset(rows, { tokenizer: tok.tokenizer, template: { kind: 'chat' }, mask: 'all', maxLength: 16 }).examples;
 });
 afterAll(async () => backend.release());

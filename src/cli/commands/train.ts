@@ -157,7 +157,7 @@ function writeOutputs(out: string, s: Setup, config: RunConfig, c: TrainerCheckp
   files.set(MANIFEST_FILE, manifestJson({
     model: { id: s.model.id, sha: s.model.sha, source: s.sources.modelRef! },
     tokenizer: { id: s.tokenizer.id, sha: s.tokenizer.sha },
-    dataset: { name: s.data.name, sha256: s.data.sha256, rows: s.data.parsed.rows.length, format: s.data.parsed.format },
+    dataset: { name: s.data.name, sha256: s.data.sha256, rows: s.data.rows.length, format: s.data.format },
     config, backend: backendLabel,
   }));
   writeFolder(out, files);

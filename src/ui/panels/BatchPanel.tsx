@@ -1,23 +1,122 @@
-// Batch inspector panel: "one batch by hand" before training — input_ids, attention_mask and labels as tables, the
-// loss and per-token loss, gradient norms. It runs the trainer's own step graph; until that exists it says so.
-import { useApp } from '../app-context';
-import { Empty, Panel } from '../Panel';
-import { selectDataset, selectModel } from '../../store/selectors';
+// Batch inspector panel: "one batch by hand" before training. Runs the trainer's first batch through its own step
+// graph (no update) and shows the tensors the graph was fed (input_ids, attention_mask, labels with −100), the loss,
+// the per-token loss as a heat map over the tokens, and the gradient norm of every trainable tensor as bars.
+import { useState } from 'react';
+import { useActions, useApp } from '../app-context';
+import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
+import { Legend, TokenStrip, type StripToken } from '../tokens';
+import { selectInspection, selectInspectionState, selectPhase, selectPrepared } from '../../store/selectors';
+import { isTraining } from '../../store/run-actions';
+import type { BatchInspection } from '../../worker/protocol';
+
+/** Columns of the tensor tables shown at once; the rest scroll. */
+const TABLE_COLS = 64;
+
+function TensorTable({ name, rows, highlight }: { name: string; rows: number[][]; highlight?: (v: number) => boolean }) {
+  const cols = Math.min(TABLE_COLS, rows[0]?.length ?? 0);
+  return (
+    <div className="tensor" data-testid={`tensor-${name}`}>
+      <p className="small"><code>{name}</code> <span className="muted">[{rows.length}, {rows[0]?.length ?? 0}] int32</span></p>
+      <div className="tensor-scroll" tabIndex={0} aria-label={`${name} values`}>
+        <table className="tensor-table">
+          <tbody>
+            {rows.map((r, b) => (
+              <tr key={b}>
+                <th scope="row">{b}</th>
+                {r.slice(0, cols).map((v, t) => <td key={t} className={highlight?.(v) ? 'hl' : undefined}>{v}</td>)}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function HeatMap({ inspection, row }: { inspection: BatchInspection; row: number }) {
+  const nll = inspection.tokenNll[row] ?? [];
+  const max = Math.max(1e-6, ...inspection.tokenNll.flat());
+  // Position t predicts token t + 1: colour each token by the loss of predicting it.
+  const tokens: StripToken[] = (inspection.inputIds[row] ?? []).map((id, t) => {
+    const label = inspection.labels[row]?.[t] ?? -100;
+    const loss = t > 0 ? (nll[t - 1] ?? 0) : 0;
+    const trained = label !== -100 && t > 0;
+    return {
+      id, text: inspection.tokenTexts[row]?.[t] ?? '', label, padding: inspection.attentionMask[row]?.[t] === 0,
+      ...(trained ? { heat: loss / max, note: `loss ${loss.toFixed(3)}` } : {}),
+    };
+  });
+  return <TokenStrip tokens={tokens} label={`Per-token loss of row ${row}`} testId="loss-heatmap" />;
+}
+
+function GradNorms({ inspection }: { inspection: BatchInspection }) {
+  const max = Math.max(1e-12, ...inspection.gradNorms.map((g) => g.norm));
+  return (
+    <div className="bars" data-testid="grad-norms" role="list" aria-label="Gradient norm per trainable tensor">
+      {inspection.gradNorms.map((g) => (
+        <div key={g.name} className="bar-row" role="listitem" title={`${g.name}: ${g.norm.toExponential(3)} over ${g.size} values`}>
+          <span className="bar-name">{g.name.replace(/^base_model\.model\./, '')}</span>
+          <span className="bar"><span style={{ width: `${(100 * g.norm) / max}%` }} /></span>
+          <span className="bar-value">{g.norm === 0 ? '0' : g.norm.toExponential(2)}</span>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Result({ inspection }: { inspection: BatchInspection }) {
+  const [row, setRow] = useState(0);
+  const zeroA = inspection.gradNorms.some((g) => g.name.includes('lora_A') && g.norm === 0);
+  return (
+    <>
+      <Facts testId="batch-facts" rows={[
+        ['loss', <strong key="l" data-testid="batch-loss">{inspection.loss.toFixed(4)}</strong>],
+        ['target tokens', String(inspection.targetTokens)],
+        ['shape', `${inspection.batch} × ${inspection.seqLen}`],
+        ['examples', inspection.exampleIds.join(', ')],
+        ['step graph', `${inspection.ms.toFixed(0)} ms (forward + backward, no update)`],
+      ]} />
+      <details open>
+        <summary>Tensors fed to the step graph</summary>
+        <TensorTable name="input_ids" rows={inspection.inputIds} />
+        <TensorTable name="attention_mask" rows={inspection.attentionMask} highlight={(v) => v === 0} />
+        <TensorTable name="labels" rows={inspection.labels} highlight={(v) => v === -100} />
+      </details>
+      <div className="row">
+        <span className="small muted">Per-token loss, row</span>
+        {inspection.inputIds.map((_, b) => (
+          <button key={b} type="button" className={b === row ? '' : 'secondary'} aria-pressed={b === row} onClick={() => setRow(b)}>{b}</button>
+        ))}
+      </div>
+      <HeatMap inspection={inspection} row={row} />
+      <Legend kinds={['masked', 'padding']} />
+      <p className="small muted">Gradient L2 norm per trainable tensor{zeroA ? ' (lora_A is 0 before the first step: lora_B starts at zero, so A gets no gradient yet)' : ''}:</p>
+      <GradNorms inspection={inspection} />
+    </>
+  );
+}
 
 export function BatchPanel() {
-  const model = useApp(selectModel);
-  const dataset = useApp(selectDataset);
+  const { run } = useActions();
+  const prepared = useApp(selectPrepared);
+  const inspection = useApp(selectInspection);
+  const state = useApp(selectInspectionState);
+  const phase = useApp(selectPhase);
+  const busy = state.status === 'loading' || isTraining(phase);
   return (
-    <Panel id="batch" step={4} title="Batch inspector">
-      <Empty>
-        One step by hand on the first batch: the tensors the model sees (input_ids, attention_mask, labels with −100),
-        the loss per token and the gradient norm per trainable tensor.
-      </Empty>
-      <p className="muted small">
-        Ready for it: {model ? <>model <code>{model.location.repo}</code></> : 'no model yet'},{' '}
-        {dataset ? <>{dataset.rowCount.toLocaleString('en-US')} rows of <code>{dataset.name}</code></> : 'no dataset yet'}.
-        The step graph is not built in this version yet.
-      </p>
+    <Panel id="batch" step={4} title="Batch inspector" aside={
+      <button type="button" onClick={() => void run.inspectBatch()} disabled={!prepared || busy} data-testid="inspect-batch">
+        {inspection ? 'Run again' : 'Run one batch'}
+      </button>
+    }>
+      {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
+      {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {inspection ? <Result inspection={inspection} /> : state.status !== 'loading' && (
+        <Empty>
+          One step by hand on the first training batch, through the same step graph the trainer runs: the tensors the model
+          sees (input_ids, attention_mask, labels with −100), the loss per token and the gradient norm per trainable tensor.
+        </Empty>
+      )}
     </Panel>
   );
 }

@@ -1,23 +1,155 @@
-// Training panel: run state, the backend the run will use, and the run controls. Controls stay disabled, with the
-// reason shown, until the worker can build a training step.
-import { useApp } from '../app-context';
-import { Facts, Panel } from '../Panel';
-import { selectCapability, selectPhase, selectStep } from '../../store/selectors';
+// Training panel: the hyperparameters (schema defaults from src/share/run-config.ts, each with a one-line why), the
+// run controls (start, pause, resume, stop), and progress — step, target tokens/s, ETA — plus how the run ended.
+import { useState, type ChangeEvent } from 'react';
+import { useShallow } from 'zustand/shallow';
+import { useActions, useApp, useStoreApi } from '../app-context';
+import { ErrorNote, Panel, Progress } from '../Panel';
+import { formatCount } from '../format';
+import { selectOutcome, selectPhase, selectPrepared, selectProgress, selectRunConfig, selectTrainer, selectTrainerState } from '../../store/selectors';
+import { isTraining } from '../../store/run-actions';
+import { runConfigSchema, SCHEDULES, type RunConfig } from '../../share/run-config';
+
+interface FieldSpec {
+  key: string;
+  label: string;
+  help: string;
+  get(c: RunConfig): number;
+  set(c: RunConfig, v: number): RunConfig;
+  step?: number;
+}
+
+const train = (k: keyof RunConfig['train'], label: string, help: string, step = 1): FieldSpec => ({
+  key: `train.${k}`, label, help, step,
+  get: (c) => c.train[k] as number,
+  set: (c, v) => ({ ...c, train: { ...c.train, [k]: v } }),
+});
+const lora = (k: 'r' | 'alpha' | 'dropout', label: string, help: string, step = 1): FieldSpec => ({
+  key: `lora.${k}`, label, help, step,
+  get: (c) => c.lora[k],
+  set: (c, v) => ({ ...c, lora: { ...c.lora, [k]: v } }),
+});
+
+export const FIELDS: FieldSpec[] = [
+  train('steps', 'Steps', 'Optimizer updates in the run.'),
+  train('batchSize', 'Batch size', 'Examples per micro-batch: the step graph’s fixed batch dimension.'),
+  train('gradAccum', 'Grad accumulation', 'Micro-batches per update; the loss is averaged over all their target tokens.'),
+  train('lr', 'Learning rate', 'Peak rate. LoRA tolerates rates ~10× higher than full fine-tuning.', 0.0001),
+  train('warmupSteps', 'Warm-up steps', 'Linear ramp from 0 to the peak rate, so early noisy gradients move little.'),
+  train('weightDecay', 'Weight decay', 'AdamW’s decoupled decay, pulling adapter weights towards 0.', 0.01),
+  train('maxGradNorm', 'Max grad norm', 'Clips the global gradient norm (0 = off); guards against loss spikes.', 0.1),
+  train('evalEvery', 'Eval every', 'Steps between eval-loss measurements on the held-out split (0 = never).'),
+  train('sampleEvery', 'Sample every', 'Steps between generations of the fixed prompts (0 = only before training).'),
+  lora('r', 'LoRA rank r', 'Inner size of the A·B update: capacity of the adapter.'),
+  lora('alpha', 'LoRA alpha', 'The update is scaled by alpha / r.'),
+  lora('dropout', 'LoRA dropout', 'Dropout on the adapter’s input during training.', 0.05),
+  { key: 'seed', label: 'Seed', help: 'Fixes LoRA init, data order and the eval split: same seed, same run.', get: (c) => c.seed, set: (c, v) => ({ ...c, seed: v }) },
+  { key: 'evalFraction', label: 'Eval fraction', help: 'Share of examples held out for eval loss and sample prompts.', step: 0.05, get: (c) => c.evalFraction, set: (c, v) => ({ ...c, evalFraction: v }) },
+];
+
+function Field({ spec, config, disabled }: { spec: FieldSpec; config: RunConfig; disabled: boolean }) {
+  const api = useStoreApi();
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const id = `hp-${spec.key.replace('.', '-')}`;
+  const onChange = (ev: ChangeEvent<HTMLInputElement>) => {
+    const next = spec.set(api.getState().runConfig, Number(ev.target.value));
+    const parsed = ev.target.value.trim() === '' ? null : runConfigSchema.safeParse(next);
+    if (parsed?.success) {
+      setInvalid(null);
+      api.getState().setRunConfig(parsed.data);
+    } else {
+      setInvalid(parsed?.error.issues[0]?.message ?? 'required');
+    }
+  };
+  return (
+    <div className="field-row">
+      <label htmlFor={id}>{spec.label}</label>
+      <input id={id} type="number" step={spec.step ?? 1} defaultValue={spec.get(config)} onChange={onChange} disabled={disabled}
+        aria-invalid={invalid !== null} aria-describedby={`${id}-help`} data-testid={id} />
+      <span id={`${id}-help`} className={invalid ? 'help error-text' : 'help'}>{invalid ? `Invalid: ${invalid}` : spec.help}</span>
+    </div>
+  );
+}
+
+function Hyperparameters({ disabled }: { disabled: boolean }) {
+  const api = useStoreApi();
+  const config = useApp(selectRunConfig);
+  return (
+    <details className="hyper" open>
+      <summary>Hyperparameters</summary>
+      <div className="fields-grid">
+        <div className="field-row">
+          <label htmlFor="hp-schedule">Schedule</label>
+          <select id="hp-schedule" value={config.train.schedule} disabled={disabled}
+            onChange={(e) => api.getState().setRunConfig({ ...config, train: { ...config.train, schedule: e.target.value as RunConfig['train']['schedule'] } })}>
+            {SCHEDULES.map((s) => <option key={s} value={s}>{s}</option>)}
+          </select>
+          <span className="help">Learning-rate shape after warm-up.</span>
+        </div>
+        {FIELDS.map((f) => <Field key={f.key} spec={f} config={config} disabled={disabled} />)}
+      </div>
+    </details>
+  );
+}
+
+function formatEta(s: number | null): string {
+  if (s === null) return '—';
+  if (s < 60) return `${Math.ceil(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
+}
+
+function Controls() {
+  const { run } = useActions();
+  const phase = useApp(selectPhase);
+  const prepared = useApp(selectPrepared);
+  const outcome = useApp(selectOutcome);
+  const canStart = prepared !== null && prepared.trainCount > 0 && !isTraining(phase);
+  const canResume = phase === 'paused' || (phase === 'failed' && outcome?.reason === 'device-lost' && outcome.recoverable);
+  return (
+    <div className="row controls" role="toolbar" aria-label="Run controls">
+      <button type="button" onClick={() => void run.start()} disabled={!canStart} data-testid="train-start">Start</button>
+      <button type="button" className="secondary" onClick={() => void run.pause()} disabled={phase !== 'running'} data-testid="train-pause">Pause</button>
+      <button type="button" className="secondary" onClick={() => void run.resume()} disabled={!canResume} data-testid="train-resume">Resume</button>
+      <button type="button" className="secondary" onClick={() => void run.stop()} disabled={!(isTraining(phase) || phase === 'paused')} data-testid="train-stop">Stop</button>
+      <span className={`phase phase-${phase}`} data-testid="train-phase">{phase}</span>
+    </div>
+  );
+}
+
+function RunProgress() {
+  const p = useApp(useShallow(selectProgress));
+  const trainer = useApp(selectTrainer);
+  const state = useApp(selectTrainerState);
+  const phase = useApp(selectPhase);
+  return (
+    <div className="run-progress">
+      <progress max={p.totalSteps} value={p.step} aria-label="Training progress" />
+      <div className="row small stats" data-testid="train-progress">
+        <span>step <strong data-testid="train-step">{p.step}</strong> / {p.totalSteps}</span>
+        <span>{p.tokensPerSecond === null ? '— tok/s' : `${p.tokensPerSecond.toFixed(1)} target tok/s`}</span>
+        <span>ETA {isTraining(phase) ? formatEta(p.etaSeconds) : '—'}</span>
+      </div>
+      {phase === 'starting' && state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
+      {trainer && (
+        <p className="small muted" data-testid="trainer-info">
+          {trainer.backendLabel} · batch {trainer.batch} × {trainer.seqLen} tokens · {formatCount(trainer.trainableParameters)} trainable
+          parameters in {trainer.trainableTensors} tensors{trainer.fallbackReason ? ` · ${trainer.fallbackReason}` : ''}
+        </p>
+      )}
+    </div>
+  );
+}
 
 export function TrainingPanel() {
   const phase = useApp(selectPhase);
-  const step = useApp(selectStep);
-  const cap = useApp(selectCapability);
-  const backend = !cap ? 'probing…' : cap.backend === 'webgpu' ? 'WebGPU' : 'WebAssembly (CPU fallback)';
+  const outcome = useApp(selectOutcome);
+  const locked = isTraining(phase) || phase === 'paused';
   return (
     <Panel id="training" step={5} title="Training">
-      <Facts rows={[['state', phase], ['step', step.toLocaleString('en-US')], ['backend', backend]]} />
-      <div className="row">
-        <button type="button" disabled title="The training step graph is not available in this version yet.">Start</button>
-        <button type="button" className="secondary" disabled>Pause</button>
-        <button type="button" className="secondary" disabled>Stop</button>
-      </div>
-      <p className="muted small">Training is not wired up in this version yet; the controls enable once the worker can build a step.</p>
+      <Controls />
+      <RunProgress />
+      {outcome?.message && (outcome.reason === 'stopped' ? <p className="small muted">{outcome.message}</p> : <ErrorNote>{outcome.message}</ErrorNote>)}
+      {outcome?.reason === 'completed' && <p className="ok small">Finished {outcome.step} steps.</p>}
+      <Hyperparameters disabled={locked} />
     </Panel>
   );
 }

@@ -1,0 +1,223 @@
+// Actions of a run: prepare the examples (tokenizer + dataset + mask policy), show one example, inspect one batch,
+// and start / pause / resume / stop training, turning the worker's streamed events into store updates. Metric points
+// are buffered and written at most every FLUSH_MS so a fast GPU cannot make the charts re-render on every step.
+import { WorkerRequestError, type WorkerClient } from '../worker/client';
+import type { RequestOptions } from '../worker/client';
+import type { TrainOutcome, WorkerEvent } from '../worker/protocol';
+import { detectDegeneration } from './degeneration';
+import { selectModelLocation } from './selectors';
+import type { AppStore } from './store';
+import type { MetricPoint, RunPhase } from './types';
+
+/** Longest delay between a step finishing in the worker and its point reaching the charts. */
+export const FLUSH_MS = 150;
+
+export interface RunActions {
+  /** Re-renders and re-masks the dataset with the current model, dataset and run config (no weights needed). */
+  prepare(): Promise<void>;
+  showExample(index: number): Promise<void>;
+  inspectBatch(): Promise<void>;
+  start(): Promise<void>;
+  resume(): Promise<void>;
+  pause(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isCancel(err: unknown): boolean {
+  return err instanceof WorkerRequestError && err.cancelled;
+}
+
+const PHASE_AFTER: Record<TrainOutcome['reason'], RunPhase> = {
+  completed: 'completed',
+  paused: 'paused',
+  stopped: 'stopped',
+  'non-finite': 'failed',
+  'device-lost': 'failed',
+  failed: 'failed',
+};
+
+export function isTraining(phase: RunPhase): boolean {
+  return phase === 'starting' || phase === 'running' || phase === 'pausing';
+}
+
+export function createRunActions(store: AppStore, client: WorkerClient): RunActions {
+  let prepareCall: AbortController | null = null;
+  let pending: MetricPoint[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  const flush = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    const points = pending;
+    pending = [];
+    for (const p of points) store.getState().appendMetric(p);
+  };
+  const queue = (point: MetricPoint): void => {
+    pending.push(point);
+    timer ??= setTimeout(flush, FLUSH_MS);
+  };
+
+  const onTrainEvent = (e: WorkerEvent): void => {
+    const s = store.getState();
+    switch (e.type) {
+      case 'progress':
+        s.setTrainerState({ status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
+        return;
+      case 'trainer':
+        s.setTrainer(e.info);
+        s.setTrainerState({ status: 'ready' });
+        if (s.phase === 'starting') s.setPhase('running');
+        return;
+      case 'step':
+        queue({
+          step: e.step, trainLoss: e.loss, learningRate: e.lr, gradNorm: e.gradNorm, ms: e.ms,
+          tokensPerSecond: e.ms > 0 ? (1000 * e.targetTokens) / e.ms : undefined,
+        } as MetricPoint);
+        return;
+      case 'eval':
+        queue({ step: e.step, evalLoss: e.loss });
+        return;
+      case 'samples':
+        e.samples.forEach((sample, promptIndex) => {
+          s.addSample({ step: e.step, promptIndex, prompt: sample.prompt, completion: sample.completion, flags: detectDegeneration(sample.tokens, sample.completion) });
+        });
+        return;
+      case 'log':
+        return;
+    }
+  };
+
+  const trainOptions: RequestOptions = { onEvent: onTrainEvent };
+
+  const finish = (outcome: TrainOutcome): void => {
+    flush();
+    const s = store.getState();
+    s.setOutcome(outcome);
+    s.setPhase(PHASE_AFTER[outcome.reason]);
+  };
+  const fail = (err: unknown): void => {
+    flush();
+    const s = store.getState();
+    s.setTrainerState({ status: 'error', message: message(err) });
+    s.setOutcome({ reason: 'failed', step: s.step, totalSteps: s.trainer?.totalSteps ?? 0, message: message(err), recoverable: false });
+    s.setPhase('failed');
+  };
+
+  const showExample = async (index: number): Promise<void> => {
+    const s = store.getState();
+    s.setExample(index, s.example, { status: 'loading', stage: `Example ${index + 1}`, loaded: 0, total: null });
+    try {
+      const example = await client.request('example.get', { index });
+      if (store.getState().exampleIndex === index) store.getState().setExample(index, example, { status: 'ready' });
+    } catch (err) {
+      store.getState().setExample(index, null, { status: 'error', message: message(err) });
+    }
+  };
+
+  return {
+    async prepare() {
+      const s = store.getState();
+      const dataset = s.dataset;
+      if (!dataset || isTraining(s.phase)) return;
+      prepareCall?.abort();
+      const controller = new AbortController();
+      prepareCall = controller;
+      s.setPrepared(s.prepared, { status: 'loading', stage: 'Preparing examples', loaded: 0, total: null });
+      s.setInspection(null, { status: 'idle' });
+      try {
+        const prepared = await client.request('run.prepare', {
+          location: selectModelLocation(s),
+          dataset: { kind: 'previewed', hash: dataset.hash, name: dataset.name },
+          config: s.runConfig,
+        }, {
+          signal: controller.signal,
+          onEvent: (e) => {
+            if (e.type === 'progress' && prepareCall === controller) {
+              store.getState().setPrepared(store.getState().prepared, { status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
+            }
+          },
+        });
+        store.getState().setPrepared(prepared, { status: 'ready' });
+        if (prepared.examples.length > 0) await showExample(Math.min(store.getState().exampleIndex, prepared.examples.length - 1));
+        else store.getState().setExample(0, null, { status: 'idle' });
+      } catch (err) {
+        if (isCancel(err)) return;
+        store.getState().setPrepared(null, { status: 'error', message: message(err) });
+      } finally {
+        if (prepareCall === controller) prepareCall = null;
+      }
+    },
+
+    showExample,
+
+    async inspectBatch() {
+      const s = store.getState();
+      s.setInspection(null, { status: 'loading', stage: 'Running one batch through the step graph', loaded: 0, total: null });
+      try {
+        const inspection = await client.request('batch.inspect', {}, {
+          onEvent: (e) => {
+            if (e.type === 'trainer') store.getState().setTrainer(e.info);
+            if (e.type === 'progress') store.getState().setInspection(null, { status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
+          },
+        });
+        store.getState().setInspection(inspection, { status: 'ready' });
+      } catch (err) {
+        store.getState().setInspection(null, { status: 'error', message: message(err) });
+      }
+    },
+
+    async start() {
+      const s = store.getState();
+      if (isTraining(s.phase)) return;
+      s.resetMetrics();
+      s.resetSamples();
+      s.setOutcome(null);
+      s.setTrainerState({ status: 'loading', stage: 'Preparing the trainer', loaded: 0, total: null });
+      s.setPhase('starting');
+      try {
+        finish(await client.request('train.start', {}, trainOptions));
+      } catch (err) {
+        fail(err);
+      }
+    },
+
+    async resume() {
+      const s = store.getState();
+      if (isTraining(s.phase)) return;
+      const from = s.outcome;
+      // After a device loss the run continues from its checkpoint: points past it will be logged again.
+      if (from?.reason === 'device-lost') {
+        const kept = s.metrics.filter((m) => m.step <= from.step);
+        s.resetMetrics();
+        kept.forEach((m) => store.getState().appendMetric(m));
+      }
+      s.setOutcome(null);
+      s.setPhase('starting');
+      try {
+        finish(await client.request('train.resume', {}, trainOptions));
+      } catch (err) {
+        fail(err);
+      }
+    },
+
+    async pause() {
+      if (store.getState().phase !== 'running') return;
+      store.getState().setPhase('pausing');
+      await client.request('train.pause', {});
+    },
+
+    async stop() {
+      const phase = store.getState().phase;
+      await client.request('train.stop', {});
+      // A running loop answers its own request with `stopped`; a paused run has no request left to answer.
+      if (!isTraining(phase)) {
+        flush();
+        store.getState().setPhase('stopped');
+      }
+    },
+  };
+}
