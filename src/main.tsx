@@ -16,6 +16,7 @@ import { installTestApi } from './ui/test-api';
 import './ui/styles.css';
 
 const RUN_CONFIG_KEY = 'tabtune.runConfig';
+const BACKEND_KEY = 'tabtune.backend';
 /** Edits to the run config (typing a number) settle for this long before the examples are rebuilt. */
 const PREPARE_DEBOUNCE_MS = 300;
 
@@ -43,6 +44,11 @@ const theme = savedTheme();
 if (theme) store.getState().setTheme(theme);
 const runConfig = savedRunConfig();
 if (runConfig) store.getState().setRunConfig(runConfig);
+try {
+  if (localStorage.getItem(BACKEND_KEY) === 'wasm') store.getState().setBackendChoice('wasm');
+} catch {
+  // Storage blocked: WebGPU (the default) is used.
+}
 
 const client = startWorker();
 client.onFatal((err) => store.getState().reportError('worker', err.message));
@@ -58,12 +64,21 @@ const actions: AppActions = {
 
 let debounce: ReturnType<typeof setTimeout> | null = null;
 store.subscribe((state, previous) => {
+  if (state.backendChoice !== previous.backendChoice) {
+    try {
+      localStorage.setItem(BACKEND_KEY, state.backendChoice);
+    } catch {
+      // Storage blocked: the choice lasts for this page only.
+    }
+  }
   if (state.runConfig === previous.runConfig) return;
   try {
     localStorage.setItem(RUN_CONFIG_KEY, JSON.stringify(state.runConfig));
   } catch {
     // Storage blocked: the settings last for this page only.
   }
+  // Mark the examples stale at once, so nothing (Start, the batch inspector, a test) acts on the old settings.
+  if (state.dataset) state.setPrepared(state.prepared, { status: 'loading', stage: 'Applying the new settings', loaded: 0, total: null });
   if (debounce !== null) clearTimeout(debounce);
   debounce = setTimeout(() => void run.prepare(), PREPARE_DEBOUNCE_MS);
 });

@@ -10,7 +10,7 @@ import type { AppStore } from './store';
 import type { MetricPoint, RunPhase } from './types';
 
 /** Longest delay between a step finishing in the worker and its point reaching the charts. */
-export const FLUSH_MS = 150;
+export const FLUSH_MS = 1000;
 
 export interface RunActions {
   /** Re-renders and re-masks the dataset with the current model, dataset and run config (no weights needed). */
@@ -158,7 +158,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       const s = store.getState();
       s.setInspection(null, { status: 'loading', stage: 'Running one batch through the step graph', loaded: 0, total: null });
       try {
-        const inspection = await client.request('batch.inspect', {}, {
+        const inspection = await client.request('batch.inspect', { backend: s.backendChoice }, {
           onEvent: (e) => {
             if (e.type === 'trainer') store.getState().setTrainer(e.info);
             if (e.type === 'progress') store.getState().setInspection(null, { status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
@@ -179,7 +179,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       s.setTrainerState({ status: 'loading', stage: 'Preparing the trainer', loaded: 0, total: null });
       s.setPhase('starting');
       try {
-        finish(await client.request('train.start', {}, trainOptions));
+        finish(await client.request('train.start', { backend: s.backendChoice }, trainOptions));
       } catch (err) {
         fail(err);
       }

@@ -51,6 +51,7 @@ export function isLoading(state: LoadState): boolean {
 }
 
 export const selectRunConfig = (s: AppState) => s.runConfig;
+export const selectBackendChoice = (s: AppState) => s.backendChoice;
 export const selectPrepared = (s: AppState) => s.prepared;
 export const selectPreparedState = (s: AppState) => s.preparedState;
 export const selectExample = (s: AppState) => s.example;

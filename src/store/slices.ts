@@ -88,6 +88,7 @@ export const createDataSlice: Slice<DataSlice> = (set) => ({
 
 export const createRunSlice: Slice<RunSlice> = (set) => ({
   runConfig: defaultRunConfig(),
+  backendChoice: 'auto',
   prepared: null,
   preparedState: { status: 'idle' },
   exampleIndex: 0,
@@ -99,6 +100,7 @@ export const createRunSlice: Slice<RunSlice> = (set) => ({
   trainerState: { status: 'idle' },
   outcome: null,
   setRunConfig: (runConfig) => set({ runConfig }),
+  setBackendChoice: (backendChoice) => set({ backendChoice }),
   setPrepared: (prepared, preparedState) => set({ prepared, preparedState }),
   setExample: (exampleIndex, example, exampleState) => set({ exampleIndex, example, exampleState }),
   setInspection: (inspection, inspectionState) => set({ inspection, inspectionState }),

@@ -2,7 +2,7 @@
 // sessions, no class instances — so the state can be logged, compared in tests and exposed to e2e as JSON.
 import type { RunConfig } from '../share/run-config';
 import type {
-  BatchInspection, BundledDataset, Capability, DatasetPreview, ExampleDetail, ModelSummary, PreparedRun, TrainerInfo, TrainOutcome,
+  BackendChoice, BatchInspection, BundledDataset, Capability, DatasetPreview, ExampleDetail, ModelSummary, PreparedRun, TrainerInfo, TrainOutcome,
 } from '../worker/protocol';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
@@ -116,6 +116,8 @@ export interface DataSlice {
 export interface RunSlice {
   /** The run configuration the panels edit (mask, max length, LoRA, hyperparameters, seed), schema defaults first. */
   runConfig: RunConfig;
+  /** WebGPU when available (`auto`) or the CPU (`wasm`); not part of the run config: it changes speed, not results. */
+  backendChoice: BackendChoice;
   prepared: PreparedRun | null;
   preparedState: LoadState;
   exampleIndex: number;
@@ -128,6 +130,7 @@ export interface RunSlice {
   trainerState: LoadState;
   outcome: TrainOutcome | null;
   setRunConfig(config: RunConfig): void;
+  setBackendChoice(choice: BackendChoice): void;
   setPrepared(prepared: PreparedRun | null, state: LoadState): void;
   setExample(index: number, example: ExampleDetail | null, state: LoadState): void;
   setInspection(inspection: BatchInspection | null, state: LoadState): void;

@@ -227,6 +227,9 @@ export interface BatchInspection {
   ms: number;
 }
 
+/** Where the trainer runs: `auto` = WebGPU when the worker has an adapter (WASM otherwise), `wasm` = always the CPU. */
+export type BackendChoice = 'auto' | 'wasm';
+
 export interface TrainerInfo {
   backend: 'webgpu' | 'wasm';
   backendLabel: string;
@@ -276,9 +279,9 @@ export interface RequestMap {
   /** One prepared example: tokens with labels, and what two naive collators would train instead. */
   'example.get': { params: { index: number }; result: ExampleDetail };
   /** The first training batch through the trainer's own step graph, without an optimizer update. */
-  'batch.inspect': { params: Record<string, never>; result: BatchInspection };
+  'batch.inspect': { params: { backend: BackendChoice }; result: BatchInspection };
   /** Starts a fresh run on the prepared examples; streams trainer/step/eval/samples events until it ends or pauses. */
-  'train.start': { params: Record<string, never>; result: TrainOutcome };
+  'train.start': { params: { backend: BackendChoice }; result: TrainOutcome };
   /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint). */
   'train.resume': { params: Record<string, never>; result: TrainOutcome };
   /** Asks the running loop to stop after the current step; its train.start/resume resolves with `paused`. */

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useActions, useApp } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { Legend, TokenStrip, type StripToken } from '../tokens';
-import { selectInspection, selectInspectionState, selectPhase, selectPrepared } from '../../store/selectors';
+import { selectInspection, selectInspectionState, selectPhase, selectPrepared, selectPreparedState } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import type { BatchInspection } from '../../worker/protocol';
 
@@ -102,7 +102,8 @@ export function BatchPanel() {
   const inspection = useApp(selectInspection);
   const state = useApp(selectInspectionState);
   const phase = useApp(selectPhase);
-  const busy = state.status === 'loading' || isTraining(phase);
+  const preparing = useApp(selectPreparedState).status === 'loading';
+  const busy = state.status === 'loading' || isTraining(phase) || preparing;
   return (
     <Panel id="batch" step={4} title="Batch inspector" aside={
       <button type="button" onClick={() => void run.inspectBatch()} disabled={!prepared || busy} data-testid="inspect-batch">

@@ -1,17 +1,67 @@
 // Charts panel: live train loss (raw and smoothed) with eval loss, learning rate, and gradient norm (raw and
 // smoothed), one point per optimizer step from the metrics slice. The area keeps its height from the start, so the
 // page does not jump when the first point arrives.
-import { lazy, Suspense, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { useApp } from '../app-context';
 import { Empty, Panel } from '../Panel';
 import { selectMetrics, smooth } from '../../store/selectors';
-import type { ChartRow } from './MetricChart';
+import type { ChartLine, ChartRow } from './MetricChart';
 
 const Chart = lazy(() => import('./MetricChart'));
 
+// Module constants: recharts re-registers a series whose props object changes, so these must not be rebuilt per render.
+const LOSS_LINES: ChartLine[] = [
+  { key: 'trainLoss', name: 'train (raw)', color: 'var(--accent)', faint: true },
+  { key: 'trainLossSmooth', name: 'train (smoothed)', color: 'var(--accent)' },
+  { key: 'evalLoss', name: 'eval', color: 'var(--accent-2)', dots: true },
+];
+const GRAD_LINES: ChartLine[] = [
+  { key: 'gradNorm', name: 'raw', color: 'var(--accent-4)', faint: true },
+  { key: 'gradNormSmooth', name: 'smoothed', color: 'var(--accent-4)' },
+];
+const LR_LINES: ChartLine[] = [{ key: 'learningRate', name: 'lr', color: 'var(--accent-3)' }];
+
+/** Width of one chart cell, measured by a ResizeObserver only when the layout really changes. */
+function useCellWidth(): [(el: HTMLDivElement | null) => (() => void) | undefined, number] {
+  const [width, setWidth] = useState(0);
+  const ref = useCallback((el: HTMLDivElement | null) => {
+    if (!el) return undefined;
+    const measure = () => {
+      const cols = Math.max(1, Math.floor((el.clientWidth + GAP) / (MIN_CELL + GAP)));
+      setWidth(Math.floor((el.clientWidth - GAP * (cols - 1)) / cols));
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width];
+}
+const GAP = 8;
+const MIN_CELL = 260;
+const CHARTS = 3;
+/** Delay between updating one chart and the next: each redraw is its own short task instead of one long one. */
+const STAGGER_MS = 30;
+
+/** The rows each chart shows, handed to the charts one at a time. */
+function useStaggered(rows: ChartRow[]): ChartRow[][] {
+  const [shown, setShown] = useState<ChartRow[][]>(() => Array.from({ length: CHARTS }, () => rows));
+  useEffect(() => {
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    for (let i = 0; i < CHARTS; i++) {
+      timers.push(setTimeout(() => setShown((prev) => prev.map((r, k) => (k === i ? rows : r))), i * STAGGER_MS));
+    }
+    return () => timers.forEach(clearTimeout);
+  }, [rows]);
+  return shown;
+}
+
 export function ChartsPanel() {
-  const metrics = useApp(selectMetrics);
+  // Deferred: chart updates render at transition priority, in slices React can interrupt, so a burst of points
+  // never blocks input on the main thread.
+  const metrics = useDeferredValue(useApp(selectMetrics));
   const [weight, setWeight] = useState(0.6);
+  const [gridRef, width] = useCellWidth();
   const rows = useMemo<ChartRow[]>(() => {
     const loss = smooth(metrics.map((m) => m.trainLoss), weight);
     const grad = smooth(metrics.map((m) => m.gradNorm), weight);
@@ -20,6 +70,7 @@ export function ChartsPanel() {
       gradNorm: m.gradNorm, gradNormSmooth: grad[i],
     }));
   }, [metrics, weight]);
+  const shown = useStaggered(rows);
   return (
     <Panel id="charts" step={6} title="Charts" wide aside={
       <label className="inline small">
@@ -28,24 +79,21 @@ export function ChartsPanel() {
       </label>
     }>
       <div className="chart-area" data-testid="charts">
-        {metrics.length === 0 ? (
+        {metrics.length === 0 && (
           <Empty>Train and eval loss, learning rate and gradient norm plot here, one point per optimizer step (raw and smoothed).</Empty>
-        ) : (
-          <Suspense fallback={<p className="muted small">Loading charts…</p>}>
-            <div className="chart-grid">
-              <Chart label="Loss" data={rows} lines={[
-                { key: 'trainLoss', name: 'train (raw)', color: 'var(--accent)', faint: true },
-                { key: 'trainLossSmooth', name: 'train (smoothed)', color: 'var(--accent)' },
-                { key: 'evalLoss', name: 'eval', color: 'var(--accent-2)', dots: true },
-              ]} />
-              <Chart label="Gradient norm" data={rows} lines={[
-                { key: 'gradNorm', name: 'raw', color: 'var(--accent-4)', faint: true },
-                { key: 'gradNormSmooth', name: 'smoothed', color: 'var(--accent-4)' },
-              ]} />
-              <Chart label="Learning rate" data={rows} lines={[{ key: 'learningRate', name: 'lr', color: 'var(--accent-3)' }]} />
-            </div>
-          </Suspense>
         )}
+        {/* Mounted (empty) from the start: mounting recharts is a long task, better paid before training begins. */}
+        <Suspense fallback={<p className="muted small">Loading charts…</p>}>
+            <div className="chart-grid" ref={gridRef}>
+              {width > 0 && (
+                <>
+                  <Chart label="Loss" data={shown[0] ?? rows} lines={LOSS_LINES} width={width} />
+                  <Chart label="Gradient norm" data={shown[1] ?? rows} lines={GRAD_LINES} width={width} />
+                  <Chart label="Learning rate" data={shown[2] ?? rows} lines={LR_LINES} width={width} />
+                </>
+              )}
+            </div>
+        </Suspense>
       </div>
     </Panel>
   );

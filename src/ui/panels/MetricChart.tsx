@@ -1,7 +1,8 @@
 // One recharts line chart over rows of numbers keyed by step. Loaded lazily (recharts is most of the page's
 // JavaScript, and nothing needs it before the first training step). Fixed height so the page does not jump; no
 // animation, so a new point costs one redraw.
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo } from 'react';
+import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 
 export type ChartRow = { step: number } & Record<string, number | undefined>;
 
@@ -15,6 +16,9 @@ export interface ChartLine {
 }
 
 export const CHART_HEIGHT = 150;
+const DOMAIN_X: [string, string] = ['dataMin', 'dataMax'];
+const DOMAIN_Y: [string, string] = ['auto', 'auto'];
+const DOT = { r: 3 };
 
 function tick(v: number): string {
   if (v === 0) return '0';
@@ -22,23 +26,34 @@ function tick(v: number): string {
   return a >= 1000 || a < 0.01 ? v.toExponential(0) : Number(v.toPrecision(3)).toString();
 }
 
-export default function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: string; log?: boolean }) {
+const MARGIN = { top: 6, right: 12, bottom: 0, left: -8 };
+const TICK = { fontSize: 11 };
+const TOOLTIP_STYLE = { background: 'var(--panel)', border: '1px solid var(--border)' };
+const tooltipValue = (v: unknown) => (typeof v === 'number' ? v.toPrecision(4) : String(v));
+
+/** A fixed-size chart: the parent measures the width once, so no ResizeObserver re-renders each chart per update. */
+function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: string; width: number }) {
   return (
     <figure className="chart" aria-label={props.label} data-testid={`chart-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
       <figcaption className="small muted">{props.label}</figcaption>
-      <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
-        <LineChart data={props.data} margin={{ top: 6, right: 12, bottom: 0, left: -8 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} stroke="var(--muted)" />
-          <YAxis tick={{ fontSize: 11 }} stroke="var(--muted)" width={52} domain={['auto', 'auto']} tickFormatter={tick} />
-          <Tooltip contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
-          {props.lines.map((l) => (
-            <Line key={l.key} type="linear" dataKey={l.key} name={l.name} stroke={l.color} dot={l.dots ? { r: 3 } : false}
-              strokeWidth={l.faint ? 1 : 2} strokeOpacity={l.faint ? 0.35 : 1} isAnimationActive={false} connectNulls />
-          ))}
-        </LineChart>
-      </ResponsiveContainer>
+      <LineChart data={props.data} margin={MARGIN} width={props.width} height={CHART_HEIGHT}>
+        <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
+        <XAxis dataKey="step" type="number" domain={DOMAIN_X} allowDecimals={false} tick={TICK} stroke="var(--muted)" />
+        <YAxis tick={TICK} stroke="var(--muted)" width={52} domain={DOMAIN_Y} tickFormatter={tick} />
+        <Tooltip contentStyle={TOOLTIP_STYLE} formatter={tooltipValue} />
+        {props.lines.map((l) => (
+          <Line key={l.key} type="linear" dataKey={l.key} name={l.name} stroke={l.color} dot={l.dots ? DOT : false}
+            strokeWidth={l.faint ? 1 : 2} strokeOpacity={l.faint ? 0.35 : 1} isAnimationActive={false} connectNulls />
+        ))}
+      </LineChart>
+      {/* An HTML legend: recharts' own measures its box on every update, forcing a layout of the whole page. */}
+      <ul className="legend chart-legend">
+        {props.lines.map((l) => (
+          <li key={l.key}><span className="swatch" style={{ background: l.color, opacity: l.faint ? 0.4 : 1 }} />{l.name}</li>
+        ))}
+      </ul>
     </figure>
   );
 }
+
+export default memo(MetricChart);

@@ -5,7 +5,7 @@ import { useShallow } from 'zustand/shallow';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { ErrorNote, Panel, Progress } from '../Panel';
 import { formatCount } from '../format';
-import { selectOutcome, selectPhase, selectPrepared, selectProgress, selectRunConfig, selectTrainer, selectTrainerState } from '../../store/selectors';
+import { selectBackendChoice, selectCapability, selectOutcome, selectPhase, selectPrepared, selectPreparedState, selectProgress, selectRunConfig, selectTrainer, selectTrainerState } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import { runConfigSchema, SCHEDULES, type RunConfig } from '../../share/run-config';
 
@@ -97,12 +97,28 @@ function formatEta(s: number | null): string {
   return `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
 }
 
+function BackendPicker({ disabled }: { disabled: boolean }) {
+  const api = useStoreApi();
+  const choice = useApp(selectBackendChoice);
+  const cap = useApp(selectCapability);
+  return (
+    <label className="inline small">
+      Train on
+      <select value={choice} disabled={disabled} data-testid="backend-choice" onChange={(e) => api.getState().setBackendChoice(e.target.value === 'wasm' ? 'wasm' : 'auto')}>
+        <option value="auto">{cap && !cap.webgpu.available ? 'WebGPU (unavailable: WASM)' : 'WebGPU'}</option>
+        <option value="wasm">WASM (CPU)</option>
+      </select>
+    </label>
+  );
+}
+
 function Controls() {
   const { run } = useActions();
   const phase = useApp(selectPhase);
   const prepared = useApp(selectPrepared);
   const outcome = useApp(selectOutcome);
-  const canStart = prepared !== null && prepared.trainCount > 0 && !isTraining(phase);
+  const preparing = useApp(selectPreparedState).status === 'loading';
+  const canStart = prepared !== null && prepared.trainCount > 0 && !isTraining(phase) && !preparing;
   const canResume = phase === 'paused' || (phase === 'failed' && outcome?.reason === 'device-lost' && outcome.recoverable);
   return (
     <div className="row controls" role="toolbar" aria-label="Run controls">
@@ -146,6 +162,7 @@ export function TrainingPanel() {
   return (
     <Panel id="training" step={5} title="Training">
       <Controls />
+      <BackendPicker disabled={locked} />
       <RunProgress />
       {outcome?.message && (outcome.reason === 'stopped' ? <p className="small muted">{outcome.message}</p> : <ErrorNote>{outcome.message}</ErrorNote>)}
       {outcome?.reason === 'completed' && <p className="ok small">Finished {outcome.step} steps.</p>}

@@ -8,17 +8,19 @@ import type { Backend } from '../../runtime/index.ts';
 import type { RunConfig } from '../../share/run-config.ts';
 import { prepareDataset, splitExamples, type PreparedDataset, type TemplateChoice } from '../../train/dataset.ts';
 import { hubSource, loadModel, loadTokenizerFrom, type FileSource, type LoadedModel, type TokenizerBundle } from '../../train/model-source.ts';
-import type { DatasetRef, ExampleDetail, HubLocation, PreparedRun } from '../protocol';
+import type { BackendChoice, DatasetRef, ExampleDetail, HubLocation, PreparedRun } from '../protocol';
 import type { HandlerContext } from './context';
 import { fetchBytes } from './dataset';
 
 /** What opens the training backend: onnxruntime-web in the browser worker; tests inject a Node backend. */
-export type BackendOpener = () => Promise<{ backend: Backend; fallbackReason?: string }>;
+export type BackendOpener = (choice: BackendChoice) => Promise<{ backend: Backend; fallbackReason?: string }>;
 
 /** The browser default, imported lazily so the host module can load where onnxruntime-web/webgpu cannot (Node). */
-export const openWebBackend: BackendOpener = async () => {
+export const openWebBackend: BackendOpener = async (choice) => {
   const { createWebBackend } = await import('../../runtime/web.ts');
-  return createWebBackend();
+  // WASM threads leave one core to the page, so rendering stays responsive while training keeps the others busy.
+  const threads = Math.max(1, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1);
+  return createWebBackend({ prefer: choice === 'wasm' ? 'wasm' : 'webgpu', threads });
 };
 
 /** Datasets read by `dataset.preview` stay available to `run.prepare` by hash (an upload's bytes were transferred). */
@@ -39,7 +41,7 @@ export class Playground {
   private readonly datasets = new Map<string, Dataset>();
   private tokenizers = new Map<string, TokenizerBundle>();
   private model: { key: string; value: LoadedModel } | null = null;
-  private backend: Promise<{ backend: Backend; fallbackReason?: string }> | null = null;
+  private readonly backends = new Map<BackendChoice, Promise<{ backend: Backend; fallbackReason?: string }>>();
   prepared: Prepared | null = null;
 
   constructor(private readonly openBackend: BackendOpener) {}
@@ -134,19 +136,28 @@ export class Playground {
     if (this.model?.key === p.source.id) return this.model.value;
     ctx.emit({ type: 'progress', stage: `Downloading ${p.location.repo} weights`, loaded: 0, total: null });
     this.model = null;
-    const value = await loadModel(p.source);
+    // A source of its own, pinned to the prepared commit: the one `run.prepare` opened is tied to that request's
+    // abort signal, which a later settings change may have fired.
+    const source = await hubSource(hubConfig(p.location.endpoint), p.location.repo, p.summary.sha || p.location.revision, ctx.signal);
+    const value = await loadModel(source);
     this.model = { key: p.source.id, value };
     return value;
   }
 
-  /** The training backend, opened once (WebGPU, or WASM with the reason). */
-  openedBackend(): Promise<{ backend: Backend; fallbackReason?: string }> {
-    this.backend ??= this.openBackend();
-    return this.backend;
+  /** The training backend for a choice, opened once (WebGPU, or WASM with the reason). */
+  openedBackend(choice: BackendChoice): Promise<{ backend: Backend; fallbackReason?: string }> {
+    let opened = this.backends.get(choice);
+    if (!opened) {
+      opened = this.openBackend(choice);
+      this.backends.set(choice, opened);
+      // A failed open is not cached: the next run tries again.
+      opened.catch(() => this.backends.delete(choice));
+    }
+    return opened;
   }
 
   /** Forgets a backend whose device was lost, so the next run opens a fresh one. */
-  dropBackend(): void {
-    this.backend = null;
+  dropBackend(choice: BackendChoice): void {
+    this.backends.delete(choice);
   }
 }

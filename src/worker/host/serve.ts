@@ -47,9 +47,9 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
     case 'example.get':
       return Promise.resolve().then(() => host.playground.example(request.index));
     case 'batch.inspect':
-      return host.training.inspect(ctx);
+      return host.training.inspect(ctx, request.backend);
     case 'train.start':
-      return host.training.start(ctx);
+      return host.training.start(ctx, request.backend);
     case 'train.resume':
       return host.training.resume(ctx);
     case 'train.pause':

@@ -9,7 +9,7 @@ import { collate, DataOrder, paddingId } from '../../train/dataset.ts';
 import { defaultTargetModules } from '../../train/peft.ts';
 import type { TrainerCheckpoint } from '../../train/state.ts';
 import { Trainer, type SampleRecord, type SampleSpec } from '../../train/trainer.ts';
-import type { BatchInspection, GeneratedSample, TrainOutcome, TrainerInfo } from '../protocol';
+import type { BackendChoice, BatchInspection, GeneratedSample, TrainOutcome, TrainerInfo } from '../protocol';
 import type { HandlerContext } from './context';
 import type { Playground, Prepared } from './playground';
 
@@ -44,6 +44,7 @@ function rows(data: ArrayLike<number>, batch: number, seqLen: number): number[][
 export class TrainingHost {
   private trainer: Trainer | null = null;
   private builtFor: Prepared | null = null;
+  private builtOn: BackendChoice = 'auto';
   private info: TrainerInfo | null = null;
   private prompts: number[][] = [];
   private flag = { aborted: false };
@@ -54,12 +55,12 @@ export class TrainingHost {
 
   constructor(private readonly pg: Playground) {}
 
-  private async build(ctx: HandlerContext, resume?: TrainerCheckpoint): Promise<Trainer> {
+  private async build(ctx: HandlerContext, choice: BackendChoice, resume?: TrainerCheckpoint): Promise<Trainer> {
     const p = this.pg.requirePrepared();
     await this.release();
     const model = await this.pg.loadedModel(ctx);
     ctx.emit({ type: 'progress', stage: 'Starting the backend', loaded: 0, total: null });
-    const { backend, fallbackReason } = await this.pg.openedBackend();
+    const { backend, fallbackReason } = await this.pg.openedBackend(choice);
     const tok = p.tokenizer.tokenizer;
     let config = p.config;
     // The schema's default LoRA targets name Llama-family modules; GPT-2 gets PEFT's default for its family.
@@ -80,6 +81,7 @@ export class TrainingHost {
     });
     this.trainer = trainer;
     this.builtFor = p;
+    this.builtOn = choice;
     this.stopped = false;
     this.info = {
       backend: backend.kind === 'webgpu' ? 'webgpu' : 'wasm',
@@ -97,23 +99,24 @@ export class TrainingHost {
   }
 
   /** A trainer for the current preparation that has not taken a step yet, or a new one. */
-  private async fresh(ctx: HandlerContext): Promise<Trainer> {
+  private async fresh(ctx: HandlerContext, choice: BackendChoice): Promise<Trainer> {
     const current = this.trainer;
-    if (current && this.builtFor === this.pg.prepared && current.step === 0 && !this.stopped) {
+    if (current && this.builtFor === this.pg.prepared && this.builtOn === choice && current.step === 0 && !this.stopped) {
       if (this.info) ctx.emit({ type: 'trainer', info: this.info });
       return current;
     }
     this.lastCheckpoint = null;
-    return this.build(ctx);
+    return this.build(ctx, choice);
   }
 
   private notRunning(what: string): void {
     if (this.running) throw new Error(`Cannot ${what} while training runs: pause or stop the run first.`);
   }
 
-  async inspect(ctx: HandlerContext): Promise<BatchInspection> {
+  async inspect(ctx: HandlerContext, choice: BackendChoice): Promise<BatchInspection> {
     this.notRunning('inspect a batch');
-    const trainer = this.trainer && this.builtFor === this.pg.prepared ? this.trainer : await this.fresh(ctx);
+    const current = this.trainer && this.builtFor === this.pg.prepared && this.builtOn === choice ? this.trainer : null;
+    const trainer = current ?? (await this.fresh(ctx, choice));
     const p = this.pg.requirePrepared();
     const { batch, seqLen } = trainer.shape;
     // The trainer's first batch: epoch 0 of the seeded data order.
@@ -140,11 +143,11 @@ export class TrainingHost {
     };
   }
 
-  async start(ctx: HandlerContext): Promise<TrainOutcome> {
+  async start(ctx: HandlerContext, choice: BackendChoice): Promise<TrainOutcome> {
     this.notRunning('start another run');
     this.running = true; // claimed before the first await so a second start is refused
     try {
-      const trainer = await this.fresh(ctx);
+      const trainer = await this.fresh(ctx, choice);
       await this.emitSamples(ctx, await trainer.sample());
       return await this.loop(ctx, trainer);
     } finally {
@@ -160,7 +163,7 @@ export class TrainingHost {
       let trainer = this.trainer;
       if (!trainer) {
         if (!this.lastCheckpoint) throw new Error('There is no paused run or checkpoint to resume; press Start.');
-        trainer = await this.build(ctx, this.lastCheckpoint);
+        trainer = await this.build(ctx, this.builtOn, this.lastCheckpoint);
       } else if (this.info) {
         ctx.emit({ type: 'trainer', info: { ...this.info, step: trainer.step } });
       }
@@ -231,7 +234,7 @@ export class TrainingHost {
       if (!DEVICE_LOST.test(message(err))) throw err;
       // The GPU device is gone with every buffer on it: drop the trainer and backend; resume rebuilds from the checkpoint.
       this.trainer = null;
-      this.pg.dropBackend();
+      this.pg.dropBackend(this.builtOn);
       const at = this.lastCheckpoint?.step;
       return this.outcome('device-lost', at ?? 0,
         `The WebGPU device was lost (${message(err)}). ` +

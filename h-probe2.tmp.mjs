@@ -1,0 +1,35 @@
+import { chromium } from 'playwright-core';
+const ARGS = ['--headless=new','--no-sandbox','--enable-unsafe-webgpu','--use-webgpu-adapter=swiftshader','--disable-background-networking','--disable-component-update','--disable-sync','--no-first-run'];
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: false });
+for (const hide of [process.argv[2] ?? '']) {
+  const ctx = await b.newContext({ viewport: { width: 1280, height: 720 } });
+  const p = await ctx.newPage();
+  await p.goto('http://127.0.0.1:41799/');
+  await p.waitForFunction(() => window.__tabtune !== undefined);
+  await p.evaluate(() => window.__tabtune.startup);
+  if (hide) await p.addStyleTag({ content: `${hide} { display: none !important; }` });
+  await p.locator('[data-panel="data"] select').selectOption('tiny-codewords.jsonl');
+  await p.getByTestId('backend-choice').selectOption('wasm');
+  await p.getByTestId('hp-train-steps').fill('20');
+  await p.getByTestId('hp-train-batchSize').fill('2');
+  await p.getByTestId('hp-train-sampleEvery').fill('10');
+  await p.getByTestId('max-length').fill('64');
+  await p.waitForTimeout(1000);
+  await p.waitForFunction(() => window.__tabtune.state().preparedState.status === 'ready' && window.__tabtune.state().prepared?.examples.length === 8);
+  await p.evaluate(() => { window.lt = []; const t0 = performance.now(); new PerformanceObserver((l) => l.getEntries().forEach((e) => window.lt.push([Math.round(e.startTime - t0), Math.round(e.duration)]))).observe({ type: 'longtask' }); });
+  const cdp = await ctx.newCDPSession(p);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  await p.getByTestId('train-start').click();
+  await p.waitForFunction(() => window.__tabtune.state().phase === 'completed', undefined, { timeout: 120000, polling: 1000 });
+  const { profile } = await cdp.send('Profiler.stop');
+  const self = new Map();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const dt = profile.timeDeltas; 
+  profile.samples.forEach((id, i) => { const n = byId.get(id); const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0) / 1000); });
+  console.log([...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${v.toFixed(0)}ms ${k}`).join('\n'));
+  console.log(hide || 'all visible', JSON.stringify(await p.evaluate(() => window.lt)));
+  await ctx.close();
+}
+await b.close();
