@@ -49,13 +49,23 @@ function HeatMap({ inspection, row }: { inspection: BatchInspection; row: number
   return <TokenStrip tokens={tokens} label={`Per-token loss of row ${row}`} testId="loss-heatmap" />;
 }
 
+/** `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight` → `L0 q_proj lora_A`: the parts that differ. */
+export function shortName(name: string): string {
+  return name
+    .replace(/^base_model\.model\./, '')
+    .replace(/^(model\.|transformer\.)?(layers|h)\.(\d+)\./, 'L$3 ')
+    .replace(/(self_attn|mlp|attn)\./, '')
+    .replace(/\.weight$/, '')
+    .replace(/\.(lora_[AB])/, ' $1');
+}
+
 function GradNorms({ inspection }: { inspection: BatchInspection }) {
   const max = Math.max(1e-12, ...inspection.gradNorms.map((g) => g.norm));
   return (
     <div className="bars" data-testid="grad-norms" role="list" aria-label="Gradient norm per trainable tensor">
       {inspection.gradNorms.map((g) => (
         <div key={g.name} className="bar-row" role="listitem" title={`${g.name}: ${g.norm.toExponential(3)} over ${g.size} values`}>
-          <span className="bar-name">{g.name.replace(/^base_model\.model\./, '')}</span>
+          <span className="bar-name">{shortName(g.name)}</span>
           <span className="bar"><span style={{ width: `${(100 * g.norm) / max}%` }} /></span>
           <span className="bar-value">{g.norm === 0 ? '0' : g.norm.toExponential(2)}</span>
         </div>

@@ -23,7 +23,7 @@ const DOT = { r: 3 };
 function tick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  return a >= 1000 || a < 0.01 ? v.toExponential(0) : Number(v.toPrecision(3)).toString();
+  return a >= 1000 || a < 0.01 ? v.toExponential(1) : Number(v.toPrecision(3)).toString();
 }
 
 const MARGIN = { top: 6, right: 12, bottom: 0, left: -8 };

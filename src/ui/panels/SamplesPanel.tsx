@@ -11,10 +11,6 @@ import { visible } from '../tokens';
 /** Columns kept on screen: the first (before training) and the most recent ones. */
 const MAX_COLUMNS = 6;
 
-function lastLine(prompt: string): string {
-  const lines = prompt.trim().split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-3).join('\n');
-}
 
 export function SamplesPanel() {
   const samples = useApp(selectSamples);
@@ -43,7 +39,7 @@ export function SamplesPanel() {
                 const prompt = samples.find((s) => s.promptIndex === p)?.prompt ?? '';
                 return (
                   <tr key={p}>
-                    <th scope="row" className="prompt" title={prompt}>{visible(lastLine(prompt))}</th>
+                    <th scope="row" className="prompt" title={prompt}><div tabIndex={0}>{visible(prompt.trim())}</div></th>
                     {shown.map((step) => {
                       const s = at.get(`${p}:${step}`);
                       return (
