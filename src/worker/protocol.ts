@@ -255,6 +255,13 @@ export interface TrainOutcome {
   recoverable: boolean;
 }
 
+/** A resumable checkpoint as src/train writes it: `tabtune_optimizer.safetensors` (adapter + AdamW moments) and
+ * `tabtune_checkpoint.json` (step, RNG states, data cursor, log history). */
+export interface CheckpointFiles {
+  step: number;
+  files: Record<string, Uint8Array>;
+}
+
 export interface GeneratedSample {
   prompt: string;
   completion: string;
@@ -282,8 +289,11 @@ export interface RequestMap {
   'batch.inspect': { params: { backend: BackendChoice }; result: BatchInspection };
   /** Starts a fresh run on the prepared examples; streams trainer/step/eval/samples events until it ends or pauses. */
   'train.start': { params: { backend: BackendChoice }; result: TrainOutcome };
-  /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint). */
-  'train.resume': { params: Record<string, never>; result: TrainOutcome };
+  /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint); given `checkpoint`
+   * files (from `run.checkpoint`, e.g. kept in IndexedDB across a reload), rebuilds the trainer from them instead. */
+  'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice }; result: TrainOutcome };
+  /** The latest checkpoint in worker memory as files (null before the first one), for storage and export. */
+  'run.checkpoint': { params: Record<string, never>; result: CheckpointFiles | null };
   /** Asks the running loop to stop after the current step; its train.start/resume resolves with `paused`. */
   'train.pause': { params: Record<string, never>; result: { step: number } };
   /** Ends the run (running or paused); the adapter stays in memory until the next start. */
@@ -337,6 +347,8 @@ export function requestTransferables(request: WorkerRequest): Transferable[] {
       return request.source.kind === 'bytes' ? [request.source.bytes] : [];
     case 'run.prepare':
       return request.dataset.kind === 'bytes' ? [request.dataset.bytes] : [];
+    case 'train.resume':
+      return request.checkpoint ? [...new Set(Object.values(request.checkpoint.files).map((f) => f.buffer as ArrayBuffer))] : [];
     default:
       return [];
   }

@@ -118,4 +118,31 @@ describe('a run through the worker', () => {
     expect(await second).toMatch(/while training runs/);
     await expect(h.client.request('train.resume', {})).rejects.toThrow(/stopped/);
   });
+
+  it('hands out checkpoint files, and resuming from them continues exactly like an uninterrupted run', { timeout: 240_000 }, async () => {
+    await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config({}, { evalEvery: 0, sampleEvery: 0 }) });
+    const losses = (events: WorkerEvent[]) => events.flatMap((e) => (e.type === 'step' ? [[e.step, e.loss]] : []));
+    const whole: WorkerEvent[] = [];
+    await h.client.request('train.start', { backend: 'auto' }, { onEvent: (e) => whole.push(e) });
+    await h.client.request('train.stop', {});
+
+    const first: WorkerEvent[] = [];
+    await h.client.request('train.start', { backend: 'auto' }, {
+      onEvent: (e) => {
+        first.push(e);
+        if (e.type === 'step' && e.step === 2) void h.client.request('train.pause', {});
+      },
+    });
+    const saved = await h.client.request('run.checkpoint', {});
+    expect(saved?.step).toBe(2);
+    expect(Object.keys(saved!.files).sort()).toEqual(['tabtune_checkpoint.json', 'tabtune_optimizer.safetensors']);
+    await h.client.request('train.stop', {});
+    await expect(h.client.request('train.resume', {})).rejects.toThrow(/stopped/);
+
+    const rest: WorkerEvent[] = [];
+    const outcome = await h.client.request('train.resume', { checkpoint: saved!, backend: 'auto' }, { onEvent: (e) => rest.push(e) });
+    expect(outcome).toMatchObject({ reason: 'completed', step: 4 });
+    expect(losses(first)).toEqual(losses(whole).slice(0, 2));
+    expect(losses(rest)).toEqual(losses(whole).slice(2));
+  });
 });

@@ -51,7 +51,9 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
     case 'train.start':
       return host.training.start(ctx, request.backend);
     case 'train.resume':
-      return host.training.resume(ctx);
+      return host.training.resume(ctx, request.checkpoint, request.backend);
+    case 'run.checkpoint':
+      return Promise.resolve(host.training.checkpointFiles());
     case 'train.pause':
       return Promise.resolve(host.training.pause());
     case 'train.stop':

@@ -7,9 +7,9 @@ import { IGNORE_INDEX } from '../../data/index.ts';
 import { GREEDY } from '../../models/sampling.ts';
 import { collate, DataOrder, paddingId } from '../../train/dataset.ts';
 import { defaultTargetModules } from '../../train/peft.ts';
-import type { TrainerCheckpoint } from '../../train/state.ts';
+import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, parseCheckpoint, type TrainerCheckpoint } from '../../train/state.ts';
 import { Trainer, type SampleRecord, type SampleSpec } from '../../train/trainer.ts';
-import type { BackendChoice, BatchInspection, GeneratedSample, TrainOutcome, TrainerInfo } from '../protocol';
+import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, TrainOutcome, TrainerInfo } from '../protocol';
 import type { HandlerContext } from './context';
 import type { Playground, Prepared } from './playground';
 
@@ -155,13 +155,25 @@ export class TrainingHost {
     }
   }
 
-  async resume(ctx: HandlerContext): Promise<TrainOutcome> {
+  /** The latest checkpoint as the two files src/train writes, or null before the first one. */
+  checkpointFiles(): CheckpointFiles | null {
+    const c = this.lastCheckpoint;
+    return c ? { step: c.step, files: Object.fromEntries(checkpointFiles(c)) } : null;
+  }
+
+  async resume(ctx: HandlerContext, saved?: CheckpointFiles, choice?: BackendChoice): Promise<TrainOutcome> {
     this.notRunning('resume');
-    if (this.stopped) throw new Error('This run was stopped; press Start for a new run.');
+    if (this.stopped && !saved) throw new Error('This run was stopped; press Start for a new run.');
     this.running = true;
     try {
       let trainer = this.trainer;
-      if (!trainer) {
+      if (saved) {
+        const tensors = saved.files[CHECKPOINT_TENSORS];
+        const state = saved.files[CHECKPOINT_STATE];
+        if (!tensors || !state) throw new Error(`A checkpoint needs ${CHECKPOINT_TENSORS} and ${CHECKPOINT_STATE}; got ${Object.keys(saved.files).join(', ') || 'no files'}.`);
+        this.lastCheckpoint = parseCheckpoint(tensors, state, 'the saved checkpoint');
+        trainer = await this.build(ctx, choice ?? this.builtOn, this.lastCheckpoint);
+      } else if (!trainer) {
         if (!this.lastCheckpoint) throw new Error('There is no paused run or checkpoint to resume; press Start.');
         trainer = await this.build(ctx, this.builtOn, this.lastCheckpoint);
       } else if (this.info) {
