@@ -25,9 +25,9 @@ const module: OrtModule = ort as unknown as OrtModule;
 
 export async function createWebBackend(options: WebBackendOptions = {}): Promise<WebBackendResult> {
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
-  // @huggingface/transformers (loaded by src/data for tokenizers) points ORT at the jsDelivr CDN when it is imported.
-  // The app bundles ORT's own files and must work offline, so a CDN path TabTune did not ask for is removed.
-  else if (JSON.stringify(ort.env.wasm.wasmPaths ?? '').includes('cdn.jsdelivr.net')) delete ort.env.wasm.wasmPaths;
+  // @huggingface/transformers (loaded by src/data for tokenizers) points ORT at a CDN when it is imported. The app
+  // bundles ORT's own files and must work offline, so a cross-origin path TabTune did not ask for is removed.
+  else if (pointsElsewhere(ort.env.wasm.wasmPaths)) delete ort.env.wasm.wasmPaths;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   ort.env.wasm.numThreads = isolated ? (options.threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
   if (options.prefer === 'wasm') return { backend: wasmBackend() };
@@ -119,4 +119,13 @@ async function webgpuBackend(): Promise<Backend> {
 function byteSize(t: OrtTensor): number {
   const per = t.type === 'bool' || t.type === 'uint8' ? 1 : t.type === 'int64' ? 8 : 4;
   return per * t.dims.reduce((a, b) => a * b, 1);
+}
+
+/** True when ORT's wasm paths name another origin than this page's (a CDN nobody in TabTune configured). */
+function pointsElsewhere(paths: unknown): boolean {
+  const urls = typeof paths === 'string' ? [paths] : paths && typeof paths === 'object' ? Object.values(paths) : [];
+  return urls.some((u) => {
+    if (typeof u !== 'string' || !/^https?:\/\//.test(u)) return false;
+    return typeof location === 'undefined' || new URL(u).origin !== location.origin;
+  });
 }
