@@ -58,12 +58,18 @@ function describe(repo: string, revision: string, repoType: RepoType, path?: str
 async function request(cfg: HubConfig, url: string, what: string, init: RequestInit): Promise<Response> {
   const headers = new Headers(init.headers);
   if (cfg.token) headers.set('Authorization', `Bearer ${cfg.token}`);
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, headers });
-  } catch (e) {
-    if (init.signal?.aborted) throw new HubError('aborted', `${what}: download cancelled`, url);
-    throw networkError(url, what, cfg.endpoint, e);
+  // An idempotent GET/HEAD is retried once after a network error: a keep-alive socket the server closed while this
+  // thread was busy (e.g. running a graph) is reused by fetch and fails with ECONNRESET; a second try opens a new one.
+  const method = (init.method ?? 'GET').toUpperCase();
+  const attempts = method === 'GET' || method === 'HEAD' ? 2 : 1;
+  let res: Response | undefined;
+  for (let attempt = 1; res === undefined; attempt++) {
+    try {
+      res = await fetch(url, { ...init, headers });
+    } catch (e) {
+      if (init.signal?.aborted) throw new HubError('aborted', `${what}: download cancelled`, url);
+      if (attempt >= attempts) throw networkError(url, what, cfg.endpoint, e);
+    }
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);

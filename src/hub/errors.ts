@@ -38,6 +38,8 @@ export function httpError(status: number, url: string, what: string, endpoint: s
 
 export function networkError(url: string, what: string, endpoint: string, cause: unknown): HubError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new HubError('network', `${what}: could not reach ${url} (${reason}). `
+  const err = new HubError('network', `${what}: could not reach ${url} (${reason}). `
     + `HINT: check the network, or set the Hub endpoint (now ${endpoint}) to a reachable server or local mirror.`, url);
+  err.cause = cause; // keep the underlying error (e.g. ECONNRESET) for whoever needs the detail
+  return err;
 }

@@ -2,7 +2,7 @@
 // injects — the CLI passes one over node:fs, since src/train must not import node: modules) or a Hub repo pinned to a
 // commit through src/hub. loadModel() turns either into a parsed config, float32 weights under weight-table names,
 // the tokenizer and the pins the reproduction manifest records.
-import { HubError, SAFETENSORS_INDEX, SAFETENSORS_SINGLE, fetchResolvedFile, parseSafetensors, resolveRevision, sha256Hex, tensorToFloat32 } from '../hub/index.ts';
+import { SAFETENSORS_INDEX, SAFETENSORS_SINGLE, fetchResolvedFile, parseSafetensors, resolveRevision, sha256Hex, tensorToFloat32 } from '../hub/index.ts';
 import type { HubConfig } from '../hub/index.ts';
 import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
 import { parseModelConfig, type ModelConfig } from '../models/config.ts';
@@ -19,28 +19,16 @@ export interface FileSource {
   read(path: string): Promise<Uint8Array>;
 }
 
-/**
- * Retries an idempotent Hub GET once after a network error. A keep-alive socket the server closed while this thread
- * was busy running a graph is reused by fetch and fails with ECONNRESET; the second attempt opens a fresh socket.
- */
-async function retryOnce<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (e instanceof HubError && e.kind === 'network') return f();
-    throw e;
-  }
-}
-
 /** A Hub repo resolved to a commit: every read is pinned to that sha and verified by size/sha256. */
 export async function hubSource(cfg: HubConfig, repo: string, revision: string, signal?: AbortSignal): Promise<FileSource> {
   const opts = signal ? { signal } : {};
-  const resolved = await retryOnce(() => resolveRevision(cfg, repo, revision, opts));
+  const resolved = await resolveRevision(cfg, repo, revision, opts);
   return {
     id: `${repo}@${resolved.sha}`,
     sha: resolved.sha,
     list: async () => resolved.files.map((f) => f.path),
-    read: (path) => retryOnce(() => fetchResolvedFile(cfg, resolved, path, opts)),
+    // Network retries (ECONNRESET on a stale keep-alive socket) happen inside src/hub's request().
+    read: (path) => fetchResolvedFile(cfg, resolved, path, opts),
   };
 }
 

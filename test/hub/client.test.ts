@@ -198,6 +198,25 @@ describe('Hub client on the mirror', () => {
     const e = await hubError(resolveRevision(hubConfig(gone.url), QWEN2));
     expect(e.kind).toBe('network');
     expect(e.message).toMatch(/could not reach.*HINT.*Hub endpoint/s);
+    expect(e.cause).toBeInstanceOf(Error);
+  });
+
+  it('retries an idempotent GET once after a network error', async () => {
+    const real = globalThis.fetch;
+    let calls = 0;
+    // The first call fails the way a reused, server-closed keep-alive socket does; the second goes to the mirror.
+    globalThis.fetch = (async (...args: Parameters<typeof fetch>) => {
+      calls++;
+      if (calls === 1) throw new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+      return real(...args);
+    }) as typeof fetch;
+    try {
+      const resolved = await resolveRevision(cfg, QWEN2);
+      expect(resolved.sha).toMatch(/^[0-9a-f]{40}$/);
+      expect(calls).toBe(2);
+    } finally {
+      globalThis.fetch = real;
+    }
   });
 
   it('stops when the signal aborts', async () => {

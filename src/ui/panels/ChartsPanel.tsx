@@ -7,7 +7,15 @@ import { Empty, Panel } from '../Panel';
 import { selectMetrics, smooth } from '../../store/selectors';
 import type { ChartLine, ChartRow } from './MetricChart';
 
-const Chart = lazy(() => import('./MetricChart'));
+const loadChart = () => import('./MetricChart');
+const Chart = lazy(loadChart);
+// Fetch and evaluate the recharts chunk once the page is idle, so its parse (a few hundred ms on a slow core) never
+// lands on the main thread while training streams its first points.
+if (typeof window !== 'undefined') {
+  const preload = () => void loadChart();
+  if ('requestIdleCallback' in window) window.requestIdleCallback(preload, { timeout: 5000 });
+  else setTimeout(preload, 2000);
+}
 
 // Module constants: recharts re-registers a series whose props object changes, so these must not be rebuilt per render.
 const LOSS_LINES: ChartLine[] = [
