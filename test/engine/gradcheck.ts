@@ -10,19 +10,11 @@ import { Mul, ReduceSum } from '../../src/engine/ops.ts';
 import { grad } from '../../src/engine/autodiff.ts';
 import { verifyGraph } from '../../src/engine/verify.ts';
 import { cpuSession } from './run-graph.ts';
+import { seededRandom } from './step-fixtures.ts';
 import type { Feed } from './run-graph.ts';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32) so failures reproduce; shared with the browser-safe step fixtures. */
+export const rng = seededRandom;
 
 export interface InputSpec {
   readonly shape: Shape;
