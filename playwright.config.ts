@@ -5,10 +5,12 @@ import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
 
 const port = Number(process.env.TABTUNE_E2E_PORT ?? 41731);
+// Which build to serve: `dist` by default; a separate `vite build --outDir DIR` lets two e2e runs work side by side.
+const root = process.env.TABTUNE_DIST ?? 'dist';
 
 export default defineConfig({
   testDir: 'e2e',
-  outputDir: 'test-output/e2e',
+  outputDir: process.env.TABTUNE_E2E_OUT ?? 'test-output/e2e',
   workers: 1,
   fullyParallel: false,
   forbidOnly: Boolean(process.env.CI),
@@ -29,7 +31,7 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   webServer: {
-    command: `node scripts/serve.mjs --port ${port}`,
+    command: `node scripts/serve.mjs --port ${port} --root ${root}`,
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: false,
     timeout: 30_000,
