@@ -7,6 +7,10 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
 const port = Number(process.env.TABTUNE_E2E_PORT ?? 41731);
 // Which build to serve: `dist` by default; a separate `vite build --outDir DIR` lets two e2e runs work side by side.
 const root = process.env.TABTUNE_DIST ?? 'dist';
+// The local Hub mirror (fixture checkpoints, test/hub-mirror/server.ts) beside the app, on a port of its own derived
+// from the app's so side-by-side e2e runs do not collide; specs read its URL from TABTUNE_MIRROR_URL.
+const mirrorPort = Number(process.env.TABTUNE_MIRROR_PORT ?? port + 100);
+process.env.TABTUNE_MIRROR_URL = `http://127.0.0.1:${mirrorPort}`;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -30,11 +34,21 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
-  webServer: {
-    command: `node scripts/serve.mjs --port ${port} --root ${root}`,
-    url: `http://127.0.0.1:${port}/`,
-    reuseExistingServer: false,
-    timeout: 30_000,
-    stdout: 'pipe',
-  },
+  webServer: [
+    {
+      command: `node scripts/serve.mjs --port ${port} --root ${root}`,
+      url: `http://127.0.0.1:${port}/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'pipe',
+    },
+    {
+      command: `npx tsx scripts/mirror.ts --port ${mirrorPort}`,
+      url: `http://127.0.0.1:${mirrorPort}/api/models/tabtune/tiny-llama`,
+      reuseExistingServer: false,
+      // The first start may regenerate the fixture checkpoints.
+      timeout: 120_000,
+      stdout: 'pipe',
+    },
+  ],
 });

@@ -6,7 +6,11 @@ import { createRoot } from 'react-dom/client';
 import { parseRunConfig, type RunConfig } from './share/run-config';
 import { createAppStore } from './store/store';
 import { createDatasetLoader, createModelLoader, loadBundledDatasets, probeCapability } from './store/actions';
-import { createRunActions } from './store/run-actions';
+import { createRunActions, isTraining } from './store/run-actions';
+import { createShareActions } from './store/share-actions'; // share links (h5)
+import { createExportActions } from './store/export-actions'; // run export/import (h5)
+import { saveBytes } from './ui/download'; // run export/import (h5)
+import { createModelPanelActions } from './store/model-panel-actions'; // model panel (h2)
 import type { ThemeChoice } from './store/types';
 import { startWorker } from './worker/client';
 import { App } from './ui/App';
@@ -55,11 +59,23 @@ client.onFatal((err) => store.getState().reportError('worker', err.message));
 const loadModel = createModelLoader(store, client);
 const loadDataset = createDatasetLoader(store, client);
 const run = createRunActions(store, client);
+// Share links (h5): uploads go through `share` too, which keeps a copy of their bytes for links carrying data inline.
+const sendUpload = (name: string, bytes: ArrayBuffer) => loadDataset({ name, bytes }).then(() => run.prepare());
+const share = createShareActions(store, { uploadDataset: sendUpload, pageUrl: () => location.href });
+const reloadRun = () => Promise.all([loadModel(), loadDataset()]).then(() => run.prepare());
+const exporting = createExportActions(store, { client, share, run, save: (name, bytes) => saveBytes(name, bytes, 'application/zip'), reloadRun });
 const actions: AppActions = {
   reloadModel: () => loadModel().then(() => run.prepare()),
   reloadDataset: () => loadDataset().then(() => run.prepare()),
-  uploadDataset: async (file) => loadDataset({ name: file.name, bytes: await file.arrayBuffer() }).then(() => run.prepare()),
+  uploadDataset: async (file) => {
+    const bytes = await file.arrayBuffer();
+    share.rememberUpload({ name: file.name, bytes: new Uint8Array(bytes.slice(0)) }); // the original is transferred
+    return sendUpload(file.name, bytes);
+  },
   run,
+  share,
+  exporting,
+  model: createModelPanelActions(store, client), // model panel (h2)
 };
 
 let debounce: ReturnType<typeof setTimeout> | null = null;
@@ -83,11 +99,29 @@ store.subscribe((state, previous) => {
   debounce = setTimeout(() => void run.prepare(), PREPARE_DEBOUNCE_MS);
 });
 
+// Share links (h5): a link in the address wins over the saved settings; it is applied before anything loads, then
+// dropped from the address so a reload keeps the user's later edits (saved above) instead of re-applying it.
+const hasLink = () => /[#&]run=/.test(location.hash);
+const dropLink = () => history.replaceState(null, '', location.pathname + location.search);
+if (hasLink()) {
+  share.openLink(location.href);
+  dropLink();
+}
+addEventListener('hashchange', () => {
+  if (!hasLink()) return;
+  if (isTraining(store.getState().phase)) {
+    store.getState().setIncomingLink({ status: 'error', message: 'A run is training: stop it, then open the link again.' });
+  } else if (share.openLink(location.href)) {
+    void reloadRun().then(() => share.completeRestore());
+  }
+  dropLink();
+});
+
 const startup = Promise.all([
   probeCapability(store, client),
   loadModel(),
   loadBundledDatasets(store, client).then((listed) => (listed ? loadDataset() : undefined)),
-]).then(() => run.prepare());
+]).then(() => run.prepare()).then(() => share.completeRestore());
 installTestApi(store, startup);
 
 const rootElement = document.getElementById('root');

@@ -72,3 +72,18 @@ export function defaultFileCache(): FileCache | null {
   const storage = (globalThis as { caches?: CacheStorage }).caches;
   return storage ? new CacheApiFileCache(storage) : null;
 }
+
+/** Every file a Cache-API cache holds: its key (the resolve URL) and its size in bytes, for the Model panel's list of
+ * cached models. `name` is CacheApiFileCache's default. */
+export async function listCachedFiles(storage: CacheStorage, name = 'tabtune-hub-v1'): Promise<{ key: string; bytes: number }[]> {
+  const cache = await storage.open(name);
+  const out: { key: string; bytes: number }[] = [];
+  for (const req of await cache.keys()) {
+    const hit = await cache.match(req);
+    if (!hit) continue;
+    // put() records Content-Length; the blob size (disk-backed, not read) covers entries written without it.
+    const header = Number(hit.headers.get('Content-Length'));
+    out.push({ key: req.url, bytes: Number.isFinite(header) && header > 0 ? header : (await hit.blob()).size });
+  }
+  return out;
+}

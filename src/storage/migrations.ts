@@ -22,7 +22,7 @@ function tensorBytes(list: readonly StoredTensor[]): number {
 
 /** Approximate stored size: tensor bytes exactly, the small JSON-like parts by their serialised length. */
 export function checkpointBytes(state: CheckpointState): number {
-  const small = JSON.stringify({ rng: state.rng, cursor: state.cursor, metrics: state.metrics, samples: state.samples });
+  const small = JSON.stringify({ rng: state.rng, cursor: state.cursor, metrics: state.metrics, samples: state.samples, log: state.log });
   return tensorBytes(state.adapter) + tensorBytes(state.optimizer.m) + tensorBytes(state.optimizer.v) + small.length * 2;
 }
 

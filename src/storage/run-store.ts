@@ -23,6 +23,7 @@ export interface OpenOptions {
 export interface SaveOptions {
   reason: CheckpointReason;
   evalLoss?: number;
+  trainLoss?: number;
   keepLatest?: number;
   now?: Date;
 }
@@ -39,10 +40,31 @@ export function checkpointId(runId: string, step: number): string {
 }
 
 export class RunStore {
+  /** Test-only byte budget (see simulateQuota); null = the browser's real quota only. */
+  private budget: number | null = null;
+
   private constructor(
     private readonly db: IDBPDatabase<unknown>,
     private readonly storage: StorageManagerLike | undefined,
   ) {}
+
+  /** Test hook (e2e quota spec): checkpoint writes that would take the stored checkpoints past `bytes` fail inside
+   * their transaction with a real `QuotaExceededError` DOMException, as a full disk does, so everything from the
+   * failed put to the message the user sees runs as in production. null turns it off. */
+  simulateQuota(bytes: number | null): void {
+    this.budget = bytes === null ? null : Math.max(0, Math.floor(bytes));
+  }
+
+  private async storedBytes(): Promise<number> {
+    return ((await this.db.getAll(STORES.checkpoints)) as CheckpointMeta[]).reduce((s, m) => s + m.bytes, 0);
+  }
+
+  /** The browser's estimate, or the simulated budget when a test set one. */
+  private async space(): Promise<StorageSpace | undefined> {
+    if (this.budget === null) return storageSpace(this.storage);
+    const usage = await this.storedBytes();
+    return { usage, quota: this.budget, free: Math.max(0, this.budget - usage) };
+  }
 
   static async open(opts: OpenOptions = {}): Promise<RunStore> {
     const version = opts.version ?? DB_VERSION;
@@ -82,7 +104,7 @@ export class RunStore {
     this.db.close();
   }
 
-  async createRun(config: RunConfig, manifest: ReproManifest, opts: { name?: string; now?: Date; id?: string } = {}): Promise<RunRecord> {
+  async createRun(config: RunConfig, manifest: ReproManifest, opts: { name?: string; now?: Date; id?: string; restore?: unknown } = {}): Promise<RunRecord> {
     const now = (opts.now ?? new Date()).toISOString();
     const run: RunRecord = {
       id: opts.id ?? crypto.randomUUID(),
@@ -92,6 +114,7 @@ export class RunStore {
       status: 'running',
       config,
       manifest,
+      ...(opts.restore !== undefined ? { restore: opts.restore } : {}),
     };
     await this.guard(() => this.db.add(STORES.runs, run), { label: `the new run "${run.name}"` }, JSON.stringify(run).length * 2);
     return run;
@@ -128,10 +151,11 @@ export class RunStore {
     const meta: CheckpointMeta = {
       id, runId, step: state.step, createdAt: (opts.now ?? new Date()).toISOString(), reason: opts.reason, bytes,
       ...(opts.evalLoss !== undefined && Number.isFinite(opts.evalLoss) ? { evalLoss: opts.evalLoss } : {}),
+      ...(opts.trainLoss !== undefined && Number.isFinite(opts.trainLoss) ? { trainLoss: opts.trainLoss } : {}),
     };
     const keep = Math.max(1, opts.keepLatest ?? DEFAULT_KEEP_LATEST);
     // Refuse early when the browser already says it will not fit: cheaper than a failed transaction.
-    const space = await storageSpace(this.storage);
+    const space = this.budget === null ? await storageSpace(this.storage) : undefined;
     if (space && bytes > space.free) throw new StorageQuotaError({ step: state.step }, bytes, space);
 
     await this.guard(async () => {
@@ -143,6 +167,11 @@ export class RunStore {
         const data: CheckpointData = { id, ...state };
         await tx.objectStore(STORES.checkpointData).put(data);
         const metas = tx.objectStore(STORES.checkpoints);
+        if (this.budget !== null) {
+          // After the payload put on purpose: the simulated failure must roll back a write already under way.
+          const used = ((await metas.getAll()) as CheckpointMeta[]).reduce((s, m) => s + (m.id === id ? 0 : m.bytes), 0);
+          if (used + bytes > this.budget) throw new DOMException(`Simulated quota of ${this.budget} bytes exceeded.`, 'QuotaExceededError');
+        }
         await metas.put(meta);
 
         // Checkpoints past this step belong to a timeline abandoned by resuming from an earlier one: drop them.
@@ -243,7 +272,7 @@ export class RunStore {
       return { runId: r.id, name: r.name, checkpoints: mine.length, bytes: mine.reduce((s, m) => s + m.bytes, 0) };
     });
     usage.sort((a, b) => b.bytes - a.bytes);
-    return { runs: usage, totalBytes: usage.reduce((s, u) => s + u.bytes, 0), space: await storageSpace(this.storage) };
+    return { runs: usage, totalBytes: usage.reduce((s, u) => s + u.bytes, 0), space: await this.space() };
   }
 
   /** Turns quota failures (thrown, or surfacing as the transaction's abort reason) into StorageQuotaError. */
@@ -252,7 +281,7 @@ export class RunStore {
       return await write();
     } catch (e) {
       if (isQuotaError(e) || isQuotaError((e as { cause?: unknown } | null)?.cause)) {
-        throw new StorageQuotaError(what, bytes, await storageSpace(this.storage), { cause: e });
+        throw new StorageQuotaError(what, bytes, await this.space(), { cause: e });
       }
       throw e;
     }

@@ -31,9 +31,12 @@ export interface CheckpointState {
   cursor: DataCursor;
   metrics: MetricPoint[];
   samples: SampleRecord[];
+  /** The trainer's own log (HF `log_history` entries), needed to rebuild it; absent in checkpoints saved before it
+   * was kept (optional, so no schema migration: older records simply lack it). */
+  log?: Record<string, number>[];
 }
 
-export type CheckpointReason = 'interval' | 'pause' | 'stop' | 'manual' | 'import';
+export type CheckpointReason = 'interval' | 'pause' | 'stop' | 'complete' | 'manual' | 'import';
 
 export interface CheckpointMeta {
   id: string;
@@ -43,6 +46,8 @@ export interface CheckpointMeta {
   reason: CheckpointReason;
   /** Eval loss measured at this step, when an eval ran; the best checkpoint is chosen by it. */
   evalLoss?: number;
+  /** Train loss logged at this step, for the checkpoint list (optional: absent in older records). */
+  trainLoss?: number;
   /** Approximate stored size, for the storage panel. */
   bytes: number;
 }
@@ -66,6 +71,9 @@ export interface RunRecord {
   /** Lowest eval loss so far (HF Trainer's `load_best_model_at_end`), kept even when it is not among the latest. */
   bestCheckpointId?: string;
   bestEvalLoss?: number;
+  /** What the app needs to restore its panels on resume (model/dataset choice, field mapping, backend): opaque here,
+   * validated by the app when applied. Optional, so no schema migration. */
+  restore?: unknown;
 }
 
 export interface LoadedCheckpoint {

@@ -2,7 +2,8 @@
 // the worker client. Each keeps its slice's LoadState honest (loading → ready | error) and never throws. Failures
 // of a panel's load stay in that slice (the panel shows them); the page-wide error list is for the rest.
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
-import type { DatasetSource, WorkerEvent } from '../worker/protocol';
+import type { PreviewSource, WorkerEvent } from '../worker/protocol';
+import { selectMemoryShape } from './model-panel';
 import { bundledDatasetUrl, selectModelLocation } from './selectors';
 import type { AppStore } from './store';
 import type { LoadState } from './types';
@@ -57,7 +58,8 @@ export function createModelLoader(store: AppStore, client: WorkerClient): () => 
     setModel(null);
     setModelState({ status: 'loading', stage: `Resolving ${location.repo}@${location.revision}`, loaded: 0, total: null });
     try {
-      const model = await client.request('model.inspect', { location }, {
+      // The memory bill is for the run's batch × max length and LoRA setting (src/store/model-panel.ts).
+      const model = await client.request('model.inspect', { location, shape: selectMemoryShape(store.getState()) }, {
         signal,
         onEvent: (event) => {
           const state = progressState(event, 'Loading model');
@@ -91,23 +93,35 @@ export async function loadBundledDatasets(store: AppStore, client: WorkerClient)
   }
 }
 
-/** Previews a dataset: the chosen bundled file, or the bytes of an uploaded file (transferred to the worker). */
+/** Previews a dataset: the chosen bundled file, a Hub dataset, or the bytes of an uploaded file (transferred to the
+ * worker); with a mapping chosen by hand, the shown file mapped again (the worker keeps its bytes). */
 export function createDatasetLoader(store: AppStore, client: WorkerClient): (upload?: { name: string; bytes: ArrayBuffer }) => Promise<void> {
   return latestOnly(async (signal, isCurrent, upload?: { name: string; bytes: ArrayBuffer }) => {
     const { setDataset, setDatasetState, chooseDataset } = store.getState();
-    let source: DatasetSource;
+    let source: PreviewSource;
     if (upload) {
       chooseDataset({ kind: 'upload', name: upload.name });
       source = { kind: 'bytes', name: upload.name, bytes: upload.bytes };
     } else {
-      const choice = store.getState().datasetChoice;
-      if (choice?.kind !== 'bundled') return; // nothing chosen, or an upload (its bytes went to the worker)
-      source = { kind: 'url', url: bundledDatasetUrl(store.getState().origin, choice.file), name: choice.file };
+      const s = store.getState();
+      const choice = s.datasetChoice;
+      if (choice === null) return;
+      if (s.dataset && (s.datasetMapping !== null || choice.kind === 'upload')) {
+        // Mapping the shown file again (by hand, or back to detection): the worker still holds its bytes.
+        source = { kind: 'previewed', hash: s.dataset.hash, name: s.dataset.name };
+      } else if (choice.kind === 'bundled') {
+        source = { kind: 'url', url: bundledDatasetUrl(s.origin, choice.file), name: choice.file };
+      } else if (choice.kind === 'hub') {
+        source = { kind: 'hub', endpoint: s.hubEndpoint, repo: choice.repo, revision: choice.revision, name: choice.name, ...(choice.file ? { file: choice.file } : {}) };
+      } else {
+        return; // an upload whose preview is gone: its bytes went to the worker, the user uploads it again
+      }
     }
+    const mapping = upload ? null : store.getState().datasetMapping;
     setDataset(null);
     setDatasetState({ status: 'loading', stage: `Reading ${source.name}`, loaded: 0, total: null });
     try {
-      const dataset = await client.request('dataset.preview', { source, limit: PREVIEW_ROWS }, {
+      const dataset = await client.request('dataset.preview', { source, limit: PREVIEW_ROWS, ...(mapping ? { mapping } : {}) }, {
         signal,
         onEvent: (event) => {
           const state = progressState(event, 'Reading dataset');

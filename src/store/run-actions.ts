@@ -3,8 +3,9 @@
 // are buffered and written at most every FLUSH_MS so a fast GPU cannot make the charts re-render on every step.
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { RequestOptions } from '../worker/client';
-import type { TrainOutcome, WorkerEvent } from '../worker/protocol';
+import type { CheckpointFiles, TrainOutcome, WorkerEvent } from '../worker/protocol';
 import { detectDegeneration } from './degeneration';
+import { createCheckpointActions, runSaveInfo, type CheckpointActions } from './checkpoints'; // saved runs (h4)
 import { selectModelLocation } from './selectors';
 import type { AppStore } from './store';
 import type { MetricPoint, RunPhase } from './types';
@@ -21,6 +22,13 @@ export interface RunActions {
   resume(): Promise<void>;
   pause(): Promise<void>;
   stop(): Promise<void>;
+  // saved runs (h4)
+  /** Continues a run saved in IndexedDB from its latest checkpoint (after a reload); keeps the metrics shown. */
+  resumeStored(runId: string): Promise<void>;
+  checkpoints: CheckpointActions;
+  // run import (h5)
+  /** Continues from checkpoint files (an imported run zip's), on the prepared examples; keeps the metrics shown. */
+  resumeFrom(checkpoint: CheckpointFiles): Promise<void>;
 }
 
 function message(err: unknown): string {
@@ -48,6 +56,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
   let prepareCall: AbortController | null = null;
   let pending: MetricPoint[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
+  const checkpoints = createCheckpointActions(store, client); // saved runs (h4)
 
   const flush = (): void => {
     if (timer !== null) clearTimeout(timer);
@@ -87,6 +96,10 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
         });
         return;
       case 'log':
+        return;
+      case 'checkpoint': // saved runs (h4)
+      case 'storage-error':
+        checkpoints.onTrainEvent(e);
         return;
     }
   };
@@ -179,7 +192,8 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       s.setTrainerState({ status: 'loading', stage: 'Preparing the trainer', loaded: 0, total: null });
       s.setPhase('starting');
       try {
-        finish(await client.request('train.start', { backend: s.backendChoice }, trainOptions));
+        const save = runSaveInfo(s); // saved runs (h4): the worker records the run and checkpoints it
+        finish(await client.request('train.start', { backend: s.backendChoice, ...(save ? { save } : {}) }, trainOptions));
       } catch (err) {
         fail(err);
       }
@@ -199,6 +213,36 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       s.setPhase('starting');
       try {
         finish(await client.request('train.resume', {}, trainOptions));
+      } catch (err) {
+        fail(err);
+      }
+    },
+
+    // saved runs (h4)
+    async resumeStored(runId) {
+      const s = store.getState();
+      if (isTraining(s.phase)) return;
+      s.setOutcome(null);
+      s.setTrainerState({ status: 'loading', stage: 'Rebuilding the trainer from the saved checkpoint', loaded: 0, total: null });
+      s.setPhase('starting');
+      try {
+        finish(await client.request('train.resume', { runId, backend: s.backendChoice }, trainOptions));
+      } catch (err) {
+        fail(err);
+      }
+    },
+
+    checkpoints,
+
+    // run import (h5)
+    async resumeFrom(checkpoint) {
+      const s = store.getState();
+      if (isTraining(s.phase)) return;
+      s.setOutcome(null);
+      s.setTrainerState({ status: 'loading', stage: `Rebuilding the trainer from the checkpoint at step ${checkpoint.step}`, loaded: 0, total: null });
+      s.setPhase('starting');
+      try {
+        finish(await client.request('train.resume', { checkpoint, backend: s.backendChoice }, trainOptions));
       } catch (err) {
         fail(err);
       }

@@ -22,7 +22,7 @@ export function createConfigSlice(origin: string): Slice<ConfigSlice> {
     theme: 'system',
     setHubEndpoint: (endpoint) => set({ hubEndpoint: endpoint.trim().replace(/\/+$/, '') }),
     chooseModel: (modelChoice) => set({ modelChoice }),
-    chooseDataset: (datasetChoice) => set({ datasetChoice }),
+    chooseDataset: (datasetChoice) => set({ datasetChoice, datasetMapping: null }), // a mapping by hand belongs to one file (h2)
     setTheme: (theme) => set({ theme }),
   });
 }
@@ -84,6 +84,9 @@ export const createDataSlice: Slice<DataSlice> = (set) => ({
   setBundledDatasets: (bundledDatasets) => set({ bundledDatasets }),
   setDataset: (dataset) => set({ dataset }),
   setDatasetState: (datasetState) => set({ datasetState }),
+  // field mapping by hand (h2)
+  datasetMapping: null,
+  setDatasetMapping: (datasetMapping) => set({ datasetMapping }),
 });
 
 export const createRunSlice: Slice<RunSlice> = (set) => ({

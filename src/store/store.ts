@@ -6,6 +6,12 @@ import {
   createRunSlice, createRunStatusSlice, createSamplesSlice,
 } from './slices';
 import type { AppState } from './types';
+// share links, run export/import (h5)
+import { createShareSlice } from './share-slice';
+// saved runs, resume (h4)
+import { createCheckpointsSlice } from './checkpoints-slice';
+// model panel: download, tokenizer, cache (h2)
+import { createModelPanelSlice } from './model-panel';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -19,5 +25,11 @@ export function createAppStore(options: { origin: string }): AppStore {
     ...createModelSlice(...a),
     ...createDataSlice(...a),
     ...createRunSlice(...a),
+    // share links, run export/import (h5)
+    ...createShareSlice(...a),
+    // saved runs, resume (h4)
+    ...createCheckpointsSlice(...a),
+    // model panel: download, tokenizer, cache (h2)
+    ...createModelPanelSlice(...a),
   }));
 }

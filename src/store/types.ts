@@ -1,8 +1,11 @@
 // The app store's shape: one interface per slice, combined into AppState. Plain data only — no tensors, no
 // sessions, no class instances — so the state can be logged, compared in tests and exposed to e2e as JSON.
 import type { RunConfig } from '../share/run-config';
+import type { ShareSlice } from './share-slice'; // share links, run export/import (h5)
+import type { CheckpointsSlice } from './checkpoints-slice'; // saved runs, resume (h4)
+import type { ModelPanelSlice } from './model-panel'; // model panel: download, tokenizer, cache (h2)
 import type {
-  BackendChoice, BatchInspection, BundledDataset, Capability, DatasetPreview, ExampleDetail, ModelSummary, PreparedRun, TrainerInfo, TrainOutcome,
+  BackendChoice, BatchInspection, BundledDataset, Capability, DatasetMapping, DatasetPreview, ExampleDetail, ModelSummary, PreparedRun, TrainerInfo, TrainOutcome,
 } from '../worker/protocol';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
@@ -11,7 +14,9 @@ export type ThemeChoice = 'system' | 'light' | 'dark';
 export type ModelChoice = { kind: 'bundled' } | { kind: 'hub'; repo: string; revision: string };
 
 /** Which dataset the Data panel shows: a bundled sample file (under /datasets/) or a file the user uploaded. */
-export type DatasetChoice = { kind: 'bundled'; file: string } | { kind: 'upload'; name: string };
+export type DatasetChoice = { kind: 'bundled'; file: string } | { kind: 'upload'; name: string }
+  // Data panel (h2): a dataset repo on the configured Hub, one file or the train split; `name` is what the panel shows.
+  | { kind: 'hub'; name: string; repo: string; revision: string; file?: string };
 
 export interface ConfigSlice {
   /** Origin the app is served from; the bundled demo's Hub endpoint is `${origin}/hub`. */
@@ -111,6 +116,10 @@ export interface DataSlice {
   setBundledDatasets(list: BundledDataset[]): void;
   setDataset(dataset: DatasetPreview | null): void;
   setDatasetState(state: LoadState): void;
+  // Data panel (h2): a field mapping chosen by hand for the shown dataset; null = the detected one. Choosing another
+  // dataset resets it.
+  datasetMapping: DatasetMapping | null;
+  setDatasetMapping(mapping: DatasetMapping | null): void;
 }
 
 export interface RunSlice {
@@ -139,4 +148,10 @@ export interface RunSlice {
   setOutcome(outcome: TrainOutcome | null): void;
 }
 
-export type AppState = RunSlice & ConfigSlice & RunStatusSlice & MetricsSlice & SamplesSlice & CapabilitySlice & ModelSlice & DataSlice;
+export type AppState = RunSlice & ConfigSlice & RunStatusSlice & MetricsSlice & SamplesSlice & CapabilitySlice & ModelSlice & DataSlice
+  // share links, run export/import (h5)
+  & ShareSlice
+  // saved runs, resume (h4)
+  & CheckpointsSlice
+  // model panel: download, tokenizer, cache (h2)
+  & ModelPanelSlice;

@@ -11,12 +11,19 @@ import { ModelPanel } from './panels/ModelPanel';
 import { SamplesPanel } from './panels/SamplesPanel';
 import { TemplatePanel } from './panels/TemplatePanel';
 import { TrainingPanel } from './panels/TrainingPanel';
+// share links, export/import (h5)
+import { SharedLinkNotice } from './panels/SharedLinkNotice';
+import { SharePanel } from './panels/SharePanel';
+// saved runs: resume after a reload (h4)
+import { ResumePrompt } from './ResumePrompt';
 
 export function App() {
   return (
     <div className="app">
       <Header />
       <Notices />
+      <SharedLinkNotice />
+      <ResumePrompt />
       <main className="grid">
         <ModelPanel />
         <DataPanel />
@@ -26,6 +33,7 @@ export function App() {
         <ChartsPanel />
         <SamplesPanel />
         <CheckpointsPanel />
+        <SharePanel />
         <DevicePanel />
       </main>
     </div>

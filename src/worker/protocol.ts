@@ -2,6 +2,7 @@
 // One discriminated union of requests (main → worker) and one of events (worker → main), wrapped in envelopes that
 // carry request ids, streamed progress events, results, errors and cancellation. Imports nothing but share.
 import type { MaskPolicy, RunConfig } from '../share/run-config';
+import type { MetricPoint, ReproManifest, SampleRecord } from '../share/manifest'; // saved runs (h4)
 
 /** Where the app fetches Hub files from: the public Hub, a mirror, or the bundled demo under `${origin}/hub`. */
 export interface HubLocation {
@@ -91,6 +92,72 @@ export interface ModelSummary {
   config: ModelConfigSummary;
   tokenizer: TokenizerSummary;
   parameters: ParameterCount;
+  // Model panel (h2): optional so hand-made summaries stay valid; the worker always sets them.
+  /** Whether TabTune can train this architecture (from config.json's model_type and architectures). */
+  support?: ArchitectureSupport;
+  /** The memory bill for the `shape` asked for in `model.inspect`; null when the architecture is unsupported. */
+  memory?: MemoryEstimate | null;
+}
+
+// Model panel (h2) --------------------------------------------------------------------------------------------------
+export interface ArchitectureSupport {
+  supported: boolean;
+  /** Why not, naming the supported list; null when supported. */
+  message: string | null;
+  /** The model_type values TabTune has a forward pass for. */
+  supportedTypes: string[];
+}
+
+/** What a memory bill is computed for: the run's batch × sequence length and its LoRA settings. */
+export interface MemoryShape {
+  batch: number;
+  seqLen: number;
+  lora: { r: number; targets: string[] };
+}
+
+/** Bytes one training run needs on the device, computed from config.json alone (before any weights download). */
+export interface MemoryEstimate {
+  shape: MemoryShape;
+  /** Frozen base weights as float32. */
+  weightBytes: number;
+  trainableParams: number;
+  /** Trainable parameters themselves (float32). */
+  trainableBytes: number;
+  /** Their gradients. */
+  gradientBytes: number;
+  /** AdamW's two moments. */
+  optimizerBytes: number;
+  /** What one step keeps alive for the backward pass. */
+  activationBytes: number;
+  /** The largest single tensor (logits or the embedding table): it must fit one GPU buffer. */
+  largestTensorBytes: number;
+  totalBytes: number;
+}
+
+/** The tokenizer of another repo checked against the model: vocabulary vs embedding rows, special tokens, template. */
+export interface TokenizerCheck {
+  location: HubLocation;
+  sha: string;
+  /** Largest id + 1 over the vocabulary and added tokens. */
+  vocabSize: number;
+  /** vocab_size of the model's config.json. */
+  embeddingRows: number | null;
+  bosToken: string | null;
+  eosToken: string | null;
+  padToken: string | null;
+  hasChatTemplate: boolean;
+  /** `error`: training cannot work (ids past the embedding table); `warn`: it works, differently from the model's own. */
+  problems: { level: 'error' | 'warn'; message: string }[];
+}
+
+/** Hub files held by the browser's Cache API for one repo at one commit. */
+export interface CachedRepo {
+  endpoint: string;
+  kind: 'model' | 'dataset';
+  repo: string;
+  sha: string;
+  files: number;
+  bytes: number;
 }
 
 // ---- data ------------------------------------------------------------------------------------------------------
@@ -132,7 +199,33 @@ export interface DatasetPreview {
   /** Lines/rows that could not be used (the first 100), and how many there were in all. */
   issues: DatasetIssue[];
   issueCount: number;
+  // Data panel (h2): the field mapping used, the source's field names, and the Hub pin of a Hub dataset (always
+  // set by the worker; optional so older snapshots and hand-made previews stay valid).
+  /** Which source field filled each part of a row; null when no layout fits. */
+  mapping?: DatasetMapping | null;
+  /** The mapping was chosen by the user (`dataset.preview` with `mapping`), not detected. */
+  mappingChosen?: boolean;
+  /** Field names seen in the first records, sorted: the choices for a mapping by hand. */
+  columns?: string[];
+  /** Set for a Hub dataset: the commit its revision resolved to and the files read. */
+  hub?: { repo: string; revision: string; sha: string; files: string[] } | null;
 }
+
+// Data panel (h2) ---------------------------------------------------------------------------------------------------
+/** src/data's FieldMapping as plain data: the row layout and which source field fills each of its parts. */
+export interface DatasetMapping {
+  kind: 'messages' | 'prompt-completion' | 'prompt-completion-chat' | 'instruction' | 'text';
+  fields: Partial<Record<'messages' | 'prompt' | 'completion' | 'instruction' | 'input' | 'output' | 'text', string>>;
+  /** Message objects use these keys instead of role/content (ShareGPT: from/value). */
+  messageKeys?: { role: string; content: string };
+}
+
+/** What `dataset.preview` reads: a DatasetSource, a dataset repo on the Hub (pinned to a commit; one `file`, or the
+ * files of a `split`), or a file the worker already read (by content hash: to map its fields again). */
+export type PreviewSource =
+  | DatasetSource
+  | { kind: 'hub'; endpoint: string; repo: string; revision: string; file?: string; split?: string; name: string }
+  | { kind: 'previewed'; hash: string; name: string };
 
 // ---- a run: examples, batch inspection, training ----------------------------------------------------------------
 
@@ -269,6 +362,95 @@ export interface GeneratedSample {
   tokens: number[];
 }
 
+// ---- run export, adapter import (h5) -----------------------------------------------------------------------------
+
+/** What the page adds to an export: the run as a link carries it, the dataset's identity, and what the store logged. */
+export interface RunExportParams {
+  config: RunConfig;
+  /** sha256 (hex) of the dataset file as loaded. */
+  datasetHash: string;
+  datasetName: string;
+  datasetRows: number;
+  metrics: MetricPoint[];
+  samples: SampleRecord[];
+  device: { backend: string; adapter?: string };
+}
+
+export interface RunExportResult {
+  fileName: string;
+  bytes: Uint8Array;
+  /** Every path in the zip, sorted. */
+  files: string[];
+  /** The checkpoint's step. */
+  step: number;
+}
+
+export interface AdapterImportResult {
+  /** The LoRA settings the adapter was trained with; the run config takes them so the step graph fits the tensors. */
+  lora: { r: number; alpha: number; dropout: number; rslora: boolean; targets: string[] };
+  tensors: number;
+  baseModel: string | null;
+}
+
+// ---- saved runs (h4): runs and checkpoints the worker keeps in IndexedDB -----------------------------------------
+
+/** Sent with `train.start` so the worker records the run and checkpoints it (without it nothing is saved). */
+export interface RunSaveInfo {
+  /** Content hash of the dataset file (`sha256:<hex>` or bare hex), pinned in the run's manifest. */
+  datasetHash: string;
+  datasetRows?: number;
+  name?: string;
+  /** What the app needs to restore its panels on resume; stored as given, validated by the app when applied. */
+  restore?: unknown;
+}
+
+export interface StoredCheckpoint {
+  id: string;
+  runId: string;
+  step: number;
+  createdAt: string;
+  /** Why it was written: every N steps, on pause, stop or completion. */
+  reason: string;
+  bytes: number;
+  trainLoss?: number;
+  evalLoss?: number;
+  latest: boolean;
+  /** Lowest eval loss of the run (HF's load_best_model_at_end); kept even when older than the latest ones. */
+  best: boolean;
+}
+
+export interface StoredRun {
+  id: string;
+  name: string;
+  status: 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
+  createdAt: string;
+  updatedAt: string;
+  config: RunConfig;
+  manifest: ReproManifest;
+  restore: unknown;
+  /** Oldest first. */
+  checkpoints: StoredCheckpoint[];
+  bytes: number;
+}
+
+export interface StoredRuns {
+  /** Newest first. */
+  runs: StoredRun[];
+  totalBytes: number;
+  /** The browser's estimate for the whole origin (navigator.storage), when it gives one. */
+  space: { usage: number; quota: number; free: number } | null;
+}
+
+/** One stored checkpoint with everything to export or resume it: the two files src/train writes, and the run's
+ * metrics and samples up to that step. */
+export interface StoredCheckpointLoad {
+  run: StoredRun;
+  checkpoint: StoredCheckpoint;
+  files: CheckpointFiles;
+  metrics: MetricPoint[];
+  samples: SampleRecord[];
+}
+
 // ---- requests --------------------------------------------------------------------------------------------------
 
 /** Request type → its parameters and its result. The single source the unions below are derived from. */
@@ -276,9 +458,20 @@ export interface RequestMap {
   /** Probe WebGPU in the worker (where training will run). */
   'capability.probe': { params: Record<string, never>; result: Capability };
   /** Resolve a model repo to a commit and read its config, tokenizer files and safetensors headers. */
-  'model.inspect': { params: { location: HubLocation }; result: ModelSummary };
+  'model.inspect': { params: { location: HubLocation; shape?: MemoryShape }; result: ModelSummary };
+  // Model panel (h2) --------------------------------------------------------------------------------------------
+  /** The memory bill of a model (pinned to `location.revision`, a sha) for another batch × length or LoRA setting. */
+  'model.memory': { params: { location: HubLocation; shape: MemoryShape }; result: MemoryEstimate };
+  /** Downloads a model's weight files into the cache, streaming `progress` events in bytes (file by file). */
+  'model.download': { params: { location: HubLocation }; result: { files: number; bytes: number } };
+  /** Checks another repo's tokenizer against a model's config.json and own tokenizer. */
+  'tokenizer.check': { params: { tokenizer: HubLocation; model: HubLocation }; result: TokenizerCheck };
+  /** The Hub files the browser's cache holds, by repo and commit. */
+  'cache.list': { params: Record<string, never>; result: CachedRepo[] };
+  /** Deletes a repo's files at one commit from the cache; returns what is left. */
+  'cache.delete': { params: { endpoint: string; repo: string; sha: string; kind: 'model' | 'dataset' }; result: CachedRepo[] };
   /** Read a dataset (by URL, or user bytes transferred in) and return its first rows. */
-  'dataset.preview': { params: { source: DatasetSource; limit: number }; result: DatasetPreview };
+  'dataset.preview': { params: { source: PreviewSource; limit: number; mapping?: DatasetMapping }; result: DatasetPreview };
   /** The sample datasets bundled with the app (served from `/datasets/`). */
   'dataset.bundled': { params: Record<string, never>; result: BundledDataset[] };
   /** Tokenizer + dataset + template + mask policy → examples, dropped rows and lint warnings (no weights yet). */
@@ -288,16 +481,34 @@ export interface RequestMap {
   /** The first training batch through the trainer's own step graph, without an optimizer update. */
   'batch.inspect': { params: { backend: BackendChoice }; result: BatchInspection };
   /** Starts a fresh run on the prepared examples; streams trainer/step/eval/samples events until it ends or pauses. */
-  'train.start': { params: { backend: BackendChoice }; result: TrainOutcome };
+  'train.start': { params: { backend: BackendChoice; save?: RunSaveInfo }; result: TrainOutcome };
   /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint); given `checkpoint`
    * files (from `run.checkpoint`, e.g. kept in IndexedDB across a reload), rebuilds the trainer from them instead. */
-  'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice }; result: TrainOutcome };
+  'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice; runId?: string }; result: TrainOutcome };
   /** The latest checkpoint in worker memory as files (null before the first one), for storage and export. */
   'run.checkpoint': { params: Record<string, never>; result: CheckpointFiles | null };
   /** Asks the running loop to stop after the current step; its train.start/resume resolves with `paused`. */
   'train.pause': { params: Record<string, never>; result: { step: number } };
   /** Ends the run (running or paused); the adapter stays in memory until the next start. */
   'train.stop': { params: Record<string, never>; result: { step: number } };
+  // saved runs (h4) -------------------------------------------------------------------------------------------------
+  /** Every saved run with its checkpoints (metadata only), and storage use. */
+  'storage.runs': { params: Record<string, never>; result: StoredRuns };
+  /** The newest saved run still running or paused with a checkpoint: what a reloaded tab offers to resume. */
+  'storage.resumable': { params: Record<string, never>; result: StoredRun | null };
+  /** A stored checkpoint as files plus the run's history (export, inspection); null when it is gone. */
+  'storage.load': { params: { runId: string; which: 'latest' | 'best' | string }; result: StoredCheckpointLoad | null };
+  /** Deletes a run (and its checkpoints) or one checkpoint; answers the runs left. */
+  'storage.delete': { params: { runId: string } | { checkpointId: string }; result: StoredRuns };
+  /** Test hook: checkpoint writes beyond `bytes` in all fail with a real QuotaExceededError; null turns it off. */
+  'storage.simulateQuota': { params: { bytes: number | null }; result: { bytes: number | null } };
+  // run export, adapter import (h5)
+  /** The run as a zip (PEFT adapter folder, tokenizer, generation_config, trainer_state, manifest, metrics, samples,
+   * resumable checkpoint), built from the latest checkpoint; refused while the loop runs. */
+  'run.export': { params: RunExportParams; result: RunExportResult };
+  /** Checks a PEFT adapter made elsewhere against the prepared model; the next trainer (samples, batch inspector,
+   * Start) begins from it. */
+  'adapter.import': { params: { files: Record<string, Uint8Array> }; result: AdapterImportResult };
 }
 
 export type RequestType = keyof RequestMap;
@@ -316,7 +527,10 @@ export type WorkerEvent =
   | { type: 'trainer'; info: TrainerInfo }
   | { type: 'step'; step: number; loss: number; lr: number; gradNorm: number; targetTokens: number; ms: number; epoch: number }
   | { type: 'eval'; step: number; loss: number; targetTokens: number }
-  | { type: 'samples'; step: number; samples: GeneratedSample[] };
+  | { type: 'samples'; step: number; samples: GeneratedSample[] }
+  // saved runs (h4): a checkpoint reached IndexedDB; a write failed (`paused`: training stops to wait for space)
+  | { type: 'checkpoint'; checkpoint: StoredCheckpoint }
+  | { type: 'storage-error'; message: string; paused: boolean };
 
 // ---- envelopes -------------------------------------------------------------------------------------------------
 
@@ -347,6 +561,8 @@ export function requestTransferables(request: WorkerRequest): Transferable[] {
       return request.source.kind === 'bytes' ? [request.source.bytes] : [];
     case 'run.prepare':
       return request.dataset.kind === 'bytes' ? [request.dataset.bytes] : [];
+    case 'adapter.import': // run export, adapter import (h5)
+      return [...new Set(Object.values(request.files).map((f) => f.buffer as ArrayBuffer))];
     case 'train.resume':
       return request.checkpoint ? [...new Set(Object.values(request.checkpoint.files).map((f) => f.buffer as ArrayBuffer))] : [];
     default:

@@ -149,4 +149,13 @@ describe('uploaded data in links', () => {
     await expect(resolveUploadData(swapped)).rejects.toThrow(/not the data this run used/);
     await expect(resolveUploadData({ ...ref, inline: 'AAAA' })).rejects.toThrow(/compressed data|not the data/);
   });
+
+  it('inline data that inflates past the data cap is rejected before it is hashed', async () => {
+    // 9 MiB of zeros deflates to a few KiB: small enough for the link, too large once inflated (MAX_INLINE_DATA_BYTES).
+    const bomb = toBase64Url(deflate(new Uint8Array(9 * 1024 * 1024)));
+    expect(bomb.length).toBeLessThan(MAX_INLINE_CHARS);
+    const ref = { source: 'upload' as const, name: 'zeros.jsonl', hash: 'a'.repeat(64), inline: bomb };
+    await expect(resolveUploadData(ref)).rejects.toThrow(/inline data "zeros\.jsonl" expands beyond 8388608 bytes/);
+    await expect(resolveUploadData(ref)).rejects.toMatchObject({ code: 'tampered' });
+  });
 });

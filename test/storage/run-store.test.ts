@@ -136,6 +136,28 @@ describe('quota exhaustion', () => {
     }
   });
 
+  it('the simulated quota (e2e hook) fails inside the write like a full disk and reports the budget', async () => {
+    const store = await freshStore();
+    const { config, manifest } = runInputs();
+    const run = await store.createRun(config, manifest);
+    await store.saveCheckpoint(run.id, stateAt(10), { reason: 'interval' });
+    const used = checkpointBytes(stateAt(10));
+    store.simulateQuota(used + 10);
+    const before = await store.getRun(run.id);
+    const error = await store.saveCheckpoint(run.id, stateAt(20), { reason: 'interval' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageQuotaError);
+    expect(isQuotaError((error as Error).cause)).toBe(true);
+    expect((error as Error).message).toContain(`(10 B free of ${formatBytes(used + 10)})`);
+    expect(await store.getRun(run.id)).toEqual(before);
+    expect(await store.loadCheckpoint(checkpointId(run.id, 20))).toBeUndefined();
+    expect((await store.usage()).space).toEqual({ usage: used, quota: used + 10, free: 10 });
+    // Rewriting the same step in place fits (its old bytes are freed by the write); turning the hook off lifts it.
+    await store.saveCheckpoint(run.id, stateAt(10), { reason: 'pause' });
+    store.simulateQuota(null);
+    await store.saveCheckpoint(run.id, stateAt(20), { reason: 'interval', trainLoss: 1.5 });
+    expect((await store.listCheckpoints(run.id)).map((m) => [m.step, m.trainLoss])).toEqual([[10, undefined], [20, 1.5]]);
+  });
+
   it('refuses up front when the browser estimate says it will not fit', async () => {
     let usage = 0;
     const quota = 10_000;

@@ -1,43 +1,115 @@
-// Checkpoints panel: saved runs live in this browser's storage. Shows the storage the origin uses and its quota now
-// (navigator.storage.estimate); the checkpoint list joins it once runs are saved.
+// Checkpoints panel: the runs saved in this browser (IndexedDB, written by the worker) with their checkpoints — step,
+// time, train and eval loss, size, the latest and the best-by-eval-loss ones — delete buttons to free space, storage
+// use against the quota, and the message of a checkpoint that did not fit.
 import { useEffect, useState } from 'react';
-import { Empty, Facts, Panel } from '../Panel';
+import { useActions, useApp } from '../app-context';
+import { Empty, ErrorNote, Facts, Panel } from '../Panel';
 import { formatBytes } from '../format';
+import { isTraining } from '../../store/run-actions';
+import type { AppState } from '../../store/types';
+import type { StoredCheckpoint, StoredRun } from '../../worker/protocol';
 
-interface Estimate {
-  usage: number;
-  quota: number;
-  persisted: boolean;
-}
+const selectSaved = (s: AppState) => s.savedRuns;
+const selectSavedState = (s: AppState) => s.savedRunsState;
+const selectStorageError = (s: AppState) => s.storageError;
+const selectTraining = (s: AppState) => isTraining(s.phase);
 
-function useStorageEstimate(): Estimate | 'unavailable' | null {
-  const [estimate, setEstimate] = useState<Estimate | 'unavailable' | null>(null);
+function usePersisted(): boolean | null {
+  const [persisted, setPersisted] = useState<boolean | null>(null);
   useEffect(() => {
     let live = true;
     const storage = navigator.storage as StorageManager | undefined;
-    if (!storage?.estimate) {
-      queueMicrotask(() => live && setEstimate('unavailable'));
-      return () => { live = false; };
-    }
-    Promise.all([storage.estimate(), storage.persisted?.() ?? Promise.resolve(false)])
-      .then(([e, persisted]) => live && setEstimate({ usage: e.usage ?? 0, quota: e.quota ?? 0, persisted }))
-      .catch(() => live && setEstimate('unavailable'));
+    storage?.persisted?.().then((p) => live && setPersisted(p)).catch(() => undefined);
     return () => { live = false; };
   }, []);
-  return estimate;
+  return persisted;
+}
+
+function loss(v: number | undefined): string {
+  return v === undefined ? '—' : v.toFixed(4);
+}
+
+function time(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+}
+
+function CheckpointRow(props: { c: StoredCheckpoint; disabled: boolean }) {
+  const { run } = useActions();
+  const { c } = props;
+  return (
+    <tr data-testid="checkpoint-row" data-step={c.step}>
+      <td>{c.step}</td>
+      <td>{time(c.createdAt)}</td>
+      <td>{loss(c.trainLoss)}</td>
+      <td>{loss(c.evalLoss)}</td>
+      <td>{formatBytes(c.bytes)}</td>
+      <td>
+        {c.best && <span className="badge" title="Lowest eval loss of the run (load_best_model_at_end)">best</span>}{' '}
+        {c.latest && <span className="badge latest">latest</span>}
+      </td>
+      <td>
+        <button type="button" className="link" disabled={props.disabled} aria-label={`Delete the checkpoint at step ${c.step}`}
+          onClick={() => void run.checkpoints.deleteCheckpoint(c.id)}>Delete</button>
+      </td>
+    </tr>
+  );
+}
+
+function RunCard(props: { run: StoredRun; active: boolean }) {
+  const { run: actions } = useActions();
+  const r = props.run;
+  return (
+    <li className="saved-run" data-testid="saved-run" data-run-id={r.id}>
+      <div className="row">
+        <strong className="grow">{r.name}</strong>
+        <span className="muted small">{r.status} · {r.checkpoints.length} checkpoint{r.checkpoints.length === 1 ? '' : 's'} · {formatBytes(r.bytes)}</span>
+        <button type="button" className="link" disabled={props.active} aria-label={`Delete the run ${r.name} and all its checkpoints`}
+          onClick={() => void actions.checkpoints.deleteRun(r.id)}>Delete run</button>
+      </div>
+      {r.checkpoints.length > 0 && (
+        <table className="checkpoints-table">
+          <caption className="sr-only">Checkpoints of {r.name}</caption>
+          <thead>
+            <tr><th scope="col">step</th><th scope="col">saved</th><th scope="col">train loss</th><th scope="col">eval loss</th><th scope="col">size</th><th scope="col"><span className="sr-only">badges</span></th><th scope="col"><span className="sr-only">actions</span></th></tr>
+          </thead>
+          <tbody>
+            {[...r.checkpoints].reverse().map((c) => <CheckpointRow key={c.id} c={c} disabled={props.active && c.latest} />)}
+          </tbody>
+        </table>
+      )}
+    </li>
+  );
 }
 
 export function CheckpointsPanel() {
-  const estimate = useStorageEstimate();
+  const saved = useApp(selectSaved);
+  const state = useApp(selectSavedState);
+  const storageError = useApp(selectStorageError);
+  const training = useApp(selectTraining);
+  const persisted = usePersisted();
+  const space = saved?.space ?? null;
   return (
     <Panel id="checkpoints" step={8} title="Checkpoints">
-      <Empty>No checkpoints saved in this browser yet. A run saves its adapter and optimizer state here every N steps.</Empty>
-      {estimate === 'unavailable' && <p className="muted small">This browser does not report storage use.</p>}
-      {estimate && estimate !== 'unavailable' && (
-        <Facts rows={[
-          ['storage used', formatBytes(estimate.usage)],
-          ['quota', formatBytes(estimate.quota)],
-          ['persistent', estimate.persisted ? 'yes' : 'no (the browser may evict it under pressure)'],
+      {storageError && (
+        <div className="banner error" role="alert" data-testid="storage-error">
+          <span>{storageError}</span>
+        </div>
+      )}
+      {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {saved && saved.runs.length === 0 && (
+        <Empty>No runs saved in this browser yet. Training saves the adapter and optimizer state here every N steps (Training panel: checkpoint every) and on pause, stop and completion.</Empty>
+      )}
+      {saved && saved.runs.length > 0 && (
+        <ul className="saved-runs" aria-label="Saved runs">
+          {saved.runs.map((r, i) => <RunCard key={r.id} run={r} active={training && i === 0} />)}
+        </ul>
+      )}
+      {saved && (
+        <Facts testId="storage-facts" rows={[
+          ['checkpoints', formatBytes(saved.totalBytes)],
+          ...(space ? [['storage used', `${formatBytes(space.usage)} of ${formatBytes(space.quota)}`] as [string, string]] : [['storage used', 'not reported by this browser'] as [string, string]]),
+          ['persistent', persisted === null ? 'unknown' : persisted ? 'yes' : 'no (the browser may evict it under pressure)'],
         ]} />
       )}
     </Panel>

@@ -1,9 +1,13 @@
-// Data panel: pick a bundled sample dataset or upload a file, then see what the worker read — size, content hash,
-// detected format, row count, problems by line, and the first rows as they are in the file.
-import type { ChangeEvent } from 'react';
+// Data panel: pick a bundled sample dataset, upload a file or name a Hub dataset, then see what the worker read —
+// size, content hash, file format, detected layout and field mapping (editable), row count, problems by line, the
+// first rows — and what run.prepare made of it: token lengths, the train/eval split and the rows dropped.
+import type { ChangeEvent, ReactNode } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
-import { formatBytes } from '../format';
+import { formatBytes, shortSha } from '../format';
+import { HubDatasetForm } from '../data/HubDatasetForm';
+import { MappingEditor } from '../data/MappingEditor';
+import { PreparedData } from '../data/PreparedData';
 import { selectBundledDatasets, selectDataset, selectDatasetChoice, selectDatasetState } from '../../store/selectors';
 import { RowView } from './RowView';
 
@@ -31,6 +35,7 @@ function Picker() {
           <span className="sr-only">Bundled dataset</span>
           <select value={choice?.kind === 'bundled' ? choice.file : ''} onChange={onSelect} aria-label="Bundled dataset">
             {choice?.kind === 'upload' && <option value="">Uploaded: {choice.name}</option>}
+            {choice?.kind === 'hub' && <option value="">Hub: {choice.name}</option>}
             {choice === null && <option value="">No dataset chosen</option>}
             {bundled.map((d) => (
               <option key={d.file} value={d.file}>{d.title}</option>
@@ -43,6 +48,7 @@ function Picker() {
         </label>
       </div>
       {described && <p className="muted small" data-testid="dataset-description">{described.description}</p>}
+      <HubDatasetForm />
     </>
   );
 }
@@ -64,7 +70,8 @@ export function DataPanel() {
               ['name', <code key="n">{dataset.name}</code>],
               ['rows', <span key="r" data-testid="dataset-rows">{dataset.rowCount.toLocaleString('en-US')}</span>],
               ['layout', <span key="l" data-testid="dataset-layout">{dataset.layout ?? 'not recognised'}</span>],
-              ['file', `${dataset.fileFormat}, ${formatBytes(dataset.bytes)}`],
+              ['file', <span key="f" data-testid="dataset-format">{dataset.fileFormat}, {formatBytes(dataset.bytes)}</span>],
+              ...(dataset.hub ? [['commit', <code key="s" title={dataset.hub.sha} data-testid="dataset-sha">{shortSha(dataset.hub.sha)}</code>] as [string, ReactNode]] : []),
               ['hash', <code key="h" title={dataset.hash}>{dataset.hash.replace(/^sha256:/, '').slice(0, 12)}…</code>],
             ]}
           />
@@ -78,6 +85,8 @@ export function DataPanel() {
               </ul>
             </details>
           )}
+          <MappingEditor />
+          <PreparedData />
           <ol className="rows" data-testid="dataset-preview" aria-label="First rows">
             {dataset.rows.slice(0, SHOWN_ROWS).map((row, i) => (
               <li key={i}><RowView row={row} /></li>

@@ -1,6 +1,7 @@
 // Model panel: which checkpoint (bundled demo or a Hub repo), the Hub endpoint setting, and what the worker read
-// from the repo — commit, config.json fields, parameter count and file list. Nothing here is made up: absent keys
-// show as "not set".
+// from the repo — commit, config.json fields, parameter count and file list — then whether TabTune can train it, the
+// memory bill before download, the weights download, a separate tokenizer and the cache. Nothing here is made up:
+// absent keys show as "not set".
 import { useState, type FormEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
@@ -8,6 +9,10 @@ import { formatBytes, formatCount, shortSha } from '../format';
 import { selectHubEndpoint, selectModel, selectModelChoice, selectModelState } from '../../store/selectors';
 import { DEMO_REPO } from '../../store/slices';
 import type { ModelSummary } from '../../worker/protocol';
+import { CachedModels } from '../model/CachedModels';
+import { MemoryBill } from '../model/MemoryBill';
+import { TokenizerOption } from '../model/TokenizerOption';
+import { WeightsDownload } from '../model/WeightsDownload';
 
 function show(v: number | string | boolean | null): string {
   if (v === null) return 'not set';
@@ -96,7 +101,17 @@ export function ModelPanel() {
       <SourceForm />
       {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
       {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {model?.support && !model.support.supported && (
+        <ErrorNote>
+          <span data-testid="model-unsupported">TabTune cannot train this checkpoint: {model.support.message}</span>{' '}
+          Supported model types: {model.support.supportedTypes.join(', ')}.
+        </ErrorNote>
+      )}
       {model ? <ModelFacts model={model} /> : state.status === 'idle' && <Empty>No model loaded yet.</Empty>}
+      {model?.memory && <MemoryBill memory={model.memory} />}
+      {model && <WeightsDownload model={model} />}
+      {model && <TokenizerOption />}
+      <CachedModels />
     </Panel>
   );
 }

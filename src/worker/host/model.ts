@@ -1,9 +1,19 @@
 // `model.inspect`: pins a Hub repo revision to a commit, then reads what the Model and Template panels show —
 // config.json, the tokenizer files' presence and chat template, and the safetensors headers (parameter count) —
-// through src/hub, the same fetch code the trainer uses. Weights themselves are not downloaded here.
-import { fetchFile, fetchJson, hubConfig, openRemoteCheckpoint, resolveRevision, type HubConfig } from '../../hub/index.ts';
+// through src/hub, the same fetch code the trainer uses. Weights themselves are not downloaded here. Also the Model
+// panel's other requests: the memory bill and architecture check from config.json (before any download), downloading
+// the weights into the cache with byte progress, checking a separate tokenizer, and listing / deleting cached repos.
+import { parseModelConfig, SUPPORTED_MODEL_TYPES, UnsupportedModelError, type ModelConfig } from '../../models/config.ts';
+import { planLora } from '../../models/lora.ts';
+import { memoryBill } from '../../models/memory.ts';
+import { CacheApiFileCache, listCachedFiles } from '../../hub/cache.ts';
+import {
+  fetchFile, fetchJson, fetchResolvedFile, hubConfig, openRemoteCheckpoint, resolveRevision, SAFETENSORS_INDEX, type HubConfig,
+} from '../../hub/index.ts';
+import { hubSource, loadTokenizerFrom } from '../../train/model-source.ts';
 import type {
-  HubLocation, ModelConfigSummary, ModelSummary, ParameterCount, RepoFile, TokenizerSummary,
+  ArchitectureSupport, CachedRepo, HubLocation, MemoryEstimate, MemoryShape, ModelConfigSummary, ModelSummary, ParameterCount,
+  RepoFile, TokenizerCheck, TokenizerSummary,
 } from '../protocol';
 import type { HandlerContext } from './context';
 
@@ -51,7 +61,7 @@ export function summarizeConfig(config: Json): ModelConfigSummary {
   };
 }
 
-export async function inspectModel(location: HubLocation, ctx: HandlerContext): Promise<ModelSummary> {
+export async function inspectModel(location: HubLocation, ctx: HandlerContext, shape?: MemoryShape): Promise<ModelSummary> {
   const cfg: HubConfig = hubConfig(location.endpoint);
   const opts = { signal: ctx.signal };
   ctx.emit({ type: 'progress', stage: 'Resolving revision', loaded: 0, total: null });
@@ -99,5 +109,147 @@ export async function inspectModel(location: HubLocation, ctx: HandlerContext): 
     parameters.byDtype[info.dtype] = (parameters.byDtype[info.dtype] ?? 0) + count;
   }
   ctx.emit({ type: 'progress', stage: 'Done', loaded: steps.length, total: steps.length });
-  return { location, sha: resolved.sha, files, config: summarizeConfig(config), tokenizer, parameters };
+  const support = architectureSupport(config);
+  const memory = shape && support.supported ? estimateMemory(parseModelConfig(config), shape) : null;
+  return { location, sha: resolved.sha, files, config: summarizeConfig(config), tokenizer, parameters, support, memory };
+}
+
+/** Whether src/models has a forward pass for this config; the message names the supported list. */
+export function architectureSupport(config: Json): ArchitectureSupport {
+  const supportedTypes = [...SUPPORTED_MODEL_TYPES];
+  try {
+    parseModelConfig(config);
+    return { supported: true, message: null, supportedTypes };
+  } catch (err) {
+    if (err instanceof UnsupportedModelError) return { supported: false, message: err.message, supportedTypes };
+    // A supported model_type with a broken config (a missing key) is a problem of this checkpoint, said as such.
+    return { supported: false, message: `config.json cannot be read: ${(err as Error).message}`, supportedTypes };
+  }
+}
+
+/** The memory bill for a run shape (src/models memoryBill), split the way the panel shows it. */
+export function estimateMemory(cfg: ModelConfig, shape: MemoryShape): MemoryEstimate {
+  // alpha does not change memory; planLora needs one.
+  const plan = planLora(cfg, { r: shape.lora.r, alpha: shape.lora.r, targetModules: shape.lora.targets });
+  const bill = memoryBill(cfg, { batch: shape.batch, seqLen: shape.seqLen }, plan);
+  const one = bill.trainableParams * 4; // float32: parameters, gradients and each AdamW moment take this much
+  return {
+    shape, weightBytes: bill.weightBytes, trainableParams: bill.trainableParams, trainableBytes: one, gradientBytes: one,
+    optimizerBytes: 2 * one, activationBytes: bill.activationBytes, largestTensorBytes: bill.largestTensorBytes, totalBytes: bill.totalBytes,
+  };
+}
+
+/** `model.memory`: the bill again for another shape, from config.json at the pinned commit (cached after inspect). */
+export async function modelMemory(location: HubLocation, shape: MemoryShape, ctx: HandlerContext): Promise<MemoryEstimate> {
+  const cfg = hubConfig(location.endpoint);
+  const resolved = await resolveRevision(cfg, location.repo, location.revision, { signal: ctx.signal });
+  const config = await fetchJson(cfg, location.repo, resolved.sha, 'config.json', { signal: ctx.signal });
+  return estimateMemory(parseModelConfig(config), shape);
+}
+
+/** `model.download`: every weight file (single or sharded safetensors) into the cache, with byte progress over all. */
+export async function downloadWeights(location: HubLocation, ctx: HandlerContext): Promise<{ files: number; bytes: number }> {
+  const cfg = hubConfig(location.endpoint);
+  ctx.emit({ type: 'progress', stage: `Resolving ${location.repo}@${location.revision}`, loaded: 0, total: null });
+  const resolved = await resolveRevision(cfg, location.repo, location.revision, { signal: ctx.signal });
+  const weights = resolved.files.filter((f) => f.path.endsWith('.safetensors') || f.path === SAFETENSORS_INDEX);
+  if (!weights.some((f) => f.path.endsWith('.safetensors'))) {
+    throw new Error(`${location.repo}@${resolved.sha.slice(0, 10)} has no .safetensors weights (TabTune does not read pickled pytorch_model.bin); pick a checkpoint that has them.`);
+  }
+  const total = weights.reduce((n, f) => n + f.size, 0);
+  let done = 0;
+  for (const file of weights) {
+    await fetchResolvedFile(cfg, resolved, file.path, {
+      signal: ctx.signal,
+      onProgress: (loaded) => ctx.emit({ type: 'progress', stage: `Downloading ${file.path}`, loaded: done + loaded, total, file: file.path }),
+    });
+    done += file.size;
+  }
+  ctx.emit({ type: 'progress', stage: 'Downloaded', loaded: total, total });
+  return { files: weights.length, bytes: total };
+}
+
+/** `tokenizer.check`: another repo's tokenizer against the model's embedding table and its own special tokens. */
+export async function checkTokenizer(tokenizer: HubLocation, model: HubLocation, ctx: HandlerContext): Promise<TokenizerCheck> {
+  ctx.emit({ type: 'progress', stage: `Loading the tokenizer of ${tokenizer.repo}`, loaded: 0, total: 2 });
+  const source = await hubSource(hubConfig(tokenizer.endpoint), tokenizer.repo, tokenizer.revision, ctx.signal);
+  const tok = (await loadTokenizerFrom(source)).tokenizer;
+  ctx.emit({ type: 'progress', stage: `Reading ${model.repo}`, loaded: 1, total: 2 });
+  const modelSource = await hubSource(hubConfig(model.endpoint), model.repo, model.revision, ctx.signal);
+  const config = JSON.parse(new TextDecoder().decode(await modelSource.read('config.json'))) as Json;
+  const rows = num(config, 'vocab_size');
+  const files = await modelSource.list();
+  const own = files.includes('tokenizer.json') && files.includes('tokenizer_config.json') ? (await loadTokenizerFrom(modelSource)).tokenizer : null;
+  const problems: TokenizerCheck['problems'] = [];
+  if (rows !== null && tok.vocabSize > rows) {
+    problems.push({ level: 'error', message: `The tokenizer has ${tok.vocabSize.toLocaleString('en-US')} tokens but ${model.repo} has ${rows.toLocaleString('en-US')} embedding rows (vocab_size): ids past the table cannot be embedded. Use a tokenizer with at most ${rows.toLocaleString('en-US')} tokens, normally the model's own.` });
+  }
+  if (own) {
+    for (const [name, mine, theirs] of [['bos', tok.bosToken, own.bosToken], ['eos', tok.eosToken, own.eosToken], ['pad', tok.padToken, own.padToken]] as const) {
+      if (mine !== theirs) {
+        problems.push({ level: 'warn', message: `${name}_token differs: ${show(mine)} here, ${show(theirs)} in ${model.repo}'s tokenizer. The model learnt its own; training and generation will use this one.` });
+      }
+    }
+    if (rows !== null && tok.vocabSize <= rows && tok.vocabSize !== own.vocabSize) {
+      problems.push({ level: 'warn', message: `The vocabularies differ in size (${tok.vocabSize.toLocaleString('en-US')} vs ${own.vocabSize.toLocaleString('en-US')} in ${model.repo}'s tokenizer): the same id may mean another piece.` });
+    }
+  }
+  if (!tok.chatTemplate) {
+    problems.push({ level: 'warn', message: `${tokenizer.repo} has no chat template: chat datasets need the alpaca or a custom template.` });
+  }
+  ctx.emit({ type: 'progress', stage: 'Done', loaded: 2, total: 2 });
+  return {
+    location: tokenizer, sha: source.sha ?? '', vocabSize: tok.vocabSize, embeddingRows: rows,
+    bosToken: tok.bosToken, eosToken: tok.eosToken, padToken: tok.padToken, hasChatTemplate: tok.chatTemplate !== null, problems,
+  };
+}
+
+function show(token: string | null): string {
+  return token === null ? 'none' : JSON.stringify(token);
+}
+
+const RESOLVE = /^(.*?)(\/datasets)?\/([^/]+)\/([^/]+)\/resolve\/([0-9a-f]{40})\/(.+)$/;
+
+/** Cache keys (resolve URLs at a commit) grouped by endpoint, repo and commit, largest first; other keys are skipped. */
+export function groupCachedFiles(entries: readonly { key: string; bytes: number }[]): CachedRepo[] {
+  const repos = new Map<string, CachedRepo>();
+  for (const { key, bytes } of entries) {
+    const m = RESOLVE.exec(key);
+    if (!m) continue;
+    const [, endpoint = '', datasets, org = '', name = '', sha = ''] = m;
+    const kind = datasets ? 'dataset' : 'model';
+    const repo = `${decodeURIComponent(org)}/${decodeURIComponent(name)}`;
+    const id = `${kind} ${endpoint} ${repo} ${sha}`;
+    const entry = repos.get(id) ?? { endpoint, kind, repo, sha, files: 0, bytes: 0 };
+    entry.files += 1;
+    entry.bytes += bytes;
+    repos.set(id, entry);
+  }
+  return [...repos.values()].sort((a, b) => b.bytes - a.bytes || a.repo.localeCompare(b.repo));
+}
+
+function cacheStorage(): CacheStorage {
+  const storage = (globalThis as { caches?: CacheStorage }).caches;
+  if (!storage) throw new Error('This context has no Cache API (caches), so nothing is cached here; open TabTune in a browser over http://localhost or https.');
+  return storage;
+}
+
+/** `cache.list`. */
+export async function listCachedRepos(): Promise<CachedRepo[]> {
+  return groupCachedFiles(await listCachedFiles(cacheStorage()));
+}
+
+/** `cache.delete`: every cached file of one repo at one commit. */
+export async function deleteCachedRepo(target: { endpoint: string; repo: string; sha: string; kind: 'model' | 'dataset' }): Promise<CachedRepo[]> {
+  const storage = cacheStorage();
+  const cache = new CacheApiFileCache(storage);
+  for (const { key } of await listCachedFiles(storage)) {
+    const m = RESOLVE.exec(key);
+    if (!m) continue;
+    const [, endpoint, datasets, org = '', name = '', sha] = m;
+    if (endpoint === target.endpoint && sha === target.sha && `${decodeURIComponent(org)}/${decodeURIComponent(name)}` === target.repo && (datasets ? 'dataset' : 'model') === target.kind) {
+      await cache.delete(key);
+    }
+  }
+  return listCachedRepos();
 }

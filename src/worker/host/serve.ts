@@ -11,11 +11,12 @@ import {
   type WorkerRequest,
 } from '../protocol';
 import type { HandlerContext } from './context';
-import { inspectModel } from './model';
-import { listBundledDatasets, previewDataset } from './dataset';
+import { checkTokenizer, deleteCachedRepo, downloadWeights, inspectModel, listCachedRepos, modelMemory } from './model';
+import { DatasetSources, listBundledDatasets, previewDataset } from './dataset';
 import { openWebBackend, Playground, type BackendOpener } from './playground';
 import { probeCapability } from './probe';
 import { TrainingHost } from './training';
+import { exportRun, importAdapter } from './export'; // run export, adapter import (h5)
 
 export interface PortLike {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -30,6 +31,8 @@ export interface ServeOptions {
 interface Host {
   playground: Playground;
   training: TrainingHost;
+  /** Source bytes of the datasets read last, for a field mapping by hand (h2). */
+  datasetSources: DatasetSources;
 }
 
 function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Promise<RequestResult<RequestType>> {
@@ -37,9 +40,22 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
     case 'capability.probe':
       return probeCapability();
     case 'model.inspect':
-      return inspectModel(request.location, ctx);
+      return inspectModel(request.location, ctx, request.shape);
+    // Model panel (h2)
+    case 'model.memory':
+      return modelMemory(request.location, request.shape, ctx);
+    case 'model.download':
+      return downloadWeights(request.location, ctx);
+    case 'tokenizer.check':
+      return checkTokenizer(request.tokenizer, request.model, ctx);
+    case 'cache.list':
+      return listCachedRepos();
+    case 'cache.delete':
+      return deleteCachedRepo(request);
     case 'dataset.preview':
-      return previewDataset(request.source, request.limit, ctx, (d) => host.playground.keepDataset(d));
+      return previewDataset(request.source, request.limit, ctx, (d) => host.playground.keepDataset(d), {
+        sources: host.datasetSources, ...(request.mapping ? { mapping: request.mapping } : {}),
+      });
     case 'dataset.bundled':
       return listBundledDatasets();
     case 'run.prepare':
@@ -49,15 +65,31 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
     case 'batch.inspect':
       return host.training.inspect(ctx, request.backend);
     case 'train.start':
-      return host.training.start(ctx, request.backend);
+      return host.training.start(ctx, request.backend, request.save);
     case 'train.resume':
-      return host.training.resume(ctx, request.checkpoint, request.backend);
+      return host.training.resume(ctx, request.checkpoint, request.backend, request.runId);
     case 'run.checkpoint':
       return Promise.resolve(host.training.checkpointFiles());
     case 'train.pause':
       return Promise.resolve(host.training.pause());
     case 'train.stop':
       return Promise.resolve(host.training.stop());
+    // saved runs (h4): IndexedDB, owned by the worker (host/persist.ts)
+    case 'storage.runs':
+      return host.training.persist.runs();
+    case 'storage.resumable':
+      return host.training.persist.resumable();
+    case 'storage.load':
+      return host.training.persist.load(request.runId, request.which);
+    case 'storage.delete':
+      return host.training.persist.remove('runId' in request ? { runId: request.runId } : { checkpointId: request.checkpointId });
+    case 'storage.simulateQuota':
+      return host.training.persist.simulateQuota(request.bytes);
+    // run export, adapter import (h5)
+    case 'run.export':
+      return exportRun(host.playground, host.training, request, ctx);
+    case 'adapter.import':
+      return importAdapter(host.playground, host.training, request.files, ctx);
   }
 }
 
@@ -71,7 +103,7 @@ export function errorInfo(err: unknown, cancelled: boolean): WorkerErrorInfo {
 export function serve(port: PortLike, options: ServeOptions = {}): void {
   const inflight = new Map<number, AbortController>();
   const playground = new Playground(options.openBackend ?? openWebBackend);
-  const host: Host = { playground, training: new TrainingHost(playground) };
+  const host: Host = { playground, training: new TrainingHost(playground), datasetSources: new DatasetSources() };
 
   async function run(id: number, request: WorkerRequest): Promise<void> {
     const controller = new AbortController();

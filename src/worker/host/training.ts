@@ -9,7 +9,8 @@ import { collate, DataOrder, paddingId } from '../../train/dataset.ts';
 import { defaultTargetModules } from '../../train/peft.ts';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, parseCheckpoint, type TrainerCheckpoint } from '../../train/state.ts';
 import { Trainer, type SampleRecord, type SampleSpec } from '../../train/trainer.ts';
-import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, TrainOutcome, TrainerInfo } from '../protocol';
+import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, RunSaveInfo, TrainOutcome, TrainerInfo } from '../protocol';
+import { RunPersistence } from './persist'; // saved runs (h4)
 import type { HandlerContext } from './context';
 import type { Playground, Prepared } from './playground';
 
@@ -52,8 +53,15 @@ export class TrainingHost {
   private stopRequested = false;
   private stopped = false;
   private lastCheckpoint: TrainerCheckpoint | null = null;
+  /** An imported PEFT adapter (h5) the next trainer starts from, for the model (source id) it was checked against. */
+  private adopted: { modelKey: string; params: Record<string, Float32Array> } | null = null;
 
-  constructor(private readonly pg: Playground) {}
+  /** Saved runs (h4): records runs and writes their checkpoints to IndexedDB (./persist.ts). */
+  readonly persist: RunPersistence;
+
+  constructor(private readonly pg: Playground, persist?: RunPersistence) {
+    this.persist = persist ?? new RunPersistence();
+  }
 
   private async build(ctx: HandlerContext, choice: BackendChoice, resume?: TrainerCheckpoint): Promise<Trainer> {
     const p = this.pg.requirePrepared();
@@ -76,8 +84,9 @@ export class TrainingHost {
       stopIds: [...tok.endOfTurnIds, ...model.config.eosTokenIds],
     };
     ctx.emit({ type: 'progress', stage: 'Building the step graphs and sessions', loaded: 0, total: null });
+    const initialAdapter = !resume && this.adopted?.modelKey === p.source.id ? { initialAdapter: this.adopted.params } : {};
     const trainer = await Trainer.create({
-      backend, model, config, train: p.train, eval: p.eval, padId: paddingId(tok), samples, ...(resume ? { resume } : {}),
+      backend, model, config, train: p.train, eval: p.eval, padId: paddingId(tok), samples, ...(resume ? { resume } : {}), ...initialAdapter,
     });
     this.trainer = trainer;
     this.builtFor = p;
@@ -143,11 +152,13 @@ export class TrainingHost {
     };
   }
 
-  async start(ctx: HandlerContext, choice: BackendChoice): Promise<TrainOutcome> {
+  async start(ctx: HandlerContext, choice: BackendChoice, save?: RunSaveInfo): Promise<TrainOutcome> {
     this.notRunning('start another run');
     this.running = true; // claimed before the first await so a second start is refused
     try {
       const trainer = await this.fresh(ctx, choice);
+      await this.persist.begin(this.pg.requirePrepared(), save, this.info?.backend ?? 'unknown', ctx);
+      ctx = this.persist.observe(ctx);
       await this.emitSamples(ctx, await trainer.sample());
       return await this.loop(ctx, trainer);
     } finally {
@@ -161,13 +172,19 @@ export class TrainingHost {
     return c ? { step: c.step, files: Object.fromEntries(checkpointFiles(c)) } : null;
   }
 
-  async resume(ctx: HandlerContext, saved?: CheckpointFiles, choice?: BackendChoice): Promise<TrainOutcome> {
+  async resume(ctx: HandlerContext, saved?: CheckpointFiles, choice?: BackendChoice, runId?: string): Promise<TrainOutcome> {
     this.notRunning('resume');
-    if (this.stopped && !saved) throw new Error('This run was stopped; press Start for a new run.');
+    if (this.stopped && !saved && !runId) throw new Error('This run was stopped; press Start for a new run.');
     this.running = true;
     try {
       let trainer = this.trainer;
-      if (saved) {
+      ctx = this.persist.observe(ctx);
+      if (runId) {
+        // A run saved in IndexedDB (after a reload): its latest checkpoint, and it goes on being saved there.
+        this.lastCheckpoint = (await this.persist.attach(runId)).checkpoint;
+        trainer = await this.build(ctx, choice ?? this.builtOn, this.lastCheckpoint);
+      } else if (saved) {
+        this.persist.detach();
         const tensors = saved.files[CHECKPOINT_TENSORS];
         const state = saved.files[CHECKPOINT_STATE];
         if (!tensors || !state) throw new Error(`A checkpoint needs ${CHECKPOINT_TENSORS} and ${CHECKPOINT_STATE}; got ${Object.keys(saved.files).join(', ') || 'no files'}.`);
@@ -213,6 +230,7 @@ export class TrainingHost {
 
   private async loop(ctx: HandlerContext, trainer: Trainer): Promise<TrainOutcome> {
     const flag = { aborted: false };
+    let storageFull = false;
     this.flag = flag;
     this.stopRequested = false;
     // Cancelling the request (the page went away, or the client aborted it) pauses the loop like the Pause button.
@@ -223,35 +241,63 @@ export class TrainingHost {
         onStep: (r) => ctx.emit({ type: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, targetTokens: r.targetTokens, ms: r.ms, epoch: r.epoch }),
         onEval: (r) => ctx.emit({ type: 'eval', step: r.step, loss: r.loss, targetTokens: r.targetTokens }),
         onSample: (r) => this.emitSamples(ctx, r),
-        onCheckpoint: (c) => {
+        onCheckpoint: async (c) => {
           this.lastCheckpoint = c;
+          // Storage full: pause rather than train steps that could not be saved (saved runs, h4).
+          if (!(await this.persist.save(c, 'interval', ctx))) storageFull = true;
+          if (storageFull) flag.aborted = true;
         },
       });
       if (result.reason === 'stopped') {
         this.lastCheckpoint = await trainer.checkpoint();
+        await this.persist.save(this.lastCheckpoint, this.stopRequested ? 'stop' : 'pause', ctx);
+        await this.persist.setStatus(this.stopRequested ? 'stopped' : 'paused');
         if (this.stopRequested) {
           this.stopped = true;
           return this.outcome('stopped', result.step, `Stopped at step ${result.step}. Press Start for a new run.`);
         }
-        return this.outcome('paused', result.step, null);
+        return this.outcome('paused', result.step, storageFull
+          ? `Paused at step ${result.step}: browser storage is full, so the checkpoint was not saved. Delete old runs or checkpoints in the Checkpoints panel, then press Resume.`
+          : null);
       }
       if (result.reason === 'non-finite') {
+        await this.persist.setStatus('failed');
         return this.outcome('non-finite', result.step,
           `Step ${result.badStep ?? '?'} produced a NaN/Inf loss or gradient norm, so training stopped and kept the last good checkpoint (step ${result.step}). ` +
           'Lower the learning rate or set a max gradient norm, then start again.');
       }
       this.lastCheckpoint = await trainer.checkpoint();
+      await this.persist.save(this.lastCheckpoint, 'complete', ctx);
+      await this.persist.setStatus('finished');
       return this.outcome('completed', result.step, null);
     } catch (err) {
       if (!DEVICE_LOST.test(message(err))) throw err;
       // The GPU device is gone with every buffer on it: drop the trainer and backend; resume rebuilds from the checkpoint.
       this.trainer = null;
       this.pg.dropBackend(this.builtOn);
+      await this.persist.setStatus('paused'); // a reload offers to resume it from the saved checkpoint
       const at = this.lastCheckpoint?.step;
       return this.outcome('device-lost', at ?? 0,
         `The WebGPU device was lost (${message(err)}). ` +
         (at !== undefined ? `Press Resume to continue from the checkpoint at step ${at} on a new device.` : 'Press Start to begin again on a new device.'));
     }
+  }
+
+  // run export / adapter import (h5) -------------------------------------------------------------------------------
+  /** What host/export.ts writes into a run zip: the latest checkpoint, the LoRA plan of the trainer that made it
+   * (null once the trainer is gone, e.g. after a device loss) and whether the loop is running. */
+  exportable(): { checkpoint: TrainerCheckpoint | null; plan: Trainer['plan'] | null; running: boolean; info: TrainerInfo | null } {
+    return { checkpoint: this.lastCheckpoint, plan: this.trainer?.plan ?? null, running: this.running, info: this.info };
+  }
+
+  /** Makes an imported adapter (already checked against the prepared model) the one samples, the batch inspector and
+   * the next run start from; the current trainer is dropped so the next request builds one with it. */
+  async adoptAdapter(params: Record<string, Float32Array>): Promise<void> {
+    this.notRunning('import an adapter');
+    this.adopted = { modelKey: this.pg.requirePrepared().source.id, params };
+    this.lastCheckpoint = null;
+    this.stopped = false;
+    await this.release();
   }
 
   async release(): Promise<void> {

@@ -1,0 +1,89 @@
+// Resume after a reload (h4): train the bundled demo on WASM with a checkpoint every 2 steps, reload the page while
+// it trains, accept the "Resume run … from step N" prompt, and finish. The resumed run's per-step losses must equal
+// an uninterrupted run's step for step (same page, same device, same seed), and every panel comes back as it was.
+import { expect, test, type AppPage } from './fixtures';
+
+const SHOTS = 'test-output/screenshots';
+const STEPS = 8;
+
+async function setUp(app: AppPage): Promise<void> {
+  await app.panel('data').getByLabel('Bundled dataset').selectOption('tiny-codewords.jsonl');
+  await expect.poll(async () => (await app.state()).prepared?.examples.length, { timeout: 30_000 }).toBe(8);
+  const training = app.panel('training');
+  for (const [id, value] of [['hp-train-steps', `${STEPS}`], ['hp-train-batchSize', '2'], ['hp-train-warmupSteps', '2'], ['hp-train-evalEvery', '4'], ['hp-train-sampleEvery', '4'], ['hp-train-checkpointEvery', '2']] as const) {
+    await training.getByTestId(id).fill(value);
+  }
+  await app.panel('template').getByTestId('max-length').fill('64');
+  await training.getByTestId('backend-choice').selectOption('wasm');
+  await expect.poll(async () => (await app.state()).runConfig.train.checkpointEvery).toBe(2);
+  await expect.poll(async () => (await app.state()).preparedState.status).toBe('ready');
+}
+
+async function losses(app: AppPage): Promise<[number, number | undefined][]> {
+  return (await app.state()).metrics.filter((m) => m.trainLoss !== undefined).map((m) => [m.step, m.trainLoss]);
+}
+
+test('a run reloaded mid-training resumes from its checkpoint with the same losses as an uninterrupted run', async ({ app, page }) => {
+  test.setTimeout(300_000);
+  await app.open();
+  await app.startup();
+  await setUp(app);
+  const training = app.panel('training');
+
+  // The uninterrupted run.
+  await training.getByTestId('train-start').click();
+  await expect(training.getByTestId('train-phase')).toHaveText('completed', { timeout: 120_000 });
+  const whole = await losses(app);
+  expect(whole.map(([s]) => s)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
+  const checkpoints = app.panel('checkpoints');
+  await expect(checkpoints.getByTestId('saved-run')).toHaveCount(1);
+  await expect(checkpoints.getByTestId('saved-run').first()).toContainText('finished');
+
+  // The same run again, reloaded after its checkpoint at step 4 but before the end.
+  await training.getByTestId('train-start').click();
+  await expect.poll(async () => {
+    const s = await app.state();
+    return s.savedRuns?.runs[0]?.checkpoints.some((c) => c.step >= 4 && s.savedRuns?.runs[0]?.status === 'running') ?? false;
+  }, { timeout: 120_000 }).toBe(true);
+  await page.reload();
+  await app.startup();
+
+  const prompt = page.getByTestId('resume-prompt');
+  await expect(prompt).toBeVisible();
+  const offered = (await app.state()).resumeOffer!;
+  const from = offered.checkpoints.find((c) => c.latest)!.step;
+  expect(from).toBeGreaterThanOrEqual(4);
+  expect(from).toBeLessThan(STEPS);
+  await expect(prompt).toContainText(`Resume run ${offered.name} from step ${from}?`);
+  await app.screenshot('resume-prompt');
+  await prompt.getByRole('button', { name: `Resume from step ${from}` }).click();
+  await expect(prompt).toBeHidden();
+  await expect(training.getByTestId('train-phase')).toHaveText('completed', { timeout: 120_000 });
+
+  // Step for step, exactly (compared as numbers from the store, not as printed text).
+  expect(await losses(app)).toEqual(whole);
+  const state = await app.state();
+  expect(state.runConfig.train.steps).toBe(STEPS);
+  expect(state.datasetChoice).toEqual({ kind: 'bundled', file: 'tiny-codewords.jsonl' });
+  expect(state.backendChoice).toBe('wasm');
+  expect([...new Set(state.samples.map((s) => s.step))]).toEqual([0, 4, 8]);
+  await expect(app.panel('data').getByLabel('Bundled dataset')).toHaveValue('tiny-codewords.jsonl');
+  await expect(training.getByTestId('train-step')).toHaveText(`${STEPS}`);
+
+  // The Checkpoints panel lists both runs with their checkpoints, badges and sizes.
+  await expect(checkpoints.getByTestId('saved-run')).toHaveCount(2);
+  const resumedRun = checkpoints.locator(`[data-run-id="${offered.id}"]`);
+  await expect(resumedRun).toContainText('finished');
+  await expect(resumedRun.getByTestId('checkpoint-row').first()).toHaveAttribute('data-step', `${STEPS}`);
+  await expect(resumedRun.getByText('latest', { exact: true })).toHaveCount(1);
+  await expect(resumedRun.getByText('best', { exact: true })).toHaveCount(1);
+  await expect(checkpoints.getByTestId('storage-facts')).toContainText(/storage used\s*[\d.]+ [KMGT]?i?B of [\d.]+ [KMGT]?i?B/);
+  await checkpoints.scrollIntoViewIfNeeded();
+  await checkpoints.screenshot({ path: `${SHOTS}/checkpoints-panel.png` });
+
+  // Deleting a run frees its space and removes it from the list.
+  const before = (await app.state()).savedRuns!.totalBytes;
+  await resumedRun.getByRole('button', { name: /Delete the run/ }).click();
+  await expect(checkpoints.getByTestId('saved-run')).toHaveCount(1);
+  expect((await app.state()).savedRuns!.totalBytes).toBeLessThan(before);
+});

@@ -1,0 +1,156 @@
+// Run zips and adapters in the app: "Download run (.zip)" asks the worker to build the zip from its latest checkpoint
+// and hands the bytes to the page to save; "Import run (.zip)" restores the config (like a share link), the metrics
+// and the samples into the panels and keeps the checkpoint for "Continue training"; "Import PEFT adapter" (a zip or
+// the two files) is checked by the worker against the loaded model and becomes the adapter the next trainer uses.
+import type { WorkerClient } from '../worker/client';
+import type { CheckpointFiles } from '../worker/protocol';
+import { ADAPTER_REQUIRED, readRunZip, RunZipError } from '../share/run-zip';
+import type { SampleRecord } from '../share/manifest';
+import { isTraining, type RunActions } from './run-actions';
+import type { ShareActions } from './share-actions';
+import type { AppStore } from './store';
+
+export interface ExportDeps {
+  client: WorkerClient;
+  share: ShareActions;
+  run: RunActions;
+  /** Saves bytes as a file for the user (a Blob link in the page). */
+  save(fileName: string, bytes: Uint8Array): void;
+  /** Loads the chosen model and dataset again and re-prepares (after an import changed them). */
+  reloadRun(): Promise<void>;
+}
+
+export interface ExportActions {
+  exportRun(): Promise<void>;
+  /** A run zip, or a zip holding only a PEFT adapter folder. */
+  importZip(name: string, bytes: Uint8Array): Promise<void>;
+  /** adapter_config.json + adapter_model.safetensors chosen as two files, or one zip holding an adapter folder
+   * (a run zip's adapter counts; nothing else of the run is restored). */
+  importAdapterFiles(files: { name: string; bytes: Uint8Array }[]): Promise<void>;
+  /** Continues training from the imported zip's checkpoint. */
+  continueImported(): Promise<void>;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Samples as the store keeps them: the prompt index is the sample's position among those of its step. */
+function toStoreSamples(records: readonly SampleRecord[]) {
+  const seen = new Map<number, number>();
+  return records.map((r) => {
+    const promptIndex = seen.get(r.step) ?? 0;
+    seen.set(r.step, promptIndex + 1);
+    return { step: r.step, promptIndex, prompt: r.prompt, completion: r.completion, flags: [...r.flags] };
+  });
+}
+
+export function createExportActions(store: AppStore, deps: ExportDeps): ExportActions {
+  let checkpoint: CheckpointFiles | null = null;
+  const loading = (stage: string) => ({ status: 'loading' as const, stage, loaded: 0, total: null });
+
+  const importAdapter = async (files: ReadonlyMap<string, Uint8Array>, from: string): Promise<void> => {
+    const s = store.getState();
+    if (!s.model || !s.prepared) throw new Error('Load the base model and a dataset first: an adapter is checked against the model it will run on.');
+    if (isTraining(s.phase)) throw new Error('Pause or stop the run before importing an adapter.');
+    const out: Record<string, Uint8Array> = {};
+    for (const name of ADAPTER_REQUIRED) {
+      const bytes = files.get(name);
+      if (!bytes) throw new Error(`${from} has no ${name}; a PEFT adapter needs ${ADAPTER_REQUIRED.join(' and ')}.`);
+      out[name] = bytes.slice(); // transferred to the worker
+    }
+    s.setImportState(loading(`Checking the adapter against ${s.model.location.repo}`));
+    const result = await deps.client.request('adapter.import', { files: out });
+    const after = store.getState();
+    after.setRunConfig({ ...after.runConfig, lora: { ...after.runConfig.lora, ...result.lora } });
+    const other = result.baseModel && result.baseModel !== after.model?.location.repo
+      ? ` It names ${result.baseModel} as its base; its ${result.tensors} tensors fit ${after.model?.location.repo ?? 'this model'} exactly.` : '';
+    after.setImportState({ status: 'ready' },
+      `Adapter from ${from} loaded (LoRA r ${result.lora.r}, alpha ${result.lora.alpha}, ${result.lora.targets.join(', ')}): the batch inspector, samples and Start now begin from it.${other}`);
+  };
+
+  return {
+    async exportRun() {
+      const s = store.getState();
+      s.setExportState(loading('Building the zip in the worker'));
+      try {
+        const dataset = s.dataset;
+        if (!dataset) throw new Error('Load a dataset first.');
+        const config = await deps.share.currentConfig();
+        const adapter = s.capability?.webgpu.available ? s.capability.webgpu.adapter.description || s.capability.webgpu.adapter.vendor : undefined;
+        const backend = s.trainer?.backend ?? s.capability?.backend ?? 'unknown';
+        const result = await deps.client.request('run.export', {
+          config,
+          datasetHash: dataset.hash.replace(/^sha256:/, ''),
+          datasetName: dataset.name,
+          datasetRows: dataset.rowCount,
+          metrics: s.metrics.map(({ ms: _ms, ...m }) => m),
+          samples: s.samples.map((x) => ({ step: x.step, prompt: x.prompt, completion: x.completion, flags: x.flags })),
+          device: { backend, ...(backend === 'webgpu' && adapter ? { adapter } : {}) },
+        }, {
+          onEvent: (e) => {
+            if (e.type === 'progress') store.getState().setExportState({ status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
+          },
+        });
+        deps.save(result.fileName, result.bytes);
+        store.getState().setLastExport({ fileName: result.fileName, step: result.step, files: result.files });
+        store.getState().setExportState({ status: 'ready' });
+      } catch (err) {
+        store.getState().setExportState({ status: 'error', message: message(err) });
+      }
+    },
+
+    async importZip(name, bytes) {
+      const s = store.getState();
+      if (isTraining(s.phase)) {
+        s.setImportState({ status: 'error', message: 'Pause or stop the run before importing.' }, null);
+        return;
+      }
+      s.setImportState(loading(`Reading ${name}`), null);
+      try {
+        const zip = readRunZip(bytes);
+        if (zip.kind === 'adapter') {
+          await importAdapter(zip.adapter, name);
+          return;
+        }
+        const state = JSON.parse(new TextDecoder().decode(zip.trainerState)) as { global_step?: unknown };
+        const step = typeof state.global_step === 'number' ? state.global_step : (zip.metrics.at(-1)?.step ?? 0);
+        checkpoint = zip.checkpoint ? { step, files: Object.fromEntries(zip.checkpoint) } : null;
+        deps.share.openConfig(zip.manifest.config, name);
+        store.getState().setImportState(loading('Loading the model and data the run used'));
+        await deps.reloadRun();
+        await deps.share.completeRestore();
+        const after = store.getState();
+        after.resetMetrics();
+        for (const m of zip.metrics) store.getState().appendMetric(m);
+        after.resetSamples();
+        for (const x of toStoreSamples(zip.samples)) store.getState().addSample(x);
+        after.setImportedCheckpointStep(checkpoint ? step : null);
+        after.setPhase('idle');
+        after.setImportState({ status: 'ready' },
+          `Restored ${name}: its settings, ${zip.metrics.length} metric points and ${zip.samples.length} samples (step ${step}).` +
+          (checkpoint ? ' Continue training from its checkpoint, or just look.' : ' It holds no checkpoint, so it can be inspected but not continued.') +
+          (zip.ignored.length ? ` Ignored: ${zip.ignored.join(', ')}.` : ''));
+      } catch (err) {
+        const prefix = err instanceof RunZipError ? `${name} cannot be imported: ` : '';
+        store.getState().setImportState({ status: 'error', message: `${prefix}${message(err)}` });
+      }
+    },
+
+    async importAdapterFiles(files) {
+      const names = files.map((f) => f.name).join(' + ');
+      try {
+        const zip = files.length === 1 && /\.zip$/i.test(files[0]!.name) ? readRunZip(files[0]!.bytes) : null;
+        await importAdapter(zip ? zip.adapter : new Map(files.map((f) => [f.name.replace(/^.*[\\/]/, ''), f.bytes])), names);
+      } catch (err) {
+        store.getState().setImportState({ status: 'error', message: message(err) });
+      }
+    },
+
+    async continueImported() {
+      if (!checkpoint) return;
+      store.getState().setImportedCheckpointStep(null);
+      await deps.run.resumeFrom(checkpoint);
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// The Model panel's actions (h2): keep the memory bill in step with the run's batch, max length and LoRA setting,
+// download the weights with byte progress, check a tokenizer from another repo against the model, and list or delete
+// what the browser's cache holds. Each keeps its LoadState honest and never throws.
+import { WorkerRequestError, type WorkerClient } from '../worker/client';
+import type { CachedRepo, HubLocation } from '../worker/protocol';
+import { sameShape, selectMemoryShape, type TokenizerChoice } from './model-panel';
+import type { AppStore } from './store';
+
+export interface ModelPanelActions {
+  /** Downloads the shown model's weight files into the cache (the trainer then reads them from there). */
+  download(): Promise<void>;
+  /** Checks a tokenizer from another repo against the shown model; null goes back to the model's own. */
+  checkTokenizer(choice: TokenizerChoice | null): Promise<void>;
+  listCache(): Promise<void>;
+  deleteCached(entry: CachedRepo): Promise<void>;
+  /** Recomputes the memory bill when the run shape changed since the model was inspected. */
+  refreshMemory(): Promise<void>;
+}
+
+/** Run-config edits (typing a batch size) settle this long before the bill is asked for again. */
+export const MEMORY_DEBOUNCE_MS = 250;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function createModelPanelActions(store: AppStore, client: WorkerClient): ModelPanelActions {
+  const pinned = (): HubLocation | null => {
+    const model = store.getState().model;
+    return model ? { ...model.location, revision: model.sha } : null;
+  };
+
+  const refreshMemory = async (): Promise<void> => {
+    const s = store.getState();
+    const model = s.model;
+    const shape = selectMemoryShape(s);
+    if (!model?.memory || sameShape(model.memory.shape, shape)) return;
+    s.setMemoryState({ status: 'loading', stage: 'Recomputing the memory bill', loaded: 0, total: null });
+    try {
+      const memory = await client.request('model.memory', { location: { ...model.location, revision: model.sha }, shape });
+      const now = store.getState();
+      // A newer model or shape wins; this answer is for what was asked.
+      if (now.model?.sha === model.sha && sameShape(selectMemoryShape(now), shape) && now.model) now.setModel({ ...now.model, memory });
+      now.setMemoryState({ status: 'ready' });
+    } catch (err) {
+      store.getState().setMemoryState({ status: 'error', message: message(err) });
+    }
+  };
+
+  const checkTokenizer = async (choice: TokenizerChoice | null): Promise<void> => {
+    const s = store.getState();
+    s.setTokenizerChoice(choice);
+    const model = pinned();
+    if (!choice || !model) return;
+    s.setTokenizerCheck(null, { status: 'loading', stage: `Checking ${choice.repo}@${choice.revision}`, loaded: 0, total: null });
+    try {
+      const check = await client.request('tokenizer.check', { tokenizer: { endpoint: s.hubEndpoint, ...choice }, model }, {
+        onEvent: (e) => {
+          if (e.type === 'progress' && store.getState().tokenizerChoice === choice) {
+            store.getState().setTokenizerCheck(null, { status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
+          }
+        },
+      });
+      if (store.getState().tokenizerChoice === choice) store.getState().setTokenizerCheck(check, { status: 'ready' });
+    } catch (err) {
+      if (store.getState().tokenizerChoice === choice) store.getState().setTokenizerCheck(null, { status: 'error', message: message(err) });
+    }
+  };
+
+  const listCache = async (): Promise<void> => {
+    const s = store.getState();
+    s.setCachedRepos(s.cachedRepos, { status: 'loading', stage: 'Reading the cache', loaded: 0, total: null });
+    try {
+      store.getState().setCachedRepos(await client.request('cache.list', {}), { status: 'ready' });
+    } catch (err) {
+      store.getState().setCachedRepos([], { status: 'error', message: message(err) });
+    }
+  };
+
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  store.subscribe((state, previous) => {
+    if (state.runConfig !== previous.runConfig && state.model?.memory && !sameShape(selectMemoryShape(state), selectMemoryShape(previous))) {
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = null;
+        void refreshMemory();
+      }, MEMORY_DEBOUNCE_MS);
+    }
+    // Another model: the tokenizer chosen beside it is checked against the new one.
+    const choice = state.tokenizerChoice;
+    if (choice && state.model && state.model.sha !== previous.model?.sha) void checkTokenizer(choice);
+    if (state.model?.sha !== previous.model?.sha && state.downloaded && state.downloaded.sha !== state.model?.sha) {
+      state.setDownload({ status: 'idle' }, null);
+    }
+  });
+
+  return {
+    refreshMemory,
+    checkTokenizer,
+    listCache,
+
+    async download() {
+      const location = pinned();
+      const model = store.getState().model;
+      if (!location || !model) return;
+      store.getState().setDownload({ status: 'loading', stage: 'Starting the download', loaded: 0, total: null }, null);
+      try {
+        const result = await client.request('model.download', { location }, {
+          onEvent: (e) => {
+            if (e.type === 'progress') store.getState().setDownload({ status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
+          },
+        });
+        store.getState().setDownload({ status: 'ready' }, { repo: model.location.repo, sha: model.sha, bytes: result.bytes });
+        await listCache();
+      } catch (err) {
+        if (err instanceof WorkerRequestError && err.cancelled) return;
+        store.getState().setDownload({ status: 'error', message: message(err) }, null);
+      }
+    },
+
+    async deleteCached(entry) {
+      const s = store.getState();
+      s.setCachedRepos(s.cachedRepos, { status: 'loading', stage: `Deleting ${entry.repo}`, loaded: 0, total: null });
+      try {
+        const left = await client.request('cache.delete', { endpoint: entry.endpoint, repo: entry.repo, sha: entry.sha, kind: entry.kind });
+        store.getState().setCachedRepos(left, { status: 'ready' });
+        const now = store.getState();
+        if (now.downloaded?.sha === entry.sha && now.downloaded.repo === entry.repo) now.setDownload({ status: 'idle' }, null);
+      } catch (err) {
+        store.getState().setCachedRepos(store.getState().cachedRepos, { status: 'error', message: message(err) });
+      }
+    },
+  };
+}

@@ -1,0 +1,213 @@
+// Share links in the app: the current run as a link (model pinned to its commit, data by reference, inline or by
+// hash, template, mask, LoRA, hyperparameters and seed; never the backend choice or a token), and a link opened into
+// the store so every panel shows its settings. The bytes of an uploaded file stay here (not in the store) so a link
+// can carry them inline; a file too large for a link is asked for and checked against the link's sha256.
+import { MissingUploadError, readShareLink, resolveUploadData, ShareLinkError, shareUrl, uploadDataRef, type UploadRef } from '../share/link';
+import { sha256Hex } from '../share/codec';
+import { DEMO_MODEL_REPO, parseRunConfig, type RunConfig } from '../share/run-config';
+import { PUBLIC_HUB } from './slices';
+import type { AppStore } from './store';
+import type { AppState } from './types';
+
+export interface UploadedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface ShareDeps {
+  /** Sends a dataset's bytes to the worker and re-prepares the run (main.tsx's uploadDataset). */
+  uploadDataset(name: string, bytes: ArrayBuffer): Promise<void>;
+  /** The page address a link is built on (its fragment is replaced). */
+  pageUrl(): string;
+  /** Fetches a Hub dataset file (injected so tests need no network). */
+  fetch?: typeof fetch;
+}
+
+export interface ShareActions {
+  /** Keeps the bytes of the file the user uploaded, for links that carry data inline. */
+  rememberUpload(file: UploadedFile): void;
+  /** Builds the link for the current run into `outgoingLink`; returns it, or null (the reason is in the store). */
+  makeLink(): Promise<string | null>;
+  /** Opens a link into the store (settings only; the loads follow). False when it was refused (message in store). */
+  openLink(link: string): boolean;
+  /** Opens a run config (from an imported zip) the way a link is opened; `from` names where it came from. */
+  openConfig(config: RunConfig, from: string): void;
+  /** The current run as a link carries it (see linkedRunConfig). */
+  currentConfig(): Promise<RunConfig>;
+  /** After the model and bundled list have loaded: loads the link's data (inline, by hash, Hub) and notes differences. */
+  completeRestore(): Promise<void>;
+  /** The user chose the file a by-hash link asked for: verified against the link, then loaded. */
+  supplyFile(file: UploadedFile): Promise<void>;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const hex = (hash: string) => hash.replace(/^sha256:/, '');
+
+/** The run as a link carries it: the edited run config with the model pinned to the commit it resolved to and the
+ * dataset by reference. Throws with what to do when the model or dataset has not loaded yet. */
+export async function linkedRunConfig(state: AppState, upload: UploadedFile | null): Promise<RunConfig> {
+  const model = state.model;
+  if (!model || state.modelState.status !== 'ready') {
+    throw new Error('Wait for the model to load: a link pins the model to the commit it resolved to.');
+  }
+  const dataset = state.dataset;
+  const choice = state.datasetChoice;
+  if (!dataset || !choice || state.datasetState.status !== 'ready') throw new Error('Load a dataset first: a link names the data the run trains on.');
+  const bundled = state.modelChoice.kind === 'bundled';
+  const repo = { repo: model.location.repo, revision: bundled ? 'main' : model.location.revision, sha: model.sha };
+  let data: RunConfig['data'];
+  if (choice.kind === 'bundled') {
+    data = { source: 'bundled', name: choice.file, hash: hex(dataset.hash) };
+  } else {
+    if (!upload || upload.name !== choice.name) throw new Error(`Upload "${choice.name}" again: this page no longer holds its bytes.`);
+    data = await uploadDataRef(upload.name, upload.bytes);
+  }
+  const rest: Partial<RunConfig> = { ...state.runConfig };
+  delete rest.hubEndpoint;
+  // The bundled demo is served by whichever TabTune opens the link; other models name their Hub unless it is the public one.
+  const endpoint = !bundled && state.hubEndpoint !== PUBLIC_HUB ? { hubEndpoint: state.hubEndpoint } : {};
+  return parseRunConfig({ ...rest, ...endpoint, model: repo, tokenizer: { ...repo }, data });
+}
+
+function describe(config: RunConfig): string {
+  const d = config.data;
+  const data = d.source === 'hub' ? `${d.repo}${d.file ? `/${d.file}` : ''}` : d.name;
+  const sha = config.model.sha ? `@${config.model.sha.slice(0, 7)}` : `@${config.model.revision}`;
+  return `${config.model.repo}${sha} on ${data}, mask ${config.mask}, lr ${config.train.lr}, ${config.train.steps} steps, seed ${config.seed}`;
+}
+
+function isDemo(config: RunConfig): boolean {
+  return config.model.repo === DEMO_MODEL_REPO && !config.hubEndpoint;
+}
+
+export function createShareActions(store: AppStore, deps: ShareDeps): ShareActions {
+  let upload: UploadedFile | null = null;
+  /** The config of the link being restored, until its data has loaded. */
+  let opened: RunConfig | null = null;
+  /** 'link', or the name of the imported zip the config came from. */
+  let origin = 'link';
+
+  const load = async (name: string, bytes: Uint8Array): Promise<void> => {
+    upload = { name, bytes: bytes.slice() };
+    await deps.uploadDataset(name, bytes.slice().buffer);
+  };
+
+  const restored = (notes: string[]): void => {
+    if (opened) store.getState().setIncomingLink({ status: 'restored', summary: describe(opened), notes, from: origin });
+  };
+
+  const fetchHubData = async (config: RunConfig, ref: Extract<RunConfig['data'], { source: 'hub' }>): Promise<Uint8Array> => {
+    if (!ref.file) throw new Error(`The link names the Hub dataset ${ref.repo} without a file; TabTune needs the data file's path.`);
+    const endpoint = (config.hubEndpoint ?? store.getState().hubEndpoint).replace(/\/+$/, '');
+    const url = `${endpoint}/datasets/${ref.repo}/resolve/${encodeURIComponent(ref.sha ?? ref.revision)}/${ref.file.split('/').map(encodeURIComponent).join('/')}`;
+    const res = await (deps.fetch ?? fetch)(url);
+    if (!res.ok) throw new Error(`Could not download ${ref.repo}/${ref.file} from ${endpoint} (HTTP ${res.status}); check the Hub endpoint in Settings.`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (ref.hash && hex(ref.hash) !== (await sha256Hex(bytes))) {
+      throw new Error(`${ref.repo}/${ref.file} is not the file this run used (sha256 differs); the link pins revision ${ref.sha ?? ref.revision}.`);
+    }
+    return bytes;
+  };
+
+  return {
+    rememberUpload(file) {
+      upload = { name: file.name, bytes: file.bytes };
+    },
+
+    async makeLink() {
+      const s = store.getState();
+      try {
+        const url = shareUrl(deps.pageUrl(), await linkedRunConfig(s, upload));
+        store.getState().setOutgoingLink({ status: 'ready', url });
+        return url;
+      } catch (err) {
+        store.getState().setOutgoingLink({ status: 'error', message: message(err) });
+        return null;
+      }
+    },
+
+    currentConfig: () => linkedRunConfig(store.getState(), upload),
+
+    openLink(link) {
+      const result = readShareLink(link);
+      if (!result.ok) {
+        opened = null;
+        store.getState().setIncomingLink({ status: 'error', message: result.message });
+        return false;
+      }
+      this.openConfig(result.config, 'link');
+      return true;
+    },
+
+    openConfig(config, from) {
+      const s = store.getState();
+      opened = config;
+      origin = from;
+      s.setRunConfig(config);
+      if (isDemo(config)) {
+        s.chooseModel({ kind: 'bundled' });
+      } else {
+        if (config.hubEndpoint) s.setHubEndpoint(config.hubEndpoint);
+        // Pinned to the commit the run used, not to a branch that may have moved since.
+        s.chooseModel({ kind: 'hub', repo: config.model.repo, revision: config.model.sha ?? config.model.revision });
+      }
+      const d = config.data;
+      if (d.source === 'bundled') {
+        // A bundled file this build does not ship keeps the current choice; completeRestore says so.
+        const known = s.bundledDatasets.length === 0 || s.bundledDatasets.some((b) => b.file === d.name);
+        if (known) s.chooseDataset({ kind: 'bundled', file: d.name });
+      } else s.chooseDataset({ kind: 'upload', name: d.source === 'upload' ? d.name : (d.file ?? d.repo) });
+      s.setIncomingLink({ status: 'restored', summary: describe(config), notes: [], from });
+    },
+
+    async completeRestore() {
+      const config = opened;
+      if (!config) return;
+      const s = store.getState();
+      const notes: string[] = [];
+      if (config.model.sha && s.model && s.model.sha !== config.model.sha) {
+        notes.push(`The model resolved to commit ${s.model.sha.slice(0, 7)}, but the link was made on ${config.model.sha.slice(0, 7)}; losses may differ.`);
+      }
+      const d = config.data;
+      if (d.source === 'bundled') {
+        const choice = s.datasetChoice;
+        if (choice?.kind === 'bundled' && choice.file !== d.name) {
+          notes.push(`This TabTune does not ship the dataset "${d.name}"; "${choice.file}" is loaded instead, so the run differs.`);
+        } else if (d.hash && s.dataset && hex(s.dataset.hash) !== hex(d.hash)) {
+          notes.push(`The bundled "${d.name}" here differs from the one the link was made with (sha256 ${hex(s.dataset.hash).slice(0, 12)}… ≠ ${hex(d.hash).slice(0, 12)}…); the run may differ.`);
+        }
+        restored(notes);
+        return;
+      }
+      try {
+        const bytes = d.source === 'upload' ? await resolveUploadData(d) : await fetchHubData(config, d);
+        restored(notes);
+        await load(d.source === 'upload' ? d.name : (d.file ?? d.repo), bytes);
+      } catch (err) {
+        if (d.source === 'upload' && (err instanceof MissingUploadError || err instanceof ShareLinkError)) {
+          const problem = err instanceof MissingUploadError ? null : err.message;
+          store.getState().setIncomingLink({ status: 'needs-file', summary: describe(config), ref: d, problem, from: origin });
+          return;
+        }
+        notes.push(`The run's data could not be loaded: ${message(err)}`);
+        restored(notes);
+      }
+    },
+
+    async supplyFile(file) {
+      const incoming = store.getState().incomingLink;
+      if (incoming.status !== 'needs-file') return;
+      const ref: UploadRef = incoming.ref;
+      try {
+        const bytes = await resolveUploadData(ref, file.bytes);
+        restored([]);
+        await load(ref.name, bytes);
+      } catch (err) {
+        store.getState().setIncomingLink({ ...incoming, problem: message(err) });
+      }
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// The store's share slice: the link the user made ("Copy share link"), the link the page was opened with (restored,
+// waiting for a file, or refused with a message), and the state of a zip export/import. Plain data only: the bytes of
+// uploads and zips never enter the store (src/store/share-actions.ts holds them while it needs them).
+import type { StateCreator } from 'zustand/vanilla';
+import type { UploadRef } from '../share/link';
+import type { AppState, LoadState } from './types';
+
+/** The link this page was opened with (or an imported run zip, restored the same way; `from` says which). `restored`: every panel took its settings (notes: what differs here, e.g. a
+ * model that now resolves to another commit); `needs-file`: the run's data is too large for a link and the user must
+ * choose the file; `error`: the link was refused and the app runs on its saved or default settings. */
+export type IncomingLink =
+  | { status: 'none' }
+  | { status: 'restored'; summary: string; notes: string[]; from: string }
+  | { status: 'needs-file'; summary: string; ref: UploadRef; problem: string | null; from: string }
+  | { status: 'error'; message: string };
+
+/** The link the user made for the current run. */
+export type OutgoingLink = { status: 'idle' } | { status: 'ready'; url: string } | { status: 'error'; message: string };
+
+export interface ShareSlice {
+  incomingLink: IncomingLink;
+  outgoingLink: OutgoingLink;
+  /** Building / saving the run zip (export) or reading one (import). */
+  exportState: LoadState;
+  importState: LoadState;
+  /** What the last import restored, in words (shown under the import buttons). */
+  importNote: string | null;
+  /** The last zip saved: its name, checkpoint step and every path in it. */
+  lastExport: { fileName: string; step: number; files: string[] } | null;
+  /** Step of the checkpoint inside an imported run zip, which "Continue training" resumes from; null without one. */
+  importedCheckpointStep: number | null;
+  setIncomingLink(link: IncomingLink): void;
+  setOutgoingLink(link: OutgoingLink): void;
+  setExportState(state: LoadState): void;
+  setImportState(state: LoadState, note?: string | null): void;
+  setLastExport(last: ShareSlice['lastExport']): void;
+  setImportedCheckpointStep(step: number | null): void;
+}
+
+export const createShareSlice: StateCreator<AppState, [], [], ShareSlice> = (set) => ({
+  incomingLink: { status: 'none' },
+  outgoingLink: { status: 'idle' },
+  exportState: { status: 'idle' },
+  importState: { status: 'idle' },
+  importNote: null,
+  lastExport: null,
+  importedCheckpointStep: null,
+  setIncomingLink: (incomingLink) => set({ incomingLink }),
+  setOutgoingLink: (outgoingLink) => set({ outgoingLink }),
+  setExportState: (exportState) => set({ exportState }),
+  setImportState: (importState, note) => set(note === undefined ? { importState } : { importState, importNote: note }),
+  setLastExport: (lastExport) => set({ lastExport }),
+  setImportedCheckpointStep: (importedCheckpointStep) => set({ importedCheckpointStep }),
+});

@@ -1,0 +1,60 @@
+// The memory bill before download: weights, trainable parameters, gradients, AdamW moments, activations and the
+// total for the run's batch × max length, and whether it fits the limits the capability probe reported — with a
+// refusal that gives the numbers when it does not.
+import { useApp } from '../app-context';
+import { ErrorNote } from '../Panel';
+import { formatBytes, formatCount } from '../format';
+import { selectCapability } from '../../store/selectors';
+import { memoryFit } from '../../store/model-panel';
+import type { MemoryEstimate } from '../../worker/protocol';
+
+export function MemoryBill({ memory }: { memory: MemoryEstimate }) {
+  const capability = useApp(selectCapability);
+  const memoryState = useApp((s) => s.memoryState);
+  const fit = memoryFit(memory, capability);
+  const { batch, seqLen, lora } = memory.shape;
+  const rows: [string, string, number][] = [
+    ['Weights', 'frozen, float32', memory.weightBytes],
+    ['Trainable', `${formatCount(memory.trainableParams)} LoRA parameters`, memory.trainableBytes],
+    ['Gradients', 'one per trainable parameter', memory.gradientBytes],
+    ['Optimizer', 'AdamW: two moments', memory.optimizerBytes],
+    ['Activations', 'kept for the backward pass', memory.activationBytes],
+  ];
+  return (
+    <section className="memory" aria-labelledby="memory-title" data-testid="memory-bill">
+      <h3 id="memory-title" className="subhead">Memory bill</h3>
+      <table className="kv bill">
+        <caption className="muted small">
+          Batch {batch} × max length {seqLen}, LoRA r {lora.r} on {lora.targets.join(', ')}
+          {memoryState.status === 'loading' ? ' (updating…)' : ''}
+        </caption>
+        <tbody>
+          {rows.map(([name, what, bytes]) => (
+            <tr key={name}>
+              <th scope="row">{name} <span className="muted">— {what}</span></th>
+              <td>{formatBytes(bytes)}</td>
+            </tr>
+          ))}
+          <tr className="total">
+            <th scope="row">Total</th>
+            <td data-testid="memory-total">{formatBytes(memory.totalBytes)}</td>
+          </tr>
+        </tbody>
+      </table>
+      {fit.verdict === 'refused' ? (
+        <ErrorNote>
+          <strong>Does not fit this device.</strong>{' '}
+          {fit.problems.join(' ')}
+        </ErrorNote>
+      ) : fit.verdict === 'fits' ? (
+        <p className="small ok" data-testid="memory-fit">
+          Fits the {capability?.backend === 'webgpu' ? 'WebGPU adapter’s buffer limits' : 'WebAssembly memory limit'}.
+          {fit.note && <span className="muted"> {fit.note}</span>}
+        </p>
+      ) : (
+        <p className="small muted">{fit.note}</p>
+      )}
+      {memoryState.status === 'error' && <ErrorNote>The bill could not be updated: {memoryState.message}</ErrorNote>}
+    </section>
+  );
+}
