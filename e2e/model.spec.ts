@@ -33,7 +33,7 @@ test('memory bill, refusal past the buffer limits, weights download and the cach
   await app.panel('template').getByTestId('max-length').fill(String(runConfig.maxLength));
 
   // Download: a bar with bytes, then the size in the cache; the cache list shows the repo and deletes it.
-  const size = model.files.filter((f) => f.path.endsWith('.safetensors')).reduce((n, f) => n + f.size, 0);
+  const size = model.files.filter((f) => /\.safetensors(\.index\.json)?$/.test(f.path)).reduce((n, f) => n + f.size, 0);
   await panel.getByRole('button', { name: /^Download weights/ }).click();
   await expect(panel.getByTestId('download-done')).toBeVisible();
   expect((await app.state()).downloaded).toEqual({ repo: 'tabtune/demo', sha: model.sha, bytes: size });
@@ -51,28 +51,66 @@ test('memory bill, refusal past the buffer limits, weights download and the cach
   await expect(panel.getByTestId('download-done')).toHaveCount(0);
 });
 
-test('a Hub checkpoint from the mirror, pinned to its sha, with a mismatched tokenizer', async ({ app }) => {
+test('a Hub checkpoint found by search, picked with the keyboard, pinned to its sha, with a mismatched tokenizer', async ({ app, page }) => {
   expect(MIRROR, 'playwright.config.ts sets TABTUNE_MIRROR_URL').toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   await app.open();
   await app.startup();
   const panel = app.panel('model');
   await panel.locator('.source-form > summary').first().click();
   await panel.getByLabel('Hub endpoint').fill(MIRROR);
-  await panel.getByLabel('Repository', { exact: true }).fill('tabtune/tiny-llama');
-  await panel.getByLabel('Revision').fill('main');
+
+  // Search as you type: a combobox over the mirror's /api/models?search=, with downloads and size per option.
+  const box = panel.getByRole('combobox', { name: 'Repository' });
+  await box.fill('');
+  await box.pressSequentially('tiny', { delay: 30 });
+  const list = panel.getByRole('listbox', { name: 'Matching models' });
+  await expect(list).toBeVisible();
+  await expect(box).toHaveAttribute('aria-expanded', 'true');
+  const options = list.getByRole('option');
+  await expect(options).toHaveCount(4);
+  await expect(options.filter({ hasText: 'tabtune/tiny-llama' })).toContainText(/downloads · [\d.]+ MiB/);
+  await app.screenshot('model-panel-search');
+  // Escape closes the list; typing opens it again.
+  await box.press('Escape');
+  await expect(list).toBeHidden();
+  await box.press('Backspace');
+  await box.press('y');
+  await expect(list).toBeVisible();
+  // Arrow keys move the active option (aria-activedescendant); Enter picks it.
+  let picked = false;
+  for (let i = 0; i < 4 && !picked; i++) {
+    await box.press('ArrowDown');
+    const activeId = await box.getAttribute('aria-activedescendant');
+    expect(activeId).not.toBeNull();
+    picked = (await page.locator(`[id="${activeId}"]`).textContent())?.includes('tabtune/tiny-llama') ?? false;
+  }
+  expect(picked).toBe(true);
+  await box.press('Enter');
+  await expect(box).toHaveValue('tabtune/tiny-llama');
+  await expect(list).toBeHidden();
+
+  // The revision picker lists the branches with their commits and shows the sha the revision resolves to.
+  const sha = panel.getByTestId('revision-sha');
+  await expect(sha).toContainText(/Branch main is at commit [0-9a-f]{40}/);
+  const resolved = (await sha.locator('code').textContent()) ?? '';
+  await expect(panel.getByLabel('Branches and tags')).toHaveValue('main');
   await panel.getByRole('button', { name: 'Load from Hub' }).click();
   await expect(panel.getByTestId('model-type')).toHaveText('llama');
   const { model } = await app.state();
   if (!model) throw new Error('no model');
-  await expect(panel.getByTestId('model-sha')).toHaveText(model.sha.slice(0, 10));
-  await expect(panel.getByTestId('memory-total')).toHaveText(/\d (KiB|MiB)/);
+  expect(model.sha).toBe(resolved);
+  await expect(panel.getByTestId('model-sha')).toHaveText(resolved.slice(0, 10));
+  // Logits and their gradient dominate for a 128k vocabulary: batch 4 × 256 × 128,256 floats × 3 ≈ 1.5 GiB.
+  const total = model.memory?.totalBytes ?? 0;
+  expect(total).toBeGreaterThan(1024 ** 3);
+  await expect(panel.getByTestId('memory-total')).toHaveText(`${(total / 1024 ** 3).toFixed(1)} GiB`);
 
   const tokenizer = panel.getByTestId('tokenizer-option');
   await tokenizer.locator('summary').click();
   await tokenizer.getByLabel('Tokenizer repository').fill('tabtune/tiny-gpt2@main');
   await tokenizer.getByRole('button', { name: 'Check tokenizer' }).click();
   const warnings = tokenizer.getByRole('list', { name: 'Tokenizer warnings' });
-  await expect(warnings).toContainText('eos_token differs: "<|endoftext|>" here');
+  await expect(warnings).toContainText('eos_token differs: "<|endoftext|>" here', { timeout: 60_000 });
   await expect(tokenizer.getByTestId('tokenizer-check')).toContainText('50,257 tokens for 128,256 embedding rows');
   await expect.poll(async () => (await app.state()).preparedState.status, { timeout: 60_000 }).toBe('ready');
   expect((await app.state()).prepared?.repo).toBe('tabtune/tiny-llama');

@@ -63,7 +63,7 @@ const run = createRunActions(store, client);
 const sendUpload = (name: string, bytes: ArrayBuffer) => loadDataset({ name, bytes }).then(() => run.prepare());
 const share = createShareActions(store, { uploadDataset: sendUpload, pageUrl: () => location.href });
 const reloadRun = () => Promise.all([loadModel(), loadDataset()]).then(() => run.prepare());
-const exporting = createExportActions(store, { client, share, run, save: (name, bytes) => saveBytes(name, bytes, 'application/zip'), reloadRun });
+const exporting = createExportActions(store, { client, share, run, save: saveBytes, reloadRun });
 const actions: AppActions = {
   reloadModel: () => loadModel().then(() => run.prepare()),
   reloadDataset: () => loadDataset().then(() => run.prepare()),

@@ -18,6 +18,9 @@ export const TRAIN_FLAGS: Options = {
   'weight-decay': s, 'eval-every': s, 'sample-every': s, 'checkpoint-every': s, 'eval-fraction': s, seed: s, backend: s,
 };
 
+/** Limits for the memory bill printed before weights are fetched (bytes; the GPU's buffer limit, a total budget). */
+export const MEMORY_FLAGS: Options = { 'max-buffer-bytes': s, 'memory-budget': s };
+
 export type Values = Record<string, string | boolean | undefined>;
 
 /** Parses argv strictly: unknown flags and stray positionals are errors that point at --help. */

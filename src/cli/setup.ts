@@ -1,12 +1,15 @@
 // The part `step` and `train` share: flags → model, tokenizer, dataset, run config, backend, and an imported adapter
 // (`--adapter DIR`, whose adapter_config.json then decides r, alpha, dropout and targets).
+import { parseModelConfig } from '../models/config.ts';
 import { createNodeBackend } from '../runtime/node.ts';
 import type { Backend } from '../runtime/backend.ts';
 import type { RunConfig } from '../share/run-config.ts';
 import type { PreparedDataset } from '../train/dataset.ts';
+import { fromUtf8 } from '../train/json.ts';
+import { formatMemoryPlan, planMemory, WASM_BUDGET_BYTES, type MemoryLimits } from '../train/memory-plan.ts';
 import type { LoadedModel, TokenizerBundle } from '../train/model-source.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, defaultTargetModules, loadAdapter, targetModuleNames, type LoadedAdapter } from '../train/peft.ts';
-import { BACKENDS, oneOf, runConfigFromFlags, str, type BackendFlag, type Values } from './args.ts';
+import { BACKENDS, num, oneOf, runConfigFromFlags, str, type BackendFlag, type Values } from './args.ts';
 import { CliError } from './errors.ts';
 import { existsSync, join, readBinary, resolve } from './files.ts';
 import { buildDataset, modelRepoFor, openModel, openSources, openTokenizer, readData, reportProblems, type CliIO, type DataFile, type Sources } from './load.ts';
@@ -50,11 +53,16 @@ export async function setup(v: Values, io: CliIO, command: string, fallback: { m
       ...(data.templateSource !== undefined ? { templateSource: data.templateSource } : {}),
       ...(str(v, 'hub-endpoint') ? { hubEndpoint: str(v, 'hub-endpoint')! } : {}),
     });
-  const model = await openModel(sources);
+  // config.json alone decides the family and the memory bill: a run that cannot fit is refused before the weights
+  // are fetched.
+  const rawConfig = JSON.parse(fromUtf8(await sources.model!.read('config.json'))) as unknown;
+  const modelConfig = parseModelConfig(rawConfig);
   // The schema's default targets name Llama-family modules; another family without --lora-targets gets PEFT's default.
-  if (!fallback.config && str(v, 'lora-targets') === undefined && model.config.family === 'gpt2') {
-    config = { ...config, lora: { ...config.lora, targets: defaultTargetModules(model.config) } };
+  if (!fallback.config && str(v, 'lora-targets') === undefined && modelConfig.family === 'gpt2') {
+    config = { ...config, lora: { ...config.lora, targets: defaultTargetModules(modelConfig) } };
   }
+  checkMemory(rawConfig, config, memoryLimits(v, io, backendKind), io);
+  const model = await openModel(sources);
   const adapterDir = str(v, 'adapter');
   const adapter = adapterDir ? readAdapterFolder(adapterDir, model, io.cwd) : null;
   if (adapter) {
@@ -67,6 +75,25 @@ export async function setup(v: Values, io: CliIO, command: string, fallback: { m
     throw new CliError(`${data.name}: every row was dropped${first ? ` (e.g. ${first.id}: ${first.message})` : ''}. HINT: run \`tabtune inspect\` to see the masks, or change --mask / --max-length.`);
   }
   return { sources, model, tokenizer, data, dataset, config, adapter, backendKind };
+}
+
+/** `--max-buffer-bytes N` (or TABTUNE_MAX_BUFFER_BYTES) stands for a GPU's buffer limits; `--memory-budget N` caps the
+ * total, which on the WASM backend defaults to what wasm32 can address. */
+export function memoryLimits(v: Values, io: CliIO, backend: BackendFlag): MemoryLimits {
+  const envBuffer = io.env['TABTUNE_MAX_BUFFER_BYTES'];
+  const buffer = num(v, 'max-buffer-bytes', { int: true, min: 1 }) ?? (envBuffer ? num({ 'max-buffer-bytes': envBuffer }, 'max-buffer-bytes', { int: true, min: 1 }) : undefined);
+  const budget = num(v, 'memory-budget', { int: true, min: 1 }) ?? (backend === 'wasm' ? WASM_BUDGET_BYTES : undefined);
+  return {
+    ...(buffer !== undefined ? { maxBufferSize: buffer, maxStorageBufferBindingSize: buffer } : {}),
+    ...(budget !== undefined ? { budgetBytes: budget } : {}),
+  };
+}
+
+/** Prints the memory bill (stderr, like the other notes) and refuses a run that does not fit. */
+export function checkMemory(rawConfig: unknown, config: RunConfig, limits: MemoryLimits, io: CliIO): void {
+  const plan = planMemory(rawConfig, config, limits);
+  io.err(formatMemoryPlan(plan));
+  if (!plan.fits) throw new CliError(`the run does not fit in memory: ${plan.problems.map((p) => p.message).join(' Also, ')}`);
 }
 
 export async function openBackend(kind: BackendFlag): Promise<Backend> {

@@ -203,6 +203,8 @@ export function tensorBytes(header: SafetensorsHeader, file: Uint8Array, name: s
   return file.subarray(header.dataStart + t.begin, header.dataStart + t.end);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
  * Converts raw tensor bytes to Float32Array. F32 bytes at a 4-byte-aligned offset become a view (no copy, shares
  * memory with the input); unaligned F32 data is copied because typed-array views require alignment.
@@ -217,6 +219,13 @@ export function toFloat32(dtype: SafetensorsDtype, bytes: Uint8Array, name = 'te
       // BF16 is the high half of an F32: widen by shifting the 16 bits up.
       const out = new Float32Array(count);
       const bits = new Uint32Array(out.buffer);
+      // Typed-array reads are several times faster than DataView on a 100 M-element checkpoint; they use the host's
+      // byte order, so only an aligned tensor on a little-endian host (every browser and Node target) takes them.
+      if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+        const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+        for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
+        return out;
+      }
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       for (let i = 0; i < count; i++) bits[i] = view.getUint16(2 * i, true) << 16;
       return out;

@@ -55,7 +55,8 @@ export function isQuotaError(e: unknown): boolean {
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
+  // Binary units, spelled as the app's panels spell them (src/ui/format.ts), so the numbers in a message match.
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
   let i = 0;
   while (v >= 1024 && i < units.length - 1) {

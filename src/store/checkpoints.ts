@@ -53,7 +53,8 @@ export function parseRestoreInfo(v: unknown): Partial<RestoreInfo> {
 /** What `train.start` sends so the worker records the run; undefined when no dataset is loaded (nothing to pin). */
 export function runSaveInfo(s: AppState): RunSaveInfo | undefined {
   if (!s.dataset) return undefined;
-  return { datasetHash: s.dataset.hash, datasetRows: s.dataset.rowCount, restore: restoreInfo(s) };
+  const name = `${s.model?.location.repo ?? s.runConfig.model.repo} on ${s.dataset.name}`;
+  return { datasetHash: s.dataset.hash, datasetRows: s.dataset.rowCount, name, restore: restoreInfo(s) };
 }
 
 export interface CheckpointActions {

@@ -14,8 +14,8 @@ export interface ExportDeps {
   client: WorkerClient;
   share: ShareActions;
   run: RunActions;
-  /** Saves bytes as a file for the user (a Blob link in the page). */
-  save(fileName: string, bytes: Uint8Array): void;
+  /** Saves bytes or text as a file for the user (a Blob link in the page). */
+  save(fileName: string, bytes: Uint8Array | string, type: string): void;
   /** Loads the chosen model and dataset again and re-prepares (after an import changed them). */
   reloadRun(): Promise<void>;
 }
@@ -29,6 +29,11 @@ export interface ExportActions {
   importAdapterFiles(files: { name: string; bytes: Uint8Array }[]): Promise<void>;
   /** Continues training from the imported zip's checkpoint. */
   continueImported(): Promise<void>;
+  /** The run for a GPU cluster: the Axolotl YAML, the TRL script, or the whole job with its data rows as a zip. */
+  exportCluster(which: 'axolotl' | 'trl' | 'zip'): Promise<void>;
+  /** Pushes the adapter folder to the Hub set in Settings. The token is an argument only: it goes to the worker for
+   * this request and is never written to the store, a link, storage or a log. */
+  push(input: { token: string; repo: string; private: boolean }): Promise<void>;
 }
 
 function message(err: unknown): string {
@@ -92,7 +97,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
             if (e.type === 'progress') store.getState().setExportState({ status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
           },
         });
-        deps.save(result.fileName, result.bytes);
+        deps.save(result.fileName, result.bytes, 'application/zip');
         store.getState().setLastExport({ fileName: result.fileName, step: result.step, files: result.files });
         store.getState().setExportState({ status: 'ready' });
       } catch (err) {
@@ -144,6 +149,40 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
         await importAdapter(zip ? zip.adapter : new Map(files.map((f) => [f.name.replace(/^.*[\\/]/, ''), f.bytes])), names);
       } catch (err) {
         store.getState().setImportState({ status: 'error', message: message(err) });
+      }
+    },
+
+    async exportCluster(which) {
+      store.getState().setClusterState(loading('Writing the cluster job'));
+      try {
+        const result = await deps.client.request('cluster.export', { config: await deps.share.currentConfig() });
+        if (which === 'axolotl') deps.save('axolotl.yaml', result.axolotlYaml, 'application/yaml');
+        else if (which === 'trl') deps.save('train_sft.py', result.trlScript, 'text/x-python');
+        else deps.save(result.fileName, result.zip, 'application/zip');
+        store.getState().setClusterState({ status: 'ready' }, result.readme);
+      } catch (err) {
+        store.getState().setClusterState({ status: 'error', message: message(err) });
+      }
+    },
+
+    async push({ token, repo, private: isPrivate }) {
+      const s = store.getState();
+      const scrub = (text: string) => (token ? text.split(token).join('hf_***') : text);
+      s.setPushState(loading(`Pushing to ${repo}`), null);
+      try {
+        const dataset = s.dataset;
+        if (!dataset) throw new Error('Load a dataset first.');
+        const result = await deps.client.request('hub.push', {
+          endpoint: s.hubEndpoint, token, repo: repo.trim(), private: isPrivate,
+          datasetName: dataset.name, datasetHash: dataset.hash.replace(/^sha256:/, ''), datasetRows: dataset.rowCount,
+        }, {
+          onEvent: (e) => {
+            if (e.type === 'progress') store.getState().setPushState({ status: 'loading', stage: scrub(e.stage), loaded: e.loaded, total: e.total });
+          },
+        });
+        store.getState().setPushState({ status: 'ready' }, result);
+      } catch (err) {
+        store.getState().setPushState({ status: 'error', message: scrub(message(err)) }, null);
       }
     },
 

@@ -2,8 +2,8 @@
 // download the weights with byte progress, check a tokenizer from another repo against the model, and list or delete
 // what the browser's cache holds. Each keeps its LoadState honest and never throws.
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
-import type { CachedRepo, HubLocation } from '../worker/protocol';
-import { sameShape, selectMemoryShape, type TokenizerChoice } from './model-panel';
+import type { CachedRepo, HubLocation, HubModelHit, HubRefs } from '../worker/protocol';
+import { sameShape, selectMemoryShape, selectTokenizerChoice, type TokenizerChoice } from './model-panel';
 import type { AppStore } from './store';
 
 export interface ModelPanelActions {
@@ -15,7 +15,14 @@ export interface ModelPanelActions {
   deleteCached(entry: CachedRepo): Promise<void>;
   /** Recomputes the memory bill when the run shape changed since the model was inspected. */
   refreshMemory(): Promise<void>;
+  /** Model search on an endpoint (the autocomplete keeps the answer itself); an error comes back as text. */
+  search(endpoint: string, query: string): Promise<{ hits: HubModelHit[]; error: string | null }>;
+  /** Branches and tags of a repo with their commits, for the revision picker. */
+  refs(endpoint: string, repo: string): Promise<{ refs: HubRefs | null; error: string | null }>;
 }
+
+/** Results the autocomplete lists. */
+export const SEARCH_LIMIT = 10;
 
 /** Run-config edits (typing a batch size) settle this long before the bill is asked for again. */
 export const MEMORY_DEBOUNCE_MS = 250;
@@ -47,6 +54,12 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
     }
   };
 
+  /** The choice in the store is still this one (a newer choice or "the model's own" wins). */
+  const current = (choice: TokenizerChoice): boolean => {
+    const now = selectTokenizerChoice(store.getState());
+    return now?.repo === choice.repo && now.revision === choice.revision;
+  };
+
   const checkTokenizer = async (choice: TokenizerChoice | null): Promise<void> => {
     const s = store.getState();
     s.setTokenizerChoice(choice);
@@ -54,16 +67,19 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
     if (!choice || !model) return;
     s.setTokenizerCheck(null, { status: 'loading', stage: `Checking ${choice.repo}@${choice.revision}`, loaded: 0, total: null });
     try {
-      const check = await client.request('tokenizer.check', { tokenizer: { endpoint: s.hubEndpoint, ...choice }, model }, {
+      // The tokenizer comes from the model's Hub, as run.prepare reads it.
+      const check = await client.request('tokenizer.check', { tokenizer: { endpoint: model.endpoint, ...choice }, model }, {
         onEvent: (e) => {
-          if (e.type === 'progress' && store.getState().tokenizerChoice === choice) {
+          if (e.type === 'progress' && current(choice)) {
             store.getState().setTokenizerCheck(null, { status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
           }
         },
       });
-      if (store.getState().tokenizerChoice === choice) store.getState().setTokenizerCheck(check, { status: 'ready' });
+      if (!current(choice)) return;
+      store.getState().setTokenizerCheck(check, { status: 'ready' });
+      store.getState().setTokenizerChoice(choice, check.sha); // pins the run to the commit checked
     } catch (err) {
-      if (store.getState().tokenizerChoice === choice) store.getState().setTokenizerCheck(null, { status: 'error', message: message(err) });
+      if (current(choice)) store.getState().setTokenizerCheck(null, { status: 'error', message: message(err) });
     }
   };
 
@@ -87,7 +103,7 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
       }, MEMORY_DEBOUNCE_MS);
     }
     // Another model: the tokenizer chosen beside it is checked against the new one.
-    const choice = state.tokenizerChoice;
+    const choice = selectTokenizerChoice(state);
     if (choice && state.model && state.model.sha !== previous.model?.sha) void checkTokenizer(choice);
     if (state.model?.sha !== previous.model?.sha && state.downloaded && state.downloaded.sha !== state.model?.sha) {
       state.setDownload({ status: 'idle' }, null);
@@ -98,6 +114,22 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
     refreshMemory,
     checkTokenizer,
     listCache,
+
+    async search(endpoint, query) {
+      try {
+        return { hits: await client.request('hub.search', { endpoint, query, limit: SEARCH_LIMIT }), error: null };
+      } catch (err) {
+        return { hits: [], error: message(err) };
+      }
+    },
+
+    async refs(endpoint, repo) {
+      try {
+        return { refs: await client.request('hub.refs', { endpoint, repo }), error: null };
+      } catch (err) {
+        return { refs: null, error: message(err) };
+      }
+    },
 
     async download() {
       const location = pinned();

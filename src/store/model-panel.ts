@@ -5,24 +5,30 @@ import type { StateCreator } from 'zustand/vanilla';
 import type { CachedRepo, Capability, MemoryEstimate, MemoryShape, TokenizerCheck } from '../worker/protocol';
 import type { AppState, LoadState } from './types';
 
-/** A tokenizer from another repo, as the user named it; null = the model's own. */
+/** A tokenizer from another repo, as the user named it; null = the model's own. Kept in the run config
+ * (`runConfig.tokenizer`, pinned to a sha once checked) so run.prepare uses it and a reload keeps it. */
 export interface TokenizerChoice {
   repo: string;
   revision: string;
+}
+
+export function selectTokenizerChoice(s: AppState): TokenizerChoice | null {
+  const t = s.runConfig.tokenizer;
+  return t ? { repo: t.repo, revision: t.revision } : null;
 }
 
 export interface ModelPanelSlice {
   downloadState: LoadState;
   /** Bytes in the cache for the shown model after a download (null before one). */
   downloaded: { repo: string; sha: string; bytes: number } | null;
-  tokenizerChoice: TokenizerChoice | null;
   tokenizerCheck: TokenizerCheck | null;
   tokenizerCheckState: LoadState;
   cachedRepos: CachedRepo[];
   cacheState: LoadState;
   memoryState: LoadState;
   setDownload(state: LoadState, downloaded?: ModelPanelSlice['downloaded']): void;
-  setTokenizerChoice(choice: TokenizerChoice | null): void;
+  /** Sets (or with null, clears) `runConfig.tokenizer`; `sha` pins it to the commit the check resolved. */
+  setTokenizerChoice(choice: TokenizerChoice | null, sha?: string): void;
   setTokenizerCheck(check: TokenizerCheck | null, state: LoadState): void;
   setCachedRepos(repos: CachedRepo[], state: LoadState): void;
   setMemoryState(state: LoadState): void;
@@ -31,14 +37,20 @@ export interface ModelPanelSlice {
 export const createModelPanelSlice: StateCreator<AppState, [], [], ModelPanelSlice> = (set) => ({
   downloadState: { status: 'idle' },
   downloaded: null,
-  tokenizerChoice: null,
   tokenizerCheck: null,
   tokenizerCheckState: { status: 'idle' },
   cachedRepos: [],
   cacheState: { status: 'idle' },
   memoryState: { status: 'idle' },
   setDownload: (downloadState, downloaded) => set(downloaded === undefined ? { downloadState } : { downloadState, downloaded }),
-  setTokenizerChoice: (tokenizerChoice) => set({ tokenizerChoice, tokenizerCheck: null, tokenizerCheckState: { status: 'idle' } }),
+  setTokenizerChoice: (choice, sha) =>
+    set((s) => {
+      const { tokenizer: _previous, ...rest } = s.runConfig;
+      const runConfig = choice ? { ...rest, tokenizer: { repo: choice.repo, revision: choice.revision, ...(sha ? { sha } : {}) } } : rest;
+      // A pin of the same choice keeps its check; another choice starts over.
+      const same = choice !== null && _previous?.repo === choice.repo && _previous.revision === choice.revision;
+      return same && sha ? { runConfig } : { runConfig, tokenizerCheck: null, tokenizerCheckState: { status: 'idle' } };
+    }),
   setTokenizerCheck: (tokenizerCheck, tokenizerCheckState) => set({ tokenizerCheck, tokenizerCheckState }),
   setCachedRepos: (cachedRepos, cacheState) => set({ cachedRepos, cacheState }),
   setMemoryState: (memoryState) => set({ memoryState }),

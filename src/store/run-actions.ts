@@ -111,6 +111,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
     const s = store.getState();
     s.setOutcome(outcome);
     s.setPhase(PHASE_AFTER[outcome.reason]);
+    void checkpoints.refresh(); // saved runs (h4): the run's status changed with the outcome
   };
   const fail = (err: unknown): void => {
     flush();

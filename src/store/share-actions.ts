@@ -147,6 +147,7 @@ export function createShareActions(store: AppStore, deps: ShareDeps): ShareActio
       opened = config;
       origin = from;
       s.setRunConfig(config);
+      s.bumpConfigGeneration();
       if (isDemo(config)) {
         s.chooseModel({ kind: 'bundled' });
       } else {

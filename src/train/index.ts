@@ -20,3 +20,5 @@ export {
 } from './state.ts';
 export type { LogEntry, ManifestInput, TrainerCheckpoint, TrainerStateInfo } from './state.ts';
 export { sortedJson } from './json.ts';
+export { ACTIVATION_NOTE, formatBytes, formatMemoryPlan, planMemory, WASM_BUDGET_BYTES } from './memory-plan.ts';
+export type { MemoryBillDetail, MemoryLimits, MemoryPlan, MemoryProblem, MemoryRun } from './memory-plan.ts';

@@ -3,7 +3,7 @@
 // commit through src/hub. loadModel() turns either into a parsed config, float32 weights under weight-table names,
 // the tokenizer and the pins the reproduction manifest records.
 import { SAFETENSORS_INDEX, SAFETENSORS_SINGLE, fetchResolvedFile, parseSafetensors, resolveRevision, sha256Hex, tensorToFloat32 } from '../hub/index.ts';
-import type { HubConfig } from '../hub/index.ts';
+import type { HubConfig, SafetensorsHeader } from '../hub/index.ts';
 import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
 import { parseModelConfig, type ModelConfig } from '../models/config.ts';
 import { resolveCheckpoint, weightTable } from '../models/weights.ts';
@@ -65,9 +65,21 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
 
 /** Content hash of several files: sha256 over "path:sha256(file)" lines, sorted by path. */
 async function contentHash(files: ReadonlyMap<string, Uint8Array>): Promise<string> {
-  const lines: string[] = [];
-  for (const path of [...files.keys()].sort()) lines.push(`${path}:${(await sha256Hex(files.get(path)!)) ?? ''}`);
+  const hashes = new Map<string, string>();
+  for (const [path, bytes] of files) hashes.set(path, (await sha256Hex(bytes)) ?? '');
+  return hashOfHashes(hashes);
+}
+
+/** The same hash from per-file sha256s taken as the files were read, so large shards need not stay in memory. */
+async function hashOfHashes(hashes: ReadonlyMap<string, string>): Promise<string> {
+  const lines = [...hashes.keys()].sort().map((path) => `${path}:${hashes.get(path)!}`);
   return (await sha256Hex(new TextEncoder().encode(lines.join('\n')))) ?? '';
+}
+
+/** One tensor as an array that owns its memory: a view into the shard (aligned F32) is copied so the shard can go. */
+function ownedFloat32(header: SafetensorsHeader, file: Uint8Array, name: string): Float32Array {
+  const values = tensorToFloat32(header, file, name);
+  return values.buffer === file.buffer ? values.slice() : values;
 }
 
 /** Reads config.json and the safetensors weights (single file or sharded) and maps them onto the weight table. */
@@ -76,10 +88,12 @@ export async function loadModel(source: FileSource): Promise<LoadedModel> {
   if (!files.has('config.json')) {
     throw new Error(`${source.id} has no config.json, so it is not a transformers checkpoint. HINT: point --model at a folder (or Hub repo) in Hugging Face layout.`);
   }
-  const read = new Map<string, Uint8Array>();
+  // A local folder has no commit sha: the manifest records a hash of the files read instead. Only the per-file
+  // sha256s are kept, so a shard's bytes can be dropped as soon as its tensors are converted.
+  const hashes = new Map<string, string>();
   const get = async (path: string): Promise<Uint8Array> => {
     const bytes = await source.read(path);
-    read.set(path, bytes);
+    if (source.sha === null) hashes.set(path, (await sha256Hex(bytes)) ?? '');
     return bytes;
   };
   const rawConfig = parseJson(await get('config.json'), `${source.id}/config.json`) as Record<string, unknown>;
@@ -96,22 +110,25 @@ export async function loadModel(source: FileSource): Promise<LoadedModel> {
   } else {
     throw new Error(`${source.id} has no ${SAFETENSORS_SINGLE} or ${SAFETENSORS_INDEX}. HINT: TabTune reads safetensors weights only (pytorch_model.bin is a pickle); convert or pick a checkpoint that has them.`);
   }
+  // Tensors are widened to float32 shard by shard, and only those the weight table can use (not GPT-2's attention
+  // mask buffers, not a tied checkpoint's duplicate lm_head): peak memory is one shard plus the float32 weights.
+  const table = weightTable(config);
+  const wanted = new Set(table.flatMap((s) => (config.family === 'gpt2' ? [s.name, s.name.replace(/^transformer\./, '')] : [s.name])));
   const shapes = new Map<string, number[]>();
-  const readers = new Map<string, () => Float32Array>();
+  const converted = new Map<string, Float32Array>();
   for (const shard of shards) {
     const bytes = await get(shard);
     const header = parseSafetensors(bytes, shard);
     for (const t of header.tensors) {
       shapes.set(t.name, t.shape);
-      // Copy: a view would pin the whole shard in memory and alias the file buffer.
-      readers.set(t.name, () => tensorToFloat32(header, bytes, t.name).slice());
+      if (wanted.has(t.name)) converted.set(t.name, ownedFloat32(header, bytes, t.name));
     }
   }
   const mapping = resolveCheckpoint(config, shapes);
   const weights = new Map<string, Float32Array>();
-  for (const spec of weightTable(config)) weights.set(spec.name, readers.get(mapping.sources.get(spec.name)!)!());
+  for (const spec of table) weights.set(spec.name, converted.get(mapping.sources.get(spec.name)!)!);
   const generationConfig = files.has('generation_config.json') ? parseJson(await get('generation_config.json'), `${source.id}/generation_config.json`) : null;
-  const sha = source.sha ?? (await contentHash(read));
+  const sha = source.sha ?? (await hashOfHashes(hashes));
   return { id: source.id, sha, config, rawConfig, weights, generationConfig };
 }
 

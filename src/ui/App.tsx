@@ -14,17 +14,20 @@ import { TrainingPanel } from './panels/TrainingPanel';
 // share links, export/import (h5)
 import { SharedLinkNotice } from './panels/SharedLinkNotice';
 import { SharePanel } from './panels/SharePanel';
+import { useApp } from './app-context';
 // saved runs: resume after a reload (h4)
 import { ResumePrompt } from './ResumePrompt';
 
 export function App() {
+  // share links, export/import (h5): a config replaced from outside (link, imported zip) remounts the panels' inputs.
+  const generation = useApp((s) => s.configGeneration);
   return (
     <div className="app">
       <Header />
       <Notices />
       <SharedLinkNotice />
       <ResumePrompt />
-      <main className="grid">
+      <main className="grid" key={generation}>
         <ModelPanel />
         <DataPanel />
         <TemplatePanel />

@@ -59,11 +59,11 @@ export function ResumePrompt() {
           {offer.config.train.steps} is saved in this browser.
           {restoring && <span role="status"> {state.stage}…</span>}
         </span>
-        <span className="row">
+        <span className="row resume-actions">
           <button type="button" onClick={resume} disabled={busy || restoring} data-testid="resume-accept">
             Resume from step {step}
           </button>
-          <button type="button" onClick={() => void actions.run.checkpoints.discardOffer()} disabled={restoring} data-testid="resume-discard">
+          <button type="button" onClick={() => void actions.run.checkpoints.discardOffer()} disabled={restoring} data-testid="resume-discard" title="Delete this saved run and its checkpoints">
             Discard
           </button>
           <button type="button" className="link" aria-label="Not now: keep the saved run and hide this" onClick={() => actions.run.checkpoints.dismissOffer()} disabled={restoring}>

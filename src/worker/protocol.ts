@@ -150,6 +150,22 @@ export interface TokenizerCheck {
   problems: { level: 'error' | 'warn'; message: string }[];
 }
 
+/** One result of the Hub's model search (`/api/models?search=`); fields the endpoint leaves out are null. */
+export interface HubModelHit {
+  id: string;
+  downloads: number | null;
+  likes: number | null;
+  lastModified: string | null;
+  /** Bytes of the repo (`usedStorage`) when the endpoint gives it. */
+  sizeBytes: number | null;
+}
+
+/** Branches and tags of a repo (`/api/models/{repo}/refs`), each with the commit it points at. */
+export interface HubRefs {
+  branches: { name: string; sha: string }[];
+  tags: { name: string; sha: string }[];
+}
+
 /** Hub files held by the browser's Cache API for one repo at one commit. */
 export interface CachedRepo {
   endpoint: string;
@@ -451,6 +467,37 @@ export interface StoredCheckpointLoad {
   samples: SampleRecord[];
 }
 
+/** A push to the Hub. `token` is the user's pasted write token: sent for this request only, never stored. */
+export interface HubPushParams {
+  endpoint: string;
+  token: string;
+  repo: string;
+  private: boolean;
+  datasetName: string;
+  datasetHash: string;
+  datasetRows: number;
+}
+
+export interface HubPushResult {
+  repo: string;
+  repoUrl: string;
+  /** false when the repo existed and the push added a commit. */
+  created: boolean;
+  commitOid: string;
+  commitUrl: string;
+}
+
+/** The cluster job: both configs as text (the panel offers each alone) and the whole bundle with the data files. */
+export interface ClusterExportResult {
+  axolotlYaml: string;
+  trlScript: string;
+  /** Launch commands (`accelerate launch …`) and where the tools differ from the tab. */
+  readme: string;
+  files: string[];
+  zip: Uint8Array;
+  fileName: string;
+}
+
 // ---- requests --------------------------------------------------------------------------------------------------
 
 /** Request type → its parameters and its result. The single source the unions below are derived from. */
@@ -466,6 +513,10 @@ export interface RequestMap {
   'model.download': { params: { location: HubLocation }; result: { files: number; bytes: number } };
   /** Checks another repo's tokenizer against a model's config.json and own tokenizer. */
   'tokenizer.check': { params: { tokenizer: HubLocation; model: HubLocation }; result: TokenizerCheck };
+  /** Model search on the Hub endpoint, most downloaded first (the Model panel's autocomplete). */
+  'hub.search': { params: { endpoint: string; query: string; limit: number }; result: HubModelHit[] };
+  /** A repo's branches and tags with their commits (the revision picker). */
+  'hub.refs': { params: { endpoint: string; repo: string }; result: HubRefs };
   /** The Hub files the browser's cache holds, by repo and commit. */
   'cache.list': { params: Record<string, never>; result: CachedRepo[] };
   /** Deletes a repo's files at one commit from the cache; returns what is left. */
@@ -509,6 +560,10 @@ export interface RequestMap {
   /** Checks a PEFT adapter made elsewhere against the prepared model; the next trainer (samples, batch inspector,
    * Start) begins from it. */
   'adapter.import': { params: { files: Record<string, Uint8Array> }; result: AdapterImportResult };
+  /** The prepared run as an Axolotl YAML + TRL SFTTrainer job with its data rows (and the whole bundle zipped). */
+  'cluster.export': { params: { config: RunConfig }; result: ClusterExportResult };
+  /** Pushes the latest checkpoint's adapter folder + model card to a model repo (created private unless asked). */
+  'hub.push': { params: HubPushParams; result: HubPushResult };
 }
 
 export type RequestType = keyof RequestMap;

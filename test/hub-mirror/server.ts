@@ -1,6 +1,7 @@
 // Local Hugging Face Hub mirror for tests, e2e and offline use: serves repos from a folder in the Hub's URL layout
-// (resolve with Range/HEAD and the headers Hub clients read, the revision API with sizes and LFS hashes), with CORS
-// so a page on another port can use it. Models live at {root}/{org}/{repo}/…, datasets at {root}/datasets/{org}/{repo}/….
+// (resolve with Range/HEAD and the headers Hub clients read, the revision API with sizes and LFS hashes, model search
+// and refs), with CORS so a page on another port can use it. Models live at {root}/{org}/{repo}/…, datasets at
+// {root}/datasets/{org}/{repo}/….
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -126,6 +127,54 @@ export async function startMirror(opts: MirrorOptions = {}): Promise<Mirror> {
   const root = opts.root ?? HUB_DIR;
   const repos = new Map<string, Repo | undefined>();
   const requests: MirrorRequest[] = [];
+  const downloads = new Map<string, number>();
+
+  function sendJson(req: IncomingMessage, res: ServerResponse, value: unknown): void {
+    const body = JSON.stringify(value);
+    res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  /** Model repo ids under the root: `{org}/{name}` folders holding files (datasets/ is the dataset tree). */
+  function modelIds(): string[] {
+    const ids: string[] = [];
+    for (const org of readdirSync(root, { withFileTypes: true })) {
+      if (!org.isDirectory() || org.name === 'datasets' || org.name.startsWith('.')) continue;
+      for (const name of readdirSync(join(root, org.name), { withFileTypes: true })) {
+        if (name.isDirectory()) ids.push(`${org.name}/${name.name}`);
+      }
+    }
+    return ids.sort();
+  }
+
+  /**
+   * `GET /api/models?search=Q&limit=N&sort=downloads`, as the Hub answers it: repos whose id contains Q (case-
+   * insensitive), most downloaded first, with `id`, `downloads`, `likes` (0: the mirror has no users) and
+   * `lastModified` (newest file); `usedStorage` (bytes of all files) stands in for the size the Hub gives on request.
+   */
+  function serveSearch(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    const q = (query.get('search') ?? '').toLowerCase();
+    const limit = Math.max(1, Math.min(1000, Number(query.get('limit') ?? 1000) || 1000));
+    const hits = modelIds()
+      .filter((id) => id.toLowerCase().includes(q) && opts.gated?.[id] === undefined)
+      .flatMap((id) => {
+        const repo = repoFor('model', id);
+        if (!repo) return [];
+        const mtime = Math.max(...listFiles(repo.dir).map((f) => statSync(f).mtimeMs));
+        const usedStorage = [...repo.files.values()].reduce((n, f) => n + f.size, 0);
+        return [{ _id: repo.sha.slice(0, 24), id, modelId: id, downloads: downloads.get(id) ?? 0, likes: 0, lastModified: new Date(mtime).toISOString(), private: false, usedStorage }];
+      });
+    if (query.get('sort') === 'downloads') hits.sort((a, b) => b.downloads - a.downloads || a.id.localeCompare(b.id));
+    sendJson(req, res, hits.slice(0, limit));
+  }
+
+  /** `GET /api/models/{repo}/refs`: the mirror's repos have one branch, main, at their content commit, and no tags. */
+  function serveRefs(req: IncomingMessage, res: ServerResponse, type: RepoType, id: string): void {
+    if (denied(req, res, id)) return;
+    const repo = pick(res, type, id, 'main');
+    if (!repo) return;
+    sendJson(req, res, { branches: [{ name: 'main', ref: 'refs/heads/main', targetCommit: repo.sha }], converts: [], tags: [] });
+  }
 
   function repoFor(type: RepoType, id: string): Repo | undefined {
     const key = `${type}:${id}`;
@@ -178,6 +227,8 @@ export async function startMirror(opts: MirrorOptions = {}): Promise<Mirror> {
     if (denied(req, res, id)) return;
     const repo = pick(res, type, id, rev);
     if (!repo) return;
+    // The Hub counts a model download per GET of its config.json; so does the mirror, for search's `downloads`.
+    if (type === 'model' && path === 'config.json' && req.method === 'GET') downloads.set(id, (downloads.get(id) ?? 0) + 1);
     const file = repo.files.get(path);
     if (!file) {
       fail(res, 404, 'EntryNotFound', `${path} does not exist on "${rev}"`);
@@ -235,11 +286,16 @@ export async function startMirror(opts: MirrorOptions = {}): Promise<Mirror> {
       fail(res, 400, 'BadPath', 'path segments "." and ".." are not allowed');
       return;
     }
-    // /api/{models|datasets}/{org}/{repo}[/revision/{rev}]
+    // /api/models?search=…
+    if (parts[0] === 'api' && parts[1] === 'models' && parts.length === 2) {
+      return serveSearch(req, res, new URLSearchParams((req.url ?? '').split('?')[1] ?? ''));
+    }
+    // /api/{models|datasets}/{org}/{repo}[/revision/{rev} | /refs]
     if (parts[0] === 'api' && (parts[1] === 'models' || parts[1] === 'datasets') && parts.length >= 4) {
       const type: RepoType = parts[1] === 'datasets' ? 'dataset' : 'model';
       const id = `${parts[2]}/${parts[3]}`;
       if (parts.length === 4) return serveApi(req, res, type, id, 'main');
+      if (parts[4] === 'refs' && parts.length === 5) return serveRefs(req, res, type, id);
       if (parts[4] === 'revision' && parts.length >= 6) return serveApi(req, res, type, id, parts.slice(5).join('/'));
     }
     // /[datasets/]{org}/{repo}/resolve/{rev}/{file…}

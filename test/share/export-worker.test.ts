@@ -3,6 +3,7 @@
 // run and is the one the batch inspector uses; an adapter for another shape is refused with the mismatch.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodeBackend } from '../../src/runtime/node';
 import { sha256Hex } from '../../src/share/codec';
@@ -99,6 +100,25 @@ describe('run export and adapter import in the worker', () => {
     const withAdapter = await h.client.request('batch.inspect', { backend: 'auto' });
     expect(withAdapter.gradNorms.filter((g) => g.name.includes('lora_A')).some((g) => g.norm > 0)).toBe(true);
     expect(withAdapter.loss).not.toBe(fresh.loss);
+  });
+
+  it('writes the cluster job with the exact rows the tab trains on, split as in the tab', { timeout: 120_000 }, async () => {
+    const sha = await prepare();
+    const prepared = await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config() });
+    const c = { ...config(), model: { repo: 'tabtune/tiny-qwen3', revision: 'main', sha } };
+    const out = await h.client.request('cluster.export', { config: c });
+    expect(out.fileName).toBe('tabtune-tabtune--tiny-qwen3-cluster.zip');
+    expect(out.files).toEqual(['README.md', 'axolotl.yaml', 'data/tiny-codewords.eval.jsonl', 'data/tiny-codewords.train.jsonl', 'train_sft.py']);
+    const files = unzipSync(out.zip);
+    const lines = (name: string) => new TextDecoder().decode(files[name]).trim().split('\n').map((l) => JSON.parse(l) as { messages: { role: string; content: string }[] });
+    expect(lines('data/tiny-codewords.train.jsonl')).toHaveLength(prepared.trainCount);
+    expect(lines('data/tiny-codewords.eval.jsonl')).toHaveLength(prepared.evalCount);
+    expect(lines('data/tiny-codewords.train.jsonl')[0]!.messages.map((m) => m.role)).toContain('assistant');
+    expect(out.axolotlYaml).toMatch(new RegExp(`^revision_of_model: "?${sha}"?$`, "m"));
+    expect(out.axolotlYaml).toContain('seed: 3');
+    expect(out.trlScript).toContain(`REVISION = "${sha}"`);
+    expect(out.readme).toContain('accelerate launch');
+    expect(new TextDecoder().decode(files['axolotl.yaml'])).toBe(out.axolotlYaml);
   });
 
   it('refuses an adapter whose tensors do not fit the model, saying which', { timeout: 120_000 }, async () => {

@@ -167,7 +167,7 @@ describe('quota exhaustion', () => {
     await store.saveCheckpoint(run.id, stateAt(5, 16), { reason: 'interval' });
     usage = 9_900;
     const size = formatBytes(checkpointBytes(stateAt(6, 16)));
-    await expect(store.saveCheckpoint(run.id, stateAt(6, 16), { reason: 'interval' })).rejects.toThrow(`step 6 (${size}) was not saved (100 B free of 9.8 KB)`);
+    await expect(store.saveCheckpoint(run.id, stateAt(6, 16), { reason: 'interval' })).rejects.toThrow(`step 6 (${size}) was not saved (100 B free of 9.8 KiB)`);
     expect((await store.listCheckpoints(run.id)).map((m) => m.step)).toEqual([5]);
     const u = await store.usage();
     expect(u.space).toEqual({ usage: 9_900, quota, free: 100 });
@@ -198,7 +198,7 @@ describe('quota exhaustion', () => {
     expect(isQuotaError(new DOMException('x', 'QuotaExceededError'))).toBe(true);
     expect(isQuotaError({ name: 'NS_ERROR_DOM_QUOTA_REACHED' })).toBe(true);
     expect(isQuotaError(new Error('QuotaExceededError'))).toBe(false);
-    expect([formatBytes(512), formatBytes(1536), formatBytes(50 * 1024 * 1024)]).toEqual(['512 B', '1.5 KB', '50 MB']);
+    expect([formatBytes(512), formatBytes(1536), formatBytes(50 * 1024 * 1024)]).toEqual(['512 B', '1.5 KiB', '50 MiB']);
   });
 });
 

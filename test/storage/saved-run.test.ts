@@ -107,7 +107,7 @@ describe('saved runs in the worker', () => {
     const errors = full.flatMap((e) => (e.type === 'storage-error' ? [e] : []));
     expect(errors).toHaveLength(1);
     expect(errors[0]!.paused).toBe(true);
-    expect(errors[0]!.message).toMatch(/checkpoint at step 2 \(\d+(\.\d)? KB\) was not saved \(0 B free of \d+(\.\d)? KB\).*earlier checkpoints are intact.*paused at step 2/s);
+    expect(errors[0]!.message).toMatch(/checkpoint at step 2 \(\d+(\.\d)? KiB\) was not saved \(0 B free of \d+(\.\d)? KiB\).*earlier checkpoints are intact.*paused at step 2/s);
     const after = await b.client.request('storage.runs', {});
     expect(after.totalBytes).toBe(runs.totalBytes);
     expect(after.runs.filter((r) => r.checkpoints.length === 0)).toHaveLength(1);

@@ -74,8 +74,10 @@ describe('model panel actions', () => {
     const check = store.getState().tokenizerCheck;
     expect(store.getState().tokenizerCheckState).toEqual({ status: 'ready' });
     expect(check?.problems.some((p) => p.level === 'warn' && /eos_token differs/.test(p.message))).toBe(true);
+    // The choice lives in the run config (run.prepare reads it), pinned to the commit the check resolved.
+    expect(store.getState().runConfig.tokenizer).toEqual({ repo: 'tabtune/tiny-gpt2', revision: 'main', sha: check?.sha });
     await actions.checkTokenizer(null);
-    expect([store.getState().tokenizerChoice, store.getState().tokenizerCheck]).toEqual([null, null]);
+    expect([store.getState().runConfig.tokenizer, store.getState().tokenizerCheck]).toEqual([undefined, null]);
 
     await actions.download();
     const model = store.getState().model;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseModelConfig } from '../../src/models/config';
 import { memoryBill } from '../../src/models/memory';
 import { planLora } from '../../src/models/lora';
+import { defaultRunConfig } from '../../src/share/run-config';
 import { groupCachedFiles } from '../../src/worker/host/model';
 import type { WorkerEvent } from '../../src/worker/protocol';
 import { startMirror, type Mirror } from '../hub-mirror/server.ts';
@@ -98,6 +99,24 @@ describe('model panel requests', () => {
 
     const same = await h.client.request('tokenizer.check', { tokenizer: llama, model: llama });
     expect(same.problems).toEqual([]);
+  });
+
+  it('run.prepare tokenizes with the separate tokenizer of the run config, and refuses one past the embedding rows', async () => {
+    const bytes = new TextEncoder().encode(`${JSON.stringify({ text: 'hello world' })}\n`).buffer as ArrayBuffer;
+    const preview = await h.client.request('dataset.preview', { source: { kind: 'bytes', name: 'hello.jsonl', bytes }, limit: 1 });
+    const dataset = { kind: 'previewed' as const, hash: preview.hash, name: preview.name };
+    const llama = { endpoint: hub, repo: 'tabtune/tiny-llama', revision: 'main' };
+    const config = { ...defaultRunConfig(), mask: 'all' as const, evalFraction: 0 };
+    await h.client.request('run.prepare', { location: llama, dataset, config: { ...config, tokenizer: { repo: 'tabtune/tiny-gpt2', revision: 'main' } } });
+    const gpt2Ids = (await h.client.request('example.get', { index: 0 })).tokens.map((t) => t.id);
+    expect(gpt2Ids).toEqual([31373, 995, 50256]); // GPT-2's "hello", " world", <|endoftext|>
+    await h.client.request('run.prepare', { location: llama, dataset, config });
+    const ownIds = (await h.client.request('example.get', { index: 0 })).tokens.map((t) => t.id);
+    expect(ownIds[0]).toBe(128000); // Llama 3's <|begin_of_text|>
+
+    const gpt2 = { endpoint: hub, repo: 'tabtune/tiny-gpt2', revision: 'main' };
+    await expect(h.client.request('run.prepare', { location: gpt2, dataset, config: { ...config, tokenizer: { repo: 'tabtune/tiny-llama', revision: 'main' } } }))
+      .rejects.toThrow(/128256 tokens but the model's embedding table has 50257 rows/);
   });
 
   it('says where the Cache API is missing instead of listing nothing', async () => {

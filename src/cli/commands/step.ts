@@ -5,7 +5,7 @@ import { writeSafetensors } from '../../hub/index.ts';
 import { Trainer } from '../../train/trainer.ts';
 import { paddingId } from '../../train/dataset.ts';
 import { sortedJson } from '../../train/json.ts';
-import { DATA_FLAGS, HUB_FLAGS, LORA_FLAGS, parseFlags, str } from '../args.ts';
+import { DATA_FLAGS, HUB_FLAGS, LORA_FLAGS, MEMORY_FLAGS, parseFlags, str } from '../args.ts';
 import { resolve, writeFile } from '../files.ts';
 import { debugExample, topOffenders } from '../format.ts';
 import type { CliIO } from '../load.ts';
@@ -13,12 +13,13 @@ import { openBackend, setup } from '../setup.ts';
 
 export const STEP_HELP = `tabtune step --model M --data FILE [--tokenizer T] [data flags] [--adapter DIR | --lora-r R --lora-alpha A
   --lora-targets LIST] [--batch-size B] [--seed S] [--backend wasm|webgpu] [--json FILE] [--grads FILE]
+  [--max-buffer-bytes N] [--memory-budget N]
 Runs the first B examples as one batch and prints loss, target tokens, per-token loss and gradient norms.
 `;
 
 export async function stepCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const v = parseFlags('step', argv, {
-    ...HUB_FLAGS, ...DATA_FLAGS, ...LORA_FLAGS, model: { type: 'string' }, tokenizer: { type: 'string' },
+    ...HUB_FLAGS, ...DATA_FLAGS, ...LORA_FLAGS, ...MEMORY_FLAGS, model: { type: 'string' }, tokenizer: { type: 'string' },
     'batch-size': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, json: { type: 'string' }, grads: { type: 'string' },
   });
   if (v['help']) return io.out(STEP_HELP), 0;

@@ -10,7 +10,7 @@ import { fromUtf8 } from '../../train/json.ts';
 import { adapterFiles, modelCard } from '../../train/peft.ts';
 import { checkpointFiles, manifestJson, parseCheckpoint, trainerStateJson, CHECKPOINT_STATE, CHECKPOINT_TENSORS, TABTUNE_VERSION, type TrainerCheckpoint } from '../../train/state.ts';
 import { Trainer, type SampleSpec } from '../../train/trainer.ts';
-import { DATA_FLAGS, HUB_FLAGS, LORA_FLAGS, TRAIN_FLAGS, num, parseFlags, str } from '../args.ts';
+import { DATA_FLAGS, HUB_FLAGS, LORA_FLAGS, MEMORY_FLAGS, TRAIN_FLAGS, num, parseFlags, str } from '../args.ts';
 import { CliError } from '../errors.ts';
 import { existsSync, join, readBinary, resolve, writeFolder } from '../files.ts';
 import { progressLine } from '../format.ts';
@@ -20,7 +20,7 @@ import { openBackend, setup, type Setup } from '../setup.ts';
 export const TRAIN_HELP = `tabtune train --model M --data FILE --out DIR [data flags] [LoRA flags] [--steps N | --epochs E] [--lr X]
   [--warmup N] [--schedule constant|linear|cosine] [--batch-size B] [--grad-accum K] [--max-grad-norm X]
   [--weight-decay X] [--eval-every N] [--sample-every N] [--checkpoint-every N] [--eval-fraction F] [--seed S]
-  [--backend wasm|webgpu] [--resume DIR]
+  [--backend wasm|webgpu] [--max-buffer-bytes N] [--memory-budget N] [--resume DIR]
 Trains a LoRA adapter and writes a PEFT folder, trainer_state.json, tokenizer files and a manifest to DIR.
 Ctrl-C saves a checkpoint; \`tabtune train --resume DIR\` continues it.
 `;
@@ -52,11 +52,11 @@ function readResume(dir: string, io: CliIO): Resumed {
   return { checkpoint, config: parseRunConfig(manifest.config), model: manifest.model.source, data: manifest.dataset.name };
 }
 
-const CHANGEABLE_ON_RESUME = new Set(['model', 'tokenizer', 'data', 'resume', 'out', 'backend', 'steps', 'hub-endpoint', 'format', 'template', 'help']);
+const CHANGEABLE_ON_RESUME = new Set(['model', 'tokenizer', 'data', 'resume', 'out', 'backend', 'steps', 'hub-endpoint', 'format', 'template', 'help', 'max-buffer-bytes', 'memory-budget']);
 
 export async function trainCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const v = parseFlags('train', argv, {
-    ...HUB_FLAGS, ...DATA_FLAGS, ...LORA_FLAGS, ...TRAIN_FLAGS, model: { type: 'string' }, tokenizer: { type: 'string' },
+    ...HUB_FLAGS, ...DATA_FLAGS, ...LORA_FLAGS, ...MEMORY_FLAGS, ...TRAIN_FLAGS, model: { type: 'string' }, tokenizer: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' },
   });
   if (v['help']) return io.out(TRAIN_HELP), 0;

@@ -18,11 +18,12 @@ export function CachedModels() {
         <ul className="cached-list" aria-label="Cached repositories">
           {repos.map((r) => (
             <li key={`${r.kind} ${r.endpoint} ${r.repo} ${r.sha}`}>
-              <span className="grow">
+              <div className="grow">
                 <code>{r.repo}</code>{r.kind === 'dataset' && <span className="muted"> (dataset)</span>}
-                <span className="muted"> @{shortSha(r.sha)} · {r.files} {r.files === 1 ? 'file' : 'files'}</span>
-                <div className="muted small" title={r.endpoint}>{new URL(r.endpoint).host}</div>
-              </span>
+                <div className="muted small" title={r.endpoint}>
+                  @{shortSha(r.sha)} · {r.files} {r.files === 1 ? 'file' : 'files'} · {new URL(r.endpoint).host}
+                </div>
+              </div>
               <span className="size">{formatBytes(r.bytes)}</span>
               <button type="button" className="secondary" onClick={() => void actions.deleteCached(r)} disabled={state.status === 'loading'}
                 aria-label={`Delete ${r.repo} at ${shortSha(r.sha)} from the cache`}>Delete</button>

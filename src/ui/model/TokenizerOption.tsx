@@ -9,7 +9,8 @@ import { parseDatasetRef } from '../data/HubDatasetForm';
 
 export function TokenizerOption() {
   const { model: actions } = useActions();
-  const choice = useApp((s) => s.tokenizerChoice);
+  // The object in the run config keeps its identity until it changes, so this selection is stable.
+  const choice = useApp((s) => s.runConfig.tokenizer) ?? null;
   const check = useApp((s) => s.tokenizerCheck);
   const state = useApp((s) => s.tokenizerCheckState);
   const [ref, setRef] = useState(choice ? `${choice.repo}@${choice.revision}` : '');
@@ -22,7 +23,8 @@ export function TokenizerOption() {
   const warnings = check?.problems.filter((p) => p.level === 'warn') ?? [];
   return (
     <details className="source-form" open={choice !== null} data-testid="tokenizer-option">
-      <summary>Tokenizer: {choice ? <code>{choice.repo}@{choice.revision}</code> : 'the model’s own'}</summary>
+      <summary>Tokenizer: {choice ? <code>{choice.repo}@{choice.revision}</code> : 'the model’s own'}
+        {choice?.sha && <span className="muted"> (pinned to {shortSha(choice.sha)})</span>}</summary>
       <form onSubmit={submit} aria-label="Separate tokenizer">
         <label>Tokenizer repository<input value={ref} onChange={(e) => setRef(e.target.value)} spellCheck={false} placeholder="org/name@revision" /></label>
         <div className="row">

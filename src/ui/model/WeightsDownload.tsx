@@ -9,7 +9,8 @@ export function WeightsDownload({ model }: { model: ModelSummary }) {
   const { model: actions } = useActions();
   const state = useApp((s) => s.downloadState);
   const downloaded = useApp((s) => s.downloaded);
-  const size = model.files.filter((f) => f.path.endsWith('.safetensors')).reduce((n, f) => n + f.size, 0);
+  // The same files the worker downloads: the shards and their index.
+  const size = model.files.filter((f) => /\.safetensors(\.index\.json)?$/.test(f.path)).reduce((n, f) => n + f.size, 0);
   const done = downloaded?.sha === model.sha;
   return (
     <div className="download" data-testid="weights-download">

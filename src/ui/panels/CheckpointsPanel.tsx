@@ -29,28 +29,31 @@ function loss(v: number | undefined): string {
   return v === undefined ? '—' : v.toFixed(4);
 }
 
-function time(iso: string): string {
+/** The panel is narrow: the time of day in the cell, the full date on hover. */
+function time(iso: string): { short: string; full: string } {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  if (Number.isNaN(d.getTime())) return { short: iso, full: iso };
+  return { short: d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' }), full: d.toLocaleString() };
 }
 
 function CheckpointRow(props: { c: StoredCheckpoint; disabled: boolean }) {
   const { run } = useActions();
   const { c } = props;
+  const at = time(c.createdAt);
   return (
     <tr data-testid="checkpoint-row" data-step={c.step}>
-      <td>{c.step}</td>
-      <td>{time(c.createdAt)}</td>
+      <td>
+        {c.step}
+        {c.best && <> <span className="badge" title="Lowest eval loss of the run (load_best_model_at_end)">best</span></>}
+        {c.latest && <> <span className="badge latest">latest</span></>}
+      </td>
+      <td title={at.full}>{at.short}</td>
       <td>{loss(c.trainLoss)}</td>
       <td>{loss(c.evalLoss)}</td>
       <td>{formatBytes(c.bytes)}</td>
       <td>
-        {c.best && <span className="badge" title="Lowest eval loss of the run (load_best_model_at_end)">best</span>}{' '}
-        {c.latest && <span className="badge latest">latest</span>}
-      </td>
-      <td>
         <button type="button" className="link" disabled={props.disabled} aria-label={`Delete the checkpoint at step ${c.step}`}
-          onClick={() => void run.checkpoints.deleteCheckpoint(c.id)}>Delete</button>
+          title="Delete this checkpoint" onClick={() => void run.checkpoints.deleteCheckpoint(c.id)}>✕</button>
       </td>
     </tr>
   );
@@ -61,9 +64,9 @@ function RunCard(props: { run: StoredRun; active: boolean }) {
   const r = props.run;
   return (
     <li className="saved-run" data-testid="saved-run" data-run-id={r.id}>
+      <strong className="saved-run-name">{r.name}</strong>
       <div className="row">
-        <strong className="grow">{r.name}</strong>
-        <span className="muted small">{r.status} · {r.checkpoints.length} checkpoint{r.checkpoints.length === 1 ? '' : 's'} · {formatBytes(r.bytes)}</span>
+        <span className="muted small grow">{r.status} · {time(r.createdAt).full} · {r.checkpoints.length} checkpoint{r.checkpoints.length === 1 ? '' : 's'} · {formatBytes(r.bytes)}</span>
         <button type="button" className="link" disabled={props.active} aria-label={`Delete the run ${r.name} and all its checkpoints`}
           onClick={() => void actions.checkpoints.deleteRun(r.id)}>Delete run</button>
       </div>
@@ -71,7 +74,7 @@ function RunCard(props: { run: StoredRun; active: boolean }) {
         <table className="checkpoints-table">
           <caption className="sr-only">Checkpoints of {r.name}</caption>
           <thead>
-            <tr><th scope="col">step</th><th scope="col">saved</th><th scope="col">train loss</th><th scope="col">eval loss</th><th scope="col">size</th><th scope="col"><span className="sr-only">badges</span></th><th scope="col"><span className="sr-only">actions</span></th></tr>
+            <tr><th scope="col">step</th><th scope="col">saved</th><th scope="col">train loss</th><th scope="col">eval loss</th><th scope="col">size</th><th scope="col"><span className="sr-only">actions</span></th></tr>
           </thead>
           <tbody>
             {[...r.checkpoints].reverse().map((c) => <CheckpointRow key={c.id} c={c} disabled={props.active && c.latest} />)}

@@ -10,6 +10,8 @@ import { selectHubEndpoint, selectModel, selectModelChoice, selectModelState } f
 import { DEMO_REPO } from '../../store/slices';
 import type { ModelSummary } from '../../worker/protocol';
 import { CachedModels } from '../model/CachedModels';
+import { RepoCombobox } from '../model/RepoCombobox';
+import { RevisionPicker } from '../model/RevisionPicker';
 import { MemoryBill } from '../model/MemoryBill';
 import { TokenizerOption } from '../model/TokenizerOption';
 import { WeightsDownload } from '../model/WeightsDownload';
@@ -65,6 +67,9 @@ function SourceForm() {
   const [repo, setRepo] = useState(choice.kind === 'hub' ? choice.repo : 'HuggingFaceTB/SmolLM2-135M-Instruct');
   const [revision, setRevision] = useState(choice.kind === 'hub' ? choice.revision : 'main');
   const [hub, setHub] = useState(endpoint);
+  // The repo whose branches and tags are listed: set when one is picked or the field is left, not on every keystroke
+  // (a half-typed id is a 404) and not on opening the form (the default endpoint may be offline).
+  const [listed, setListed] = useState<string | null>(null);
 
   const loadHub = (ev: FormEvent) => {
     ev.preventDefault();
@@ -82,8 +87,8 @@ function SourceForm() {
       <summary>{choice.kind === 'bundled' ? `Bundled demo (${DEMO_REPO}, served by this app)` : `Hub: ${endpoint}`}</summary>
       <form onSubmit={loadHub}>
         <label>Hub endpoint<input value={hub} onChange={(e) => setHub(e.target.value)} spellCheck={false} /></label>
-        <label>Repository<input value={repo} onChange={(e) => setRepo(e.target.value)} spellCheck={false} placeholder="org/name" /></label>
-        <label>Revision<input value={revision} onChange={(e) => setRevision(e.target.value)} spellCheck={false} /></label>
+        <RepoCombobox endpoint={hub} value={repo} onChange={setRepo} onPick={(id) => { setRevision('main'); setListed(id); }} onCommit={setListed} />
+        <RevisionPicker endpoint={hub} repo={listed} value={revision} onChange={setRevision} />
         <div className="row">
           <button type="submit" disabled={!/^[\w.-]+\/[\w.-]+$/.test(repo.trim())}>Load from Hub</button>
           <button type="button" className="secondary" onClick={loadDemo}>Use bundled demo</button>

@@ -1,7 +1,7 @@
 // "Share & export" panel: a link that reproduces the current run (copied to the clipboard and shown for copying by
 // hand), the run as a zip (download, import to inspect or continue, a PEFT adapter made elsewhere), and the same job
 // for a GPU cluster. Plain controls over src/store/share-actions.ts; no bytes pass through React state.
-import { useState, type ChangeEvent } from 'react';
+import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { useActions, useApp } from '../app-context';
 import { ErrorNote, Panel, Progress } from '../Panel';
 import { isTraining } from '../../store/run-actions';
@@ -127,11 +127,106 @@ function RunZip() {
   );
 }
 
+const selectClusterState = (s: AppState) => s.clusterState;
+const selectClusterReadme = (s: AppState) => s.clusterReadme;
+const selectPreparedReady = (s: AppState) => s.prepared !== null && s.preparedState.status === 'ready' && s.model !== null;
+
+function Cluster() {
+  const { exporting } = useActions();
+  const state = useApp(selectClusterState);
+  const readme = useApp(selectClusterReadme);
+  const ready = useApp(selectPreparedReady);
+  const busy = state.status === 'loading' || !ready;
+  return (
+    <section className="share-block" aria-labelledby="cluster-title">
+      <h3 id="cluster-title">Run it on a GPU cluster</h3>
+      <p className="muted small">
+        The same job for Axolotl and for TRL&apos;s SFTTrainer: model revision, template, mask, LoRA, hyperparameters, seed.
+        Both read the rows this tab trains on from data/; the zip has them, with the <code>accelerate launch</code> lines.
+      </p>
+      <div className="row">
+        <button type="button" onClick={() => void exporting.exportCluster('zip')} disabled={busy} data-testid="cluster-zip">Job with data (.zip)</button>
+        <button type="button" className="secondary" onClick={() => void exporting.exportCluster('axolotl')} disabled={busy} data-testid="cluster-axolotl">Axolotl YAML</button>
+        <button type="button" className="secondary" onClick={() => void exporting.exportCluster('trl')} disabled={busy} data-testid="cluster-trl">TRL script</button>
+      </div>
+      {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
+      {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {readme && (
+        <details className="small" data-testid="cluster-readme">
+          <summary>How to launch it</summary>
+          <pre className="cluster-readme">{readme}</pre>
+        </details>
+      )}
+    </section>
+  );
+}
+
+const selectPushState = (s: AppState) => s.pushState;
+const selectPushResult = (s: AppState) => s.pushResult;
+const selectHub = (s: AppState) => s.hubEndpoint;
+
+function Push() {
+  const { exporting } = useActions();
+  const state = useApp(selectPushState);
+  const result = useApp(selectPushResult);
+  const endpoint = useApp(selectHub);
+  const phase = useApp(selectPhase);
+  const step = useApp(selectStep);
+  // The token lives in this component's memory only: not in the store, a link, storage or a log.
+  const [token, setToken] = useState('');
+  const [repo, setRepo] = useState('');
+  const [isPrivate, setPrivate] = useState(true);
+  const busy = state.status === 'loading' || isTraining(phase);
+  const onSubmit = (ev: FormEvent) => {
+    ev.preventDefault();
+    void exporting.push({ token: token.trim(), repo, private: isPrivate });
+  };
+  return (
+    <section className="share-block" aria-labelledby="push-title">
+      <h3 id="push-title">Push the adapter to the Hub</h3>
+      <p className="muted small">
+        The adapter folder and its model card, in one commit to <code>{endpoint}</code> (Settings). The token is kept in this
+        page&apos;s memory only.
+      </p>
+      <form className="push-form" onSubmit={onSubmit}>
+        <label>
+          Access token (write)
+          <input type="password" autoComplete="off" spellCheck={false} value={token} onChange={(e) => setToken(e.target.value)} placeholder="hf_…" data-testid="push-token" />
+        </label>
+        <label>
+          Model repo
+          <input type="text" value={repo} onChange={(e) => setRepo(e.target.value)} placeholder="your-name/qwen3-lora" spellCheck={false} data-testid="push-repo" />
+        </label>
+        <label className="inline-check">
+          <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} data-testid="push-private" />
+          Private (when the repo is new)
+        </label>
+        <div className="row">
+          <button type="submit" disabled={busy || step === 0 || !token.trim() || !repo.trim()} data-testid="push-submit"
+            title={step === 0 ? 'Train at least one step first' : undefined}>
+            Push to the Hub
+          </button>
+        </div>
+      </form>
+      {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
+      {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {state.status === 'ready' && result && (
+        <p className="ok small" role="status" data-testid="push-result">
+          {result.created ? 'Created' : 'Updated'} <a href={result.repoUrl} target="_blank" rel="noreferrer">{result.repo}</a>:
+          commit <a href={result.commitUrl} target="_blank" rel="noreferrer"><code>{result.commitOid.slice(0, 8)}</code></a>.
+        </p>
+      )}
+    </section>
+  );
+}
+
 export function SharePanel() {
   return (
     <Panel id="share" step={9} title="Share & export">
       <ShareLink />
       <RunZip />
+      <Push />
+      <Cluster />
     </Panel>
   );
 }

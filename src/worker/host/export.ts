@@ -9,7 +9,8 @@ import { planLora, type LoraPlan } from '../../models/lora.ts';
 import type { ModelConfig } from '../../models/config.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterFiles, defaultTargetModules, loadAdapter, modelCard } from '../../train/peft.ts';
 import { checkpointFiles, TABTUNE_VERSION, trainerStateJson } from '../../train/state.ts';
-import type { AdapterImportResult, RunExportParams, RunExportResult } from '../protocol';
+import { pushToHub, type PushProgress } from '../../hub/push.ts';
+import type { AdapterImportResult, HubPushParams, HubPushResult, RunExportParams, RunExportResult } from '../protocol';
 import type { HandlerContext } from './context';
 import type { Playground } from './playground';
 import { SAMPLE_NEW_TOKENS, type TrainingHost } from './training';
@@ -26,13 +27,14 @@ function planFor(config: RunConfig, model: ModelConfig): LoraPlan {
   });
 }
 
-export async function exportRun(pg: Playground, training: TrainingHost, req: RunExportParams, ctx: HandlerContext): Promise<RunExportResult> {
+/** The PEFT adapter folder (adapter_config.json, adapter_model.safetensors, README.md model card) of the latest
+ * checkpoint, for the zip and for the Hub. */
+async function adapterFolder(pg: Playground, training: TrainingHost, data: { name: string; hash: string; rows: number }, device: string, ctx: HandlerContext) {
   const ex = training.exportable();
-  if (ex.running) throw new Error('Pause the run before exporting it, so the zip holds one consistent checkpoint.');
+  if (ex.running) throw new Error('Pause the run first, so the adapter is one consistent checkpoint.');
   const c = ex.checkpoint;
   if (!c) throw new Error('There is nothing to export yet: train at least one step (a run keeps a checkpoint when it pauses, stops or completes).');
   const p = pg.requirePrepared();
-  ctx.emit({ type: 'progress', stage: 'Writing the adapter', loaded: 0, total: 2 });
   const model = await pg.loadedModel(ctx);
   const plan = ex.plan ?? planFor(p.config, model.config);
   const repo = p.location.repo;
@@ -41,15 +43,23 @@ export async function exportRun(pg: Playground, training: TrainingHost, req: Run
   const batch = ex.info?.batch ?? Math.min(t.batchSize, p.train.length);
   const adapter = adapterFiles(plan, model.config, c.params, { baseModel: repo, revision: sha });
   adapter.set('README.md', text(modelCard({
-    baseModel: repo, revision: sha, dataset: req.datasetName, datasetHash: req.datasetHash, rows: req.datasetRows, mask: p.config.mask,
+    baseModel: repo, revision: sha, dataset: data.name, datasetHash: data.hash, rows: data.rows, mask: p.config.mask,
     template: p.config.template.kind,
     hyperparameters: {
       steps: t.steps, learning_rate: t.lr, lr_scheduler_type: t.schedule, warmup_steps: t.warmupSteps, per_device_train_batch_size: batch,
       gradient_accumulation_steps: t.gradAccum, max_grad_norm: t.maxGradNorm, weight_decay: t.weightDecay, seed: p.config.seed,
       max_length: p.config.maxLength, lora_r: plan.config.r, lora_alpha: plan.config.alpha, lora_dropout: plan.config.dropout ?? 0,
     },
-    versions: { tabtune: TABTUNE_VERSION, backend: ex.info?.backendLabel ?? req.device.backend },
+    versions: { tabtune: TABTUNE_VERSION, backend: ex.info?.backendLabel ?? device },
   })));
+  return { adapter, c, p, model, batch, repo, sha };
+}
+
+export async function exportRun(pg: Playground, training: TrainingHost, req: RunExportParams, ctx: HandlerContext): Promise<RunExportResult> {
+  ctx.emit({ type: 'progress', stage: 'Writing the adapter', loaded: 0, total: 2 });
+  const data = { name: req.datasetName, hash: req.datasetHash, rows: req.datasetRows };
+  const { adapter, c, p, model, batch, repo, sha } = await adapterFolder(pg, training, data, req.device.backend, ctx);
+  const t = p.config.train;
   const tok = p.tokenizer.tokenizer;
   // The settings the Samples panel's generations used (greedy, SAMPLE_NEW_TOKENS, stop at end of turn or EOS).
   const generationConfig: Record<string, unknown> = {
@@ -78,6 +88,23 @@ export async function exportRun(pg: Playground, training: TrainingHost, req: Run
     ...folders.flatMap(([dir, names]) => [...names].map((n) => `${dir}/${n}`)),
   ].sort();
   return { fileName: `tabtune-${repo.replace(/\//g, '--')}-step${c.step}.zip`, bytes, files, step: c.step };
+}
+
+/** Pushes the adapter folder of the latest checkpoint to a model repo through src/hub/push.ts. The token lives in
+ * this request only: it is not kept, logged or echoed (push.ts scrubs it from every error). */
+export async function pushAdapter(pg: Playground, training: TrainingHost, req: HubPushParams, ctx: HandlerContext): Promise<HubPushResult> {
+  ctx.emit({ type: 'progress', stage: 'Writing the adapter folder', loaded: 0, total: null });
+  const { adapter, c } = await adapterFolder(pg, training, { name: req.datasetName, hash: req.datasetHash, rows: req.datasetRows }, 'tabtune', ctx);
+  const stage = (e: PushProgress): string => {
+    if (e.phase === 'creating-repo') return `Creating ${req.repo} (or finding it)`;
+    if (e.phase === 'file') return `${e.state === 'hashing' ? 'Hashing' : 'Uploading'} ${e.path}`;
+    return e.phase === 'committing' ? 'Committing' : e.phase === 'preuploading' ? 'Checking which files need LFS' : 'Uploading large files';
+  };
+  return pushToHub({
+    endpoint: req.endpoint, token: req.token, repo: req.repo, files: adapter, private: req.private,
+    commitTitle: `Upload LoRA adapter (step ${c.step}) trained with TabTune`, signal: ctx.signal,
+    onProgress: (e) => ctx.emit({ type: 'progress', stage: stage(e), loaded: e.phase === 'file' ? e.progress : 0, total: e.phase === 'file' ? 1 : null }),
+  });
 }
 
 /** Checks a PEFT adapter against the prepared run's model (every tensor name and shape) and hands it to the trainer,

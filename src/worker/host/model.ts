@@ -10,7 +10,6 @@ import { CacheApiFileCache, listCachedFiles } from '../../hub/cache.ts';
 import {
   fetchFile, fetchJson, fetchResolvedFile, hubConfig, openRemoteCheckpoint, resolveRevision, SAFETENSORS_INDEX, type HubConfig,
 } from '../../hub/index.ts';
-import { hubSource, loadTokenizerFrom } from '../../train/model-source.ts';
 import type {
   ArchitectureSupport, CachedRepo, HubLocation, MemoryEstimate, MemoryShape, ModelConfigSummary, ModelSummary, ParameterCount,
   RepoFile, TokenizerCheck, TokenizerSummary,
@@ -169,17 +168,52 @@ export async function downloadWeights(location: HubLocation, ctx: HandlerContext
   return { files: weights.length, bytes: total };
 }
 
+interface TokenizerFacts {
+  sha: string;
+  vocabSize: number;
+  bosToken: string | null;
+  eosToken: string | null;
+  padToken: string | null;
+  hasChatTemplate: boolean;
+}
+
+/** What a tokenizer check compares, read from tokenizer.json and tokenizer_config.json without building the tokenizer
+ * (a 128k-token BPE takes seconds to build; the JSON is enough): vocabulary size is the largest id + 1 over the
+ * vocabulary and added tokens, as src/data counts it. */
+async function tokenizerFacts(location: HubLocation, ctx: HandlerContext): Promise<TokenizerFacts> {
+  const cfg = hubConfig(location.endpoint);
+  const opts = { signal: ctx.signal };
+  const resolved = await resolveRevision(cfg, location.repo, location.revision, opts);
+  const has = (path: string) => resolved.files.some((f) => f.path === path);
+  for (const needed of ['tokenizer.json', 'tokenizer_config.json']) {
+    if (!has(needed)) throw new Error(`${location.repo}@${resolved.sha.slice(0, 10)} has no ${needed}: TabTune needs a fast tokenizer (tokenizer.json + tokenizer_config.json). Pick a repo that has both.`);
+  }
+  const json = (await fetchJson(cfg, location.repo, resolved.sha, 'tokenizer.json', opts)) as Json;
+  const config = (await fetchJson(cfg, location.repo, resolved.sha, 'tokenizer_config.json', opts)) as Json;
+  let top = -1;
+  const model = json.model as Json | undefined;
+  if (model && typeof model.vocab === 'object' && model.vocab !== null && !Array.isArray(model.vocab)) {
+    for (const id of Object.values(model.vocab as Record<string, unknown>)) if (typeof id === 'number' && id > top) top = id;
+  }
+  for (const t of Array.isArray(json.added_tokens) ? (json.added_tokens as Json[]) : []) if (typeof t.id === 'number' && t.id > top) top = t.id;
+  if (top < 0) throw new Error(`${location.repo}'s tokenizer.json has no token→id vocabulary; TabTune supports BPE tokenizers.`);
+  return {
+    sha: resolved.sha, vocabSize: top + 1,
+    bosToken: tokenText(config, 'bos_token'), eosToken: tokenText(config, 'eos_token'), padToken: tokenText(config, 'pad_token'),
+    hasChatTemplate: typeof config.chat_template === 'string' || has('chat_template.jinja'),
+  };
+}
+
 /** `tokenizer.check`: another repo's tokenizer against the model's embedding table and its own special tokens. */
 export async function checkTokenizer(tokenizer: HubLocation, model: HubLocation, ctx: HandlerContext): Promise<TokenizerCheck> {
-  ctx.emit({ type: 'progress', stage: `Loading the tokenizer of ${tokenizer.repo}`, loaded: 0, total: 2 });
-  const source = await hubSource(hubConfig(tokenizer.endpoint), tokenizer.repo, tokenizer.revision, ctx.signal);
-  const tok = (await loadTokenizerFrom(source)).tokenizer;
+  ctx.emit({ type: 'progress', stage: `Reading the tokenizer of ${tokenizer.repo}`, loaded: 0, total: 2 });
+  const tok = await tokenizerFacts(tokenizer, ctx);
   ctx.emit({ type: 'progress', stage: `Reading ${model.repo}`, loaded: 1, total: 2 });
-  const modelSource = await hubSource(hubConfig(model.endpoint), model.repo, model.revision, ctx.signal);
-  const config = JSON.parse(new TextDecoder().decode(await modelSource.read('config.json'))) as Json;
-  const rows = num(config, 'vocab_size');
-  const files = await modelSource.list();
-  const own = files.includes('tokenizer.json') && files.includes('tokenizer_config.json') ? (await loadTokenizerFrom(modelSource)).tokenizer : null;
+  const cfg = hubConfig(model.endpoint);
+  const resolved = await resolveRevision(cfg, model.repo, model.revision, { signal: ctx.signal });
+  const rows = num((await fetchJson(cfg, model.repo, resolved.sha, 'config.json', { signal: ctx.signal })) as Json, 'vocab_size');
+  const hasOwn = ['tokenizer.json', 'tokenizer_config.json'].every((p) => resolved.files.some((f) => f.path === p));
+  const own = hasOwn ? await tokenizerFacts({ ...model, revision: resolved.sha }, ctx) : null;
   const problems: TokenizerCheck['problems'] = [];
   if (rows !== null && tok.vocabSize > rows) {
     problems.push({ level: 'error', message: `The tokenizer has ${tok.vocabSize.toLocaleString('en-US')} tokens but ${model.repo} has ${rows.toLocaleString('en-US')} embedding rows (vocab_size): ids past the table cannot be embedded. Use a tokenizer with at most ${rows.toLocaleString('en-US')} tokens, normally the model's own.` });
@@ -194,13 +228,13 @@ export async function checkTokenizer(tokenizer: HubLocation, model: HubLocation,
       problems.push({ level: 'warn', message: `The vocabularies differ in size (${tok.vocabSize.toLocaleString('en-US')} vs ${own.vocabSize.toLocaleString('en-US')} in ${model.repo}'s tokenizer): the same id may mean another piece.` });
     }
   }
-  if (!tok.chatTemplate) {
+  if (!tok.hasChatTemplate) {
     problems.push({ level: 'warn', message: `${tokenizer.repo} has no chat template: chat datasets need the alpaca or a custom template.` });
   }
   ctx.emit({ type: 'progress', stage: 'Done', loaded: 2, total: 2 });
   return {
-    location: tokenizer, sha: source.sha ?? '', vocabSize: tok.vocabSize, embeddingRows: rows,
-    bosToken: tok.bosToken, eosToken: tok.eosToken, padToken: tok.padToken, hasChatTemplate: tok.chatTemplate !== null, problems,
+    location: tokenizer, sha: tok.sha, vocabSize: tok.vocabSize, embeddingRows: rows,
+    bosToken: tok.bosToken, eosToken: tok.eosToken, padToken: tok.padToken, hasChatTemplate: tok.hasChatTemplate, problems,
   };
 }
 

@@ -159,7 +159,7 @@ export class RunPersistence {
 
   /** Writes a checkpoint of the active run. Returns false when storage is full (the caller pauses training); other
    * failures are reported and training goes on, since they do not get better by waiting. */
-  async save(c: TrainerCheckpoint, reason: CheckpointReason, ctx: HandlerContext): Promise<boolean> {
+  async save(c: TrainerCheckpoint, reason: CheckpointReason, ctx: HandlerContext, last = false): Promise<boolean> {
     const run = this.active;
     if (!run) return true;
     const at = run.metrics.find((m) => m.step === c.step);
@@ -178,10 +178,12 @@ export class RunPersistence {
       const full = e instanceof StorageQuotaError;
       if (run.failedAt !== c.step) {
         run.failedAt = c.step;
-        const then = full
-          ? ` Training is paused at step ${c.step} so no further progress goes unsaved; press Resume once space is free.`
-          : ' Training goes on; the next checkpoint will try again.';
-        ctx.emit({ type: 'storage-error', paused: full && reason === 'interval', message: `${(e as Error).message}${then}` });
+        const then = !full
+          ? ' Training goes on; the next checkpoint will try again.'
+          : last
+            ? ` Training has finished, but its final state (step ${c.step}) is only in this tab: export the run now, or free space and reload to train the last steps again from the saved checkpoint.`
+            : ` Training is paused at step ${c.step} so no further progress goes unsaved; press Resume once space is free.`;
+        ctx.emit({ type: 'storage-error', paused: full && !last && reason === 'interval', message: `${(e as Error).message}${then}` });
       }
       return !full;
     }

@@ -69,11 +69,16 @@ export class Playground {
     ctx.emit({ type: 'progress', stage: `Resolving ${location.repo}@${location.revision}`, loaded: 0, total: 3 });
     const source = await hubSource(hubConfig(location.endpoint), location.repo, location.revision, ctx.signal);
     ctx.emit({ type: 'progress', stage: 'Loading the tokenizer', loaded: 1, total: 3 });
-    let tokenizer = this.tokenizers.get(source.id);
+    // A separate tokenizer (the Model panel's option, h2): another repo on the model's Hub, pinned like the model.
+    const tok = config.tokenizer;
+    const tokenizerSource = tok && tok.repo !== location.repo
+      ? await hubSource(hubConfig(location.endpoint), tok.repo, tok.sha ?? tok.revision, ctx.signal)
+      : source;
+    let tokenizer = this.tokenizers.get(tokenizerSource.id);
     if (!tokenizer) {
-      tokenizer = await loadTokenizerFrom(source);
+      tokenizer = await loadTokenizerFrom(tokenizerSource);
       // One tokenizer is enough to keep: switching models replaces it.
-      this.tokenizers = new Map([[source.id, tokenizer]]);
+      this.tokenizers = new Map([[tokenizerSource.id, tokenizer]]);
     }
     ctx.emit({ type: 'progress', stage: 'Reading the dataset', loaded: 2, total: 3 });
     const data = await this.dataset(ref, ctx);

@@ -12,11 +12,13 @@ import {
 } from '../protocol';
 import type { HandlerContext } from './context';
 import { checkTokenizer, deleteCachedRepo, downloadWeights, inspectModel, listCachedRepos, modelMemory } from './model';
+import { repoRefs, searchModels } from './hub-search'; // model panel search (h2)
 import { DatasetSources, listBundledDatasets, previewDataset } from './dataset';
 import { openWebBackend, Playground, type BackendOpener } from './playground';
 import { probeCapability } from './probe';
 import { TrainingHost } from './training';
-import { exportRun, importAdapter } from './export'; // run export, adapter import (h5)
+import { exportRun, importAdapter, pushAdapter } from './export'; // run export, adapter import (h5)
+import { exportCluster } from './cluster'; // cluster export (h5)
 
 export interface PortLike {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -48,6 +50,10 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
       return downloadWeights(request.location, ctx);
     case 'tokenizer.check':
       return checkTokenizer(request.tokenizer, request.model, ctx);
+    case 'hub.search':
+      return searchModels(request.endpoint, request.query, request.limit, ctx);
+    case 'hub.refs':
+      return repoRefs(request.endpoint, request.repo, ctx);
     case 'cache.list':
       return listCachedRepos();
     case 'cache.delete':
@@ -90,6 +96,10 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
       return exportRun(host.playground, host.training, request, ctx);
     case 'adapter.import':
       return importAdapter(host.playground, host.training, request.files, ctx);
+    case 'cluster.export':
+      return Promise.resolve().then(() => exportCluster(host.playground, request.config));
+    case 'hub.push':
+      return pushAdapter(host.playground, host.training, request, ctx);
   }
 }
 

@@ -244,7 +244,7 @@ export class TrainingHost {
         onCheckpoint: async (c) => {
           this.lastCheckpoint = c;
           // Storage full: pause rather than train steps that could not be saved (saved runs, h4).
-          if (!(await this.persist.save(c, 'interval', ctx))) storageFull = true;
+          if (!(await this.persist.save(c, 'interval', ctx, c.step >= trainer.totalSteps))) storageFull = true;
           if (storageFull) flag.aborted = true;
         },
       });
@@ -267,8 +267,9 @@ export class TrainingHost {
           'Lower the learning rate or set a max gradient norm, then start again.');
       }
       this.lastCheckpoint = await trainer.checkpoint();
-      await this.persist.save(this.lastCheckpoint, 'complete', ctx);
-      await this.persist.setStatus('finished');
+      // A final checkpoint that did not fit leaves the run resumable from its last saved one.
+      const kept = !storageFull && (await this.persist.save(this.lastCheckpoint, 'complete', ctx, true));
+      await this.persist.setStatus(kept ? 'finished' : 'paused');
       return this.outcome('completed', result.step, null);
     } catch (err) {
       if (!DEVICE_LOST.test(message(err))) throw err;

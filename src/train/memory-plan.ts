@@ -1,0 +1,221 @@
+// The memory plan of a run before any weight download: from config.json and the run config alone, the bill (weights
+// as loaded, trainable parameters with gradients and AdamW moments, activations for batch × max length) and the
+// checks that refuse, with numbers and a fix, a run whose largest tensor cannot live in one GPU buffer or whose total
+// exceeds a budget. The worker's model.inspect and the CLI's train/step call this; the formulas live in
+// src/models/memory.ts so there is one estimate.
+import { parseModelConfig, type ModelConfig } from '../models/config.ts';
+import { planLora, trainableSummary } from '../models/lora.ts';
+import { memoryBill } from '../models/memory.ts';
+
+/** A structural subset of RunConfig (src/share/run-config.ts): the RunConfig itself can be passed. */
+export interface MemoryRun {
+  readonly maxLength: number;
+  readonly lora: { readonly r: number; readonly alpha: number; readonly rslora?: boolean; readonly dropout?: number; readonly targets: readonly string[] };
+  readonly train: { readonly batchSize: number };
+  /** Base tensors trained fully (weight-table names), if any. */
+  readonly fullTensors?: readonly string[];
+}
+
+export interface MemoryLimits {
+  /** GPUDevice limits from the capability probe (WebGPU); leave out for WASM. */
+  readonly maxBufferSize?: number;
+  readonly maxStorageBufferBindingSize?: number;
+  /** Total bytes the run may use (device memory estimate, or WASM_BUDGET_BYTES); left out, the total is not checked. */
+  readonly budgetBytes?: number;
+}
+
+export interface MemoryBillDetail {
+  /** Base weights as float32 on the device (BF16/F16 checkpoints are widened on load). */
+  readonly weightBytes: number;
+  /** Base parameters plus the adapter's. */
+  readonly totalParams: number;
+  readonly trainableParams: number;
+  /** trainableParams / totalParams, as PEFT's print_trainable_parameters shows it. */
+  readonly trainableFraction: number;
+  /** The trainable parameters themselves (float32). */
+  readonly trainableBytes: number;
+  readonly gradientBytes: number;
+  /** AdamW's two moments. */
+  readonly optimizerBytes: number;
+  readonly activationBytes: number;
+  /** How activationBytes is estimated, in one sentence for the UI and the CLI. */
+  readonly activationNote: string;
+  /** The single tensor that needs the largest GPU buffer, e.g. `embedding table [49152, 576]`. */
+  readonly largestTensor: { readonly name: string; readonly bytes: number };
+  readonly totalBytes: number;
+  readonly batch: number;
+  readonly seqLen: number;
+}
+
+export interface MemoryProblem {
+  readonly kind: 'tensor-too-large' | 'over-budget';
+  /** A full sentence with the numbers and the fixes. */
+  readonly message: string;
+}
+
+export interface MemoryPlan {
+  readonly bill: MemoryBillDetail;
+  /** True when there are no problems. */
+  readonly fits: boolean;
+  readonly problems: readonly MemoryProblem[];
+}
+
+/** onnxruntime-web's WASM build addresses at most 4 GiB (wasm32): a budget for runs on the WASM backend. */
+export const WASM_BUDGET_BYTES = 4 * 1024 ** 3;
+
+const F32 = 4;
+const MIN_LENGTH = 8;
+
+export const ACTIVATION_NOTE =
+  'Activations are estimated as what backward keeps per token: about 12×hidden + 4×intermediate floats per layer ' +
+  '(projection inputs/outputs, norms, residuals) plus 2×heads×length for attention scores and probabilities, and ' +
+  '3×vocabulary for the logits, their softmax and gradient; at the max length, so shorter data needs less.';
+
+/** "4.98 GB" / "116.0 MB" / "512 kB": decimal units, as download sizes are shown. */
+export function formatBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(0)} kB`;
+  return `${n} B`;
+}
+
+interface BigTensor {
+  readonly name: string;
+  readonly bytes: number;
+  /** The largest batch × length product (tokens) or length at which it fits `limit`; null when the data shape does not matter. */
+  readonly fixFor: ((limit: number) => string) | null;
+}
+
+function bigTensors(cfg: ModelConfig, batch: number, seqLen: number): BigTensor[] {
+  const V = cfg.vocabSize;
+  const H = cfg.hiddenSize;
+  const tokens = batch * seqLen;
+  const lengthFix = (maxTokensOrLen: (limit: number) => number) => (limit: number) => {
+    const len = maxTokensOrLen(limit);
+    const fixes: string[] = [];
+    if (len >= MIN_LENGTH) fixes.push(`lower max length to ${len}`);
+    if (batch > 1) {
+      const at1 = maxTokensOrLen(limit * batch);
+      if (at1 >= seqLen) fixes.push('lower the batch size to 1');
+    }
+    return fixes.join(' or ');
+  };
+  return [
+    { name: `embedding table [${V}, ${H}]`, bytes: V * H * F32, fixFor: null },
+    {
+      name: `logits [${batch}×${seqLen}, ${V}]`,
+      bytes: tokens * V * F32,
+      fixFor: lengthFix((limit) => Math.floor(limit / (V * F32) / batch)),
+    },
+    {
+      name: `attention scores [${batch}×${cfg.numHeads}, ${seqLen}, ${seqLen}]`,
+      bytes: batch * cfg.numHeads * seqLen * seqLen * F32,
+      fixFor: lengthFix((limit) => Math.floor(Math.sqrt(limit / (F32 * batch * cfg.numHeads)))),
+    },
+  ];
+}
+
+function detail(cfg: ModelConfig, run: MemoryRun, batch: number, seqLen: number): MemoryBillDetail {
+  const plan = planLora(cfg, { r: run.lora.r, alpha: run.lora.alpha, useRslora: run.lora.rslora ?? false, dropout: run.lora.dropout ?? 0, targetModules: run.lora.targets });
+  const full = run.fullTensors ?? [];
+  const bill = memoryBill(cfg, { batch, seqLen }, plan, full);
+  const summary = trainableSummary(cfg, plan, full);
+  const paramBytes = summary.trainable * F32;
+  const largest = bigTensors(cfg, batch, seqLen).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  return {
+    weightBytes: bill.weightBytes,
+    totalParams: summary.total,
+    trainableParams: summary.trainable,
+    trainableFraction: summary.fraction,
+    trainableBytes: paramBytes,
+    gradientBytes: paramBytes,
+    optimizerBytes: 2 * paramBytes,
+    activationBytes: bill.activationBytes,
+    activationNote: ACTIVATION_NOTE,
+    largestTensor: { name: largest.name, bytes: largest.bytes },
+    totalBytes: bill.totalBytes,
+    batch,
+    seqLen,
+  };
+}
+
+/** The longest length (≥ MIN_LENGTH) whose total fits the budget, by bisection (the total grows with the length). */
+function longestFitting(cfg: ModelConfig, run: MemoryRun, budget: number): number | null {
+  const total = (len: number) => detail(cfg, run, run.train.batchSize, len).totalBytes;
+  if (total(MIN_LENGTH) > budget) return null;
+  let lo = MIN_LENGTH;
+  let hi = run.maxLength;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (total(mid) <= budget) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Plans a run's memory from config.json (the parsed JSON, validated here) and the run config. Throws only when the
+ * config is not a supported checkpoint or a LoRA target names no module of it; everything that does not fit comes
+ * back as problems, each a sentence with the numbers and what to change.
+ */
+export function planMemory(configJson: unknown, run: MemoryRun, limits: MemoryLimits = {}): MemoryPlan {
+  const cfg = parseModelConfig(configJson);
+  const batch = run.train.batchSize;
+  const seqLen = run.maxLength;
+  const bill = detail(cfg, run, batch, seqLen);
+  const problems: MemoryProblem[] = [];
+  const bufferLimits: [string, number][] = [];
+  if (limits.maxStorageBufferBindingSize) bufferLimits.push(['maxStorageBufferBindingSize', limits.maxStorageBufferBindingSize]);
+  if (limits.maxBufferSize) bufferLimits.push(['maxBufferSize', limits.maxBufferSize]);
+  // One tensor must fit the smaller of the two: a buffer can be no larger than maxBufferSize, a binding no larger than
+  // maxStorageBufferBindingSize.
+  const smallest = bufferLimits.sort((a, b) => a[1] - b[1])[0];
+  if (smallest) {
+    const [limitName, limit] = smallest;
+    for (const t of bigTensors(cfg, batch, seqLen)) {
+      if (t.bytes <= limit) continue;
+      const dataFix = t.fixFor?.(limit) ?? '';
+      const fixes = [dataFix, 'use the WASM backend', 'pick a smaller model'].filter((f) => f !== '');
+      problems.push({
+        kind: 'tensor-too-large',
+        message: `the ${t.name} takes ${formatBytes(t.bytes)} in one GPU buffer, over this GPU's ${limitName} of ${formatBytes(limit)}: ${joinFixes(fixes)}.`,
+      });
+    }
+  }
+  if (limits.budgetBytes !== undefined && bill.totalBytes > limits.budgetBytes) {
+    const len = longestFitting(cfg, run, limits.budgetBytes);
+    const fixes = [len !== null && len < seqLen ? `lower max length to ${len}` : '', 'pick a smaller model'].filter((f) => f !== '');
+    problems.push({
+      kind: 'over-budget',
+      message:
+        `the run needs about ${formatBytes(bill.totalBytes)} (weights ${formatBytes(bill.weightBytes)}, trainable + gradients + AdamW ` +
+        `${formatBytes(bill.trainableBytes + bill.gradientBytes + bill.optimizerBytes)}, activations ${formatBytes(bill.activationBytes)} for ` +
+        `${batch} × ${seqLen} tokens) but ${formatBytes(limits.budgetBytes)} is available: ${joinFixes(fixes)}.`,
+    });
+  }
+  return { bill, fits: problems.length === 0, problems };
+}
+
+function joinFixes(fixes: readonly string[]): string {
+  if (fixes.length <= 1) return fixes.join('');
+  return `${fixes.slice(0, -1).join(', ')} or ${fixes.at(-1)!}`;
+}
+
+/** The bill as aligned text lines, for the CLI (and logs). */
+export function formatMemoryPlan(plan: MemoryPlan): string {
+  const b = plan.bill;
+  const row = (label: string, bytes: number, extra = '') => `  ${label.padEnd(22)} ${formatBytes(bytes).padStart(10)}${extra ? `  ${extra}` : ''}`;
+  const pct = (b.trainableFraction * 100).toFixed(b.trainableFraction < 0.01 ? 3 : 2);
+  return [
+    `Memory bill for batch ${b.batch} × max length ${b.seqLen} (float32):`,
+    row('weights', b.weightBytes, `${b.totalParams.toLocaleString('en-US')} parameters with the adapter`),
+    row('trainable parameters', b.trainableBytes, `${b.trainableParams.toLocaleString('en-US')} (${pct}%)`),
+    row('gradients', b.gradientBytes),
+    row('AdamW moments', b.optimizerBytes),
+    row('activations (est.)', b.activationBytes),
+    row('total', b.totalBytes),
+    row('largest tensor', b.largestTensor.bytes, b.largestTensor.name),
+    ...plan.problems.map((p) => `  REFUSED: ${p.message}`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,91 @@
+// planMemory: the bill from config.json alone, and each refusal (a tensor over a GPU buffer limit, a total over the
+// budget) with its numbers and fixes.
+import { describe, expect, it } from 'vitest';
+import { SMOLLM2_135M_SHAPES } from '../../scripts/fixtures/bench-checkpoint.ts';
+import { parseModelConfig } from '../../src/models/config.ts';
+import { parameterCount } from '../../src/models/weights.ts';
+import { formatMemoryPlan, planMemory, type MemoryRun } from '../../src/train/index.ts';
+
+const smol = SMOLLM2_135M_SHAPES.config;
+const run = (over: Partial<MemoryRun> = {}): MemoryRun => ({
+  maxLength: 256,
+  lora: { r: 8, alpha: 16, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] },
+  train: { batchSize: 4 },
+  ...over,
+});
+const MiB = 1024 ** 2;
+
+describe('planMemory', () => {
+  it('bills weights as float32, the adapter with gradients and both AdamW moments, and activations', () => {
+    const plan = planMemory(smol, run());
+    const b = plan.bill;
+    const params = parameterCount(parseModelConfig(smol));
+    expect(b.weightBytes).toBe(params * 4);
+    // LoRA on q,k,v,o of 30 layers: r·(in+out) per module; q/o 576→576, k/v 576→192.
+    const adapter = 30 * 8 * (2 * (576 + 576) + 2 * (576 + 192));
+    expect(b.trainableParams).toBe(adapter);
+    expect(b.totalParams).toBe(params + adapter);
+    expect(b.trainableFraction).toBeCloseTo(adapter / (params + adapter), 12);
+    expect(b.gradientBytes).toBe(adapter * 4);
+    expect(b.optimizerBytes).toBe(2 * adapter * 4);
+    expect(b.totalBytes).toBe(b.weightBytes + b.trainableBytes + b.gradientBytes + b.optimizerBytes + b.activationBytes);
+    expect(b.largestTensor).toEqual({ name: 'logits [4×256, 50257]', bytes: 4 * 256 * 50257 * 4 });
+    expect(plan.fits).toBe(true);
+    expect(plan.problems).toEqual([]);
+    // Activations grow with the tokens: twice the batch, at least twice the activations.
+    expect(planMemory(smol, run({ train: { batchSize: 8 } })).bill.activationBytes).toBeGreaterThanOrEqual(2 * b.activationBytes);
+  });
+
+  it('refuses an embedding table larger than the GPU buffer limit and names WASM and a smaller model as fixes', () => {
+    const qwen = { ...smol, vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_attention_heads: 14, num_key_value_heads: 2, head_dim: 64, num_hidden_layers: 24 };
+    const plan = planMemory(qwen, run({ maxLength: 32, train: { batchSize: 1 } }), { maxBufferSize: 256 * MiB, maxStorageBufferBindingSize: 128 * MiB });
+    expect(plan.fits).toBe(false);
+    expect(plan.problems).toHaveLength(1);
+    expect(plan.problems[0]!.kind).toBe('tensor-too-large');
+    expect(plan.problems[0]!.message).toBe(
+      "the embedding table [151936, 896] takes 544.5 MB in one GPU buffer, over this GPU's maxStorageBufferBindingSize of 134.2 MB: use the WASM backend or pick a smaller model.",
+    );
+    expect(formatMemoryPlan(plan)).toContain('REFUSED: the embedding table [151936, 896]');
+  });
+
+  it('refuses logits over the limit with the longest max length that fits', () => {
+    const limit = 128 * MiB;
+    const plan = planMemory(smol, run({ maxLength: 2048, train: { batchSize: 4 } }), { maxStorageBufferBindingSize: limit });
+    const logits = plan.problems.find((p) => p.message.includes('logits'));
+    const fitLen = Math.floor(limit / (50257 * 4) / 4);
+    expect(fitLen).toBe(166);
+    expect(logits?.message).toBe(
+      `the logits [4×2048, 50257] takes 1.65 GB in one GPU buffer, over this GPU's maxStorageBufferBindingSize of 134.2 MB: lower max length to ${fitLen}, use the WASM backend or pick a smaller model.`,
+    );
+    // 166 really fits and 167 does not.
+    expect(planMemory(smol, run({ maxLength: fitLen }), { maxStorageBufferBindingSize: limit }).problems.some((p) => p.message.includes('logits'))).toBe(false);
+    expect(planMemory(smol, run({ maxLength: fitLen + 1 }), { maxStorageBufferBindingSize: limit }).problems.some((p) => p.message.includes('logits'))).toBe(true);
+  });
+
+  it('suggests batch size 1 when the logits of one row fit', () => {
+    const plan = planMemory(smol, run({ maxLength: 512, train: { batchSize: 8 } }), { maxStorageBufferBindingSize: 128 * MiB });
+    expect(plan.problems.find((p) => p.message.includes('logits'))?.message).toContain('lower max length to 83 or lower the batch size to 1, use the WASM backend');
+  });
+
+  it('refuses a total over the budget with the longest max length that fits it', () => {
+    const budget = 1e9;
+    const plan = planMemory(smol, run({ maxLength: 4096 }), { budgetBytes: budget });
+    expect(plan.fits).toBe(false);
+    const p = plan.problems[0]!;
+    expect(p.kind).toBe('over-budget');
+    const len = Number(/lower max length to (\d+)/.exec(p.message)?.[1]);
+    expect(p.message).toMatch(/^the run needs about [\d.]+ GB \(weights 540\.6 MB, trainable \+ gradients \+ AdamW [\d.]+ MB, activations [\d.]+ GB for 4 × 4096 tokens\) but 1\.00 GB is available: lower max length to \d+ or pick a smaller model\.$/);
+    expect(planMemory(smol, run({ maxLength: len }), { budgetBytes: budget }).fits).toBe(true);
+    expect(planMemory(smol, run({ maxLength: len + 1 }), { budgetBytes: budget }).fits).toBe(false);
+  });
+
+  it('says only "pick a smaller model" when even the weights exceed the budget', () => {
+    const plan = planMemory(smol, run(), { budgetBytes: 100e6 });
+    expect(plan.problems[0]!.message).toMatch(/available: pick a smaller model\.$/);
+  });
+
+  it('throws the config parser’s message for an unsupported architecture and the LoRA planner’s for a wrong target', () => {
+    expect(() => planMemory({ ...smol, model_type: 'mamba', architectures: ['MambaForCausalLM'] }, run())).toThrow(/mamba/);
+    expect(() => planMemory(smol, run({ lora: { r: 8, alpha: 16, targets: ['c_attn'] } }))).toThrow(/c_attn/);
+  });
+});
