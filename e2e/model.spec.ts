@@ -25,9 +25,11 @@ test('memory bill, refusal past the buffer limits, weights download and the cach
   await expect.poll(async () => (await app.state()).model?.memory?.shape.seqLen).toBe(32768);
   const refusal = bill.getByRole('alert');
   await expect(refusal).toContainText('Does not fit this device.');
-  const largest = (await app.state()).model?.memory?.largestTensorBytes ?? 0;
-  await expect(refusal).toContainText(`The largest tensor needs ${(largest / 1024 ** 2).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`);
-  await expect(refusal).toContainText(/in one buffer \(maxStorageBufferBindingSize\)\. Lower the batch size \(\d+\) or the max length \(32768\)/);
+  const refused = (await app.state()).model?.memory;
+  expect(refused?.problems.length).toBeGreaterThan(0);
+  for (const problem of refused?.problems ?? []) await expect(refusal).toContainText(problem);
+  await expect(refusal).toContainText(/maxStorageBufferBindingSize/);
+  await expect(bill).toContainText(`Largest single tensor: ${refused?.largestTensorName ?? '?'}`);
   const colour = await refusal.evaluate((el) => getComputedStyle(el).color);
   expect(colour).not.toBe(await page.evaluate(() => getComputedStyle(document.body).color));
   await app.panel('template').getByTestId('max-length').fill(String(runConfig.maxLength));
@@ -52,6 +54,8 @@ test('memory bill, refusal past the buffer limits, weights download and the cach
 });
 
 test('a Hub checkpoint found by search, picked with the keyboard, pinned to its sha, with a mismatched tokenizer', async ({ app, page }) => {
+  // Three tokenizers (a 128k BPE among them) load in the worker on a shared 2-core machine.
+  test.setTimeout(180_000);
   expect(MIRROR, 'playwright.config.ts sets TABTUNE_MIRROR_URL').toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   await app.open();
   await app.startup();
@@ -76,6 +80,7 @@ test('a Hub checkpoint found by search, picked with the keyboard, pinned to its 
   await box.press('Backspace');
   await box.press('y');
   await expect(list).toBeVisible();
+  await expect(options).toHaveCount(4);
   // Arrow keys move the active option (aria-activedescendant); Enter picks it.
   let picked = false;
   for (let i = 0; i < 4 && !picked; i++) {
@@ -107,13 +112,23 @@ test('a Hub checkpoint found by search, picked with the keyboard, pinned to its 
 
   const tokenizer = panel.getByTestId('tokenizer-option');
   await tokenizer.locator('summary').click();
-  await tokenizer.getByLabel('Tokenizer repository').fill('tabtune/tiny-gpt2@main');
+  await tokenizer.getByLabel('Tokenizer repo').fill('tabtune/tiny-gpt2@main');
   await tokenizer.getByRole('button', { name: 'Check tokenizer' }).click();
   const warnings = tokenizer.getByRole('list', { name: 'Tokenizer warnings' });
   await expect(warnings).toContainText('eos_token differs: "<|endoftext|>" here', { timeout: 60_000 });
   await expect(tokenizer.getByTestId('tokenizer-check')).toContainText('50,257 tokens for 128,256 embedding rows');
+  // The checked tokenizer is the run's now (pinned to its commit): GPT-2's has no chat template, so the chat dataset
+  // cannot be rendered, and the Template panel says so.
+  const check = (await app.state()).tokenizerCheck;
+  await expect.poll(async () => (await app.state()).runConfig.tokenizer).toEqual({ repo: 'tabtune/tiny-gpt2', revision: 'main', sha: check?.sha });
+  await expect.poll(async () => { const s = await app.state(); return s.preparedState.status === 'error' ? s.preparedState.message : ''; }, { timeout: 60_000 })
+    .toMatch(/chat template/i);
+  await app.panel('model').scrollIntoViewIfNeeded();
+  await app.screenshot('model-panel-tokenizer');
+  // Back to the model's own tokenizer: run.prepare succeeds on the Hub checkpoint.
+  await tokenizer.getByRole('button', { name: 'Use the model’s own' }).click();
+  await expect(tokenizer.locator('summary')).toHaveText('Tokenizer: the model’s own');
   await expect.poll(async () => (await app.state()).preparedState.status, { timeout: 60_000 }).toBe('ready');
   expect((await app.state()).prepared?.repo).toBe('tabtune/tiny-llama');
-  await panel.scrollIntoViewIfNeeded();
-  await app.screenshot('model-panel-tokenizer');
+  expect((await app.state()).runConfig.tokenizer).toBeUndefined();
 });

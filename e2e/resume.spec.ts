@@ -80,6 +80,9 @@ test('a run reloaded mid-training resumes from its checkpoint with the same loss
   await expect(checkpoints.getByTestId('storage-facts')).toContainText(/storage used\s*[\d.]+ [KMGT]?i?B of [\d.]+ [KMGT]?i?B/);
   await checkpoints.scrollIntoViewIfNeeded();
   await checkpoints.screenshot({ path: `${SHOTS}/checkpoints-panel.png` });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await checkpoints.screenshot({ path: `${SHOTS}/checkpoints-panel-dark.png` });
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // Deleting a run frees its space and removes it from the list.
   const before = (await app.state()).savedRuns!.totalBytes;

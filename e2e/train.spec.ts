@@ -8,15 +8,14 @@ import { expect, test } from './fixtures';
 
 const SHOTS = 'test-output/screenshots';
 /**
- * The longest main-thread task allowed while training runs. The target is 100 ms; on this 2-core CI box, shared with
- * SwiftShader's compositing and the training worker, recharts redraws measure 60-470 ms (with the charts hidden,
- * none passes 70 ms). The 100 ms target is NOT met yet; this bound only guards against a frozen page (a training loop
- * on the main thread, a synchronous decode of the whole dataset), and the spec prints every long task it saw.
+ * The longest main-thread task allowed while training runs (the issue's acceptance bound). Profiling showed recharts 3
+ * redraws as the cost (50-270 ms each on this shared 2-core box); the charts now redraw at most every 3 s while
+ * training, one chart per task, without the tooltip (src/ui/panels/ChartsPanel.tsx).
  */
-const LONG_TASK_BUDGET_MS = 1000;
+const LONG_TASK_BUDGET_MS = 100;
 
 test('mask policies, batch inspector, 20 training steps with pause/resume, reload', async ({ app, page }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(420_000);
   await app.open();
   await app.startup();
 
@@ -63,7 +62,7 @@ test('mask policies, batch inspector, 20 training steps with pause/resume, reloa
   // One batch by hand: the tensors, the loss and the gradient norms.
   const batch = app.panel('batch');
   await batch.getByTestId('inspect-batch').click();
-  await expect(batch.getByTestId('batch-loss')).toHaveText(/^\d+\.\d{4}$/, { timeout: 90_000 });
+  await expect(batch.getByTestId('batch-loss')).toHaveText(/^\d+\.\d{4}$/, { timeout: 180_000 });
   const inspection = (await app.state()).inspection!;
   expect(inspection.batch).toBe(2);
   expect(inspection.labels.flat()).toContain(-100);

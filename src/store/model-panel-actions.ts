@@ -95,7 +95,10 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
 
   let timer: ReturnType<typeof setTimeout> | null = null;
   store.subscribe((state, previous) => {
-    if (state.runConfig !== previous.runConfig && state.model?.memory && !sameShape(selectMemoryShape(state), selectMemoryShape(previous))) {
+    // The run shape or the device's limits changed since the bill was made, or a bill arrived that was asked for
+    // before the probe answered (start-up runs both at once).
+    const changed = state.runConfig !== previous.runConfig || state.capability !== previous.capability || state.model !== previous.model;
+    if (changed && state.model?.memory && !sameShape(selectMemoryShape(state), state.model.memory.shape)) {
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = null;

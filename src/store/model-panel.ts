@@ -56,17 +56,34 @@ export const createModelPanelSlice: StateCreator<AppState, [], [], ModelPanelSli
   setMemoryState: (memoryState) => set({ memoryState }),
 });
 
-/** The run shape the memory bill is for: batch × max length (the longest a batch can be) and the LoRA setting. */
+/** wasm32 onnxruntime-web: the heap ends at 4 GiB (shared/notes/ort-webgpu.md, size limits). */
+export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
+
+/** The limits of the backend training will use, from the capability probe: one WebGPU buffer's size, or the WASM
+ * heap; none before the probe. */
+export function memoryLimits(capability: Capability | null): NonNullable<MemoryShape['limits']> | undefined {
+  if (!capability) return undefined;
+  if (capability.backend === 'webgpu' && capability.webgpu.available) {
+    const { maxBufferSize, maxStorageBufferBindingSize } = capability.webgpu.adapter.limits;
+    return { ...(maxBufferSize !== undefined ? { maxBufferSize } : {}), ...(maxStorageBufferBindingSize !== undefined ? { maxStorageBufferBindingSize } : {}) };
+  }
+  return { budgetBytes: WASM_HEAP_BYTES };
+}
+
+/** The run shape the memory bill is for: batch × max length (the longest a batch can be), the LoRA setting, and the
+ * limits of this device. */
 export function selectMemoryShape(s: AppState): MemoryShape {
-  return { batch: s.runConfig.train.batchSize, seqLen: s.runConfig.maxLength, lora: { r: s.runConfig.lora.r, targets: [...s.runConfig.lora.targets] } };
+  const limits = memoryLimits(s.capability);
+  return {
+    batch: s.runConfig.train.batchSize, seqLen: s.runConfig.maxLength, lora: { r: s.runConfig.lora.r, targets: [...s.runConfig.lora.targets] },
+    ...(limits ? { limits } : {}),
+  };
 }
 
 export function sameShape(a: MemoryShape, b: MemoryShape): boolean {
-  return a.batch === b.batch && a.seqLen === b.seqLen && a.lora.r === b.lora.r && a.lora.targets.join(',') === b.lora.targets.join(',');
+  return a.batch === b.batch && a.seqLen === b.seqLen && a.lora.r === b.lora.r && a.lora.targets.join(',') === b.lora.targets.join(',') &&
+    JSON.stringify(a.limits ?? null) === JSON.stringify(b.limits ?? null);
 }
-
-/** wasm32 onnxruntime-web: the heap ends at 4 GiB (shared/notes/ort-webgpu.md, size limits). */
-export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
 
 export interface MemoryFit {
   /** `fits`: within every limit the browser reports; `refused`: past one (see `problems`); `unknown`: no probe yet. */
@@ -76,33 +93,14 @@ export interface MemoryFit {
   note: string | null;
 }
 
-function mib(n: number): string {
-  return `${(n / 1024 ** 2).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`;
-}
-
 /**
- * The bill against the limits of the backend training will use: one WebGPU buffer must hold the largest tensor
- * (maxBufferSize and maxStorageBufferBindingSize); on WASM everything must fit the 4 GiB heap. WebGPU reports no
- * total memory size, so the total is only compared where a limit exists.
+ * The verdict on a bill the worker checked against `shape.limits` (src/train planMemory): one WebGPU buffer must hold
+ * the largest tensor; on WASM everything must fit the 4 GiB heap. WebGPU reports no total memory size, so there the
+ * total is not checked, and the note says so.
  */
 export function memoryFit(memory: MemoryEstimate, capability: Capability | null): MemoryFit {
-  if (!capability) return { verdict: 'unknown', problems: [], note: 'The device has not been probed yet.' };
-  const problems: string[] = [];
-  const { batch, seqLen } = memory.shape;
-  const fix = `Lower the batch size (${batch}) or the max length (${seqLen}), or pick a smaller model.`;
-  if (capability.backend === 'webgpu' && capability.webgpu.available) {
-    const limits = capability.webgpu.adapter.limits;
-    for (const key of ['maxStorageBufferBindingSize', 'maxBufferSize'] as const) {
-      const limit = limits[key];
-      if (limit !== undefined && memory.largestTensorBytes > limit) {
-        problems.push(`The largest tensor needs ${mib(memory.largestTensorBytes)}, but this GPU allows at most ${mib(limit)} in one buffer (${key}). ${fix}`);
-      }
-    }
-    const note = 'WebGPU does not report how much memory the GPU has: the total must fit in it.';
-    return { verdict: problems.length ? 'refused' : 'fits', problems, note };
-  }
-  if (memory.totalBytes > WASM_HEAP_BYTES) {
-    problems.push(`Training on the CPU (WebAssembly) needs ${mib(memory.totalBytes)}, past the 4 GiB WebAssembly memory limit. ${fix}`);
-  }
-  return { verdict: problems.length ? 'refused' : 'fits', problems, note: null };
+  if (!capability || !memory.shape.limits) return { verdict: 'unknown', problems: [], note: 'The device has not been probed yet.' };
+  const verdict = memory.problems.length > 0 ? 'refused' : 'fits';
+  const note = capability.backend === 'webgpu' ? 'WebGPU does not report how much memory the GPU has: the total must fit in it.' : null;
+  return { verdict, problems: memory.problems, note };
 }

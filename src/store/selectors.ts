@@ -96,3 +96,34 @@ export function smooth(values: readonly (number | undefined)[], weight: number):
     return avg / (1 - weight ** n);
   });
 }
+
+/** Points per chart series: more than a chart a few hundred pixels wide can show, few enough to redraw in one frame. */
+export const MAX_CHART_POINTS = 300;
+
+/**
+ * Thins a long series of rows (ordered by step) to about `max` rows for drawing. Each bucket of consecutive rows keeps
+ * the rows holding the minimum and maximum of `key` (so spikes and the best loss survive), the first and last rows are
+ * always kept, and so is every row where `keep` is defined (eval points are rare and must not vanish).
+ */
+export function downsample<T extends Record<string, unknown>>(rows: readonly T[], max: number, key: keyof T, keep?: keyof T): T[] {
+  if (rows.length <= max) return rows as T[];
+  const buckets = Math.max(1, Math.floor((max - 2) / 2));
+  const size = (rows.length - 2) / buckets;
+  const picked = new Set<number>([0, rows.length - 1]);
+  for (let b = 0; b < buckets; b++) {
+    const from = 1 + Math.floor(b * size);
+    const to = Math.min(rows.length - 1, 1 + Math.floor((b + 1) * size));
+    let lo = -1;
+    let hi = -1;
+    for (let i = from; i < to; i++) {
+      const v = rows[i]![key];
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      if (lo < 0 || v < (rows[lo]![key] as number)) lo = i;
+      if (hi < 0 || v > (rows[hi]![key] as number)) hi = i;
+    }
+    if (lo >= 0) picked.add(lo);
+    if (hi >= 0) picked.add(hi);
+  }
+  if (keep !== undefined) rows.forEach((r, i) => r[keep] !== undefined && picked.add(i));
+  return [...picked].sort((a, b) => a - b).map((i) => rows[i]!);
+}

@@ -3,7 +3,6 @@
 // the store so every panel shows its settings. The bytes of an uploaded file stay here (not in the store) so a link
 // can carry them inline; a file too large for a link is asked for and checked against the link's sha256.
 import { MissingUploadError, readShareLink, resolveUploadData, ShareLinkError, shareUrl, uploadDataRef, type UploadRef } from '../share/link';
-import { sha256Hex } from '../share/codec';
 import { DEMO_MODEL_REPO, parseRunConfig, type RunConfig } from '../share/run-config';
 import { PUBLIC_HUB } from './slices';
 import type { AppStore } from './store';
@@ -19,8 +18,6 @@ export interface ShareDeps {
   uploadDataset(name: string, bytes: ArrayBuffer): Promise<void>;
   /** The page address a link is built on (its fragment is replaced). */
   pageUrl(): string;
-  /** Fetches a Hub dataset file (injected so tests need no network). */
-  fetch?: typeof fetch;
 }
 
 export interface ShareActions {
@@ -61,14 +58,23 @@ export async function linkedRunConfig(state: AppState, upload: UploadedFile | nu
   let data: RunConfig['data'];
   if (choice.kind === 'bundled') {
     data = { source: 'bundled', name: choice.file, hash: hex(dataset.hash) };
+  } else if (choice.kind === 'hub') {
+    // A Hub dataset travels by reference, pinned to the commit its revision resolved to.
+    const file = choice.file ?? (dataset.hub?.files.length === 1 ? dataset.hub.files[0] : undefined);
+    data = {
+      source: 'hub', repo: choice.repo, revision: choice.revision, hash: hex(dataset.hash),
+      ...(dataset.hub?.sha ? { sha: dataset.hub.sha } : {}), ...(file ? { file } : {}),
+    };
   } else {
     if (!upload || upload.name !== choice.name) throw new Error(`Upload "${choice.name}" again: this page no longer holds its bytes.`);
     data = await uploadDataRef(upload.name, upload.bytes);
   }
   const rest: Partial<RunConfig> = { ...state.runConfig };
   delete rest.hubEndpoint;
-  // The bundled demo is served by whichever TabTune opens the link; other models name their Hub unless it is the public one.
-  const endpoint = !bundled && state.hubEndpoint !== PUBLIC_HUB ? { hubEndpoint: state.hubEndpoint } : {};
+  // The bundled demo is served by whichever TabTune opens the link; a Hub model or dataset names its Hub unless it is
+  // the public one.
+  const usesHub = !bundled || choice.kind === 'hub';
+  const endpoint = usesHub && state.hubEndpoint !== PUBLIC_HUB ? { hubEndpoint: state.hubEndpoint } : {};
   return parseRunConfig({ ...rest, ...endpoint, model: repo, tokenizer: { ...repo }, data });
 }
 
@@ -79,8 +85,9 @@ function describe(config: RunConfig): string {
   return `${config.model.repo}${sha} on ${data}, mask ${config.mask}, lr ${config.train.lr}, ${config.train.steps} steps, seed ${config.seed}`;
 }
 
+/** The bundled demo is served by the app itself, whatever Hub the link names for its data. */
 function isDemo(config: RunConfig): boolean {
-  return config.model.repo === DEMO_MODEL_REPO && !config.hubEndpoint;
+  return config.model.repo === DEMO_MODEL_REPO;
 }
 
 export function createShareActions(store: AppStore, deps: ShareDeps): ShareActions {
@@ -97,19 +104,6 @@ export function createShareActions(store: AppStore, deps: ShareDeps): ShareActio
 
   const restored = (notes: string[]): void => {
     if (opened) store.getState().setIncomingLink({ status: 'restored', summary: describe(opened), notes, from: origin });
-  };
-
-  const fetchHubData = async (config: RunConfig, ref: Extract<RunConfig['data'], { source: 'hub' }>): Promise<Uint8Array> => {
-    if (!ref.file) throw new Error(`The link names the Hub dataset ${ref.repo} without a file; TabTune needs the data file's path.`);
-    const endpoint = (config.hubEndpoint ?? store.getState().hubEndpoint).replace(/\/+$/, '');
-    const url = `${endpoint}/datasets/${ref.repo}/resolve/${encodeURIComponent(ref.sha ?? ref.revision)}/${ref.file.split('/').map(encodeURIComponent).join('/')}`;
-    const res = await (deps.fetch ?? fetch)(url);
-    if (!res.ok) throw new Error(`Could not download ${ref.repo}/${ref.file} from ${endpoint} (HTTP ${res.status}); check the Hub endpoint in Settings.`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (ref.hash && hex(ref.hash) !== (await sha256Hex(bytes))) {
-      throw new Error(`${ref.repo}/${ref.file} is not the file this run used (sha256 differs); the link pins revision ${ref.sha ?? ref.revision}.`);
-    }
-    return bytes;
   };
 
   return {
@@ -148,10 +142,10 @@ export function createShareActions(store: AppStore, deps: ShareDeps): ShareActio
       origin = from;
       s.setRunConfig(config);
       s.bumpConfigGeneration();
+      if (config.hubEndpoint) s.setHubEndpoint(config.hubEndpoint);
       if (isDemo(config)) {
         s.chooseModel({ kind: 'bundled' });
       } else {
-        if (config.hubEndpoint) s.setHubEndpoint(config.hubEndpoint);
         // Pinned to the commit the run used, not to a branch that may have moved since.
         s.chooseModel({ kind: 'hub', repo: config.model.repo, revision: config.model.sha ?? config.model.revision });
       }
@@ -160,7 +154,9 @@ export function createShareActions(store: AppStore, deps: ShareDeps): ShareActio
         // A bundled file this build does not ship keeps the current choice; completeRestore says so.
         const known = s.bundledDatasets.length === 0 || s.bundledDatasets.some((b) => b.file === d.name);
         if (known) s.chooseDataset({ kind: 'bundled', file: d.name });
-      } else s.chooseDataset({ kind: 'upload', name: d.source === 'upload' ? d.name : (d.file ?? d.repo) });
+      } else if (d.source === 'hub') {
+        s.chooseDataset({ kind: 'hub', name: d.file ?? d.repo, repo: d.repo, revision: d.sha ?? d.revision, ...(d.file ? { file: d.file } : {}) });
+      } else s.chooseDataset({ kind: 'upload', name: d.name });
       s.setIncomingLink({ status: 'restored', summary: describe(config), notes: [], from });
     },
 
@@ -173,6 +169,14 @@ export function createShareActions(store: AppStore, deps: ShareDeps): ShareActio
         notes.push(`The model resolved to commit ${s.model.sha.slice(0, 7)}, but the link was made on ${config.model.sha.slice(0, 7)}; losses may differ.`);
       }
       const d = config.data;
+      if (d.source === 'hub') {
+        if (s.datasetState.status === 'error') notes.push(`The run's Hub dataset ${d.repo} could not be loaded; see the Data panel.`);
+        else if (d.hash && s.dataset && hex(s.dataset.hash) !== hex(d.hash)) {
+          notes.push(`${d.repo}${d.file ? `/${d.file}` : ''} differs from the file the link was made with (sha256); the run may differ.`);
+        }
+        restored(notes);
+        return;
+      }
       if (d.source === 'bundled') {
         const choice = s.datasetChoice;
         if (choice?.kind === 'bundled' && choice.file !== d.name) {
@@ -184,11 +188,11 @@ export function createShareActions(store: AppStore, deps: ShareDeps): ShareActio
         return;
       }
       try {
-        const bytes = d.source === 'upload' ? await resolveUploadData(d) : await fetchHubData(config, d);
+        const bytes = await resolveUploadData(d);
         restored(notes);
-        await load(d.source === 'upload' ? d.name : (d.file ?? d.repo), bytes);
+        await load(d.name, bytes);
       } catch (err) {
-        if (d.source === 'upload' && (err instanceof MissingUploadError || err instanceof ShareLinkError)) {
+        if (err instanceof MissingUploadError || err instanceof ShareLinkError) {
           const problem = err instanceof MissingUploadError ? null : err.message;
           store.getState().setIncomingLink({ status: 'needs-file', summary: describe(config), ref: d, problem, from: origin });
           return;

@@ -1,7 +1,8 @@
 // Rows → training examples → fixed-shape batches: picks the template (the tokenizer's chat template, Alpaca, or a user
 // file), builds examples with src/data (render, tokenize, mask, truncate, drop), lints them, splits train/eval with a
-// seeded shuffle, and collates right-padded batches. The data order is a function of (seed, epoch) plus a cursor, so
-// a checkpoint stores two integers and resume replays the exact same batches.
+// seeded shuffle, and collates right-padded batches. Collation and the data order are src/data's (batch.ts); the order
+// is a function of (seed, epoch) plus a cursor, so a checkpoint stores two integers and resume replays the same batches.
+import { collate as collateRows, nextIndices, padIdFor, type OrderState } from '../data/batch.ts';
 import { buildExamples, type BuiltDataset, type Example } from '../data/example.ts';
 import { lintDataset, type LintWarning } from '../data/lint.ts';
 import type { MaskMode } from '../data/masks.ts';
@@ -89,40 +90,27 @@ export interface DataCursor {
   readonly index: number;
 }
 
-/** Yields batches of `size` example indices; epoch e is seededPermutation(n, `${seed}:epoch:${e}`). */
+/**
+ * Yields batches of `size` example indices from src/data's seeded, resumable order (epochOrder/nextIndices); this class
+ * only keeps the cursor in the {epoch, index} form checkpoints store.
+ */
 export class DataOrder {
-  private order: number[];
-  private cursor: DataCursor;
+  private state: OrderState;
 
-  constructor(private readonly n: number, private readonly seed: number, start: DataCursor = { epoch: 0, index: 0 }) {
+  constructor(private readonly n: number, seed: number, start: DataCursor = { epoch: 0, index: 0 }) {
     if (n === 0) throw new Error('no training examples: every row was dropped or the dataset is empty. HINT: run `tabtune inspect` to see why rows were dropped.');
-    this.cursor = start;
-    this.order = this.epochOrder(start.epoch);
+    this.state = { seed, epoch: start.epoch, position: start.index };
   }
 
   get position(): DataCursor {
-    return this.cursor;
+    return { epoch: this.state.epoch, index: this.state.position };
   }
 
   /** The next `size` indices, crossing into the next epoch when this one runs out (fixed batch shapes). */
   next(size: number): number[] {
-    const out: number[] = [];
-    let { epoch, index } = this.cursor;
-    while (out.length < size) {
-      if (index >= this.n) {
-        epoch += 1;
-        index = 0;
-        this.order = this.epochOrder(epoch);
-      }
-      out.push(this.order[index]!);
-      index += 1;
-    }
-    this.cursor = { epoch, index };
-    return out;
-  }
-
-  private epochOrder(epoch: number): number[] {
-    return seededPermutation(this.n, `${this.seed}:epoch:${epoch}`);
+    const r = nextIndices(this.n, this.state, size);
+    this.state = r.state;
+    return r.indices;
   }
 }
 
@@ -132,9 +120,10 @@ export function sequenceLength(examples: readonly Example[], maxLength: number):
 }
 
 /**
- * Right-padded batch of exactly `batch` rows × `seqLen` tokens: input_ids, position_ids (0..T-1), attention_mask and
- * labels (-100 on padding by position, never by comparing ids with pad — sft-conventions §2). Missing rows (a short
- * eval tail) are all padding and contribute no targets.
+ * Right-padded batch of exactly `batch` rows × `seqLen` tokens for the step graphs: src/data's collate (labels -100 on
+ * padding by position, never by comparing ids with pad — sft-conventions §2) widened to the graph's static shape.
+ * Missing rows (a short eval tail) are all padding and contribute no targets; position ids run 0..T-1 on every row,
+ * padding included, so every slot of the position input holds a valid position.
  */
 export function collate(examples: readonly Example[], batch: number, seqLen: number, padId: number): Batch {
   if (examples.length > batch) throw new Error(`collate: ${examples.length} examples for a batch of ${batch}`);
@@ -142,16 +131,12 @@ export function collate(examples: readonly Example[], batch: number, seqLen: num
   const mask = new Int32Array(batch * seqLen);
   const labels = new Int32Array(batch * seqLen).fill(IGNORE_INDEX);
   const positions = new Int32Array(batch * seqLen);
-  for (let b = 0; b < batch; b++) {
-    for (let t = 0; t < seqLen; t++) positions[b * seqLen + t] = t;
-    const e = examples[b];
-    if (!e) continue;
-    const n = Math.min(seqLen, e.ids.length);
-    for (let t = 0; t < n; t++) {
-      ids[b * seqLen + t] = e.ids[t]!;
-      mask[b * seqLen + t] = 1;
-      labels[b * seqLen + t] = e.labels[t]!;
-    }
+  for (let i = 0; i < positions.length; i++) positions[i] = i % seqLen;
+  if (examples.length > 0) {
+    const rows = collateRows(examples, { padId, seqLen });
+    ids.set(rows.inputIds);
+    mask.set(rows.attentionMask);
+    labels.set(rows.labels);
   }
   const dims = [batch, seqLen];
   return {
@@ -164,5 +149,5 @@ export function collate(examples: readonly Example[], batch: number, seqLen: num
 
 /** Id used for right padding: the tokenizer's pad token, else EOS, else 0 (padding is never attended or trained). */
 export function paddingId(tokenizer: Tokenizer): number {
-  return tokenizer.padId ?? tokenizer.eosId ?? 0;
+  return padIdFor(tokenizer);
 }

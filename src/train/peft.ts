@@ -1,10 +1,11 @@
 // PEFT adapter folder, as Python PEFT saves and loads it (sft-conventions §14–17): adapter_model.safetensors (F32,
 // keys `base_model.model.<module>.lora_A.weight` / `.lora_B.weight`, no adapter name), adapter_config.json (sorted
-// keys, indent 2) and a model card README.md with YAML front matter. Also the reverse: an adapter folder → a LoRA plan
-// and its tensors, checked against the model it is applied to.
+// keys, indent 2) and a model card README.md with YAML front matter. Also the reverse: an adapter folder (ours or one
+// Python PEFT saved, BF16/F16/F32) → a LoRA plan and its tensors, checked against the model, refusing what TabTune
+// cannot run (DoRA, per-module ranks, modules_to_save, embedding LoRA, trained biases, layer subsets).
 import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../hub/index.ts';
 import type { ModelConfig } from '../models/config.ts';
-import { loraShapes, planLora, type LoraPlan } from '../models/lora.ts';
+import { linearModules, loraShapes, planLora, type LoraPlan } from '../models/lora.ts';
 import { fromUtf8, sortedJson, utf8 } from './json.ts';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -124,7 +125,72 @@ export interface LoadedAdapter {
   readonly config: Record<string, unknown>;
 }
 
-/** Reads an adapter folder's two files and checks every tensor against the model's LoRA plan. */
+/**
+ * PEFT features TabTune cannot run, read from adapter_config.json: each refusal says what is set and what to do. Keys
+ * PEFT writes that change nothing here (inference_mode, init_lora_weights, auto_mapping, megatron_config, fan_in_fan_out,
+ * layers_pattern, ...) are accepted as they are.
+ */
+function refuseUnsupported(raw: Record<string, unknown>, where: string): void {
+  const file = `${where}/${ADAPTER_CONFIG}`;
+  const nonEmpty = (v: unknown) => v !== null && v !== undefined && (Array.isArray(v) ? v.length > 0 : typeof v === 'object' ? Object.keys(v).length > 0 : true);
+  const task = raw['task_type'];
+  if (task !== undefined && task !== null && task !== 'CAUSAL_LM') {
+    throw new Error(`${file}: task_type ${JSON.stringify(task)} is not supported; TabTune trains causal language models (task_type "CAUSAL_LM").`);
+  }
+  if (raw['use_dora'] === true) {
+    throw new Error(`${file}: use_dora is true, and TabTune runs plain LoRA, not DoRA. HINT: merge the DoRA adapter into the base in Python (merge_and_unload) and load the merged checkpoint, or train a LoRA adapter.`);
+  }
+  for (const key of ['rank_pattern', 'alpha_pattern']) {
+    if (nonEmpty(raw[key])) {
+      throw new Error(`${file}: ${key} ${JSON.stringify(raw[key])} gives some modules their own ${key === 'rank_pattern' ? 'rank' : 'alpha'}; TabTune uses one r and lora_alpha for every module. HINT: merge the adapter in Python and load the merged checkpoint.`);
+    }
+  }
+  if (nonEmpty(raw['modules_to_save'])) {
+    throw new Error(`${file}: modules_to_save ${JSON.stringify(raw['modules_to_save'])} saves fully trained copies of whole modules, which TabTune cannot load into an adapter. HINT: merge the adapter in Python and load the merged checkpoint.`);
+  }
+  const bias = raw['bias'];
+  if (bias !== undefined && bias !== null && bias !== 'none') {
+    throw new Error(`${file}: bias ${JSON.stringify(bias)} trains bias vectors too; TabTune reads adapters with bias "none". HINT: merge the adapter in Python and load the merged checkpoint.`);
+  }
+  if (raw['lora_bias'] === true) {
+    throw new Error(`${file}: lora_bias is true (a bias on lora_B); TabTune's adapters have none. HINT: merge the adapter in Python and load the merged checkpoint.`);
+  }
+  for (const key of ['exclude_modules', 'layer_replication']) {
+    if (nonEmpty(raw[key])) {
+      throw new Error(`${file}: ${key} ${JSON.stringify(raw[key])} is set; TabTune reads adapters without it. HINT: merge the adapter in Python and load the merged checkpoint.`);
+    }
+  }
+  if (nonEmpty(raw['layers_to_transform'])) {
+    throw new Error(`${file}: layers_to_transform ${JSON.stringify(raw['layers_to_transform'])} limits LoRA to some layers; TabTune applies it to every layer of the targeted modules. HINT: merge the adapter in Python and load the merged checkpoint.`);
+  }
+}
+
+/**
+ * target_modules as PEFT reads it: a list of names matched as module-path suffixes, or one string that is a regular
+ * expression over the full module path (re.fullmatch). A regex becomes the leaf names it selects when it selects every
+ * module of those names, else the full module paths (planLora accepts both).
+ */
+function targetList(targets: unknown, cfg: ModelConfig, file: string): string[] | null {
+  if (Array.isArray(targets)) return targets.every((t) => typeof t === 'string') ? (targets as string[]) : null;
+  if (typeof targets !== 'string') return null;
+  if (/^[\w.]+$/.test(targets) && linearModules(cfg).some((m) => m.module === targets || m.module.endsWith(`.${targets}`))) return [targets];
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${targets})$`);
+  } catch (e) {
+    throw new Error(`${file}: target_modules ${JSON.stringify(targets)} is neither a module name nor a valid regular expression (${(e as Error).message}).`, { cause: e });
+  }
+  const modules = linearModules(cfg).map((m) => m.module);
+  const matched = modules.filter((m) => re.test(m));
+  if (matched.length === 0) {
+    throw new Error(`${file}: target_modules ${JSON.stringify(targets)} matches no module of this ${cfg.modelType} model (module paths look like ${modules[0] ?? '(none)'}). HINT: was this adapter trained for a different model?`);
+  }
+  const leaves = [...new Set(matched.map((m) => m.split('.').pop()!))].sort();
+  const byLeaf = modules.filter((m) => leaves.includes(m.split('.').pop()!));
+  return byLeaf.length === matched.length ? leaves : matched;
+}
+
+/** Reads an adapter folder's two files (TabTune's or Python PEFT's) and checks every tensor against the model's LoRA plan. */
 export function loadAdapter(configBytes: Uint8Array, weightBytes: Uint8Array, cfg: ModelConfig, where = 'adapter'): LoadedAdapter {
   let raw: Record<string, unknown>;
   try {
@@ -133,8 +199,8 @@ export function loadAdapter(configBytes: Uint8Array, weightBytes: Uint8Array, cf
     throw new Error(`${where}/${ADAPTER_CONFIG} is not valid JSON (${(e as Error).message})`, { cause: e });
   }
   if (raw['peft_type'] !== 'LORA') throw new Error(`${where}/${ADAPTER_CONFIG}: peft_type ${JSON.stringify(raw['peft_type'])} is not supported; TabTune reads LORA adapters`);
-  const targets = raw['target_modules'];
-  const list = typeof targets === 'string' ? [targets] : Array.isArray(targets) ? (targets as string[]) : null;
+  refuseUnsupported(raw, where);
+  const list = targetList(raw['target_modules'], cfg, `${where}/${ADAPTER_CONFIG}`);
   if (!list || typeof raw['r'] !== 'number' || typeof raw['lora_alpha'] !== 'number') {
     throw new Error(`${where}/${ADAPTER_CONFIG} needs r, lora_alpha and target_modules. HINT: is this a PEFT LoRA adapter folder?`);
   }
@@ -145,15 +211,29 @@ export function loadAdapter(configBytes: Uint8Array, weightBytes: Uint8Array, cf
     dropout: typeof raw['lora_dropout'] === 'number' ? raw['lora_dropout'] : 0,
     targetModules: list,
   });
-  const header = parseSafetensors(weightBytes, `${where}/${ADAPTER_WEIGHTS}`);
-  const params: Record<string, Float32Array> = {};
-  for (const [key, shape] of loraShapes(plan)) {
-    const info = header.byName.get(key);
-    if (!info) throw new Error(`${where}/${ADAPTER_WEIGHTS} has no tensor ${key}. HINT: was this adapter trained for a different model?`);
-    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`${where}/${ADAPTER_WEIGHTS}: ${key} has shape [${info.shape.join(', ')}], the model needs [${shape.join(', ')}]. HINT: the adapter belongs to a model of another size.`);
+  const file = `${where}/${ADAPTER_WEIGHTS}`;
+  const header = parseSafetensors(weightBytes, file);
+  const expected = loraShapes(plan);
+  for (const t of header.tensors) {
+    if (expected.has(t.name)) continue;
+    if (/\.lora_embedding_[AB]\b/.test(t.name)) {
+      throw new Error(`${file}: ${t.name} is a LoRA on an embedding layer, which TabTune does not run (it adapts linear projections only). HINT: merge the adapter in Python and load the merged checkpoint.`);
     }
-    params[key] = tensorToFloat32(header, weightBytes, key).slice();
+    if (/\.lora_[AB]\.[^.]+\.weight$/.test(t.name)) {
+      throw new Error(`${file}: ${t.name} carries an adapter name; saved PEFT adapters have none (…lora_A.weight). HINT: save it with model.save_pretrained(), which strips the name.`);
+    }
+    throw new Error(`${file}: tensor ${t.name} is not part of a LoRA on ${targetModuleNames(plan).join(', ')} for this ${cfg.modelType} model. HINT: was this adapter trained for a different model, or with settings TabTune does not read?`);
+  }
+  const params: Record<string, Float32Array> = {};
+  for (const [key, shape] of expected) {
+    const info = header.byName.get(key);
+    if (!info) throw new Error(`${file} has no tensor ${key}. HINT: was this adapter trained for a different model?`);
+    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`${file}: ${key} has shape [${info.shape.join(', ')}], the model needs [${shape.join(', ')}]. HINT: the adapter belongs to a model of another size.`);
+    }
+    // BF16/F16 adapters are widened; an F32 tensor comes back as a view into the file, copied so the file can go.
+    const values = tensorToFloat32(header, weightBytes, key);
+    params[key] = values.buffer === weightBytes.buffer ? values.slice() : values;
   }
   return { plan, params, config: raw };
 }

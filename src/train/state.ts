@@ -4,7 +4,7 @@
 import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../hub/index.ts';
 import type { RngState } from '../models/rng.ts';
 import type { RunConfig } from '../share/run-config.ts';
-import { TABTUNE_VERSION } from '../share/manifest.ts';
+import { buildManifest } from '../share/manifest.ts';
 import type { DataCursor } from './dataset.ts';
 import { fromUtf8, sortedJson, utf8 } from './json.ts';
 
@@ -66,25 +66,32 @@ export function trainerStateJson(s: TrainerStateInfo): string {
 }
 
 export interface ManifestInput {
-  /** `source`: the reference as the user gave it (folder path or repo@rev), so a resume can reopen it. */
-  readonly model: { readonly id: string; readonly sha: string; readonly source?: string };
-  readonly tokenizer: { readonly id: string; readonly sha: string };
+  /** Commit sha, or a local folder's content hash with `local` = the folder as the user gave it (a resume reopens it). */
+  readonly model: { readonly sha: string; readonly local?: string };
+  readonly tokenizer: { readonly repo: string; readonly sha: string; readonly local?: string };
   readonly dataset: { readonly name: string; readonly sha256: string; readonly rows: number; readonly format: string };
   readonly config: RunConfig;
   readonly backend: string;
 }
 
-/** The reproduction manifest: everything needed to rerun (no timestamps, so identical runs write identical files). */
+/**
+ * The reproduction manifest in src/share's schema (the same the app writes into checkpoints and zips), without
+ * createdAt and with sorted keys, so identical runs write identical files.
+ */
 export function manifestJson(m: ManifestInput): string {
-  return sortedJson({
-    tabtune_version: TABTUNE_VERSION,
-    model: m.model,
-    tokenizer: m.tokenizer,
-    dataset: m.dataset,
-    seed: m.config.seed,
-    config: m.config,
-    backend: m.backend,
-  });
+  return sortedJson(
+    buildManifest(m.config, {
+      modelSha: m.model.sha,
+      ...(m.model.local !== undefined ? { modelLocal: m.model.local } : {}),
+      tokenizer: m.tokenizer,
+      datasetHash: m.dataset.sha256,
+      datasetRows: m.dataset.rows,
+      datasetName: m.dataset.name,
+      datasetFormat: m.dataset.format,
+      device: { backend: m.backend },
+      now: null,
+    }),
+  );
 }
 
 export const CHECKPOINT_TENSORS = 'tabtune_optimizer.safetensors';

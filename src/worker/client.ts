@@ -84,7 +84,16 @@ export class WorkerClient {
         onEvent,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
       });
-      this.post({ kind: 'request', id, request }, requestTransferables(request));
+      try {
+        this.post({ kind: 'request', id, request }, requestTransferables(request));
+      } catch (err) {
+        // postMessage throws synchronously for data it cannot clone or a buffer already transferred: the worker never
+        // saw the request, so settle it here with the reason instead of leaving it pending.
+        this.pending.delete(id);
+        signal?.removeEventListener('abort', onAbort);
+        const reason = err instanceof Error ? err.message : String(err);
+        reject(new WorkerRequestError({ message: `Could not send "${type}" to the worker: ${reason}`, cancelled: false, name: 'DataCloneError' }));
+      }
     });
   }
 

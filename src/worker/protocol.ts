@@ -95,8 +95,11 @@ export interface ModelSummary {
   // Model panel (h2): optional so hand-made summaries stay valid; the worker always sets them.
   /** Whether TabTune can train this architecture (from config.json's model_type and architectures). */
   support?: ArchitectureSupport;
-  /** The memory bill for the `shape` asked for in `model.inspect`; null when the architecture is unsupported. */
+  /** The memory bill for the `shape` asked for in `model.inspect`; null when the architecture is unsupported or the
+   * run's settings do not apply to this model (see `memoryError`). */
   memory?: MemoryEstimate | null;
+  /** Why there is no bill for a supported model (e.g. a LoRA target this architecture does not have). */
+  memoryError?: string | null;
 }
 
 // Model panel (h2) --------------------------------------------------------------------------------------------------
@@ -113,6 +116,8 @@ export interface MemoryShape {
   batch: number;
   seqLen: number;
   lora: { r: number; targets: string[] };
+  /** Limits to check against (the capability probe's WebGPU limits, or a byte budget for WASM); none = no check. */
+  limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number; budgetBytes?: number };
 }
 
 /** Bytes one training run needs on the device, computed from config.json alone (before any weights download). */
@@ -131,7 +136,13 @@ export interface MemoryEstimate {
   activationBytes: number;
   /** The largest single tensor (logits or the embedding table): it must fit one GPU buffer. */
   largestTensorBytes: number;
+  /** Which tensor that is, e.g. `logits [4×256, 151936]`. */
+  largestTensorName: string;
+  /** How the activations are estimated, in one sentence. */
+  activationNote: string;
   totalBytes: number;
+  /** Why the run cannot fit `shape.limits`, each a sentence with the numbers and a fix; empty when it fits. */
+  problems: string[];
 }
 
 /** The tokenizer of another repo checked against the model: vocabulary vs embedding rows, special tokens, template. */

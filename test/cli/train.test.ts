@@ -5,6 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { parseManifest, TABTUNE_VERSION } from '../../src/share/manifest.ts';
 import { DATA, fixture, read, readJson, tabtune, tempDir } from './harness.ts';
 
 const CHAT = join(DATA, 'chat.jsonl');
@@ -29,10 +30,14 @@ describe('tabtune train', () => {
     for (const f of ['adapter_model.safetensors', 'adapter_config.json', 'README.md', 'trainer_state.json', 'tokenizer.json', 'tokenizer_config.json', 'tabtune_manifest.json']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
-    const manifest = readJson<{ model: { sha: string }; dataset: { sha256: string }; seed: number; tabtune_version: string; config: { train: { steps: number } } }>(join(out, 'tabtune_manifest.json'));
+    // The CLI writes the app's manifest (src/share/manifest.ts schema): a local folder is pinned by its content hash,
+    // and there is no createdAt, so identical runs write identical files.
+    const manifest = parseManifest(readJson(join(out, 'tabtune_manifest.json')));
     expect(manifest.model.sha).toMatch(/^[0-9a-f]{64}$/);
-    expect(manifest.dataset.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(manifest).toMatchObject({ seed: 42, tabtune_version: '0.1.0', config: { train: { steps: 30 } } });
+    expect(manifest.model.local).toBe(fixture('gpt2'));
+    expect(manifest.dataset.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.createdAt).toBeUndefined();
+    expect(manifest).toMatchObject({ format: 'tabtune-manifest', tabtuneVersion: TABTUNE_VERSION, config: { seed: 42, train: { steps: 30 } }, dataset: { name: join(DATA, 'memorise.jsonl') } });
   });
 
   // Accumulation, warmup + cosine, LoRA dropout, eval, samples and checkpoints all take part, so every piece of state
@@ -98,8 +103,9 @@ describe('smoke: every fixture family through the CLI', () => {
     const l = losses(out);
     expect(l).toHaveLength(2);
     expect(l.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
-    const manifest = readJson<{ model: { sha: string } }>(join(out, 'tabtune_manifest.json'));
+    const manifest = parseManifest(readJson(join(out, 'tabtune_manifest.json')));
     expect(manifest.model.sha).toMatch(viaHub ? /^[0-9a-f]{40}$/ : /^[0-9a-f]{64}$/);
+    expect(manifest.model.local === undefined).toBe(viaHub);
   });
 
   it('generate renders --messages with the chat template and samples reproducibly from --seed', { timeout: 120_000 }, async () => {

@@ -118,6 +118,24 @@ describe('share links in the app', () => {
     expect(b.store.getState().hubEndpoint).toBe('http://127.0.0.1:9999');
   });
 
+  it('carries a Hub dataset by reference, pinned to its commit, with the Hub it came from', async () => {
+    const a = harness();
+    configured(a, { kind: 'bundled', file: 'tiny-codewords.jsonl' }, 'b'.repeat(64));
+    const s = a.store.getState();
+    s.setHubEndpoint('http://127.0.0.1:9999');
+    s.chooseDataset({ kind: 'hub', name: 'train.jsonl', repo: 'org/chats', revision: 'main', file: 'train.jsonl' });
+    s.setDataset({ ...dataset('train.jsonl', 'd'.repeat(64)), hub: { repo: 'org/chats', revision: 'main', sha: '9'.repeat(40), files: ['train.jsonl'] } });
+    const config = decodeShareLink((await a.share.makeLink())!);
+    expect(config.data).toEqual({ source: 'hub', repo: 'org/chats', revision: 'main', sha: '9'.repeat(40), file: 'train.jsonl', hash: 'd'.repeat(64) });
+    expect(config.hubEndpoint).toBe('http://127.0.0.1:9999');
+
+    const b = harness();
+    b.share.openLink(a.store.getState().outgoingLink.status === 'ready' ? (a.store.getState().outgoingLink as { url: string }).url : '');
+    expect(b.store.getState().modelChoice).toEqual({ kind: 'bundled' }); // the demo stays the app's own
+    expect(b.store.getState().hubEndpoint).toBe('http://127.0.0.1:9999');
+    expect(b.store.getState().datasetChoice).toEqual({ kind: 'hub', name: 'train.jsonl', repo: 'org/chats', revision: '9'.repeat(40), file: 'train.jsonl' });
+  });
+
   it('carries a small upload inline and loads it from the link alone', async () => {
     const file = utf8.encode('{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n'.repeat(20));
     const a = harness();

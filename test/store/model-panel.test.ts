@@ -4,15 +4,16 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createModelLoader } from '../../src/store/actions';
 import { MEMORY_DEBOUNCE_MS, createModelPanelActions } from '../../src/store/model-panel-actions';
-import { WASM_HEAP_BYTES, memoryFit, selectMemoryShape } from '../../src/store/model-panel';
+import { WASM_HEAP_BYTES, memoryFit, memoryLimits, selectMemoryShape } from '../../src/store/model-panel';
 import { createAppStore } from '../../src/store/store';
 import type { Capability, MemoryEstimate } from '../../src/worker/protocol';
 import { startHarness, type Harness } from '../worker/harness';
 
 const MiB = 1024 ** 2;
-const memory = (largest: number, total: number): MemoryEstimate => ({
-  shape: { batch: 8, seqLen: 1024, lora: { r: 8, targets: ['q_proj'] } }, weightBytes: total / 2, trainableParams: 10,
-  trainableBytes: 40, gradientBytes: 40, optimizerBytes: 80, activationBytes: total / 2 - 160, largestTensorBytes: largest, totalBytes: total,
+const memory = (problems: string[], limits?: NonNullable<MemoryEstimate['shape']['limits']>): MemoryEstimate => ({
+  shape: { batch: 8, seqLen: 1024, lora: { r: 8, targets: ['q_proj'] }, ...(limits ? { limits } : {}) }, weightBytes: 1, trainableParams: 10,
+  trainableBytes: 40, gradientBytes: 40, optimizerBytes: 80, activationBytes: 1, largestTensorBytes: 600 * MiB, largestTensorName: 'logits [8×1024, 1000]',
+  activationNote: 'n', totalBytes: 162, problems,
 });
 const webgpu = (limits: Record<string, number>): Capability => ({
   webgpu: { available: true, adapter: { vendor: 'v', architecture: 'a', device: 'd', description: '', isFallbackAdapter: false, features: [], limits } },
@@ -20,24 +21,20 @@ const webgpu = (limits: Record<string, number>): Capability => ({
 });
 const wasm: Capability = { webgpu: { available: false, reason: 'r', hint: 'h' }, backend: 'wasm', crossOriginIsolated: true, hardwareConcurrency: 2, userAgent: 'test' };
 
-describe('memoryFit', () => {
-  it('refuses a tensor larger than one WebGPU buffer, naming the limit, the numbers and what to change', () => {
-    const fit = memoryFit(memory(600 * MiB, 2000 * MiB), webgpu({ maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB }));
-    expect(fit.verdict).toBe('refused');
-    expect(fit.problems).toHaveLength(2);
-    expect(fit.problems[0]).toBe('The largest tensor needs 600 MiB, but this GPU allows at most 128 MiB in one buffer (maxStorageBufferBindingSize). Lower the batch size (8) or the max length (1024), or pick a smaller model.');
-    expect(fit.problems[1]).toMatch(/at most 256 MiB in one buffer \(maxBufferSize\)/);
+describe('memory limits and fit', () => {
+  it('asks for the WebGPU buffer limits, or the WASM heap, or nothing before the probe', () => {
+    expect(memoryLimits(webgpu({ maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB, maxComputeWorkgroupSizeX: 256 })))
+      .toEqual({ maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB });
+    expect(memoryLimits(wasm)).toEqual({ budgetBytes: WASM_HEAP_BYTES });
+    expect(memoryLimits(null)).toBeUndefined();
   });
 
-  it('passes within the limits, and says that the GPU total is not reported', () => {
-    const fit = memoryFit(memory(100 * MiB, 9000 * MiB), webgpu({ maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB }));
-    expect(fit).toEqual({ verdict: 'fits', problems: [], note: expect.stringMatching(/does not report how much memory/) });
-  });
-
-  it('holds the WASM backend to the 4 GiB heap, and knows nothing before the probe', () => {
-    expect(memoryFit(memory(1, WASM_HEAP_BYTES + 1), wasm).problems[0]).toMatch(/^Training on the CPU \(WebAssembly\) needs 4,096 MiB, past the 4 GiB/);
-    expect(memoryFit(memory(1, WASM_HEAP_BYTES), wasm).verdict).toBe('fits');
-    expect(memoryFit(memory(1, 1), null).verdict).toBe('unknown');
+  it('refuses with the worker\'s reasons, passes without, and knows nothing before the probe', () => {
+    const gpu = webgpu({ maxStorageBufferBindingSize: 128 * MiB });
+    expect(memoryFit(memory(['too big'], { maxStorageBufferBindingSize: 128 * MiB }), gpu)).toMatchObject({ verdict: 'refused', problems: ['too big'] });
+    expect(memoryFit(memory([], { maxStorageBufferBindingSize: 128 * MiB }), gpu)).toEqual({ verdict: 'fits', problems: [], note: expect.stringMatching(/does not report how much memory/) });
+    expect(memoryFit(memory([], { budgetBytes: WASM_HEAP_BYTES }), wasm)).toEqual({ verdict: 'fits', problems: [], note: null });
+    expect(memoryFit(memory([]), null).verdict).toBe('unknown');
   });
 });
 
@@ -69,6 +66,15 @@ describe('model panel actions', () => {
     expect(second?.weightBytes).toBe(first.weightBytes);
     expect(second?.activationBytes).not.toBe(first.activationBytes);
     expect(store.getState().memoryState).toEqual({ status: 'ready' });
+
+    // The probe's limits reach the worker's check: a buffer limit below the logits refuses, with the numbers.
+    store.getState().setCapability(webgpu({ maxStorageBufferBindingSize: 16 * MiB, maxBufferSize: 1024 * MiB }));
+    await expect.poll(() => store.getState().model?.memory?.shape.limits?.maxStorageBufferBindingSize, { timeout: 5000 }).toBe(16 * MiB);
+    const refused = store.getState().model?.memory;
+    expect(refused?.problems.join(' ')).toMatch(/maxStorageBufferBindingSize/);
+    expect(refused?.largestTensorName).toMatch(/^logits/);
+    if (!refused) throw new Error('no bill');
+    expect(memoryFit(refused, store.getState().capability).verdict).toBe('refused');
 
     await actions.checkTokenizer({ repo: 'tabtune/tiny-gpt2', revision: 'main' });
     const check = store.getState().tokenizerCheck;

@@ -61,6 +61,15 @@ describe('model panel requests', () => {
     expect(longer.activationBytes).toBeGreaterThan(2 * m.activationBytes);
   });
 
+  it('still loads a model whose LoRA targets do not match, and says why there is no bill', async () => {
+    const model = await h.client.request('model.inspect', {
+      location: { endpoint: hub, repo: 'tabtune/tiny-gpt2', revision: 'main' }, shape: { ...shape, lora: { r: 8, targets: ['q_proj'] } },
+    });
+    expect(model.config.model_type).toBe('gpt2');
+    expect(model.memory).toBeNull();
+    expect(model.memoryError).toMatch(/q_proj.*gpt2/);
+  });
+
   it('names the supported architectures for one it cannot train, and bills nothing', async () => {
     const model = await h.client.request('model.inspect', { location: { endpoint: odd.url, repo: 'acme/mamba-tiny', revision: 'main' }, shape });
     expect(model.support?.supported).toBe(false);

@@ -191,6 +191,22 @@ describe('worker client without a healthy worker', () => {
     ]);
   });
 
+  it('settles a request whose message cannot be posted (DataCloneError), leaving nothing in flight', async () => {
+    // A real MessagePort: its postMessage throws DataCloneError synchronously, as a Worker's does.
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const client = new WorkerClient(port1 as never);
+      const notCloneable = { kind: 'url', url: 'x', name: () => 'a function cannot be cloned' };
+      const err = await client.request('dataset.preview', { source: notCloneable as never, limit: 5 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkerRequestError);
+      expect((err as Error).message).toMatch(/Could not send "dataset\.preview" to the worker: .*could not be cloned/);
+      expect(client.inFlight).toBe(0);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
+
   it('rejects at once, sending nothing, when the signal is already aborted', async () => {
     const worker = new SilentWorker();
     const client = new WorkerClient(worker as never);

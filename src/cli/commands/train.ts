@@ -4,6 +4,7 @@
 import type { Example } from '../../data/example.ts';
 import { IGNORE_INDEX } from '../../data/types.ts';
 import { GREEDY } from '../../models/sampling.ts';
+import { parseManifest } from '../../share/manifest.ts';
 import { parseRunConfig, type RunConfig } from '../../share/run-config.ts';
 import { paddingId, splitExamples } from '../../train/dataset.ts';
 import { fromUtf8 } from '../../train/json.ts';
@@ -14,7 +15,7 @@ import { DATA_FLAGS, HUB_FLAGS, LORA_FLAGS, MEMORY_FLAGS, TRAIN_FLAGS, num, pars
 import { CliError } from '../errors.ts';
 import { existsSync, join, readBinary, resolve, writeFolder } from '../files.ts';
 import { progressLine } from '../format.ts';
-import type { CliIO } from '../load.ts';
+import { modelRepoFor, type CliIO } from '../load.ts';
 import { openBackend, setup, type Setup } from '../setup.ts';
 
 export const TRAIN_HELP = `tabtune train --model M --data FILE --out DIR [data flags] [LoRA flags] [--steps N | --epochs E] [--lr X]
@@ -46,10 +47,15 @@ function readResume(dir: string, io: CliIO): Resumed {
   const root = resolve(io.cwd, dir);
   const manifestPath = join(root, MANIFEST_FILE);
   if (!existsSync(manifestPath)) throw new CliError(`--resume ${dir} has no ${MANIFEST_FILE}. HINT: resume the --out folder of an earlier \`tabtune train\`.`);
-  const manifest = JSON.parse(fromUtf8(readBinary(manifestPath, '--resume'))) as { config: unknown; model: { source: string }; dataset: { name: string } };
+  const raw = JSON.parse(fromUtf8(readBinary(manifestPath, '--resume'))) as { format?: unknown; config: unknown; model: { source: string }; dataset: { name: string } };
   const ck = join(root, CHECKPOINT_DIR);
   const checkpoint = parseCheckpoint(readBinary(join(ck, CHECKPOINT_TENSORS), '--resume'), readBinary(join(ck, CHECKPOINT_STATE), '--resume'), join(dir, CHECKPOINT_DIR));
-  return { checkpoint, config: parseRunConfig(manifest.config), model: manifest.model.source, data: manifest.dataset.name };
+  // Folders written before the CLI used the shared manifest schema keep model.source / dataset.name at the top.
+  if (raw.format !== 'tabtune-manifest') return { checkpoint, config: parseRunConfig(raw.config), model: raw.model.source, data: raw.dataset.name };
+  const manifest = parseManifest(raw);
+  if (!manifest.dataset.name) throw new CliError(`--resume ${dir}: ${MANIFEST_FILE} names no dataset file. HINT: pass --data with the file the run trained on.`);
+  const model = manifest.model.local ?? `${manifest.model.repo}@${manifest.model.revision}`;
+  return { checkpoint, config: manifest.config, model, data: manifest.dataset.name };
 }
 
 const CHANGEABLE_ON_RESUME = new Set(['model', 'tokenizer', 'data', 'resume', 'out', 'backend', 'steps', 'hub-endpoint', 'format', 'template', 'help', 'max-buffer-bytes', 'memory-budget']);
@@ -154,9 +160,10 @@ function writeOutputs(out: string, s: Setup, config: RunConfig, c: TrainerCheckp
     batchSize: trainer.shape.batch, evalSteps: t.evalEvery, saveSteps: t.checkpointEvery, logHistory: c.logHistory,
   }));
   for (const [name, bytes] of s.tokenizer.files) files.set(name, bytes);
+  const tokenizerLocal = s.sources.tokenizer.sha === null;
   files.set(MANIFEST_FILE, manifestJson({
-    model: { id: s.model.id, sha: s.model.sha, source: s.sources.modelRef! },
-    tokenizer: { id: s.tokenizer.id, sha: s.tokenizer.sha },
+    model: { sha: s.model.sha, ...(s.sources.model?.sha === null ? { local: s.sources.modelRef! } : {}) },
+    tokenizer: { repo: modelRepoFor(s.tokenizer.id, s.sources.tokenizer.sha).repo, sha: s.tokenizer.sha, ...(tokenizerLocal ? { local: s.tokenizer.id } : {}) },
     dataset: { name: s.data.name, sha256: s.data.sha256, rows: s.data.rows.length, format: s.data.format },
     config, backend: backendLabel,
   }));

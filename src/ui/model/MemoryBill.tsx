@@ -13,12 +13,12 @@ export function MemoryBill({ memory }: { memory: MemoryEstimate }) {
   const memoryState = useApp((s) => s.memoryState);
   const fit = memoryFit(memory, capability);
   const { batch, seqLen, lora } = memory.shape;
-  const rows: [string, string, number][] = [
+  const rows: [string, string, number, string?][] = [
     ['Weights', 'frozen, float32', memory.weightBytes],
     ['Trainable', `${formatCount(memory.trainableParams)} LoRA parameters`, memory.trainableBytes],
     ['Gradients', 'one per trainable parameter', memory.gradientBytes],
     ['Optimizer', 'AdamW: two moments', memory.optimizerBytes],
-    ['Activations', 'kept for the backward pass', memory.activationBytes],
+    ['Activations', 'kept for the backward pass', memory.activationBytes, memory.activationNote],
   ];
   return (
     <section className="memory" aria-labelledby="memory-title" data-testid="memory-bill">
@@ -29,8 +29,8 @@ export function MemoryBill({ memory }: { memory: MemoryEstimate }) {
           {memoryState.status === 'loading' ? ' (updating…)' : ''}
         </caption>
         <tbody>
-          {rows.map(([name, what, bytes]) => (
-            <tr key={name}>
+          {rows.map(([name, what, bytes, note]) => (
+            <tr key={name} title={note}>
               <th scope="row">{name} <span className="muted">— {what}</span></th>
               <td>{formatBytes(bytes)}</td>
             </tr>
@@ -41,6 +41,9 @@ export function MemoryBill({ memory }: { memory: MemoryEstimate }) {
           </tr>
         </tbody>
       </table>
+      <p className="small muted">
+        Largest single tensor: <code>{memory.largestTensorName}</code>, {formatBytes(memory.largestTensorBytes)} in one buffer.
+      </p>
       {fit.verdict === 'refused' ? (
         <ErrorNote>
           <strong>Does not fit this device.</strong>{' '}
@@ -48,7 +51,7 @@ export function MemoryBill({ memory }: { memory: MemoryEstimate }) {
         </ErrorNote>
       ) : fit.verdict === 'fits' ? (
         <p className="small ok" data-testid="memory-fit">
-          Fits the {capability?.backend === 'webgpu' ? 'WebGPU adapter’s buffer limits' : 'WebAssembly memory limit'}.
+          Fits the {capability?.backend === 'webgpu' ? 'WebGPU adapter’s buffer limits' : '4 GiB WebAssembly memory limit'}.
           {fit.note && <span className="muted"> {fit.note}</span>}
         </p>
       ) : (

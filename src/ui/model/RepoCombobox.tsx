@@ -11,6 +11,8 @@ export const SEARCH_DEBOUNCE_MS = 250;
 
 export function RepoCombobox(props: {
   endpoint: string;
+  /** The endpoint has the Hub's search API (the bundled demo's static files do not): no search otherwise. */
+  searchable: boolean;
   value: string;
   onChange(value: string): void;
   /** An option was chosen. */
@@ -23,25 +25,40 @@ export function RepoCombobox(props: {
   const [hits, setHits] = useState<HubModelHit[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState(false);
-  const [active, setActive] = useState(-1);
+  const [active, setActiveState] = useState(-1);
+  // Mirrors of `hits` and `active` for the search callback, which must not restart on every arrow key.
+  const shown = useRef<HubModelHit[]>([]);
+  const activeRef = useRef(-1);
+  const setActive = (next: number | ((a: number) => number)) => {
+    setActiveState((a) => {
+      const value = typeof next === 'function' ? next(a) : next;
+      activeRef.current = value;
+      return value;
+    });
+  };
   const [typed, setTyped] = useState(false);
   const asked = useRef(0);
-  const { endpoint, value } = props;
+  const { endpoint, value, searchable } = props;
 
   useEffect(() => {
-    if (!typed || value.trim().length < 2) return undefined;
+    if (!typed || !searchable || value.trim().length < 2) return undefined;
     const timer = setTimeout(() => {
       const n = ++asked.current;
       void actions.search(endpoint, value).then((r) => {
         if (n !== asked.current) return; // a newer query is on its way
+        // The option under the keyboard stays active when the newer answer still lists it.
+        const activeId = shown.current[activeRef.current]?.id;
+        const keep = r.hits.findIndex((h) => h.id === activeId);
+        shown.current = r.hits;
         setHits(r.hits);
         setError(r.error);
-        setActive(-1);
+        activeRef.current = keep;
+        setActiveState(keep);
         setOpen(true);
       });
     }, SEARCH_DEBOUNCE_MS);
     return () => clearTimeout(timer);
-  }, [actions, endpoint, value, typed]);
+  }, [actions, endpoint, value, typed, searchable]);
 
   const pick = (hit: HubModelHit) => {
     asked.current++;
@@ -69,7 +86,7 @@ export function RepoCombobox(props: {
     }
   };
   const listId = `${id}-list`;
-  const expanded = open && (hits.length > 0 || error !== null || value.trim().length >= 2);
+  const expanded = open && searchable && (hits.length > 0 || error !== null || value.trim().length >= 2);
   return (
     <div className="combobox">
       <label>Repository

@@ -26,7 +26,7 @@ export function TokenizerOption() {
       <summary>Tokenizer: {choice ? <code>{choice.repo}@{choice.revision}</code> : 'the model’s own'}
         {choice?.sha && <span className="muted"> (pinned to {shortSha(choice.sha)})</span>}</summary>
       <form onSubmit={submit} aria-label="Separate tokenizer">
-        <label>Tokenizer repository<input value={ref} onChange={(e) => setRef(e.target.value)} spellCheck={false} placeholder="org/name@revision" /></label>
+        <label>Tokenizer repo<input value={ref} onChange={(e) => setRef(e.target.value)} spellCheck={false} placeholder="org/name@revision" /></label>
         <div className="row">
           <button type="submit" disabled={!parsed}>Check tokenizer</button>
           {choice && (

@@ -1,10 +1,11 @@
 // Charts panel: live train loss (raw and smoothed) with eval loss, learning rate, and gradient norm (raw and
 // smoothed), one point per optimizer step from the metrics slice. The area keeps its height from the start, so the
 // page does not jump when the first point arrives.
-import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../app-context';
 import { Empty, Panel } from '../Panel';
-import { selectMetrics, smooth } from '../../store/selectors';
+import { downsample, MAX_CHART_POINTS, selectMetrics, selectPhase, smooth } from '../../store/selectors';
+import { isTraining } from '../../store/run-actions';
 import type { ChartLine, ChartRow } from './MetricChart';
 
 const loadChart = () => import('./MetricChart');
@@ -48,19 +49,28 @@ function useCellWidth(): [(el: HTMLDivElement | null) => (() => void) | undefine
 const GAP = 8;
 const MIN_CELL = 260;
 const CHARTS = 3;
-/** Delay between updating one chart and the next: each redraw is its own short task instead of one long one. */
-const STAGGER_MS = 30;
+/** Delay between updating one chart and the next: each redraw is its own short task instead of one long one, with room
+ * for input and paint between them. */
+const STAGGER_MS = 120;
+/** While training, the charts redraw at most this often: a recharts 3 redraw costs 50-270 ms of main thread on a busy
+ * 2-core box (profiled in e2e), so fewer, spaced redraws keep the page responsive. Idle, they follow at once. */
+const TRAINING_REDRAW_MS = 3000;
 
-/** The rows each chart shows, handed to the charts one at a time. */
-function useStaggered(rows: ChartRow[]): ChartRow[][] {
+/** The rows each chart shows, handed to the charts one at a time and, while training, at most every TRAINING_REDRAW_MS. */
+function useStaggered(rows: ChartRow[], training: boolean): ChartRow[][] {
   const [shown, setShown] = useState<ChartRow[][]>(() => Array.from({ length: CHARTS }, () => rows));
+  const last = useRef(0);
   useEffect(() => {
     const timers: ReturnType<typeof setTimeout>[] = [];
+    const wait = training ? Math.max(0, last.current + TRAINING_REDRAW_MS - performance.now()) : 0;
     for (let i = 0; i < CHARTS; i++) {
-      timers.push(setTimeout(() => setShown((prev) => prev.map((r, k) => (k === i ? rows : r))), i * STAGGER_MS));
+      timers.push(setTimeout(() => {
+        if (i === 0) last.current = performance.now();
+        setShown((prev) => prev.map((r, k) => (k === i ? rows : r)));
+      }, wait + i * STAGGER_MS));
     }
     return () => timers.forEach(clearTimeout);
-  }, [rows]);
+  }, [rows, training]);
   return shown;
 }
 
@@ -73,12 +83,15 @@ export function ChartsPanel() {
   const rows = useMemo<ChartRow[]>(() => {
     const loss = smooth(metrics.map((m) => m.trainLoss), weight);
     const grad = smooth(metrics.map((m) => m.gradNorm), weight);
-    return metrics.map((m, i) => ({
+    // Smoothed over every point, then thinned for drawing (the thinning keeps each stretch's min and max raw loss).
+    const all = metrics.map((m, i) => ({
       step: m.step, trainLoss: m.trainLoss, trainLossSmooth: loss[i], evalLoss: m.evalLoss, learningRate: m.learningRate,
       gradNorm: m.gradNorm, gradNormSmooth: grad[i],
     }));
+    return downsample(all, MAX_CHART_POINTS, 'trainLoss', 'evalLoss');
   }, [metrics, weight]);
-  const shown = useStaggered(rows);
+  const training = isTraining(useApp(selectPhase));
+  const shown = useStaggered(rows, training);
   return (
     <Panel id="charts" step={6} title="Charts" wide aside={
       <label className="inline small">
@@ -95,9 +108,9 @@ export function ChartsPanel() {
             <div className="chart-grid" ref={gridRef}>
               {width > 0 && (
                 <>
-                  <Chart label="Loss" data={shown[0] ?? rows} lines={LOSS_LINES} width={width} />
-                  <Chart label="Gradient norm" data={shown[1] ?? rows} lines={GRAD_LINES} width={width} />
-                  <Chart label="Learning rate" data={shown[2] ?? rows} lines={LR_LINES} width={width} />
+                  <Chart label="Loss" data={shown[0] ?? rows} lines={LOSS_LINES} width={width} interactive={!training} />
+                  <Chart label="Gradient norm" data={shown[1] ?? rows} lines={GRAD_LINES} width={width} interactive={!training} />
+                  <Chart label="Learning rate" data={shown[2] ?? rows} lines={LR_LINES} width={width} interactive={!training} />
                 </>
               )}
             </div>

@@ -32,7 +32,9 @@ const TOOLTIP_STYLE = { background: 'var(--panel)', border: '1px solid var(--bor
 const tooltipValue = (v: unknown) => (typeof v === 'number' ? v.toPrecision(4) : String(v));
 
 /** A fixed-size chart: the parent measures the width once, so no ResizeObserver re-renders each chart per update. */
-function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: string; width: number }) {
+/** `interactive` adds the hover tooltip; it is left out while training, where recharts 3 re-runs its tooltip selectors on
+ * every data change (measured: a large share of each redraw on a 2-core box). */
+function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: string; width: number; interactive: boolean }) {
   return (
     <figure className="chart" aria-label={props.label} data-testid={`chart-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
       <figcaption className="small muted">{props.label}</figcaption>
@@ -40,7 +42,7 @@ function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: strin
         <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
         <XAxis dataKey="step" type="number" domain={DOMAIN_X} allowDecimals={false} tick={TICK} stroke="var(--muted)" />
         <YAxis tick={TICK} stroke="var(--muted)" width={52} domain={DOMAIN_Y} tickFormatter={tick} />
-        <Tooltip contentStyle={TOOLTIP_STYLE} formatter={tooltipValue} />
+        {props.interactive && <Tooltip contentStyle={TOOLTIP_STYLE} formatter={tooltipValue} />}
         {props.lines.map((l) => (
           <Line key={l.key} type="linear" dataKey={l.key} name={l.name} stroke={l.color} dot={l.dots ? DOT : false}
             strokeWidth={l.faint ? 1 : 2} strokeOpacity={l.faint ? 0.35 : 1} isAnimationActive={false} connectNulls />

@@ -6,7 +6,7 @@ import { useState, type FormEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { formatBytes, formatCount, shortSha } from '../format';
-import { selectHubEndpoint, selectModel, selectModelChoice, selectModelState } from '../../store/selectors';
+import { demoEndpoint, selectHubEndpoint, selectModel, selectModelChoice, selectModelState } from '../../store/selectors';
 import { DEMO_REPO } from '../../store/slices';
 import type { ModelSummary } from '../../worker/protocol';
 import { CachedModels } from '../model/CachedModels';
@@ -70,6 +70,9 @@ function SourceForm() {
   // The repo whose branches and tags are listed: set when one is picked or the field is left, not on every keystroke
   // (a half-typed id is a 404) and not on opening the form (the default endpoint may be offline).
   const [listed, setListed] = useState<string | null>(null);
+  // The bundled demo's Hub is static files: it resolves revisions but has no search or refs API to ask.
+  const origin = useApp((s) => s.origin);
+  const hasApi = hub.trim().replace(/\/+$/, '') !== demoEndpoint(origin);
 
   const loadHub = (ev: FormEvent) => {
     ev.preventDefault();
@@ -87,8 +90,8 @@ function SourceForm() {
       <summary>{choice.kind === 'bundled' ? `Bundled demo (${DEMO_REPO}, served by this app)` : `Hub: ${endpoint}`}</summary>
       <form onSubmit={loadHub}>
         <label>Hub endpoint<input value={hub} onChange={(e) => setHub(e.target.value)} spellCheck={false} /></label>
-        <RepoCombobox endpoint={hub} value={repo} onChange={setRepo} onPick={(id) => { setRevision('main'); setListed(id); }} onCommit={setListed} />
-        <RevisionPicker endpoint={hub} repo={listed} value={revision} onChange={setRevision} />
+        <RepoCombobox endpoint={hub} searchable={hasApi} value={repo} onChange={setRepo} onPick={(id) => { setRevision('main'); setListed(id); }} onCommit={setListed} />
+        <RevisionPicker endpoint={hub} repo={hasApi ? listed : null} value={revision} onChange={setRevision} />
         <div className="row">
           <button type="submit" disabled={!/^[\w.-]+\/[\w.-]+$/.test(repo.trim())}>Load from Hub</button>
           <button type="button" className="secondary" onClick={loadDemo}>Use bundled demo</button>
@@ -114,6 +117,7 @@ export function ModelPanel() {
       )}
       {model ? <ModelFacts model={model} /> : state.status === 'idle' && <Empty>No model loaded yet.</Empty>}
       {model?.memory && <MemoryBill memory={model.memory} />}
+      {model?.memoryError && <ErrorNote>No memory bill for these settings: {model.memoryError}</ErrorNote>}
       {model && <WeightsDownload model={model} />}
       {model && <TokenizerOption />}
       <CachedModels />

@@ -83,9 +83,10 @@ export function SharedLinkNotice() {
       <div className="banner info" role="status" data-testid="link-restored">
         <span className="shared-run">
           <span><strong>{opened(incoming.from)}</strong> <span data-testid="link-summary">{incoming.summary}</span>.</span>
-          <span>Every panel shows the link&apos;s settings; where it trains (WebGPU or WASM) is still your choice.</span>
+          <span>Every panel shows its settings; where it trains (WebGPU or WASM) is still your choice.</span>
           {incoming.notes.map((n) => <span key={n} className="share-warn">{n}</span>)}
-          <span className="row"><StartShared /></span>
+          {/* An imported zip continues from its checkpoint (Share & export panel); a link starts afresh. */}
+          {incoming.from === 'link' && <span className="row"><StartShared /></span>}
         </span>
         <Dismiss />
       </div>

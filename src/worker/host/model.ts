@@ -3,9 +3,8 @@
 // through src/hub, the same fetch code the trainer uses. Weights themselves are not downloaded here. Also the Model
 // panel's other requests: the memory bill and architecture check from config.json (before any download), downloading
 // the weights into the cache with byte progress, checking a separate tokenizer, and listing / deleting cached repos.
-import { parseModelConfig, SUPPORTED_MODEL_TYPES, UnsupportedModelError, type ModelConfig } from '../../models/config.ts';
-import { planLora } from '../../models/lora.ts';
-import { memoryBill } from '../../models/memory.ts';
+import { parseModelConfig, SUPPORTED_MODEL_TYPES, UnsupportedModelError } from '../../models/config.ts';
+import { planMemory } from '../../train/index.ts';
 import { CacheApiFileCache, listCachedFiles } from '../../hub/cache.ts';
 import {
   fetchFile, fetchJson, fetchResolvedFile, hubConfig, openRemoteCheckpoint, resolveRevision, SAFETENSORS_INDEX, type HubConfig,
@@ -109,8 +108,16 @@ export async function inspectModel(location: HubLocation, ctx: HandlerContext, s
   }
   ctx.emit({ type: 'progress', stage: 'Done', loaded: steps.length, total: steps.length });
   const support = architectureSupport(config);
-  const memory = shape && support.supported ? estimateMemory(parseModelConfig(config), shape) : null;
-  return { location, sha: resolved.sha, files, config: summarizeConfig(config), tokenizer, parameters, support, memory };
+  let memory: MemoryEstimate | null = null;
+  let memoryError: string | null = null;
+  try {
+    if (shape && support.supported) memory = estimateMemory(config, shape);
+  } catch (err) {
+    // The run's settings may not fit this model (LoRA targets named for another architecture): the summary still
+    // loads, and the panel says why there is no bill.
+    memoryError = (err as Error).message;
+  }
+  return { location, sha: resolved.sha, files, config: summarizeConfig(config), tokenizer, parameters, support, memory, memoryError };
 }
 
 /** Whether src/models has a forward pass for this config; the message names the supported list. */
@@ -126,15 +133,16 @@ export function architectureSupport(config: Json): ArchitectureSupport {
   }
 }
 
-/** The memory bill for a run shape (src/models memoryBill), split the way the panel shows it. */
-export function estimateMemory(cfg: ModelConfig, shape: MemoryShape): MemoryEstimate {
-  // alpha does not change memory; planLora needs one.
-  const plan = planLora(cfg, { r: shape.lora.r, alpha: shape.lora.r, targetModules: shape.lora.targets });
-  const bill = memoryBill(cfg, { batch: shape.batch, seqLen: shape.seqLen }, plan);
-  const one = bill.trainableParams * 4; // float32: parameters, gradients and each AdamW moment take this much
+/** The memory plan for a run shape (src/train planMemory, from config.json alone), as plain data. */
+export function estimateMemory(configJson: unknown, shape: MemoryShape): MemoryEstimate {
+  // alpha does not change memory; planMemory needs one.
+  const run = { maxLength: shape.seqLen, lora: { r: shape.lora.r, alpha: shape.lora.r, targets: shape.lora.targets }, train: { batchSize: shape.batch } };
+  const { bill, problems } = planMemory(configJson, run, shape.limits ?? {});
   return {
-    shape, weightBytes: bill.weightBytes, trainableParams: bill.trainableParams, trainableBytes: one, gradientBytes: one,
-    optimizerBytes: 2 * one, activationBytes: bill.activationBytes, largestTensorBytes: bill.largestTensorBytes, totalBytes: bill.totalBytes,
+    shape, weightBytes: bill.weightBytes, trainableParams: bill.trainableParams, trainableBytes: bill.trainableBytes,
+    gradientBytes: bill.gradientBytes, optimizerBytes: bill.optimizerBytes, activationBytes: bill.activationBytes,
+    largestTensorBytes: bill.largestTensor.bytes, largestTensorName: bill.largestTensor.name, activationNote: bill.activationNote,
+    totalBytes: bill.totalBytes, problems: problems.map((p) => p.message),
   };
 }
 
@@ -142,8 +150,7 @@ export function estimateMemory(cfg: ModelConfig, shape: MemoryShape): MemoryEsti
 export async function modelMemory(location: HubLocation, shape: MemoryShape, ctx: HandlerContext): Promise<MemoryEstimate> {
   const cfg = hubConfig(location.endpoint);
   const resolved = await resolveRevision(cfg, location.repo, location.revision, { signal: ctx.signal });
-  const config = await fetchJson(cfg, location.repo, resolved.sha, 'config.json', { signal: ctx.signal });
-  return estimateMemory(parseModelConfig(config), shape);
+  return estimateMemory(await fetchJson(cfg, location.repo, resolved.sha, 'config.json', { signal: ctx.signal }), shape);
 }
 
 /** `model.download`: every weight file (single or sharded safetensors) into the cache, with byte progress over all. */

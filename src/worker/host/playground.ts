@@ -85,6 +85,10 @@ export class Playground {
     if (data.rows.length === 0) throw new Error(`${data.name} has no usable rows (${data.errors[0]?.message ?? 'empty file'}); fix the file or pick another dataset.`);
     const rawConfig = JSON.parse(new TextDecoder().decode(await source.read('config.json'))) as Record<string, unknown>;
     const vocab = typeof rawConfig['vocab_size'] === 'number' ? rawConfig['vocab_size'] : undefined;
+    // A separate tokenizer must not produce ids past the embedding table (h2; the model's own is trusted as shipped).
+    if (tokenizerSource !== source && vocab !== undefined && tokenizer.tokenizer.vocabSize > vocab) {
+      throw new Error(`The tokenizer of ${tokenizerSource.id} has ${tokenizer.tokenizer.vocabSize} tokens but the model's embedding table has ${vocab} rows (vocab_size in config.json): ids past the table cannot be embedded. Use the model's own tokenizer in the Model panel.`);
+    }
     ctx.emit({ type: 'progress', stage: `Rendering and masking ${data.rows.length} rows`, loaded: 3, total: 3 });
     const template: TemplateChoice = config.template.kind === 'custom'
       ? { kind: 'custom', source: config.template.source ?? '', name: 'the custom template' }
