@@ -41,16 +41,20 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
     const s = store.getState();
     const model = s.model;
     const shape = selectMemoryShape(s);
-    if (!model?.memory || sameShape(model.memory.shape, shape)) return;
+    // No bill for an unsupported model; a bill refused for the settings (memoryError) is asked for again.
+    if (!model || (!model.memory && !model.memoryError) || (model.memory && sameShape(model.memory.shape, shape))) return;
     s.setMemoryState({ status: 'loading', stage: 'Recomputing the memory bill', loaded: 0, total: null });
     try {
       const memory = await client.request('model.memory', { location: { ...model.location, revision: model.sha }, shape });
       const now = store.getState();
       // A newer model or shape wins; this answer is for what was asked.
-      if (now.model?.sha === model.sha && sameShape(selectMemoryShape(now), shape) && now.model) now.setModel({ ...now.model, memory });
+      if (now.model?.sha === model.sha && sameShape(selectMemoryShape(now), shape) && now.model) now.setModel({ ...now.model, memory, memoryError: null });
       now.setMemoryState({ status: 'ready' });
     } catch (err) {
-      store.getState().setMemoryState({ status: 'error', message: message(err) });
+      const now = store.getState();
+      // The settings do not apply to this model (a LoRA target it lacks): the bill gives way to the reason.
+      if (now.model?.sha === model.sha) now.setModel({ ...now.model, memory: null, memoryError: message(err) });
+      now.setMemoryState({ status: 'idle' });
     }
   };
 
@@ -98,7 +102,8 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
     // The run shape or the device's limits changed since the bill was made, or a bill arrived that was asked for
     // before the probe answered (start-up runs both at once).
     const changed = state.runConfig !== previous.runConfig || state.capability !== previous.capability || state.model !== previous.model;
-    if (changed && state.model?.memory && !sameShape(selectMemoryShape(state), state.model.memory.shape)) {
+    const stale = state.model?.memory ? !sameShape(selectMemoryShape(state), state.model.memory.shape) : state.runConfig !== previous.runConfig && Boolean(state.model?.memoryError);
+    if (changed && stale) {
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = null;

@@ -75,7 +75,11 @@ export async function linkedRunConfig(state: AppState, upload: UploadedFile | nu
   // the public one.
   const usesHub = !bundled || choice.kind === 'hub';
   const endpoint = usesHub && state.hubEndpoint !== PUBLIC_HUB ? { hubEndpoint: state.hubEndpoint } : {};
-  return parseRunConfig({ ...rest, ...endpoint, model: repo, tokenizer: { ...repo }, data });
+  // A tokenizer chosen apart from the model (Model panel) travels pinned to the commit it was checked at; otherwise
+  // the link names the model's own tokenizer at the model's commit.
+  const chosen = state.runConfig.tokenizer;
+  const tokenizer = chosen && chosen.repo !== repo.repo ? { ...chosen } : { ...repo };
+  return parseRunConfig({ ...rest, ...endpoint, model: repo, tokenizer, data });
 }
 
 function describe(config: RunConfig): string {

@@ -70,6 +70,15 @@ function configured(h: Harness, data: { kind: 'bundled'; file: string } | { kind
 }
 
 describe('share links in the app', () => {
+  it('carries a tokenizer chosen apart from the model, pinned to the commit it was checked at', async () => {
+    const a = harness();
+    configured(a, { kind: 'bundled', file: 'tiny-codewords.jsonl' }, 'b'.repeat(64));
+    a.store.getState().setTokenizerChoice({ repo: 'tabtune/tiny-qwen2', revision: 'main' }, 'c'.repeat(40));
+    const config = decodeShareLink((await a.share.makeLink())!);
+    expect(config.model).toEqual({ repo: 'tabtune/demo', revision: 'main', sha: SHA });
+    expect(config.tokenizer).toEqual({ repo: 'tabtune/tiny-qwen2', revision: 'main', sha: 'c'.repeat(40) });
+  });
+
   it('restores every setting of a bundled run in a fresh store, pinned to the model commit', async () => {
     const a = harness();
     configured(a, { kind: 'bundled', file: 'tiny-codewords.jsonl' }, 'b'.repeat(64));

@@ -47,6 +47,20 @@ beforeAll(() => {
 afterAll(() => h.close());
 
 describe('model panel actions', () => {
+  it('explains a missing bill when the LoRA targets do not fit the model, and bills once they do', async () => {
+    const store = createAppStore({ origin: 'http://o' });
+    createModelPanelActions(store, h.client);
+    store.getState().setHubEndpoint(hub);
+    store.getState().chooseModel({ kind: 'hub', repo: 'tabtune/tiny-gpt2', revision: 'main' });
+    await createModelLoader(store, h.client)(); // default targets q_proj, k_proj, ... are Llama names
+    expect(store.getState().modelState).toEqual({ status: 'ready' });
+    expect(store.getState().model?.memoryError).toMatch(/q_proj/);
+    const s = store.getState();
+    s.setRunConfig({ ...s.runConfig, lora: { ...s.runConfig.lora, targets: ['c_attn'] } });
+    await expect.poll(() => store.getState().model?.memory?.shape.lora.targets, { timeout: 5000 }).toEqual(['c_attn']);
+    expect(store.getState().model?.memoryError).toBeNull();
+  });
+
   it('keeps the bill in step with the batch and max length, checks a tokenizer, downloads with bytes', async () => {
     const store = createAppStore({ origin: 'http://o' });
     const actions = createModelPanelActions(store, h.client);
