@@ -88,7 +88,7 @@ const policies = [
 export default tseslint.config(
   {
     ignores: [
-      'dist/**', 'node_modules/**', 'fixtures/generated/**', 'public/demo/**', 'test-output/**',
+      'dist/**', 'dist-*/**', 'node_modules/**', 'fixtures/generated/**', 'public/demo/**', 'test-output/**',
       'playwright-report/**', 'test-results/**', 'test/lint-fixtures/**', 'bench-output/**',
     ],
   },
