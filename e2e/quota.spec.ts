@@ -1,4 +1,4 @@
-// Storage full (h4): train the bundled demo on WASM with a checkpoint every 2 steps and pause; reopen the page with
+// Storage full: train the bundled demo on WASM with a checkpoint every 2 steps and pause; reopen the page with
 // `?simulate-quota=<bytes stored>` (the worker's RunStore then fails checkpoint writes beyond that budget with a real
 // QuotaExceededError inside the IndexedDB transaction), resume, and see the message naming sizes while training
 // pauses. The earlier checkpoints stay intact: reopening the page normally offers the run again and it finishes.

@@ -1,4 +1,4 @@
-// Resume after a reload (h4): train the bundled demo on WASM with a checkpoint every 2 steps, reload the page while
+// Resume after a reload: train the bundled demo on WASM with a checkpoint every 2 steps, reload the page while
 // it trains, accept the "Resume run … from step N" prompt, and finish. The resumed run's per-step losses must equal
 // an uninterrupted run's step for step (same page, same device, same seed), and every panel comes back as it was.
 import { expect, test, type AppPage } from './fixtures';

@@ -7,10 +7,10 @@ import { parseRunConfig, type RunConfig } from './share/run-config';
 import { createAppStore } from './store/store';
 import { createDatasetLoader, createModelLoader, loadBundledDatasets, probeCapability } from './store/actions';
 import { createRunActions, isTraining } from './store/run-actions';
-import { createShareActions } from './store/share-actions'; // share links (h5)
-import { createExportActions } from './store/export-actions'; // run export/import (h5)
-import { saveBytes } from './ui/download'; // run export/import (h5)
-import { createModelPanelActions } from './store/model-panel-actions'; // model panel (h2)
+import { createShareActions } from './store/share-actions'; // share links
+import { createExportActions } from './store/export-actions'; // run export/import
+import { saveBytes } from './ui/download'; // run export/import
+import { createModelPanelActions } from './store/model-panel-actions'; // model panel
 import type { ThemeChoice } from './store/types';
 import { startWorker } from './worker/client';
 import { App } from './ui/App';
@@ -59,7 +59,7 @@ client.onFatal((err) => store.getState().reportError('worker', err.message));
 const loadModel = createModelLoader(store, client);
 const loadDataset = createDatasetLoader(store, client);
 const run = createRunActions(store, client);
-// Share links (h5): uploads go through `share` too, which keeps a copy of their bytes for links carrying data inline.
+// Share links: uploads go through `share` too, which keeps a copy of their bytes for links carrying data inline.
 const sendUpload = (name: string, bytes: ArrayBuffer) => loadDataset({ name, bytes }).then(() => run.prepare());
 const share = createShareActions(store, { uploadDataset: sendUpload, pageUrl: () => location.href });
 const reloadRun = () => Promise.all([loadModel(), loadDataset()]).then(() => run.prepare());
@@ -75,7 +75,7 @@ const actions: AppActions = {
   run,
   share,
   exporting,
-  model: createModelPanelActions(store, client), // model panel (h2)
+  model: createModelPanelActions(store, client), // model panel
 };
 
 let debounce: ReturnType<typeof setTimeout> | null = null;
@@ -99,7 +99,7 @@ store.subscribe((state, previous) => {
   debounce = setTimeout(() => void run.prepare(), PREPARE_DEBOUNCE_MS);
 });
 
-// Share links (h5): a link in the address wins over the saved settings; it is applied before anything loads, then
+// Share links: a link in the address wins over the saved settings; it is applied before anything loads, then
 // dropped from the address so a reload keeps the user's later edits (saved above) instead of re-applying it.
 const hasLink = () => /[#&]run=/.test(location.hash);
 const dropLink = () => history.replaceState(null, '', location.pathname + location.search);

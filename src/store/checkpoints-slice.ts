@@ -1,4 +1,4 @@
-// The store's saved-runs slice (h4): runs and checkpoints the worker keeps in IndexedDB (metadata only, never
+// The store's saved-runs slice: runs and checkpoints the worker keeps in IndexedDB (metadata only, never
 // tensors), the run a reloaded tab offers to resume, the run being written now, and the last storage failure.
 import type { StateCreator } from 'zustand/vanilla';
 import type { StoredRun, StoredRuns } from '../worker/protocol';

@@ -1,4 +1,4 @@
-// Saved-runs actions (h4): list and delete the runs the worker keeps in IndexedDB, record a new run when training
+// Saved-runs actions: list and delete the runs the worker keeps in IndexedDB, record a new run when training
 // starts (what the worker needs for the manifest, and the panel choices a resume restores), and resume a run left by a
 // reloaded or closed tab: restore every panel, reload the model and dataset, check they are the ones the run was
 // pinned to, bring back its metrics and samples, and rebuild the trainer from the stored checkpoint.

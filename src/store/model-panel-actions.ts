@@ -1,4 +1,4 @@
-// The Model panel's actions (h2): keep the memory bill in step with the run's batch, max length and LoRA setting,
+// The Model panel's actions: keep the memory bill in step with the run's batch, max length and LoRA setting,
 // download the weights with byte progress, check a tokenizer from another repo against the model, and list or delete
 // what the browser's cache holds. Each keeps its LoadState honest and never throws.
 import { WorkerRequestError, type WorkerClient } from '../worker/client';

@@ -1,4 +1,4 @@
-// The Model panel's state beyond the summary (h2): the weights download, a separate tokenizer and its check against
+// The Model panel's state beyond the summary: the weights download, a separate tokenizer and its check against
 // the model, and the Cache API listing; plus the pure memory-fit verdict against the adapter limits from the
 // capability probe. Plain data only.
 import type { StateCreator } from 'zustand/vanilla';

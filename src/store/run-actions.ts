@@ -5,7 +5,7 @@ import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { RequestOptions } from '../worker/client';
 import type { CheckpointFiles, TrainOutcome, WorkerEvent } from '../worker/protocol';
 import { detectDegeneration } from './degeneration';
-import { createCheckpointActions, runSaveInfo, type CheckpointActions } from './checkpoints'; // saved runs (h4)
+import { createCheckpointActions, runSaveInfo, type CheckpointActions } from './checkpoints'; // saved runs
 import { selectModelLocation } from './selectors';
 import type { AppStore } from './store';
 import type { MetricPoint, RunPhase } from './types';
@@ -22,11 +22,11 @@ export interface RunActions {
   resume(): Promise<void>;
   pause(): Promise<void>;
   stop(): Promise<void>;
-  // saved runs (h4)
+  // saved runs
   /** Continues a run saved in IndexedDB from its latest checkpoint (after a reload); keeps the metrics shown. */
   resumeStored(runId: string): Promise<void>;
   checkpoints: CheckpointActions;
-  // run import (h5)
+  // run import
   /** Continues from checkpoint files (an imported run zip's), on the prepared examples; keeps the metrics shown. */
   resumeFrom(checkpoint: CheckpointFiles): Promise<void>;
 }
@@ -56,7 +56,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
   let prepareCall: AbortController | null = null;
   let pending: MetricPoint[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
-  const checkpoints = createCheckpointActions(store, client); // saved runs (h4)
+  const checkpoints = createCheckpointActions(store, client); // saved runs
 
   const flush = (): void => {
     if (timer !== null) clearTimeout(timer);
@@ -97,7 +97,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
         return;
       case 'log':
         return;
-      case 'checkpoint': // saved runs (h4)
+      case 'checkpoint': // saved runs
       case 'storage-error':
         checkpoints.onTrainEvent(e);
         return;
@@ -111,7 +111,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
     const s = store.getState();
     s.setOutcome(outcome);
     s.setPhase(PHASE_AFTER[outcome.reason]);
-    void checkpoints.refresh(); // saved runs (h4): the run's status changed with the outcome
+    void checkpoints.refresh(); // saved runs: the run's status changed with the outcome
   };
   const fail = (err: unknown): void => {
     flush();
@@ -193,7 +193,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       s.setTrainerState({ status: 'loading', stage: 'Preparing the trainer', loaded: 0, total: null });
       s.setPhase('starting');
       try {
-        const save = runSaveInfo(s); // saved runs (h4): the worker records the run and checkpoints it
+        const save = runSaveInfo(s); // saved runs: the worker records the run and checkpoints it
         finish(await client.request('train.start', { backend: s.backendChoice, ...(save ? { save } : {}) }, trainOptions));
       } catch (err) {
         fail(err);
@@ -219,7 +219,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       }
     },
 
-    // saved runs (h4)
+    // saved runs
     async resumeStored(runId) {
       const s = store.getState();
       if (isTraining(s.phase)) return;
@@ -235,7 +235,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
 
     checkpoints,
 
-    // run import (h5)
+    // run import
     async resumeFrom(checkpoint) {
       const s = store.getState();
       if (isTraining(s.phase)) return;

@@ -22,7 +22,7 @@ export function createConfigSlice(origin: string): Slice<ConfigSlice> {
     theme: 'system',
     setHubEndpoint: (endpoint) => set({ hubEndpoint: endpoint.trim().replace(/\/+$/, '') }),
     chooseModel: (modelChoice) => set({ modelChoice }),
-    chooseDataset: (datasetChoice) => set({ datasetChoice, datasetMapping: null }), // a mapping by hand belongs to one file (h2)
+    chooseDataset: (datasetChoice) => set({ datasetChoice, datasetMapping: null }), // a mapping by hand belongs to one file
     setTheme: (theme) => set({ theme }),
   });
 }
@@ -84,7 +84,7 @@ export const createDataSlice: Slice<DataSlice> = (set) => ({
   setBundledDatasets: (bundledDatasets) => set({ bundledDatasets }),
   setDataset: (dataset) => set({ dataset }),
   setDatasetState: (datasetState) => set({ datasetState }),
-  // field mapping by hand (h2)
+  // field mapping by hand
   datasetMapping: null,
   setDatasetMapping: (datasetMapping) => set({ datasetMapping }),
 });

@@ -6,11 +6,11 @@ import {
   createRunSlice, createRunStatusSlice, createSamplesSlice,
 } from './slices';
 import type { AppState } from './types';
-// share links, run export/import (h5)
+// share links, run export/import
 import { createShareSlice } from './share-slice';
-// saved runs, resume (h4)
+// saved runs, resume
 import { createCheckpointsSlice } from './checkpoints-slice';
-// model panel: download, tokenizer, cache (h2)
+// model panel: download, tokenizer, cache
 import { createModelPanelSlice } from './model-panel';
 
 export type AppStore = StoreApi<AppState>;
@@ -25,11 +25,11 @@ export function createAppStore(options: { origin: string }): AppStore {
     ...createModelSlice(...a),
     ...createDataSlice(...a),
     ...createRunSlice(...a),
-    // share links, run export/import (h5)
+    // share links, run export/import
     ...createShareSlice(...a),
-    // saved runs, resume (h4)
+    // saved runs, resume
     ...createCheckpointsSlice(...a),
-    // model panel: download, tokenizer, cache (h2)
+    // model panel: download, tokenizer, cache
     ...createModelPanelSlice(...a),
   }));
 }

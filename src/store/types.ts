@@ -1,9 +1,9 @@
 // The app store's shape: one interface per slice, combined into AppState. Plain data only — no tensors, no
 // sessions, no class instances — so the state can be logged, compared in tests and exposed to e2e as JSON.
 import type { RunConfig } from '../share/run-config';
-import type { ShareSlice } from './share-slice'; // share links, run export/import (h5)
-import type { CheckpointsSlice } from './checkpoints-slice'; // saved runs, resume (h4)
-import type { ModelPanelSlice } from './model-panel'; // model panel: download, tokenizer, cache (h2)
+import type { ShareSlice } from './share-slice'; // share links, run export/import
+import type { CheckpointsSlice } from './checkpoints-slice'; // saved runs, resume
+import type { ModelPanelSlice } from './model-panel'; // model panel: download, tokenizer, cache
 import type {
   BackendChoice, BatchInspection, BundledDataset, Capability, DatasetMapping, DatasetPreview, ExampleDetail, ModelSummary, PreparedRun, TrainerInfo, TrainOutcome,
 } from '../worker/protocol';
@@ -15,7 +15,7 @@ export type ModelChoice = { kind: 'bundled' } | { kind: 'hub'; repo: string; rev
 
 /** Which dataset the Data panel shows: a bundled sample file (under /datasets/) or a file the user uploaded. */
 export type DatasetChoice = { kind: 'bundled'; file: string } | { kind: 'upload'; name: string }
-  // Data panel (h2): a dataset repo on the configured Hub, one file or the train split; `name` is what the panel shows.
+  // Data panel: a dataset repo on the configured Hub, one file or the train split; `name` is what the panel shows.
   | { kind: 'hub'; name: string; repo: string; revision: string; file?: string };
 
 export interface ConfigSlice {
@@ -116,7 +116,7 @@ export interface DataSlice {
   setBundledDatasets(list: BundledDataset[]): void;
   setDataset(dataset: DatasetPreview | null): void;
   setDatasetState(state: LoadState): void;
-  // Data panel (h2): a field mapping chosen by hand for the shown dataset; null = the detected one. Choosing another
+  // Data panel: a field mapping chosen by hand for the shown dataset; null = the detected one. Choosing another
   // dataset resets it.
   datasetMapping: DatasetMapping | null;
   setDatasetMapping(mapping: DatasetMapping | null): void;
@@ -149,9 +149,9 @@ export interface RunSlice {
 }
 
 export type AppState = RunSlice & ConfigSlice & RunStatusSlice & MetricsSlice & SamplesSlice & CapabilitySlice & ModelSlice & DataSlice
-  // share links, run export/import (h5)
+  // share links, run export/import
   & ShareSlice
-  // saved runs, resume (h4)
+  // saved runs, resume
   & CheckpointsSlice
-  // model panel: download, tokenizer, cache (h2)
+  // model panel: download, tokenizer, cache
   & ModelPanelSlice;

@@ -11,15 +11,15 @@ import { ModelPanel } from './panels/ModelPanel';
 import { SamplesPanel } from './panels/SamplesPanel';
 import { TemplatePanel } from './panels/TemplatePanel';
 import { TrainingPanel } from './panels/TrainingPanel';
-// share links, export/import (h5)
+// share links, export/import
 import { SharedLinkNotice } from './panels/SharedLinkNotice';
 import { SharePanel } from './panels/SharePanel';
 import { useApp } from './app-context';
-// saved runs: resume after a reload (h4)
+// saved runs: resume after a reload
 import { ResumePrompt } from './ResumePrompt';
 
 export function App() {
-  // share links, export/import (h5): a config replaced from outside (link, imported zip) remounts the panels' inputs.
+  // share links, export/import: a config replaced from outside (link, imported zip) remounts the panels' inputs.
   const generation = useApp((s) => s.configGeneration);
   return (
     <div className="app">

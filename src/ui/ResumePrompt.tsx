@@ -1,4 +1,4 @@
-// The resume prompt (h4): on start-up asks the worker for a run a closed or reloaded tab left running or paused, and
+// The resume prompt: on start-up asks the worker for a run a closed or reloaded tab left running or paused, and
 // offers "Resume run X from step N" (restores every panel, the metrics and samples, and the trainer from the saved
 // checkpoint) or "Discard" (deletes that run). Also starts the saved-runs list for the Checkpoints panel.
 import { useEffect } from 'react';

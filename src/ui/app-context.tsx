@@ -3,9 +3,9 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { RunActions } from '../store/run-actions';
-import type { ShareActions } from '../store/share-actions'; // share links (h5)
-import type { ExportActions } from '../store/export-actions'; // run export/import (h5)
-import type { ModelPanelActions } from '../store/model-panel-actions'; // model panel (h2)
+import type { ShareActions } from '../store/share-actions'; // share links
+import type { ExportActions } from '../store/export-actions'; // run export/import
+import type { ModelPanelActions } from '../store/model-panel-actions'; // model panel
 import type { AppStore } from '../store/store';
 import type { AppState } from '../store/types';
 
@@ -20,7 +20,7 @@ export interface AppActions {
   share: ShareActions;
   /** Run zip download/import and PEFT adapter import (src/store/export-actions.ts). */
   exporting: ExportActions;
-  /** Model panel: weights download, separate tokenizer, cache list, memory bill (src/store/model-panel-actions.ts, h2). */
+  /** Model panel: weights download, separate tokenizer, cache list, memory bill (src/store/model-panel-actions.ts). */
   model: ModelPanelActions;
 }
 

@@ -2,7 +2,11 @@
 // One discriminated union of requests (main → worker) and one of events (worker → main), wrapped in envelopes that
 // carry request ids, streamed progress events, results, errors and cancellation. Imports nothing but share.
 import type { MaskPolicy, RunConfig } from '../share/run-config';
-import type { MetricPoint, ReproManifest, SampleRecord } from '../share/manifest'; // saved runs (h4)
+import type { ArchitectureSupport, CachedRepo, HubModelHit, HubRefs, MemoryEstimate, MemoryShape, TokenizerCheck } from './protocol-model';
+import type { AdapterImportResult, ClusterExportResult, HubPushParams, HubPushResult, RunExportParams, RunExportResult, RunSaveInfo, StoredCheckpoint, StoredCheckpointLoad, StoredRun, StoredRuns } from './protocol-runs';
+
+export type * from './protocol-model';
+export type * from './protocol-runs';
 
 /** Where the app fetches Hub files from: the public Hub, a mirror, or the bundled demo under `${origin}/hub`. */
 export interface HubLocation {
@@ -92,7 +96,7 @@ export interface ModelSummary {
   config: ModelConfigSummary;
   tokenizer: TokenizerSummary;
   parameters: ParameterCount;
-  // Model panel (h2): optional so hand-made summaries stay valid; the worker always sets them.
+  // Model panel: optional so hand-made summaries stay valid; the worker always sets them.
   /** Whether TabTune can train this architecture (from config.json's model_type and architectures). */
   support?: ArchitectureSupport;
   /** The memory bill for the `shape` asked for in `model.inspect`; null when the architecture is unsupported or the
@@ -100,91 +104,6 @@ export interface ModelSummary {
   memory?: MemoryEstimate | null;
   /** Why there is no bill for a supported model (e.g. a LoRA target this architecture does not have). */
   memoryError?: string | null;
-}
-
-// Model panel (h2) --------------------------------------------------------------------------------------------------
-export interface ArchitectureSupport {
-  supported: boolean;
-  /** Why not, naming the supported list; null when supported. */
-  message: string | null;
-  /** The model_type values TabTune has a forward pass for. */
-  supportedTypes: string[];
-}
-
-/** What a memory bill is computed for: the run's batch × sequence length and its LoRA settings. */
-export interface MemoryShape {
-  batch: number;
-  seqLen: number;
-  lora: { r: number; targets: string[] };
-  /** Limits to check against (the capability probe's WebGPU limits, or a byte budget for WASM); none = no check. */
-  limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number; budgetBytes?: number };
-}
-
-/** Bytes one training run needs on the device, computed from config.json alone (before any weights download). */
-export interface MemoryEstimate {
-  shape: MemoryShape;
-  /** Frozen base weights as float32. */
-  weightBytes: number;
-  trainableParams: number;
-  /** Trainable parameters themselves (float32). */
-  trainableBytes: number;
-  /** Their gradients. */
-  gradientBytes: number;
-  /** AdamW's two moments. */
-  optimizerBytes: number;
-  /** What one step keeps alive for the backward pass. */
-  activationBytes: number;
-  /** The largest single tensor (logits or the embedding table): it must fit one GPU buffer. */
-  largestTensorBytes: number;
-  /** Which tensor that is, e.g. `logits [4×256, 151936]`. */
-  largestTensorName: string;
-  /** How the activations are estimated, in one sentence. */
-  activationNote: string;
-  totalBytes: number;
-  /** Why the run cannot fit `shape.limits`, each a sentence with the numbers and a fix; empty when it fits. */
-  problems: string[];
-}
-
-/** The tokenizer of another repo checked against the model: vocabulary vs embedding rows, special tokens, template. */
-export interface TokenizerCheck {
-  location: HubLocation;
-  sha: string;
-  /** Largest id + 1 over the vocabulary and added tokens. */
-  vocabSize: number;
-  /** vocab_size of the model's config.json. */
-  embeddingRows: number | null;
-  bosToken: string | null;
-  eosToken: string | null;
-  padToken: string | null;
-  hasChatTemplate: boolean;
-  /** `error`: training cannot work (ids past the embedding table); `warn`: it works, differently from the model's own. */
-  problems: { level: 'error' | 'warn'; message: string }[];
-}
-
-/** One result of the Hub's model search (`/api/models?search=`); fields the endpoint leaves out are null. */
-export interface HubModelHit {
-  id: string;
-  downloads: number | null;
-  likes: number | null;
-  lastModified: string | null;
-  /** Bytes of the repo (`usedStorage`) when the endpoint gives it. */
-  sizeBytes: number | null;
-}
-
-/** Branches and tags of a repo (`/api/models/{repo}/refs`), each with the commit it points at. */
-export interface HubRefs {
-  branches: { name: string; sha: string }[];
-  tags: { name: string; sha: string }[];
-}
-
-/** Hub files held by the browser's Cache API for one repo at one commit. */
-export interface CachedRepo {
-  endpoint: string;
-  kind: 'model' | 'dataset';
-  repo: string;
-  sha: string;
-  files: number;
-  bytes: number;
 }
 
 // ---- data ------------------------------------------------------------------------------------------------------
@@ -226,7 +145,7 @@ export interface DatasetPreview {
   /** Lines/rows that could not be used (the first 100), and how many there were in all. */
   issues: DatasetIssue[];
   issueCount: number;
-  // Data panel (h2): the field mapping used, the source's field names, and the Hub pin of a Hub dataset (always
+  // Data panel: the field mapping used, the source's field names, and the Hub pin of a Hub dataset (always
   // set by the worker; optional so older snapshots and hand-made previews stay valid).
   /** Which source field filled each part of a row; null when no layout fits. */
   mapping?: DatasetMapping | null;
@@ -238,7 +157,7 @@ export interface DatasetPreview {
   hub?: { repo: string; revision: string; sha: string; files: string[] } | null;
 }
 
-// Data panel (h2) ---------------------------------------------------------------------------------------------------
+// Data panel ---------------------------------------------------------------------------------------------------
 /** src/data's FieldMapping as plain data: the row layout and which source field fills each of its parts. */
 export interface DatasetMapping {
   kind: 'messages' | 'prompt-completion' | 'prompt-completion-chat' | 'instruction' | 'text';
@@ -389,126 +308,6 @@ export interface GeneratedSample {
   tokens: number[];
 }
 
-// ---- run export, adapter import (h5) -----------------------------------------------------------------------------
-
-/** What the page adds to an export: the run as a link carries it, the dataset's identity, and what the store logged. */
-export interface RunExportParams {
-  config: RunConfig;
-  /** sha256 (hex) of the dataset file as loaded. */
-  datasetHash: string;
-  datasetName: string;
-  datasetRows: number;
-  metrics: MetricPoint[];
-  samples: SampleRecord[];
-  device: { backend: string; adapter?: string };
-}
-
-export interface RunExportResult {
-  fileName: string;
-  bytes: Uint8Array;
-  /** Every path in the zip, sorted. */
-  files: string[];
-  /** The checkpoint's step. */
-  step: number;
-}
-
-export interface AdapterImportResult {
-  /** The LoRA settings the adapter was trained with; the run config takes them so the step graph fits the tensors. */
-  lora: { r: number; alpha: number; dropout: number; rslora: boolean; targets: string[] };
-  tensors: number;
-  baseModel: string | null;
-}
-
-// ---- saved runs (h4): runs and checkpoints the worker keeps in IndexedDB -----------------------------------------
-
-/** Sent with `train.start` so the worker records the run and checkpoints it (without it nothing is saved). */
-export interface RunSaveInfo {
-  /** Content hash of the dataset file (`sha256:<hex>` or bare hex), pinned in the run's manifest. */
-  datasetHash: string;
-  datasetRows?: number;
-  name?: string;
-  /** What the app needs to restore its panels on resume; stored as given, validated by the app when applied. */
-  restore?: unknown;
-}
-
-export interface StoredCheckpoint {
-  id: string;
-  runId: string;
-  step: number;
-  createdAt: string;
-  /** Why it was written: every N steps, on pause, stop or completion. */
-  reason: string;
-  bytes: number;
-  trainLoss?: number;
-  evalLoss?: number;
-  latest: boolean;
-  /** Lowest eval loss of the run (HF's load_best_model_at_end); kept even when older than the latest ones. */
-  best: boolean;
-}
-
-export interface StoredRun {
-  id: string;
-  name: string;
-  status: 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
-  createdAt: string;
-  updatedAt: string;
-  config: RunConfig;
-  manifest: ReproManifest;
-  restore: unknown;
-  /** Oldest first. */
-  checkpoints: StoredCheckpoint[];
-  bytes: number;
-}
-
-export interface StoredRuns {
-  /** Newest first. */
-  runs: StoredRun[];
-  totalBytes: number;
-  /** The browser's estimate for the whole origin (navigator.storage), when it gives one. */
-  space: { usage: number; quota: number; free: number } | null;
-}
-
-/** One stored checkpoint with everything to export or resume it: the two files src/train writes, and the run's
- * metrics and samples up to that step. */
-export interface StoredCheckpointLoad {
-  run: StoredRun;
-  checkpoint: StoredCheckpoint;
-  files: CheckpointFiles;
-  metrics: MetricPoint[];
-  samples: SampleRecord[];
-}
-
-/** A push to the Hub. `token` is the user's pasted write token: sent for this request only, never stored. */
-export interface HubPushParams {
-  endpoint: string;
-  token: string;
-  repo: string;
-  private: boolean;
-  datasetName: string;
-  datasetHash: string;
-  datasetRows: number;
-}
-
-export interface HubPushResult {
-  repo: string;
-  repoUrl: string;
-  /** false when the repo existed and the push added a commit. */
-  created: boolean;
-  commitOid: string;
-  commitUrl: string;
-}
-
-/** The cluster job: both configs as text (the panel offers each alone) and the whole bundle with the data files. */
-export interface ClusterExportResult {
-  axolotlYaml: string;
-  trlScript: string;
-  /** Launch commands (`accelerate launch …`) and where the tools differ from the tab. */
-  readme: string;
-  files: string[];
-  zip: Uint8Array;
-  fileName: string;
-}
-
 // ---- requests --------------------------------------------------------------------------------------------------
 
 /** Request type → its parameters and its result. The single source the unions below are derived from. */
@@ -517,7 +316,7 @@ export interface RequestMap {
   'capability.probe': { params: Record<string, never>; result: Capability };
   /** Resolve a model repo to a commit and read its config, tokenizer files and safetensors headers. */
   'model.inspect': { params: { location: HubLocation; shape?: MemoryShape }; result: ModelSummary };
-  // Model panel (h2) --------------------------------------------------------------------------------------------
+  // Model panel --------------------------------------------------------------------------------------------
   /** The memory bill of a model (pinned to `location.revision`, a sha) for another batch × length or LoRA setting. */
   'model.memory': { params: { location: HubLocation; shape: MemoryShape }; result: MemoryEstimate };
   /** Downloads a model's weight files into the cache, streaming `progress` events in bytes (file by file). */
@@ -553,7 +352,7 @@ export interface RequestMap {
   'train.pause': { params: Record<string, never>; result: { step: number } };
   /** Ends the run (running or paused); the adapter stays in memory until the next start. */
   'train.stop': { params: Record<string, never>; result: { step: number } };
-  // saved runs (h4) -------------------------------------------------------------------------------------------------
+  // saved runs -------------------------------------------------------------------------------------------------
   /** Every saved run with its checkpoints (metadata only), and storage use. */
   'storage.runs': { params: Record<string, never>; result: StoredRuns };
   /** The newest saved run still running or paused with a checkpoint: what a reloaded tab offers to resume. */
@@ -564,7 +363,7 @@ export interface RequestMap {
   'storage.delete': { params: { runId: string } | { checkpointId: string }; result: StoredRuns };
   /** Test hook: checkpoint writes beyond `bytes` in all fail with a real QuotaExceededError; null turns it off. */
   'storage.simulateQuota': { params: { bytes: number | null }; result: { bytes: number | null } };
-  // run export, adapter import (h5)
+  // run export, adapter import
   /** The run as a zip (PEFT adapter folder, tokenizer, generation_config, trainer_state, manifest, metrics, samples,
    * resumable checkpoint), built from the latest checkpoint; refused while the loop runs. */
   'run.export': { params: RunExportParams; result: RunExportResult };
@@ -594,7 +393,7 @@ export type WorkerEvent =
   | { type: 'step'; step: number; loss: number; lr: number; gradNorm: number; targetTokens: number; ms: number; epoch: number }
   | { type: 'eval'; step: number; loss: number; targetTokens: number }
   | { type: 'samples'; step: number; samples: GeneratedSample[] }
-  // saved runs (h4): a checkpoint reached IndexedDB; a write failed (`paused`: training stops to wait for space)
+  // saved runs: a checkpoint reached IndexedDB; a write failed (`paused`: training stops to wait for space)
   | { type: 'checkpoint'; checkpoint: StoredCheckpoint }
   | { type: 'storage-error'; message: string; paused: boolean };
 
@@ -627,7 +426,7 @@ export function requestTransferables(request: WorkerRequest): Transferable[] {
       return request.source.kind === 'bytes' ? [request.source.bytes] : [];
     case 'run.prepare':
       return request.dataset.kind === 'bytes' ? [request.dataset.bytes] : [];
-    case 'adapter.import': // run export, adapter import (h5)
+    case 'adapter.import': // run export, adapter import
       return [...new Set(Object.values(request.files).map((f) => f.buffer as ArrayBuffer))];
     case 'train.resume':
       return request.checkpoint ? [...new Set(Object.values(request.checkpoint.files).map((f) => f.buffer as ArrayBuffer))] : [];

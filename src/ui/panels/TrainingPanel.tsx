@@ -39,7 +39,7 @@ export const FIELDS: FieldSpec[] = [
   train('maxGradNorm', 'Max grad norm', 'Clips the global gradient norm (0 = off); guards against loss spikes.', 0.1),
   train('evalEvery', 'Eval every', 'Steps between eval-loss measurements on the held-out split (0 = never).'),
   train('sampleEvery', 'Sample every', 'Steps between generations of the fixed prompts (0 = only before training).'),
-  // saved runs (h4)
+  // saved runs
   train('checkpointEvery', 'Checkpoint every', 'Steps between checkpoints saved in this browser (also on pause, stop and the end; 0 = only then).'),
   lora('r', 'LoRA rank r', 'Inner size of the A·B update: capacity of the adapter.'),
   lora('alpha', 'LoRA alpha', 'The update is scaled by alpha / r.'),

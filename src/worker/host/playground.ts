@@ -69,7 +69,7 @@ export class Playground {
     ctx.emit({ type: 'progress', stage: `Resolving ${location.repo}@${location.revision}`, loaded: 0, total: 3 });
     const source = await hubSource(hubConfig(location.endpoint), location.repo, location.revision, ctx.signal);
     ctx.emit({ type: 'progress', stage: 'Loading the tokenizer', loaded: 1, total: 3 });
-    // A separate tokenizer (the Model panel's option, h2): another repo on the model's Hub, pinned like the model.
+    // A separate tokenizer (the Model panel's option): another repo on the model's Hub, pinned like the model.
     const tok = config.tokenizer;
     const tokenizerSource = tok && tok.repo !== location.repo
       ? await hubSource(hubConfig(location.endpoint), tok.repo, tok.sha ?? tok.revision, ctx.signal)
@@ -85,7 +85,7 @@ export class Playground {
     if (data.rows.length === 0) throw new Error(`${data.name} has no usable rows (${data.errors[0]?.message ?? 'empty file'}); fix the file or pick another dataset.`);
     const rawConfig = JSON.parse(new TextDecoder().decode(await source.read('config.json'))) as Record<string, unknown>;
     const vocab = typeof rawConfig['vocab_size'] === 'number' ? rawConfig['vocab_size'] : undefined;
-    // A separate tokenizer must not produce ids past the embedding table (h2; the model's own is trusted as shipped).
+    // A separate tokenizer must not produce ids past the embedding table (the model's own is trusted as shipped).
     if (tokenizerSource !== source && vocab !== undefined && tokenizer.tokenizer.vocabSize > vocab) {
       throw new Error(`The tokenizer of ${tokenizerSource.id} has ${tokenizer.tokenizer.vocabSize} tokens but the model's embedding table has ${vocab} rows (vocab_size in config.json): ids past the table cannot be embedded. Use the model's own tokenizer in the Model panel.`);
     }

@@ -12,13 +12,13 @@ import {
 } from '../protocol';
 import type { HandlerContext } from './context';
 import { checkTokenizer, deleteCachedRepo, downloadWeights, inspectModel, listCachedRepos, modelMemory } from './model';
-import { repoRefs, searchModels } from './hub-search'; // model panel search (h2)
+import { repoRefs, searchModels } from './hub-search'; // model panel search
 import { DatasetSources, listBundledDatasets, previewDataset } from './dataset';
 import { openWebBackend, Playground, type BackendOpener } from './playground';
 import { probeCapability } from './probe';
 import { TrainingHost } from './training';
-import { exportRun, importAdapter, pushAdapter } from './export'; // run export, adapter import (h5)
-import { exportCluster } from './cluster'; // cluster export (h5)
+import { exportRun, importAdapter, pushAdapter } from './export'; // run export, adapter import
+import { exportCluster } from './cluster'; // cluster export
 
 export interface PortLike {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -33,7 +33,7 @@ export interface ServeOptions {
 interface Host {
   playground: Playground;
   training: TrainingHost;
-  /** Source bytes of the datasets read last, for a field mapping by hand (h2). */
+  /** Source bytes of the datasets read last, for a field mapping by hand. */
   datasetSources: DatasetSources;
 }
 
@@ -43,7 +43,7 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
       return probeCapability();
     case 'model.inspect':
       return inspectModel(request.location, ctx, request.shape);
-    // Model panel (h2)
+    // Model panel
     case 'model.memory':
       return modelMemory(request.location, request.shape, ctx);
     case 'model.download':
@@ -80,7 +80,7 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
       return Promise.resolve(host.training.pause());
     case 'train.stop':
       return Promise.resolve(host.training.stop());
-    // saved runs (h4): IndexedDB, owned by the worker (host/persist.ts)
+    // saved runs: IndexedDB, owned by the worker (host/persist.ts)
     case 'storage.runs':
       return host.training.persist.runs();
     case 'storage.resumable':
@@ -91,7 +91,7 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
       return host.training.persist.remove('runId' in request ? { runId: request.runId } : { checkpointId: request.checkpointId });
     case 'storage.simulateQuota':
       return host.training.persist.simulateQuota(request.bytes);
-    // run export, adapter import (h5)
+    // run export, adapter import
     case 'run.export':
       return exportRun(host.playground, host.training, request, ctx);
     case 'adapter.import':

@@ -10,7 +10,7 @@ import { defaultTargetModules } from '../../train/peft.ts';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, parseCheckpoint, type TrainerCheckpoint } from '../../train/state.ts';
 import { Trainer, type SampleRecord, type SampleSpec } from '../../train/trainer.ts';
 import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, RunSaveInfo, TrainOutcome, TrainerInfo } from '../protocol';
-import { RunPersistence } from './persist'; // saved runs (h4)
+import { RunPersistence } from './persist'; // saved runs
 import type { HandlerContext } from './context';
 import type { Playground, Prepared } from './playground';
 
@@ -53,10 +53,10 @@ export class TrainingHost {
   private stopRequested = false;
   private stopped = false;
   private lastCheckpoint: TrainerCheckpoint | null = null;
-  /** An imported PEFT adapter (h5) the next trainer starts from, for the model (source id) it was checked against. */
+  /** An imported PEFT adapter the next trainer starts from, for the model (source id) it was checked against. */
   private adopted: { modelKey: string; params: Record<string, Float32Array> } | null = null;
 
-  /** Saved runs (h4): records runs and writes their checkpoints to IndexedDB (./persist.ts). */
+  /** Saved runs: records runs and writes their checkpoints to IndexedDB (./persist.ts). */
   readonly persist: RunPersistence;
 
   constructor(private readonly pg: Playground, persist?: RunPersistence) {
@@ -243,7 +243,7 @@ export class TrainingHost {
         onSample: (r) => this.emitSamples(ctx, r),
         onCheckpoint: async (c) => {
           this.lastCheckpoint = c;
-          // Storage full: pause rather than train steps that could not be saved (saved runs, h4).
+          // Storage full: pause rather than train steps that could not be saved (saved runs).
           if (!(await this.persist.save(c, 'interval', ctx, c.step >= trainer.totalSteps))) storageFull = true;
           if (storageFull) flag.aborted = true;
         },
@@ -284,7 +284,7 @@ export class TrainingHost {
     }
   }
 
-  // run export / adapter import (h5) -------------------------------------------------------------------------------
+  // run export / adapter import -------------------------------------------------------------------------------
   /** What host/export.ts writes into a run zip: the latest checkpoint, the LoRA plan of the trainer that made it
    * (null once the trainer is gone, e.g. after a device loss) and whether the loop is running. */
   exportable(): { checkpoint: TrainerCheckpoint | null; plan: Trainer['plan'] | null; running: boolean; info: TrainerInfo | null } {
