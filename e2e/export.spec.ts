@@ -5,19 +5,10 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
-import { expect, test } from './fixtures';
+import { expect, test, watchProblems } from './fixtures';
 
 const SHOTS = 'test-output/screenshots';
 const STEPS = 16;
-
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && problems.push(`worker console.error: ${m.text()}`)));
-  page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`));
-  return problems;
-}
 
 const state = (page: Page) => page.evaluate(() => window.__tabtune!.state());
 
@@ -80,7 +71,7 @@ test('export a paused run, import it in a fresh profile, continue it, import its
   // A fresh profile imports the zip.
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const other = await context.newPage();
-  const problems = watch(other);
+  const problems = await watchProblems(other);
   await other.goto(new URL('/', page.url()).toString());
   await other.waitForFunction(() => window.__tabtune !== undefined);
   await other.evaluate(() => window.__tabtune!.startup);

@@ -33,32 +33,40 @@ export class AppPage {
   }
 }
 
+/** Collects what fails a test on a page: console errors (page and its workers), page errors, HTTP >= 400, failed
+ * requests and unhandled rejections. The fixture watches its own page with it; specs call it for pages they open in
+ * other browser contexts. */
+export async function watchProblems(page: Page): Promise<string[]> {
+  const problems: string[] = [];
+  const onConsole = (msg: ConsoleMessage) => {
+    if (msg.type() === 'error') problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
+  };
+  page.on('console', onConsole);
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('worker', (worker) => worker.on('console', onConsole));
+  // A missing file is a bug even when the app copes with it (requests from the worker are seen here too).
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`);
+  });
+  page.on('requestfailed', (req) => {
+    const failure = req.failure()?.errorText ?? 'failed';
+    // Requests the app cancels on purpose (a newer choice wins) end as net::ERR_ABORTED.
+    if (!failure.includes('ERR_ABORTED')) problems.push(`request failed: ${req.url()} (${failure})`);
+  });
+  // Unhandled rejections show up as console errors in Chromium; this catches ones a page silences in its console.
+  await page.addInitScript(() => {
+    addEventListener('unhandledrejection', (ev) => {
+      console.error(`unhandledrejection: ${String((ev as PromiseRejectionEvent).reason)}`);
+    });
+  });
+  return problems;
+}
+
 export const test = base.extend<{ app: AppPage; problems: string[]; allowedProblem: RegExp | null }>({
   /** Problems a test provokes on purpose (e.g. an unreachable endpoint); everything else still fails the test. */
   allowedProblem: [null, { option: true }],
   problems: async ({ page, allowedProblem }, use) => {
-    const problems: string[] = [];
-    const onConsole = (msg: ConsoleMessage) => {
-      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
-    };
-    page.on('console', onConsole);
-    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-    page.on('worker', (worker) => worker.on('console', onConsole));
-    // A missing file is a bug even when the app copes with it (requests from the worker are seen here too).
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`);
-    });
-    page.on('requestfailed', (req) => {
-      const failure = req.failure()?.errorText ?? 'failed';
-      // Requests the app cancels on purpose (a newer choice wins) end as net::ERR_ABORTED.
-      if (!failure.includes('ERR_ABORTED')) problems.push(`request failed: ${req.url()} (${failure})`);
-    });
-    // Unhandled rejections show up as console errors in Chromium; this catches ones a page silences in its console.
-    await page.addInitScript(() => {
-      addEventListener('unhandledrejection', (ev) => {
-        console.error(`unhandledrejection: ${String((ev as PromiseRejectionEvent).reason)}`);
-      });
-    });
+    const problems = await watchProblems(page);
     await use(problems);
     const unexpected = problems.filter((p) => !allowedProblem?.test(p));
     expect(unexpected, 'console errors, page errors, failed requests or unhandled rejections').toEqual([]);

@@ -3,20 +3,10 @@
 // the same steps on WASM in both profiles and get the same loss at every step. A link with one character changed
 // shows what is wrong and the page keeps working on the saved settings.
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
+import { expect, test, watchProblems } from './fixtures';
 
 const SHOTS = 'test-output/screenshots';
 const STEPS = 3;
-
-/** The fixture's checks for a page it did not create: console errors, page errors, HTTP >= 400. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && problems.push(`worker console.error: ${m.text()}`)));
-  page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`));
-  return problems;
-}
 
 async function state(page: Page) {
   return page.evaluate(() => window.__tabtune!.state());
@@ -65,7 +55,7 @@ test('a share link reproduces the run in a fresh profile, and a tampered one is 
   // A fresh profile: no localStorage, no cache, nothing but the link.
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const other = await context.newPage();
-  const problems = watch(other);
+  const problems = await watchProblems(other);
   await other.goto(link);
   await other.waitForFunction(() => window.__tabtune !== undefined);
   await other.evaluate(() => window.__tabtune!.startup);
@@ -98,7 +88,7 @@ test('a share link reproduces the run in a fresh profile, and a tampered one is 
   const at = link.length - 10;
   const tampered = link.slice(0, at) + (link[at] === 'x' ? 'y' : 'x') + link.slice(at + 1);
   const third = await context.newPage();
-  const thirdProblems = watch(third);
+  const thirdProblems = await watchProblems(third);
   await third.goto(tampered);
   await third.waitForFunction(() => window.__tabtune !== undefined);
   await third.evaluate(() => window.__tabtune!.startup);
