@@ -28,6 +28,23 @@ export class AppPage {
     return this.page.locator(`[data-panel="${id}"]`);
   }
 
+  /** The bundled demo on the 8-row codeword set, on WASM (fast on CI's two cores), max length 64, batch 2, a
+   * checkpoint every `checkpointEvery` steps; waits until the settings reached the store and the examples are ready. */
+  async setUpCodewordRun(o: { steps: number; evalEvery: number; sampleEvery: number; checkpointEvery: number }): Promise<void> {
+    await this.panel('data').getByLabel('Bundled dataset').selectOption('tiny-codewords.jsonl');
+    await expect.poll(async () => (await this.state()).prepared?.examples.length, { timeout: 30_000 }).toBe(8);
+    const training = this.panel('training');
+    const fields = [
+      ['hp-train-steps', o.steps], ['hp-train-batchSize', 2], ['hp-train-warmupSteps', 2], ['hp-train-evalEvery', o.evalEvery],
+      ['hp-train-sampleEvery', o.sampleEvery], ['hp-train-checkpointEvery', o.checkpointEvery],
+    ] as const;
+    for (const [id, value] of fields) await training.getByTestId(id).fill(String(value));
+    await this.panel('template').getByTestId('max-length').fill('64');
+    await training.getByTestId('backend-choice').selectOption('wasm');
+    await expect.poll(async () => (await this.state()).runConfig.train.checkpointEvery).toBe(o.checkpointEvery);
+    await expect.poll(async () => (await this.state()).preparedState.status).toBe('ready');
+  }
+
   async screenshot(name: string): Promise<void> {
     await this.page.screenshot({ path: `test-output/screenshots/${name}.png`, fullPage: false });
   }

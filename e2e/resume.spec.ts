@@ -6,17 +6,8 @@ import { expect, test, type AppPage } from './fixtures';
 const SHOTS = 'test-output/screenshots';
 const STEPS = 8;
 
-async function setUp(app: AppPage): Promise<void> {
-  await app.panel('data').getByLabel('Bundled dataset').selectOption('tiny-codewords.jsonl');
-  await expect.poll(async () => (await app.state()).prepared?.examples.length, { timeout: 30_000 }).toBe(8);
-  const training = app.panel('training');
-  for (const [id, value] of [['hp-train-steps', `${STEPS}`], ['hp-train-batchSize', '2'], ['hp-train-warmupSteps', '2'], ['hp-train-evalEvery', '4'], ['hp-train-sampleEvery', '4'], ['hp-train-checkpointEvery', '2']] as const) {
-    await training.getByTestId(id).fill(value);
-  }
-  await app.panel('template').getByTestId('max-length').fill('64');
-  await training.getByTestId('backend-choice').selectOption('wasm');
-  await expect.poll(async () => (await app.state()).runConfig.train.checkpointEvery).toBe(2);
-  await expect.poll(async () => (await app.state()).preparedState.status).toBe('ready');
+function setUp(app: AppPage): Promise<void> {
+  return app.setUpCodewordRun({ steps: STEPS, evalEvery: 4, sampleEvery: 4, checkpointEvery: 2 });
 }
 
 async function losses(app: AppPage): Promise<[number, number | undefined][]> {
