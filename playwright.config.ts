@@ -1,6 +1,8 @@
 // Playwright: the built app (dist/, from `vite build` in `npm run test:e2e`) served by scripts/serve.mjs on
 // 127.0.0.1, driven in Debian's Chromium with WebGPU on SwiftShader (see shared/notes/ort-webgpu.md). Never a
-// downloaded browser. One worker: the 2-core machine runs SwiftShader on the CPU.
+// downloaded browser. Two projects: most specs run two at a time (they wait on page loads and the worker more than
+// they compute); the `solo` specs then run alone, because they measure the page's main thread while SwiftShader
+// emulates the GPU on the same two CPU cores.
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
 
@@ -12,11 +14,18 @@ const root = process.env.TABTUNE_DIST ?? 'dist';
 const mirrorPort = Number(process.env.TABTUNE_MIRROR_PORT ?? port + 100);
 process.env.TABTUNE_MIRROR_URL = `http://127.0.0.1:${mirrorPort}`;
 
+/** Specs that must have the machine to themselves (see above). */
+const SOLO = ['**/train.spec.ts', '**/device-loss.spec.ts'];
+
 export default defineConfig({
   testDir: 'e2e',
   outputDir: process.env.TABTUNE_E2E_OUT ?? 'test-output/e2e',
-  workers: 1,
+  workers: Number(process.env.TABTUNE_E2E_WORKERS ?? 2),
   fullyParallel: false,
+  projects: [
+    { name: 'shared', testIgnore: SOLO },
+    { name: 'solo', testMatch: SOLO, dependencies: ['shared'], workers: 1 },
+  ],
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
   timeout: 60_000,
@@ -31,7 +40,8 @@ export default defineConfig({
       executablePath: CHROMIUM_PATH,
       args: CHROMIUM_ARGS,
     },
-    trace: 'retain-on-failure',
+    // No screencast: its JPEG frames cost more than a core on a 2-core box, starving the page and the worker under test.
+    trace: { mode: 'retain-on-failure', screenshots: false },
     screenshot: 'only-on-failure',
   },
   webServer: [

@@ -1,26 +1,40 @@
-// The playground end to end on the bundled demo (tabtune/demo from the app's static /hub): pick the tiny codeword
-// dataset, switch mask policies and watch a known token change colour, inspect one batch, train 20 steps with a pause
-// and a resume, see the charts and samples fill in, and reload. A long-task observer checks that the main thread is
-// never blocked for more than 100 ms while training runs. This spec trains on the WASM backend: on SwiftShader (a
-// CPU emulating the GPU, 2 shared cores in CI) one demo step takes 5-13 s against about 1 s on WASM; the WebGPU path
-// is covered by webgpu.spec.ts (batch inspector and training steps on the GPU).
+// The playground end to end, as the issue's acceptance walks it, on WebGPU (SwiftShader) against the local Hub
+// mirror: load the fixture checkpoint tabtune/tiny-llama from the mirror, pick the tiny codeword dataset, switch
+// mask policies and watch a known token change colour, inspect one batch (the trainer's own step graph), train 20
+// steps with a pause and a resume, see the charts and samples fill in, and reload. A long-task observer checks that
+// the main thread is never blocked for more than 100 ms while training runs.
+//
+// tiny-llama, not the Qwen3 demo: SwiftShader runs the GPU's work on the same two CPU cores as the page, and the
+// Llama fixture's step costs about half the demo's there (its 128k vocabulary against Qwen's 152k, no q/k norms).
 import { expect, test } from './fixtures';
 
 const SHOTS = 'test-output/screenshots';
-/**
- * The longest main-thread task allowed while training runs. The target is 100 ms and it is NOT met on the shared 2-core
- * CI box (load average 6-14 while five e2e runs share it): a CPU profile of the page attributes the longest tasks to
- * recharts 3 redraws (50-270 ms of script each) and to the page being starved of CPU. The charts now redraw at most
- * every 3 s while training, one chart per task and without the tooltip (src/ui/panels/ChartsPanel.tsx); the longest
- * task measured fell from 1115 ms to 967 ms, with many still over 100 ms. This bound only guards against a frozen page
- * (a training loop on the main thread, a synchronous decode of the whole dataset); the spec prints every long task.
- */
-const LONG_TASK_BUDGET_MS = 1000;
+const MIRROR = process.env.TABTUNE_MIRROR_URL ?? '';
+/** The longest main-thread task allowed while training runs (issue 7). */
+const LONG_TASK_BUDGET_MS = 100;
 
-test('mask policies, batch inspector, 20 training steps with pause/resume, reload', async ({ app, page }) => {
-  test.setTimeout(360_000);
+// No Playwright trace here: its recorder snapshots the whole DOM on the page's main thread at every action and
+// assertion (about 60 ms each on a 2-core box), and the long-task observer would count that against the app.
+test.use({ trace: 'off' });
+
+test('Hub fixture on WebGPU: mask policies, batch inspector, 20 training steps with pause/resume, reload', async ({ app, page }) => {
+  test.setTimeout(480_000);
+  expect(MIRROR, 'playwright.config.ts sets TABTUNE_MIRROR_URL').toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   await app.open();
   await app.startup();
+  expect((await app.state()).capability?.backend).toBe('webgpu');
+
+  // Model: the Llama fixture from the mirror, pinned to the commit main points at.
+  const model = app.panel('model');
+  await model.locator('.source-form > summary').first().click();
+  await model.getByLabel('Hub endpoint').fill(MIRROR);
+  await model.getByLabel('Repository').fill('tabtune/tiny-llama');
+  await model.getByLabel('Revision').fill('main');
+  await model.getByRole('button', { name: 'Load from Hub' }).click();
+  await expect.poll(async () => (await app.state()).modelState.status, { timeout: 60_000 }).toBe('ready');
+  await expect(model.getByTestId('model-type')).toHaveText('llama');
+  expect((await app.state()).model?.sha).toMatch(/^[0-9a-f]{40}$/);
+  await model.screenshot({ path: `${SHOTS}/model-panel-mirror.png` });
 
   // Data: the 8-row codeword set (answers are one sentence, so every policy is easy to read).
   await app.panel('data').getByLabel('Bundled dataset').selectOption('tiny-codewords.jsonl');
@@ -35,7 +49,7 @@ test('mask policies, batch inspector, 20 training steps with pause/resume, reloa
   const maskedColour = await red.evaluate((el) => getComputedStyle(el).backgroundColor);
   const trainedBefore = await strip.locator('span.tok.trained').count();
   expect(trainedBefore).toBeGreaterThan(3);
-  await expect(strip.locator('span.tok.trained').last()).toHaveText('<|im_end|>');
+  await expect(strip.locator('span.tok.trained').last()).toHaveText('<|eot_id|>');
   await template.screenshot({ path: `${SHOTS}/template-panel.png` });
 
   await template.getByTestId('mask-policy').selectOption('all');
@@ -60,13 +74,15 @@ test('mask policies, batch inspector, 20 training steps with pause/resume, reloa
   await expect.poll(async () => (await app.state()).runConfig.train.steps).toBe(20);
   await expect.poll(async () => (await app.state()).preparedState.status).toBe('ready');
 
-  await training.getByTestId('backend-choice').selectOption('wasm');
+  await training.getByTestId('backend-choice').selectOption('auto');
 
   // One batch by hand: the tensors, the loss and the gradient norms.
   const batch = app.panel('batch');
   await batch.getByTestId('inspect-batch').click();
-  await expect(batch.getByTestId('batch-loss')).toHaveText(/^\d+\.\d{4}$/, { timeout: 180_000 });
-  const inspection = (await app.state()).inspection!;
+  await expect(batch.getByTestId('batch-loss')).toHaveText(/^\d+\.\d{4}$/, { timeout: 240_000 });
+  const { inspection: inspected, trainer } = await app.state();
+  const inspection = inspected!;
+  expect(trainer?.backend).toBe('webgpu');
   expect(inspection.batch).toBe(2);
   expect(inspection.labels.flat()).toContain(-100);
   await expect(batch.getByTestId('tensor-labels')).toContainText('-100');
@@ -75,12 +91,20 @@ test('mask policies, batch inspector, 20 training steps with pause/resume, reloa
 
   // Train, watching for long tasks on the main thread from the first click to the last step.
   await page.evaluate(() => {
-    const w = window as unknown as { longTasks: number[] };
+    const w = window as unknown as { longTasks: number[]; slowFrames: string[] };
     w.longTasks = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask', buffered: false });
+    w.slowFrames = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask', buffered: false });
+    // Long animation frames say which script (and how much forced layout) made a frame slow: printed when over budget.
+    type Loaf = PerformanceEntry & { blockingDuration: number; scripts: { invoker: string; sourceFunctionName: string; duration: number; forcedStyleAndLayoutDuration: number }[] };
+    new PerformanceObserver((list) => (list.getEntries() as Loaf[]).forEach((e) => {
+      if (e.duration < 100) return;
+      const scripts = e.scripts.map((x) => `${x.invoker} ${x.sourceFunctionName} ${Math.round(x.duration)} ms (layout ${Math.round(x.forcedStyleAndLayoutDuration)})`);
+      w.slowFrames.push(`${Math.round(e.duration)} ms frame: ${scripts.join('; ') || 'no script (style, layout, paint)'}`);
+    })).observe({ type: 'long-animation-frame', buffered: false });
   });
   await training.getByTestId('train-start').click();
-  await expect.poll(async () => (await app.state()).step, { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
+  await expect.poll(async () => (await app.state()).step, { timeout: 180_000 }).toBeGreaterThanOrEqual(3);
   await training.getByTestId('train-pause').click();
   await expect(training.getByTestId('train-phase')).toHaveText('paused');
   const pausedAt = (await app.state()).step;
@@ -89,18 +113,24 @@ test('mask policies, batch inspector, 20 training steps with pause/resume, reloa
   expect((await app.state()).step).toBe(pausedAt);
   await training.screenshot({ path: `${SHOTS}/training-paused.png` });
   await training.getByTestId('train-resume').click();
-  await expect(training.getByTestId('train-phase')).toHaveText('completed', { timeout: 150_000 });
-  const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+  await expect(training.getByTestId('train-phase')).toHaveText('completed', { timeout: 300_000 });
+  const { longTasks, slowFrames } = await page.evaluate(() => {
+    const w = window as unknown as { longTasks: number[]; slowFrames: string[] };
+    return { longTasks: w.longTasks, slowFrames: w.slowFrames };
+  });
   console.log(`long tasks during training (ms): ${longTasks.join(', ') || 'none'}`);
+  if (slowFrames.length > 0) console.log(slowFrames.join('\n'));
   expect(Math.max(0, ...longTasks), `long tasks (ms): ${longTasks.join(', ')}`).toBeLessThanOrEqual(LONG_TASK_BUDGET_MS);
 
   const state = await app.state();
   expect(state.metrics.map((m) => m.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   expect(state.metrics.every((m) => Number.isFinite(m.trainLoss))).toBe(true);
+  // The inspector ran the trainer's graph on the same first batch with the same (initial) adapter.
+  expect(state.metrics[0]?.trainLoss).toBeCloseTo(inspection.loss, 3);
   expect(state.metrics.filter((m) => m.evalLoss !== undefined).map((m) => m.step)).toEqual([10, 20]);
   expect([...new Set(state.samples.map((s) => s.step))]).toEqual([0, 10, 20]);
   await expect(training.getByTestId('train-step')).toHaveText('20');
-  await expect(training.getByTestId('trainer-info')).toContainText('WASM');
+  await expect(training.getByTestId('trainer-info')).toContainText('WebGPU');
   await app.panel('charts').scrollIntoViewIfNeeded();
   await expect(app.panel('charts').locator('[data-testid="chart-loss"] .recharts-line path').first()).toBeVisible();
   await expect(app.panel('samples').getByTestId('samples').locator('thead th')).toHaveText(['prompt', 'step 0', 'step 10', 'step 20']);
@@ -113,6 +143,7 @@ test('mask policies, batch inspector, 20 training steps with pause/resume, reloa
   await page.reload();
   await app.startup();
   await expect(app.panel('training').getByTestId('hp-train-steps')).toHaveValue('20');
-  await expect(app.panel('training').getByTestId('backend-choice')).toHaveValue('wasm');
+  await expect(app.panel('training').getByTestId('backend-choice')).toHaveValue('auto');
+  expect((await app.state()).modelChoice).toMatchObject({ kind: 'hub', repo: 'tabtune/tiny-llama' });
   expect((await app.state()).errors).toEqual([]);
 });

@@ -1,6 +1,7 @@
 // App entry: builds the store, starts the worker, wires the actions that connect them, kicks off the start-up loads
 // (WebGPU probe, the bundled demo model and dataset, then the prepared examples) and renders the page. The only
-// place these pieces meet. The run configuration the user edits is kept in localStorage across reloads.
+// place these pieces meet. The run configuration the user edits, and which model, dataset and Hub endpoint it was
+// for, are kept in localStorage across reloads.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { parseRunConfig, type RunConfig } from './share/run-config';
@@ -11,6 +12,7 @@ import { createShareActions } from './store/share-actions'; // share links
 import { createExportActions } from './store/export-actions'; // run export/import
 import { saveBytes } from './ui/download'; // run export/import
 import { createModelPanelActions } from './store/model-panel-actions'; // model panel
+import { parseSavedSources, sourcesToSave } from './store/saved-sources';
 import type { ThemeChoice } from './store/types';
 import { startWorker } from './worker/client';
 import { App } from './ui/App';
@@ -21,6 +23,7 @@ import './ui/styles.css';
 
 const RUN_CONFIG_KEY = 'tabtune.runConfig';
 const BACKEND_KEY = 'tabtune.backend';
+const SOURCES_KEY = 'tabtune.sources';
 /** Edits to the run config (typing a number) settle for this long before the examples are rebuilt. */
 const PREPARE_DEBOUNCE_MS = 300;
 
@@ -50,8 +53,14 @@ const runConfig = savedRunConfig();
 if (runConfig) store.getState().setRunConfig(runConfig);
 try {
   if (localStorage.getItem(BACKEND_KEY) === 'wasm') store.getState().setBackendChoice('wasm');
+  const sources = parseSavedSources(localStorage.getItem(SOURCES_KEY));
+  if (sources) {
+    store.getState().setHubEndpoint(sources.hubEndpoint);
+    store.getState().chooseModel(sources.modelChoice);
+    if (sources.datasetChoice) store.getState().chooseDataset(sources.datasetChoice);
+  }
 } catch {
-  // Storage blocked: WebGPU (the default) is used.
+  // Storage blocked: WebGPU (the default) and the bundled demo are used.
 }
 
 const client = startWorker();
@@ -85,6 +94,13 @@ store.subscribe((state, previous) => {
       localStorage.setItem(BACKEND_KEY, state.backendChoice);
     } catch {
       // Storage blocked: the choice lasts for this page only.
+    }
+  }
+  if (state.modelChoice !== previous.modelChoice || state.datasetChoice !== previous.datasetChoice || state.hubEndpoint !== previous.hubEndpoint) {
+    try {
+      localStorage.setItem(SOURCES_KEY, JSON.stringify(sourcesToSave(state)));
+    } catch {
+      // Storage blocked: the choices last for this page only.
     }
   }
   if (state.runConfig === previous.runConfig) return;

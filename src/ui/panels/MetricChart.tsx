@@ -1,7 +1,9 @@
 // One recharts line chart over rows of numbers keyed by step. Loaded lazily (recharts is most of the page's
 // JavaScript, and nothing needs it before the first training step). Fixed height so the page does not jump; no
-// animation, so a new point costs one redraw.
-import { memo } from 'react';
+// animation, so a new point costs one redraw. Tick values are computed here and drawn as plain <text>: recharts'
+// own tick placement measures every label in the DOM (a forced layout of the page per axis per redraw), which was
+// the largest share of a redraw's main-thread time while training.
+import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 
 export type ChartRow = { step: number } & Record<string, number | undefined>;
@@ -16,7 +18,6 @@ export interface ChartLine {
 }
 
 export const CHART_HEIGHT = 150;
-const DOMAIN_X: [string, string] = ['dataMin', 'dataMax'];
 const DOMAIN_Y: [string, string] = ['auto', 'auto'];
 const DOT = { r: 3 };
 
@@ -27,7 +28,48 @@ function tick(v: number): string {
 }
 
 const MARGIN = { top: 6, right: 12, bottom: 0, left: -8 };
-const TICK = { fontSize: 11 };
+const TICK_COUNT = 5;
+
+/** Round values (1, 2 or 5 × 10^k apart) covering [lo, hi], the finest spacing with at most `count` intervals;
+ * integers only when `integer`. */
+export function niceTicks(lo: number, hi: number, count: number, integer: boolean): number[] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
+  if (hi - lo <= 0) return [lo];
+  const span = hi - lo;
+  const power = 10 ** Math.floor(Math.log10(span / Math.max(1, count)));
+  let step = [1, 2, 5, 10, 20].map((m) => m * power).find((s) => span / s <= count * (1 + 1e-9)) ?? 20 * power;
+  if (integer) step = Math.max(1, Math.round(step));
+  const first = Math.ceil(lo / step - 1e-9) * step;
+  const out: number[] = [];
+  for (let v = first; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+/** The y range the lines span (undefined and non-finite values skipped), padded 5 % so a flat line is not on the edge. */
+function yRange(data: ChartRow[], keys: string[]): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const row of data) {
+    for (const k of keys) {
+      const v = row[k];
+      if (v === undefined || !Number.isFinite(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (lo > hi) return null;
+  const pad = hi > lo ? (hi - lo) * 0.05 : Math.abs(lo) * 0.05 || 1;
+  return [lo - pad, hi + pad];
+}
+
+interface TickProps { x?: number | string; y?: number | string; payload?: { value: unknown } }
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
+const xTick = (p: TickProps) => (
+  <text x={num(p.x)} y={num(p.y) + 12} textAnchor="middle" className="chart-tick">{num(p.payload?.value)}</text>
+);
+const yTick = (p: TickProps) => (
+  <text x={num(p.x)} y={num(p.y) + 4} textAnchor="end" className="chart-tick">{tick(num(p.payload?.value))}</text>
+);
 const TOOLTIP_STYLE = { background: 'var(--panel)', border: '1px solid var(--border)' };
 const tooltipValue = (v: unknown) => (typeof v === 'number' ? v.toPrecision(4) : String(v));
 
@@ -35,13 +77,25 @@ const tooltipValue = (v: unknown) => (typeof v === 'number' ? v.toPrecision(4) :
 /** `interactive` adds the hover tooltip; it is left out while training, where recharts 3 re-runs its tooltip selectors on
  * every data change (measured: a large share of each redraw on a 2-core box). */
 function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: string; width: number; interactive: boolean }) {
+  const { data, lines } = props;
+  const axes = useMemo(() => {
+    const first = data[0]?.step ?? 0;
+    const last = data.at(-1)?.step ?? first;
+    const y = yRange(data, lines.map((l) => l.key));
+    return {
+      xDomain: [first, Math.max(last, first + 1)] as [number, number],
+      xTicks: niceTicks(first, Math.max(last, first + 1), TICK_COUNT, true),
+      yDomain: y ?? DOMAIN_Y,
+      yTicks: y ? niceTicks(y[0], y[1], TICK_COUNT, false) : undefined,
+    };
+  }, [data, lines]);
   return (
     <figure className="chart" aria-label={props.label} data-testid={`chart-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
       <figcaption className="small muted">{props.label}</figcaption>
       <LineChart data={props.data} margin={MARGIN} width={props.width} height={CHART_HEIGHT}>
         <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-        <XAxis dataKey="step" type="number" domain={DOMAIN_X} allowDecimals={false} tick={TICK} stroke="var(--muted)" />
-        <YAxis tick={TICK} stroke="var(--muted)" width={52} domain={DOMAIN_Y} tickFormatter={tick} />
+        <XAxis dataKey="step" type="number" domain={axes.xDomain} ticks={axes.xTicks} interval={0} tick={xTick} stroke="var(--muted)" />
+        <YAxis stroke="var(--muted)" width={52} domain={axes.yDomain} ticks={axes.yTicks} interval={0} tick={yTick} />
         {props.interactive && <Tooltip contentStyle={TOOLTIP_STYLE} formatter={tooltipValue} />}
         {props.lines.map((l) => (
           <Line key={l.key} type="linear" dataKey={l.key} name={l.name} stroke={l.color} dot={l.dots ? DOT : false}
