@@ -8,7 +8,7 @@ import { unzipSync } from 'fflate';
 import { expect, test, watchProblems } from './fixtures';
 
 const SHOTS = 'test-output/screenshots';
-const STEPS = 16;
+const STEPS = 8;
 
 const state = (page: Page) => page.evaluate(() => window.__tabtune!.state());
 
