@@ -1,8 +1,9 @@
 // Playwright: the built app (dist/, from `vite build` in `npm run test:e2e`) served by scripts/serve.mjs on
 // 127.0.0.1, driven in Debian's Chromium with WebGPU on SwiftShader (see shared/notes/ort-webgpu.md). Never a
 // downloaded browser. Two projects: most specs run two at a time (they wait on page loads and the worker more than
-// they compute); the `solo` specs then run alone, because they measure the page's main thread while SwiftShader
-// emulates the GPU on the same two CPU cores.
+// they compute); the `solo` specs run one at a time with nothing beside them, because they measure the page's main
+// thread while SwiftShader emulates the GPU on the same two CPU cores. `npm run test:e2e` runs the projects one after
+// the other; `npx playwright test e2e/<spec>.ts` runs one spec in its own project.
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
 
@@ -24,7 +25,7 @@ export default defineConfig({
   fullyParallel: false,
   projects: [
     { name: 'shared', testIgnore: SOLO },
-    { name: 'solo', testMatch: SOLO, dependencies: ['shared'], workers: 1 },
+    { name: 'solo', testMatch: SOLO, workers: 1 },
   ],
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
