@@ -91,16 +91,23 @@ test('Hub fixture on WebGPU: mask policies, batch inspector, 20 training steps w
 
   // Train, watching for long tasks on the main thread from the first click to the last step.
   await page.evaluate(() => {
-    const w = window as unknown as { longTasks: number[]; slowFrames: string[] };
+    const w = window as unknown as { longTasks: number[]; slowFrames: string[]; endedAt: number };
     w.longTasks = [];
     w.slowFrames = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask', buffered: false });
+    w.endedAt = Infinity;
+    // Training ends when the phase says so; what the page does after that (the charts turn interactive) is not counted.
+    const phase = document.querySelector('[data-testid="train-phase"]')!;
+    new MutationObserver(() => {
+      if (phase.textContent === 'completed' && w.endedAt === Infinity) w.endedAt = performance.now();
+    }).observe(phase, { childList: true, characterData: true, subtree: true });
+    const during = (e: PerformanceEntry) => e.startTime < w.endedAt;
+    new PerformanceObserver((list) => list.getEntries().filter(during).forEach((e) => w.longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask', buffered: false });
     // Long animation frames say which script (and how much forced layout) made a frame slow: printed when over budget.
     type Loaf = PerformanceEntry & { blockingDuration: number; scripts: { invoker: string; sourceFunctionName: string; duration: number; forcedStyleAndLayoutDuration: number }[] };
-    new PerformanceObserver((list) => (list.getEntries() as Loaf[]).forEach((e) => {
+    new PerformanceObserver((list) => (list.getEntries() as Loaf[]).filter(during).forEach((e) => {
       if (e.duration < 100) return;
       const scripts = e.scripts.map((x) => `${x.invoker} ${x.sourceFunctionName} ${Math.round(x.duration)} ms (layout ${Math.round(x.forcedStyleAndLayoutDuration)})`);
-      w.slowFrames.push(`${Math.round(e.duration)} ms frame: ${scripts.join('; ') || 'no script (style, layout, paint)'}`);
+      w.slowFrames.push(`${Math.round(e.duration)} ms frame at ${Math.round(e.startTime)} ms: ${scripts.join('; ') || 'no script (style, layout, paint)'}`);
     })).observe({ type: 'long-animation-frame', buffered: false });
   });
   await training.getByTestId('train-start').click();
@@ -113,6 +120,10 @@ test('Hub fixture on WebGPU: mask policies, batch inspector, 20 training steps w
   expect((await app.state()).step).toBe(pausedAt);
   await training.screenshot({ path: `${SHOTS}/training-paused.png` });
   await training.getByTestId('train-resume').click();
+  // The live charts (drawn while training) look like the interactive ones drawn after it.
+  await expect.poll(async () => (await app.state()).step, { timeout: 180_000 }).toBeGreaterThanOrEqual(pausedAt + 3);
+  await expect(app.panel('charts').locator('[data-testid="chart-loss"] .live-series path').first()).toHaveAttribute('d', /^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){2,}/);
+  await app.panel('charts').screenshot({ path: `${SHOTS}/charts-panel-live.png` });
   await expect(training.getByTestId('train-phase')).toHaveText('completed', { timeout: 300_000 });
   const { longTasks, slowFrames } = await page.evaluate(() => {
     const w = window as unknown as { longTasks: number[]; slowFrames: string[] };

@@ -56,9 +56,16 @@ const STAGGER_MS = 120;
  * 2-core box (profiled in e2e), so fewer, spaced redraws keep the page responsive. Idle, they follow at once. */
 const TRAINING_REDRAW_MS = 3000;
 
-/** The rows each chart shows, handed to the charts one at a time and, while training, at most every TRAINING_REDRAW_MS. */
-function useStaggered(rows: ChartRow[], training: boolean): ChartRow[][] {
-  const [shown, setShown] = useState<ChartRow[][]>(() => Array.from({ length: CHARTS }, () => rows));
+/** What one chart draws: its rows, and whether as the live (training) view or the interactive one. */
+interface Shown {
+  rows: ChartRow[];
+  live: boolean;
+}
+
+/** The rows each chart shows, handed to the charts one at a time and, while training, at most every TRAINING_REDRAW_MS.
+ * Switching between the live and the interactive view is staggered the same way, one chart per task. */
+function useStaggered(rows: ChartRow[], training: boolean): Shown[] {
+  const [shown, setShown] = useState<Shown[]>(() => Array.from({ length: CHARTS }, () => ({ rows, live: training })));
   const last = useRef(0);
   useEffect(() => {
     const timers: ReturnType<typeof setTimeout>[] = [];
@@ -66,7 +73,7 @@ function useStaggered(rows: ChartRow[], training: boolean): ChartRow[][] {
     for (let i = 0; i < CHARTS; i++) {
       timers.push(setTimeout(() => {
         if (i === 0) last.current = performance.now();
-        setShown((prev) => prev.map((r, k) => (k === i ? rows : r)));
+        setShown((prev) => prev.map((r, k) => (k === i ? { rows, live: training } : r)));
       }, wait + i * STAGGER_MS));
     }
     return () => timers.forEach(clearTimeout);
@@ -90,7 +97,10 @@ export function ChartsPanel() {
     }));
     return downsample(all, MAX_CHART_POINTS, 'trainLoss', 'evalLoss');
   }, [metrics, weight]);
-  const training = isTraining(useApp(selectPhase));
+  // Live view for the whole run, pauses included: flipping views costs a full redraw of each chart, and a paused run
+  // is about to go on. The interactive view (hover tooltips) comes back when the run has ended.
+  const phase = useApp(selectPhase);
+  const training = isTraining(phase) || phase === 'paused';
   const shown = useStaggered(rows, training);
   return (
     <Panel id="charts" step={6} title="Charts" wide aside={
@@ -108,9 +118,9 @@ export function ChartsPanel() {
             <div className="chart-grid" ref={gridRef}>
               {width > 0 && (
                 <>
-                  <Chart label="Loss" data={shown[0] ?? rows} lines={LOSS_LINES} width={width} interactive={!training} />
-                  <Chart label="Gradient norm" data={shown[1] ?? rows} lines={GRAD_LINES} width={width} interactive={!training} />
-                  <Chart label="Learning rate" data={shown[2] ?? rows} lines={LR_LINES} width={width} interactive={!training} />
+                  <Chart label="Loss" data={shown[0]?.rows ?? rows} lines={LOSS_LINES} width={width} interactive={!(shown[0]?.live ?? training)} />
+                  <Chart label="Gradient norm" data={shown[1]?.rows ?? rows} lines={GRAD_LINES} width={width} interactive={!(shown[1]?.live ?? training)} />
+                  <Chart label="Learning rate" data={shown[2]?.rows ?? rows} lines={LR_LINES} width={width} interactive={!(shown[2]?.live ?? training)} />
                 </>
               )}
             </div>
