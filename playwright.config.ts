@@ -1,9 +1,10 @@
 // Playwright: the built app (dist/, from `vite build` in `npm run test:e2e`) served by scripts/serve.mjs on
 // 127.0.0.1, driven in Debian's Chromium with WebGPU on SwiftShader (see shared/notes/ort-webgpu.md). Never a
-// downloaded browser. Two projects: most specs run two at a time (they wait on page loads and the worker more than
-// they compute); the `solo` specs run one at a time with nothing beside them, because they measure the page's main
-// thread while SwiftShader emulates the GPU on the same two CPU cores. `npm run test:e2e` runs the projects one after
-// the other; `npx playwright test e2e/<spec>.ts` runs one spec in its own project.
+// downloaded browser. Three projects, run one after the other by `npm run test:e2e`: `light` specs (page loads, forms,
+// no training) two at a time; `runs` specs (train on WASM and compare losses, reload, reopen profiles) one at a time,
+// because two of them side by side starve each other's worker and page on a 2-core machine; `solo` specs alone too,
+// because they measure the page's main thread while SwiftShader emulates the GPU on the same two cores.
+// `npx playwright test e2e/<spec>.ts` runs one spec in its own project.
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
 
@@ -15,8 +16,8 @@ const root = process.env.TABTUNE_DIST ?? 'dist';
 const mirrorPort = Number(process.env.TABTUNE_MIRROR_PORT ?? port + 100);
 process.env.TABTUNE_MIRROR_URL = `http://127.0.0.1:${mirrorPort}`;
 
-/** Specs that must have the machine to themselves (see above). */
 const SOLO = ['**/train.spec.ts', '**/device-loss.spec.ts'];
+const RUNS = ['**/export.spec.ts', '**/quota.spec.ts', '**/resume.spec.ts', '**/share.spec.ts'];
 
 export default defineConfig({
   testDir: 'e2e',
@@ -24,7 +25,8 @@ export default defineConfig({
   workers: Number(process.env.TABTUNE_E2E_WORKERS ?? 2),
   fullyParallel: false,
   projects: [
-    { name: 'shared', testIgnore: SOLO },
+    { name: 'light', testIgnore: [...SOLO, ...RUNS] },
+    { name: 'runs', testMatch: RUNS, workers: 1 },
     { name: 'solo', testMatch: SOLO, workers: 1 },
   ],
   forbidOnly: Boolean(process.env.CI),

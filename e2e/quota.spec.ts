@@ -5,7 +5,7 @@
 import { expect, test, type AppPage } from './fixtures';
 
 const SHOTS = 'test-output/screenshots';
-const STEPS = 12;
+const STEPS = 20;
 
 function setUp(app: AppPage): Promise<void> {
   return app.setUpCodewordRun({ steps: STEPS, evalEvery: 0, sampleEvery: 0, checkpointEvery: 2 });
