@@ -74,6 +74,11 @@ export interface Backend {
    * needs them: replays read the buffers bound at capture time, so new data must be written *into* those buffers.
    */
   readonly device?: DeviceOps;
+  /**
+   * Settles when the GPU device behind this backend is lost (driver reset, GPU process crash, `destroy()`), with what
+   * the browser said; never settles on backends without a device. Every buffer and session on it is gone by then.
+   */
+  readonly lost?: Promise<string>;
 }
 
 export interface DeviceOps {

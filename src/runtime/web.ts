@@ -64,7 +64,11 @@ async function webgpuBackend(): Promise<Backend> {
   const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
   if (!device) throw new Error('onnxruntime-web created a WebGPU session but exposed no GPUDevice (ort.env.webgpu.device)');
   const label = 'WebGPU (onnxruntime-web)';
+  // GPUDevice.lost resolves (never rejects) with a reason: 'destroyed' when the page or ORT destroyed the device on
+  // purpose, 'unknown' for a driver reset or a GPU process crash.
+  const lost = device.lost.then((info) => `GPUDevice.lost: ${info.reason || 'unknown'}${info.message ? `, ${info.message}` : ''}`);
   return {
+    lost,
     kind: 'webgpu',
     host: 'browser',
     label,

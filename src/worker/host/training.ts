@@ -21,6 +21,14 @@ export const SAMPLE_PROMPTS = 2;
 
 const DEVICE_LOST = /device (is |was )?lost|lost (the )?device|GPUDevice.*(lost|destroyed)|DeviceLost|context lost/i;
 
+/** The backend's device went away while the loop ran (Backend.lost settled): the loop stops without waiting on it. */
+class DeviceLostError extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'DeviceLostError';
+  }
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -53,6 +61,8 @@ export class TrainingHost {
   private stopRequested = false;
   private stopped = false;
   private lastCheckpoint: TrainerCheckpoint | null = null;
+  /** Settles when the current trainer's GPU device is lost (from its backend; absent on WASM). */
+  private deviceLost: Promise<string> | null = null;
   /** An imported PEFT adapter the next trainer starts from, for the model (source id) it was checked against. */
   private adopted: { modelKey: string; params: Record<string, Float32Array> } | null = null;
 
@@ -91,6 +101,7 @@ export class TrainingHost {
     this.trainer = trainer;
     this.builtFor = p;
     this.builtOn = choice;
+    this.deviceLost = backend.lost ?? null;
     this.stopped = false;
     this.info = {
       backend: backend.kind === 'webgpu' ? 'webgpu' : 'wasm',
@@ -235,19 +246,33 @@ export class TrainingHost {
     this.stopRequested = false;
     // Cancelling the request (the page went away, or the client aborted it) pauses the loop like the Pause button.
     ctx.signal.addEventListener('abort', () => (flag.aborted = true), { once: true });
+    // Once the device is lost nothing the abandoned run still reports (a step finishing on dead buffers) counts.
+    let live = true;
     try {
-      const result = await trainer.run({
+      const running = trainer.run({
         signal: flag,
-        onStep: (r) => ctx.emit({ type: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, targetTokens: r.targetTokens, ms: r.ms, epoch: r.epoch }),
-        onEval: (r) => ctx.emit({ type: 'eval', step: r.step, loss: r.loss, targetTokens: r.targetTokens }),
-        onSample: (r) => this.emitSamples(ctx, r),
+        onStep: (r) => live && ctx.emit({ type: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, targetTokens: r.targetTokens, ms: r.ms, epoch: r.epoch }),
+        onEval: (r) => live && ctx.emit({ type: 'eval', step: r.step, loss: r.loss, targetTokens: r.targetTokens }),
+        onSample: async (r) => { if (live) await this.emitSamples(ctx, r); },
         onCheckpoint: async (c) => {
+          if (!live) return;
           this.lastCheckpoint = c;
           // Storage full: pause rather than train steps that could not be saved (saved runs).
           if (!(await this.persist.save(c, 'interval', ctx, c.step >= trainer.totalSteps))) storageFull = true;
           if (storageFull) flag.aborted = true;
         },
       });
+      // A lost device can leave ORT's pending GPU work unsettled forever: the loss itself ends the loop. The abandoned
+      // run is told to stop and its eventual rejection (buffers gone) is expected, so it is swallowed.
+      const lost = this.deviceLost;
+      if (lost) running.catch(() => undefined);
+      const result = lost
+        ? await Promise.race([running, lost.then((why) => {
+          live = false;
+          flag.aborted = true;
+          throw new DeviceLostError(why);
+        })])
+        : await running;
       if (result.reason === 'stopped') {
         this.lastCheckpoint = await trainer.checkpoint();
         await this.persist.save(this.lastCheckpoint, this.stopRequested ? 'stop' : 'pause', ctx);
@@ -272,7 +297,7 @@ export class TrainingHost {
       await this.persist.setStatus(kept ? 'finished' : 'paused');
       return this.outcome('completed', result.step, null);
     } catch (err) {
-      if (!DEVICE_LOST.test(message(err))) throw err;
+      if (!(err instanceof DeviceLostError) && !DEVICE_LOST.test(message(err))) throw err;
       // The GPU device is gone with every buffer on it: drop the trainer and backend; resume rebuilds from the checkpoint.
       this.trainer = null;
       this.pg.dropBackend(this.builtOn);
