@@ -6,6 +6,11 @@ export interface FileCache {
   /** Bytes [start, end) of a cached file without materialising all of it, or undefined when not cached. */
   getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined>;
   put(key: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Stores a file whose bytes arrive as a stream (a checkpoint converted as it downloads, never whole in memory).
+   * Resolves once stored; a body that errors (size or sha256 mismatch) must reject and store nothing.
+   */
+  putStream?(key: string, body: ReadableStream<Uint8Array>, size: number): Promise<void>;
   delete(key: string): Promise<void>;
 }
 
@@ -21,6 +26,19 @@ export class MemoryFileCache implements FileCache {
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
+    this.entries.set(key, bytes);
+  }
+
+  async putStream(key: string, body: ReadableStream<Uint8Array>, size: number): Promise<void> {
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    const reader = body.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      if (at + r.value.byteLength > size) throw new Error(`${key}: more than the announced ${size} bytes`);
+      bytes.set(r.value, at);
+      at += r.value.byteLength;
+    }
+    if (at !== size) throw new Error(`${key}: ${at} bytes stored, ${size} announced`);
     this.entries.set(key, bytes);
   }
 
@@ -55,6 +73,12 @@ export class CacheApiFileCache implements FileCache {
     const cache = await this.storage.open(this.name);
     // No copy: put() resolves only after the body is stored, so the caller may transfer the buffer afterwards.
     await cache.put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'Content-Length': String(bytes.byteLength) } }));
+  }
+
+  async putStream(key: string, body: ReadableStream<Uint8Array>, size: number): Promise<void> {
+    const cache = await this.storage.open(this.name);
+    // Cache.put() reads the body to its end and rejects, storing nothing, when the body errors.
+    await cache.put(key, new Response(body as ReadableStream<Uint8Array<ArrayBuffer>>, { headers: { 'Content-Length': String(size) } }));
   }
 
   async delete(key: string): Promise<void> {

@@ -50,12 +50,14 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-function describe(repo: string, revision: string, repoType: RepoType, path?: string): string {
+/** Names a file for messages. Exported for src/hub/stream.ts only (not in index.ts). */
+export function describe(repo: string, revision: string, repoType: RepoType, path?: string): string {
   const what = `${repoType === 'dataset' ? 'dataset' : 'repo'} ${repo} at revision ${revision}`;
   return path ? `${path} in ${what}` : what;
 }
 
-async function request(cfg: HubConfig, url: string, what: string, init: RequestInit): Promise<Response> {
+/** One GET with auth, a retry and Hub error mapping. Exported for src/hub/stream.ts only (not in index.ts). */
+export async function request(cfg: HubConfig, url: string, what: string, init: RequestInit): Promise<Response> {
   const headers = new Headers(init.headers);
   if (cfg.token) headers.set('Authorization', `Bearer ${cfg.token}`);
   // An idempotent GET/HEAD is retried once after a network error: a keep-alive socket the server closed while this
@@ -120,7 +122,8 @@ export interface FetchOptions extends RequestOptions {
 }
 
 let sharedCache: FileCache | null | undefined;
-function cacheFor(opts: FetchOptions): FileCache | null {
+/** The cache a fetch uses. Exported for src/hub/stream.ts only (not in index.ts). */
+export function cacheFor(opts: FetchOptions): FileCache | null {
   if (opts.cache !== undefined) return opts.cache;
   if (sharedCache === undefined) sharedCache = defaultFileCache();
   return sharedCache;

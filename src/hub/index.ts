@@ -16,3 +16,7 @@ export {
 export type { SafetensorsDtype, SafetensorsErrorCode, SafetensorsHeader, TensorInfo, TensorToWrite } from './safetensors.ts';
 export { SAFETENSORS_INDEX, SAFETENSORS_SINGLE, openRemoteCheckpoint, readRemoteSafetensors } from './safetensors-remote.ts';
 export type { RemoteCheckpoint, RemoteSafetensors } from './safetensors-remote.ts';
+// Streaming checkpoint loads (issue 4: peak memory while loading).
+export { readSafetensorsStream, streamFile } from './stream.ts';
+export type { StreamedSafetensors } from './stream.ts';
+export { Sha256 } from './sha256.ts';

@@ -2,7 +2,10 @@
 // injects — the CLI passes one over node:fs, since src/train must not import node: modules) or a Hub repo pinned to a
 // commit through src/hub. loadModel() turns either into a parsed config, float32 weights under weight-table names,
 // the tokenizer and the pins the reproduction manifest records.
-import { SAFETENSORS_INDEX, SAFETENSORS_SINGLE, fetchResolvedFile, parseSafetensors, resolveRevision, sha256Hex, tensorToFloat32 } from '../hub/index.ts';
+import {
+  SAFETENSORS_INDEX, SAFETENSORS_SINGLE, fetchResolvedFile, findFile, parseSafetensors, readSafetensorsStream, resolveRevision, sha256Hex,
+  streamFile, tensorToFloat32,
+} from '../hub/index.ts';
 import type { HubConfig, SafetensorsHeader } from '../hub/index.ts';
 import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
 import { parseModelConfig, type ModelConfig } from '../models/config.ts';
@@ -17,6 +20,11 @@ export interface FileSource {
   readonly sha: string | null;
   list(): Promise<string[]>;
   read(path: string): Promise<Uint8Array>;
+  /**
+   * The file's bytes as a verified chunk stream (size and sha256 checked when it ends), where the source can stream:
+   * loadModel converts safetensors shards from it so a whole shard is never in memory next to its float32 tensors.
+   */
+  stream?(path: string): { size: number; chunks: AsyncIterable<Uint8Array> };
 }
 
 /** A Hub repo resolved to a commit: every read is pinned to that sha and verified by size/sha256. */
@@ -29,6 +37,11 @@ export async function hubSource(cfg: HubConfig, repo: string, revision: string, 
     list: async () => resolved.files.map((f) => f.path),
     // Network retries (ECONNRESET on a stale keep-alive socket) happen inside src/hub's request().
     read: (path) => fetchResolvedFile(cfg, resolved, path, opts),
+    stream: (path) => {
+      const file = findFile(resolved, path);
+      const expected = file.lfs ? { size: file.size, sha256: file.lfs.sha256 } : { size: file.size };
+      return { size: file.size, chunks: streamFile(cfg, resolved.repo, resolved.sha, path, { repoType: resolved.repoType, expected, ...opts }) };
+    },
   };
 }
 
@@ -117,6 +130,15 @@ export async function loadModel(source: FileSource): Promise<LoadedModel> {
   const shapes = new Map<string, number[]>();
   const converted = new Map<string, Float32Array>();
   for (const shard of shards) {
+    // A pinned Hub source streams: each tensor is widened as its bytes arrive and the shard is never whole in memory.
+    // (A local folder is read whole: its content hash needs the bytes, and the CLI's peak matters less.)
+    if (source.stream && source.sha !== null) {
+      const { size, chunks } = source.stream(shard);
+      const streamed = await readSafetensorsStream(chunks, size, shard, (t) => wanted.has(t.name));
+      for (const t of streamed.header.tensors) shapes.set(t.name, t.shape);
+      for (const [name, values] of streamed.tensors) converted.set(name, values);
+      continue;
+    }
     const bytes = await get(shard);
     const header = parseSafetensors(bytes, shard);
     for (const t of header.tensors) {
