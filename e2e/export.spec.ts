@@ -30,10 +30,7 @@ test('export a paused run, import it in a fresh profile, continue it, import its
   const share = app.panel('share');
   await expect(share.getByTestId('export-run')).toBeDisabled(); // nothing trained yet
   await training.getByTestId('train-start').click();
-  await expect.poll(async () => (await app.state()).step, { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
-  await training.getByTestId('train-pause').click();
-  await expect(training.getByTestId('train-phase')).toHaveText('paused');
-  const pausedAt = (await app.state()).step;
+  const pausedAt = await app.pauseAtStep(2);
   expect(pausedAt).toBeLessThan(STEPS);
 
   const [download] = await Promise.all([page.waitForEvent('download'), share.getByTestId('export-run').click()]);

@@ -28,6 +28,45 @@ export class AppPage {
     return this.page.locator(`[data-panel="${id}"]`);
   }
 
+  /** Resolves as soon as the Training panel's progress shows step `step` or later in a running run, and then presses
+   * Pause there when `pause` is set, all inside the page. The page shows progress once a second (FLUSH_MS) and a
+   * Playwright poll and click add up to another second or two, which on a fast machine is many WASM steps: a pause or
+   * reload that drifts to the end of a short run changes what the spec tests. Acting in the page removes the poll. */
+  async atStep(step: number, opts: { pause?: boolean; timeout?: number } = {}): Promise<void> {
+    await this.page.evaluate(({ at, pause, ms }) => new Promise<void>((resolve, reject) => {
+      // Looked up afresh on every change: React may replace any of these nodes between renders.
+      const find = (id: string) => document.querySelector(`[data-panel="training"] [data-testid="${id}"]`);
+      const check = (): boolean => {
+        // A finished run's counter stays up until the next run's first step: only a running one counts.
+        if (find('train-phase')?.textContent !== 'running') return false;
+        if (!(Number(find('train-step')?.textContent ?? NaN) >= at)) return false;
+        const button = find('train-pause') as HTMLButtonElement | null;
+        if (pause && (!button || button.disabled)) return false;
+        if (pause) button?.click();
+        return true;
+      };
+      if (check()) return resolve();
+      const timer = setTimeout(() => {
+        watch.disconnect();
+        reject(new Error(`No running step ${at} within ${ms} ms: the panel shows ${find('train-phase')?.textContent} at step ${find('train-step')?.textContent}.`));
+      }, ms);
+      const watch = new MutationObserver(() => {
+        if (!check()) return;
+        watch.disconnect();
+        clearTimeout(timer);
+        resolve();
+      });
+      watch.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['disabled', 'class'] });
+    }), { at: step, pause: opts.pause ?? false, ms: opts.timeout ?? 120_000 });
+  }
+
+  /** Pauses the run soon after `step` (see atStep); returns the step it paused at. */
+  async pauseAtStep(step: number): Promise<number> {
+    await this.atStep(step, { pause: true });
+    await expect(this.panel('training').getByTestId('train-phase')).toHaveText('paused', { timeout: 60_000 });
+    return (await this.state()).step;
+  }
+
   /** The bundled demo on the 8-row codeword set, on WASM (fast on CI's two cores), max length 64, batch 2, a
    * checkpoint every `checkpointEvery` steps; waits until the settings reached the store and the examples are ready. */
   async setUpCodewordRun(o: { steps: number; evalEvery: number; sampleEvery: number; checkpointEvery: number }): Promise<void> {

@@ -111,10 +111,7 @@ test('Hub fixture on WebGPU: mask policies, batch inspector, 20 training steps w
     })).observe({ type: 'long-animation-frame', buffered: false });
   });
   await training.getByTestId('train-start').click();
-  await expect.poll(async () => (await app.state()).step, { timeout: 180_000 }).toBeGreaterThanOrEqual(3);
-  await training.getByTestId('train-pause').click();
-  await expect(training.getByTestId('train-phase')).toHaveText('paused');
-  const pausedAt = (await app.state()).step;
+  const pausedAt = await app.pauseAtStep(3);
   expect(pausedAt).toBeLessThan(20);
   await page.waitForTimeout(1500);
   expect((await app.state()).step).toBe(pausedAt);
