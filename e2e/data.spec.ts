@@ -96,3 +96,38 @@ test('a file detection misreads can be mapped by hand', async ({ app }) => {
   await expect(mapping).toContainText('text ← text');
   await expect(panel.getByTestId('dataset-rows')).toHaveText('2');
 });
+
+test('a Hub dataset from the mirror: the train split of Parquet shards, pinned to its commit', async ({ app }) => {
+  const mirror = process.env.TABTUNE_MIRROR_URL ?? '';
+  expect(mirror, 'playwright.config.ts sets TABTUNE_MIRROR_URL').toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  await app.open();
+  await app.startup();
+  // The Hub endpoint is the Model panel's setting: load the demo's twin from the mirror so both read from it.
+  const model = app.panel('model');
+  await model.locator('.source-form > summary').first().click();
+  await model.getByLabel('Hub endpoint').fill(mirror);
+  await model.getByLabel('Repository').fill('tabtune/demo');
+  await model.getByLabel('Revision').fill('main');
+  await model.getByRole('button', { name: 'Load from Hub' }).click();
+  await expect.poll(async () => (await app.state()).hubEndpoint).toBe(mirror);
+
+  const panel = app.panel('data');
+  await panel.getByText(/^From the Hub/).click();
+  const form = panel.getByRole('form', { name: 'Hub dataset' });
+  await form.getByLabel('Dataset').fill('tabtune/codewords@main');
+  await form.getByRole('button', { name: 'Load dataset' }).click();
+  await expect.poll(async () => (await app.state()).dataset?.rowCount, { timeout: 30_000 }).toBe(6);
+  const { dataset } = await app.state();
+  // Two train shards read in order as one dataset; the test shard left out.
+  expect(dataset?.hub?.sha).toMatch(/^[0-9a-f]{40}$/);
+  await expect(panel.getByTestId('dataset-sha')).toHaveText(dataset!.hub!.sha.slice(0, 10));
+  await expect(panel.getByTestId('dataset-sha')).toHaveAttribute('title', dataset!.hub!.sha);
+  await expect(panel.getByTestId('dataset-rows')).toHaveText('6');
+  await expect(panel.getByTestId('dataset-format')).toContainText(/parquet/i);
+  await expect(panel.getByTestId('dataset-layout')).toContainText(/prompt/i);
+  await expect(panel.getByTestId('dataset-preview')).toContainText('What is the codeword for red?');
+  await expect(panel.getByTestId('dataset-preview')).toContainText('The codeword for orange is comet.');
+  await expect(panel.getByTestId('dataset-preview')).not.toContainText('black');
+  await expect.poll(async () => (await app.state()).preparedState.status, { timeout: 30_000 }).toBe('ready');
+  await panel.screenshot({ path: 'test-output/screenshots/data-panel-hub.png' });
+});

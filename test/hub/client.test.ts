@@ -47,8 +47,10 @@ describe('the shared mirror from globalSetup', () => {
     const cfg = hubConfig(inject('hubMirrorUrl'));
     const manifest = readManifest();
     expect(manifest).toBeDefined();
-    for (const [repo, { sha, files }] of Object.entries(manifest?.repos ?? {})) {
-      const resolved = await resolveRevision(cfg, repo, 'main');
+    for (const [key, { sha, files }] of Object.entries(manifest?.repos ?? {})) {
+      const dataset = key.startsWith('datasets/');
+      const repo = dataset ? key.slice('datasets/'.length) : key;
+      const resolved = await resolveRevision(cfg, repo, 'main', dataset ? { repoType: 'dataset' } : {});
       expect(resolved.sha).toBe(sha);
       expect(resolved.files.map((f) => [f.path, f.size])).toEqual(files.map((f) => [f.path, f.size]));
     }
