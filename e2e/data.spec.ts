@@ -103,12 +103,7 @@ test('a Hub dataset from the mirror: the train split of Parquet shards, pinned t
   await app.open();
   await app.startup();
   // The Hub endpoint is the Model panel's setting: load the demo's twin from the mirror so both read from it.
-  const model = app.panel('model');
-  await model.locator('.source-form > summary').first().click();
-  await model.getByLabel('Hub endpoint').fill(mirror);
-  await model.getByLabel('Repository').fill('tabtune/demo');
-  await model.getByLabel('Revision').fill('main');
-  await model.getByRole('button', { name: 'Load from Hub' }).click();
+  await app.loadHubModel(mirror, 'tabtune/demo');
   await expect.poll(async () => (await app.state()).hubEndpoint).toBe(mirror);
 
   const panel = app.panel('data');

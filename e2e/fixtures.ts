@@ -28,6 +28,16 @@ export class AppPage {
     return this.page.locator(`[data-panel="${id}"]`);
   }
 
+  /** Fills the Model panel's Hub form (endpoint, repository, revision) and presses Load; does not wait for the load. */
+  async loadHubModel(endpoint: string, repo: string, revision = 'main'): Promise<void> {
+    const model = this.panel('model');
+    await model.locator('.source-form > summary').first().click();
+    await model.getByLabel('Hub endpoint').fill(endpoint);
+    await model.getByLabel('Repository').fill(repo);
+    await model.getByLabel('Revision').fill(revision);
+    await model.getByRole('button', { name: 'Load from Hub' }).click();
+  }
+
   /** Resolves as soon as the Training panel's progress shows step `step` or later in a running run, and then presses
    * Pause there when `pause` is set, all inside the page. The page shows progress once a second (FLUSH_MS) and a
    * Playwright poll and click add up to another second or two, which on a fast machine is many WASM steps: a pause or

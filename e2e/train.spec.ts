@@ -26,11 +26,7 @@ test('Hub fixture on WebGPU: mask policies, batch inspector, 20 training steps w
 
   // Model: the Llama fixture from the mirror, pinned to the commit main points at.
   const model = app.panel('model');
-  await model.locator('.source-form > summary').first().click();
-  await model.getByLabel('Hub endpoint').fill(MIRROR);
-  await model.getByLabel('Repository').fill('tabtune/tiny-llama');
-  await model.getByLabel('Revision').fill('main');
-  await model.getByRole('button', { name: 'Load from Hub' }).click();
+  await app.loadHubModel(MIRROR, 'tabtune/tiny-llama');
   await expect.poll(async () => (await app.state()).modelState.status, { timeout: 60_000 }).toBe('ready');
   await expect(model.getByTestId('model-type')).toHaveText('llama');
   expect((await app.state()).model?.sha).toMatch(/^[0-9a-f]{40}$/);

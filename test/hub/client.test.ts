@@ -9,6 +9,7 @@ import { MemoryFileCache } from '../../src/hub/cache.ts';
 import { fetchFile, fetchJson, fetchResolvedFile, parseRepoRef, resolveRevision } from '../../src/hub/client.ts';
 import { hubConfig, hubConfigFromEnv, DEFAULT_HUB_ENDPOINT, type HubConfig } from '../../src/hub/endpoint.ts';
 import { HubError, httpError } from '../../src/hub/errors.ts';
+import { DATASETS_PREFIX } from '../../scripts/fixtures/datasets.ts';
 import { HUB_DIR, readManifest } from '../../scripts/fixtures/layout.ts';
 import { startMirror, type Mirror } from '../hub-mirror/server.ts';
 
@@ -48,8 +49,8 @@ describe('the shared mirror from globalSetup', () => {
     const manifest = readManifest();
     expect(manifest).toBeDefined();
     for (const [key, { sha, files }] of Object.entries(manifest?.repos ?? {})) {
-      const dataset = key.startsWith('datasets/');
-      const repo = dataset ? key.slice('datasets/'.length) : key;
+      const dataset = key.startsWith(`${DATASETS_PREFIX}/`);
+      const repo = dataset ? key.slice(DATASETS_PREFIX.length + 1) : key;
       const resolved = await resolveRevision(cfg, repo, 'main', dataset ? { repoType: 'dataset' } : {});
       expect(resolved.sha).toBe(sha);
       expect(resolved.files.map((f) => [f.path, f.size])).toEqual(files.map((f) => [f.path, f.size]));
