@@ -126,7 +126,7 @@ async function runOne(args: Args, mirrorUrl: string, backendKind: BackendKind): 
     const t0 = performance.now();
     const [model, loadMs] = await time('resolve+download+parse', async () => loadModel(await hubSource(hub, BENCH_REPO, 'main')));
     const [tok, tokMs] = await time('tokenizer', async () => loadTokenizerFrom(await hubSource(hub, BENCH_REPO, 'main')));
-    const plan = planLora(model.config, { r: args.rank, alpha: 2 * args.rank, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] });
+    const plan = planLora(model.config, { r: args.rank, alpha: 2 * args.rank, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] });
     const shape = { batch: args.batch, seqLen: args.seq };
     const [graphs, buildMs] = await time('graph build', () =>
       buildTrainGraphs(model.config, plan, shape, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 }),

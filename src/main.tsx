@@ -4,7 +4,7 @@
 // for, are kept in localStorage across reloads.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { parseRunConfig, type RunConfig } from './share/run-config';
+import { dataKey, parseRunConfig, type RunConfig } from './share/run-config';
 import { createAppStore } from './store/store';
 import { createDatasetLoader, createModelLoader, loadBundledDatasets, probeCapability } from './store/actions';
 import { createRunActions, isTraining } from './store/run-actions';
@@ -24,8 +24,6 @@ import './ui/styles.css';
 const RUN_CONFIG_KEY = 'tabtune.runConfig';
 const BACKEND_KEY = 'tabtune.backend';
 const SOURCES_KEY = 'tabtune.sources';
-/** Edits to the run config (typing a number) settle for this long before the examples are rebuilt. */
-const PREPARE_DEBOUNCE_MS = 300;
 
 function savedTheme(): ThemeChoice | null {
   try {
@@ -87,7 +85,6 @@ const actions: AppActions = {
   model: createModelPanelActions(store, client), // model panel
 };
 
-let debounce: ReturnType<typeof setTimeout> | null = null;
 store.subscribe((state, previous) => {
   if (state.backendChoice !== previous.backendChoice) {
     try {
@@ -109,10 +106,11 @@ store.subscribe((state, previous) => {
   } catch {
     // Storage blocked: the settings last for this page only.
   }
+  // Hyperparameters (LoRA, optimizer, steps) travel with Start and the batch inspector: only a data setting re-prepares.
+  if (dataKey(state.runConfig) === dataKey(previous.runConfig)) return;
   // Mark the examples stale at once, so nothing (Start, the batch inspector, a test) acts on the old settings.
   if (state.dataset) state.setPrepared(state.prepared, { status: 'loading', stage: 'Applying the new settings', loaded: 0, total: null });
-  if (debounce !== null) clearTimeout(debounce);
-  debounce = setTimeout(() => void run.prepare(), PREPARE_DEBOUNCE_MS);
+  run.prepareSoon();
 });
 
 // Share links: a link in the address wins over the saved settings; it is applied before anything loads, then

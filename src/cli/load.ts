@@ -2,8 +2,6 @@
 // (read and field-mapped by src/data in any format it reads: JSONL, JSON, CSV, Parquet; then rendered, masked,
 // dropped and linted through src/train), and the run config.
 import type { HubConfig } from '../hub/index.ts';
-import type { RunConfig } from '../share/run-config.ts';
-import { prepareDataset, type PreparedDataset, type TemplateChoice } from '../train/dataset.ts';
 import { loadModel, loadTokenizerFrom, type FileSource, type LoadedModel, type TokenizerBundle } from '../train/model-source.ts';
 import { loadDataset } from '../data/dataset.ts';
 import type { ParseIssue } from '../data/formats.ts';
@@ -90,23 +88,6 @@ export async function readData(v: Values, io: CliIO, command: string, fallback?:
     problems: ds.errors,
     ...(templateSource !== undefined ? { templateSource } : {}),
   };
-}
-
-export function templateChoice(config: RunConfig, data: DataFile, v: Values): TemplateChoice {
-  const k = config.template.kind;
-  if (k === 'custom') return { kind: 'custom', source: config.template.source ?? data.templateSource ?? '', name: str(v, 'template') ?? 'the custom template' };
-  return { kind: k };
-}
-
-export function buildDataset(config: RunConfig, data: DataFile, tok: TokenizerBundle, v: Values, embeddingRows?: number): PreparedDataset {
-  return prepareDataset(data.rows, {
-    tokenizer: tok.tokenizer,
-    template: templateChoice(config, data, v),
-    mask: config.mask,
-    maxLength: config.maxLength,
-    kwargs: config.template.kwargs,
-    ...(embeddingRows !== undefined ? { embeddingRows } : {}),
-  });
 }
 
 /** The schema wants `org/name`; a local folder is recorded as `local/<folder name>` (the manifest keeps the path). */

@@ -4,23 +4,23 @@ import { parseModelConfig } from '../models/config.ts';
 import { createNodeBackend } from '../runtime/node.ts';
 import type { Backend } from '../runtime/backend.ts';
 import type { RunConfig } from '../share/run-config.ts';
-import type { PreparedDataset } from '../train/dataset.ts';
 import { fromUtf8 } from '../train/json.ts';
 import { formatMemoryPlan, planMemory, WASM_BUDGET_BYTES, type MemoryLimits } from '../train/memory-plan.ts';
 import type { LoadedModel, TokenizerBundle } from '../train/model-source.ts';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, defaultTargetModules, loadAdapter, targetModuleNames, type LoadedAdapter } from '../train/peft.ts';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, targetModuleNames, type LoadedAdapter } from '../train/peft.ts';
+import { resolveConfig, RunSession } from '../train/session.ts';
 import { BACKENDS, num, oneOf, runConfigFromFlags, str, type BackendFlag, type Values } from './args.ts';
 import { CliError } from './errors.ts';
 import { existsSync, join, readBinary, resolve } from './files.ts';
-import { buildDataset, modelRepoFor, openModel, openSources, openTokenizer, readData, reportProblems, type CliIO, type DataFile, type Sources } from './load.ts';
+import { modelRepoFor, openModel, openSources, openTokenizer, readData, reportProblems, type CliIO, type DataFile, type Sources } from './load.ts';
 
 export interface Setup {
   readonly sources: Sources;
   readonly model: LoadedModel;
   readonly tokenizer: TokenizerBundle;
   readonly data: DataFile;
-  readonly dataset: PreparedDataset;
-  readonly config: RunConfig;
+  /** The run: resolved config, prepared examples, split, first batch, trainer, artifacts. */
+  readonly session: RunSession;
   readonly adapter: LoadedAdapter | null;
   readonly backendKind: BackendFlag;
 }
@@ -57,24 +57,24 @@ export async function setup(v: Values, io: CliIO, command: string, fallback: { m
   // are fetched.
   const rawConfig = JSON.parse(fromUtf8(await sources.model!.read('config.json'))) as unknown;
   const modelConfig = parseModelConfig(rawConfig);
-  // The schema's default targets name Llama-family modules; another family without --lora-targets gets PEFT's default.
-  if (!fallback.config && str(v, 'lora-targets') === undefined && modelConfig.family === 'gpt2') {
-    config = { ...config, lora: { ...config.lora, targets: defaultTargetModules(modelConfig) } };
-  }
-  checkMemory(rawConfig, config, memoryLimits(v, io, backendKind), io);
+  checkMemory(rawConfig, resolveConfig(config, modelConfig), memoryLimits(v, io, backendKind), io);
   const model = await openModel(sources);
   const adapterDir = str(v, 'adapter');
   const adapter = adapterDir ? readAdapterFolder(adapterDir, model, io.cwd) : null;
   if (adapter) {
     const c = adapter.plan.config;
-    config = { ...config, lora: { r: c.r, alpha: c.alpha, dropout: c.dropout ?? 0, rslora: c.useRslora ?? false, targets: targetModuleNames(adapter.plan) } };
+    config = { ...config, lora: { r: c.r, alpha: c.alpha, dropout: c.dropout ?? 0, rslora: c.rslora ?? false, targets: targetModuleNames(adapter.plan) } };
   }
-  const dataset = buildDataset(config, data, tokenizer, v, model.config.vocabSize);
+  const session = RunSession.prepare({
+    config, model: model.config, tokenizer, separateTokenizer: sources.tokenizer !== sources.model,
+    data: { name: data.name, hash: data.sha256, rows: data.rows, ...(data.templateSource !== undefined ? { templateSource: data.templateSource, templateName: str(v, 'template')! } : {}) },
+  });
+  const dataset = session.dataset;
   if (dataset.examples.length === 0) {
     const first = dataset.dropped[0];
     throw new CliError(`${data.name}: every row was dropped${first ? ` (e.g. ${first.id}: ${first.message})` : ''}. HINT: run \`tabtune inspect\` to see the masks, or change --mask / --max-length.`);
   }
-  return { sources, model, tokenizer, data, dataset, config, adapter, backendKind };
+  return { sources, model, tokenizer, data, session, adapter, backendKind };
 }
 
 /** `--max-buffer-bytes N` (or TABTUNE_MAX_BUFFER_BYTES) stands for a GPU's buffer limits; `--memory-budget N` caps the

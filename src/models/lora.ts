@@ -5,15 +5,16 @@ import type { ModelConfig } from './config.ts';
 import { Rng } from './rng.ts';
 import { parameterCount, weightTable } from './weights.ts';
 
+/** LoRA settings, field for field the run config's `lora` (src/share/run-config.ts), so a RunConfig['lora'] is one. */
 export interface LoraConfig {
   readonly r: number;
   readonly alpha: number;
   /** rsLoRA: scale alpha / sqrt(r) instead of alpha / r. */
-  readonly useRslora?: boolean;
+  readonly rslora?: boolean;
   /** Dropout probability on the adapter input (0 = none). */
   readonly dropout?: number;
   /** Module names users know (`q_proj`, `c_attn`, ...), PEFT suffix match; `all-linear` selects every projection. */
-  readonly targetModules: readonly string[];
+  readonly targets: readonly string[];
 }
 
 export interface LoraTarget {
@@ -57,20 +58,20 @@ export function planLora(cfg: ModelConfig, config: LoraConfig): LoraPlan {
   if (!(config.alpha > 0)) throw new Error(`LoRA alpha must be positive, got ${config.alpha}`);
   const p = config.dropout ?? 0;
   if (!(p >= 0 && p < 1)) throw new Error(`LoRA dropout must be in [0, 1), got ${p}`);
-  if (config.targetModules.length === 0) throw new Error('LoRA target_modules is empty; name at least one module, e.g. q_proj,v_proj');
+  if (config.targets.length === 0) throw new Error('LoRA target_modules is empty; name at least one module, e.g. q_proj,v_proj');
   const modules = linearModules(cfg);
-  const all = config.targetModules.includes('all-linear');
+  const all = config.targets.includes('all-linear');
   const valid = LORA_MODULE_NAMES[cfg.family];
-  for (const t of config.targetModules) {
+  for (const t of config.targets) {
     if (t === 'all-linear') continue;
     if (!modules.some((m) => m.module === t || m.module.endsWith(`.${t}`))) {
       throw new Error(`LoRA target module "${t}" matches no module of this ${cfg.modelType} model; use ${valid.join(', ')} or all-linear`);
     }
   }
   const targets = modules
-    .filter((m) => all || config.targetModules.some((t) => m.module === t || m.module.endsWith(`.${t}`)))
+    .filter((m) => all || config.targets.some((t) => m.module === t || m.module.endsWith(`.${t}`)))
     .map((m) => ({ ...m, keyA: `${PEFT_PREFIX}${m.module}.lora_A.weight`, keyB: `${PEFT_PREFIX}${m.module}.lora_B.weight` }));
-  const scale = config.useRslora ? config.alpha / Math.sqrt(config.r) : config.alpha / config.r;
+  const scale = config.rslora ? config.alpha / Math.sqrt(config.r) : config.alpha / config.r;
   return { config, scale, targets };
 }
 

@@ -11,6 +11,10 @@ export type MaskPolicy = (typeof MASK_POLICIES)[number];
 export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
 
+/** LoRA targets when none are named: the Llama-family attention projections (src/train swaps in PEFT's default for a
+ * family that names its modules otherwise, e.g. GPT-2). */
+export const DEFAULT_LORA_TARGETS: readonly string[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+
 const repoRef = z.object({
   /** `org/name` on the Hub (or the bundled demo's repo id). */
   repo: z.string().min(3).max(200).regex(/^[\w.-]+\/[\w.-]+$/, 'expected "org/name"'),
@@ -63,9 +67,9 @@ export const runConfigSchema = z.object({
       alpha: z.number().positive().max(4096).default(16),
       dropout: z.number().min(0).max(0.9).default(0),
       rslora: z.boolean().default(false),
-      targets: z.array(z.string().regex(/^[\w.]+$/)).min(1).max(32).default(['q_proj', 'k_proj', 'v_proj', 'o_proj']),
+      targets: z.array(z.string().regex(/^[\w.]+$/)).min(1).max(32).default([...DEFAULT_LORA_TARGETS]),
     })
-    .default({ r: 8, alpha: 16, dropout: 0, rslora: false, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] }),
+    .default({ r: 8, alpha: 16, dropout: 0, rslora: false, targets: [...DEFAULT_LORA_TARGETS] }),
   train: z
     .object({
       steps: z.number().int().min(1).max(1_000_000).default(60),
@@ -92,6 +96,23 @@ export const runConfigSchema = z.object({
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+/** The run-config fields that decide the examples (src/train prepares them); every other field is a hyperparameter,
+ * and editing one never re-renders or re-tokenises anything. */
+export const DATA_FIELDS = ['hubEndpoint', 'model', 'tokenizer', 'data', 'template', 'mask', 'maxLength', 'evalFraction', 'seed'] as const;
+export type DataSettings = Pick<RunConfig, (typeof DATA_FIELDS)[number]>;
+
+/** A stable key of a config's data settings: two configs with equal keys prepare the same examples from the same
+ * model and dataset choice. Pins (commit shas, content hashes) are left out: a link or export adds them to the same
+ * choice, and the content itself is checked by hash where a run is started. */
+export function dataKey(config: DataSettings): string {
+  const d = config.data;
+  const data = d.source === 'hub' ? ['hub', d.repo, d.revision, d.file ?? null] : [d.source, d.name];
+  return JSON.stringify([
+    config.hubEndpoint ?? null, config.model.repo, config.tokenizer?.repo ?? config.model.repo, data,
+    config.template, config.mask, config.maxLength, config.evalFraction, config.seed,
+  ]);
+}
 
 /** Fills defaults and validates; throws a readable error listing every problem with its path. */
 export function parseRunConfig(input: unknown): RunConfig {

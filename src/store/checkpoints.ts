@@ -17,9 +17,6 @@ export interface RestoreInfo {
   hubEndpoint: string;
 }
 
-/** Main's debounce of prepares after a run config edit is 300 ms; resuming waits it out before preparing. */
-const CONFIG_SETTLE_MS = 350;
-
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -154,10 +151,8 @@ export function createCheckpointActions(store: AppStore, client: WorkerClient): 
         if (info.datasetChoice) s.chooseDataset(info.datasetChoice);
         if (info.datasetMapping !== undefined) store.getState().setDatasetMapping(info.datasetMapping);
         if (info.backendChoice) s.setBackendChoice(info.backendChoice);
-        if (JSON.stringify(config) !== JSON.stringify(store.getState().runConfig)) {
-          store.getState().setRunConfig(config);
-          await new Promise((r) => setTimeout(r, CONFIG_SETTLE_MS));
-        }
+        // reload() prepares at once, which supersedes the debounced prepare this edit schedules.
+        if (JSON.stringify(config) !== JSON.stringify(store.getState().runConfig)) store.getState().setRunConfig(config);
         await reload();
         await prepared();
         const now = store.getState();

@@ -4,6 +4,8 @@
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { RequestOptions } from '../worker/client';
 import type { CheckpointFiles, TrainOutcome, WorkerEvent } from '../worker/protocol';
+import { errorMessage } from '../share/labels';
+import { dataKey } from '../share/run-config';
 import { detectDegeneration } from './degeneration';
 import { createCheckpointActions, runSaveInfo, type CheckpointActions } from './checkpoints'; // saved runs
 import { selectModelLocation } from './selectors';
@@ -12,10 +14,14 @@ import type { MetricPoint, RunPhase } from './types';
 
 /** Longest delay between a step finishing in the worker and its point reaching the charts. */
 export const FLUSH_MS = 1000;
+/** Edits to a data setting settle for this long before the examples are rebuilt. */
+export const PREPARE_DEBOUNCE_MS = 300;
 
 export interface RunActions {
   /** Re-renders and re-masks the dataset with the current model, dataset and run config (no weights needed). */
   prepare(): Promise<void>;
+  /** prepare() once edits have settled for PREPARE_DEBOUNCE_MS (typing a number); a direct prepare() supersedes it. */
+  prepareSoon(): void;
   showExample(index: number): Promise<void>;
   inspectBatch(): Promise<void>;
   start(): Promise<void>;
@@ -31,9 +37,7 @@ export interface RunActions {
   resumeFrom(checkpoint: CheckpointFiles): Promise<void>;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+const message = errorMessage;
 
 function isCancel(err: unknown): boolean {
   return err instanceof WorkerRequestError && err.cancelled;
@@ -54,6 +58,7 @@ export function isTraining(phase: RunPhase): boolean {
 
 export function createRunActions(store: AppStore, client: WorkerClient): RunActions {
   let prepareCall: AbortController | null = null;
+  let prepareTimer: ReturnType<typeof setTimeout> | null = null;
   let pending: MetricPoint[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   const checkpoints = createCheckpointActions(store, client); // saved runs
@@ -132,8 +137,15 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
     }
   };
 
-  return {
+  const actions: RunActions = {
+    prepareSoon() {
+      if (prepareTimer !== null) clearTimeout(prepareTimer);
+      prepareTimer = setTimeout(() => void actions.prepare(), PREPARE_DEBOUNCE_MS);
+    },
+
     async prepare() {
+      if (prepareTimer !== null) clearTimeout(prepareTimer);
+      prepareTimer = null;
       const s = store.getState();
       const dataset = s.dataset;
       if (!dataset || isTraining(s.phase)) return;
@@ -155,6 +167,16 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
             }
           },
         });
+        const now = store.getState();
+        // New data ends the run that trained on the old (it stays in saved runs): its charts and samples go with it.
+        if (now.trained && (dataKey(now.trained.config) !== dataKey(now.runConfig) || now.trained.dataHash !== prepared.dataHash)) {
+          now.setTrained(null);
+          now.resetMetrics();
+          now.resetSamples();
+          now.setOutcome(null);
+          now.setTrainer(null);
+          now.setPhase('idle');
+        }
         store.getState().setPrepared(prepared, { status: 'ready' });
         if (prepared.examples.length > 0) await showExample(Math.min(store.getState().exampleIndex, prepared.examples.length - 1));
         else store.getState().setExample(0, null, { status: 'idle' });
@@ -172,7 +194,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       const s = store.getState();
       s.setInspection(null, { status: 'loading', stage: 'Running one batch through the step graph', loaded: 0, total: null });
       try {
-        const inspection = await client.request('batch.inspect', { backend: s.backendChoice }, {
+        const inspection = await client.request('batch.inspect', { backend: s.backendChoice, config: s.runConfig }, {
           onEvent: (e) => {
             if (e.type === 'trainer') store.getState().setTrainer(e.info);
             if (e.type === 'progress') store.getState().setInspection(null, { status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });
@@ -194,7 +216,8 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       s.setPhase('starting');
       try {
         const save = runSaveInfo(s); // saved runs: the worker records the run and checkpoints it
-        finish(await client.request('train.start', { backend: s.backendChoice, ...(save ? { save } : {}) }, trainOptions));
+        s.setTrained({ config: s.runConfig, dataName: s.prepared?.dataName ?? '', dataHash: s.prepared?.dataHash ?? '' });
+        finish(await client.request('train.start', { backend: s.backendChoice, config: s.runConfig, ...(save ? { save } : {}) }, trainOptions));
       } catch (err) {
         fail(err);
       }
@@ -227,7 +250,8 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       s.setTrainerState({ status: 'loading', stage: 'Rebuilding the trainer from the saved checkpoint', loaded: 0, total: null });
       s.setPhase('starting');
       try {
-        finish(await client.request('train.resume', { runId, backend: s.backendChoice }, trainOptions));
+        s.setTrained({ config: s.runConfig, dataName: s.prepared?.dataName ?? '', dataHash: s.prepared?.dataHash ?? '' });
+        finish(await client.request('train.resume', { runId, backend: s.backendChoice, config: s.runConfig }, trainOptions));
       } catch (err) {
         fail(err);
       }
@@ -243,7 +267,8 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       s.setTrainerState({ status: 'loading', stage: `Rebuilding the trainer from the checkpoint at step ${checkpoint.step}`, loaded: 0, total: null });
       s.setPhase('starting');
       try {
-        finish(await client.request('train.resume', { checkpoint, backend: s.backendChoice }, trainOptions));
+        s.setTrained({ config: s.runConfig, dataName: s.prepared?.dataName ?? '', dataHash: s.prepared?.dataHash ?? '' });
+        finish(await client.request('train.resume', { checkpoint, backend: s.backendChoice, config: s.runConfig }, trainOptions));
       } catch (err) {
         fail(err);
       }
@@ -265,4 +290,5 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       }
     },
   };
+  return actions;
 }

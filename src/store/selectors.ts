@@ -19,6 +19,9 @@ export const selectMetrics = (s: AppState) => s.metrics;
 export const selectSamples = (s: AppState) => s.samples;
 export const selectErrors = (s: AppState) => s.errors;
 export const selectPhase = (s: AppState) => s.phase;
+/** A run exists that has not ended (starting, running, pausing or paused): its inputs — model, tokenizer, dataset and
+ * the data settings — are frozen until it is stopped. */
+export const selectInputsLocked = (s: AppState) => s.phase === 'starting' || s.phase === 'running' || s.phase === 'pausing' || s.phase === 'paused';
 export const selectStep = (s: AppState) => s.step;
 
 /** The bundled demo's static Hub mirror, served by the app itself. */

@@ -102,6 +102,7 @@ export const createRunSlice: Slice<RunSlice> = (set) => ({
   trainer: null,
   trainerState: { status: 'idle' },
   outcome: null,
+  trained: null,
   setRunConfig: (runConfig) => set({ runConfig }),
   setBackendChoice: (backendChoice) => set({ backendChoice }),
   setPrepared: (prepared, preparedState) => set({ prepared, preparedState }),
@@ -110,4 +111,5 @@ export const createRunSlice: Slice<RunSlice> = (set) => ({
   setTrainer: (trainer) => set({ trainer }),
   setTrainerState: (trainerState) => set({ trainerState }),
   setOutcome: (outcome) => set({ outcome }),
+  setTrained: (trained) => set({ trained }),
 });

@@ -138,6 +138,9 @@ export interface RunSlice {
   /** Progress of building the trainer (weights download, graphs, sessions) while phase is `starting`. */
   trainerState: LoadState;
   outcome: TrainOutcome | null;
+  /** The inputs of the run started last, frozen at its start: what exports and links describe while the run's adapter
+   * exists. Null before a run, and once new data ends it. */
+  trained: TrainedInputs | null;
   setRunConfig(config: RunConfig): void;
   setBackendChoice(choice: BackendChoice): void;
   setPrepared(prepared: PreparedRun | null, state: LoadState): void;
@@ -146,6 +149,14 @@ export interface RunSlice {
   setTrainer(info: TrainerInfo | null): void;
   setTrainerState(state: LoadState): void;
   setOutcome(outcome: TrainOutcome | null): void;
+  setTrained(trained: TrainedInputs | null): void;
+}
+
+export interface TrainedInputs {
+  readonly config: RunConfig;
+  readonly dataName: string;
+  /** Content hash of the rows trained on, as the worker prepared them. */
+  readonly dataHash: string;
 }
 
 export type AppState = RunSlice & ConfigSlice & RunStatusSlice & MetricsSlice & SamplesSlice & CapabilitySlice & ModelSlice & DataSlice

@@ -116,7 +116,7 @@ function bigTensors(cfg: ModelConfig, batch: number, seqLen: number): BigTensor[
 }
 
 function detail(cfg: ModelConfig, run: MemoryRun, batch: number, seqLen: number): MemoryBillDetail {
-  const plan = planLora(cfg, { r: run.lora.r, alpha: run.lora.alpha, useRslora: run.lora.rslora ?? false, dropout: run.lora.dropout ?? 0, targetModules: run.lora.targets });
+  const plan = planLora(cfg, { r: run.lora.r, alpha: run.lora.alpha, rslora: run.lora.rslora ?? false, dropout: run.lora.dropout ?? 0, targets: run.lora.targets });
   const full = run.fullTensors ?? [];
   const bill = memoryBill(cfg, { batch, seqLen }, plan, full);
   const summary = trainableSummary(cfg, plan, full);

@@ -95,6 +95,12 @@ function ownedFloat32(header: SafetensorsHeader, file: Uint8Array, name: string)
   return values.buffer === file.buffer ? values.slice() : values;
 }
 
+/** config.json of a checkpoint, raw (for the memory bill) and parsed (family, sizes, names) — no weights read. */
+export async function readModelConfig(source: FileSource): Promise<{ config: ModelConfig; raw: unknown }> {
+  const raw = parseJson(await source.read('config.json'), `${source.id}/config.json`);
+  return { config: parseModelConfig(raw), raw };
+}
+
 /** Reads config.json and the safetensors weights (single file or sharded) and maps them onto the weight table. */
 export async function loadModel(source: FileSource): Promise<LoadedModel> {
   const files = new Set(await source.list());

@@ -30,8 +30,8 @@ export function adapterSafetensors(plan: LoraPlan, params: Readonly<Record<strin
 
 /** Leaf module names the plan targets, sorted (PEFT stores target_modules as a set; sorting keeps files stable). */
 export function targetModuleNames(plan: LoraPlan): string[] {
-  if (plan.config.targetModules.includes('all-linear')) return [...new Set(plan.targets.map((t) => t.module.split('.').pop()!))].sort();
-  return [...plan.config.targetModules].sort();
+  if (plan.config.targets.includes('all-linear')) return [...new Set(plan.targets.map((t) => t.module.split('.').pop()!))].sort();
+  return [...plan.config.targets].sort();
 }
 
 /**
@@ -57,7 +57,7 @@ export function adapterConfig(plan: LoraPlan, cfg: ModelConfig, meta: AdapterMet
     revision: meta.revision,
     target_modules: targetModuleNames(plan),
     task_type: 'CAUSAL_LM',
-    use_rslora: plan.config.useRslora ?? false,
+    use_rslora: plan.config.rslora ?? false,
   };
 }
 
@@ -207,9 +207,9 @@ export function loadAdapter(configBytes: Uint8Array, weightBytes: Uint8Array, cf
   const plan = planLora(cfg, {
     r: raw['r'],
     alpha: raw['lora_alpha'],
-    useRslora: raw['use_rslora'] === true,
+    rslora: raw['use_rslora'] === true,
     dropout: typeof raw['lora_dropout'] === 'number' ? raw['lora_dropout'] : 0,
-    targetModules: list,
+    targets: list,
   });
   const file = `${where}/${ADAPTER_WEIGHTS}`;
   const header = parseSafetensors(weightBytes, file);

@@ -108,13 +108,7 @@ export class Trainer {
   static async create(init: TrainerInit): Promise<Trainer> {
     const { config, model } = init;
     if (init.train.length === 0) throw new Error('no training examples: every row was dropped or the dataset is empty. HINT: run `tabtune inspect` to see why.');
-    const plan = planLora(model.config, {
-      r: config.lora.r,
-      alpha: config.lora.alpha,
-      dropout: config.lora.dropout,
-      useRslora: config.lora.rslora,
-      targetModules: config.lora.targets,
-    });
+    const plan = planLora(model.config, config.lora);
     const t = config.train;
     const shape: GraphShape = {
       batch: Math.min(t.batchSize, init.train.length),

@@ -218,6 +218,9 @@ export interface PreparedRun {
   warnings: LintNotice[];
   trainCount: number;
   evalCount: number;
+  /** The dataset the examples were made from: its name and content hash (what a run started now trains on). */
+  dataName: string;
+  dataHash: string;
 }
 
 export interface TokenView {
@@ -250,6 +253,8 @@ export interface ExampleDetail {
 export interface BatchInspection {
   batch: number;
   seqLen: number;
+  /** Positions of the batch's examples in the prepared list (what `tabtune step --json` reports as example_indices). */
+  exampleIndices: number[];
   exampleIds: string[];
   /** [batch][seqLen] tensors exactly as fed to the step graph. */
   inputIds: number[][];
@@ -335,17 +340,18 @@ export interface RequestMap {
   'dataset.preview': { params: { source: PreviewSource; limit: number; mapping?: DatasetMapping }; result: DatasetPreview };
   /** The sample datasets bundled with the app (served from `/datasets/`). */
   'dataset.bundled': { params: Record<string, never>; result: BundledDataset[] };
-  /** Tokenizer + dataset + template + mask policy → examples, dropped rows and lint warnings (no weights yet). */
+  /** Tokenizer + dataset + template + mask policy → examples, dropped rows and lint warnings (no weights yet). Only
+   * the config's data settings matter here; hyperparameters travel with `batch.inspect` and `train.start`. */
   'run.prepare': { params: { location: HubLocation; dataset: DatasetRef; config: RunConfig }; result: PreparedRun };
   /** One prepared example: tokens with labels, and what two naive collators would train instead. */
   'example.get': { params: { index: number }; result: ExampleDetail };
   /** The first training batch through the trainer's own step graph, without an optimizer update. */
-  'batch.inspect': { params: { backend: BackendChoice }; result: BatchInspection };
+  'batch.inspect': { params: { backend: BackendChoice; config: RunConfig }; result: BatchInspection };
   /** Starts a fresh run on the prepared examples; streams trainer/step/eval/samples events until it ends or pauses. */
-  'train.start': { params: { backend: BackendChoice; save?: RunSaveInfo }; result: TrainOutcome };
+  'train.start': { params: { backend: BackendChoice; config: RunConfig; save?: RunSaveInfo }; result: TrainOutcome };
   /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint); given `checkpoint`
    * files (from `run.checkpoint`, e.g. kept in IndexedDB across a reload), rebuilds the trainer from them instead. */
-  'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice; runId?: string }; result: TrainOutcome };
+  'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice; runId?: string; config?: RunConfig }; result: TrainOutcome };
   /** The latest checkpoint in worker memory as files (null before the first one), for storage and export. */
   'run.checkpoint': { params: Record<string, never>; result: CheckpointFiles | null };
   /** Asks the running loop to stop after the current step; its train.start/resume resolves with `paused`. */

@@ -78,7 +78,7 @@ describe('weight tables', () => {
 describe('memory bill and tokenizer fit', () => {
   it('adds weights, trainable state and activations from config.json alone', () => {
     const cfg = parseModelConfig(llamaLike);
-    const plan = planLora(cfg, { r: 2, alpha: 4, targetModules: ['q_proj'] });
+    const plan = planLora(cfg, { r: 2, alpha: 4, targets: ['q_proj'] });
     const bill = memoryBill(cfg, { batch: 2, seqLen: 8 }, plan);
     expect(bill.weightBytes).toBe(parameterCount(cfg) * 4);
     expect(bill.trainableParams).toBe(2 * (16 + 16));

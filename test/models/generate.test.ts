@@ -84,7 +84,7 @@ describe.each(FAMILIES)('%s generation', (family) => {
 
   it('KV-cache decode equals full recompute, for padded rows and with an adapter', async () => {
     const fx = loadFixture(family);
-    const plan = planLora(fx.cfg, { r: fx.golden.lora.r, alpha: fx.golden.lora.lora_alpha, targetModules: fx.golden.lora.target_modules });
+    const plan = planLora(fx.cfg, { r: fx.golden.lora.r, alpha: fx.golden.lora.lora_alpha, targets: fx.golden.lora.target_modules });
     const ids = fx.golden.batch.input_ids[0]!;
     const prompts = [ids.slice(0, 6), ids.slice(2, 5)]; // different lengths: row 1 is right-padded in the prefill
     const shape = { batch: 2, promptLen: 6, maxLen: 12 };

@@ -23,9 +23,9 @@ function batchFeeds(fx: Fixture): Record<string, Feed> {
   };
 }
 
-function goldenPlan(fx: Fixture, useRslora = false) {
+function goldenPlan(fx: Fixture, rslora = false) {
   const l = fx.golden.lora;
-  return planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, useRslora, targetModules: l.target_modules });
+  return planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, rslora, targets: l.target_modules });
 }
 
 /** Logits at the golden vocabulary subset and the logsumexp, at real (unpadded) positions only. */

@@ -32,7 +32,7 @@ function identical(a: readonly number[], b: readonly number[]): boolean {
 describe('planLora', () => {
   it('selects modules by the names users know and spells PEFT keys', () => {
     const llama = loadFixture('llama').cfg;
-    const plan = planLora(llama, { r: 4, alpha: 8, targetModules: ['q_proj', 'v_proj'] });
+    const plan = planLora(llama, { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'] });
     expect(plan.scale).toBe(2);
     expect(plan.targets.map((t) => [t.keyA, t.inFeatures, t.outFeatures])).toEqual([
       ['base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight', 32, 32],
@@ -40,22 +40,22 @@ describe('planLora', () => {
       ['base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight', 32, 32],
       ['base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight', 32, 16],
     ]);
-    expect(planLora(llama, { r: 4, alpha: 8, targetModules: ['all-linear'] }).targets).toHaveLength(14);
-    expect(planLora(llama, { r: 16, alpha: 8, useRslora: true, targetModules: ['o_proj'] }).scale).toBe(2);
+    expect(planLora(llama, { r: 4, alpha: 8, targets: ['all-linear'] }).targets).toHaveLength(14);
+    expect(planLora(llama, { r: 16, alpha: 8, rslora: true, targets: ['o_proj'] }).scale).toBe(2);
     const gpt2 = loadFixture('gpt2').cfg;
     // PEFT's suffix match: c_proj hits both attn.c_proj and mlp.c_proj; Conv1D keeps Linear-shaped adapters.
-    const g = planLora(gpt2, { r: 2, alpha: 4, targetModules: ['c_proj', 'c_fc'] });
+    const g = planLora(gpt2, { r: 2, alpha: 4, targets: ['c_proj', 'c_fc'] });
     expect(g.targets.map((t) => `${t.module} ${t.inFeatures}->${t.outFeatures}`)).toEqual([
       'transformer.h.0.attn.c_proj 64->64', 'transformer.h.0.mlp.c_fc 64->256', 'transformer.h.0.mlp.c_proj 256->64',
       'transformer.h.1.attn.c_proj 64->64', 'transformer.h.1.mlp.c_fc 64->256', 'transformer.h.1.mlp.c_proj 256->64',
     ]);
-    expect(() => planLora(gpt2, { r: 2, alpha: 4, targetModules: ['q_proj'] })).toThrow(/"q_proj" matches no module.*c_attn, c_proj, c_fc/);
-    expect(() => planLora(llama, { r: 0, alpha: 4, targetModules: ['q_proj'] })).toThrow(/rank r/);
+    expect(() => planLora(gpt2, { r: 2, alpha: 4, targets: ['q_proj'] })).toThrow(/"q_proj" matches no module.*c_attn, c_proj, c_fc/);
+    expect(() => planLora(llama, { r: 0, alpha: 4, targets: ['q_proj'] })).toThrow(/rank r/);
   });
 
   it('initialises like PEFT from an explicit seed: A ~ U(±1/√in), B = 0, per-tensor streams', () => {
     const cfg = loadFixture('qwen2').cfg;
-    const plan = planLora(cfg, { r: 8, alpha: 16, targetModules: ['q_proj', 'down_proj'] });
+    const plan = planLora(cfg, { r: 8, alpha: 16, targets: ['q_proj', 'down_proj'] });
     const w = initLoraWeights(plan, 1234);
     for (const t of plan.targets) {
       const a = w.get(t.keyA)!;
@@ -67,13 +67,13 @@ describe('planLora', () => {
     }
     expect(initLoraWeights(plan, 1234).get(plan.targets[0]!.keyA)).toEqual(w.get(plan.targets[0]!.keyA));
     expect(initLoraWeights(plan, 1235).get(plan.targets[0]!.keyA)).not.toEqual(w.get(plan.targets[0]!.keyA));
-    const qOnly = planLora(cfg, { r: 8, alpha: 16, targetModules: ['q_proj'] });
+    const qOnly = planLora(cfg, { r: 8, alpha: 16, targets: ['q_proj'] });
     expect(initLoraWeights(qOnly, 1234).get(qOnly.targets[0]!.keyA)).toEqual(w.get(plan.targets[0]!.keyA));
   });
 
   it('builds byte-identical ONNX for the same configuration', () => {
     const fx = loadFixture('qwen3');
-    const plan = planLora(fx.cfg, { r: 4, alpha: 8, dropout: 0.05, targetModules: ['all-linear'] });
+    const plan = planLora(fx.cfg, { r: 4, alpha: 8, dropout: 0.05, targets: ['all-linear'] });
     const bytes = (): Uint8Array => {
       const g = new GraphBuilder('same');
       g.output(buildForward(g, fx.cfg, { batch: 2, seqLen: 6, lora: plan, loraDropout: true }).logits!, 'logits');
@@ -84,7 +84,7 @@ describe('planLora', () => {
 
   it('counts trainable parameters and the fraction, with fully trained tensors', () => {
     const cfg = loadFixture('llama').cfg;
-    const plan = planLora(cfg, { r: 4, alpha: 8, targetModules: ['q_proj', 'v_proj'] });
+    const plan = planLora(cfg, { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'] });
     const adapter = 2 * (4 * (32 + 32) + 4 * (32 + 16));
     const s = trainableSummary(cfg, plan);
     expect(s.trainable).toBe(adapter);
@@ -101,7 +101,7 @@ describe('planLora', () => {
 describe.each(['llama', 'gpt2'] as const)('%s LoRA graph', (family) => {
   it('at initialisation gives exactly the base logits', async () => {
     const fx = loadFixture(family);
-    const plan = planLora(fx.cfg, { r: 4, alpha: 8, targetModules: family === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['all-linear'] });
+    const plan = planLora(fx.cfg, { r: 4, alpha: 8, targets: family === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['all-linear'] });
     const init = Object.fromEntries([...initLoraWeights(plan, 'seed')].map(([k, v]) => [k, v]));
     const base = await logitsOf(fx, null, {});
     const lora = await logitsOf(fx, plan, init);
@@ -111,7 +111,7 @@ describe.each(['llama', 'gpt2'] as const)('%s LoRA graph', (family) => {
   it('applies dropout through the mask input: ones = no dropout, zeros = no adapter', async () => {
     const fx = loadFixture(family);
     const l = fx.golden.lora;
-    const plan = planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, dropout: 0.1, targetModules: l.target_modules });
+    const plan = planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, dropout: 0.1, targets: l.target_modules });
     const N = fx.golden.batch.input_ids.flat().length;
     const masks = (fill: number): Record<string, Feed> =>
       Object.fromEntries(plan.targets.map((t) => [loraDropoutInputName(t), new Float32Array(N * t.inFeatures).fill(fill)]));

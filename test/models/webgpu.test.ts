@@ -108,7 +108,7 @@ async function generateOn(be: Backend, cfg: ModelConfig, plan: LoraPlan, params:
 
 describe.each(['qwen3', 'gpt2'] as const)('%s graphs on WebGPU without CPU fallback', (family) => {
   const cfg = parseModelConfig({ ...(loadFixture(family).rawConfig as object), vocab_size: VOCAB });
-  const plan = planLora(cfg, { r: 4, alpha: 8, targetModules: family === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['all-linear'] });
+  const plan = planLora(cfg, { r: 4, alpha: 8, targets: family === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['all-linear'] });
   const params = randomParams(cfg, plan);
 
   it('LoRA loss and gradients agree with the CPU EP', async () => {

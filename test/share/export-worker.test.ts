@@ -56,7 +56,7 @@ describe('run export and adapter import in the worker', () => {
     const sha = await prepare();
     await expect(h.client.request('run.export', await exportParams(sha))).rejects.toThrow(/nothing to export yet: train at least one step/);
 
-    const done = await h.client.request('train.start', { backend: 'auto' });
+    const done = await h.client.request('train.start', { backend: 'auto', config: config() });
     expect(done).toMatchObject({ reason: 'completed', step: 2 });
     const out = await h.client.request('run.export', await exportParams(sha));
     expect(out.fileName).toBe('tabtune-tabtune--tiny-qwen3-step2.zip');
@@ -72,7 +72,7 @@ describe('run export and adapter import in the worker', () => {
     expect(zip.ignored).toEqual([]);
     expect(zip.manifest.model).toEqual({ repo: 'tabtune/tiny-qwen3', revision: 'main', sha });
     expect(zip.manifest.config.seed).toBe(3);
-    expect(zip.manifest.dataset).toEqual({ hash: await sha256Hex(raw), rows: 8 });
+    expect(zip.manifest.dataset).toEqual({ hash: await sha256Hex(raw), rows: 8, name: DATA });
     expect(zip.metrics).toEqual((await exportParams(sha)).metrics);
     expect(zip.samples).toEqual((await exportParams(sha)).samples);
     expect(zip.generationConfig).toMatchObject({ do_sample: false, max_new_tokens: 16 });
@@ -84,20 +84,19 @@ describe('run export and adapter import in the worker', () => {
     expect(new TextDecoder().decode(zip.adapter.get('README.md'))).toContain('base_model: "tabtune/tiny-qwen3"');
 
     // The zip's checkpoint continues the run (as "continue training" after an import does).
-    await prepare({ ...config(), train: { ...config().train, steps: 3 } });
     const resumed = await h.client.request('train.resume', {
-      checkpoint: { step: 2, files: Object.fromEntries(zip.checkpoint!) }, backend: 'auto',
+      checkpoint: { step: 2, files: Object.fromEntries(zip.checkpoint!) }, backend: 'auto', config: { ...config(), train: { ...config().train, steps: 3 } },
     });
     expect(resumed).toMatchObject({ reason: 'completed', step: 3 });
 
     // Its adapter imports into a fresh run: LoRA B is no longer zero, so A now gets a gradient in the batch inspector.
     await prepare();
-    const fresh = await h.client.request('batch.inspect', { backend: 'auto' });
+    const fresh = await h.client.request('batch.inspect', { backend: 'auto', config: config() });
     expect(fresh.gradNorms.filter((g) => g.name.includes('lora_A')).every((g) => g.norm === 0)).toBe(true);
     const imported = await h.client.request('adapter.import', { files: { 'adapter_config.json': zip.adapter.get('adapter_config.json')!, 'adapter_model.safetensors': zip.adapter.get('adapter_model.safetensors')! } });
     expect(imported).toMatchObject({ baseModel: 'tabtune/tiny-qwen3', lora: { r: 8, alpha: 16, targets: ['k_proj', 'o_proj', 'q_proj', 'v_proj'] } });
     expect(imported.tensors).toBeGreaterThan(0);
-    const withAdapter = await h.client.request('batch.inspect', { backend: 'auto' });
+    const withAdapter = await h.client.request('batch.inspect', { backend: 'auto', config: config() });
     expect(withAdapter.gradNorms.filter((g) => g.name.includes('lora_A')).some((g) => g.norm > 0)).toBe(true);
     expect(withAdapter.loss).not.toBe(fresh.loss);
   });

@@ -50,7 +50,7 @@ describe('saved runs in the worker', () => {
     const a = worker();
     await prepare(a);
     const whole: WorkerEvent[] = [];
-    await expect(a.client.request('train.start', { backend: 'auto', save }, { onEvent: (e) => whole.push(e) })).resolves.toMatchObject({ reason: 'completed', step: 6 });
+    await expect(a.client.request('train.start', { backend: 'auto', config: config(), save }, { onEvent: (e) => whole.push(e) })).resolves.toMatchObject({ reason: 'completed', step: 6 });
     let runs = await a.client.request('storage.runs', {});
     expect(runs.runs).toHaveLength(1);
     const done = runs.runs[0]!;
@@ -74,7 +74,7 @@ describe('saved runs in the worker', () => {
 
     // A second run, paused after step 3 (interval checkpoint at 2, pause checkpoint at 3), then the tab "reloads".
     const first: WorkerEvent[] = [];
-    await expect(a.client.request('train.start', { backend: 'auto', save }, {
+    await expect(a.client.request('train.start', { backend: 'auto', config: config(), save }, {
       onEvent: (e) => {
         first.push(e);
         if (e.type === 'step' && e.step === 3) void a.client.request('train.pause', {});
@@ -91,7 +91,7 @@ describe('saved runs in the worker', () => {
     expect(Object.keys(history!.files.files).sort()).toEqual(['tabtune_checkpoint.json', 'tabtune_optimizer.safetensors']);
     await prepare(b);
     const rest: WorkerEvent[] = [];
-    await expect(b.client.request('train.resume', { runId: offer!.id, backend: 'auto' }, { onEvent: (e) => rest.push(e) }))
+    await expect(b.client.request('train.resume', { runId: offer!.id, backend: 'auto', config: config() }, { onEvent: (e) => rest.push(e) }))
       .resolves.toMatchObject({ reason: 'completed', step: 6 });
     expect(losses(first)).toEqual(losses(whole).slice(0, 3));
     expect(losses(rest)).toEqual(losses(whole).slice(3));
@@ -101,7 +101,7 @@ describe('saved runs in the worker', () => {
     // Full disk: no room for one more checkpoint. The run pauses at its first checkpoint and says why, in sizes.
     await b.client.request('storage.simulateQuota', { bytes: runs.totalBytes });
     const full: WorkerEvent[] = [];
-    const paused = await b.client.request('train.start', { backend: 'auto', save }, { onEvent: (e) => full.push(e) });
+    const paused = await b.client.request('train.start', { backend: 'auto', config: config(), save }, { onEvent: (e) => full.push(e) });
     expect(paused).toMatchObject({ reason: 'paused', step: 2 });
     expect(paused.message).toMatch(/storage is full.*Delete old runs or checkpoints/);
     const errors = full.flatMap((e) => (e.type === 'storage-error' ? [e] : []));

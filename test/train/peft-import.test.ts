@@ -90,7 +90,7 @@ function adapterTensors(plan: LoraPlan, seed: string, dtype: Dtype): Record<stri
 }
 
 function loadAdapterValues(file: Uint8Array, plan: LoraPlan): Record<string, Float32Array> {
-  const cfg = new TextEncoder().encode(JSON.stringify({ peft_type: 'LORA', r: plan.config.r, lora_alpha: plan.config.alpha, target_modules: plan.config.targetModules }));
+  const cfg = new TextEncoder().encode(JSON.stringify({ peft_type: 'LORA', r: plan.config.r, lora_alpha: plan.config.alpha, target_modules: plan.config.targets }));
   return loadAdapter(cfg, file, llamaFx().cfg).params;
 }
 
@@ -113,7 +113,7 @@ describe('adapters saved by Python PEFT', () => {
   for (const dtype of ['BF16', 'F16', 'F32'] as const) {
     it(`imports a Llama adapter in ${dtype} with every PEFT config key, and its merged weights give the adapter's logits`, async () => {
       const fx = llamaFx();
-      const plan = planLora(fx.cfg, { r: 4, alpha: 16, targetModules: ['q_proj', 'v_proj'] });
+      const plan = planLora(fx.cfg, { r: 4, alpha: 16, targets: ['q_proj', 'v_proj'] });
       const tensors = adapterTensors(plan, `llama-${dtype}`, dtype);
       const adapter = loadAdapter(peftConfig({}), peftSafetensors(tensors, dtype), fx.cfg, 'peft-llama');
       expect(adapter.plan.scale).toBe(4);
@@ -130,7 +130,7 @@ describe('adapters saved by Python PEFT', () => {
 
   it('imports a GPT-2 Conv1D adapter (fan_in_fan_out) and merges it transposed: merged logits equal adapter logits', async () => {
     const fx = gpt2Fx();
-    const plan = planLora(fx.cfg, { r: 2, alpha: 8, targetModules: ['c_attn', 'c_fc'] });
+    const plan = planLora(fx.cfg, { r: 2, alpha: 8, targets: ['c_attn', 'c_fc'] });
     const tensors = adapterTensors(plan, 'gpt2', 'F32');
     expect(Object.keys(tensors)).toContain('base_model.model.transformer.h.0.attn.c_attn.lora_A.weight');
     const adapter = loadAdapter(
@@ -146,12 +146,12 @@ describe('adapters saved by Python PEFT', () => {
 
   it('reads target_modules given as a regular expression (re.fullmatch over module paths)', () => {
     const fx = llamaFx();
-    const plan = planLora(fx.cfg, { r: 4, alpha: 16, targetModules: ['q_proj', 'v_proj'] });
+    const plan = planLora(fx.cfg, { r: 4, alpha: 16, targets: ['q_proj', 'v_proj'] });
     const file = peftSafetensors(adapterTensors(plan, 'regex', 'F32'), 'F32');
     const all = loadAdapter(peftConfig({ target_modules: '.*\\.(q_proj|v_proj)' }), file, fx.cfg);
-    expect(all.plan.config.targetModules).toEqual(['q_proj', 'v_proj']);
+    expect(all.plan.config.targets).toEqual(['q_proj', 'v_proj']);
     // Only layer 0's q_proj: the full path is kept, and the file's other tensors are then refused as foreign.
-    const one = planLora(fx.cfg, { r: 4, alpha: 16, targetModules: ['model.layers.0.self_attn.q_proj'] });
+    const one = planLora(fx.cfg, { r: 4, alpha: 16, targets: ['model.layers.0.self_attn.q_proj'] });
     const oneFile = peftSafetensors(adapterTensors(one, 'regex1', 'F32'), 'F32');
     expect(loadAdapter(peftConfig({ target_modules: 'model\\.layers\\.0\\.self_attn\\.q_proj' }), oneFile, fx.cfg).plan.targets).toHaveLength(1);
     expect(() => loadAdapter(peftConfig({ target_modules: '.*\\.c_attn' }), file, fx.cfg)).toThrow(/target_modules ".*\\\\.c_attn" matches no module of this llama model/);
@@ -159,7 +159,7 @@ describe('adapters saved by Python PEFT', () => {
 
   it('round-trips export → import bit-exactly, and re-exports an imported PEFT adapter to the same values', () => {
     const fx = llamaFx();
-    const plan = planLora(fx.cfg, { r: 4, alpha: 16, targetModules: ['q_proj', 'v_proj'] });
+    const plan = planLora(fx.cfg, { r: 4, alpha: 16, targets: ['q_proj', 'v_proj'] });
     const imported = loadAdapter(peftConfig({}), peftSafetensors(adapterTensors(plan, 'rt', 'BF16'), 'BF16'), fx.cfg);
     const files = adapterFiles(imported.plan, fx.cfg, imported.params, { baseModel: 'HuggingFaceTB/SmolLM2-135M', revision: null });
     const back = loadAdapter(files.get(ADAPTER_CONFIG)!, files.get(ADAPTER_WEIGHTS)!, fx.cfg);
@@ -176,7 +176,7 @@ describe('adapters saved by Python PEFT', () => {
 
 describe('PEFT adapters TabTune refuses', () => {
   const fx = llamaFx();
-  const plan = planLora(fx.cfg, { r: 4, alpha: 16, targetModules: ['q_proj', 'v_proj'] });
+  const plan = planLora(fx.cfg, { r: 4, alpha: 16, targets: ['q_proj', 'v_proj'] });
   const tensors = adapterTensors(plan, 'refuse', 'F32');
   const file = peftSafetensors(tensors, 'F32');
   const refuses = (over: Record<string, unknown>, message: RegExp, weights = file) => expect(() => loadAdapter(peftConfig(over), weights, fx.cfg, 'peft')).toThrow(message);

@@ -60,7 +60,7 @@ describe('data order and collation', () => {
 });
 
 describe('PEFT adapter files', () => {
-  const plan = planLora(LLAMA, { r: 2, alpha: 4, targetModules: ['q_proj', 'v_proj'] });
+  const plan = planLora(LLAMA, { r: 2, alpha: 4, targets: ['q_proj', 'v_proj'] });
   const params = Object.fromEntries(initLoraWeights(plan, 3));
   for (const k of Object.keys(params)) if (k.includes('lora_B')) params[k] = params[k]!.map((_, i) => 0.01 * (i + 1));
   const files = adapterFiles(plan, LLAMA, params, { baseModel: 'org/base', revision: 'a'.repeat(40) });
@@ -94,7 +94,7 @@ describe('PEFT adapter files', () => {
     const b = params['base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight']!;
     const o = 3, i = 5;
     expect(merged[o * 8 + i]).toBeCloseTo(1 + 2 * (b[o * 2]! * a[i]! + b[o * 2 + 1]! * a[8 + i]!), 6);
-    const gplan = planLora(GPT2, { r: 1, alpha: 1, targetModules: ['c_fc'] });
+    const gplan = planLora(GPT2, { r: 1, alpha: 1, targets: ['c_fc'] });
     const gfiles = adapterFiles(gplan, GPT2, { 'base_model.model.transformer.h.0.mlp.c_fc.lora_A.weight': new Float32Array(8).fill(1), 'base_model.model.transformer.h.0.mlp.c_fc.lora_B.weight': Float32Array.from({ length: 32 }, (_, k) => k) }, { baseModel: 'g', revision: null });
     expect(JSON.parse(fromUtf8(gfiles.get(ADAPTER_CONFIG)!)).fan_in_fan_out).toBe(true);
     const gad = loadAdapter(gfiles.get(ADAPTER_CONFIG)!, gfiles.get(ADAPTER_WEIGHTS)!, GPT2);

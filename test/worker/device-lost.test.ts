@@ -55,14 +55,14 @@ async function prepared(opened: Backend[], loseFirst?: Promise<string>): Promise
 describe('a lost GPU device', () => {
   it('ends the run at once, keeps the last checkpoint, and Resume continues on a new backend with the same losses', { timeout: 240_000 }, async () => {
     const reference: WorkerEvent[] = [];
-    const whole = await (await prepared([])).client.request('train.start', { backend: 'auto' }, { onEvent: (e) => reference.push(e) });
+    const whole = await (await prepared([])).client.request('train.start', { backend: 'auto', config: config() }, { onEvent: (e) => reference.push(e) });
     expect(whole.reason).toBe('completed');
 
     let lose!: (why: string) => void;
     const opened: Backend[] = [];
     const h = await prepared(opened, new Promise<string>((resolve) => (lose = resolve)));
     const events: WorkerEvent[] = [];
-    const outcome = await h.client.request('train.start', { backend: 'auto' }, {
+    const outcome = await h.client.request('train.start', { backend: 'auto', config: config() }, {
       onEvent: (e) => {
         events.push(e);
         if (e.type === 'step' && e.step === 3) lose('GPUDevice.lost: unknown, the GPU process crashed');
@@ -86,7 +86,7 @@ describe('a lost GPU device', () => {
     let lose!: (why: string) => void;
     const opened: Backend[] = [];
     const h = await prepared(opened, new Promise<string>((resolve) => (lose = resolve)));
-    const paused = await h.client.request('train.start', { backend: 'auto' }, {
+    const paused = await h.client.request('train.start', { backend: 'auto', config: config() }, {
       onEvent: (e) => { if (e.type === 'step' && e.step === 2) void h.client.request('train.pause', {}); },
     });
     expect(paused.reason).toBe('paused');

@@ -42,7 +42,7 @@ describe('model panel requests', () => {
     const model = await h.client.request('model.inspect', { location: { endpoint: hub, repo: 'tabtune/tiny-llama', revision: 'main' }, shape });
     expect(model.support).toEqual({ supported: true, message: null, supportedTypes: ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'] });
     const cfg = parseModelConfig(JSON.parse(readFileSync(join(FIXTURES, 'tiny-llama', 'config.json'), 'utf8')));
-    const bill = memoryBill(cfg, { batch: 4, seqLen: 256 }, planLora(cfg, { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'] }));
+    const bill = memoryBill(cfg, { batch: 4, seqLen: 256 }, planLora(cfg, { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] }));
     const m = model.memory;
     if (!m) throw new Error('no memory bill');
     expect(m.weightBytes).toBe(bill.weightBytes);

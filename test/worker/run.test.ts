@@ -63,7 +63,7 @@ describe('a run through the worker', () => {
 
   it('inspects the first batch with the step graph; training starts from the same loss, pauses and resumes', { timeout: 240_000 }, async () => {
     await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config() });
-    const inspected = await h.client.request('batch.inspect', { backend: 'auto' });
+    const inspected = await h.client.request('batch.inspect', { backend: 'auto', config: config() });
     expect(inspected.batch).toBe(2);
     expect(inspected.inputIds).toHaveLength(2);
     expect(inspected.labels[0]).toHaveLength(inspected.seqLen);
@@ -77,7 +77,7 @@ describe('a run through the worker', () => {
     expect(inspected.gradNorms.filter((g) => g.name.includes('lora_B')).some((g) => g.norm > 0)).toBe(true);
 
     const events: WorkerEvent[] = [];
-    const run = h.client.request('train.start', { backend: 'auto' }, {
+    const run = h.client.request('train.start', { backend: 'auto', config: config() }, {
       onEvent: (e) => {
         events.push(e);
         if (e.type === 'step' && e.step === 1) void h.client.request('train.pause', {});
@@ -104,10 +104,10 @@ describe('a run through the worker', () => {
   it('refuses a second run while one is running, and stop ends it', { timeout: 240_000 }, async () => {
     await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config({}, { steps: 50 }) });
     let second: Promise<string> | null = null;
-    const first = h.client.request('train.start', { backend: 'auto' }, {
+    const first = h.client.request('train.start', { backend: 'auto', config: config({}, { steps: 50 }) }, {
       onEvent: (e) => {
         if (e.type === 'step' && e.step === 1) {
-          second = h.client.request('train.start', { backend: 'auto' }).then(() => 'started', (e: Error) => e.message);
+          second = h.client.request('train.start', { backend: 'auto', config: config({}, { steps: 50 }) }).then(() => 'started', (e: Error) => e.message);
           void h.client.request('train.stop', {});
         }
       },
@@ -123,11 +123,11 @@ describe('a run through the worker', () => {
     await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config({}, { evalEvery: 0, sampleEvery: 0 }) });
     const losses = (events: WorkerEvent[]) => events.flatMap((e) => (e.type === 'step' ? [[e.step, e.loss]] : []));
     const whole: WorkerEvent[] = [];
-    await h.client.request('train.start', { backend: 'auto' }, { onEvent: (e) => whole.push(e) });
+    await h.client.request('train.start', { backend: 'auto', config: config({}, { evalEvery: 0, sampleEvery: 0 }) }, { onEvent: (e) => whole.push(e) });
     await h.client.request('train.stop', {});
 
     const first: WorkerEvent[] = [];
-    await h.client.request('train.start', { backend: 'auto' }, {
+    await h.client.request('train.start', { backend: 'auto', config: config({}, { evalEvery: 0, sampleEvery: 0 }) }, {
       onEvent: (e) => {
         first.push(e);
         if (e.type === 'step' && e.step === 2) void h.client.request('train.pause', {});

@@ -6,9 +6,10 @@ import { DATA_FLAGS, HUB_FLAGS, num, oneOf, parseFlags, str, templateFlag, type 
 import { MASK_POLICIES } from '../../share/run-config.ts';
 import { writeFile, resolve } from '../files.ts';
 import { debugExample, formatWarnings } from '../format.ts';
-import { buildDataset, openSources, openTokenizer, readData, reportProblems, type CliIO } from '../load.ts';
+import { openSources, openTokenizer, readData, reportProblems, type CliIO } from '../load.ts';
 import { parseModelConfig } from '../../models/config.ts';
 import { fromUtf8 } from '../../train/json.ts';
+import { prepareExamples } from '../../train/session.ts';
 
 export const INSPECT_HELP = `tabtune inspect (--tokenizer T | --model M) --data FILE [--format F] [--template chat|alpaca|FILE.jinja]
   [--mask assistant|last-assistant|completion|all|trl|axolotl|unsloth] [--max-length N] [--limit N] [--no-color]
@@ -40,7 +41,10 @@ export async function inspectCommand(argv: readonly string[], io: CliIO): Promis
   // With --model, the linter also checks token ids against the embedding rows (config.json only; no weights).
   const embeddingRows = sources.model ? parseModelConfig(JSON.parse(fromUtf8(await sources.model.read('config.json')))).vocabSize : undefined;
   const config = dataConfig(v, data.templateSource);
-  const ds = buildDataset(config, data, tok, v, embeddingRows);
+  const ds = prepareExamples(config, tok, {
+    name: data.name, hash: data.sha256, rows: data.rows,
+    ...(data.templateSource !== undefined ? { templateSource: data.templateSource, templateName: str(v, 'template')! } : {}),
+  }, embeddingRows);
   const color = !v['no-color'] && io.isTTY && io.env['NO_COLOR'] === undefined;
   const shown = limit === undefined ? ds.examples : ds.examples.slice(0, limit);
   shown.forEach((e, i) => io.out(`--- example ${i} (${e.id}) ---\n${debugExample(e, tok.tokenizer, color)}\n`));

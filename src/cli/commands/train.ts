@@ -1,16 +1,12 @@
 // `tabtune train`: the browser's training loop headless. Progress bar, samples at the chosen cadence, and an output
 // folder holding the PEFT adapter, model card, trainer_state.json, tokenizer files, the reproduction manifest and a
 // resumable checkpoint. Ctrl-C stops after the current step, saves everything and exits 0; `--resume DIR` continues.
-import type { Example } from '../../data/example.ts';
-import { IGNORE_INDEX } from '../../data/types.ts';
-import { GREEDY } from '../../models/sampling.ts';
 import { parseManifest } from '../../share/manifest.ts';
 import { parseRunConfig, type RunConfig } from '../../share/run-config.ts';
-import { paddingId, splitExamples } from '../../train/dataset.ts';
 import { fromUtf8 } from '../../train/json.ts';
-import { adapterFiles, modelCard } from '../../train/peft.ts';
-import { checkpointFiles, manifestJson, parseCheckpoint, trainerStateJson, CHECKPOINT_STATE, CHECKPOINT_TENSORS, TABTUNE_VERSION, type TrainerCheckpoint } from '../../train/state.ts';
-import { Trainer, type SampleSpec } from '../../train/trainer.ts';
+import { checkpointFiles, manifestJson, parseCheckpoint, CHECKPOINT_STATE, CHECKPOINT_TENSORS, type TrainerCheckpoint } from '../../train/state.ts';
+import type { RunSession } from '../../train/session.ts';
+import type { Trainer } from '../../train/trainer.ts';
 import { DATA_FLAGS, HUB_FLAGS, LORA_FLAGS, MEMORY_FLAGS, TRAIN_FLAGS, num, parseFlags, str } from '../args.ts';
 import { CliError } from '../errors.ts';
 import { existsSync, join, readBinary, resolve, writeFolder } from '../files.ts';
@@ -28,13 +24,6 @@ Ctrl-C saves a checkpoint; \`tabtune train --resume DIR\` continues it.
 
 export const MANIFEST_FILE = 'tabtune_manifest.json';
 export const CHECKPOINT_DIR = 'checkpoint';
-
-/** Prompt of an example for samples: its tokens before the first trained one (the rendered prompt the model saw). */
-function promptIds(e: Example): number[] {
-  const first = Array.from(e.labels).findIndex((l) => l !== IGNORE_INDEX);
-  const cut = first > 0 ? first : Math.max(1, Math.min(8, Math.floor(e.ids.length / 2)));
-  return e.ids.slice(0, cut);
-}
 
 interface Resumed {
   readonly checkpoint: TrainerCheckpoint;
@@ -80,28 +69,21 @@ export async function trainCommand(argv: readonly string[], io: CliIO): Promise<
   const steps = num(v, 'steps', { int: true, min: 1 });
   if (config && steps !== undefined) config = { ...config, train: { ...config.train, steps } };
   const s = await setup(v, io, 'train', resumed ? { model: resumed.model, data: resumed.data, ...(config ? { config } : {}) } : {});
-  const split = splitExamples(s.dataset.examples, s.config.evalFraction, s.config.seed);
-  const t = s.config.train;
+  const t = s.session.config.train;
   const epochs = num(v, 'epochs', { min: Number.MIN_VALUE });
-  const perStep = Math.min(t.batchSize, split.train.length) * t.gradAccum;
-  const totalSteps = epochs !== undefined ? Math.max(1, Math.ceil((epochs * split.train.length) / perStep)) : t.steps;
-  const config2: RunConfig = { ...s.config, train: { ...t, steps: totalSteps } };
-  const sampleFrom = split.eval.length > 0 ? split.eval : split.train;
-  const samples: SampleSpec = {
-    prompts: sampleFrom.slice(0, 2).map(promptIds),
-    maxNewTokens: 24,
-    sampling: GREEDY,
-    stopIds: [...s.tokenizer.tokenizer.endOfTurnIds, ...s.model.config.eosTokenIds],
-  };
+  const trainRows = s.session.train.length;
+  const perStep = s.session.batchSize * t.gradAccum;
+  const totalSteps = epochs !== undefined ? Math.max(1, Math.ceil((epochs * trainRows) / perStep)) : t.steps;
+  const session = s.session.withConfig({ ...s.session.config, train: { ...t, steps: totalSteps } });
   const backend = await openBackend(s.backendKind);
-  const trainer = await Trainer.create({
-    backend, model: s.model, config: config2, train: split.train, eval: split.eval, padId: paddingId(s.tokenizer.tokenizer), totalSteps, samples,
+  const trainer = await session.createTrainer({
+    backend, model: s.model, totalSteps,
     ...(s.adapter ? { initialAdapter: s.adapter.params } : {}),
     ...(resumed ? { resume: resumed.checkpoint } : {}),
   });
-  const save = async (c: TrainerCheckpoint): Promise<void> => writeOutputs(out, s, config2, c, trainer, backend.label, split.train.length, epochs ?? null);
+  const save = async (c: TrainerCheckpoint): Promise<void> => writeOutputs(out, s, session, c, trainer, backend.label, epochs ?? null);
   try {
-    io.out(`Training ${s.model.id} on ${split.train.length} examples (${split.eval.length} eval), batch ${trainer.shape.batch}×${trainer.shape.seqLen}, ${totalSteps} steps on ${backend.label}\n`);
+    io.out(`Training ${s.model.id} on ${trainRows} examples (${session.evalSet.length} eval), batch ${trainer.shape.batch}×${trainer.shape.seqLen}, ${totalSteps} steps on ${backend.label}\n`);
     const started = Date.now();
     const firstStep = trainer.step;
     let tokens = 0;
@@ -139,35 +121,16 @@ export async function trainCommand(argv: readonly string[], io: CliIO): Promise<
   }
 }
 
-function writeOutputs(out: string, s: Setup, config: RunConfig, c: TrainerCheckpoint, trainer: Trainer, backendLabel: string, trainRows: number, epochs: number | null): void {
-  const meta = { baseModel: s.sources.modelRef!, revision: s.model.sha };
-  const files = new Map<string, Uint8Array | string>(adapterFiles(trainer.plan, s.model.config, c.params, meta));
-  const t = config.train;
-  const perEpoch = trainRows / (trainer.shape.batch * t.gradAccum);
-  files.set('README.md', modelCard({
-    baseModel: meta.baseModel, revision: meta.revision, dataset: s.data.name, datasetHash: s.data.sha256, rows: trainRows, mask: config.mask,
-    template: config.template.kind,
-    hyperparameters: {
-      steps: t.steps, learning_rate: t.lr, lr_scheduler_type: t.schedule, warmup_steps: t.warmupSteps, per_device_train_batch_size: trainer.shape.batch,
-      gradient_accumulation_steps: t.gradAccum, max_grad_norm: t.maxGradNorm, weight_decay: t.weightDecay, seed: config.seed, max_length: config.maxLength,
-      lora_r: config.lora.r, lora_alpha: config.lora.alpha, lora_dropout: config.lora.dropout,
-    },
-    versions: { tabtune: TABTUNE_VERSION, backend: backendLabel },
-  }));
-  const last = c.logHistory[c.logHistory.length - 1];
-  files.set('trainer_state.json', trainerStateJson({
-    globalStep: c.step, maxSteps: t.steps, epoch: last?.epoch ?? 0, numTrainEpochs: epochs ?? Math.ceil(t.steps / perEpoch),
-    batchSize: trainer.shape.batch, evalSteps: t.evalEvery, saveSteps: t.checkpointEvery, logHistory: c.logHistory,
-  }));
+function writeOutputs(out: string, s: Setup, session: RunSession, c: TrainerCheckpoint, trainer: Trainer, backendLabel: string, epochs: number | null): void {
+  const files = session.artifacts(trainer, c, { baseModel: s.sources.modelRef!, revision: s.model.sha, backend: backendLabel, epochs });
   for (const [name, bytes] of s.tokenizer.files) files.set(name, bytes);
   const tokenizerLocal = s.sources.tokenizer.sha === null;
   files.set(MANIFEST_FILE, manifestJson({
     model: { sha: s.model.sha, ...(s.sources.model?.sha === null ? { local: s.sources.modelRef! } : {}) },
     tokenizer: { repo: modelRepoFor(s.tokenizer.id, s.sources.tokenizer.sha).repo, sha: s.tokenizer.sha, ...(tokenizerLocal ? { local: s.tokenizer.id } : {}) },
     dataset: { name: s.data.name, sha256: s.data.sha256, rows: s.data.rows.length, format: s.data.format },
-    config, backend: backendLabel,
+    config: session.config, backend: backendLabel,
   }));
   writeFolder(out, files);
   writeFolder(join(out, CHECKPOINT_DIR), checkpointFiles(c));
 }
-

@@ -8,7 +8,8 @@ import { formatBytes, shortSha } from '../format';
 import { HubDatasetForm } from '../data/HubDatasetForm';
 import { MappingEditor } from '../data/MappingEditor';
 import { PreparedData } from '../data/PreparedData';
-import { selectBundledDatasets, selectDataset, selectDatasetChoice, selectDatasetState } from '../../store/selectors';
+import { selectBundledDatasets, selectDataset, selectDatasetChoice, selectDatasetState, selectInputsLocked } from '../../store/selectors';
+import { LockedFieldset, LockedNote } from './LockedNote';
 import { RowView } from './RowView';
 
 const SHOWN_ROWS = 6;
@@ -28,8 +29,10 @@ function Picker() {
     ev.target.value = '';
   };
   const described = choice?.kind === 'bundled' ? bundled.find((d) => d.file === choice.file) : undefined;
+  const locked = useApp(selectInputsLocked);
   return (
-    <>
+    <fieldset className="plain" disabled={locked} data-testid="data-inputs">
+      {locked && <LockedNote what="dataset" />}
       <div className="row picker">
         <label className="grow">
           <span className="sr-only">Bundled dataset</span>
@@ -49,7 +52,7 @@ function Picker() {
       </div>
       {described && <p className="muted small" data-testid="dataset-description">{described.description}</p>}
       <HubDatasetForm />
-    </>
+    </fieldset>
   );
 }
 
@@ -85,7 +88,7 @@ export function DataPanel() {
               </ul>
             </details>
           )}
-          <MappingEditor />
+          <LockedFieldset><MappingEditor /></LockedFieldset>
           <PreparedData />
           <ol className="rows" data-testid="dataset-preview" aria-label="First rows">
             {dataset.rows.slice(0, SHOWN_ROWS).map((row, i) => (

@@ -15,6 +15,7 @@ import { RevisionPicker } from '../model/RevisionPicker';
 import { MemoryBill } from '../model/MemoryBill';
 import { TokenizerOption } from '../model/TokenizerOption';
 import { WeightsDownload } from '../model/WeightsDownload';
+import { LockedFieldset } from './LockedNote';
 
 function show(v: number | string | boolean | null): string {
   if (v === null) return 'not set';
@@ -106,7 +107,7 @@ export function ModelPanel() {
   const state = useApp(selectModelState);
   return (
     <Panel id="model" step={1} title="Model">
-      <SourceForm />
+      <LockedFieldset note="model"><SourceForm /></LockedFieldset>
       {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
       {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
       {model?.support && !model.support.supported && (
@@ -119,7 +120,7 @@ export function ModelPanel() {
       {model?.memory && <MemoryBill memory={model.memory} />}
       {model?.memoryError && <ErrorNote>No memory bill for these settings: {model.memoryError}</ErrorNote>}
       {model && <WeightsDownload model={model} />}
-      {model && <TokenizerOption />}
+      {model && <LockedFieldset><TokenizerOption /></LockedFieldset>}
       <CachedModels />
     </Panel>
   );

@@ -7,6 +7,7 @@ import { clusterBundle, type ClusterDataFormat, type ClusterJob } from '../../sh
 import type { RunConfig } from '../../share/run-config.ts';
 import type { ClusterExportResult } from '../protocol';
 import type { Playground } from './playground';
+import type { TrainingHost } from './training';
 
 /** The row layout of the exported file: chat messages for templated rows, otherwise prompt/completion or text. */
 function formatOf(e: Example): ClusterDataFormat {
@@ -27,8 +28,12 @@ function jsonl(examples: readonly Example[], format: ClusterDataFormat): Uint8Ar
   return new TextEncoder().encode(examples.map((e) => JSON.stringify(row(e, format))).join('\n') + (examples.length ? '\n' : ''));
 }
 
-export function exportCluster(pg: Playground, config: RunConfig): ClusterExportResult {
-  const p = pg.requirePrepared();
+/** The job for the run started last when there is one (its config and rows, frozen at start), otherwise for the
+ * prepared examples under the page's config. */
+export function exportCluster(pg: Playground, training: TrainingHost, pageConfig: RunConfig): ClusterExportResult {
+  const run = training.exportable().run;
+  const p = run ? run.session : pg.requirePrepared().session.withConfig(pageConfig);
+  const config = p.config;
   const first = p.train[0];
   if (!first) throw new Error('The prepared run has no training examples; pick a dataset with usable rows first.');
   const format = formatOf(first);
@@ -38,7 +43,7 @@ export function exportCluster(pg: Playground, config: RunConfig): ClusterExportR
     dataFormat: format,
     // Hub data is referenced by its pinned revision; local data travels as the exact rows TabTune trained on.
     ...(config.data.source === 'hub' ? {} : { dataFile: { name: `${base}.train.jsonl`, bytes: jsonl(p.train, format) } }),
-    ...(config.data.source !== 'hub' && p.eval.length ? { evalFile: { name: `${base}.eval.jsonl`, bytes: jsonl(p.eval, format) } } : {}),
+    ...(config.data.source !== 'hub' && p.evalSet.length ? { evalFile: { name: `${base}.eval.jsonl`, bytes: jsonl(p.evalSet, format) } } : {}),
     ...(p.dataset.template ? { templateSource: p.dataset.template.source } : {}),
   };
   const files = clusterBundle(job);

@@ -4,82 +4,48 @@
 // the page. Import: a PEFT adapter made elsewhere is checked against the loaded model before the trainer adopts it.
 import { buildManifest } from '../../share/manifest.ts';
 import { buildRunZip } from '../../share/run-zip.ts';
-import type { RunConfig } from '../../share/run-config.ts';
-import { planLora, type LoraPlan } from '../../models/lora.ts';
-import type { ModelConfig } from '../../models/config.ts';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterFiles, defaultTargetModules, loadAdapter, modelCard } from '../../train/peft.ts';
-import { checkpointFiles, TABTUNE_VERSION, trainerStateJson } from '../../train/state.ts';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter } from '../../train/peft.ts';
+import { checkpointFiles } from '../../train/state.ts';
 import { pushToHub, type PushProgress } from '../../hub/push.ts';
 import type { AdapterImportResult, HubPushParams, HubPushResult, RunExportParams, RunExportResult } from '../protocol';
 import type { HandlerContext } from './context';
 import type { Playground } from './playground';
-import { SAMPLE_NEW_TOKENS, type TrainingHost } from './training';
+import type { TrainingHost } from './training';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-/** The plan a trainer for this config builds (the same GPT-2 target rule as training.ts), for a checkpoint whose
- * trainer is gone. */
-function planFor(config: RunConfig, model: ModelConfig): LoraPlan {
-  const gpt2 = model.family === 'gpt2' && config.lora.targets.some((t) => t.endsWith('_proj'));
-  return planLora(model, {
-    r: config.lora.r, alpha: config.lora.alpha, dropout: config.lora.dropout, useRslora: config.lora.rslora,
-    targetModules: gpt2 ? defaultTargetModules(model) : config.lora.targets,
-  });
-}
-
-/** The PEFT adapter folder (adapter_config.json, adapter_model.safetensors, README.md model card) of the latest
- * checkpoint, for the zip and for the Hub. */
-async function adapterFolder(pg: Playground, training: TrainingHost, data: { name: string; hash: string; rows: number }, device: string, ctx: HandlerContext) {
+/** The PEFT adapter folder (adapter_config.json, adapter_model.safetensors, README.md model card) and trainer_state of
+ * the latest checkpoint, for the zip and for the Hub — written from the inputs the run was started with. */
+async function adapterFolder(pg: Playground, training: TrainingHost, device: string, ctx: HandlerContext) {
   const ex = training.exportable();
   if (ex.running) throw new Error('Pause the run first, so the adapter is one consistent checkpoint.');
   const c = ex.checkpoint;
-  if (!c) throw new Error('There is nothing to export yet: train at least one step (a run keeps a checkpoint when it pauses, stops or completes).');
-  const p = pg.requirePrepared();
-  const model = await pg.loadedModel(ctx);
-  const plan = ex.plan ?? planFor(p.config, model.config);
-  const repo = p.location.repo;
-  const sha = p.summary.sha;
-  const t = p.config.train;
-  const batch = ex.info?.batch ?? Math.min(t.batchSize, p.train.length);
-  const adapter = adapterFiles(plan, model.config, c.params, { baseModel: repo, revision: sha });
-  adapter.set('README.md', text(modelCard({
-    baseModel: repo, revision: sha, dataset: data.name, datasetHash: data.hash, rows: data.rows, mask: p.config.mask,
-    template: p.config.template.kind,
-    hyperparameters: {
-      steps: t.steps, learning_rate: t.lr, lr_scheduler_type: t.schedule, warmup_steps: t.warmupSteps, per_device_train_batch_size: batch,
-      gradient_accumulation_steps: t.gradAccum, max_grad_norm: t.maxGradNorm, weight_decay: t.weightDecay, seed: p.config.seed,
-      max_length: p.config.maxLength, lora_r: plan.config.r, lora_alpha: plan.config.alpha, lora_dropout: plan.config.dropout ?? 0,
-    },
-    versions: { tabtune: TABTUNE_VERSION, backend: ex.info?.backendLabel ?? device },
-  })));
-  return { adapter, c, p, model, batch, repo, sha };
+  const run = ex.run;
+  if (!c || !run) throw new Error('There is nothing to export yet: train at least one step (a run keeps a checkpoint when it pauses, stops or completes).');
+  const { prepared: p, session } = run;
+  const model = await pg.loadedModel(ctx, p);
+  // The trainer's own plan, or (after a device loss dropped it) the one the session builds for the same config.
+  const trainer = ex.plan ? { plan: ex.plan, shape: { batch: ex.info?.batch ?? session.batchSize, seqLen: ex.info?.seqLen ?? 0 } } : session.plan(model.config);
+  const files = session.artifacts(trainer, c, { baseModel: p.location.repo, revision: p.summary.sha, backend: ex.info?.backendLabel ?? device });
+  const trainerState = files.get('trainer_state.json')!;
+  files.delete('trainer_state.json');
+  const adapter = new Map([...files].map(([name, v]) => [name, typeof v === 'string' ? text(v) : v] as const));
+  return { adapter, trainerState: typeof trainerState === 'string' ? text(trainerState) : trainerState, c, p, session };
 }
 
 export async function exportRun(pg: Playground, training: TrainingHost, req: RunExportParams, ctx: HandlerContext): Promise<RunExportResult> {
   ctx.emit({ type: 'progress', stage: 'Writing the adapter', loaded: 0, total: 2 });
-  const data = { name: req.datasetName, hash: req.datasetHash, rows: req.datasetRows };
-  const { adapter, c, p, model, batch, repo, sha } = await adapterFolder(pg, training, data, req.device.backend, ctx);
-  const t = p.config.train;
-  const tok = p.tokenizer.tokenizer;
-  // The settings the Samples panel's generations used (greedy, SAMPLE_NEW_TOKENS, stop at end of turn or EOS).
-  const generationConfig: Record<string, unknown> = {
-    do_sample: false,
-    eos_token_id: [...new Set([...tok.endOfTurnIds, ...model.config.eosTokenIds])],
-    max_new_tokens: SAMPLE_NEW_TOKENS,
-    ...(model.config.bosTokenId !== undefined && model.config.bosTokenId !== null ? { bos_token_id: model.config.bosTokenId } : {}),
-  };
-  const perEpoch = Math.max(1, p.train.length / (batch * t.gradAccum));
-  const last = c.logHistory[c.logHistory.length - 1];
-  const trainerState = text(trainerStateJson({
-    globalStep: c.step, maxSteps: t.steps, epoch: last?.epoch ?? 0, numTrainEpochs: Math.ceil(t.steps / perEpoch),
-    batchSize: batch, evalSteps: t.evalEvery, saveSteps: t.checkpointEvery, logHistory: c.logHistory,
-  }));
-  const manifest = buildManifest(req.config, {
-    modelSha: sha, tokenizer: { repo, sha: p.tokenizer.sha || sha }, datasetHash: req.datasetHash, datasetRows: req.datasetRows, device: req.device,
+  const { adapter, trainerState, c, p, session } = await adapterFolder(pg, training, req.device.backend, ctx);
+  const repo = p.location.repo;
+  const sha = p.summary.sha;
+  // The manifest describes what was trained: the config and data frozen when the run started, not the page's now.
+  const manifest = buildManifest(session.config, {
+    modelSha: sha, tokenizer: { repo, sha: p.tokenizer.sha || sha }, datasetHash: session.data.hash.replace(/^sha256:/, ''),
+    datasetRows: session.data.rows.length, datasetName: session.data.name, device: req.device,
   });
   ctx.emit({ type: 'progress', stage: 'Compressing the zip', loaded: 1, total: 2 });
   const bytes = buildRunZip({
-    manifest, adapter, tokenizer: p.tokenizer.files, generationConfig, trainerState, metrics: req.metrics, samples: req.samples,
+    manifest, adapter, tokenizer: p.tokenizer.files, generationConfig: session.generationConfig(), trainerState, metrics: req.metrics, samples: req.samples,
     checkpoint: checkpointFiles(c),
   });
   const folders: [string, Iterable<string>][] = [['adapter', adapter.keys()], ['tokenizer', p.tokenizer.files.keys()], ['checkpoint', checkpointFiles(c).keys()]];
@@ -94,7 +60,7 @@ export async function exportRun(pg: Playground, training: TrainingHost, req: Run
  * this request only: it is not kept, logged or echoed (push.ts scrubs it from every error). */
 export async function pushAdapter(pg: Playground, training: TrainingHost, req: HubPushParams, ctx: HandlerContext): Promise<HubPushResult> {
   ctx.emit({ type: 'progress', stage: 'Writing the adapter folder', loaded: 0, total: null });
-  const { adapter, c } = await adapterFolder(pg, training, { name: req.datasetName, hash: req.datasetHash, rows: req.datasetRows }, 'tabtune', ctx);
+  const { adapter, c } = await adapterFolder(pg, training, 'tabtune', ctx);
   const stage = (e: PushProgress): string => {
     if (e.phase === 'creating-repo') return `Creating ${req.repo} (or finding it)`;
     if (e.phase === 'file') return `${e.state === 'hashing' ? 'Hashing' : 'Uploading'} ${e.path}`;
@@ -124,7 +90,7 @@ export async function importAdapter(pg: Playground, training: TrainingHost, file
   }
   const base = typeof loaded.config['base_model_name_or_path'] === 'string' ? loaded.config['base_model_name_or_path'] : null;
   const lc = loaded.plan.config;
-  const lora = { r: lc.r, alpha: lc.alpha, dropout: lc.dropout ?? 0, rslora: lc.useRslora ?? false, targets: [...lc.targetModules] };
+  const lora = { r: lc.r, alpha: lc.alpha, dropout: lc.dropout ?? 0, rslora: lc.rslora ?? false, targets: [...lc.targets] };
   await training.adoptAdapter(loaded.params);
   return { lora, tensors: Object.keys(loaded.params).length, baseModel: base };
 }

@@ -11,6 +11,7 @@ import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, type LogEntry, t
 import type { RunSaveInfo, StoredCheckpoint, StoredCheckpointLoad, StoredRun, StoredRuns, WorkerEvent } from '../protocol';
 import type { HandlerContext } from './context';
 import type { Prepared } from './playground';
+import type { RunSession } from '../../train/session.ts';
 
 function tensors(group: Readonly<Record<string, Float32Array>>): StoredTensor[] {
   return Object.keys(group).map((name) => ({ name, shape: [group[name]!.length], data: group[name]! }));
@@ -105,17 +106,17 @@ export class RunPersistence {
   }
 
   /** Records a new run for the prepared examples; without `save` the run is not saved (tests, inspection). */
-  async begin(p: Prepared, save: RunSaveInfo | undefined, backend: string, ctx: HandlerContext): Promise<void> {
+  async begin(p: Prepared, session: RunSession, save: RunSaveInfo | undefined, backend: string, ctx: HandlerContext): Promise<void> {
     this.active = null;
     if (!save) return;
     try {
-      const hex = save.datasetHash.replace(/^sha256:/, '');
-      const manifest = buildManifest(p.config, {
-        modelSha: p.summary.sha, datasetHash: hex, device: { backend },
-        ...(save.datasetRows !== undefined ? { datasetRows: save.datasetRows } : {}),
+      // The manifest names the data the session was prepared from, whatever the page sent.
+      const hex = session.data.hash.replace(/^sha256:/, '');
+      const manifest = buildManifest(session.config, {
+        modelSha: p.summary.sha, datasetHash: hex, device: { backend }, datasetRows: session.data.rows.length, datasetName: session.data.name,
       });
       const store = await this.store();
-      const run = await store.createRun(p.config, manifest, {
+      const run = await store.createRun(session.config, manifest, {
         ...(save.name ? { name: save.name } : {}), ...(save.restore !== undefined ? { restore: save.restore } : {}),
       });
       this.active = { id: run.id, metrics: [], samples: [], failedAt: null };

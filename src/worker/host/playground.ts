@@ -6,7 +6,9 @@ import { FROZEN_DATE } from '../../data/template.ts';
 import { hubConfig } from '../../hub/index.ts';
 import type { Backend } from '../../runtime/index.ts';
 import type { RunConfig } from '../../share/run-config.ts';
-import { prepareDataset, splitExamples, type PreparedDataset, type TemplateChoice } from '../../train/dataset.ts';
+import { IGNORE_INDEX } from '../../share/labels.ts';
+import { readModelConfig } from '../../train/model-source.ts';
+import { RunSession } from '../../train/session.ts';
 import { hubSource, loadModel, loadTokenizerFrom, type FileSource, type LoadedModel, type TokenizerBundle } from '../../train/model-source.ts';
 import type { BackendChoice, DatasetRef, ExampleDetail, HubLocation, PreparedRun } from '../protocol';
 import type { HandlerContext } from './context';
@@ -30,10 +32,8 @@ export interface Prepared {
   readonly location: HubLocation;
   readonly source: FileSource;
   readonly tokenizer: TokenizerBundle;
-  readonly config: RunConfig;
-  readonly dataset: PreparedDataset;
-  readonly train: PreparedDataset['examples'];
-  readonly eval: PreparedDataset['examples'];
+  /** The examples under the data settings they were prepared with; a run takes its hyperparameters on start. */
+  readonly session: RunSession;
   readonly summary: PreparedRun;
 }
 
@@ -83,38 +83,30 @@ export class Playground {
     ctx.emit({ type: 'progress', stage: 'Reading the dataset', loaded: 2, total: 3 });
     const data = await this.dataset(ref, ctx);
     if (data.rows.length === 0) throw new Error(`${data.name} has no usable rows (${data.errors[0]?.message ?? 'empty file'}); fix the file or pick another dataset.`);
-    const rawConfig = JSON.parse(new TextDecoder().decode(await source.read('config.json'))) as Record<string, unknown>;
-    const vocab = typeof rawConfig['vocab_size'] === 'number' ? rawConfig['vocab_size'] : undefined;
-    // A separate tokenizer must not produce ids past the embedding table (the model's own is trusted as shipped).
-    if (tokenizerSource !== source && vocab !== undefined && tokenizer.tokenizer.vocabSize > vocab) {
-      throw new Error(`The tokenizer of ${tokenizerSource.id} has ${tokenizer.tokenizer.vocabSize} tokens but the model's embedding table has ${vocab} rows (vocab_size in config.json): ids past the table cannot be embedded. Use the model's own tokenizer in the Model panel.`);
-    }
+    const { config: model } = await readModelConfig(source);
     ctx.emit({ type: 'progress', stage: `Rendering and masking ${data.rows.length} rows`, loaded: 3, total: 3 });
-    const template: TemplateChoice = config.template.kind === 'custom'
-      ? { kind: 'custom', source: config.template.source ?? '', name: 'the custom template' }
-      : { kind: config.template.kind };
-    const dataset = prepareDataset(data.rows, {
-      tokenizer: tokenizer.tokenizer, template, mask: config.mask, maxLength: config.maxLength, kwargs: config.template.kwargs,
-      ...(vocab !== undefined ? { embeddingRows: vocab } : {}),
+    const session = RunSession.prepare({
+      config, model, tokenizer, separateTokenizer: tokenizerSource !== source, data: { name: data.name, hash: data.hash, rows: data.rows },
     });
-    const split = splitExamples(dataset.examples, config.evalFraction, config.seed);
-    const evalIds = new Set(split.eval.map((e) => e.id));
+    const { dataset } = session;
     const summary: PreparedRun = {
       repo: location.repo,
       sha: source.sha ?? '',
       mask: config.mask,
       maxLength: config.maxLength,
-      template: dataset.template ? template.kind : 'none',
+      template: dataset.template ? config.template.kind : 'none',
       examples: dataset.examples.map((e, index) => ({
-        index, id: e.id, tokens: e.ids.length, targets: e.labels.reduce((n, l) => n + (l === -100 ? 0 : 1), 0),
-        truncated: e.fullLength > e.ids.length, split: evalIds.has(e.id) ? 'eval' : 'train',
+        index, id: e.id, tokens: e.ids.length, targets: e.labels.reduce((n, l) => n + (l === IGNORE_INDEX ? 0 : 1), 0),
+        truncated: e.fullLength > e.ids.length, split: session.isEval(e) ? 'eval' : 'train',
       })),
       dropped: dataset.dropped.map((d) => ({ ...d })),
       warnings: dataset.warnings.map((w) => ({ code: w.code, message: w.message, count: w.count, exampleIds: [...w.exampleIds] })),
-      trainCount: split.train.length,
-      evalCount: split.eval.length,
+      trainCount: session.train.length,
+      evalCount: session.evalSet.length,
+      dataHash: data.hash,
+      dataName: data.name,
     };
-    this.prepared = { location, source, tokenizer, config, dataset, train: split.train, eval: split.eval, summary };
+    this.prepared = { location, source, tokenizer, session, summary };
     return summary;
   }
 
@@ -125,23 +117,23 @@ export class Playground {
 
   example(index: number): ExampleDetail {
     const p = this.requirePrepared();
-    const e = p.dataset.examples[index];
-    if (!e) throw new Error(`There is no example ${index}; the prepared dataset has ${p.dataset.examples.length} (0-based).`);
+    const { dataset, config } = p.session;
+    const e = dataset.examples[index];
+    if (!e) throw new Error(`There is no example ${index}; the prepared dataset has ${dataset.examples.length} (0-based).`);
     const tok = p.tokenizer.tokenizer;
-    const naive = naiveComparisons(e, tok, p.dataset.template, { kwargs: p.config.template.kwargs, date: FROZEN_DATE });
+    const naive = naiveComparisons(e, tok, dataset.template, { kwargs: config.template.kwargs, date: FROZEN_DATE });
     return {
       index,
       id: e.id,
       text: e.text,
       fullLength: e.fullLength,
-      tokens: e.ids.map((id, i) => ({ id, text: tok.tokenText(id), label: e.labels[i] ?? -100, special: tok.specialIds.has(id) })),
+      tokens: e.ids.map((id, i) => ({ id, text: tok.tokenText(id), label: e.labels[i] ?? IGNORE_INDEX, special: tok.specialIds.has(id) })),
       naive: naive.map((n) => ({ method: n.method, labels: Array.from(n.labels), differs: n.differs, note: n.note })),
     };
   }
 
   /** Base weights of the prepared model, downloaded once per commit. */
-  async loadedModel(ctx: HandlerContext): Promise<LoadedModel> {
-    const p = this.requirePrepared();
+  async loadedModel(ctx: HandlerContext, p: Prepared = this.requirePrepared()): Promise<LoadedModel> {
     if (this.model?.key === p.source.id) return this.model.value;
     ctx.emit({ type: 'progress', stage: `Downloading ${p.location.repo} weights`, loaded: 0, total: null });
     this.model = null;

@@ -65,15 +65,19 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
     case 'dataset.bundled':
       return listBundledDatasets();
     case 'run.prepare':
-      return host.playground.prepare(request.location, request.dataset, request.config, ctx);
+      host.training.checkDataChange(request.config, request.dataset.kind === 'previewed' ? request.dataset.hash : null);
+      return host.playground.prepare(request.location, request.dataset, request.config, ctx).then(async (summary) => {
+        await host.training.prepared(host.playground.requirePrepared());
+        return summary;
+      });
     case 'example.get':
       return Promise.resolve().then(() => host.playground.example(request.index));
     case 'batch.inspect':
-      return host.training.inspect(ctx, request.backend);
+      return host.training.inspect(ctx, request.backend, request.config);
     case 'train.start':
-      return host.training.start(ctx, request.backend, request.save);
+      return host.training.start(ctx, request.backend, request.config, request.save);
     case 'train.resume':
-      return host.training.resume(ctx, request.checkpoint, request.backend, request.runId);
+      return host.training.resume(ctx, request.checkpoint, request.backend, request.runId, request.config);
     case 'run.checkpoint':
       return Promise.resolve(host.training.checkpointFiles());
     case 'train.pause':
@@ -97,7 +101,7 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
     case 'adapter.import':
       return importAdapter(host.playground, host.training, request.files, ctx);
     case 'cluster.export':
-      return Promise.resolve().then(() => exportCluster(host.playground, request.config));
+      return Promise.resolve().then(() => exportCluster(host.playground, host.training, request.config));
     case 'hub.push':
       return pushAdapter(host.playground, host.training, request, ctx);
   }

@@ -1,23 +1,17 @@
-// The trainer inside the worker: builds src/train's Trainer for the prepared examples (weights, LoRA step graphs and
-// sessions stay here, on the GPU when there is one), runs "one batch by hand" through the same step graph, and drives
-// start / pause / resume / stop while streaming step, eval and sample events. A NaN/Inf loss or a lost WebGPU device
-// ends the loop with a message; the last checkpoint stays in memory so `train.resume` can continue from it.
-import type { Example } from '../../data/index.ts';
-import { IGNORE_INDEX } from '../../data/index.ts';
-import { GREEDY } from '../../models/sampling.ts';
-import { collate, DataOrder, paddingId } from '../../train/dataset.ts';
-import { defaultTargetModules } from '../../train/peft.ts';
+// The trainer inside the worker: builds src/train's run session's trainer for the prepared examples (weights, LoRA
+// step graphs and sessions stay here, on the GPU when there is one), runs "one batch by hand" through the same step
+// graph, and drives start / pause / resume / stop while streaming step, eval and sample events. A NaN/Inf loss or a
+// lost WebGPU device ends the loop with a message; the last checkpoint stays in memory so `train.resume` can continue.
+// A run's inputs are frozen when it starts (`run`): exports describe what was trained, whatever the page shows later.
+import type { RunConfig } from '../../share/run-config.ts';
+import { errorMessage } from '../../share/labels.ts';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, parseCheckpoint, type TrainerCheckpoint } from '../../train/state.ts';
-import { Trainer, type SampleRecord, type SampleSpec } from '../../train/trainer.ts';
+import { dataKey, type RunSession } from '../../train/session.ts';
+import type { SampleRecord, Trainer } from '../../train/trainer.ts';
 import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, RunSaveInfo, TrainOutcome, TrainerInfo } from '../protocol';
 import { RunPersistence } from './persist'; // saved runs
 import type { HandlerContext } from './context';
 import type { Playground, Prepared } from './playground';
-
-/** New tokens per sample: enough to see a phrase form, few enough to keep sampling cheap on slow adapters. */
-export const SAMPLE_NEW_TOKENS = 16;
-/** Fixed prompts sampled before training and every `sampleEvery` steps. */
-export const SAMPLE_PROMPTS = 2;
 
 const DEVICE_LOST = /device (is |was )?lost|lost (the )?device|GPUDevice.*(lost|destroyed)|DeviceLost|context lost/i;
 
@@ -29,22 +23,14 @@ class DeviceLostError extends Error {
   }
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** The inputs of a run, frozen when it starts: the prepared examples and the session (config) it trains. */
+export interface RunInputs {
+  readonly prepared: Prepared;
+  readonly session: RunSession;
 }
 
-/** The prompt of an example for samples: its tokens before the first trained one (what the model is asked). */
-function promptIds(e: Example): number[] {
-  const first = Array.from(e.labels).findIndex((l) => l !== IGNORE_INDEX);
-  const cut = first > 0 ? first : Math.max(1, Math.min(8, Math.floor(e.ids.length / 2)));
-  return e.ids.slice(0, cut);
-}
-
-function l2(values: Float32Array): number {
-  let s = 0;
-  for (const v of values) s += v * v;
-  return Math.sqrt(s);
-}
+/** Where the host's run is: no trainer yet, a loop running, a loop paused with a trainer, or a run that was stopped. */
+type HostPhase = 'idle' | 'running' | 'paused' | 'stopped';
 
 function rows(data: ArrayLike<number>, batch: number, seqLen: number): number[][] {
   return Array.from({ length: batch }, (_, b) => Array.from({ length: seqLen }, (_, t) => data[b * seqLen + t] ?? 0));
@@ -52,15 +38,15 @@ function rows(data: ArrayLike<number>, batch: number, seqLen: number): number[][
 
 export class TrainingHost {
   private trainer: Trainer | null = null;
-  private builtFor: Prepared | null = null;
+  private builtFor: RunSession | null = null;
   private builtOn: BackendChoice = 'auto';
   private info: TrainerInfo | null = null;
-  private prompts: number[][] = [];
   private flag = { aborted: false };
-  private running = false;
+  private phase: HostPhase = 'idle';
   private stopRequested = false;
-  private stopped = false;
   private lastCheckpoint: TrainerCheckpoint | null = null;
+  /** The run started last (null before the first start, and after the prepared data changed). */
+  private run: RunInputs | null = null;
   /** Settles when the current trainer's GPU device is lost (from its backend; absent on WASM). */
   private deviceLost: Promise<string> | null = null;
   /** An imported PEFT adapter the next trainer starts from, for the model (source id) it was checked against. */
@@ -73,36 +59,24 @@ export class TrainingHost {
     this.persist = persist ?? new RunPersistence();
   }
 
-  private async build(ctx: HandlerContext, choice: BackendChoice, resume?: TrainerCheckpoint): Promise<Trainer> {
-    const p = this.pg.requirePrepared();
+  /** The prepared examples under the hyperparameters of `config` (data settings must match the preparation). */
+  private sessionFor(config: RunConfig): { prepared: Prepared; session: RunSession } {
+    const prepared = this.pg.requirePrepared();
+    return { prepared, session: prepared.session.withConfig(config) };
+  }
+
+  private async build(ctx: HandlerContext, choice: BackendChoice, inputs: RunInputs, resume?: TrainerCheckpoint): Promise<Trainer> {
     await this.release();
-    const model = await this.pg.loadedModel(ctx);
+    const model = await this.pg.loadedModel(ctx, inputs.prepared);
     ctx.emit({ type: 'progress', stage: 'Starting the backend', loaded: 0, total: null });
     const { backend, fallbackReason } = await this.pg.openedBackend(choice);
-    const tok = p.tokenizer.tokenizer;
-    let config = p.config;
-    // The schema's default LoRA targets name Llama-family modules; GPT-2 gets PEFT's default for its family.
-    if (model.config.family === 'gpt2' && config.lora.targets.some((t) => t.endsWith('_proj'))) {
-      config = { ...config, lora: { ...config.lora, targets: defaultTargetModules(model.config) } };
-    }
-    const sampleFrom = p.eval.length > 0 ? p.eval : p.train;
-    this.prompts = sampleFrom.slice(0, SAMPLE_PROMPTS).map(promptIds);
-    const samples: SampleSpec = {
-      prompts: this.prompts,
-      maxNewTokens: SAMPLE_NEW_TOKENS,
-      sampling: GREEDY,
-      stopIds: [...tok.endOfTurnIds, ...model.config.eosTokenIds],
-    };
     ctx.emit({ type: 'progress', stage: 'Building the step graphs and sessions', loaded: 0, total: null });
-    const initialAdapter = !resume && this.adopted?.modelKey === p.source.id ? { initialAdapter: this.adopted.params } : {};
-    const trainer = await Trainer.create({
-      backend, model, config, train: p.train, eval: p.eval, padId: paddingId(tok), samples, ...(resume ? { resume } : {}), ...initialAdapter,
-    });
+    const adopted = !resume && this.adopted?.modelKey === inputs.prepared.source.id ? { initialAdapter: this.adopted.params } : {};
+    const trainer = await inputs.session.createTrainer({ backend, model, ...(resume ? { resume } : {}), ...adopted });
     this.trainer = trainer;
-    this.builtFor = p;
+    this.builtFor = inputs.session;
     this.builtOn = choice;
     this.deviceLost = backend.lost ?? null;
-    this.stopped = false;
     this.info = {
       backend: backend.kind === 'webgpu' ? 'webgpu' : 'wasm',
       backendLabel: backend.label,
@@ -118,62 +92,78 @@ export class TrainingHost {
     return trainer;
   }
 
-  /** A trainer for the current preparation that has not taken a step yet, or a new one. */
-  private async fresh(ctx: HandlerContext, choice: BackendChoice): Promise<Trainer> {
-    const current = this.trainer;
-    if (current && this.builtFor === this.pg.prepared && this.builtOn === choice && current.step === 0 && !this.stopped) {
-      if (this.info) ctx.emit({ type: 'trainer', info: this.info });
-      return current;
-    }
-    this.lastCheckpoint = null;
-    return this.build(ctx, choice);
+  /** Whether the current trainer was built for these examples and hyperparameters on this backend. */
+  private builtMatches(session: RunSession, choice: BackendChoice): boolean {
+    const b = this.builtFor;
+    return this.trainer !== null && b !== null && b.dataset === session.dataset && this.builtOn === choice && JSON.stringify(b.config) === JSON.stringify(session.config);
   }
 
   private notRunning(what: string): void {
-    if (this.running) throw new Error(`Cannot ${what} while training runs: pause or stop the run first.`);
+    if (this.phase === 'running') throw new Error(`Cannot ${what} while training runs: pause or stop the run first.`);
   }
 
-  async inspect(ctx: HandlerContext, choice: BackendChoice): Promise<BatchInspection> {
+  /** Refuses new data while a run is running or paused on other data: its inputs are frozen until it ends. */
+  checkDataChange(config: RunConfig, dataHash: string | null): void {
+    const run = this.run;
+    if (!run || (this.phase !== 'running' && this.phase !== 'paused')) return;
+    if (dataKey(config) === dataKey(run.session.config) && (dataHash === null || dataHash === run.session.data.hash)) return;
+    throw new Error(`A run is ${this.phase === 'running' ? 'training' : 'paused'} on ${run.session.data.name}: its data settings are fixed until it ends. Stop the run to change the dataset, template, mask, max length or split.`);
+  }
+
+  /** New examples were prepared: a run that trained on other data is over (it stays in saved runs); its trainer goes. */
+  async prepared(p: Prepared): Promise<void> {
+    const run = this.run;
+    if (run && dataKey(run.session.config) === dataKey(p.session.config) && run.session.data.hash === p.session.data.hash) return;
+    this.run = null;
+    this.lastCheckpoint = null;
+    this.phase = 'idle';
+    await this.release();
+  }
+
+  async inspect(ctx: HandlerContext, choice: BackendChoice, config: RunConfig): Promise<BatchInspection> {
     this.notRunning('inspect a batch');
-    const current = this.trainer && this.builtFor === this.pg.prepared && this.builtOn === choice ? this.trainer : null;
-    const trainer = current ?? (await this.fresh(ctx, choice));
-    const p = this.pg.requirePrepared();
-    const { batch, seqLen } = trainer.shape;
-    // The trainer's first batch: epoch 0 of the seeded data order.
-    const examples = new DataOrder(p.train.length, p.config.seed).next(batch).map((i) => p.train[i]!);
+    const inputs = this.sessionFor(config);
+    const trainer = this.builtMatches(inputs.session, choice) ? this.trainer! : await this.build(ctx, choice, inputs);
+    if (this.info) ctx.emit({ type: 'trainer', info: { ...this.info, step: trainer.step } });
     const started = performance.now();
-    const g = await trainer.gradients(examples);
+    const r = await inputs.session.inspect(trainer);
     const ms = performance.now() - started;
-    const tok = p.tokenizer.tokenizer;
-    const tensors = collate(examples, batch, seqLen, paddingId(tok));
-    const ids = tensors['input_ids']!.data;
+    const tok = inputs.prepared.tokenizer.tokenizer;
+    const ids = rows(r.inputIds, r.batch, r.seqLen);
     return {
-      batch,
-      seqLen,
-      exampleIds: examples.map((e) => e.id),
-      inputIds: rows(ids as Int32Array, batch, seqLen),
-      attentionMask: rows(tensors['attention_mask']!.data as Int32Array, batch, seqLen),
-      labels: rows(tensors['labels']!.data as Int32Array, batch, seqLen),
-      tokenTexts: rows(ids as Int32Array, batch, seqLen).map((r) => r.map((id) => tok.tokenText(id))),
-      loss: g.loss,
-      targetTokens: g.targetTokens,
-      tokenNll: rows(g.tokenNll, batch, seqLen),
-      gradNorms: Object.entries(g.grads).map(([name, values]) => ({ name, size: values.length, norm: l2(values) })),
+      batch: r.batch,
+      seqLen: r.seqLen,
+      exampleIndices: r.indices,
+      exampleIds: r.examples.map((e) => e.id),
+      inputIds: ids,
+      attentionMask: rows(r.attentionMask, r.batch, r.seqLen),
+      labels: rows(r.labels, r.batch, r.seqLen),
+      tokenTexts: ids.map((row) => row.map((id) => tok.tokenText(id))),
+      loss: r.loss,
+      targetTokens: r.targetTokens,
+      tokenNll: rows(r.tokenNll, r.batch, r.seqLen),
+      gradNorms: r.gradNorms.map(({ name, size, norm }) => ({ name, size, norm })),
       ms,
     };
   }
 
-  async start(ctx: HandlerContext, choice: BackendChoice, save?: RunSaveInfo): Promise<TrainOutcome> {
+  async start(ctx: HandlerContext, choice: BackendChoice, config: RunConfig, save?: RunSaveInfo): Promise<TrainOutcome> {
     this.notRunning('start another run');
-    this.running = true; // claimed before the first await so a second start is refused
+    this.phase = 'running'; // claimed before the first await so a second start is refused
     try {
-      const trainer = await this.fresh(ctx, choice);
-      await this.persist.begin(this.pg.requirePrepared(), save, this.info?.backend ?? 'unknown', ctx);
+      const inputs = this.sessionFor(config);
+      // A trainer that has not taken a step for exactly this run is reused (the batch inspector built it).
+      const reuse = this.builtMatches(inputs.session, choice) && this.trainer!.step === 0 && this.run === null;
+      this.lastCheckpoint = null;
+      const trainer = reuse ? this.trainer! : await this.build(ctx, choice, inputs);
+      if (reuse && this.info) ctx.emit({ type: 'trainer', info: this.info });
+      this.run = inputs;
+      await this.persist.begin(inputs.prepared, inputs.session, save, this.info?.backend ?? 'unknown', ctx);
       ctx = this.persist.observe(ctx);
       await this.emitSamples(ctx, await trainer.sample());
       return await this.loop(ctx, trainer);
     } finally {
-      this.running = false;
+      if (this.phase === 'running') this.phase = 'paused';
     }
   }
 
@@ -183,33 +173,41 @@ export class TrainingHost {
     return c ? { step: c.step, files: Object.fromEntries(checkpointFiles(c)) } : null;
   }
 
-  async resume(ctx: HandlerContext, saved?: CheckpointFiles, choice?: BackendChoice, runId?: string): Promise<TrainOutcome> {
+  /** Continues the paused run, or rebuilds one from a checkpoint (saved in IndexedDB, or files) on the prepared
+   * examples under `config` (the saved run's config, which the page restored before preparing). */
+  async resume(ctx: HandlerContext, saved?: CheckpointFiles, choice?: BackendChoice, runId?: string, config?: RunConfig): Promise<TrainOutcome> {
     this.notRunning('resume');
-    if (this.stopped && !saved && !runId) throw new Error('This run was stopped; press Start for a new run.');
-    this.running = true;
+    if (this.phase === 'stopped' && !saved && !runId) throw new Error('This run was stopped; press Start for a new run.');
+    const previous = this.phase;
+    this.phase = 'running';
     try {
       let trainer = this.trainer;
       ctx = this.persist.observe(ctx);
+      const rebuild = async (checkpoint: TrainerCheckpoint, on: BackendChoice): Promise<Trainer> => {
+        const baseConfig = config ?? this.run?.session.config;
+        if (!baseConfig) throw new Error('There is no run configuration to resume with; press Start.');
+        this.run = this.sessionFor(baseConfig);
+        this.lastCheckpoint = checkpoint;
+        return this.build(ctx, on, this.run, checkpoint);
+      };
       if (runId) {
         // A run saved in IndexedDB (after a reload): its latest checkpoint, and it goes on being saved there.
-        this.lastCheckpoint = (await this.persist.attach(runId)).checkpoint;
-        trainer = await this.build(ctx, choice ?? this.builtOn, this.lastCheckpoint);
+        trainer = await rebuild((await this.persist.attach(runId)).checkpoint, choice ?? this.builtOn);
       } else if (saved) {
         this.persist.detach();
         const tensors = saved.files[CHECKPOINT_TENSORS];
         const state = saved.files[CHECKPOINT_STATE];
         if (!tensors || !state) throw new Error(`A checkpoint needs ${CHECKPOINT_TENSORS} and ${CHECKPOINT_STATE}; got ${Object.keys(saved.files).join(', ') || 'no files'}.`);
-        this.lastCheckpoint = parseCheckpoint(tensors, state, 'the saved checkpoint');
-        trainer = await this.build(ctx, choice ?? this.builtOn, this.lastCheckpoint);
-      } else if (!trainer) {
-        if (!this.lastCheckpoint) throw new Error('There is no paused run or checkpoint to resume; press Start.');
-        trainer = await this.build(ctx, this.builtOn, this.lastCheckpoint);
+        trainer = await rebuild(parseCheckpoint(tensors, state, 'the saved checkpoint'), choice ?? this.builtOn);
+      } else if (!trainer || previous === 'idle') {
+        if (!this.lastCheckpoint || !this.run) throw new Error('There is no paused run or checkpoint to resume; press Start.');
+        trainer = await this.build(ctx, this.builtOn, this.run, this.lastCheckpoint);
       } else if (this.info) {
         ctx.emit({ type: 'trainer', info: { ...this.info, step: trainer.step } });
       }
       return await this.loop(ctx, trainer);
     } finally {
-      this.running = false;
+      if (this.phase === 'running') this.phase = 'paused';
     }
   }
 
@@ -221,14 +219,16 @@ export class TrainingHost {
   stop(): { step: number } {
     this.stopRequested = true;
     this.flag.aborted = true;
-    if (!this.running) this.stopped = true;
+    if (this.phase !== 'running') this.phase = 'stopped';
     return { step: this.trainer?.step ?? 0 };
   }
 
   private async emitSamples(ctx: HandlerContext, r: SampleRecord): Promise<void> {
-    const tok = this.pg.requirePrepared().tokenizer.tokenizer;
+    const session = this.run?.session ?? this.pg.requirePrepared().session;
+    const tok = session.tokenizer.tokenizer;
+    const prompts = session.samplePrompts();
     const samples: GeneratedSample[] = r.tokens.map((tokens, i) => ({
-      prompt: tok.decode(this.prompts[i] ?? []),
+      prompt: tok.decode(prompts[i] ?? []),
       completion: tok.decode(tokens),
       tokens,
     }));
@@ -278,7 +278,7 @@ export class TrainingHost {
         await this.persist.save(this.lastCheckpoint, this.stopRequested ? 'stop' : 'pause', ctx);
         await this.persist.setStatus(this.stopRequested ? 'stopped' : 'paused');
         if (this.stopRequested) {
-          this.stopped = true;
+          this.phase = 'stopped';
           return this.outcome('stopped', result.step, `Stopped at step ${result.step}. Press Start for a new run.`);
         }
         return this.outcome('paused', result.step, storageFull
@@ -297,14 +297,14 @@ export class TrainingHost {
       await this.persist.setStatus(kept ? 'finished' : 'paused');
       return this.outcome('completed', result.step, null);
     } catch (err) {
-      if (!(err instanceof DeviceLostError) && !DEVICE_LOST.test(message(err))) throw err;
+      if (!(err instanceof DeviceLostError) && !DEVICE_LOST.test(errorMessage(err))) throw err;
       // The GPU device is gone with every buffer on it: drop the trainer and backend; resume rebuilds from the checkpoint.
       this.trainer = null;
       this.pg.dropBackend(this.builtOn);
       await this.persist.setStatus('paused'); // a reload offers to resume it from the saved checkpoint
       const at = this.lastCheckpoint?.step;
       return this.outcome('device-lost', at ?? 0,
-        `The WebGPU device was lost (${message(err)}). ` +
+        `The WebGPU device was lost (${errorMessage(err)}). ` +
         (at !== undefined ? `Press Resume to continue from the checkpoint at step ${at} on a new device.` : 'Press Start to begin again on a new device.'));
     }
   }
@@ -312,8 +312,8 @@ export class TrainingHost {
   // run export / adapter import -------------------------------------------------------------------------------
   /** What host/export.ts writes into a run zip: the latest checkpoint, the LoRA plan of the trainer that made it
    * (null once the trainer is gone, e.g. after a device loss) and whether the loop is running. */
-  exportable(): { checkpoint: TrainerCheckpoint | null; plan: Trainer['plan'] | null; running: boolean; info: TrainerInfo | null } {
-    return { checkpoint: this.lastCheckpoint, plan: this.trainer?.plan ?? null, running: this.running, info: this.info };
+  exportable(): { checkpoint: TrainerCheckpoint | null; plan: Trainer['plan'] | null; running: boolean; info: TrainerInfo | null; run: RunInputs | null } {
+    return { checkpoint: this.lastCheckpoint, plan: this.trainer?.plan ?? null, running: this.phase === 'running', info: this.info, run: this.run };
   }
 
   /** Makes an imported adapter (already checked against the prepared model) the one samples, the batch inspector and
@@ -322,7 +322,8 @@ export class TrainingHost {
     this.notRunning('import an adapter');
     this.adopted = { modelKey: this.pg.requirePrepared().source.id, params };
     this.lastCheckpoint = null;
-    this.stopped = false;
+    this.run = null;
+    this.phase = 'idle';
     await this.release();
   }
 
