@@ -4,10 +4,10 @@
 // for, are kept in localStorage across reloads.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { dataKey, parseRunConfig, type RunConfig } from './share/run-config';
+import { parseRunConfig, type RunConfig } from './share/run-config';
 import { createAppStore } from './store/store';
 import { createDatasetLoader, createModelLoader, loadBundledDatasets, probeCapability } from './store/actions';
-import { createRunActions, isTraining } from './store/run-actions';
+import { createRunActions, isTraining, reprepareOnDataChange } from './store/run-actions';
 import { createShareActions } from './store/share-actions'; // share links
 import { createExportActions } from './store/export-actions'; // run export/import
 import { saveBytes } from './ui/download'; // run export/import
@@ -85,6 +85,7 @@ const actions: AppActions = {
   model: createModelPanelActions(store, client), // model panel
 };
 
+reprepareOnDataChange(store, run);
 store.subscribe((state, previous) => {
   if (state.backendChoice !== previous.backendChoice) {
     try {
@@ -106,11 +107,6 @@ store.subscribe((state, previous) => {
   } catch {
     // Storage blocked: the settings last for this page only.
   }
-  // Hyperparameters (LoRA, optimizer, steps) travel with Start and the batch inspector: only a data setting re-prepares.
-  if (dataKey(state.runConfig) === dataKey(previous.runConfig)) return;
-  // Mark the examples stale at once, so nothing (Start, the batch inspector, a test) acts on the old settings.
-  if (state.dataset) state.setPrepared(state.prepared, { status: 'loading', stage: 'Applying the new settings', loaded: 0, total: null });
-  run.prepareSoon();
 });
 
 // Share links: a link in the address wins over the saved settings; it is applied before anything loads, then

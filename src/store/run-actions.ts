@@ -56,6 +56,18 @@ export function isTraining(phase: RunPhase): boolean {
   return phase === 'starting' || phase === 'running' || phase === 'pausing';
 }
 
+/** Re-prepares the examples when a data setting of the run config changes (template, mask, max length, split, data);
+ * hyperparameters (LoRA, optimizer, steps) travel with Start and the batch inspector and never re-tokenise. Returns the
+ * unsubscribe function. */
+export function reprepareOnDataChange(store: AppStore, run: Pick<RunActions, 'prepareSoon'>): () => void {
+  return store.subscribe((state, previous) => {
+    if (state.runConfig === previous.runConfig || dataKey(state.runConfig) === dataKey(previous.runConfig)) return;
+    // Mark the examples stale at once, so nothing (Start, the batch inspector, a test) acts on the old settings.
+    if (state.dataset) state.setPrepared(state.prepared, { status: 'loading', stage: 'Applying the new settings', loaded: 0, total: null });
+    run.prepareSoon();
+  });
+}
+
 export function createRunActions(store: AppStore, client: WorkerClient): RunActions {
   let prepareCall: AbortController | null = null;
   let prepareTimer: ReturnType<typeof setTimeout> | null = null;

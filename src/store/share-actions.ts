@@ -69,7 +69,8 @@ export async function linkedRunConfig(state: AppState, upload: UploadedFile | nu
     if (!upload || upload.name !== choice.name) throw new Error(`Upload "${choice.name}" again: this page no longer holds its bytes.`);
     data = await uploadDataRef(upload.name, upload.bytes);
   }
-  const rest: Partial<RunConfig> = { ...state.runConfig };
+  // While the run's adapter exists, the link describes what it was trained with (frozen at its start).
+  const rest: Partial<RunConfig> = { ...(state.trained?.config ?? state.runConfig) };
   delete rest.hubEndpoint;
   // The bundled demo is served by whichever TabTune opens the link; a Hub model or dataset names its Hub unless it is
   // the public one.

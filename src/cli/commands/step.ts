@@ -11,7 +11,7 @@ import type { CliIO } from '../load.ts';
 import { openBackend, setup } from '../setup.ts';
 
 export const STEP_HELP = `tabtune step --model M --data FILE [--tokenizer T] [data flags] [--adapter DIR | --lora-r R --lora-alpha A
-  --lora-targets LIST] [--batch-size B] [--seed S] [--backend wasm|webgpu] [--json FILE] [--grads FILE]
+  --lora-targets LIST] [--batch-size B] [--seed S] [--eval-fraction F] [--backend wasm|webgpu] [--json FILE] [--grads FILE]
   [--max-buffer-bytes N] [--memory-budget N]
 Runs the run's first batch (seeded order, eval rows held out) and prints loss, target tokens, per-token loss and gradient norms.
 `;
@@ -19,7 +19,7 @@ Runs the run's first batch (seeded order, eval rows held out) and prints loss, t
 export async function stepCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const v = parseFlags('step', argv, {
     ...HUB_FLAGS, ...DATA_FLAGS, ...LORA_FLAGS, ...MEMORY_FLAGS, model: { type: 'string' }, tokenizer: { type: 'string' },
-    'batch-size': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, json: { type: 'string' }, grads: { type: 'string' },
+    'batch-size': { type: 'string' }, seed: { type: 'string' }, 'eval-fraction': { type: 'string' }, backend: { type: 'string' }, json: { type: 'string' }, grads: { type: 'string' },
   });
   if (v['help']) return io.out(STEP_HELP), 0;
   const s = await setup(v, io, 'step');
