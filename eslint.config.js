@@ -1,4 +1,4 @@
-// Lint: TypeScript rules plus the layer direction of shared/design.md, enforced with eslint-plugin-boundaries.
+// Lint: TypeScript rules plus the layer direction of docs/architecture.md, enforced with eslint-plugin-boundaries.
 // A layer may import only the layers listed for it below; third-party runtimes are owned by one layer each.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -69,7 +69,7 @@ function ownershipBlocks() {
       files: folder.endsWith('.ts') || folder.endsWith('.tsx') ? [folder] : [`${folder}/**/*.{ts,tsx}`],
       rules: {
         'no-restricted-imports': ['error', {
-          paths: banned.map(([name, layers]) => ({ name, message: `Only ${layers.join('/')} may import ${name} (shared/design.md layers).` })),
+          paths: banned.map(([name, layers]) => ({ name, message: `Only ${layers.join('/')} may import ${name} (docs/architecture.md layers).` })),
           patterns: banned.map(([name, layers]) => ({ group: [`${name}/*`], message: `Only ${layers.join('/')} may import ${name}.` })),
         }],
       },

@@ -1,5 +1,5 @@
 // Playwright: the built app (dist/, from `vite build` in `npm run test:e2e`) served by scripts/serve.mjs on
-// 127.0.0.1, driven in Debian's Chromium with WebGPU on SwiftShader (see shared/notes/ort-webgpu.md). Never a
+// 127.0.0.1, driven in Debian's Chromium with WebGPU on SwiftShader (see docs/architecture.md). Never a
 // downloaded browser. Three projects, run one after the other by `npm run test:e2e`: `light` specs (page loads, forms,
 // no training) two at a time; `runs` specs (train on WASM and compare losses, reload, reopen profiles) one at a time,
 // because two of them side by side starve each other's worker and page on a 2-core machine; `solo` specs alone too,

@@ -1,4 +1,4 @@
-// Debian Chromium and the flags the e2e tests launch it with (shared/notes/ort-webgpu.md): WebGPU on SwiftShader,
+// Debian Chromium and the flags the e2e tests launch it with (docs/architecture.md): WebGPU on SwiftShader,
 // nothing that talks to Google's servers. `WEBGPU_FLAGS` are the ones the fallback spec leaves out.
 export const CHROMIUM_PATH = process.env.TABTUNE_CHROMIUM ?? '/usr/bin/chromium';
 

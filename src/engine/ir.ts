@@ -1,7 +1,7 @@
 // Graph IR: typed values with static shapes, nodes named exactly as ONNX ops, and the graph that owns them.
 // Pure data, no I/O. Builders (ops.ts), shape inference, the verifier, autodiff and ONNX serialisation work on these.
 
-/** Element types the engine emits. int64 appears only as index inputs (see shared/notes/ort-webgpu.md). */
+/** Element types the engine emits. int64 appears only as index inputs (see docs/architecture.md). */
 export type DType = 'float32' | 'float64' | 'float16' | 'int32' | 'int64' | 'bool' | 'uint8';
 
 /** Static shape: every dimension is a known non-negative integer. Scalars have shape []. */

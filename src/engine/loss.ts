@@ -1,7 +1,7 @@
 // Masked causal-LM cross-entropy as graph nodes, written only with ops the WebGPU EP runs (ReduceMax, Sub, Exp,
 // ReduceSum, Log, GatherElements, Equal/Not/Where/Cast on int32): no LogSoftmax, SoftmaxCrossEntropyLoss, OneHot or
-// int64 arithmetic (shared/notes/ort-webgpu.md). Returns the NLL *sum* and the target count, never a mean, so the
-// caller can normalise by the target tokens of a whole accumulation window (shared/notes/sft-conventions.md §3).
+// int64 arithmetic (docs/architecture.md). Returns the NLL *sum* and the target count, never a mean, so the
+// caller can normalise by the target tokens of a whole accumulation window (docs/architecture.md).
 import type { Value } from './ir.ts';
 import type { GraphBuilder } from './graph.ts';
 import { makeTensor } from './graph.ts';

@@ -17,7 +17,7 @@ export class GraphVerifyError extends Error {
 }
 
 /** Inputs at which int64 is allowed: shape/axes/index arguments. Everything else with int64 is int64 arithmetic,
- * which the WebGPU EP cannot run (shared/notes/ort-webgpu.md). */
+ * which the WebGPU EP cannot run (docs/architecture.md). */
 const INT64_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Reshape: [1],
   Slice: [1, 2, 3, 4],

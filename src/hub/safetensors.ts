@@ -1,4 +1,4 @@
-// Safetensors: header parsing that enforces every rule of shared/notes/sft-conventions.md §19–20, dtype
+// Safetensors: header parsing that enforces every rule of docs/architecture.md, dtype
 // conversion to Float32Array (F32/F16/BF16), and a writer with Hugging Face's layout. Pure: no I/O here
 // (remote reading lives in safetensors-remote.ts). Imports nothing outside src/hub.
 

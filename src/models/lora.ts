@@ -1,4 +1,4 @@
-// LoRA as PEFT defines it (shared/notes/sft-conventions.md §14-15): which modules a target list selects, the scale,
+// LoRA as PEFT defines it (docs/architecture.md): which modules a target list selects, the scale,
 // PEFT's init (A ~ U(±1/√in) from a seeded generator, B = 0), PEFT key names, dropout masks and parameter counts.
 // The graph builders (layers.ts) read a LoraPlan; nothing here touches the graph.
 import type { ModelConfig } from './config.ts';

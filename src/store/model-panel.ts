@@ -56,7 +56,7 @@ export const createModelPanelSlice: StateCreator<AppState, [], [], ModelPanelSli
   setMemoryState: (memoryState) => set({ memoryState }),
 });
 
-/** wasm32 onnxruntime-web: the heap ends at 4 GiB (shared/notes/ort-webgpu.md, size limits). */
+/** wasm32 onnxruntime-web: the heap ends at 4 GiB (docs/architecture.md, size limits). */
 export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
 
 /** The limits of the backend training will use, from the capability probe: one WebGPU buffer's size, or the WASM

@@ -1,5 +1,5 @@
 // Safetensors reader/writer: layout of written files, dtype conversion, and one test per rejection rule of
-// shared/notes/sft-conventions.md §19–20.
+// docs/architecture.md.
 import { describe, expect, it } from 'vitest';
 import {
   float32ToBf16, parseSafetensors, SafetensorsError, tensorToFloat32, toFloat32, writeSafetensors,

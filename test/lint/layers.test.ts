@@ -1,4 +1,4 @@
-// The layer direction of shared/design.md is enforced by `npm run lint`. These cases lint small probe sources as if
+// The layer direction of docs/architecture.md is enforced by `npm run lint`. These cases lint small probe sources as if
 // they lived at a path inside src/, with the project's real eslint.config.js, and check what is allowed and refused.
 import { describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';

@@ -32,7 +32,7 @@ export function isFloat(dtype: DType): boolean {
 
 export function checkDtype(op: string, v: Value, allowed: readonly DType[], what = 'input'): void {
   if (!allowed.includes(v.dtype)) {
-    const hint = v.dtype === 'int64' ? ' (int64 is for index inputs only: compute in int32 and Cast, see shared/notes/ort-webgpu.md)' : '';
+    const hint = v.dtype === 'int64' ? ' (int64 is for index inputs only: compute in int32 and Cast, see docs/architecture.md)' : '';
     throw new Error(`${op}: ${what} "${v.name}" has dtype ${v.dtype}; expected one of ${allowed.join(', ')}${hint}`);
   }
 }
