@@ -12,7 +12,7 @@ import type { CliIO } from '../load.ts';
 import { openBackend, setup } from '../setup.ts';
 
 export const STEP_HELP = `tabtune step --model M --data FILE [--tokenizer T] [data flags] [--adapter DIR | --lora-r R --lora-alpha A
-  --lora-targets LIST] [--batch-size B] [--seed S] [--backend wasm|webgpu] [--json FILE] [--grads FILE]
+  --lora-targets LIST] [--batch-size B] [--seed S] [--backend cpu|wasm|webgpu] [--json FILE] [--grads FILE]
   [--max-buffer-bytes N] [--memory-budget N]
 Runs the first B examples as one batch and prints loss, target tokens, per-token loss and gradient norms.
 `;
