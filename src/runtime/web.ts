@@ -11,7 +11,10 @@ export interface WebBackendOptions {
   readonly prefer?: 'webgpu' | 'wasm';
   /** Where the .wasm/.mjs files are served from (ort.env.wasm.wasmPaths), when the bundler does not place them. */
   readonly wasmPaths?: string;
-  /** WASM threads; needs cross-origin isolation (SharedArrayBuffer). Default: hardwareConcurrency or 1. */
+  /**
+   * WASM threads; needs cross-origin isolation (SharedArrayBuffer). Default: every logical core (hardwareConcurrency).
+   * Read once, when the WASM runtime starts (the first backend created in this worker); later values are ignored.
+   */
   readonly threads?: number;
 }
 
@@ -28,23 +31,42 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
   // @huggingface/transformers (loaded by src/data for tokenizers) points ORT at a CDN when it is imported. The app
   // bundles ORT's own files and must work offline, so a cross-origin path TabTune did not ask for is removed.
   else if (pointsElsewhere(ort.env.wasm.wasmPaths)) delete ort.env.wasm.wasmPaths;
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  ort.env.wasm.numThreads = isolated ? (options.threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
-  if (options.prefer === 'wasm') return { backend: wasmBackend() };
+  const threads = await startWasm(options.threads);
+  if (options.prefer === 'wasm') return { backend: wasmBackend(threads) };
   const nav = globalThis.navigator as Navigator | undefined;
-  if (!nav?.gpu) return { backend: wasmBackend(), fallbackReason: 'navigator.gpu is missing: this browser or context has no WebGPU.' };
+  if (!nav?.gpu) return { backend: wasmBackend(threads), fallbackReason: 'navigator.gpu is missing: this browser or context has no WebGPU.' };
   try {
     return { backend: await webgpuBackend() };
   } catch (err) {
-    return { backend: wasmBackend(), fallbackReason: `WebGPU failed to start: ${err instanceof Error ? err.message : String(err)}` };
+    return { backend: wasmBackend(threads), fallbackReason: `WebGPU failed to start: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
-function wasmBackend(): Backend {
+let wasmStart: Promise<number> | undefined;
+
+/**
+ * Starts onnxruntime-web's WASM runtime once per worker and says how many threads it really runs. ORT reads
+ * env.wasm.numThreads only when the runtime starts (the first session of any EP, WebGPU included), and quietly drops
+ * to 1 thread where SharedArrayBuffer or WASM threads are missing, writing the 1 back into env.wasm.numThreads. So the
+ * count is set here before any session exists, a one-node WASM session starts the runtime, and the value read back
+ * afterwards is the truth the label shows.
+ */
+function startWasm(threads: number | undefined): Promise<number> {
+  wasmStart ??= (async () => {
+    const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+    ort.env.wasm.numThreads = isolated ? Math.max(1, threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
+    const first = await module.InferenceSession.create(identityModel('float32', [4]), sessionOptions('wasm'));
+    await first.release();
+    return ort.env.wasm.numThreads ?? 1;
+  })();
+  return wasmStart;
+}
+
+function wasmBackend(threads: number): Backend {
   return {
     kind: 'wasm',
     host: 'browser',
-    label: `WASM (onnxruntime-web, ${ort.env.wasm.numThreads ?? 1} threads)`,
+    label: `WASM (onnxruntime-web, ${threads} thread${threads === 1 ? '' : 's'})`,
     deviceResident: false,
     supportsGraphCapture: false,
     async createSession(model: Uint8Array, config: SessionConfig = {}): Promise<RuntimeSession> {
