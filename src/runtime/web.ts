@@ -4,11 +4,15 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import type { Backend, HostTensor, OrtModule, OrtTensor, RuntimeSession, SessionConfig } from './backend.ts';
 import { hostFromOrt, sessionOptions, wrapSession } from './backend.ts';
+import { softwareAdapterNote } from './adapter.ts';
 import { identityModel } from './copier.ts';
 
 export interface WebBackendOptions {
-  /** 'webgpu' (default) tries WebGPU first and falls back to WASM; 'wasm' skips WebGPU. */
-  readonly prefer?: 'webgpu' | 'wasm';
+  /**
+   * 'auto' (default): WebGPU on a hardware adapter, WASM on a software one (SwiftShader or a fallback adapter) or none.
+   * 'webgpu': WebGPU whenever an adapter exists, software too (WASM only when it fails). 'wasm' skips WebGPU.
+   */
+  readonly prefer?: 'auto' | 'webgpu' | 'wasm';
   /** Where the .wasm/.mjs files are served from (ort.env.wasm.wasmPaths), when the bundler does not place them. */
   readonly wasmPaths?: string;
   /**
@@ -20,7 +24,7 @@ export interface WebBackendOptions {
 
 export interface WebBackendResult {
   readonly backend: Backend;
-  /** Set when WebGPU was wanted but WASM is used: why, in words for the banner. */
+  /** Set when WebGPU was wanted (or chosen automatically) but WASM is used: why, in one line for the user. */
   readonly fallbackReason?: string;
 }
 
@@ -35,6 +39,12 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
   if (options.prefer === 'wasm') return { backend: wasmBackend(threads) };
   const nav = globalThis.navigator as Navigator | undefined;
   if (!nav?.gpu) return { backend: wasmBackend(threads), fallbackReason: 'navigator.gpu is missing: this browser or context has no WebGPU.' };
+  if (options.prefer !== 'webgpu') {
+    // The adapter ORT would get (same power preference as its default): software ones lose to WASM.
+    const adapter = await nav.gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+    const note = adapter ? softwareAdapterNote(adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }) : null;
+    if (note) return { backend: wasmBackend(threads), fallbackReason: note };
+  }
   try {
     return { backend: await webgpuBackend() };
   } catch (err) {

@@ -19,7 +19,7 @@ export type BackendOpener = (choice: BackendChoice) => Promise<{ backend: Backen
 export const openWebBackend: BackendOpener = async (choice) => {
   const { createWebBackend } = await import('../../runtime/web.ts');
   // WASM threads: every logical core (createWebBackend's default). Leaving one to the page halved a 2-core machine.
-  return createWebBackend({ prefer: choice === 'wasm' ? 'wasm' : 'webgpu' });
+  return createWebBackend({ prefer: choice });
 };
 
 /** Datasets read by `dataset.preview` stay available to `run.prepare` by hash (an upload's bytes were transferred). */

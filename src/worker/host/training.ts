@@ -160,6 +160,8 @@ export class TrainingHost {
       tokenNll: rows(g.tokenNll, batch, seqLen),
       gradNorms: Object.entries(g.grads).map(([name, values]) => ({ name, size: values.length, norm: l2(values) })),
       ms,
+      backendLabel: this.info?.backendLabel ?? 'unknown',
+      fallbackReason: this.info?.fallbackReason ?? null,
     };
   }
 
