@@ -57,6 +57,9 @@ export async function createNodeBackend(kind: BackendKind, options: NodeBackendO
           'GPUDevice handle to copy new data into them. Use it in the browser (web.ts) or turn it off.',
       );
     }
+    if (config.externalData && kind !== 'wasm') {
+      throw new Error(`${label}: onnxruntime-node cannot read external data from memory; feed these values instead (Backend.sessionWeights is false)`);
+    }
     try {
       const options = sessionOptions(kind, config);
       // The CPU EP's own default is the number of physical cores; the label promises `threads`, so say it.
@@ -76,6 +79,7 @@ export async function createNodeBackend(kind: BackendKind, options: NodeBackendO
     label,
     deviceResident: kind === 'webgpu',
     supportsGraphCapture: false,
+    sessionWeights: kind === 'wasm',
     createSession,
     tensor: (t: HostTensor): OrtTensor => new ort.Tensor(t.dtype, t.data, t.dims),
     async read(t: OrtTensor): Promise<HostTensor> {
