@@ -19,6 +19,8 @@ interface Args {
   steps: number;
   warmup: number;
   matmul: number;
+  /** Where WASM keeps frozen weights: in the sessions (default), fed every run (the old path), or both, timed in turn. */
+  frozen: ('session' | 'feeds')[];
   json?: string;
 }
 
@@ -32,7 +34,7 @@ function parseArgs(argv: string[]): Args {
     flags.set(a.slice(2), value);
     i++;
   }
-  const known = ['json', 'backends', 'steps', 'warmup', 'matmul', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank'];
+  const known = ['json', 'frozen', 'backends', 'steps', 'warmup', 'matmul', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k}; known: ${known.map((x) => `--${x}`).join(' ')}`);
   const int = (k: string, def: number) => {
     const v = flags.get(k);
@@ -48,7 +50,10 @@ function parseArgs(argv: string[]): Args {
   const backends = (flags.get('backends') ?? 'wasm,webgpu').split(',') as BackendKind[];
   for (const b of backends) if (!['wasm', 'webgpu', 'cpu'].includes(b)) throw new Error(`--backends: unknown backend "${b}" (wasm, webgpu, cpu)`);
   const json = flags.get('json');
-  return { dims, backends, steps: int('steps', 5), warmup: int('warmup', 2), matmul: int('matmul', 1024), ...(json ? { json } : {}) };
+  const frozenFlag = flags.get('frozen') ?? 'session';
+  if (!['session', 'feeds', 'both'].includes(frozenFlag)) throw new Error(`--frozen must be session, feeds or both; got "${frozenFlag}"`);
+  const frozen = frozenFlag === 'both' ? (['feeds', 'session'] as const) : ([frozenFlag] as ['session' | 'feeds']);
+  return { dims, backends, steps: int('steps', 5), warmup: int('warmup', 2), matmul: int('matmul', 1024), frozen: [...frozen], ...(json ? { json } : {}) };
 }
 
 /** MatMul and Gemm FLOPs executed by a graph (2·M·N·K per product, from the static shapes). Autodiff emits Gemm for
@@ -103,11 +108,11 @@ function batch(d: LlamaDims, seed: number): Record<string, HostTensor> {
 }
 
 /** Mean ms per optimizer step after warmup, and the readbacks it took. */
-async function timeSteps(backend: Backend, d: LlamaDims, steps: number, warmup: number) {
+async function timeSteps(backend: Backend, d: LlamaDims, steps: number, warmup: number, frozenIn: 'session' | 'feeds' = 'session') {
   const graphs = buildStepGraphs(llamaForward(d), { adamw: { weightDecay: 0.01 } });
   const w = llamaWeights(d, 1);
   const counted = counting(backend);
-  const session = await TrainSession.create({ backend: counted.backend, graphs, params: w.params, frozen: w.frozen });
+  const session = await TrainSession.create({ backend: counted.backend, graphs, params: w.params, frozen: w.frozen, frozenIn });
   const data = batch(d, 7);
   const losses: number[] = [];
   for (let i = 0; i < warmup; i++) losses.push((await session.step([data], 1e-3)).loss);
@@ -135,32 +140,36 @@ async function main(): Promise<void> {
     const backend = await createNodeBackend(kind);
     console.log(`${backend.label}: measuring…`);
     const peak = await matmulRate(backend, args.matmul);
-    const main = await timeSteps(backend, d, args.steps, args.warmup);
-    const host = await timeSteps(backend, skeleton, args.steps, args.warmup);
-    const flops = matmulFlops(main.graphs.train);
-    const achieved = flops / (main.ms / 1000);
-    const r = {
-      backend: kind,
-      label: backend.label,
-      msPerStep: round(main.ms, 1),
-      tokensPerSec: Math.round((d.batch * d.seq) / (main.ms / 1000)),
-      nodesPerStepGraph: main.graphs.train.nodes.length,
-      hostMsPerStep: round(host.ms, 1),
-      hostFraction: round(host.ms / main.ms, 3),
-      readbacksPerStep: main.readbacks,
-      stepMatmulGflop: round(flops / 1e9, 2),
-      achievedGflops: round(achieved / 1e9, 2),
-      largeMatmulGflops: round(peak / 1e9, 2),
-      efficiency: round(achieved / peak, 3),
-      lossFirst: round(main.losses[0]!, 4),
-      lossLast: round(main.losses[main.losses.length - 1]!, 4),
-    };
-    results.push(r);
-    console.log(
-      `${r.label}: ${r.msPerStep} ms/step, ${r.tokensPerSec} tokens/s, ${r.nodesPerStepGraph} nodes, host ${r.hostMsPerStep} ms/step ` +
-        `(${(100 * r.hostFraction).toFixed(1)}%), ${r.readbacksPerStep} readback/step, ${r.achievedGflops} GFLOP/s of ${r.stepMatmulGflop} GFLOP ` +
-        `vs ${r.largeMatmulGflops} GFLOP/s large MatMul → efficiency ${r.efficiency}`,
-    );
+    // Where frozen weights live only matters where the backend can keep them in the session (WASM).
+    for (const frozenIn of backend.sessionWeights ? args.frozen : (['session'] as const)) {
+      const main = await timeSteps(backend, d, args.steps, args.warmup, frozenIn);
+      const host = await timeSteps(backend, skeleton, args.steps, args.warmup, frozenIn);
+      const flops = matmulFlops(main.graphs.train);
+      const achieved = flops / (main.ms / 1000);
+      const r = {
+        backend: kind,
+        label: backend.sessionWeights ? `${backend.label}, frozen weights in ${frozenIn === 'session' ? 'the session' : 'the feeds'}` : backend.label,
+        frozenIn: backend.sessionWeights ? frozenIn : 'device or feeds',
+        msPerStep: round(main.ms, 1),
+        tokensPerSec: Math.round((d.batch * d.seq) / (main.ms / 1000)),
+        nodesPerStepGraph: main.graphs.train.nodes.length,
+        hostMsPerStep: round(host.ms, 1),
+        hostFraction: round(host.ms / main.ms, 3),
+        readbacksPerStep: main.readbacks,
+        stepMatmulGflop: round(flops / 1e9, 2),
+        achievedGflops: round(achieved / 1e9, 2),
+        largeMatmulGflops: round(peak / 1e9, 2),
+        efficiency: round(achieved / peak, 3),
+        lossFirst: round(main.losses[0]!, 4),
+        lossLast: round(main.losses[main.losses.length - 1]!, 4),
+      };
+      results.push(r);
+      console.log(
+        `${r.label}: ${r.msPerStep} ms/step, ${r.tokensPerSec} tokens/s, ${r.nodesPerStepGraph} nodes, host ${r.hostMsPerStep} ms/step ` +
+          `(${(100 * r.hostFraction).toFixed(1)}%), ${r.readbacksPerStep} readback/step, ${r.achievedGflops} GFLOP/s of ${r.stepMatmulGflop} GFLOP ` +
+          `vs ${r.largeMatmulGflops} GFLOP/s large MatMul → efficiency ${r.efficiency}`,
+      );
+    }
     await backend.release();
   }
   const report = { bench: 'engine', config: { ...d, steps: args.steps, warmup: args.warmup, matmulSize: args.matmul }, results };

@@ -50,7 +50,8 @@ if (theme) store.getState().setTheme(theme);
 const runConfig = savedRunConfig();
 if (runConfig) store.getState().setRunConfig(runConfig);
 try {
-  if (localStorage.getItem(BACKEND_KEY) === 'wasm') store.getState().setBackendChoice('wasm');
+  const savedBackend = localStorage.getItem(BACKEND_KEY);
+  if (savedBackend === 'wasm' || savedBackend === 'webgpu') store.getState().setBackendChoice(savedBackend);
   const sources = parseSavedSources(localStorage.getItem(SOURCES_KEY));
   if (sources) {
     store.getState().setHubEndpoint(sources.hubEndpoint);

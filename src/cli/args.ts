@@ -72,8 +72,13 @@ export function fileFormat(v: Values): FileFormat | undefined {
   return oneOf(v, 'format', FILE_FORMATS);
 }
 
-export const BACKENDS = ['wasm', 'webgpu'] as const;
+export const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 export type BackendFlag = (typeof BACKENDS)[number];
+/**
+ * `--backend` when none is given: onnxruntime-node's native CPU EP. A GPU is used only when asked for
+ * (`--backend webgpu`): onnxruntime-node cannot tell a real GPU from a software Vulkan driver before a session exists.
+ */
+export const DEFAULT_BACKEND: BackendFlag = 'cpu';
 
 /** `--template chat|alpaca|FILE.jinja` → the template part of the run config (FILE read by the caller). */
 export type TemplateFlag = { kind: 'chat' } | { kind: 'alpaca' } | { kind: 'file'; path: string };

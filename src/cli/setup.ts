@@ -9,7 +9,7 @@ import { formatMemoryPlan, planMemory, WASM_BUDGET_BYTES, type MemoryLimits } fr
 import type { LoadedModel, TokenizerBundle } from '../train/model-source.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, targetModuleNames, type LoadedAdapter } from '../train/peft.ts';
 import { resolveConfig, RunSession } from '../train/session.ts';
-import { BACKENDS, num, oneOf, runConfigFromFlags, str, type BackendFlag, type Values } from './args.ts';
+import { BACKENDS, DEFAULT_BACKEND, num, oneOf, runConfigFromFlags, str, type BackendFlag, type Values } from './args.ts';
 import { CliError } from './errors.ts';
 import { existsSync, join, readBinary, resolve } from './files.ts';
 import { modelRepoFor, openModel, openSources, openTokenizer, readData, reportProblems, type CliIO, type DataFile, type Sources } from './load.ts';
@@ -35,7 +35,7 @@ export function readAdapterFolder(dir: string, model: LoadedModel, cwd: string):
 }
 
 export async function setup(v: Values, io: CliIO, command: string, fallback: { model?: string; data?: string; config?: RunConfig } = {}): Promise<Setup> {
-  const backendKind = oneOf(v, 'backend', BACKENDS) ?? 'wasm';
+  const backendKind = oneOf(v, 'backend', BACKENDS) ?? DEFAULT_BACKEND;
   const sources = await openSources(v, io, command, true, fallback);
   // Cheap checks first (flags, data file, tokenizer, masks) so a user mistake surfaces before weights are read.
   const data = await readData(v, io, command, fallback.data);

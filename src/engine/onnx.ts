@@ -1,6 +1,8 @@
 // ONNX serialisation of a built Graph into ModelProto bytes with the `onnx-proto` static messages. Output is
 // deterministic: nodes keep graph order, attributes are sorted by name, no timestamps or random ids are written.
-// Large weights are never inlined: every graph input stays an input; only the graph's small constants become initializers.
+// Large weights are never inlined: every graph input stays an input and only the graph's small constants become
+// initializers, unless the caller moves inputs into the session as external data (`external`), whose bytes ORT reads
+// from a buffer it is handed when the session is created.
 import pkg from 'onnx-proto';
 import type { onnx as P } from 'onnx-proto';
 import type { Attr, ConstTensor, DType, Value } from './ir.ts';
@@ -17,10 +19,24 @@ export interface SerializeOptions {
    * ORT re-infers shapes and ignores a disagreeing value_info, so it is documentation, not a check (verify.ts is). */
   readonly valueInfo?: boolean;
   readonly producerVersion?: string;
+  /**
+   * Graph inputs that become initializers whose data is external, by input name: the byte range of the buffer named
+   * `location`. The session reads them once when it is created (onnxruntime-web's `externalData` option), so values
+   * that never change are not fed, and copied into the runtime, on every run.
+   */
+  readonly external?: ExternalInputs;
 }
 
+export type ExternalInputs = ReadonlyMap<string, { readonly location: string; readonly offset: number; readonly length: number }>;
+
 export function serializeGraph(graph: Graph, options: SerializeOptions = {}): Uint8Array {
-  const inputs = graph.inputs.map((i) => valueInfo(i.value));
+  const ext = options.external;
+  const known = new Set(graph.inputs.map((i) => i.value.name));
+  for (const name of ext?.keys() ?? []) {
+    if (!known.has(name)) throw new Error(`serializeGraph: external tensor "${name}" is not an input of graph "${graph.name}"`);
+  }
+  const inputs = graph.inputs.filter((i) => !ext?.has(i.value.name)).map((i) => valueInfo(i.value));
+  const externals = ext ? graph.inputs.filter((i) => ext.has(i.value.name)).map((i) => externalTensor(i.value, ext)) : [];
   const outputs = graph.outputs.map((o) => valueInfo(o.value));
   const exported = new Set<number>([...graph.inputs.map((i) => i.value.id), ...graph.outputs.map((o) => o.value.id)]);
   const intermediates: P.IValueInfoProto[] = [];
@@ -45,7 +61,7 @@ export function serializeGraph(graph: Graph, options: SerializeOptions = {}): Ui
           .sort()
           .map((k) => attribute(k, n.attrs[k]!)),
       })),
-      initializer: graph.initializers.map((i) => tensorProto(i.value.name, i.tensor)),
+      initializer: [...graph.initializers.map((i) => tensorProto(i.value.name, i.tensor)), ...externals],
       input: inputs,
       output: outputs,
       valueInfo: intermediates,
@@ -79,6 +95,25 @@ function attribute(name: string, a: Attr): P.IAttributeProto {
       return { name, type: AttrType.TENSOR, t: tensorProto('', a.value) };
   }
 }
+
+function externalTensor(v: Value, ext: ExternalInputs): P.ITensorProto {
+  const at = ext.get(v.name)!;
+  const bytes = v.shape.reduce((a, b) => a * b, 1) * BYTES[v.dtype];
+  if (at.length !== bytes) throw new Error(`serializeGraph: external tensor "${v.name}" ${v.dtype} [${v.shape.join(', ')}] needs ${bytes} bytes, got ${at.length}`);
+  return {
+    name: v.name,
+    dims: [...v.shape],
+    dataType: ONNX_DTYPE[v.dtype],
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: 'location', value: at.location },
+      { key: 'offset', value: String(at.offset) },
+      { key: 'length', value: String(at.length) },
+    ],
+  };
+}
+
+const BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, float16: 2, int32: 4, int64: 8, bool: 1, uint8: 1 };
 
 function tensorProto(name: string, t: ConstTensor): P.ITensorProto {
   // raw_data is little-endian by spec; typed arrays are little-endian on every platform browsers and Node run on.

@@ -38,6 +38,11 @@ export interface SessionConfig {
   readonly deviceOutputs?: readonly string[];
   /** WebGPU graph capture (replays a recorded command stream). Only honoured where the backend supports it. */
   readonly graphCapture?: boolean;
+  /**
+   * Buffers the model's external-data initializers name by `path` (engine/onnx.ts `external`), read once when the
+   * session is created. Only where `Backend.sessionWeights` is true.
+   */
+  readonly externalData?: readonly { readonly path: string; readonly data: Uint8Array }[];
 }
 
 /** One ONNX graph loaded on a backend. Feeds may mix host tensors and device tensors from this backend. */
@@ -57,6 +62,13 @@ export interface Backend {
   readonly deviceResident: boolean;
   /** True when graph capture can be switched on for this backend (browser WebGPU only, see ort-webgpu.md). */
   readonly supportsGraphCapture: boolean;
+  /**
+   * True where values that never change belong in the session (initializers read from `SessionConfig.externalData`)
+   * rather than in the feeds: onnxruntime-web's WASM copies every CPU-side feed into its heap on every run. False on
+   * WebGPU (frozen weights are GPU buffers uploaded once) and on onnxruntime-node's CPU EP (feeds wrap the caller's
+   * memory without a copy, and it cannot read external data from memory).
+   */
+  readonly sessionWeights: boolean;
   createSession(model: Uint8Array, config?: SessionConfig): Promise<RuntimeSession>;
   /** Wraps host data in this backend's ORT tensor class (tensors of one ORT package are not valid in another). */
   tensor(t: HostTensor): OrtTensor;
@@ -94,8 +106,9 @@ export interface DeviceOps {
  * on the CPU. WASM/CPU must not set that flag: it rejects every node there.
  */
 export function sessionOptions(kind: BackendKind, config: SessionConfig = {}, extraProvider: Record<string, unknown> = {}): Ort.InferenceSession.SessionOptions {
+  const external = config.externalData ? { externalData: config.externalData.map((f) => ({ path: f.path, data: f.data })) } : {};
   if (kind !== 'webgpu') {
-    return { executionProviders: [kind], graphOptimizationLevel: 'all' };
+    return { executionProviders: [kind], graphOptimizationLevel: 'all', ...external };
   }
   const placement: Record<string, Ort.Tensor.DataLocation> = {};
   for (const name of config.deviceOutputs ?? []) placement[name] = 'gpu-buffer';
@@ -104,6 +117,7 @@ export function sessionOptions(kind: BackendKind, config: SessionConfig = {}, ex
     graphOptimizationLevel: 'all',
     preferredOutputLocation: placement,
     extra: { session: { disable_cpu_ep_fallback: '1' } },
+    ...external,
   };
   if (config.graphCapture) options.enableGraphCapture = true;
   return options;

@@ -1,13 +1,14 @@
 // Node backends (CLI, tests, benchmarks): onnxruntime-web's WASM build, and onnxruntime-node with its WebGPU EP
 // (SwiftShader on a GPU-less box, launched through scripts/with-swiftshader.mjs) or its CPU EP. Node-only: the
 // browser bundle must never import this file; it loads both ORT packages with dynamic import() for that reason.
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import type { Backend, BackendKind, HostTensor, OrtModule, OrtTensor, RuntimeSession, SessionConfig } from './backend.ts';
 import { hostFromOrt, sessionOptions, wrapSession } from './backend.ts';
 import { DeviceCopier } from './copier.ts';
 
 export interface NodeBackendOptions {
-  /** WASM worker threads (default: the number of CPU cores). Ignored by onnxruntime-node. */
+  /** Threads for the host backends: WASM worker threads, or the CPU EP's intra-op pool (default: the number of CPU
+   * cores). Ignored by WebGPU. */
   readonly threads?: number;
 }
 
@@ -38,13 +39,15 @@ const SWIFTSHADER_HINT =
  * fails at createSession with ORT's message.
  */
 export async function createNodeBackend(kind: BackendKind, options: NodeBackendOptions = {}): Promise<Backend> {
-  const ort = kind === 'wasm' ? await loadWeb(options.threads ?? cpus().length) : await loadNode();
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a whole number ≥ 1, got ${threads}`);
+  const ort = kind === 'wasm' ? await loadWeb(threads) : await loadNode();
   const label =
     kind === 'wasm'
       ? `WASM (onnxruntime-web, ${ort.env.wasm.numThreads ?? 1} threads)`
       : kind === 'webgpu'
         ? `WebGPU (onnxruntime-node${process.env.TABTUNE_SWIFTSHADER === '1' ? ', SwiftShader' : ''})`
-        : 'CPU (onnxruntime-node)';
+        : `CPU (onnxruntime-node, ${threads} threads)`;
   const copier = kind === 'webgpu' ? new DeviceCopier((bytes, cfg) => createSession(bytes, cfg)) : undefined;
 
   async function createSession(model: Uint8Array, config: SessionConfig = {}): Promise<RuntimeSession> {
@@ -54,8 +57,14 @@ export async function createNodeBackend(kind: BackendKind, options: NodeBackendO
           'GPUDevice handle to copy new data into them. Use it in the browser (web.ts) or turn it off.',
       );
     }
+    if (config.externalData && kind !== 'wasm') {
+      throw new Error(`${label}: onnxruntime-node cannot read external data from memory; feed these values instead (Backend.sessionWeights is false)`);
+    }
     try {
-      const session = await ort.InferenceSession.create(model, sessionOptions(kind, config));
+      const options = sessionOptions(kind, config);
+      // The CPU EP's own default is the number of physical cores; the label promises `threads`, so say it.
+      if (kind === 'cpu') options.intraOpNumThreads = threads;
+      const session = await ort.InferenceSession.create(model, options);
       return wrapSession(session, `${label} session`);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
@@ -70,6 +79,7 @@ export async function createNodeBackend(kind: BackendKind, options: NodeBackendO
     label,
     deviceResident: kind === 'webgpu',
     supportsGraphCapture: false,
+    sessionWeights: kind === 'wasm',
     createSession,
     tensor: (t: HostTensor): OrtTensor => new ort.Tensor(t.dtype, t.data, t.dims),
     async read(t: OrtTensor): Promise<HostTensor> {

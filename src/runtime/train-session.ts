@@ -1,12 +1,15 @@
 // TrainSession: runs the engine's step graphs (engine/step.ts) on one backend with trainable parameters and AdamW
 // moments resident on the device between steps. Each `X.next` output is fed back as the next run's `X` and the
-// superseded tensor disposed; frozen weights are uploaded once. One optimizer step = k micro-batch runs (k − 1 on the
-// accumulate graph, the last on the train graph) and exactly one readback: the 3-float metrics tensor.
+// superseded tensor disposed; frozen weights are uploaded once (GPU buffers on WebGPU; on WASM initializers the
+// sessions hold, read once from one packed buffer, so no run copies them into the heap again). One optimizer step =
+// k micro-batch runs (k − 1 on the accumulate graph, the last on the train graph) and exactly one readback: the
+// 3-float metrics tensor.
 import type { StepGraphs, TensorSpec } from '../engine/step.ts';
 import { STEP_IO } from '../engine/step.ts';
-import { serializeGraph } from '../engine/onnx.ts';
+import type { Graph } from '../engine/graph.ts';
+import { serializeGraph, type ExternalInputs } from '../engine/onnx.ts';
 import { ADAMW_INPUTS, adamwHostScalars } from '../engine/optim.ts';
-import type { Backend, HostTensor, OrtTensor, RuntimeSession } from './backend.ts';
+import type { Backend, HostTensor, OrtTensor, RuntimeSession, SessionConfig } from './backend.ts';
 import { elementCount } from './backend.ts';
 import { CaptureBuffers } from './capture.ts';
 
@@ -56,6 +59,12 @@ export interface TrainSessionInit {
    * it) without asking ORT to capture; it matches uncaptured runs bit for bit, which isolates the fault to ORT.
    */
   readonly graphCapture?: boolean | 'fixed-buffers';
+  /**
+   * Where frozen weights live on backends with `sessionWeights` (WASM): 'session' (default, up to
+   * HELD_WEIGHTS_LIMIT_BYTES in all) makes them initializers the sessions read once; 'feeds' feeds them on every run
+   * like WebGPU does (the old path, kept for benchmarks).
+   */
+  readonly frozenIn?: 'session' | 'feeds';
 }
 
 /** A micro-batch: host tensors for every data input of the graphs (input_ids, labels, ...). */
@@ -72,6 +81,42 @@ function checkSpec(spec: TensorSpec, t: HostTensor, what: string): void {
 
 const f32 = (shape: readonly number[], data?: Float32Array): HostTensor => ({ dtype: 'float32', dims: shape, data: data ?? new Float32Array(elementCount(shape)) });
 
+/**
+ * Largest total of frozen weights the WASM sessions hold themselves. Each session that runs holds its own copy in the
+ * 4 GiB wasm32 heap (train, and accumulate and eval once used: up to three), where fed weights need one transient
+ * copy per run. Above this the copies would crowd out activations, and the per-run copy is small beside the
+ * arithmetic of a model that size, so the weights are fed as before.
+ */
+export const HELD_WEIGHTS_LIMIT_BYTES = 768 * 1024 ** 2;
+
+/**
+ * Frozen weights for the sessions to hold (Backend.sessionWeights): each tensor its own external-data buffer, a view
+ * of the caller's array (no copy on this side), and per graph the table for the frozen inputs that graph has.
+ */
+class HeldWeights {
+  private readonly files = new Map<string, { location: string; data: Uint8Array }>();
+
+  constructor(specs: readonly TensorSpec[], values: Readonly<Record<string, HostTensor>>) {
+    specs.forEach((spec, i) => {
+      const t = values[spec.name]!;
+      this.files.set(spec.name, { location: `frozen/${i}.bin`, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+    });
+  }
+
+  /** serializeGraph's `external` option and the session's buffers for `graph`: only the frozen inputs it has. */
+  forGraph(graph: Graph): { external: ExternalInputs; externalData: { path: string; data: Uint8Array }[] } {
+    const external = new Map<string, { location: string; offset: number; length: number }>();
+    const externalData: { path: string; data: Uint8Array }[] = [];
+    for (const input of graph.inputs) {
+      const file = this.files.get(input.value.name);
+      if (!file) continue;
+      external.set(input.value.name, { location: file.location, offset: 0, length: file.data.byteLength });
+      externalData.push({ path: file.location, data: file.data });
+    }
+    return { external, externalData };
+  }
+}
+
 export class TrainSession {
   /** Optimizer steps taken so far. */
   stepCount: number;
@@ -81,14 +126,18 @@ export class TrainSession {
     readonly backend: Backend,
     readonly graphs: StepGraphs,
     private readonly train: RuntimeSession,
-    private readonly accumulate: RuntimeSession,
-    private readonly evaluator: RuntimeSession,
-    /** Frozen weights and the zero accumulators: uploaded once, never replaced. */
+    /** The accumulate and eval sessions, created on first use where they hold their own copy of the frozen weights. */
+    private readonly accumulateSession: () => Promise<RuntimeSession>,
+    private readonly evalSession: () => Promise<RuntimeSession>,
+    /** Frozen weights (unless the sessions hold them) and the zero accumulators: uploaded once, never replaced. */
     private readonly fixed: Record<string, OrtTensor>,
     /** Parameters and moments: replaced after every optimizer step. */
     private state: Record<string, OrtTensor>,
     step: number,
     private readonly capture: CaptureBuffers | null,
+    /** True when the sessions hold the frozen weights (they are initializers, not feeds). */
+    private readonly held: boolean,
+    private readonly created: () => RuntimeSession[],
   ) {
     this.stepCount = step;
   }
@@ -104,17 +153,37 @@ export class TrainSession {
     // State outputs stay on the device; only the metrics (train) and the eval outputs come back to the host. A captured
     // graph must have every output on the device, metrics included.
     const trainOuts = names(graphs.train).filter((n) => capture || n !== STEP_IO.metrics);
-    const train = await backend.createSession(serializeGraph(graphs.train), { deviceOutputs: trainOuts, graphCapture: ortCapture });
-    const accumulate = await backend.createSession(serializeGraph(graphs.accumulate), { deviceOutputs: names(graphs.accumulate), graphCapture: ortCapture });
-    const evaluator = await backend.createSession(serializeGraph(graphs.eval));
-
-    const fixed: Record<string, OrtTensor> = {};
     for (const spec of graphs.frozen) {
       const t = init.frozen[spec.name];
       if (!t) throw new Error(`frozen input "${spec.name}" has no value; pass it in TrainSessionInit.frozen`);
       checkSpec(spec, t, 'frozen input');
-      fixed[spec.name] = await backend.upload(t);
     }
+    // On WASM the frozen weights become initializers of each session, read once from one packed buffer; the sessions
+    // other than train are then made on first use, so a run without accumulation or eval keeps one copy, not three.
+    const frozenBytes = graphs.frozen.reduce((n, spec) => n + init.frozen[spec.name]!.data.byteLength, 0);
+    const hold = backend.sessionWeights && !capture && init.frozenIn !== 'feeds' && frozenBytes <= HELD_WEIGHTS_LIMIT_BYTES;
+    const held = hold ? new HeldWeights(graphs.frozen, init.frozen) : null;
+    const make = (graph: Graph, config: SessionConfig) => {
+      if (!held) return backend.createSession(serializeGraph(graph), config);
+      const { external, externalData } = held.forGraph(graph);
+      return backend.createSession(serializeGraph(graph, { external }), { ...config, externalData });
+    };
+    const created: RuntimeSession[] = [];
+    const once = (graph: Graph, config: SessionConfig): (() => Promise<RuntimeSession>) => {
+      let session: Promise<RuntimeSession> | undefined;
+      return () => (session ??= make(graph, config).then((s) => (created.push(s), s)));
+    };
+    const train = await make(graphs.train, { deviceOutputs: trainOuts, graphCapture: ortCapture });
+    created.push(train);
+    const accumulate = once(graphs.accumulate, { deviceOutputs: names(graphs.accumulate), graphCapture: ortCapture });
+    const evaluator = once(graphs.eval, {});
+    if (!held) {
+      await accumulate();
+      await evaluator();
+    }
+
+    const fixed: Record<string, OrtTensor> = {};
+    if (!held) for (const spec of graphs.frozen) fixed[spec.name] = await backend.upload(init.frozen[spec.name]!);
     for (const group of graphs.groups) fixed[STEP_IO.gradAcc(group.id)] = await backend.upload(f32([group.size]));
     fixed[STEP_IO.nllAcc] = await backend.upload(f32([]));
     fixed[STEP_IO.countAcc] = await backend.upload(f32([]));
@@ -145,7 +214,7 @@ export class TrainSession {
       state[STEP_IO.v(group.id)] = await backend.upload(f32([group.size], v));
     }
     const buffers = capture ? new CaptureBuffers(backend.device!, (t) => backend.upload(t)) : null;
-    return new TrainSession(backend, graphs, train, accumulate, evaluator, fixed, state, src?.step ?? 0, buffers);
+    return new TrainSession(backend, graphs, train, accumulate, evaluator, fixed, state, src?.step ?? 0, buffers, held !== null, () => created);
   }
 
   /**
@@ -170,7 +239,7 @@ export class TrainSession {
       return feeds;
     };
     for (const batch of microBatches.slice(0, -1)) {
-      const out = await this.accumulate.run({ ...this.batchFeeds(batch), ...this.modelFeeds(), ...accFeeds() });
+      const out = await (await this.accumulateSession()).run({ ...this.batchFeeds(batch), ...this.modelFeeds(), ...accFeeds() });
       disposeAll(acc);
       acc = out;
     }
@@ -225,7 +294,7 @@ export class TrainSession {
       return feeds;
     };
     for (const batch of microBatches.slice(0, -1)) {
-      const out = await this.accumulate.run({ ...(await batchFeeds(batch)), ...this.modelFeeds(), ...acc });
+      const out = await (await this.accumulateSession()).run({ ...(await batchFeeds(batch)), ...this.modelFeeds(), ...acc });
       for (const name of accNames) ops.copy(acc[name]!, out[STEP_IO.next(name)]!);
       c.settle('accumulate', out);
     }
@@ -246,7 +315,7 @@ export class TrainSession {
   /** Forward + loss on one batch with the current parameters (no state change). */
   async evaluate(batch: Batch): Promise<EvalResult> {
     this.alive();
-    const out = await this.evaluator.run({ ...this.batchFeeds(batch), ...this.modelFeeds() });
+    const out = await (await this.evalSession()).run({ ...this.batchFeeds(batch), ...this.modelFeeds() });
     const m = (await this.backend.read(out[STEP_IO.evalMetrics]!)).data as Float32Array;
     const tokenNll = (await this.backend.read(out[STEP_IO.tokenNll]!)).data as Float32Array;
     return { nllSum: m[0]!, targetTokens: m[1]!, tokenNll };
@@ -264,7 +333,7 @@ export class TrainSession {
     for (const group of this.graphs.groups) feeds[STEP_IO.gradAcc(group.id)] = this.fixed[STEP_IO.gradAcc(group.id)]!;
     feeds[STEP_IO.nllAcc] = this.fixed[STEP_IO.nllAcc]!;
     feeds[STEP_IO.countAcc] = this.fixed[STEP_IO.countAcc]!;
-    const out = await this.accumulate.run(feeds);
+    const out = await (await this.accumulateSession()).run(feeds);
     try {
       const nllSum = ((await this.backend.read(out[STEP_IO.next(STEP_IO.nllAcc)]!)).data as Float32Array)[0]!;
       const targetTokens = ((await this.backend.read(out[STEP_IO.next(STEP_IO.countAcc)]!)).data as Float32Array)[0]!;
@@ -304,9 +373,7 @@ export class TrainSession {
     disposeAll(this.state);
     disposeAll(this.fixed);
     this.capture?.release();
-    await this.train.release();
-    await this.accumulate.release();
-    await this.evaluator.release();
+    for (const session of this.created()) await session.release();
   }
 
   private alive(): void {
@@ -319,7 +386,7 @@ export class TrainSession {
 
   private modelFeeds(): Record<string, OrtTensor> {
     const feeds: Record<string, OrtTensor> = {};
-    for (const spec of this.graphs.frozen) feeds[spec.name] = this.fixed[spec.name]!;
+    if (!this.held) for (const spec of this.graphs.frozen) feeds[spec.name] = this.fixed[spec.name]!;
     for (const spec of this.graphs.trainable) feeds[spec.name] = this.state[spec.name]!;
     return feeds;
   }

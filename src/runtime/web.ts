@@ -4,20 +4,27 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import type { Backend, HostTensor, OrtModule, OrtTensor, RuntimeSession, SessionConfig } from './backend.ts';
 import { hostFromOrt, sessionOptions, wrapSession } from './backend.ts';
+import { softwareAdapterNote } from './adapter.ts';
 import { identityModel } from './copier.ts';
 
 export interface WebBackendOptions {
-  /** 'webgpu' (default) tries WebGPU first and falls back to WASM; 'wasm' skips WebGPU. */
-  readonly prefer?: 'webgpu' | 'wasm';
+  /**
+   * 'auto' (default): WebGPU on a hardware adapter, WASM on a software one (SwiftShader or a fallback adapter) or none.
+   * 'webgpu': WebGPU whenever an adapter exists, software too (WASM only when it fails). 'wasm' skips WebGPU.
+   */
+  readonly prefer?: 'auto' | 'webgpu' | 'wasm';
   /** Where the .wasm/.mjs files are served from (ort.env.wasm.wasmPaths), when the bundler does not place them. */
   readonly wasmPaths?: string;
-  /** WASM threads; needs cross-origin isolation (SharedArrayBuffer). Default: hardwareConcurrency or 1. */
+  /**
+   * WASM threads; needs cross-origin isolation (SharedArrayBuffer). Default: every logical core (hardwareConcurrency).
+   * Read once, when the WASM runtime starts (the first backend created in this worker); later values are ignored.
+   */
   readonly threads?: number;
 }
 
 export interface WebBackendResult {
   readonly backend: Backend;
-  /** Set when WebGPU was wanted but WASM is used: why, in words for the banner. */
+  /** Set when WebGPU was wanted (or chosen automatically) but WASM is used: why, in one line for the user. */
   readonly fallbackReason?: string;
 }
 
@@ -28,25 +35,51 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
   // @huggingface/transformers (loaded by src/data for tokenizers) points ORT at a CDN when it is imported. The app
   // bundles ORT's own files and must work offline, so a cross-origin path TabTune did not ask for is removed.
   else if (pointsElsewhere(ort.env.wasm.wasmPaths)) delete ort.env.wasm.wasmPaths;
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  ort.env.wasm.numThreads = isolated ? (options.threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
-  if (options.prefer === 'wasm') return { backend: wasmBackend() };
+  const threads = await startWasm(options.threads);
+  if (options.prefer === 'wasm') return { backend: wasmBackend(threads) };
   const nav = globalThis.navigator as Navigator | undefined;
-  if (!nav?.gpu) return { backend: wasmBackend(), fallbackReason: 'navigator.gpu is missing: this browser or context has no WebGPU.' };
+  if (!nav?.gpu) return { backend: wasmBackend(threads), fallbackReason: 'navigator.gpu is missing: this browser or context has no WebGPU.' };
+  if (options.prefer !== 'webgpu') {
+    // The adapter ORT would get (same power preference as its default): software ones lose to WASM.
+    const adapter = await nav.gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+    const note = adapter ? softwareAdapterNote(adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }) : null;
+    if (note) return { backend: wasmBackend(threads), fallbackReason: note };
+  }
   try {
     return { backend: await webgpuBackend() };
   } catch (err) {
-    return { backend: wasmBackend(), fallbackReason: `WebGPU failed to start: ${err instanceof Error ? err.message : String(err)}` };
+    return { backend: wasmBackend(threads), fallbackReason: `WebGPU failed to start: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
-function wasmBackend(): Backend {
+let wasmStart: Promise<number> | undefined;
+
+/**
+ * Starts onnxruntime-web's WASM runtime once per worker and says how many threads it really runs. ORT reads
+ * env.wasm.numThreads only when the runtime starts (the first session of any EP, WebGPU included), and quietly drops
+ * to 1 thread where SharedArrayBuffer or WASM threads are missing, writing the 1 back into env.wasm.numThreads. So the
+ * count is set here before any session exists, a one-node WASM session starts the runtime, and the value read back
+ * afterwards is the truth the label shows.
+ */
+function startWasm(threads: number | undefined): Promise<number> {
+  wasmStart ??= (async () => {
+    const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+    ort.env.wasm.numThreads = isolated ? Math.max(1, threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
+    const first = await module.InferenceSession.create(identityModel('float32', [4]), sessionOptions('wasm'));
+    await first.release();
+    return ort.env.wasm.numThreads ?? 1;
+  })();
+  return wasmStart;
+}
+
+function wasmBackend(threads: number): Backend {
   return {
     kind: 'wasm',
     host: 'browser',
-    label: `WASM (onnxruntime-web, ${ort.env.wasm.numThreads ?? 1} threads)`,
+    label: `WASM (onnxruntime-web, ${threads} thread${threads === 1 ? '' : 's'})`,
     deviceResident: false,
     supportsGraphCapture: false,
+    sessionWeights: true,
     async createSession(model: Uint8Array, config: SessionConfig = {}): Promise<RuntimeSession> {
       return wrapSession(await module.InferenceSession.create(model, sessionOptions('wasm', config)), 'WASM session');
     },
@@ -74,6 +107,7 @@ async function webgpuBackend(): Promise<Backend> {
     label,
     deviceResident: true,
     supportsGraphCapture: true,
+    sessionWeights: false,
     async createSession(model: Uint8Array, config: SessionConfig = {}): Promise<RuntimeSession> {
       // Passing the device keeps every session on one GPUDevice, so GPU tensors can move between sessions.
       return wrapSession(await module.InferenceSession.create(model, sessionOptions('webgpu', config, { device })), `${label} session`);

@@ -42,7 +42,7 @@ export function parseRestoreInfo(v: unknown): Partial<RestoreInfo> {
   if (isRecord(d) && ['bundled', 'upload', 'hub'].includes(d['kind'] as string)) out.datasetChoice = d as DatasetChoice;
   const map = v['datasetMapping'];
   if (map === null || (isRecord(map) && typeof map['kind'] === 'string' && isRecord(map['fields']))) out.datasetMapping = map as DatasetMapping | null;
-  if (v['backendChoice'] === 'auto' || v['backendChoice'] === 'wasm') out.backendChoice = v['backendChoice'];
+  if (v['backendChoice'] === 'auto' || v['backendChoice'] === 'webgpu' || v['backendChoice'] === 'wasm') out.backendChoice = v['backendChoice'];
   if (typeof v['hubEndpoint'] === 'string') out.hubEndpoint = v['hubEndpoint'];
   return out;
 }

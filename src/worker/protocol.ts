@@ -39,8 +39,10 @@ export type WebGpuProbe =
 
 export interface Capability {
   webgpu: WebGpuProbe;
-  /** The backend training will use: WebGPU when an adapter exists, else onnxruntime-web's WASM (CPU). */
+  /** The backend `auto` trains on: WebGPU on a hardware adapter, else onnxruntime-web's WASM (CPU). */
   backend: 'webgpu' | 'wasm';
+  /** Why `auto` is WASM although WebGPU exists (the adapter is a software one), in one line; absent otherwise. */
+  backendNote?: string;
   /** SharedArrayBuffer is available (WASM threads need it; the server sends COOP/COEP headers for it). */
   crossOriginIsolated: boolean;
   hardwareConcurrency: number;
@@ -269,10 +271,16 @@ export interface BatchInspection {
   /** L2 norm of the gradient per trainable tensor (no clipping, no update applied). */
   gradNorms: { name: string; size: number; norm: number }[];
   ms: number;
+  /** The backend that ran it (the trainer's label), and why WebGPU was not used when that applies. */
+  backendLabel: string;
+  fallbackReason: string | null;
 }
 
-/** Where the trainer runs: `auto` = WebGPU when the worker has an adapter (WASM otherwise), `wasm` = always the CPU. */
-export type BackendChoice = 'auto' | 'wasm';
+/**
+ * Where the trainer runs: `auto` = WebGPU on a hardware adapter, WASM on a software adapter or none (Capability.backend);
+ * `webgpu` = WebGPU whenever an adapter exists, software too; `wasm` = always the CPU.
+ */
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 
 export interface TrainerInfo {
   backend: 'webgpu' | 'wasm';

@@ -48,6 +48,33 @@ describe('serialisation', () => {
     expect(() => g.constant({ dtype: 'float32', shape: [512, 512], data: new Float32Array(512 * 512) })).toThrow(/too large to inline/);
   });
 
+  it('moves chosen inputs into external-data initializers that ORT (WASM) reads from a buffer at session creation', async () => {
+    const g = new GraphBuilder('ext');
+    const w = g.input('w', 'float32', [3, 2], 'frozen');
+    const x = g.input('x', 'float32', [1, 3]);
+    g.output(O.MatMul(g, x, w), 'y');
+    const graph = g.build();
+    const wData = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const buffer = new Uint8Array(64 + 24);
+    buffer.set(new Uint8Array(wData.buffer), 64);
+    const external = new Map([['w', { location: 'weights.bin', offset: 64, length: 24 }]]);
+    const bytes = serializeGraph(graph, { external });
+    const { onnx } = (await import('onnx-proto')).default;
+    const model = onnx.ModelProto.decode(bytes);
+    expect((model.graph?.input ?? []).map((i) => i.name)).toEqual(['x']);
+    const init = (model.graph?.initializer ?? []).find((t) => t.name === 'w');
+    expect(init?.dataLocation).toBe(onnx.TensorProto.DataLocation.EXTERNAL);
+    expect((init?.externalData ?? []).map((e) => [e.key, e.value])).toEqual([['location', 'weights.bin'], ['offset', '64'], ['length', '24']]);
+    expect(init?.rawData?.length ?? 0).toBe(0);
+    const ort = await import('onnxruntime-web');
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], externalData: [{ path: 'weights.bin', data: buffer }] });
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 1, 1]), [1, 3]) });
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([9, 12]);
+    await session.release();
+    expect(() => serializeGraph(graph, { external: new Map([['v', { location: 'weights.bin', offset: 0, length: 24 }]]) })).toThrow(/"v" is not an input/);
+    expect(() => serializeGraph(graph, { external: new Map([['w', { location: 'weights.bin', offset: 0, length: 20 }]]) })).toThrow(/needs 24 bytes, got 20/);
+  });
+
   it('runs on ORT with renamed outputs, scoped node names and shared constants', async () => {
     const graph = mlp();
     expect(graph.outputs.map((o) => o.value.name)).toEqual(['loss', 'grad.w1', 'grad.w2']);

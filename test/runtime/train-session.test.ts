@@ -152,3 +152,44 @@ describe.each(kinds)('on %s', (kind) => {
     await session.release();
   });
 });
+
+describe('frozen weights on WASM', () => {
+  it('live in the sessions (not fed each run) and give the same steps, bit for bit, as feeding them', { timeout: 60_000 }, async () => {
+    const base = backends.wasm!;
+    expect(base.sessionWeights).toBe(true);
+    const sessions: { inputs: readonly string[]; feeds: string[][] }[] = [];
+    // The real backend, recording each session's graph inputs and what every run was fed.
+    const recording: Backend = {
+      ...base,
+      async createSession(model, config) {
+        const s = await base.createSession(model, config);
+        const seen = { inputs: s.inputNames, feeds: [] as string[][] };
+        sessions.push(seen);
+        return { ...s, run: (feeds) => (seen.feeds.push(Object.keys(feeds)), s.run(feeds)) };
+      },
+    };
+    const run = async (backend: Backend, frozenIn: 'session' | 'feeds') => {
+      const session = await TrainSession.create({ backend, graphs: graphs4, params: weights.params, frozen: weights.frozen, frozenIn });
+      const losses: number[] = [];
+      for (let s = 0; s < 4; s++) losses.push((await session.step([batches[s % 4]!, batches[(s + 1) % 4]!], 5e-2)).loss);
+      const evalNll = (await session.evaluate(batches[0]!)).nllSum;
+      const state = await session.exportState();
+      await session.release();
+      return { losses, evalNll, state };
+    };
+    const held = await run(recording, 'session');
+    const frozenNames = graphs4.frozen.map((f) => f.name);
+    expect(frozenNames.length).toBeGreaterThan(0);
+    // train, then accumulate and eval on first use; none has a frozen weight as an input, no run fed one.
+    expect(sessions).toHaveLength(3);
+    for (const s of sessions) {
+      expect(s.inputs.filter((n) => frozenNames.includes(n))).toEqual([]);
+      expect(s.feeds.length).toBeGreaterThan(0);
+      for (const f of s.feeds) expect(f.filter((n) => frozenNames.includes(n))).toEqual([]);
+    }
+    const fed = await run(base, 'feeds');
+    expect(held.losses).toEqual(fed.losses);
+    expect(held.evalNll).toBe(fed.evalNll);
+    expect(held.state.params).toEqual(fed.state.params);
+  });
+});

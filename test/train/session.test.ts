@@ -34,7 +34,7 @@ function config(): RunConfig {
 
 const cliFlags = (c: RunConfig): string[] => [
   '--model', REPO, '--hub-endpoint', location.endpoint, '--data', DATA_PATH, '--mask', c.mask, '--max-length', String(c.maxLength),
-  '--seed', String(c.seed), '--batch-size', String(c.train.batchSize), '--eval-fraction', String(c.evalFraction),
+  '--seed', String(c.seed), '--batch-size', String(c.train.batchSize), '--eval-fraction', String(c.evalFraction), '--backend', 'wasm',
 ];
 
 function bytes(): ArrayBuffer {

@@ -65,6 +65,8 @@ describe('a run through the worker', () => {
     await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config() });
     const inspected = await h.client.request('batch.inspect', { backend: 'auto', config: config() });
     expect(inspected.batch).toBe(2);
+    // It says which backend ran it: the one the harness opened for this choice.
+    expect(inspected.backendLabel).toMatch(/^(WASM|CPU|WebGPU) \(onnxruntime-/);
     expect(inspected.inputIds).toHaveLength(2);
     expect(inspected.labels[0]).toHaveLength(inspected.seqLen);
     expect(inspected.labels.flat().some((l) => l === -100)).toBe(true);

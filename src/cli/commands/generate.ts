@@ -6,14 +6,14 @@ import { Rng } from '../../models/rng.ts';
 import { parseGenerationConfig, type SamplingOptions } from '../../models/sampling.ts';
 import { paddingId } from '../../train/dataset.ts';
 import { Generator } from '../../train/generation.ts';
-import { HUB_FLAGS, BACKENDS, num, oneOf, parseFlags, str } from '../args.ts';
+import { HUB_FLAGS, BACKENDS, DEFAULT_BACKEND, num, oneOf, parseFlags, str } from '../args.ts';
 import { CliError } from '../errors.ts';
 import { readTextFile } from '../files.ts';
 import { openModel, openSources, openTokenizer, type CliIO } from '../load.ts';
 import { openBackend, readAdapterFolder } from '../setup.ts';
 
 export const GENERATE_HELP = `tabtune generate --model M [--adapter DIR] (--prompt TEXT | --messages FILE.json) [--max-new-tokens N]
-  [--temperature T] [--top-p P] [--seed S] [--backend wasm|webgpu] [--hub-endpoint URL]
+  [--temperature T] [--top-p P] [--seed S] [--backend cpu|wasm|webgpu] [--hub-endpoint URL]
 Greedy unless --temperature > 0 (or the checkpoint's generation_config.json samples).
 `;
 
@@ -45,7 +45,7 @@ export async function generateCommand(argv: readonly string[], io: CliIO): Promi
   const temperature = num(v, 'temperature', { min: 0 });
   const topP = num(v, 'top-p', { min: Number.MIN_VALUE, max: 1 });
   const seed = num(v, 'seed', { int: true, min: 0 }) ?? 42;
-  const kind = oneOf(v, 'backend', BACKENDS) ?? 'wasm';
+  const kind = oneOf(v, 'backend', BACKENDS) ?? DEFAULT_BACKEND;
   const sources = await openSources(v, io, 'generate', true);
   const model = await openModel(sources);
   const { tokenizer: tok } = await openTokenizer(sources);

@@ -17,7 +17,7 @@ import { openBackend, setup, type Setup } from '../setup.ts';
 export const TRAIN_HELP = `tabtune train --model M --data FILE --out DIR [data flags] [LoRA flags] [--steps N | --epochs E] [--lr X]
   [--warmup N] [--schedule constant|linear|cosine] [--batch-size B] [--grad-accum K] [--max-grad-norm X]
   [--weight-decay X] [--eval-every N] [--sample-every N] [--checkpoint-every N] [--eval-fraction F] [--seed S]
-  [--backend wasm|webgpu] [--max-buffer-bytes N] [--memory-budget N] [--resume DIR]
+  [--backend cpu|wasm|webgpu] [--max-buffer-bytes N] [--memory-budget N] [--resume DIR]
 Trains a LoRA adapter and writes a PEFT folder, trainer_state.json, tokenizer files and a manifest to DIR.
 Ctrl-C saves a checkpoint; \`tabtune train --resume DIR\` continues it.
 `;

@@ -85,6 +85,7 @@ function Result({ inspection }: { inspection: BatchInspection }) {
         ['shape', `${inspection.batch} × ${inspection.seqLen}`],
         ['examples', inspection.exampleIds.join(', ')],
         ['step graph', `${inspection.ms.toFixed(0)} ms (forward + backward, no update)`],
+        ['backend', <span key="b" data-testid="batch-backend">{inspection.backendLabel}{inspection.fallbackReason ? ` · ${inspection.fallbackReason}` : ''}</span>],
       ]} />
       <details open>
         <summary>Tensors fed to the step graph</summary>

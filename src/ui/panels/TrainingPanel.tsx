@@ -7,6 +7,7 @@ import { ErrorNote, Panel, Progress } from '../Panel';
 import { formatCount } from '../format';
 import { selectBackendChoice, selectCapability, selectOutcome, selectPhase, selectPrepared, selectPreparedState, selectProgress, selectRunConfig, selectTrainer, selectTrainerState } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
+import type { BackendChoice } from '../../worker/protocol';
 import { runConfigSchema, SCHEDULES, type RunConfig } from '../../share/run-config';
 
 interface FieldSpec {
@@ -99,18 +100,26 @@ function formatEta(s: number | null): string {
   return `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
 }
 
+const CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm'];
+
 function BackendPicker({ disabled }: { disabled: boolean }) {
   const api = useStoreApi();
   const choice = useApp(selectBackendChoice);
   const cap = useApp(selectCapability);
+  const gpu = cap?.webgpu.available ?? true;
+  const auto = cap ? (cap.backend === 'webgpu' ? 'WebGPU' : 'WASM') : '…';
   return (
-    <label className="inline small">
-      Train on
-      <select value={choice} disabled={disabled} data-testid="backend-choice" onChange={(e) => api.getState().setBackendChoice(e.target.value === 'wasm' ? 'wasm' : 'auto')}>
-        <option value="auto">{cap && !cap.webgpu.available ? 'WebGPU (unavailable: WASM)' : 'WebGPU'}</option>
-        <option value="wasm">WASM (CPU)</option>
-      </select>
-    </label>
+    <>
+      <label className="inline small">
+        Train on
+        <select value={choice} disabled={disabled} data-testid="backend-choice" onChange={(e) => api.getState().setBackendChoice(CHOICES.find((c) => c === e.target.value) ?? 'auto')}>
+          <option value="auto">Automatic ({auto})</option>
+          <option value="webgpu" disabled={!gpu}>{gpu ? 'WebGPU' : 'WebGPU (unavailable)'}</option>
+          <option value="wasm">WASM (CPU)</option>
+        </select>
+      </label>
+      {choice === 'auto' && cap?.backendNote && <p className="small muted" data-testid="backend-note">{cap.backendNote}</p>}
+    </>
   );
 }
 

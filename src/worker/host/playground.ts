@@ -20,9 +20,8 @@ export type BackendOpener = (choice: BackendChoice) => Promise<{ backend: Backen
 /** The browser default, imported lazily so the host module can load where onnxruntime-web/webgpu cannot (Node). */
 export const openWebBackend: BackendOpener = async (choice) => {
   const { createWebBackend } = await import('../../runtime/web.ts');
-  // WASM threads leave one core to the page, so rendering stays responsive while training keeps the others busy.
-  const threads = Math.max(1, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1);
-  return createWebBackend({ prefer: choice === 'wasm' ? 'wasm' : 'webgpu', threads });
+  // WASM threads: every logical core (createWebBackend's default). Leaving one to the page halved a 2-core machine.
+  return createWebBackend({ prefer: choice });
 };
 
 /** Datasets read by `dataset.preview` stay available to `run.prepare` by hash (an upload's bytes were transferred). */

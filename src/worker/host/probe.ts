@@ -1,5 +1,6 @@
 // Capability probe, run once in the worker (where training runs): the WebGPU adapter's identity, every limit and
 // feature, or the exact reason WebGPU is missing and what the user can try. Pure data out; no device is kept.
+import { softwareAdapterNote } from '../../runtime/adapter.ts';
 import type { AdapterSummary, Capability, WebGpuProbe } from '../protocol';
 
 const NO_GPU_HINT =
@@ -76,9 +77,12 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
 
 export async function probeCapability(): Promise<Capability> {
   const webgpu = await probeWebGpu();
+  // A software adapter (SwiftShader, a fallback adapter) is slower than WASM: the automatic choice is WASM, and says why.
+  const note = webgpu.available ? softwareAdapterNote(webgpu.adapter) : null;
   return {
     webgpu,
-    backend: webgpu.available ? 'webgpu' : 'wasm',
+    backend: webgpu.available && !note ? 'webgpu' : 'wasm',
+    ...(note ? { backendNote: note } : {}),
     crossOriginIsolated: Boolean(globalThis.crossOriginIsolated),
     hardwareConcurrency: globalThis.navigator?.hardwareConcurrency ?? 1,
     userAgent: globalThis.navigator?.userAgent ?? 'unknown',

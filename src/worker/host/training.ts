@@ -144,6 +144,8 @@ export class TrainingHost {
       tokenNll: rows(r.tokenNll, r.batch, r.seqLen),
       gradNorms: r.gradNorms.map(({ name, size, norm }) => ({ name, size, norm })),
       ms,
+      backendLabel: this.info?.backendLabel ?? 'unknown',
+      fallbackReason: this.info?.fallbackReason ?? null,
     };
   }
 
