@@ -31,8 +31,8 @@ export const layerRules = {
   ui: ['store', 'bridge', 'share'],
   store: ['bridge', 'share'],
   bridge: ['share'],
-  worker: ['bridge', 'train', 'models', 'data', 'hub', 'runtime', 'storage', 'share', 'engine'],
-  cli: ['train', 'models', 'data', 'hub', 'runtime', 'share', 'engine'],
+  worker: ['bridge', 'train', 'runtime', 'storage', 'share', 'engine'],
+  cli: ['train', 'runtime', 'share', 'engine'],
   train: ['models', 'data', 'hub', 'runtime', 'share', 'engine'],
   models: ['engine'],
   data: ['hub', 'share'],
@@ -41,6 +41,13 @@ export const layerRules = {
   storage: ['share'],
   share: [],
   engine: [],
+};
+
+/** Layers the front ends may import *types* from (to display what they return) but no values: a run is orchestrated
+ * by src/train's RunSession, and the I/O helpers they need come through src/train/sources.ts. */
+export const typeOnlyRules = {
+  worker: ['data', 'models', 'hub'],
+  cli: ['data', 'models', 'hub'],
 };
 
 /** Third-party packages owned by exactly one layer. */
@@ -81,6 +88,10 @@ const policies = [
   ...Object.entries(layerRules).map(([from, to]) => ({
     from: { element: { type: from } },
     allow: { to: { element: { types: { anyOf: [from, ...to] } } } },
+  })),
+  ...Object.entries(typeOnlyRules).map(([from, to]) => ({
+    from: { element: { type: from } },
+    allow: { to: { element: { types: { anyOf: to } } }, dependency: { kind: 'type' } },
   })),
   { allow: { to: { module: { origin: ['external', 'core'] } } } },
 ];

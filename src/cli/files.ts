@@ -2,7 +2,7 @@
 // `--model`/`--tokenizer` references resolved to a folder or a Hub repo, and writing output folders.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hubConfig, parseRepoRef, type HubConfig } from '../hub/index.ts';
+import { hubConfig, parseRepoRef, type HubConfig } from '../train/sources.ts';
 import { hubSource, type FileSource } from '../train/model-source.ts';
 import { CliError } from './errors.ts';
 

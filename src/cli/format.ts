@@ -3,8 +3,8 @@
 import type { Example } from '../data/example.ts';
 import type { LintWarning } from '../data/lint.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
-import { formatDebug } from '../data/debug.ts';
-import { IGNORE_INDEX } from '../data/types.ts';
+import { formatDebug } from '../train/sources.ts';
+import { IGNORE_INDEX } from '../share/labels.ts';
 
 /** The axolotl debug view of one example (src/data's formatter: the same text the browser's batch inspector copies). */
 export function debugExample(e: Example, tok: Tokenizer, color: boolean): string {

@@ -3,7 +3,7 @@
 // dropped and linted through src/train), and the run config.
 import type { HubConfig } from '../hub/index.ts';
 import { loadModel, loadTokenizerFrom, type FileSource, type LoadedModel, type TokenizerBundle } from '../train/model-source.ts';
-import { loadDataset } from '../data/dataset.ts';
+import { loadDataset } from '../train/sources.ts';
 import type { ParseIssue } from '../data/formats.ts';
 import type { Row } from '../data/types.ts';
 import { fileFormat, required, str, templateFlag, type Values } from './args.ts';

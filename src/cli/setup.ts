@@ -1,12 +1,10 @@
 // The part `step` and `train` share: flags → model, tokenizer, dataset, run config, backend, and an imported adapter
 // (`--adapter DIR`, whose adapter_config.json then decides r, alpha, dropout and targets).
-import { parseModelConfig } from '../models/config.ts';
 import { createNodeBackend } from '../runtime/node.ts';
 import type { Backend } from '../runtime/backend.ts';
 import type { RunConfig } from '../share/run-config.ts';
-import { fromUtf8 } from '../train/json.ts';
 import { formatMemoryPlan, planMemory, WASM_BUDGET_BYTES, type MemoryLimits } from '../train/memory-plan.ts';
-import type { LoadedModel, TokenizerBundle } from '../train/model-source.ts';
+import { readModelConfig, type LoadedModel, type TokenizerBundle } from '../train/model-source.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, targetModuleNames, type LoadedAdapter } from '../train/peft.ts';
 import { resolveConfig, RunSession } from '../train/session.ts';
 import { BACKENDS, DEFAULT_BACKEND, num, oneOf, runConfigFromFlags, str, type BackendFlag, type Values } from './args.ts';
@@ -55,8 +53,7 @@ export async function setup(v: Values, io: CliIO, command: string, fallback: { m
     });
   // config.json alone decides the family and the memory bill: a run that cannot fit is refused before the weights
   // are fetched.
-  const rawConfig = JSON.parse(fromUtf8(await sources.model!.read('config.json'))) as unknown;
-  const modelConfig = parseModelConfig(rawConfig);
+  const { raw: rawConfig, config: modelConfig } = await readModelConfig(sources.model!);
   checkMemory(rawConfig, resolveConfig(config, modelConfig), memoryLimits(v, io, backendKind), io);
   const model = await openModel(sources);
   const adapterDir = str(v, 'adapter');

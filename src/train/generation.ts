@@ -5,8 +5,11 @@ import { serializeGraph } from '../engine/onnx.ts';
 import type { ModelConfig } from '../models/config.ts';
 import { buildGenerationGraphs, generate, type DecodeFeeds, type GenerationShape, type PrefillFeeds } from '../models/generate.ts';
 import type { LoraPlan } from '../models/lora.ts';
-import type { Rng } from '../models/rng.ts';
-import type { SamplingOptions } from '../models/sampling.ts';
+import { Rng as RngImpl, type Rng } from '../models/rng.ts';
+import { parseGenerationConfig, type SamplingOptions } from '../models/sampling.ts';
+import { FROZEN_DATE, mustCompile, renderChat } from '../data/template.ts';
+import type { Tokenizer } from '../data/tokenizer.ts';
+import type { Message } from '../data/types.ts';
 import { weightTable } from '../models/weights.ts';
 import type { Backend, OrtTensor, RuntimeSession } from '../runtime/backend.ts';
 
@@ -118,4 +121,41 @@ export class Generator {
 
 function dispose(tensors: Record<string, OrtTensor>): void {
   for (const t of Object.values(tensors)) if (t.location === 'gpu-buffer') t.dispose();
+}
+
+/** What `tabtune generate` continues: raw text (tokenised with the tokenizer's special tokens) or a chat rendered with
+ * the chat template and its generation prompt (which already holds the special tokens, so none are added). */
+export type PromptInput = { readonly text: string } | { readonly messages: readonly Message[] };
+
+export function encodePrompt(tok: Tokenizer, input: PromptInput): number[] {
+  if ('text' in input) return tok.encode(input.text, { addSpecialTokens: true });
+  if (!tok.chatTemplate) throw new Error('the tokenizer has no chat template, so a chat cannot be rendered. HINT: give the exact prompt text instead.');
+  const text = renderChat(mustCompile(tok.chatTemplate, "the tokenizer's chat template"), [...input.messages], {
+    addGenerationPrompt: true, bosToken: tok.bosToken, eosToken: tok.eosToken, date: FROZEN_DATE,
+  });
+  return tok.encode(text, { addSpecialTokens: false });
+}
+
+/** Sampling for a generation: the checkpoint's generation_config.json, overridden by what the user asked for. */
+export function samplingFor(generationConfig: unknown, ask: { temperature?: number; topP?: number; maxNewTokens?: number }): {
+  sampling: SamplingOptions; maxNewTokens: number; eosTokenIds: readonly number[];
+} {
+  const defaults = parseGenerationConfig(generationConfig ?? {});
+  const doSample = ask.temperature !== undefined ? ask.temperature > 0 : defaults.doSample;
+  return {
+    sampling: {
+      doSample,
+      temperature: ask.temperature && ask.temperature > 0 ? ask.temperature : defaults.temperature,
+      topK: defaults.topK,
+      topP: ask.topP ?? defaults.topP,
+      repetitionPenalty: defaults.repetitionPenalty,
+    },
+    maxNewTokens: ask.maxNewTokens ?? defaults.maxNewTokens ?? 64,
+    eosTokenIds: defaults.eosTokenIds,
+  };
+}
+
+/** The seeded stream sampling draws from (null when decoding greedily). */
+export function samplingRng(sampling: SamplingOptions, seed: number): Rng | null {
+  return sampling.doSample ? RngImpl.fromSeed(seed) : null;
 }

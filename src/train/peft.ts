@@ -6,6 +6,7 @@
 import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../hub/index.ts';
 import type { ModelConfig } from '../models/config.ts';
 import { linearModules, loraShapes, planLora, type LoraPlan } from '../models/lora.ts';
+import { weightTable } from '../models/weights.ts';
 import { fromUtf8, sortedJson, utf8 } from './json.ts';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -264,4 +265,15 @@ export function mergeAdapter(cfg: ModelConfig, base: ReadonlyMap<string, Float32
     out.set(name, merged);
   }
   return out;
+}
+
+/** A merged checkpoint as transformers loads it without PEFT: base + scale·B·A in F32 `model.safetensors` under the
+ * checkpoint's own tensor names (a tied head stays tied), and config.json with torch_dtype float32. */
+export function mergedCheckpointFiles(cfg: ModelConfig, rawConfig: Record<string, unknown>, base: ReadonlyMap<string, Float32Array>, adapter: LoadedAdapter): Map<string, Uint8Array | string> {
+  const merged = mergeAdapter(cfg, base, adapter);
+  const tensors = weightTable(cfg).map((spec) => ({ name: spec.name, dtype: 'F32' as const, shape: [...spec.shape], data: merged.get(spec.name)! }));
+  return new Map<string, Uint8Array | string>([
+    ['model.safetensors', writeSafetensors(tensors)],
+    ['config.json', `${JSON.stringify({ ...rawConfig, torch_dtype: 'float32' }, null, 2)}\n`],
+  ]);
 }

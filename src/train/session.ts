@@ -6,6 +6,8 @@
 // Data settings (template, mask, max length, field mapping, split) and hyperparameters (LoRA, optimizer, schedule) are
 // kept apart: `withConfig` swaps the hyperparameters of a prepared session without tokenising anything again.
 import type { Example } from '../data/example.ts';
+import { naiveComparisons, type NaiveComparison } from '../data/naive.ts';
+import { FROZEN_DATE } from '../data/template.ts';
 import { writeSafetensors } from '../hub/index.ts';
 import type { Row } from '../data/types.ts';
 import type { ModelConfig } from '../models/config.ts';
@@ -181,6 +183,11 @@ export class RunSession {
 
   get padId(): number {
     return paddingId(this.tokenizer.tokenizer);
+  }
+
+  /** What two naive collators would train on this example instead of the session's mask (the Template panel). */
+  naiveComparisons(e: Example): NaiveComparison[] {
+    return naiveComparisons(e, this.tokenizer.tokenizer, this.dataset.template, { kwargs: this.config.template.kwargs, date: FROZEN_DATE });
   }
 
   /** Whether an example is held out for evaluation. */

@@ -1,9 +1,7 @@
 // `tabtune export --merged`: base weights + scale·B·A folded into a plain checkpoint folder (F32 model.safetensors,
 // config.json with torch_dtype float32, generation_config.json and the tokenizer files) that transformers loads
 // without PEFT.
-import { writeSafetensors } from '../../hub/index.ts';
-import { weightTable } from '../../models/weights.ts';
-import { mergeAdapter } from '../../train/peft.ts';
+import { mergedCheckpointFiles } from '../../train/peft.ts';
 import { HUB_FLAGS, parseFlags, required } from '../args.ts';
 import { CliError } from '../errors.ts';
 import { existsSync, resolve, writeFolder } from '../files.ts';
@@ -25,11 +23,7 @@ export async function exportCommand(argv: readonly string[], io: CliIO): Promise
   const sources = await openSources(v, io, 'export', true);
   const model = await openModel(sources);
   const adapter = readAdapterFolder(adapterDir, model, io.cwd);
-  const merged = mergeAdapter(model.config, model.weights, adapter);
-  // Tensors keep the transformers names the checkpoint used (weight-table names); tied heads stay tied (no lm_head).
-  const tensors = weightTable(model.config).map((spec) => ({ name: spec.name, dtype: 'F32' as const, shape: [...spec.shape], data: merged.get(spec.name)! }));
-  const files = new Map<string, Uint8Array | string>([['model.safetensors', writeSafetensors(tensors)]]);
-  files.set('config.json', `${JSON.stringify({ ...model.rawConfig, torch_dtype: 'float32' }, null, 2)}\n`);
+  const files = mergedCheckpointFiles(model.config, model.rawConfig, model.weights, adapter);
   const available = new Set(await sources.model!.list());
   for (const name of ['generation_config.json', ...TOKENIZER_FILES]) {
     if (available.has(name)) files.set(name, await sources.model!.read(name));

@@ -1,11 +1,8 @@
 // `tabtune generate`: continues a prompt (raw text, or a chat from --messages rendered with the generation prompt)
 // with the base model or base + adapter, greedy by default or sampled with a seed; prints the new text.
-import { FROZEN_DATE, mustCompile, renderChat } from '../../data/template.ts';
 import type { Message } from '../../data/types.ts';
-import { Rng } from '../../models/rng.ts';
-import { parseGenerationConfig, type SamplingOptions } from '../../models/sampling.ts';
 import { paddingId } from '../../train/dataset.ts';
-import { Generator } from '../../train/generation.ts';
+import { encodePrompt, Generator, samplingFor, samplingRng } from '../../train/generation.ts';
 import { HUB_FLAGS, BACKENDS, DEFAULT_BACKEND, num, oneOf, parseFlags, str } from '../args.ts';
 import { CliError } from '../errors.ts';
 import { readTextFile } from '../files.ts';
@@ -52,32 +49,21 @@ export async function generateCommand(argv: readonly string[], io: CliIO): Promi
   const adapterDir = str(v, 'adapter');
   const adapter = adapterDir ? readAdapterFolder(adapterDir, model, io.cwd) : null;
   let ids: number[];
-  if (messagesPath !== undefined) {
-    if (!tok.chatTemplate) throw new CliError('the tokenizer has no chat template, so --messages cannot be rendered. HINT: use --prompt with the exact text instead.');
-    const text = renderChat(mustCompile(tok.chatTemplate, "the tokenizer's chat template"), readMessages(messagesPath, io), {
-      addGenerationPrompt: true, bosToken: tok.bosToken, eosToken: tok.eosToken, date: FROZEN_DATE,
-    });
-    ids = tok.encode(text, { addSpecialTokens: false }); // a rendered chat already holds its special tokens (§6)
-  } else {
-    ids = tok.encode(prompt!, { addSpecialTokens: true });
+  try {
+    ids = encodePrompt(tok, messagesPath !== undefined ? { messages: readMessages(messagesPath, io) } : { text: prompt! });
+  } catch (e) {
+    throw new CliError(`${(e as Error).message.replace('give the exact prompt text instead', 'use --prompt with the exact text instead')}`);
   }
   if (ids.length === 0) throw new CliError('the prompt is empty after tokenization; give some text.');
-  const defaults = parseGenerationConfig(model.generationConfig ?? {});
-  const doSample = temperature !== undefined ? temperature > 0 : defaults.doSample;
-  const sampling: SamplingOptions = {
-    doSample,
-    temperature: temperature && temperature > 0 ? temperature : defaults.temperature,
-    topK: defaults.topK,
-    topP: topP ?? defaults.topP,
-    repetitionPenalty: defaults.repetitionPenalty,
-  };
-  const maxNewTokens = maxNew ?? defaults.maxNewTokens ?? 64;
+  const { sampling, maxNewTokens, eosTokenIds } = samplingFor(model.generationConfig, {
+    ...(temperature !== undefined ? { temperature } : {}), ...(topP !== undefined ? { topP } : {}), ...(maxNew !== undefined ? { maxNewTokens: maxNew } : {}),
+  });
   const backend = await openBackend(kind);
   const gen = await Generator.create(backend, model.config, model.weights, adapter?.plan ?? null, { batch: 1, promptLen: ids.length, maxLen: ids.length + maxNewTokens });
   try {
-    const stopIds = [...new Set([...tok.endOfTurnIds, ...model.config.eosTokenIds, ...defaults.eosTokenIds])];
+    const stopIds = [...new Set([...tok.endOfTurnIds, ...model.config.eosTokenIds, ...eosTokenIds])];
     const [outIds] = await gen.generate({
-      prompts: [ids], maxNewTokens, sampling, stopIds, rng: doSample ? Rng.fromSeed(seed) : null, padId: paddingId(tok),
+      prompts: [ids], maxNewTokens, sampling, stopIds, rng: samplingRng(sampling, seed), padId: paddingId(tok),
       ...(adapter ? { adapter: adapter.params } : {}),
     });
     io.out(`${tok.decode(outIds!)}\n`);

@@ -7,8 +7,7 @@ import { MASK_POLICIES } from '../../share/run-config.ts';
 import { writeFile, resolve } from '../files.ts';
 import { debugExample, formatWarnings } from '../format.ts';
 import { openSources, openTokenizer, readData, reportProblems, type CliIO } from '../load.ts';
-import { parseModelConfig } from '../../models/config.ts';
-import { fromUtf8 } from '../../train/json.ts';
+import { readModelConfig } from '../../train/model-source.ts';
 import { prepareExamples } from '../../train/session.ts';
 
 export const INSPECT_HELP = `tabtune inspect (--tokenizer T | --model M) --data FILE [--format F] [--template chat|alpaca|FILE.jinja]
@@ -39,7 +38,7 @@ export async function inspectCommand(argv: readonly string[], io: CliIO): Promis
   const tok = await openTokenizer(sources);
   reportProblems(data, io);
   // With --model, the linter also checks token ids against the embedding rows (config.json only; no weights).
-  const embeddingRows = sources.model ? parseModelConfig(JSON.parse(fromUtf8(await sources.model.read('config.json')))).vocabSize : undefined;
+  const embeddingRows = sources.model ? (await readModelConfig(sources.model)).config.vocabSize : undefined;
   const config = dataConfig(v, data.templateSource);
   const ds = prepareExamples(config, tok, {
     name: data.name, hash: data.sha256, rows: data.rows,

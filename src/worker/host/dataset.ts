@@ -4,10 +4,9 @@
 // rows. The source bytes of the last few datasets stay here so the user can map their fields again by hand without
 // sending them twice. The bundled list is src/data's SAMPLE_DATASETS.
 import {
-  loadDatasetFiles, mapRecords, parseFile, pickSplitFiles, sha256, type Dataset, type FieldMapping, type SourceRecord,
-} from '../../data/index.ts';
-import { SAMPLE_DATASETS } from '../../data/samples.ts';
-import { fetchResolvedFile, findFile, hubConfig, resolveRevision } from '../../hub/index.ts';
+  fetchResolvedFile, findFile, hubConfig, loadDatasetFiles, mapRecords, parseFile, pickSplitFiles, resolveRevision, SAMPLE_DATASETS, sha256,
+  type Dataset, type FieldMapping, type SourceRecord,
+} from '../../train/sources.ts';
 import type { BundledDataset, DatasetMapping, DatasetPreview, PreviewSource } from '../protocol';
 import type { HandlerContext } from './context';
 

@@ -6,7 +6,7 @@ import { buildManifest } from '../../share/manifest.ts';
 import { buildRunZip } from '../../share/run-zip.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter } from '../../train/peft.ts';
 import { checkpointFiles } from '../../train/state.ts';
-import { pushToHub, type PushProgress } from '../../hub/push.ts';
+import { pushToHub, type PushProgress } from '../../train/sources.ts';
 import type { AdapterImportResult, HubPushParams, HubPushResult, RunExportParams, RunExportResult } from '../protocol';
 import type { HandlerContext } from './context';
 import type { Playground } from './playground';

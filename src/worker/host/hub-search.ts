@@ -1,7 +1,7 @@
 // `hub.search` and `hub.refs` for the Model panel: the Hub's model search (`/api/models?search=Q&limit=N&sort=
 // downloads`) and a repo's branches and tags (`/api/models/{repo}/refs`), read from the configured endpoint and
 // turned into plain data. Fields an endpoint leaves out become null rather than made-up values.
-import { hubConfig } from '../../hub/index.ts';
+import { hubConfig } from '../../train/sources.ts';
 import type { HubModelHit, HubRefs } from '../protocol';
 import type { HandlerContext } from './context';
 

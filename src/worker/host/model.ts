@@ -3,12 +3,11 @@
 // through src/hub, the same fetch code the trainer uses. Weights themselves are not downloaded here. Also the Model
 // panel's other requests: the memory bill and architecture check from config.json (before any download), downloading
 // the weights into the cache with byte progress, checking a separate tokenizer, and listing / deleting cached repos.
-import { parseModelConfig, SUPPORTED_MODEL_TYPES, UnsupportedModelError } from '../../models/config.ts';
 import { planMemory } from '../../train/index.ts';
-import { CacheApiFileCache, listCachedFiles } from '../../hub/cache.ts';
 import {
-  fetchFile, fetchJson, fetchResolvedFile, hubConfig, openRemoteCheckpoint, resolveRevision, SAFETENSORS_INDEX, type HubConfig,
-} from '../../hub/index.ts';
+  CacheApiFileCache, fetchFile, fetchJson, fetchResolvedFile, hubConfig, listCachedFiles, openRemoteCheckpoint, parseModelConfig, resolveRevision,
+  SAFETENSORS_INDEX, SUPPORTED_MODEL_TYPES, UnsupportedModelError, type HubConfig,
+} from '../../train/sources.ts';
 import type {
   ArchitectureSupport, CachedRepo, HubLocation, MemoryEstimate, MemoryShape, ModelConfigSummary, ModelSummary, ParameterCount,
   RepoFile, TokenizerCheck, TokenizerSummary,

@@ -1,9 +1,7 @@
 // The worker's run state: the tokenizer, model weights and datasets it has loaded (cached by commit sha / content
 // hash), the examples prepared under the current template and mask policy, and the backend. `run.prepare` and
 // `example.get` are served here; the trainer itself lives in ./training.ts. One Playground per worker.
-import { loadDataset, naiveComparisons, type Dataset } from '../../data/index.ts';
-import { FROZEN_DATE } from '../../data/template.ts';
-import { hubConfig } from '../../hub/index.ts';
+import { hubConfig, loadDataset, type Dataset } from '../../train/sources.ts';
 import type { Backend } from '../../runtime/index.ts';
 import type { RunConfig } from '../../share/run-config.ts';
 import { IGNORE_INDEX } from '../../share/labels.ts';
@@ -116,11 +114,11 @@ export class Playground {
 
   example(index: number): ExampleDetail {
     const p = this.requirePrepared();
-    const { dataset, config } = p.session;
+    const { dataset } = p.session;
     const e = dataset.examples[index];
     if (!e) throw new Error(`There is no example ${index}; the prepared dataset has ${dataset.examples.length} (0-based).`);
     const tok = p.tokenizer.tokenizer;
-    const naive = naiveComparisons(e, tok, dataset.template, { kwargs: config.template.kwargs, date: FROZEN_DATE });
+    const naive = p.session.naiveComparisons(e);
     return {
       index,
       id: e.id,
