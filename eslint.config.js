@@ -39,7 +39,7 @@ export const layerRules = {
   hub: ['engine'],
   runtime: ['engine'],
   storage: ['share'],
-  share: [],
+  share: ['engine'],
   engine: [],
 };
 

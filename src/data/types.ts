@@ -31,5 +31,5 @@ export interface TurnSpan extends CharSpan {
   role: Role;
 }
 
-/** Label value that means "no loss at this position" (transformers' ignore_index). */
-export const IGNORE_INDEX = -100;
+/** Label value that means "no loss at this position" (one constant, defined by the loss graph). */
+export { IGNORE_INDEX } from '../share/labels.ts';

@@ -5,10 +5,10 @@
 import type { Value } from './ir.ts';
 import type { GraphBuilder } from './graph.ts';
 import { makeTensor } from './graph.ts';
+import { IGNORE_INDEX } from './labels.ts';
 import { Cast, Concat, Equal, Exp, Gather, GatherElements, Log, Mul, Not, ReduceMax, ReduceSum, Squeeze, Sub, Unsqueeze, Where } from './ops.ts';
 
-/** Label value meaning "no loss at this position" (transformers' ignore_index). */
-export const IGNORE_INDEX = -100;
+export { IGNORE_INDEX };
 
 export interface CrossEntropyOutputs {
   /** [] float32: Σ token NLL over target positions. */

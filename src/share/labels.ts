@@ -1,8 +1,7 @@
-// Conventions every layer above the engine shares: the label that means "no loss here" and how an error becomes the
-// text a person reads. Imports nothing.
+// Conventions every layer above the engine shares: the label that means "no loss here" (the loss graph's own constant,
+// src/engine/labels.ts, a module with no graph code) and how an error becomes the text a person reads.
 
-/** Label value meaning "no loss at this position" (transformers' ignore_index; the loss graph is built with it). */
-export const IGNORE_INDEX = -100;
+export { IGNORE_INDEX } from '../engine/labels.ts';
 
 /** The message of anything thrown: an Error's message, or the value as text. */
 export function errorMessage(err: unknown): string {

@@ -1,6 +1,7 @@
 // Actions that ask the worker for something and write the answer into the store: the only place the store meets
 // the worker client. Each keeps its slice's LoadState honest (loading → ready | error) and never throws. Failures
 // of a panel's load stay in that slice (the panel shows them); the page-wide error list is for the rest.
+import { errorMessage } from '../share/labels';
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { PreviewSource, WorkerEvent } from '../worker/protocol';
 import { selectMemoryShape } from './model-panel';
@@ -11,9 +12,6 @@ import type { LoadState } from './types';
 /** Rows the Data panel previews. */
 export const PREVIEW_ROWS = 50;
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function progressState(event: WorkerEvent, fallbackStage: string): LoadState | null {
   if (event.type !== 'progress') return null;
@@ -30,8 +28,8 @@ export async function probeCapability(store: AppStore, client: WorkerClient): Pr
   try {
     setCapability(await client.request('capability.probe', {}));
   } catch (err) {
-    setCapabilityState({ status: 'error', message: message(err) });
-    reportError('capability', message(err));
+    setCapabilityState({ status: 'error', message: errorMessage(err) });
+    reportError('capability', errorMessage(err));
   }
 }
 
@@ -70,7 +68,7 @@ export function createModelLoader(store: AppStore, client: WorkerClient): () => 
       setModelState({ status: 'ready' });
     } catch (err) {
       if (isCancel(err)) return;
-      setModelState({ status: 'error', message: message(err) });
+      setModelState({ status: 'error', message: errorMessage(err) });
     }
   });
 }
@@ -88,7 +86,7 @@ export async function loadBundledDatasets(store: AppStore, client: WorkerClient)
     if (stale && first) store.getState().chooseDataset({ kind: 'bundled', file: first.file });
     return list.length > 0;
   } catch (err) {
-    setDatasetState({ status: 'error', message: message(err) });
+    setDatasetState({ status: 'error', message: errorMessage(err) });
     return false;
   }
 }
@@ -132,7 +130,7 @@ export function createDatasetLoader(store: AppStore, client: WorkerClient): (upl
       setDatasetState({ status: 'ready' });
     } catch (err) {
       if (isCancel(err)) return;
-      setDatasetState({ status: 'error', message: message(err) });
+      setDatasetState({ status: 'error', message: errorMessage(err) });
     }
   });
 }

@@ -2,6 +2,7 @@
 // starts (what the worker needs for the manifest, and the panel choices a resume restores), and resume a run left by a
 // reloaded or closed tab: restore every panel, reload the model and dataset, check they are the ones the run was
 // pinned to, bring back its metrics and samples, and rebuild the trainer from the stored checkpoint.
+import { errorMessage } from '../share/labels';
 import { parseRunConfig } from '../share/run-config';
 import type { WorkerClient } from '../worker/client';
 import type { BackendChoice, DatasetMapping, RunSaveInfo, WorkerEvent } from '../worker/protocol';
@@ -17,9 +18,6 @@ export interface RestoreInfo {
   hubEndpoint: string;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export function restoreInfo(s: AppState): RestoreInfo {
   return { modelChoice: s.modelChoice, datasetChoice: s.datasetChoice, datasetMapping: s.datasetMapping, backendChoice: s.backendChoice, hubEndpoint: s.hubEndpoint };
@@ -77,7 +75,7 @@ export function createCheckpointActions(store: AppStore, client: WorkerClient): 
     try {
       store.getState().setSavedRuns(await client.request('storage.runs', {}), { status: 'ready' });
     } catch (err) {
-      store.getState().setSavedRuns(null, { status: 'error', message: `Saved runs cannot be read: ${message(err)}` });
+      store.getState().setSavedRuns(null, { status: 'error', message: `Saved runs cannot be read: ${errorMessage(err)}` });
     }
   };
 
@@ -114,7 +112,7 @@ export function createCheckpointActions(store: AppStore, client: WorkerClient): 
         store.getState().setSavedRuns(await client.request('storage.delete', { runId }), { status: 'ready' });
         if (store.getState().resumeOffer?.id === runId) store.getState().setResumeOffer(null);
       } catch (err) {
-        store.getState().reportError('storage', `Could not delete the run: ${message(err)}`);
+        store.getState().reportError('storage', `Could not delete the run: ${errorMessage(err)}`);
       }
     },
 
@@ -124,7 +122,7 @@ export function createCheckpointActions(store: AppStore, client: WorkerClient): 
         const offer = store.getState().resumeOffer;
         if (offer) store.getState().setResumeOffer(await client.request('storage.resumable', {}));
       } catch (err) {
-        store.getState().reportError('storage', `Could not delete the checkpoint: ${message(err)}`);
+        store.getState().reportError('storage', `Could not delete the checkpoint: ${errorMessage(err)}`);
       }
     },
 
@@ -181,7 +179,7 @@ export function createCheckpointActions(store: AppStore, client: WorkerClient): 
         store.getState().setResumeState({ status: 'ready' });
         await resumeStored(run.id);
       } catch (err) {
-        store.getState().setResumeState({ status: 'error', message: `Could not resume ${run.name}: ${message(err)}` });
+        store.getState().setResumeState({ status: 'error', message: `Could not resume ${run.name}: ${errorMessage(err)}` });
       }
     },
 

@@ -2,6 +2,7 @@
 // and hands the bytes to the page to save; "Import run (.zip)" restores the config (like a share link), the metrics
 // and the samples into the panels and keeps the checkpoint for "Continue training"; "Import PEFT adapter" (a zip or
 // the two files) is checked by the worker against the loaded model and becomes the adapter the next trainer uses.
+import { errorMessage } from '../share/labels';
 import type { WorkerClient } from '../worker/client';
 import type { CheckpointFiles } from '../worker/protocol';
 import { ADAPTER_REQUIRED, readRunZip, RunZipError } from '../share/run-zip';
@@ -36,9 +37,6 @@ export interface ExportActions {
   push(input: { token: string; repo: string; private: boolean }): Promise<void>;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** Samples as the store keeps them: the prompt index is the sample's position among those of its step. */
 function toStoreSamples(records: readonly SampleRecord[]) {
@@ -101,7 +99,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
         store.getState().setLastExport({ fileName: result.fileName, step: result.step, files: result.files });
         store.getState().setExportState({ status: 'ready' });
       } catch (err) {
-        store.getState().setExportState({ status: 'error', message: message(err) });
+        store.getState().setExportState({ status: 'error', message: errorMessage(err) });
       }
     },
 
@@ -138,7 +136,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
           (zip.ignored.length ? ` Ignored: ${zip.ignored.join(', ')}.` : ''));
       } catch (err) {
         const prefix = err instanceof RunZipError ? `${name} cannot be imported: ` : '';
-        store.getState().setImportState({ status: 'error', message: `${prefix}${message(err)}` });
+        store.getState().setImportState({ status: 'error', message: `${prefix}${errorMessage(err)}` });
       }
     },
 
@@ -148,7 +146,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
         const zip = files.length === 1 && /\.zip$/i.test(files[0]!.name) ? readRunZip(files[0]!.bytes) : null;
         await importAdapter(zip ? zip.adapter : new Map(files.map((f) => [f.name.replace(/^.*[\\/]/, ''), f.bytes])), names);
       } catch (err) {
-        store.getState().setImportState({ status: 'error', message: message(err) });
+        store.getState().setImportState({ status: 'error', message: errorMessage(err) });
       }
     },
 
@@ -161,7 +159,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
         else deps.save(result.fileName, result.zip, 'application/zip');
         store.getState().setClusterState({ status: 'ready' }, result.readme);
       } catch (err) {
-        store.getState().setClusterState({ status: 'error', message: message(err) });
+        store.getState().setClusterState({ status: 'error', message: errorMessage(err) });
       }
     },
 
@@ -182,7 +180,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
         });
         store.getState().setPushState({ status: 'ready' }, result);
       } catch (err) {
-        store.getState().setPushState({ status: 'error', message: scrub(message(err)) }, null);
+        store.getState().setPushState({ status: 'error', message: scrub(errorMessage(err)) }, null);
       }
     },
 

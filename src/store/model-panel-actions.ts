@@ -1,6 +1,7 @@
 // The Model panel's actions: keep the memory bill in step with the run's batch, max length and LoRA setting,
 // download the weights with byte progress, check a tokenizer from another repo against the model, and list or delete
 // what the browser's cache holds. Each keeps its LoadState honest and never throws.
+import { errorMessage } from '../share/labels';
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { CachedRepo, HubLocation, HubModelHit, HubRefs } from '../worker/protocol';
 import { sameShape, selectMemoryShape, selectTokenizerChoice, type TokenizerChoice } from './model-panel';
@@ -27,9 +28,6 @@ export const SEARCH_LIMIT = 10;
 /** Run-config edits (typing a batch size) settle this long before the bill is asked for again. */
 export const MEMORY_DEBOUNCE_MS = 250;
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export function createModelPanelActions(store: AppStore, client: WorkerClient): ModelPanelActions {
   const pinned = (): HubLocation | null => {
@@ -53,7 +51,7 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
     } catch (err) {
       const now = store.getState();
       // The settings do not apply to this model (a LoRA target it lacks): the bill gives way to the reason.
-      if (now.model?.sha === model.sha) now.setModel({ ...now.model, memory: null, memoryError: message(err) });
+      if (now.model?.sha === model.sha) now.setModel({ ...now.model, memory: null, memoryError: errorMessage(err) });
       now.setMemoryState({ status: 'idle' });
     }
   };
@@ -83,7 +81,7 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
       store.getState().setTokenizerCheck(check, { status: 'ready' });
       store.getState().setTokenizerChoice(choice, check.sha); // pins the run to the commit checked
     } catch (err) {
-      if (current(choice)) store.getState().setTokenizerCheck(null, { status: 'error', message: message(err) });
+      if (current(choice)) store.getState().setTokenizerCheck(null, { status: 'error', message: errorMessage(err) });
     }
   };
 
@@ -93,7 +91,7 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
     try {
       store.getState().setCachedRepos(await client.request('cache.list', {}), { status: 'ready' });
     } catch (err) {
-      store.getState().setCachedRepos([], { status: 'error', message: message(err) });
+      store.getState().setCachedRepos([], { status: 'error', message: errorMessage(err) });
     }
   };
 
@@ -127,7 +125,7 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
       try {
         return { hits: await client.request('hub.search', { endpoint, query, limit: SEARCH_LIMIT }), error: null };
       } catch (err) {
-        return { hits: [], error: message(err) };
+        return { hits: [], error: errorMessage(err) };
       }
     },
 
@@ -135,7 +133,7 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
       try {
         return { refs: await client.request('hub.refs', { endpoint, repo }), error: null };
       } catch (err) {
-        return { refs: null, error: message(err) };
+        return { refs: null, error: errorMessage(err) };
       }
     },
 
@@ -154,7 +152,7 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
         await listCache();
       } catch (err) {
         if (err instanceof WorkerRequestError && err.cancelled) return;
-        store.getState().setDownload({ status: 'error', message: message(err) }, null);
+        store.getState().setDownload({ status: 'error', message: errorMessage(err) }, null);
       }
     },
 
@@ -167,7 +165,7 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
         const now = store.getState();
         if (now.downloaded?.sha === entry.sha && now.downloaded.repo === entry.repo) now.setDownload({ status: 'idle' }, null);
       } catch (err) {
-        store.getState().setCachedRepos(store.getState().cachedRepos, { status: 'error', message: message(err) });
+        store.getState().setCachedRepos(store.getState().cachedRepos, { status: 'error', message: errorMessage(err) });
       }
     },
   };

@@ -37,7 +37,6 @@ export interface RunActions {
   resumeFrom(checkpoint: CheckpointFiles): Promise<void>;
 }
 
-const message = errorMessage;
 
 function isCancel(err: unknown): boolean {
   return err instanceof WorkerRequestError && err.cancelled;
@@ -133,8 +132,8 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
   const fail = (err: unknown): void => {
     flush();
     const s = store.getState();
-    s.setTrainerState({ status: 'error', message: message(err) });
-    s.setOutcome({ reason: 'failed', step: s.step, totalSteps: s.trainer?.totalSteps ?? 0, message: message(err), recoverable: false });
+    s.setTrainerState({ status: 'error', message: errorMessage(err) });
+    s.setOutcome({ reason: 'failed', step: s.step, totalSteps: s.trainer?.totalSteps ?? 0, message: errorMessage(err), recoverable: false });
     s.setPhase('failed');
   };
 
@@ -145,7 +144,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       const example = await client.request('example.get', { index });
       if (store.getState().exampleIndex === index) store.getState().setExample(index, example, { status: 'ready' });
     } catch (err) {
-      store.getState().setExample(index, null, { status: 'error', message: message(err) });
+      store.getState().setExample(index, null, { status: 'error', message: errorMessage(err) });
     }
   };
 
@@ -194,7 +193,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
         else store.getState().setExample(0, null, { status: 'idle' });
       } catch (err) {
         if (isCancel(err)) return;
-        store.getState().setPrepared(null, { status: 'error', message: message(err) });
+        store.getState().setPrepared(null, { status: 'error', message: errorMessage(err) });
       } finally {
         if (prepareCall === controller) prepareCall = null;
       }
@@ -214,7 +213,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
         });
         store.getState().setInspection(inspection, { status: 'ready' });
       } catch (err) {
-        store.getState().setInspection(null, { status: 'error', message: message(err) });
+        store.getState().setInspection(null, { status: 'error', message: errorMessage(err) });
       }
     },
 

@@ -2,6 +2,7 @@
 // hash, template, mask, LoRA, hyperparameters and seed; never the backend choice or a token), and a link opened into
 // the store so every panel shows its settings. The bytes of an uploaded file stay here (not in the store) so a link
 // can carry them inline; a file too large for a link is asked for and checked against the link's sha256.
+import { errorMessage } from '../share/labels';
 import { MissingUploadError, readShareLink, resolveUploadData, ShareLinkError, shareUrl, uploadDataRef, type UploadRef } from '../share/link';
 import { DEMO_MODEL_REPO, parseRunConfig, type RunConfig } from '../share/run-config';
 import { PUBLIC_HUB } from './slices';
@@ -37,9 +38,6 @@ export interface ShareActions {
   supplyFile(file: UploadedFile): Promise<void>;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 const hex = (hash: string) => hash.replace(/^sha256:/, '');
 
@@ -123,7 +121,7 @@ export function createShareActions(store: AppStore, deps: ShareDeps): ShareActio
         store.getState().setOutgoingLink({ status: 'ready', url });
         return url;
       } catch (err) {
-        store.getState().setOutgoingLink({ status: 'error', message: message(err) });
+        store.getState().setOutgoingLink({ status: 'error', message: errorMessage(err) });
         return null;
       }
     },
@@ -202,7 +200,7 @@ export function createShareActions(store: AppStore, deps: ShareDeps): ShareActio
           store.getState().setIncomingLink({ status: 'needs-file', summary: describe(config), ref: d, problem, from: origin });
           return;
         }
-        notes.push(`The run's data could not be loaded: ${message(err)}`);
+        notes.push(`The run's data could not be loaded: ${errorMessage(err)}`);
         restored(notes);
       }
     },
@@ -216,7 +214,7 @@ export function createShareActions(store: AppStore, deps: ShareDeps): ShareActio
         restored([]);
         await load(ref.name, bytes);
       } catch (err) {
-        store.getState().setIncomingLink({ ...incoming, problem: message(err) });
+        store.getState().setIncomingLink({ ...incoming, problem: errorMessage(err) });
       }
     },
   };

@@ -2,7 +2,8 @@
 // loss heat map), special tokens spelled out, newlines drawn as ↵. Hover (or focus) shows id, label and the text.
 import type { ReactNode } from 'react';
 
-export const IGNORE = -100;
+import { IGNORE_INDEX as IGNORE } from '../share/labels';
+export { IGNORE };
 
 /** How a token is drawn: whitespace made visible without changing where lines break. */
 export function visible(text: string): string {

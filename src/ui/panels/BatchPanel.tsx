@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import { useActions, useApp } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
-import { Legend, TokenStrip, type StripToken } from '../tokens';
+import { IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
 import { selectInspection, selectInspectionState, selectPhase, selectPrepared, selectPreparedState } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import type { BatchInspection } from '../../worker/protocol';
@@ -38,9 +38,9 @@ function HeatMap({ inspection, row }: { inspection: BatchInspection; row: number
   const max = Math.max(1e-6, ...inspection.tokenNll.flat());
   // Position t predicts token t + 1: colour each token by the loss of predicting it.
   const tokens: StripToken[] = (inspection.inputIds[row] ?? []).map((id, t) => {
-    const label = inspection.labels[row]?.[t] ?? -100;
+    const label = inspection.labels[row]?.[t] ?? IGNORE;
     const loss = t > 0 ? (nll[t - 1] ?? 0) : 0;
-    const trained = label !== -100 && t > 0;
+    const trained = label !== IGNORE && t > 0;
     return {
       id, text: inspection.tokenTexts[row]?.[t] ?? '', label, padding: inspection.attentionMask[row]?.[t] === 0,
       ...(trained ? { heat: loss / max, note: `loss ${loss.toFixed(3)}` } : {}),
@@ -91,7 +91,7 @@ function Result({ inspection }: { inspection: BatchInspection }) {
         <summary>Tensors fed to the step graph</summary>
         <TensorTable name="input_ids" rows={inspection.inputIds} />
         <TensorTable name="attention_mask" rows={inspection.attentionMask} highlight={(v) => v === 0} />
-        <TensorTable name="labels" rows={inspection.labels} highlight={(v) => v === -100} />
+        <TensorTable name="labels" rows={inspection.labels} highlight={(v) => v === IGNORE} />
       </details>
       <div className="row">
         <span className="small muted">Per-token loss, row</span>

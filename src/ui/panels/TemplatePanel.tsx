@@ -4,7 +4,7 @@
 import type { ChangeEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
-import { Legend, TokenStrip, type StripToken } from '../tokens';
+import { IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
 import {
   selectExample, selectExampleIndex, selectExampleState, selectModel, selectPhase, selectPrepared, selectPreparedState, selectRunConfig,
 } from '../../store/selectors';
@@ -81,7 +81,7 @@ function ExampleView({ example }: { example: ExampleDetail }) {
         {example.naive.map((n) => {
           const differs = new Set(n.differs);
           const strip: StripToken[] = example.tokens.map((t, i) => ({
-            id: t.id, text: t.text, label: n.labels[i] ?? -100, special: t.special, marked: differs.has(i),
+            id: t.id, text: t.text, label: n.labels[i] ?? IGNORE, special: t.special, marked: differs.has(i),
             ...(differs.has(i) ? { note: 'differs from the exact mask' } : {}),
           }));
           return (
