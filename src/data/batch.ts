@@ -1,4 +1,4 @@
-// Batches: collation of examples to int32 input_ids / attention_mask / position_ids / labels, optional packing,
+// Batches: collation of examples to int32 input_ids / attention_mask / position_ids / labels, one example per row (TabTune does not pack),
 // the seeded, resumable data order, and the one-batch record the batch inspector and the CLI print.
 // Padding labels are IGNORE_INDEX by position, never by comparing ids with the pad id (sft-conventions §2).
 import type { Example } from './example.ts';
@@ -14,9 +14,6 @@ export interface Batch {
   attentionMask: Int32Array;
   positionIds: Int32Array;
   labels: Int32Array;
-  /** Document index within its row per position, -1 on padding. Packed rows hold several documents: attention is
-   * allowed from i to j only when j ≤ i and documentIds match (block-diagonal causal). Unpacked rows are all 0. */
-  documentIds: Int32Array;
   /** The example ids in each row, in order. */
   rows: string[][];
   /** Target tokens after the shift (labels[t] for t ≥ 1 that are not IGNORE_INDEX): the loss denominator (§3). */
@@ -38,7 +35,6 @@ function emptyBatch(batchSize: number, seqLen: number): Batch {
     attentionMask: new Int32Array(n),
     positionIds: new Int32Array(n),
     labels: new Int32Array(n).fill(IGNORE_INDEX),
-    documentIds: new Int32Array(n).fill(-1),
     rows: [],
     targetTokens: 0,
   };
@@ -76,7 +72,6 @@ export function collate(examples: readonly Example[], opts: CollateOptions): Bat
     for (let t = 0; t < ex.ids.length; t++) {
       batch.attentionMask[base + t] = 1;
       batch.positionIds[base + t] = t;
-      batch.documentIds[base + t] = 0;
     }
     batch.rows.push([ex.id]);
   });
@@ -84,45 +79,22 @@ export function collate(examples: readonly Example[], opts: CollateOptions): Bat
   return batch;
 }
 
-/** Greedy in-order packing into rows of `seqLen`: position ids restart at 0 for each document, and the first token
- * of each document is not a target of the previous one (labels[position_ids == 0] = -100, §12). */
-export function pack(examples: readonly Example[], opts: CollateOptions & { seqLen: number }): Batch {
-  const rows: Example[][] = [];
-  let current: Example[] = [];
-  let used = 0;
-  for (const ex of examples) {
-    if (ex.ids.length > opts.seqLen) throw new Error(`Example ${ex.id} has ${ex.ids.length} tokens, more than the packed length ${opts.seqLen}.`);
-    if (used + ex.ids.length > opts.seqLen) {
-      rows.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(ex);
-    used += ex.ids.length;
-  }
-  if (current.length) rows.push(current);
-  const batch = emptyBatch(rows.length, opts.seqLen);
-  batch.inputIds.fill(opts.padId);
-  rows.forEach((docs, r) => {
-    let at = r * opts.seqLen;
-    docs.forEach((ex, d) => {
-      batch.inputIds.set(ex.ids, at);
-      batch.labels.set(ex.labels, at);
-      batch.labels[at] = IGNORE_INDEX;
-      for (let t = 0; t < ex.ids.length; t++) {
-        batch.attentionMask[at + t] = 1;
-        batch.positionIds[at + t] = t;
-        batch.documentIds[at + t] = d;
-      }
-      at += ex.ids.length;
-    });
-    batch.rows.push(docs.map((e) => e.id));
-  });
-  batch.targetTokens = countShiftedTargets(batch);
-  return batch;
+/** Where the data order stands: enough to continue the exact sequence after a reload. */
+/** How many of `n` items a seeded split holds out: `fraction` of them, at least one when fraction > 0 and n ≥ 2, and
+ * never all (a run needs a training example). */
+export function evalCount(n: number, fraction: number): number {
+  if (!(fraction >= 0 && fraction < 1)) throw new Error(`the eval fraction must be in [0, 1), got ${fraction}`);
+  return fraction > 0 && n >= 2 ? Math.min(n - 1, Math.max(1, Math.round(n * fraction))) : 0;
 }
 
-/** Where the data order stands: enough to continue the exact sequence after a reload. */
+/** The seeded train/eval split of `n` items as a held-out mask: the same (n, fraction, seed) always holds out the same
+ * positions. The data order below draws from the same generator, on its own stream. */
+export function evalMask(n: number, fraction: number, seed: number): boolean[] {
+  const held = new Array<boolean>(n).fill(false);
+  for (const i of permutation(n, createRng(streamSeed(seed, 'eval-split'))).slice(0, evalCount(n, fraction))) held[i] = true;
+  return held;
+}
+
 export interface OrderState {
   seed: number;
   epoch: number;

@@ -3,7 +3,6 @@
 // train/eval split.
 import { mapRecords, type FieldMapping } from './detect.ts';
 import { parseFile, type FileFormat, type ParseIssue } from './formats.ts';
-import { createRng, permutation, streamSeed } from './rng.ts';
 import type { Row } from './types.ts';
 
 export interface Dataset {
@@ -61,19 +60,3 @@ export async function loadDatasetFiles(name: string, files: { path: string; byte
   };
 }
 
-export interface Split {
-  train: Row[];
-  eval: Row[];
-}
-
-/** Seeded split: the same seed and rows give the same split; both parts keep file order. At least one row stays in
- * train; `evalFraction` 0 gives an empty eval set. */
-export function splitRows(rows: readonly Row[], evalFraction: number, seed: number): Split {
-  if (!(evalFraction >= 0 && evalFraction < 1)) throw new Error(`evalFraction must be in [0, 1), got ${evalFraction}`);
-  const evalCount = Math.min(rows.length - 1, Math.round(rows.length * evalFraction));
-  const chosen = new Set(permutation(rows.length, createRng(streamSeed(seed, 'eval-split'))).slice(0, Math.max(0, evalCount)));
-  return {
-    train: rows.filter((_, i) => !chosen.has(i)),
-    eval: rows.filter((_, i) => chosen.has(i)),
-  };
-}

@@ -101,7 +101,7 @@ export function axolotlYaml(job: ClusterJob): string {
     val_set_size: paths.eval ? 0 : c.evalFraction,
     train_on_inputs: mask.axolotl.train_on_inputs ?? false,
     sequence_len: c.maxLength,
-    sample_packing: c.packing,
+    sample_packing: false, // as TabTune trains: one example per row
     micro_batch_size: c.train.batchSize,
     gradient_accumulation_steps: c.train.gradAccum,
     max_steps: c.train.steps,

@@ -110,7 +110,8 @@ export function trlScript(job: ClusterJob): string {
       seed: { code: 'SEED' },
       data_seed: { code: 'SEED' },
       max_length: c.maxLength,
-      packing: c.packing,
+      // TabTune trains one example per row; the exported job does the same so its batches match the tab's.
+      packing: false,
       assistant_only_loss: mask.trl.assistant_only_loss,
       completion_only_loss: mask.trl.completion_only_loss,
       eval_strategy: evalEvery ? 'steps' : 'no',

@@ -59,7 +59,6 @@ export const runConfigSchema = z.object({
     .default({ kind: 'chat', kwargs: {} }),
   mask: z.enum(MASK_POLICIES).default('assistant'),
   maxLength: z.number().int().min(8).max(32768).default(256),
-  packing: z.boolean().default(false),
   evalFraction: z.number().min(0).max(0.5).default(0.1),
   lora: z
     .object({

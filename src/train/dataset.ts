@@ -2,14 +2,13 @@
 // file), builds examples with src/data (render, tokenize, mask, truncate, drop), lints them, splits train/eval with a
 // seeded shuffle, and collates right-padded batches. Collation and the data order are src/data's (batch.ts); the order
 // is a function of (seed, epoch) plus a cursor, so a checkpoint stores two integers and resume replays the same batches.
-import { collate as collateRows, nextIndices, padIdFor, type OrderState } from '../data/batch.ts';
+import { collate as collateRows, evalMask, nextIndices, padIdFor, type OrderState } from '../data/batch.ts';
 import { buildExamples, type BuiltDataset, type Example } from '../data/example.ts';
 import { lintDataset, type LintWarning } from '../data/lint.ts';
 import type { MaskMode } from '../data/masks.ts';
 import { ALPACA_TEMPLATE, FROZEN_DATE, mustCompile, type CompiledTemplate } from '../data/template.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
 import { IGNORE_INDEX, type Row } from '../data/types.ts';
-import { Rng } from '../models/rng.ts';
 import type { Batch } from '../runtime/train-session.ts';
 
 export type TemplateChoice = { kind: 'chat' } | { kind: 'alpaca' } | { kind: 'custom'; source: string; name: string };
@@ -63,24 +62,10 @@ export function prepareDataset(rows: readonly Row[], opts: DatasetOptions): Prep
   return { ...built, template, warnings };
 }
 
-/** Fisher–Yates with a seeded generator: the same (seed, n) always gives the same order. */
-export function seededPermutation(n: number, seed: string): number[] {
-  const rng = Rng.fromSeed(seed);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
-}
-
-/** Seeded train/eval split: `fraction` of the examples (at least 1 when fraction > 0 and n ≥ 2) go to eval. */
+/** Seeded train/eval split (src/data's evalMask): both parts keep file order. */
 export function splitExamples(examples: readonly Example[], fraction: number, seed: number): { train: Example[]; eval: Example[] } {
-  const n = examples.length;
-  const evalCount = fraction > 0 && n >= 2 ? Math.min(n - 1, Math.max(1, Math.round(n * fraction))) : 0;
-  const order = seededPermutation(n, `${seed}:split`);
-  const evalSet = new Set(order.slice(0, evalCount));
-  return { train: examples.filter((_, i) => !evalSet.has(i)), eval: examples.filter((_, i) => evalSet.has(i)) };
+  const held = evalMask(examples.length, fraction, seed);
+  return { train: examples.filter((_, i) => !held[i]), eval: examples.filter((_, i) => held[i]) };
 }
 
 /** Position in the infinite stream of shuffled epochs. */

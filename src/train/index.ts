@@ -2,7 +2,7 @@
 // here. Nothing in src/train imports node: modules; file access comes in through FileSource.
 export { hubSource, loadModel, loadTokenizerFrom, TOKENIZER_FILES } from './model-source.ts';
 export type { FileSource, LoadedModel, TokenizerBundle } from './model-source.ts';
-export { collate, DataOrder, paddingId, prepareDataset, resolveTemplate, seededPermutation, sequenceLength, splitExamples } from './dataset.ts';
+export { collate, DataOrder, paddingId, prepareDataset, resolveTemplate, sequenceLength, splitExamples } from './dataset.ts';
 export type { DataCursor, DatasetOptions, PreparedDataset, TemplateChoice } from './dataset.ts';
 export { buildTrainGraphs, frozenTensors, withDropoutMasks } from './graphs.ts';
 export type { GraphShape } from './graphs.ts';

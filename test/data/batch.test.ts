@@ -1,6 +1,6 @@
-// Collation, packing, the resumable data order, the one-batch record and the axolotl debug view.
+// Collation, the resumable data order, the one-batch record and the axolotl debug view.
 import { describe, expect, it } from 'vitest';
-import { batchRecord, collate, initialOrder, nextIndices, pack, padIdFor } from '../../src/data/batch.ts';
+import { batchRecord, collate, initialOrder, nextIndices, padIdFor } from '../../src/data/batch.ts';
 import { formatDebug } from '../../src/data/debug.ts';
 import { buildExamples, type Example } from '../../src/data/example.ts';
 import { mustCompile } from '../../src/data/template.ts';
@@ -48,29 +48,6 @@ describe('collate', () => {
   it('pads to a fixed length for static graph shapes, and refuses examples that do not fit', () => {
     expect(collate([a], { padId, seqLen: 64 }).inputIds).toHaveLength(64);
     expect(() => collate([b], { padId, seqLen: 4 })).toThrow(/more than the batch length 4/);
-  });
-});
-
-describe('§12 packing', () => {
-  const packed = pack([a, b, c], { padId: 0, seqLen: a.ids.length + b.ids.length + c.ids.length + 3 });
-
-  it('restarts position ids per document and marks documents for block-diagonal attention', () => {
-    expect(packed.batchSize).toBe(1);
-    const pos = Array.from(packed.positionIds);
-    expect(pos[a.ids.length]).toBe(0);
-    expect(pos[a.ids.length + b.ids.length]).toBe(0);
-    expect(Array.from(packed.documentIds.subarray(0, a.ids.length + 1))).toEqual([...a.ids.map(() => 0), 1]);
-    expect(packed.documentIds[packed.seqLen - 1]).toBe(-1);
-  });
-
-  it('never trains the first token of a document as a target of the previous one', () => {
-    for (let t = 0; t < packed.seqLen; t++) if (packed.positionIds[t] === 0) expect(packed.labels[t]).toBe(IGNORE_INDEX);
-  });
-
-  it('starts a new row when the next document does not fit', () => {
-    const twoRows = pack([a, b, c], { padId: 0, seqLen: b.ids.length });
-    expect(twoRows.rows.flat()).toEqual(['a', 'b', 'c']);
-    expect(twoRows.batchSize).toBeGreaterThan(1);
   });
 });
 

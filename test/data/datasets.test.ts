@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
-import { loadDataset, sha256, splitRows } from '../../src/data/dataset.ts';
+import { evalMask } from '../../src/data/batch.ts';
+import { loadDataset, sha256 } from '../../src/data/dataset.ts';
 import { detectFileFormat, MAX_LINE_BYTES } from '../../src/data/formats.ts';
-import type { Row } from '../../src/data/types.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const jsonl = (...rows: unknown[]) => utf8(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -143,16 +143,15 @@ describe('content hash and split', () => {
     expect((await loadDataset('h.jsonl', bytes)).hash).toBe(await sha256(bytes));
   });
 
-  it('splits with a seed: deterministic, disjoint, order-preserving, sized by the fraction', () => {
-    const rows: Row[] = Array.from({ length: 100 }, (_, i) => ({ id: `line ${i + 1}`, kind: 'text', text: `t${i}` }));
-    const a = splitRows(rows, 0.1, 7);
-    expect(a.eval).toHaveLength(10);
-    expect(a.train).toHaveLength(90);
-    expect(splitRows(rows, 0.1, 7)).toEqual(a);
-    expect(splitRows(rows, 0.1, 8).eval).not.toEqual(a.eval);
-    const ids = (r: Row[]) => r.map((x) => Number(x.id.slice(5)));
-    expect(ids(a.train)).toEqual([...ids(a.train)].sort((x, y) => x - y));
-    expect(new Set([...ids(a.train), ...ids(a.eval)]).size).toBe(100);
-    expect(splitRows(rows, 0, 7).eval).toEqual([]);
+  it('splits with a seed: deterministic, sized by the fraction, never all held out', () => {
+    const held = evalMask(100, 0.1, 7);
+    expect(held.filter(Boolean)).toHaveLength(10);
+    expect(evalMask(100, 0.1, 7)).toEqual(held);
+    expect(evalMask(100, 0.1, 8)).not.toEqual(held);
+    expect(evalMask(100, 0, 7).some(Boolean)).toBe(false);
+    expect(evalMask(3, 0.01, 7).filter(Boolean)).toHaveLength(1); // at least one once a fraction is asked for
+    expect(evalMask(2, 0.5, 7).filter(Boolean)).toHaveLength(1); // never the last training row
+    expect(evalMask(1, 0.5, 7)).toEqual([false]);
+    expect(() => evalMask(4, 1, 7)).toThrow(/eval fraction/);
   });
 });

@@ -185,20 +185,20 @@ describe('TRL script', () => {
 });
 
 describe('non-default values reach both files (no field is written as a constant)', () => {
-  it('betas, epsilon, packing, eval fraction, no eval, a separate tokenizer revision', () => {
+  it('betas, epsilon, eval fraction, no eval, a separate tokenizer revision; packing stays off as in the tab', () => {
     const base = job().config;
     const j = job({
-      packing: true, evalFraction: 0.25, tokenizer: { repo: 'org/tok', revision: 'v2', sha: '7'.repeat(40) },
+      evalFraction: 0.25, tokenizer: { repo: 'org/tok', revision: 'v2', sha: '7'.repeat(40) },
       train: { ...base.train, beta1: 0.85, beta2: 0.95, eps: 1e-6, evalEvery: 0, checkpointEvery: 15, schedule: 'linear', gradAccum: 3 },
     });
     const y = parseYaml(axolotlYaml(j));
     expect(y).toMatchObject({
-      adam_beta1: 0.85, adam_beta2: 0.95, adam_epsilon: 1e-6, sample_packing: true, val_set_size: 0.25, lr_scheduler: 'linear',
+      adam_beta1: 0.85, adam_beta2: 0.95, adam_epsilon: 1e-6, sample_packing: false, val_set_size: 0.25, lr_scheduler: 'linear',
       gradient_accumulation_steps: 3, save_steps: 15, tokenizer_config: 'org/tok',
     });
     const args = pyKwargs(trlScript(j), 'args = SFTConfig');
     expect(args).toMatchObject({
-      adam_beta1: 0.85, adam_beta2: 0.95, adam_epsilon: 1e-6, packing: true, lr_scheduler_type: 'linear', gradient_accumulation_steps: 3,
+      adam_beta1: 0.85, adam_beta2: 0.95, adam_epsilon: 1e-6, packing: false, lr_scheduler_type: 'linear', gradient_accumulation_steps: 3,
       save_steps: 15, load_best_model_at_end: false,
     });
     expect(args.eval_strategy).not.toBe('steps');

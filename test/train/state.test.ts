@@ -5,7 +5,8 @@ import { parseSafetensors, tensorToFloat32 } from '../../src/hub/index.ts';
 import { parseModelConfig } from '../../src/models/config.ts';
 import { initLoraWeights, planLora } from '../../src/models/lora.ts';
 import { Rng } from '../../src/models/rng.ts';
-import { collate, DataOrder, seededPermutation, splitExamples } from '../../src/train/dataset.ts';
+import { epochOrder } from '../../src/data/batch.ts';
+import { collate, DataOrder, splitExamples } from '../../src/train/dataset.ts';
 import { fromUtf8, sortedJson } from '../../src/train/json.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterFiles, loadAdapter, mergeAdapter, modelCard } from '../../src/train/peft.ts';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, parseCheckpoint, trainerStateJson, type TrainerCheckpoint } from '../../src/train/state.ts';
@@ -40,7 +41,7 @@ describe('data order and collation', () => {
     const resumed = new DataOrder(5, 7, b.position);
     expect([resumed.next(2), resumed.next(2)]).toEqual(straight.slice(2));
     expect(new Set(straight.flat().slice(0, 5)).size).toBe(5); // epoch 0 is a permutation
-    expect(seededPermutation(5, '7:epoch:0')).not.toEqual(seededPermutation(5, '7:epoch:1'));
+    expect(epochOrder(5, 7, 0)).not.toEqual(epochOrder(5, 7, 1));
   });
   it('right-pads with labels -100 by position (pad id = eos still trains real EOS tokens)', () => {
     const eos = 9;
