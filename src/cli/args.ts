@@ -2,7 +2,7 @@
 // the mapping from flags to the shared RunConfig: a flag left out takes the browser's default from
 // src/share/run-config.ts, so the CLI and the app train the same way.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { MASK_POLICIES, SCHEDULES, parseRunConfig, type RunConfig, type RunConfigInput } from '../share/run-config.ts';
+import { FULL_GROUPS, MASK_POLICIES, SCHEDULES, parseRunConfig, type RunConfig, type RunConfigInput } from '../share/run-config.ts';
 import type { FileFormat } from '../data/formats.ts';
 import { CliError } from './errors.ts';
 
@@ -12,7 +12,7 @@ const b = { type: 'boolean' } as const;
 
 export const HUB_FLAGS: Options = { 'hub-endpoint': s };
 export const DATA_FLAGS: Options = { data: s, format: s, template: s, mask: s, 'max-length': s };
-export const LORA_FLAGS: Options = { adapter: s, 'lora-r': s, 'lora-alpha': s, 'lora-targets': s, 'lora-dropout': s, 'lora-rslora': b };
+export const LORA_FLAGS: Options = { adapter: s, 'lora-r': s, 'lora-alpha': s, 'lora-targets': s, 'lora-dropout': s, 'lora-rslora': b, train: s, 'train-layers': s };
 export const TRAIN_FLAGS: Options = {
   steps: s, epochs: s, lr: s, warmup: s, schedule: s, 'batch-size': s, 'grad-accum': s, 'max-grad-norm': s,
   'weight-decay': s, 'eval-every': s, 'sample-every': s, 'checkpoint-every': s, 'eval-fraction': s, seed: s, backend: s,
@@ -129,6 +129,17 @@ export function runConfigFromFlags(v: Values, ctx: ConfigContext): RunConfig {
   if (v['lora-rslora'] === true) lora['rslora'] = true;
   if (targets !== undefined) lora['targets'] = targets.split(',').map((x) => x.trim()).filter(Boolean);
   if (Object.keys(lora).length > 0) input.lora = lora as RunConfigInput['lora'];
+  // --train norms,biases,embeddings,head and --train-layers 0,3: base tensors trained in full beside the adapter.
+  const groups = str(v, 'train');
+  const layers = str(v, 'train-layers');
+  if (groups !== undefined || layers !== undefined) {
+    const names = (groups ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    const unknown = names.find((g) => !(FULL_GROUPS as readonly string[]).includes(g));
+    if (unknown !== undefined) throw new CliError(`--train ${groups}: "${unknown}" is not a tensor group. HINT: choose from ${FULL_GROUPS.join(', ')}, comma-separated.`);
+    const ids = (layers ?? '').split(',').map((x) => x.trim()).filter(Boolean).map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
+    if (ids.some((n) => !Number.isInteger(n))) throw new CliError(`--train-layers ${layers}: expected layer numbers like 0,3.`);
+    input.full = { groups: names as (typeof FULL_GROUPS)[number][], layers: ids };
+  }
   const train: Record<string, unknown> = {};
   const put = (key: string, value: number | string | undefined) => {
     if (value !== undefined) train[key] = value;

@@ -9,6 +9,10 @@ export const MASK_POLICIES = ['assistant', 'last-assistant', 'completion', 'all'
 export type MaskPolicy = (typeof MASK_POLICIES)[number];
 
 export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;
+
+/** Groups of base tensors a run can train in full (src/models selects them per family; `head` is the embedding when
+ * the head is tied). */
+export const FULL_GROUPS = ['norms', 'biases', 'embeddings', 'head'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
 
 /** LoRA targets when none are named: the Llama-family attention projections (src/train swaps in PEFT's default for a
@@ -69,6 +73,13 @@ export const runConfigSchema = z.object({
       targets: z.array(z.string().regex(/^[\w.]+$/)).min(1).max(32).default([...DEFAULT_LORA_TARGETS]),
     })
     .default({ r: 8, alpha: 16, dropout: 0, rslora: false, targets: [...DEFAULT_LORA_TARGETS] }),
+  /** Base tensors trained in full beside the adapter: whole groups and/or every tensor of chosen layers. */
+  full: z
+    .object({
+      groups: z.array(z.enum(FULL_GROUPS)).max(FULL_GROUPS.length).default([]),
+      layers: z.array(z.number().int().min(0).max(1023)).max(1024).default([]),
+    })
+    .default({ groups: [], layers: [] }),
   train: z
     .object({
       steps: z.number().int().min(1).max(1_000_000).default(60),

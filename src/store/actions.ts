@@ -3,11 +3,12 @@
 // of a panel's load stay in that slice (the panel shows them); the page-wide error list is for the rest.
 import { errorMessage } from '../share/labels';
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
-import type { PreviewSource, WorkerEvent } from '../worker/protocol';
+import type { DatasetPreview, PreviewSource, WorkerEvent } from '../worker/protocol';
 import { selectMemoryShape } from './model-panel';
 import { bundledDatasetUrl, selectModelLocation } from './selectors';
 import type { AppStore } from './store';
-import type { LoadState } from './types';
+import type { DatasetChoice, LoadState } from './types';
+import type { RunConfig } from '../share/run-config';
 
 /** Rows the Data panel previews. */
 export const PREVIEW_ROWS = 50;
@@ -93,6 +94,19 @@ export async function loadBundledDatasets(store: AppStore, client: WorkerClient)
 
 /** Previews a dataset: the chosen bundled file, a Hub dataset, or the bytes of an uploaded file (transferred to the
  * worker); with a mapping chosen by hand, the shown file mapped again (the worker keeps its bytes). */
+/** The run config's reference to a loaded dataset: the choice that loaded it, pinned to its content hash (and a Hub
+ * dataset to the commit its revision resolved to). Uploads travel inline only in share links (share-actions). */
+export function dataRefFor(choice: DatasetChoice, dataset: DatasetPreview): RunConfig['data'] {
+  const hash = dataset.hash.replace(/^sha256:/, '');
+  if (choice.kind === 'bundled') return { source: 'bundled', name: choice.file, hash };
+  if (choice.kind === 'upload') return { source: 'upload', name: choice.name.slice(-300), hash };
+  const file = choice.file ?? (dataset.hub?.files.length === 1 ? dataset.hub.files[0] : undefined);
+  return {
+    source: 'hub', repo: choice.repo, revision: choice.revision, hash,
+    ...(dataset.hub?.sha ? { sha: dataset.hub.sha } : {}), ...(file ? { file } : {}),
+  };
+}
+
 export function createDatasetLoader(store: AppStore, client: WorkerClient): (upload?: { name: string; bytes: ArrayBuffer }) => Promise<void> {
   return latestOnly(async (signal, isCurrent, upload?: { name: string; bytes: ArrayBuffer }) => {
     const { setDataset, setDatasetState, chooseDataset } = store.getState();
@@ -127,6 +141,9 @@ export function createDatasetLoader(store: AppStore, client: WorkerClient): (upl
         },
       });
       setDataset(dataset);
+      // The run config names the data it trains on (one dataset reference: what links, saved runs and exports carry).
+      const now = store.getState();
+      if (now.datasetChoice) now.setRunConfig({ ...now.runConfig, data: dataRefFor(now.datasetChoice, dataset) });
       setDatasetState({ status: 'ready' });
     } catch (err) {
       if (isCancel(err)) return;

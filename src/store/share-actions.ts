@@ -3,6 +3,7 @@
 // the store so every panel shows its settings. The bytes of an uploaded file stay here (not in the store) so a link
 // can carry them inline; a file too large for a link is asked for and checked against the link's sha256.
 import { errorMessage } from '../share/labels';
+import { dataRefFor } from './actions';
 import { MissingUploadError, readShareLink, resolveUploadData, ShareLinkError, shareUrl, uploadDataRef, type UploadRef } from '../share/link';
 import { DEMO_MODEL_REPO, parseRunConfig, type RunConfig } from '../share/run-config';
 import { PUBLIC_HUB } from './slices';
@@ -53,19 +54,13 @@ export async function linkedRunConfig(state: AppState, upload: UploadedFile | nu
   if (!dataset || !choice || state.datasetState.status !== 'ready') throw new Error('Load a dataset first: a link names the data the run trains on.');
   const bundled = state.modelChoice.kind === 'bundled';
   const repo = { repo: model.location.repo, revision: bundled ? 'main' : model.location.revision, sha: model.sha };
+  // Uploads travel inline (when small) so the link alone reproduces the run; other data by reference and hash.
   let data: RunConfig['data'];
-  if (choice.kind === 'bundled') {
-    data = { source: 'bundled', name: choice.file, hash: hex(dataset.hash) };
-  } else if (choice.kind === 'hub') {
-    // A Hub dataset travels by reference, pinned to the commit its revision resolved to.
-    const file = choice.file ?? (dataset.hub?.files.length === 1 ? dataset.hub.files[0] : undefined);
-    data = {
-      source: 'hub', repo: choice.repo, revision: choice.revision, hash: hex(dataset.hash),
-      ...(dataset.hub?.sha ? { sha: dataset.hub.sha } : {}), ...(file ? { file } : {}),
-    };
-  } else {
+  if (choice.kind === 'upload') {
     if (!upload || upload.name !== choice.name) throw new Error(`Upload "${choice.name}" again: this page no longer holds its bytes.`);
     data = await uploadDataRef(upload.name, upload.bytes);
+  } else {
+    data = dataRefFor(choice, dataset);
   }
   // While the run's adapter exists, the link describes what it was trained with (frozen at its start).
   const rest: Partial<RunConfig> = { ...(state.trained?.config ?? state.runConfig) };

@@ -22,6 +22,8 @@ export interface GenerateRequest {
   readonly padId: number;
   /** Adapter values by PEFT key (required when the generator was built with a LoRA plan). */
   readonly adapter?: ReadonlyMap<string, Float32Array> | Readonly<Record<string, Float32Array>>;
+  /** Base tensors trained in full (by weight-table name): used instead of the weights uploaded at create. */
+  readonly weights?: Readonly<Record<string, Float32Array>>;
   readonly onToken?: (row: number, token: number) => void;
 }
 
@@ -64,6 +66,11 @@ export class Generator {
           adapterFeeds[key] = this.backend.tensor({ dtype: 'float32', dims, data });
         }
       }
+    }
+    for (const [name, data] of Object.entries(req.weights ?? {})) {
+      const base = this.weights[name];
+      if (!base) throw new Error(`generation has no base weight "${name}" to replace`);
+      adapterFeeds[name] = this.backend.tensor({ dtype: 'float32', dims: [...base.dims], data });
     }
     let cache: Record<string, OrtTensor> = {};
     const layers = this.cfg.numLayers;

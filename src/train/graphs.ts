@@ -17,12 +17,15 @@ export interface GraphShape {
   readonly seqLen: number;
 }
 
-/** Step graphs for LoRA training of `cfg` at a fixed [batch, seqLen]. LoRA dropout masks become data inputs. */
-export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig): StepGraphs {
+/** Step graphs for LoRA training of `cfg` at a fixed [batch, seqLen], plus any base tensors trained in full (by
+ * weight-table name). LoRA dropout masks become data inputs. */
+export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig, fullTensors: readonly string[] = []): StepGraphs {
   const withDropout = (plan.config.dropout ?? 0) > 0;
   return buildStepGraphs(
     (g) => {
-      const fwd = buildForward(g, cfg, { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, logits: 'all' });
+      const fwd = buildForward(g, cfg, {
+        batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, logits: 'all', trainableWeights: fullTensors,
+      });
       return fwd.logits!;
     },
     { adamw },

@@ -4,7 +4,8 @@
 // exceeds a budget. The worker's model.inspect and the CLI's train/step call this; the formulas live in
 // src/models/memory.ts so there is one estimate.
 import { parseModelConfig, type ModelConfig } from '../models/config.ts';
-import { planLora, trainableSummary } from '../models/lora.ts';
+import { planLora, selectFullTensors, trainableSummary, type TensorGroup } from '../models/lora.ts';
+import { resolveLoraTargets } from './session.ts';
 import { memoryBill } from '../models/memory.ts';
 
 /** A structural subset of RunConfig (src/share/run-config.ts): the RunConfig itself can be passed. */
@@ -14,6 +15,8 @@ export interface MemoryRun {
   readonly train: { readonly batchSize: number };
   /** Base tensors trained fully (weight-table names), if any. */
   readonly fullTensors?: readonly string[];
+  /** The run config's full-tensor choice (groups and layers), resolved per family here. */
+  readonly full?: { readonly groups: readonly TensorGroup[]; readonly layers: readonly number[] };
 }
 
 export interface MemoryLimits {
@@ -116,8 +119,10 @@ function bigTensors(cfg: ModelConfig, batch: number, seqLen: number): BigTensor[
 }
 
 function detail(cfg: ModelConfig, run: MemoryRun, batch: number, seqLen: number): MemoryBillDetail {
-  const plan = planLora(cfg, { r: run.lora.r, alpha: run.lora.alpha, rslora: run.lora.rslora ?? false, dropout: run.lora.dropout ?? 0, targets: run.lora.targets });
-  const full = run.fullTensors ?? [];
+  // The targets a trainer would use for this family (GPT-2 gets c_attn for the schema default), so the bill matches.
+  const targets = resolveLoraTargets({ r: run.lora.r, alpha: run.lora.alpha, rslora: run.lora.rslora ?? false, dropout: run.lora.dropout ?? 0, targets: [...run.lora.targets] }, cfg);
+  const plan = planLora(cfg, { ...run.lora, targets });
+  const full = run.full ? selectFullTensors(cfg, run.full.groups, run.full.layers) : (run.fullTensors ?? []);
   const bill = memoryBill(cfg, { batch, seqLen }, plan, full);
   const summary = trainableSummary(cfg, plan, full);
   const paramBytes = summary.trainable * F32;

@@ -11,6 +11,37 @@ import { fromUtf8, sortedJson, utf8 } from './json.ts';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const ADAPTER_CONFIG = 'adapter_config.json';
+/** Base tensors a run trained in full (norms, biases, embeddings, head, whole layers), F32 under the checkpoint's own
+ * tensor names: PEFT loads only the LoRA part, so they travel beside it (transformers: load_state_dict(strict=False);
+ * `tabtune export --merged` folds them in). */
+export const FULL_TENSORS_FILE = 'full_tensors.safetensors';
+
+/** The full tensors of a checkpoint as FULL_TENSORS_FILE bytes. */
+export function fullTensorsSafetensors(cfg: ModelConfig, names: readonly string[], params: Readonly<Record<string, Float32Array>>): Uint8Array {
+  const shapes = new Map(weightTable(cfg).map((s) => [s.name, s.shape] as const));
+  return writeSafetensors(names.map((name) => {
+    const data = params[name];
+    const shape = shapes.get(name);
+    if (!data || !shape) throw new Error(`full tensor ${name} is missing from the trained parameters`);
+    return { name, dtype: 'F32' as const, shape: [...shape], data };
+  }));
+}
+
+/** FULL_TENSORS_FILE back: each tensor checked against the model's weight table (name and shape). */
+export function readFullTensors(bytes: Uint8Array, cfg: ModelConfig, where: string): Map<string, Float32Array> {
+  const header = parseSafetensors(bytes, where);
+  const shapes = new Map(weightTable(cfg).map((s) => [s.name, s.shape] as const));
+  const out = new Map<string, Float32Array>();
+  for (const info of header.tensors) {
+    const name = info.name;
+    const shape = shapes.get(name);
+    if (!shape || shape.length !== info.shape.length || shape.some((d, i) => d !== info.shape[i])) {
+      throw new Error(`${where}: ${name} [${info.shape.join(', ')}] does not fit the ${cfg.modelType} model${shape ? ` ([${shape.join(', ')}])` : ''}.`);
+    }
+    out.set(name, tensorToFloat32(header, bytes, name));
+  }
+  return out;
+}
 
 export interface AdapterMeta {
   /** Base model id (Hub repo or folder) and the commit it was trained on. */

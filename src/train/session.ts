@@ -11,7 +11,7 @@ import { FROZEN_DATE } from '../data/template.ts';
 import { writeSafetensors } from '../hub/index.ts';
 import type { Row } from '../data/types.ts';
 import type { ModelConfig } from '../models/config.ts';
-import { linearModules, planLora, type LoraPlan } from '../models/lora.ts';
+import { linearModules, planLora, selectFullTensors, type LoraPlan } from '../models/lora.ts';
 import { GREEDY } from '../models/sampling.ts';
 import type { Backend } from '../runtime/backend.ts';
 import { IGNORE_INDEX } from '../share/labels.ts';
@@ -20,7 +20,7 @@ import { dataKey, DEFAULT_LORA_TARGETS, type DataSettings, type RunConfig } from
 export { dataKey };
 import { collate, DataOrder, paddingId, prepareDataset, splitExamples, type PreparedDataset, type TemplateChoice } from './dataset.ts';
 import type { LoadedModel, TokenizerBundle } from './model-source.ts';
-import { adapterFiles, defaultTargetModules, modelCard } from './peft.ts';
+import { adapterFiles, defaultTargetModules, FULL_TENSORS_FILE, fullTensorsSafetensors, modelCard } from './peft.ts';
 import { TABTUNE_VERSION, trainerStateJson, type TrainerCheckpoint } from './state.ts';
 import { Trainer, type SampleSpec } from './trainer.ts';
 
@@ -248,9 +248,9 @@ export class RunSession {
   }
 
   /** The LoRA plan a trainer of this session builds, for a checkpoint whose trainer is gone. */
-  plan(model: ModelConfig = this.model): { plan: LoraPlan; shape: { batch: number; seqLen: number } } {
+  plan(model: ModelConfig = this.model): { plan: LoraPlan; fullTensors: string[]; shape: { batch: number; seqLen: number } } {
     const plan = planLora(model, this.config.lora);
-    return { plan, shape: { batch: this.batchSize, seqLen: 0 } };
+    return { plan, fullTensors: selectFullTensors(model, this.config.full.groups, this.config.full.layers), shape: { batch: this.batchSize, seqLen: 0 } };
   }
 
   /** The first batch through the trainer's step graph without an optimizer update. */
@@ -275,11 +275,12 @@ export class RunSession {
 
   /** The PEFT adapter folder (adapter_config.json, adapter_model.safetensors, README.md) and trainer_state.json of a
    * checkpoint of this run. */
-  artifacts(trainer: Pick<Trainer, 'plan' | 'shape'>, c: TrainerCheckpoint, info: ArtifactInfo): Map<string, Uint8Array | string> {
+  artifacts(trainer: Pick<Trainer, 'plan' | 'shape' | 'fullTensors'>, c: TrainerCheckpoint, info: ArtifactInfo): Map<string, Uint8Array | string> {
     const { config } = this;
     const t = config.train;
     const meta = { baseModel: info.baseModel, revision: info.revision };
     const files = new Map<string, Uint8Array | string>(adapterFiles(trainer.plan, this.model, c.params, meta));
+    if (trainer.fullTensors.length > 0) files.set(FULL_TENSORS_FILE, fullTensorsSafetensors(this.model, trainer.fullTensors, c.params));
     const batch = trainer.shape.batch;
     files.set('README.md', modelCard({
       ...meta, dataset: this.data.name, datasetHash: this.data.hash, rows: this.train.length, mask: config.mask, template: config.template.kind,
@@ -287,6 +288,7 @@ export class RunSession {
         steps: t.steps, learning_rate: t.lr, lr_scheduler_type: t.schedule, warmup_steps: t.warmupSteps, per_device_train_batch_size: batch,
         gradient_accumulation_steps: t.gradAccum, max_grad_norm: t.maxGradNorm, weight_decay: t.weightDecay, seed: config.seed,
         max_length: config.maxLength, lora_r: config.lora.r, lora_alpha: config.lora.alpha, lora_dropout: config.lora.dropout,
+        ...(trainer.fullTensors.length > 0 ? { full_tensors: `${trainer.fullTensors.length} in ${FULL_TENSORS_FILE}` } : {}),
       },
       versions: { tabtune: TABTUNE_VERSION, backend: info.backend },
     }));

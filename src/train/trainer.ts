@@ -5,7 +5,7 @@
 import type { Example } from '../data/example.ts';
 import { learningRate, type ScheduleConfig } from '../engine/schedule.ts';
 import type { StepGraphs } from '../engine/step.ts';
-import { initLoraWeights, planLora, type LoraPlan } from '../models/lora.ts';
+import { initLoraWeights, planLora, selectFullTensors, type LoraPlan } from '../models/lora.ts';
 import { Rng } from '../models/rng.ts';
 import type { SamplingOptions } from '../models/sampling.ts';
 import type { Backend } from '../runtime/backend.ts';
@@ -92,6 +92,8 @@ export class Trainer {
   private constructor(
     private readonly init: TrainerInit,
     readonly plan: LoraPlan,
+    /** Base tensors trained in full beside the adapter (weight-table names; empty for LoRA only). */
+    readonly fullTensors: readonly string[],
     readonly graphs: StepGraphs,
     readonly shape: GraphShape,
     private session: TrainSession,
@@ -114,10 +116,13 @@ export class Trainer {
       batch: Math.min(t.batchSize, init.train.length),
       seqLen: sequenceLength([...init.train, ...init.eval], config.maxLength),
     };
+    const fullTensors = selectFullTensors(model.config, config.full.groups, config.full.layers);
     const graphs = buildTrainGraphs(model.config, plan, shape, {
       beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null,
-    });
-    const params = init.initialAdapter ?? Object.fromEntries(initLoraWeights(plan, config.seed));
+    }, fullTensors);
+    // Full tensors start from the checkpoint's own values (a copy: the base weights stay as loaded for generation).
+    const base = Object.fromEntries(fullTensors.map((n) => [n, Float32Array.from(model.weights.get(n) ?? [])]));
+    const params = { ...(init.initialAdapter ?? Object.fromEntries(initLoraWeights(plan, config.seed))), ...base };
     const session = await TrainSession.create({
       backend: init.backend,
       graphs,
@@ -127,7 +132,7 @@ export class Trainer {
     });
     const totalSteps = init.totalSteps ?? t.steps;
     const schedule: ScheduleConfig = { kind: t.schedule, peakLr: t.lr, warmupSteps: Math.min(t.warmupSteps, totalSteps), totalSteps };
-    const trainer = new Trainer(init, plan, graphs, shape, session, totalSteps, schedule);
+    const trainer = new Trainer(init, plan, fullTensors, graphs, shape, session, totalSteps, schedule);
     trainer.lastGood = await trainer.checkpoint();
     return trainer;
   }
@@ -211,6 +216,7 @@ export class Trainer {
       rng: spec.sampling.doSample ? this.sampleRng : null,
       padId: this.init.padId,
       adapter: state.params,
+      weights: Object.fromEntries(this.fullTensors.map((n) => [n, state.params[n]!])),
     });
     return { step: this.step, tokens };
   }

@@ -47,18 +47,24 @@ beforeAll(() => {
 afterAll(() => h.close());
 
 describe('model panel actions', () => {
-  it('explains a missing bill when the LoRA targets do not fit the model, and bills once they do', async () => {
+  it('bills GPT-2 with the targets its trainer uses, and explains a missing bill for targets the model lacks', async () => {
     const store = createAppStore({ origin: 'http://o' });
     createModelPanelActions(store, h.client);
     store.getState().setHubEndpoint(hub);
     store.getState().chooseModel({ kind: 'hub', repo: 'tabtune/tiny-gpt2', revision: 'main' });
-    await createModelLoader(store, h.client)(); // default targets q_proj, k_proj, ... are Llama names
+    await createModelLoader(store, h.client)();
+    // The schema's default targets are Llama names; the trainer gives GPT-2 PEFT's c_attn, and so does the bill.
     expect(store.getState().modelState).toEqual({ status: 'ready' });
-    expect(store.getState().model?.memoryError).toMatch(/q_proj/);
+    expect(store.getState().model?.memoryError).toBeNull();
+    const c_attn = store.getState().model?.memory?.trainableParams;
+    expect(c_attn).toBeGreaterThan(0);
     const s = store.getState();
+    s.setRunConfig({ ...s.runConfig, lora: { ...s.runConfig.lora, targets: ['q_proj'] } });
+    await expect.poll(() => store.getState().model?.memoryError ?? '', { timeout: 5000 }).toMatch(/q_proj/);
     s.setRunConfig({ ...s.runConfig, lora: { ...s.runConfig.lora, targets: ['c_attn'] } });
     await expect.poll(() => store.getState().model?.memory?.shape.lora.targets, { timeout: 5000 }).toEqual(['c_attn']);
     expect(store.getState().model?.memoryError).toBeNull();
+    expect(store.getState().model?.memory?.trainableParams).toBe(c_attn);
   });
 
   it('keeps the bill in step with the batch and max length, checks a tokenizer, downloads with bytes', async () => {

@@ -11,7 +11,7 @@ import type { CliIO } from '../load.ts';
 import { openBackend, setup } from '../setup.ts';
 
 export const STEP_HELP = `tabtune step --model M --data FILE [--tokenizer T] [data flags] [--adapter DIR | --lora-r R --lora-alpha A
-  --lora-targets LIST] [--batch-size B] [--seed S] [--eval-fraction F] [--backend cpu|wasm|webgpu] [--json FILE] [--grads FILE]
+  --lora-targets LIST] [--train norms,biases,embeddings,head] [--train-layers LIST] [--batch-size B] [--seed S] [--eval-fraction F] [--backend cpu|wasm|webgpu] [--json FILE] [--grads FILE]
   [--max-buffer-bytes N] [--memory-budget N]
 Runs the run's first batch (seeded order, eval rows held out) and prints loss, target tokens, per-token loss and gradient norms.
 `;

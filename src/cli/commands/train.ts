@@ -5,6 +5,7 @@ import { parseManifest } from '../../share/manifest.ts';
 import { parseRunConfig, type RunConfig } from '../../share/run-config.ts';
 import { fromUtf8 } from '../../train/json.ts';
 import { checkpointFiles, manifestJson, parseCheckpoint, CHECKPOINT_STATE, CHECKPOINT_TENSORS, type TrainerCheckpoint } from '../../train/state.ts';
+import { FULL_TENSORS_FILE } from '../../train/peft.ts';
 import type { RunSession } from '../../train/session.ts';
 import type { Trainer } from '../../train/trainer.ts';
 import { DATA_FLAGS, HUB_FLAGS, LORA_FLAGS, MEMORY_FLAGS, TRAIN_FLAGS, num, parseFlags, str } from '../args.ts';
@@ -19,6 +20,9 @@ export const TRAIN_HELP = `tabtune train --model M --data FILE --out DIR [data f
   [--weight-decay X] [--eval-every N] [--sample-every N] [--checkpoint-every N] [--eval-fraction F] [--seed S]
   [--backend cpu|wasm|webgpu] [--max-buffer-bytes N] [--memory-budget N] [--resume DIR]
 Trains a LoRA adapter and writes a PEFT folder, trainer_state.json, tokenizer files and a manifest to DIR.
+LoRA flags: --lora-r R --lora-alpha A --lora-dropout P --lora-rslora --lora-targets LIST, or --adapter DIR to start from
+one; --train GROUPS (norms,biases,embeddings,head) and --train-layers LIST (e.g. 0,3) also train those base tensors in
+full (written to ${FULL_TENSORS_FILE} beside the adapter).
 Ctrl-C saves a checkpoint; \`tabtune train --resume DIR\` continues it.
 `;
 

@@ -8,7 +8,7 @@ import { formatCount } from '../format';
 import { selectBackendChoice, selectCapability, selectOutcome, selectPhase, selectPrepared, selectPreparedState, selectProgress, selectRunConfig, selectTrainer, selectTrainerState } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import type { BackendChoice } from '../../worker/protocol';
-import { runConfigSchema, SCHEDULES, type RunConfig } from '../../share/run-config';
+import { FULL_GROUPS, runConfigSchema, SCHEDULES, type RunConfig } from '../../share/run-config';
 
 interface FieldSpec {
   key: string;
@@ -89,8 +89,53 @@ function Hyperparameters({ disabled }: { disabled: boolean }) {
           <span className="help">Learning-rate shape after warm-up.</span>
         </div>
         {FIELDS.map((f) => <Field key={f.key} spec={f} config={config} disabled={disabled} />)}
+        <FullTensors config={config} disabled={disabled} />
       </div>
     </details>
+  );
+}
+
+const GROUP_LABEL: Record<(typeof FULL_GROUPS)[number], string> = { norms: 'norms', biases: 'biases', embeddings: 'embeddings', head: 'LM head' };
+
+/** Base tensors trained in full beside the adapter: whole groups, and every tensor of the layers listed. */
+function FullTensors({ config, disabled }: { config: RunConfig; disabled: boolean }) {
+  const api = useStoreApi();
+  const [layersText, setLayersText] = useState(config.full.layers.join(', '));
+  const [invalid, setInvalid] = useState(false);
+  const setFull = (full: RunConfig['full']) => api.getState().setRunConfig({ ...api.getState().runConfig, full });
+  const toggle = (g: (typeof FULL_GROUPS)[number], on: boolean) => {
+    const groups = FULL_GROUPS.filter((x) => (x === g ? on : config.full.groups.includes(x)));
+    setFull({ ...config.full, groups });
+  };
+  const onLayers = (ev: ChangeEvent<HTMLInputElement>) => {
+    setLayersText(ev.target.value);
+    const parts = ev.target.value.split(',').map((x) => x.trim()).filter(Boolean);
+    const layers = parts.map((x) => (/^\d{1,4}$/.test(x) ? Number(x) : NaN));
+    const ok = layers.every((n) => Number.isInteger(n));
+    setInvalid(!ok);
+    if (ok) setFull({ ...config.full, layers });
+  };
+  return (
+    <div className="field-row" role="group" aria-labelledby="hp-full-label" data-testid="hp-full">
+      <span id="hp-full-label" className="label">Also train in full</span>
+      <span className="inline">
+        {FULL_GROUPS.map((g) => (
+          <label key={g} className="inline small">
+            <input type="checkbox" checked={config.full.groups.includes(g)} disabled={disabled} onChange={(e) => toggle(g, e.target.checked)}
+              data-testid={`hp-full-${g}`} />
+            {GROUP_LABEL[g]}
+          </label>
+        ))}
+        <label className="inline small">
+          layers
+          <input type="text" inputMode="numeric" size={8} value={layersText} onChange={onLayers} disabled={disabled} placeholder="e.g. 0, 3"
+            aria-invalid={invalid} data-testid="hp-full-layers" />
+        </label>
+      </span>
+      <span className="help">
+        {invalid ? 'Layer numbers, comma-separated.' : 'Base tensors updated with the adapter (AdamW state for each); exported beside it as full_tensors.safetensors.'}
+      </span>
+    </div>
   );
 }
 

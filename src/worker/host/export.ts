@@ -25,7 +25,7 @@ async function adapterFolder(pg: Playground, training: TrainingHost, device: str
   const { prepared: p, session } = run;
   const model = await pg.loadedModel(ctx, p);
   // The trainer's own plan, or (after a device loss dropped it) the one the session builds for the same config.
-  const trainer = ex.plan ? { plan: ex.plan, shape: { batch: ex.info?.batch ?? session.batchSize, seqLen: ex.info?.seqLen ?? 0 } } : session.plan(model.config);
+  const trainer = ex.plan ? { ...session.plan(model.config), plan: ex.plan, shape: { batch: ex.info?.batch ?? session.batchSize, seqLen: ex.info?.seqLen ?? 0 } } : session.plan(model.config);
   const files = session.artifacts(trainer, c, { baseModel: p.location.repo, revision: p.summary.sha, backend: ex.info?.backendLabel ?? device });
   const trainerState = files.get('trainer_state.json')!;
   files.delete('trainer_state.json');
