@@ -3,8 +3,8 @@
 // commit through src/hub. loadModel() turns either into a parsed config, float32 weights under weight-table names,
 // the tokenizer and the pins the reproduction manifest records.
 import {
-  SAFETENSORS_INDEX, SAFETENSORS_SINGLE, fetchResolvedFile, findFile, parseSafetensors, readSafetensorsStream, resolveRevision, sha256Hex,
-  streamFile, tensorToFloat32,
+  SAFETENSORS_INDEX, SAFETENSORS_SINGLE, SafetensorsError, fetchResolvedFile, findFile, parseSafetensors, parseShardIndex, readSafetensorsStream,
+  resolveRevision, sha256Hex, streamFile, tensorToFloat32,
 } from '../hub/index.ts';
 import type { HubConfig, SafetensorsHeader } from '../hub/index.ts';
 import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
@@ -113,11 +113,11 @@ export async function loadModel(source: FileSource): Promise<LoadedModel> {
   const config = parseModelConfig(rawConfig);
   let shards: string[];
   if (files.has(SAFETENSORS_INDEX)) {
-    const index = parseJson(await get(SAFETENSORS_INDEX), `${source.id}/${SAFETENSORS_INDEX}`) as { weight_map?: Record<string, string> };
-    if (!index.weight_map) throw new Error(`${source.id}/${SAFETENSORS_INDEX} has no "weight_map". HINT: re-download the checkpoint.`);
-    shards = [...new Set(Object.values(index.weight_map))].sort();
+    shards = parseShardIndex(await get(SAFETENSORS_INDEX), `${source.id}/${SAFETENSORS_INDEX}`).shards;
     const missing = shards.filter((s) => !files.has(s));
-    if (missing.length > 0) throw new Error(`${source.id} is missing shard(s) ${missing.join(', ')} listed in ${SAFETENSORS_INDEX}. HINT: download every shard.`);
+    if (missing.length > 0) {
+      throw new SafetensorsError('missing-shard', `${source.id} is missing shard(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} listed in ${SAFETENSORS_INDEX}. HINT: download every shard.`);
+    }
   } else if (files.has(SAFETENSORS_SINGLE)) {
     shards = [SAFETENSORS_SINGLE];
   } else {
