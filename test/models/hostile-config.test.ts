@@ -53,7 +53,7 @@ describe('config.json numbers are range-checked before anything is sized', () =>
     expect(refusal({ ...llamaLike, num_key_value_heads: 0 })).toMatchObject({ field: 'num_key_value_heads' });
     expect(refusal({ ...llamaLike, head_dim: 7 })).toMatchObject({ field: 'head_dim' });
     expect(refusal({ ...llamaLike, rms_norm_eps: 0 })).toMatchObject({ field: 'rms_norm_eps' });
-    expect(refusal({ ...llamaLike, rope_theta: 1e400 })).toMatchObject({ field: 'rope_theta' });
+    expect(refusal({ ...llamaLike, rope_theta: -1 })).toMatchObject({ field: 'rope_theta' });
     const llama3 = { rope_type: 'llama3', factor: 8, low_freq_factor: 4, high_freq_factor: 4, original_max_position_embeddings: 8192 };
     expect(refusal({ ...llamaLike, rope_scaling: llama3 })).toMatchObject({ field: 'rope_scaling.high_freq_factor' });
     expect(refusal({ ...llamaLike, eos_token_id: Array.from({ length: 5000 }, (_, i) => i) })).toMatchObject({ field: 'eos_token_id' });
