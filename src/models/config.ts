@@ -92,7 +92,7 @@ export class ModelConfigError extends Error {
 }
 
 /**
- * Upper bounds on the sizes a config may declare: several times the largest published model (Llama 3.1 405B has
+ * Upper bounds on the sizes a config may declare: at least twice the largest published model (Llama 3.1 405B has
  * hidden 16384, 126 layers, 128 heads, head_dim 128; Gemma 3 a 262,144-token vocabulary), and far below what would
  * make a weight table or memory bill allocate or overflow. A value past one is a corrupt or hostile file.
  */
@@ -100,7 +100,7 @@ export const CONFIG_LIMITS = {
   vocab_size: 1 << 22,
   hidden_size: 1 << 16,
   intermediate_size: 1 << 18,
-  num_hidden_layers: 1024,
+  num_hidden_layers: 256,
   num_attention_heads: 1024,
   num_key_value_heads: 1024,
   head_dim: 4096,

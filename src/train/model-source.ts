@@ -8,7 +8,7 @@ import {
 } from '../hub/index.ts';
 import type { HubConfig, SafetensorsHeader } from '../hub/index.ts';
 import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
-import { parseModelConfig, type ModelConfig } from '../models/config.ts';
+import { ModelConfigError, parseModelConfig, type ModelConfig } from '../models/config.ts';
 import { resolveCheckpoint, weightTable } from '../models/weights.ts';
 import { fromUtf8 } from './json.ts';
 
@@ -76,6 +76,20 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
+/** config.json's bytes as the JSON object parseModelConfig reads; ModelConfigError when it is not JSON at all. */
+export function readConfigJson(bytes: Uint8Array, where: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fromUtf8(bytes));
+  } catch (e) {
+    throw new ModelConfigError('(file)', `${where} is not valid JSON (${(e as Error).message.slice(0, 200)}). HINT: re-download the checkpoint's config.json.`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ModelConfigError('(root)', `${where} does not hold a JSON object. HINT: point at a transformers checkpoint's config.json.`);
+  }
+  return raw as Record<string, unknown>;
+}
+
 /** Content hash of several files: sha256 over "path:sha256(file)" lines, sorted by path. */
 async function contentHash(files: ReadonlyMap<string, Uint8Array>): Promise<string> {
   const hashes = new Map<string, string>();
@@ -109,7 +123,7 @@ export async function loadModel(source: FileSource): Promise<LoadedModel> {
     if (source.sha === null) hashes.set(path, (await sha256Hex(bytes)) ?? '');
     return bytes;
   };
-  const rawConfig = parseJson(await get('config.json'), `${source.id}/config.json`) as Record<string, unknown>;
+  const rawConfig = readConfigJson(await get('config.json'), `${source.id}/config.json`);
   const config = parseModelConfig(rawConfig);
   let shards: string[];
   if (files.has(SAFETENSORS_INDEX)) {
