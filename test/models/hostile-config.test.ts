@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_LIMITS, ModelConfigError, UnsupportedModelError, parseModelConfig } from '../../src/models/config.ts';
 import { planMemory, type MemoryRun } from '../../src/train/memory-plan.ts';
+import { readConfigJson } from '../../src/train/model-source.ts';
 
 const llamaLike = {
   model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 16, num_attention_heads: 2, num_key_value_heads: 1,
@@ -92,5 +93,15 @@ describe('objects where strings and numbers belong', () => {
     expect(refusal({ ...llamaLike, hidden_size: { valueOf: 16 } })).toMatchObject({ name: 'ModelConfigError', field: 'hidden_size' });
     expect(refusal({ ...llamaLike, rms_norm_eps: '1e-6' }).message).toMatch(/rms_norm_eps must be a number, got "1e-6"/);
     expect(refusal({ ...llamaLike, tie_word_embeddings: deep(50_000) }).message).toMatch(/tie_word_embeddings must be true or false, got \[\[\[\[…\]\]\]\]/);
+  });
+});
+
+describe('readConfigJson (loadModel reads config.json with it)', () => {
+  const enc = new TextEncoder();
+  it('text that is not JSON, or JSON that is not an object, is a ModelConfigError naming the file', () => {
+    expect(() => readConfigJson(enc.encode('{"model_type":'), 'org/m@abc/config.json')).toThrow(ModelConfigError);
+    expect(() => readConfigJson(enc.encode('{"model_type":'), 'org/m@abc/config.json')).toThrow(/^config\.json: org\/m@abc\/config\.json is not valid JSON \(.*\)\. HINT: re-download/);
+    expect(() => readConfigJson(enc.encode('null'), 'm/config.json')).toThrow(/m\/config\.json does not hold a JSON object/);
+    expect(readConfigJson(enc.encode(JSON.stringify(llamaLike)), 'm/config.json')).toEqual(llamaLike);
   });
 });
