@@ -179,19 +179,16 @@ const PREALLOCATE_MAX = 256 * 1024 * 1024;
 async function readBody(res: Response, url: string, what: string, opts: FetchOptions, stopAfter?: number): Promise<Uint8Array> {
   const lengthHeader = res.headers.get('Content-Length');
   const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) && stopAfter === undefined ? Number(lengthHeader) : undefined;
-  // A Content-Length that contradicts the listing is refused before any byte is read (or any buffer is made for it).
-  const listed = opts.expected?.size;
-  if (total !== undefined && listed !== undefined && total !== listed) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new HubError('integrity', `${what}: the server announces ${total} bytes, the revision lists ${listed}. HINT: the mirror is stale or the file changed; retry.`, url);
-  }
+  // Content-Length is only a hint: it counts the encoded bytes when the server compresses (and a browser may not say
+  // whether it did), so the body can be longer. The listing's size is the file's, and the body may not pass it.
+  const listed = stopAfter === undefined ? opts.expected?.size : undefined;
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
-  // Preallocate when the length is known so a large download is not held twice, but only up to PREALLOCATE_MAX: a
-  // header is a claim, and a larger body is gathered from the chunks that really arrive.
+  // Preallocate when the length is known so a large download is not held twice, but only up to PREALLOCATE_MAX (and
+  // never past the listing): a header is a claim, and a larger body is gathered from the chunks that really arrive.
   const chunks: Uint8Array[] = [];
-  const limit = stopAfter === undefined ? total ?? listed : undefined;
-  let buffer = total !== undefined && total <= PREALLOCATE_MAX ? new Uint8Array(total) : undefined;
+  const limit = listed;
+  let buffer = total !== undefined && total <= PREALLOCATE_MAX && (listed === undefined || total <= listed) ? new Uint8Array(total) : undefined;
   let loaded = 0;
   try {
     for (;;) {
@@ -206,7 +203,7 @@ async function readBody(res: Response, url: string, what: string, opts: FetchOpt
       loaded += value.byteLength;
       if (limit !== undefined && loaded > limit) {
         await reader.cancel().catch(() => undefined);
-        throw new HubError('integrity', `${what}: received more than the ${limit} bytes announced. HINT: the mirror is stale or the file changed; retry.`, url);
+        throw new HubError('integrity', `${what}: received more than the ${limit} bytes the revision lists. HINT: the mirror is stale or the file changed; retry.`, url);
       }
       opts.onProgress?.(loaded, total);
       if (stopAfter !== undefined && loaded >= stopAfter) {
@@ -218,9 +215,6 @@ async function readBody(res: Response, url: string, what: string, opts: FetchOpt
     if (e instanceof HubError) throw e;
     if (opts.signal?.aborted) throw new HubError('aborted', `${what}: download cancelled`, url);
     throw new HubError('network', `${what}: the connection broke after ${loaded} bytes (${(e as Error).message}). HINT: retry; cached files are not re-downloaded.`, url);
-  }
-  if (total !== undefined && loaded !== total) {
-    throw new HubError('integrity', `${what}: received ${loaded} bytes but Content-Length said ${total}. HINT: the download was cut short; retry.`, url);
   }
   if (buffer) {
     if (loaded !== buffer.byteLength) {
