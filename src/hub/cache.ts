@@ -30,15 +30,22 @@ export class MemoryFileCache implements FileCache {
   }
 
   async putStream(key: string, body: ReadableStream<Uint8Array>, size: number): Promise<void> {
-    const bytes = new Uint8Array(size);
+    // Gathered from the chunks that arrive, not preallocated from `size`, which is only announced.
+    const chunks: Uint8Array[] = [];
     let at = 0;
     const reader = body.getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) {
       if (at + r.value.byteLength > size) throw new Error(`${key}: more than the announced ${size} bytes`);
-      bytes.set(r.value, at);
+      chunks.push(r.value);
       at += r.value.byteLength;
     }
     if (at !== size) throw new Error(`${key}: ${at} bytes stored, ${size} announced`);
+    const bytes = new Uint8Array(size);
+    at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.byteLength;
+    }
     this.entries.set(key, bytes);
   }
 

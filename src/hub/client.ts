@@ -101,6 +101,10 @@ export async function resolveRevision(cfg: HubConfig, repo: string, revision = '
     if (typeof rfilename !== 'string' || typeof size !== 'number') {
       throw new HubError('bad-response', `${what}: a file entry lacks rfilename or size (${url}); the endpoint must honour ?blobs=true.`, url);
     }
+    // Every later read checks its bytes against this size, so it must be a byte count a file can have.
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new HubError('bad-response', `${what}: the listing gives ${rfilename.slice(0, 120)} a size of ${size}, which is not a byte count (${url}). HINT: is ${cfg.endpoint} a Hub endpoint?`, url);
+    }
     const file: RepoFile = { path: rfilename, size };
     if (typeof blobId === 'string') file.blobId = blobId;
     const lfsSha = lfs?.sha256 ?? lfs?.oid;
@@ -168,15 +172,23 @@ export async function fetchFile(cfg: HubConfig, repo: string, sha: string, path:
   return bytes;
 }
 
+/** Largest body preallocated from its Content-Length; larger ones are assembled from the chunks received. */
+const PREALLOCATE_MAX = 256 * 1024 * 1024;
+
 /** Reads a response body with progress; with `stopAfter`, cancels the download once that many bytes arrived. */
 async function readBody(res: Response, url: string, what: string, opts: FetchOptions, stopAfter?: number): Promise<Uint8Array> {
   const lengthHeader = res.headers.get('Content-Length');
   const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) && stopAfter === undefined ? Number(lengthHeader) : undefined;
+  // Content-Length is only a hint: it counts the encoded bytes when the server compresses (and a browser may not say
+  // whether it did), so the body can be longer. The listing's size is the file's, and the body may not pass it.
+  const listed = stopAfter === undefined ? opts.expected?.size : undefined;
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
-  // Preallocate when the length is known so a large download is not held twice.
+  // Preallocate when the length is known so a large download is not held twice, but only up to PREALLOCATE_MAX (and
+  // never past the listing): a header is a claim, and a larger body is gathered from the chunks that really arrive.
   const chunks: Uint8Array[] = [];
-  let buffer = total !== undefined ? new Uint8Array(total) : undefined;
+  const limit = listed;
+  let buffer = total !== undefined && total <= PREALLOCATE_MAX && (listed === undefined || total <= listed) ? new Uint8Array(total) : undefined;
   let loaded = 0;
   try {
     for (;;) {
@@ -189,6 +201,10 @@ async function readBody(res: Response, url: string, what: string, opts: FetchOpt
         chunks.push(value);
       }
       loaded += value.byteLength;
+      if (limit !== undefined && loaded > limit) {
+        await reader.cancel().catch(() => undefined);
+        throw new HubError('integrity', `${what}: received more than the ${limit} bytes the revision lists. HINT: the mirror is stale or the file changed; retry.`, url);
+      }
       opts.onProgress?.(loaded, total);
       if (stopAfter !== undefined && loaded >= stopAfter) {
         await reader.cancel();
@@ -196,6 +212,7 @@ async function readBody(res: Response, url: string, what: string, opts: FetchOpt
       }
     }
   } catch (e) {
+    if (e instanceof HubError) throw e;
     if (opts.signal?.aborted) throw new HubError('aborted', `${what}: download cancelled`, url);
     throw new HubError('network', `${what}: the connection broke after ${loaded} bytes (${(e as Error).message}). HINT: retry; cached files are not re-downloaded.`, url);
   }

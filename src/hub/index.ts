@@ -14,8 +14,8 @@ export {
   readHeaderLength, tensorBytes, tensorToFloat32, toFloat32, writeSafetensors,
 } from './safetensors.ts';
 export type { SafetensorsDtype, SafetensorsErrorCode, SafetensorsHeader, TensorInfo, TensorToWrite } from './safetensors.ts';
-export { SAFETENSORS_INDEX, SAFETENSORS_SINGLE, openRemoteCheckpoint, readRemoteSafetensors } from './safetensors-remote.ts';
-export type { RemoteCheckpoint, RemoteSafetensors } from './safetensors-remote.ts';
+export { SAFETENSORS_INDEX, SAFETENSORS_SINGLE, openRemoteCheckpoint, parseShardIndex, readRemoteSafetensors } from './safetensors-remote.ts';
+export type { RemoteCheckpoint, RemoteSafetensors, ShardIndex } from './safetensors-remote.ts';
 // Streaming checkpoint loads (issue 4: peak memory while loading).
 export { readSafetensorsStream, streamFile } from './stream.ts';
 export type { StreamedSafetensors } from './stream.ts';

@@ -1,6 +1,9 @@
 // Safetensors: header parsing that enforces every rule of docs/architecture.md, dtype
 // conversion to Float32Array (F32/F16/BF16), and a writer with Hugging Face's layout. Pure: no I/O here
-// (remote reading lives in safetensors-remote.ts). Imports nothing outside src/hub.
+// (remote reading lives in safetensors-remote.ts). Imports nothing outside src/hub but the message helper of src/engine.
+// Every size a header declares is checked against the bytes the caller really has before anything is allocated,
+// and every value quoted in a message goes through preview() (bounded, never recursive).
+import { preview } from '../engine/preview.ts';
 
 export type SafetensorsDtype =
   | 'F64' | 'F32' | 'F16' | 'BF16' | 'F8_E4M3' | 'F8_E5M2'
@@ -21,10 +24,28 @@ const DTYPE_RANK: Readonly<Record<SafetensorsDtype, number>> = {
 /** Upper bound on the JSON header length, as in the reference implementation (huggingface/safetensors). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/** Most elements one tensor may have to be converted to float32: 2^30 floats, a 4 GiB buffer, which is what one
+ * WebGPU buffer holds at most (and more than any embedding table of a model a tab can train). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 30;
+
+/** Most dimensions a shape may list (PyTorch allows 64). */
+const MAX_DIMS = 64;
+
+/** A tensor or metadata name cut for a message (names come from the file and may be megabytes long). */
+export function shortName(name: string): string {
+  return name.length > 120 ? `${name.slice(0, 120)}…` : name;
+}
+
+/** Whether `dtype` names a safetensors dtype (own keys only: "constructor" is not a dtype). */
+export function isDtype(dtype: unknown): dtype is SafetensorsDtype {
+  return typeof dtype === 'string' && Object.hasOwn(DTYPE_BYTES, dtype);
+}
+
 export type SafetensorsErrorCode =
   | 'too-short' | 'header-too-large' | 'header-beyond-file' | 'header-not-utf8' | 'header-not-object'
   | 'header-not-json' | 'duplicate-key' | 'bad-entry' | 'bad-dtype' | 'bad-shape' | 'bad-offsets'
-  | 'size-mismatch' | 'gap' | 'overlap' | 'trailing-bytes' | 'bad-metadata' | 'unknown-tensor' | 'unsupported-dtype';
+  | 'size-mismatch' | 'gap' | 'overlap' | 'trailing-bytes' | 'bad-metadata' | 'unknown-tensor' | 'unsupported-dtype'
+  | 'tensor-too-large' | 'bad-index' | 'missing-shard';
 
 /** A malformed or unusable safetensors file; `code` names the broken rule so tests and the UI can tell them apart. */
 export class SafetensorsError extends Error {
@@ -89,62 +110,71 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, fil
     throw new SafetensorsError('header-not-utf8', 'header is not valid UTF-8', file);
   }
   if (!text.startsWith('{')) {
-    throw new SafetensorsError('header-not-object', `header must start with "{", found ${JSON.stringify(text.slice(0, 8))}`, file);
+    throw new SafetensorsError('header-not-object', `header must start with "{", found ${preview(text.slice(0, 8))}`, file);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new SafetensorsError('header-not-json', `header is not valid JSON (${(e as Error).message})`, file);
+    throw new SafetensorsError('header-not-json', `header is not valid JSON (${shortName((e as Error).message)}). HINT: the file is corrupt or not safetensors; re-download it.`, file);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new SafetensorsError('header-not-object', 'header JSON must be an object', file);
   }
   // JSON.parse keeps the last of duplicate keys silently; the format forbids duplicates, so scan for them.
   const dup = findDuplicateTopLevelKey(text);
-  if (dup !== undefined) throw new SafetensorsError('duplicate-key', `header lists ${JSON.stringify(dup)} twice`, file);
+  if (dup !== undefined) throw new SafetensorsError('duplicate-key', `header lists ${preview(dup)} twice`, file);
 
   const dataBytes = fileSize - 8 - headerBytes;
-  const metadata: Record<string, string> = {};
+  const metadata: [string, string][] = [];
   const tensors: TensorInfo[] = [];
   for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-        throw new SafetensorsError('bad-metadata', '__metadata__ must be an object of string values', file);
+        throw new SafetensorsError('bad-metadata', `__metadata__ is ${preview(entry)}; it must be an object of string values`, file);
       }
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new SafetensorsError('bad-metadata', `__metadata__.${k} is ${typeof v}; metadata values must be strings`, file);
-        metadata[k] = v;
+        if (typeof v !== 'string') throw new SafetensorsError('bad-metadata', `__metadata__.${shortName(k)} is ${preview(v)}; metadata values must be strings`, file);
+        metadata.push([k, v]);
       }
       continue;
     }
     tensors.push(parseEntry(name, entry, file));
   }
   checkLayout(tensors, dataBytes, file);
-  return { headerBytes, dataStart: 8 + headerBytes, fileSize, tensors, byName: new Map(tensors.map((t) => [t.name, t])), metadata };
+  // Object.fromEntries defines own properties, so a "__proto__" key stays a key instead of replacing the prototype.
+  return {
+    headerBytes, dataStart: 8 + headerBytes, fileSize, tensors, byName: new Map(tensors.map((t) => [t.name, t])),
+    metadata: Object.fromEntries(metadata),
+  };
 }
 
 function parseEntry(name: string, entry: unknown, file?: string): TensorInfo {
+  const what = `tensor ${shortName(name)}`;
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-    throw new SafetensorsError('bad-entry', `tensor ${name}: entry must be an object {dtype, shape, data_offsets}`, file);
+    throw new SafetensorsError('bad-entry', `${what}: entry is ${preview(entry)}; it must be an object {dtype, shape, data_offsets}`, file);
   }
-  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-    throw new SafetensorsError('bad-dtype', `tensor ${name}: unknown dtype ${JSON.stringify(dtype)}`, file);
+  const fields = entry as Record<string, unknown>;
+  const get = (key: string): unknown => (Object.hasOwn(fields, key) ? fields[key] : undefined);
+  const dtype = get('dtype');
+  const shape = get('shape');
+  const offsets = get('data_offsets');
+  if (!isDtype(dtype)) {
+    throw new SafetensorsError('bad-dtype', `${what}: unknown dtype ${preview(dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(', ')}`, file);
   }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new SafetensorsError('bad-shape', `tensor ${name}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, file);
+  if (!Array.isArray(shape) || shape.length > MAX_DIMS || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new SafetensorsError('bad-shape', `${what}: shape must be an array of at most ${MAX_DIMS} non-negative integers, got ${preview(shape)}`, file);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
-    throw new SafetensorsError('bad-offsets', `tensor ${name}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`, file);
+    throw new SafetensorsError('bad-offsets', `${what}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${preview(offsets)}`, file);
   }
   const [begin, end] = offsets as [number, number];
-  const d = dtype as SafetensorsDtype;
-  const expected = (shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES[d];
+  // A product past 2^53 is inexact, but it can then never equal end - begin (a safe integer), which is all we ask.
+  const expected = (shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
   if (end - begin !== expected) {
-    throw new SafetensorsError('size-mismatch', `tensor ${name}: ${end - begin} bytes in data_offsets but shape ${JSON.stringify(shape)} × ${d} needs ${expected}`, file);
+    throw new SafetensorsError('size-mismatch', `${what}: ${end - begin} bytes in data_offsets but shape ${preview(shape)} × ${dtype} needs ${expected}`, file);
   }
-  return { name, dtype: d, shape: shape as number[], begin, end };
+  return { name, dtype, shape: shape as number[], begin, end };
 }
 
 /** The tensors must tile the data buffer exactly: no gap, no overlap, nothing after the last one. */
@@ -152,8 +182,8 @@ function checkLayout(tensors: TensorInfo[], dataBytes: number, file?: string): v
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end || (a.name < b.name ? -1 : 1));
   let cursor = 0;
   for (const t of tensors) {
-    if (t.begin > cursor) throw new SafetensorsError('gap', `${t.begin - cursor} unused bytes before tensor ${t.name} (offset ${cursor})`, file);
-    if (t.begin < cursor) throw new SafetensorsError('overlap', `tensor ${t.name} starts at ${t.begin}, inside the previous tensor (ends at ${cursor})`, file);
+    if (t.begin > cursor) throw new SafetensorsError('gap', `${t.begin - cursor} unused bytes before tensor ${shortName(t.name)} (offset ${cursor})`, file);
+    if (t.begin < cursor) throw new SafetensorsError('overlap', `tensor ${shortName(t.name)} starts at ${t.begin}, inside the previous tensor (ends at ${cursor})`, file);
     cursor = t.end;
   }
   if (cursor > dataBytes) {
@@ -199,52 +229,70 @@ export function parseSafetensors(bytes: Uint8Array, file?: string): SafetensorsH
 /** The raw bytes of one tensor, as a view into `file` (the whole file's bytes). */
 export function tensorBytes(header: SafetensorsHeader, file: Uint8Array, name: string): Uint8Array {
   const t = header.byName.get(name);
-  if (!t) throw new SafetensorsError('unknown-tensor', `no tensor named ${name}; the file has ${header.tensors.length} tensors`);
+  if (!t) throw new SafetensorsError('unknown-tensor', `no tensor named ${shortName(name)}; the file has ${header.tensors.length} tensors`);
+  if (file.byteLength < header.dataStart + t.end) {
+    throw new SafetensorsError('too-short', `tensor ${shortName(name)} ends at byte ${header.dataStart + t.end} but only ${file.byteLength} bytes were given`);
+  }
   return file.subarray(header.dataStart + t.begin, header.dataStart + t.end);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Throws unless a tensor of `bytes` raw bytes of `dtype` can become one Float32Array; returns its element count. */
+export function float32Length(dtype: SafetensorsDtype, bytes: number, name = 'tensor', file?: string): number {
+  if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
+    throw new SafetensorsError('unsupported-dtype', `${shortName(name)}: dtype ${dtype} cannot be converted to float32 (supported: F32, F16, BF16)`, file);
+  }
+  const count = bytes / DTYPE_BYTES[dtype];
+  if (!Number.isSafeInteger(count)) {
+    throw new SafetensorsError('size-mismatch', `${shortName(name)}: ${bytes} bytes is not a whole number of ${dtype} values`, file);
+  }
+  if (count > MAX_TENSOR_ELEMENTS) {
+    throw new SafetensorsError('tensor-too-large', `${shortName(name)} has ${count} values; TabTune converts at most ${MAX_TENSOR_ELEMENTS} per tensor (a 4 GiB float32 buffer). HINT: pick a smaller model.`, file);
+  }
+  return count;
+}
+
+/** Widens BF16 or F16 values into `out` from element `at`; `bytes` holds whole elements. */
+export function widenInto(dtype: 'BF16' | 'F16', bytes: Uint8Array, out: Float32Array, at: number): void {
+  const count = bytes.byteLength >> 1;
+  if (dtype === 'BF16') {
+    // BF16 is the high half of an F32: widen by shifting the 16 bits up.
+    const bits = new Uint32Array(out.buffer, out.byteOffset + 4 * at, count);
+    // Typed-array reads are several times faster than DataView on a 100 M-element checkpoint; they use the host's
+    // byte order, so only an aligned tensor on a little-endian host (every browser and Node target) takes them.
+    if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+      const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+      for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
+      return;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < count; i++) bits[i] = view.getUint16(2 * i, true) << 16;
+    return;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < count; i++) out[at + i] = halfToFloat(view.getUint16(2 * i, true));
+}
 
 /**
  * Converts raw tensor bytes to Float32Array. F32 bytes at a 4-byte-aligned offset become a view (no copy, shares
  * memory with the input); unaligned F32 data is copied because typed-array views require alignment.
  */
 export function toFloat32(dtype: SafetensorsDtype, bytes: Uint8Array, name = 'tensor'): Float32Array {
-  const count = bytes.byteLength / DTYPE_BYTES[dtype];
-  switch (dtype) {
-    case 'F32':
-      if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
-      return new Float32Array(bytes.slice().buffer);
-    case 'BF16': {
-      // BF16 is the high half of an F32: widen by shifting the 16 bits up.
-      const out = new Float32Array(count);
-      const bits = new Uint32Array(out.buffer);
-      // Typed-array reads are several times faster than DataView on a 100 M-element checkpoint; they use the host's
-      // byte order, so only an aligned tensor on a little-endian host (every browser and Node target) takes them.
-      if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
-        const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
-        for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
-        return out;
-      }
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      for (let i = 0; i < count; i++) bits[i] = view.getUint16(2 * i, true) << 16;
-      return out;
-    }
-    case 'F16': {
-      const out = new Float32Array(count);
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
-      return out;
-    }
-    default:
-      throw new SafetensorsError('unsupported-dtype', `${name}: dtype ${dtype} cannot be converted to float32 (supported: F32, F16, BF16)`);
+  const count = float32Length(dtype, bytes.byteLength, name);
+  if (dtype === 'F32') {
+    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+    return new Float32Array(bytes.slice().buffer);
   }
+  const out = new Float32Array(count);
+  widenInto(dtype as 'BF16' | 'F16', bytes, out, 0);
+  return out;
 }
 
 /** Reads one tensor of an in-memory file as float32. */
 export function tensorToFloat32(header: SafetensorsHeader, file: Uint8Array, name: string): Float32Array {
   const t = header.byName.get(name);
-  if (!t) throw new SafetensorsError('unknown-tensor', `no tensor named ${name}; the file has ${header.tensors.length} tensors`);
+  if (!t) throw new SafetensorsError('unknown-tensor', `no tensor named ${shortName(name)}; the file has ${header.tensors.length} tensors`);
   return toFloat32(t.dtype, tensorBytes(header, file, name), name);
 }
 

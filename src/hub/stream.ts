@@ -5,7 +5,9 @@
 import { cacheFor, describe, request, type FetchOptions } from './client.ts';
 import { resolveUrl, type HubConfig } from './endpoint.ts';
 import { HubError } from './errors.ts';
-import { parseSafetensorsHeader, readHeaderLength, SafetensorsError, toFloat32, type SafetensorsHeader, type TensorInfo } from './safetensors.ts';
+import {
+  float32Length, parseSafetensorsHeader, readHeaderLength, SafetensorsError, widenInto, type SafetensorsHeader, type TensorInfo,
+} from './safetensors.ts';
 import { Sha256 } from './sha256.ts';
 
 /**
@@ -95,24 +97,28 @@ class ByteReader {
 
   constructor(private readonly chunks: AsyncIterator<Uint8Array>) {}
 
-  /** Copies the next `n` bytes into `into` (or skips them when `into` is null); false if the stream ends first. */
-  async read(n: number, into: Uint8Array | null): Promise<boolean> {
+  /**
+   * The next `n` bytes as views into the chunks that carried them (`keep` false: skipped, nothing kept); null when
+   * the stream ends first. Nothing is allocated for bytes that have not arrived, so a size that lies costs nothing.
+   */
+  async take(n: number, keep: boolean): Promise<Uint8Array[] | null> {
+    const pieces: Uint8Array[] = [];
     let filled = 0;
     while (filled < n) {
       if (this.at === this.chunk.byteLength) {
         const next = await this.chunks.next();
-        if (next.done) return false;
+        if (next.done) return null;
         this.chunk = next.value;
         this.at = 0;
         continue;
       }
       const take = Math.min(n - filled, this.chunk.byteLength - this.at);
-      into?.set(this.chunk.subarray(this.at, this.at + take), filled);
+      if (keep) pieces.push(this.chunk.subarray(this.at, this.at + take));
       this.at += take;
       filled += take;
       this.position += take;
     }
-    return true;
+    return pieces;
   }
 
   /** True when no byte is left (reads ahead to the stream's end, which runs the source's final checks). */
@@ -125,6 +131,48 @@ class ByteReader {
       this.at = 0;
     }
   }
+}
+
+/** Copies pieces into one new buffer of their total length (the bytes have arrived, so the size is real). */
+function concat(pieces: readonly Uint8Array[], total: number): Uint8Array {
+  return concatInto(pieces, new Uint8Array(total));
+}
+
+/**
+ * One tensor's pieces as a Float32Array that owns its memory: F32 bytes are copied into it, BF16/F16 widened piece by
+ * piece (an element split across two pieces is joined), so the raw tensor is never held twice.
+ */
+function piecesToFloat32(t: TensorInfo, pieces: readonly Uint8Array[], count: number): Float32Array {
+  const out = new Float32Array(count);
+  if (t.dtype === 'F32') {
+    concatInto(pieces, new Uint8Array(out.buffer));
+    return out;
+  }
+  const dtype = t.dtype as 'BF16' | 'F16';
+  let at = 0;
+  let carry: number | null = null;
+  for (const p of pieces) {
+    let start = 0;
+    if (carry !== null && p.byteLength > 0) {
+      widenInto(dtype, new Uint8Array([carry, p[0]!]), out, at++);
+      carry = null;
+      start = 1;
+    }
+    const whole = (p.byteLength - start) & ~1;
+    widenInto(dtype, p.subarray(start, start + whole), out, at);
+    at += whole >> 1;
+    if (start + whole < p.byteLength) carry = p[p.byteLength - 1]!;
+  }
+  return out;
+}
+
+function concatInto(pieces: readonly Uint8Array[], into: Uint8Array): Uint8Array {
+  let at = 0;
+  for (const p of pieces) {
+    into.set(p, at);
+    at += p.byteLength;
+  }
+  return into;
 }
 
 export interface StreamedSafetensors {
@@ -146,21 +194,28 @@ export async function readSafetensorsStream(
   const reader = new ByteReader(iterator);
   const truncated = (): SafetensorsError => new SafetensorsError('too-short', `the stream ended after ${reader.position} of ${fileSize} bytes. HINT: the download was cut short; retry.`, file);
   try {
-    const first8 = new Uint8Array(8);
-    if (fileSize < 8 || !(await reader.read(8, first8))) throw truncated();
+    if (!Number.isSafeInteger(fileSize) || fileSize < 0) {
+      throw new SafetensorsError('too-short', `the listed size ${fileSize} is not a byte count. HINT: the revision listing is corrupt; retry.`, file);
+    }
+    const first = fileSize < 8 ? null : await reader.take(8, true);
+    if (!first) throw truncated();
+    const first8 = concat(first, 8);
+    // The header length is checked against the limit and the listed size, and its bytes are gathered as they arrive:
+    // a length that lies allocates nothing beyond the bytes the server really sends.
     const headerBytes = readHeaderLength(first8, fileSize, file);
-    const prefix = new Uint8Array(8 + headerBytes);
-    prefix.set(first8);
-    if (!(await reader.read(headerBytes, prefix.subarray(8)))) throw truncated();
-    const header = parseSafetensorsHeader(prefix, fileSize, file);
+    const rest = await reader.take(headerBytes, true);
+    if (!rest) throw truncated();
+    const header = parseSafetensorsHeader(concat([first8, ...rest], 8 + headerBytes), fileSize, file);
     const tensors = new Map<string, Float32Array>();
     // The header check guarantees the tensors tile the data buffer exactly, so reading them by offset walks it.
     for (const t of [...header.tensors].sort((a, b) => a.begin - b.begin)) {
       const keep = wanted(t);
-      // A fresh buffer per tensor: its F32 view is aligned and owns its memory; BF16/F16 are widened out of it.
-      const raw = keep ? new Uint8Array(t.end - t.begin) : null;
-      if (!(await reader.read(t.end - t.begin, raw))) throw truncated();
-      if (raw) tensors.set(t.name, toFloat32(t.dtype, raw, t.name));
+      // Checked before any byte of it is read: the dtype converts and the float32 array fits the cap.
+      const count = keep ? float32Length(t.dtype, t.end - t.begin, t.name, file) : 0;
+      const pieces = await reader.take(t.end - t.begin, keep);
+      if (!pieces) throw truncated();
+      // A fresh array per tensor, allocated once its bytes are all in: it owns its memory and is aligned.
+      if (keep) tensors.set(t.name, piecesToFloat32(t, pieces, count));
     }
     if (!(await reader.atEnd())) {
       throw new SafetensorsError('trailing-bytes', `the stream has bytes after the ${fileSize} its header and tensors account for. HINT: the file is corrupt; re-download it.`, file);

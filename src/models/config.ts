@@ -1,6 +1,9 @@
 // Model configuration: parses a Hugging Face config.json into a typed ModelConfig for the families TabTune runs
 // (llama, mistral without sliding window, qwen2, qwen3, gpt2) and rejects everything else with a message naming what is
-// supported. HF config keys are spelled as transformers writes them. Imports nothing outside this folder.
+// supported. HF config keys are spelled as transformers writes them. Every number is range-checked here, before any
+// table, graph or memory bill is sized from it, and every bad value is quoted through preview() (bounded, never
+// recursive). Imports nothing outside this folder but that message helper.
+import { preview } from '../engine/preview.ts';
 
 export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'] as const;
 export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
@@ -80,25 +83,55 @@ export class UnsupportedModelError extends Error {
   }
 }
 
+/** A config.json that is malformed or out of range; `field` names the key (e.g. `head_dim`, `rope_scaling.factor`). */
+export class ModelConfigError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`config.json: ${message}`);
+    this.name = 'ModelConfigError';
+  }
+}
+
+/**
+ * Upper bounds on the sizes a config may declare: at least twice the largest published model (Llama 3.1 405B has
+ * hidden 16384, 126 layers, 128 heads, head_dim 128; Gemma 3 a 262,144-token vocabulary), and far below what would
+ * make a weight table or memory bill allocate or overflow. A value past one is a corrupt or hostile file.
+ */
+export const CONFIG_LIMITS = {
+  vocab_size: 1 << 22,
+  hidden_size: 1 << 16,
+  intermediate_size: 1 << 18,
+  num_hidden_layers: 256,
+  num_attention_heads: 1024,
+  num_key_value_heads: 1024,
+  head_dim: 4096,
+  max_position_embeddings: 1 << 24,
+  sliding_window: 1 << 24,
+  eos_token_id: 1024,
+} as const;
+
 type Json = Record<string, unknown>;
 
 /** Parses the JSON object of a checkpoint's config.json. Throws UnsupportedModelError for other architectures. */
 export function parseModelConfig(raw: unknown): ModelConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('config.json must hold a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ModelConfigError('(root)', `the file holds ${preview(raw)}, not a JSON object. HINT: point at a transformers checkpoint's config.json.`);
+  }
   const c = raw as Json;
   const modelType = c['model_type'];
   const archs = c['architectures'];
+  const archName = (a: unknown) => (typeof a === 'string' && a.length <= 80 ? a : preview(a));
+  const archList = (list: readonly unknown[]) => list.slice(0, 4).map(archName).join(', ') + (list.length > 4 ? ` and ${list.length - 4} more` : '');
   if (typeof modelType !== 'string' || !(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
-    const archText = Array.isArray(archs) ? ` (architectures ${archs.join(', ')})` : '';
-    throw new UnsupportedModelError(`model_type ${JSON.stringify(modelType)}${archText} is not supported. ${SUPPORTED_TEXT}.`);
+    const archText = Array.isArray(archs) ? ` (architectures ${archList(archs)})` : '';
+    throw new UnsupportedModelError(`model_type ${preview(modelType)}${archText} is not supported. ${SUPPORTED_TEXT}.`);
   }
   const mt = modelType as ModelType;
   if (archs !== undefined && archs !== null) {
-    const list = Array.isArray(archs) ? archs : [archs];
+    const list: unknown[] = Array.isArray(archs) ? archs : [archs];
     const bad = list.filter((a) => a !== ARCHITECTURES[mt]);
     if (bad.length > 0) {
       throw new UnsupportedModelError(
-        `architectures ${bad.join(', ')} is not supported for model_type ${mt}: TabTune trains causal language models only ` +
+        `architectures ${archList(bad)} is not supported for model_type ${mt}: TabTune trains causal language models only ` +
           `(${ARCHITECTURES[mt]}). ${SUPPORTED_TEXT}.`,
       );
     }
@@ -107,33 +140,42 @@ export function parseModelConfig(raw: unknown): ModelConfig {
 }
 
 function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFamilyConfig {
-  const hiddenSize = int(c, 'hidden_size');
-  const numHeads = int(c, 'num_attention_heads');
-  const numKvHeads = optInt(c, 'num_key_value_heads') ?? numHeads;
-  const headDim = optInt(c, 'head_dim') ?? hiddenSize / numHeads;
-  if (!Number.isInteger(headDim)) throw new Error(`config.json: hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads} and head_dim is missing`);
-  if (numHeads % numKvHeads !== 0) throw new Error(`config.json: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
+  const hiddenSize = int(c, 'hidden_size', CONFIG_LIMITS.hidden_size);
+  const numHeads = int(c, 'num_attention_heads', CONFIG_LIMITS.num_attention_heads);
+  const numKvHeads = optInt(c, 'num_key_value_heads', CONFIG_LIMITS.num_key_value_heads, 1) ?? numHeads;
+  const headDim = optInt(c, 'head_dim', CONFIG_LIMITS.head_dim, 1) ?? hiddenSize / numHeads;
+  if (!Number.isInteger(headDim)) {
+    throw new ModelConfigError('head_dim', `hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads} and head_dim is missing. HINT: the file is corrupt; re-download config.json.`);
+  }
+  if (headDim % 2 !== 0) throw new ModelConfigError('head_dim', `head_dim ${headDim} is odd; rotary embeddings rotate pairs of channels, so it must be even.`);
+  if (numHeads % numKvHeads !== 0) {
+    throw new ModelConfigError('num_key_value_heads', `num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}. HINT: the file is corrupt; re-download config.json.`);
+  }
   const act = c['hidden_act'] ?? 'silu';
-  if (act !== 'silu') throw new UnsupportedModelError(`config.json: hidden_act ${JSON.stringify(act)} is not supported for ${mt}; TabTune implements silu (SwiGLU)`);
+  if (act !== 'silu') throw new UnsupportedModelError(`config.json: hidden_act ${preview(act)} is not supported for ${mt}; TabTune implements silu (SwiGLU)`);
   const partial = c['partial_rotary_factor'];
   if (partial !== undefined && partial !== null && partial !== 1) {
-    throw new UnsupportedModelError(`config.json: partial_rotary_factor ${String(partial)} is not supported; TabTune rotates the whole head`);
+    throw new UnsupportedModelError(`config.json: partial_rotary_factor ${preview(partial)} is not supported; TabTune rotates the whole head`);
   }
   if (mt === 'qwen2' || mt === 'qwen3') {
     if (c['use_sliding_window'] === true) {
       throw new UnsupportedModelError(`config.json: use_sliding_window true is not supported for ${mt}; TabTune implements full attention only`);
     }
   }
-  const window = mt === 'mistral' ? optInt(c, 'sliding_window') : null;
+  const window = mt === 'mistral' ? optInt(c, 'sliding_window', CONFIG_LIMITS.sliding_window, 1) : null;
   const attentionBias = bool(c, 'attention_bias', false);
   return {
     family: 'llama',
     modelType: mt,
-    ...common(c, { hiddenSize, numHeads, headDim, intermediateSize: int(c, 'intermediate_size'), numLayers: int(c, 'num_hidden_layers') }),
-    maxPositionEmbeddings: optInt(c, 'max_position_embeddings') ?? 2048,
+    ...common(c, {
+      hiddenSize, numHeads, headDim,
+      intermediateSize: int(c, 'intermediate_size', CONFIG_LIMITS.intermediate_size),
+      numLayers: int(c, 'num_hidden_layers', CONFIG_LIMITS.num_hidden_layers),
+    }),
+    maxPositionEmbeddings: optInt(c, 'max_position_embeddings', CONFIG_LIMITS.max_position_embeddings, 1) ?? 2048,
     tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
     numKvHeads,
-    rmsNormEps: num(c, 'rms_norm_eps'),
+    rmsNormEps: epsilon(c, 'rms_norm_eps'),
     rope: parseRope(c),
     qkvBias: mt === 'qwen2' ? true : attentionBias,
     oBias: mt === 'qwen2' ? false : attentionBias,
@@ -144,15 +186,15 @@ function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFam
 }
 
 function parseGpt2(c: Json): Gpt2Config {
-  const hiddenSize = int(c, 'n_embd');
-  const numHeads = int(c, 'n_head');
+  const hiddenSize = int(c, 'n_embd', CONFIG_LIMITS.hidden_size);
+  const numHeads = int(c, 'n_head', CONFIG_LIMITS.num_attention_heads);
   const act = c['activation_function'] ?? 'gelu_new';
-  if (act !== 'gelu_new') throw new UnsupportedModelError(`config.json: activation_function ${JSON.stringify(act)} is not supported for gpt2; TabTune implements gelu_new`);
+  if (act !== 'gelu_new') throw new UnsupportedModelError(`config.json: activation_function ${preview(act)} is not supported for gpt2; TabTune implements gelu_new`);
   for (const key of ['scale_attn_by_inverse_layer_idx', 'reorder_and_upcast_attn'] as const) {
     if (c[key] === true) throw new UnsupportedModelError(`config.json: ${key} true is not supported for gpt2`);
   }
   if (c['scale_attn_weights'] === false) throw new UnsupportedModelError('config.json: scale_attn_weights false is not supported for gpt2');
-  if (hiddenSize % numHeads !== 0) throw new Error(`config.json: n_embd ${hiddenSize} is not divisible by n_head ${numHeads}`);
+  if (hiddenSize % numHeads !== 0) throw new ModelConfigError('n_head', `n_embd ${hiddenSize} is not divisible by n_head ${numHeads}. HINT: the file is corrupt; re-download config.json.`);
   return {
     family: 'gpt2',
     modelType: 'gpt2',
@@ -160,20 +202,21 @@ function parseGpt2(c: Json): Gpt2Config {
       hiddenSize,
       numHeads,
       headDim: hiddenSize / numHeads,
-      intermediateSize: optInt(c, 'n_inner') ?? 4 * hiddenSize,
-      numLayers: int(c, 'n_layer'),
+      intermediateSize: optInt(c, 'n_inner', CONFIG_LIMITS.intermediate_size, 1) ?? 4 * hiddenSize,
+      numLayers: int(c, 'n_layer', CONFIG_LIMITS.num_hidden_layers),
     }),
-    maxPositionEmbeddings: int(c, 'n_positions'),
+    maxPositionEmbeddings: int(c, 'n_positions', CONFIG_LIMITS.max_position_embeddings),
     // GPT2LMHeadModel always shares lm_head with wte; checkpoints do not store lm_head.weight.
     tieWordEmbeddings: true,
-    layerNormEps: num(c, 'layer_norm_epsilon'),
+    layerNormEps: epsilon(c, 'layer_norm_epsilon'),
   };
 }
 
 type Dims = Pick<CommonConfig, 'hiddenSize' | 'numHeads' | 'headDim' | 'intermediateSize' | 'numLayers'>;
 
 function common(c: Json, dims: Dims): Omit<CommonConfig, 'modelType' | 'maxPositionEmbeddings' | 'tieWordEmbeddings'> {
-  return { ...dims, vocabSize: int(c, 'vocab_size'), bosTokenId: optInt(c, 'bos_token_id'), eosTokenIds: tokenIds(c, 'eos_token_id') };
+  const vocabSize = int(c, 'vocab_size', CONFIG_LIMITS.vocab_size);
+  return { ...dims, vocabSize, bosTokenId: optInt(c, 'bos_token_id', Number.MAX_SAFE_INTEGER, 0), eosTokenIds: tokenIds(c, 'eos_token_id') };
 }
 
 /** Reads rope_theta / rope_scaling, or transformers 5's combined `rope_parameters`. */
@@ -181,20 +224,27 @@ function parseRope(c: Json): RopeConfig {
   const params = obj(c, 'rope_parameters');
   const scaling = obj(c, 'rope_scaling') ?? params ?? {};
   const theta = c['rope_theta'] ?? params?.['rope_theta'] ?? 10000;
-  if (typeof theta !== 'number' || !(theta > 0)) throw new Error(`config.json: rope_theta ${JSON.stringify(theta)} must be a positive number`);
+  if (typeof theta !== 'number' || !Number.isFinite(theta) || !(theta > 0)) {
+    throw new ModelConfigError('rope_theta', `rope_theta ${preview(theta)} must be a positive number (10000 for Llama 2, 500000 for Llama 3).`);
+  }
   const type = scaling['rope_type'] ?? scaling['type'] ?? 'default';
   if (type !== 'default' && type !== 'linear' && type !== 'llama3') {
-    throw new UnsupportedModelError(`config.json: rope_scaling type ${JSON.stringify(type)} is not supported; TabTune implements default, linear and llama3`);
+    throw new UnsupportedModelError(`config.json: rope_scaling type ${preview(type)} is not supported; TabTune implements default, linear and llama3`);
   }
-  const factor = type === 'default' ? 1 : num(scaling, 'factor', 'rope_scaling.factor');
+  const factor = type === 'default' ? 1 : positive(scaling, 'factor', 'rope_scaling.factor');
   if (type !== 'llama3') return { theta, type, factor, lowFreqFactor: 1, highFreqFactor: 1, originalMaxPositionEmbeddings: 0 };
+  const lowFreqFactor = positive(scaling, 'low_freq_factor', 'rope_scaling.low_freq_factor');
+  const highFreqFactor = positive(scaling, 'high_freq_factor', 'rope_scaling.high_freq_factor');
+  if (!(highFreqFactor > lowFreqFactor)) {
+    throw new ModelConfigError('rope_scaling.high_freq_factor', `rope_scaling.high_freq_factor ${highFreqFactor} must be above low_freq_factor ${lowFreqFactor} (Llama 3.1 uses 4 and 1).`);
+  }
   return {
     theta,
     type,
     factor,
-    lowFreqFactor: num(scaling, 'low_freq_factor', 'rope_scaling.low_freq_factor'),
-    highFreqFactor: num(scaling, 'high_freq_factor', 'rope_scaling.high_freq_factor'),
-    originalMaxPositionEmbeddings: num(scaling, 'original_max_position_embeddings', 'rope_scaling.original_max_position_embeddings'),
+    lowFreqFactor,
+    highFreqFactor,
+    originalMaxPositionEmbeddings: positive(scaling, 'original_max_position_embeddings', 'rope_scaling.original_max_position_embeddings'),
   };
 }
 
@@ -225,27 +275,44 @@ function llama3Scale(rope: RopeConfig, f: number): number {
 
 function num(c: Json, key: string, label = key): number {
   const v = c[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`config.json: ${label} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelConfigError(label, `${label} must be a number, got ${preview(v)}.`);
   return v;
 }
 
-function int(c: Json, key: string): number {
+function positive(c: Json, key: string, label = key): number {
+  const v = num(c, key, label);
+  if (!(v > 0)) throw new ModelConfigError(label, `${label} must be a positive number, got ${v}.`);
+  return v;
+}
+
+/** A normalisation epsilon: positive and small (1e-5, 1e-6 in published configs). */
+function epsilon(c: Json, key: string): number {
   const v = num(c, key);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`config.json: ${key} must be a positive integer, got ${v}`);
+  if (!(v > 0 && v < 1)) throw new ModelConfigError(key, `${key} must be a small positive number such as 1e-5, got ${v}.`);
   return v;
 }
 
-function optInt(c: Json, key: string): number | null {
+function int(c: Json, key: string, max: number): number {
+  const v = num(c, key);
+  if (!Number.isInteger(v) || v <= 0 || v > max) {
+    throw new ModelConfigError(key, `${key} must be a positive integer of at most ${max}, got ${v}. HINT: the file is corrupt or not a model TabTune can train.`);
+  }
+  return v;
+}
+
+function optInt(c: Json, key: string, max: number, min: number): number | null {
   const v = c[key];
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`config.json: ${key} must be a non-negative integer or null, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ModelConfigError(key, `${key} must be an integer from ${min} to ${max} or null, got ${preview(v)}. HINT: the file is corrupt or not a model TabTune can train.`);
+  }
   return v;
 }
 
 function bool(c: Json, key: string, fallback: boolean): boolean {
   const v = c[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new Error(`config.json: ${key} must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new ModelConfigError(key, `${key} must be true or false, got ${preview(v)}.`);
   return v;
 }
 
@@ -257,7 +324,9 @@ function obj(c: Json, key: string): Json | null {
 function tokenIds(c: Json, key: string): number[] {
   const v = c[key];
   if (v === undefined || v === null) return [];
-  const list = Array.isArray(v) ? v : [v];
-  if (!list.every((x) => typeof x === 'number' && Number.isInteger(x))) throw new Error(`config.json: ${key} must be an integer or a list of integers`);
+  const list: unknown[] = Array.isArray(v) ? v : [v];
+  if (list.length > CONFIG_LIMITS.eos_token_id || !list.every((x) => typeof x === 'number' && Number.isSafeInteger(x))) {
+    throw new ModelConfigError(key, `${key} must be an integer or a list of at most ${CONFIG_LIMITS.eos_token_id} integers, got ${preview(v)}.`);
+  }
   return list as number[];
 }

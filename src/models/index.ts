@@ -1,8 +1,8 @@
 // Public surface of src/models (imports only src/engine): config parsing, weight tables, forward graphs, LoRA,
 // generation graphs and the host loop, sampling, the memory bill and the seeded generator.
-export { SUPPORTED_MODEL_TYPES, UnsupportedModelError, parseModelConfig, ropeInvFreq } from './config.ts';
+export { CONFIG_LIMITS, ModelConfigError, SUPPORTED_MODEL_TYPES, UnsupportedModelError, parseModelConfig, ropeInvFreq } from './config.ts';
 export type { Gpt2Config, LlamaFamilyConfig, ModelConfig, ModelType, RopeConfig } from './config.ts';
-export { parameterCount, resolveCheckpoint, weightTable } from './weights.ts';
+export { CheckpointMismatchError, parameterCount, resolveCheckpoint, weightTable } from './weights.ts';
 export type { CheckpointMapping, WeightKind, WeightSpec } from './weights.ts';
 export { buildForward, defaultPositionIds } from './forward.ts';
 export type { CacheBinding, CacheOptions, ForwardGraph, ForwardOptions, LoraBinding } from './layers.ts';

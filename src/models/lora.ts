@@ -41,6 +41,19 @@ export const LORA_MODULE_NAMES = {
 
 export const PEFT_PREFIX = 'base_model.model.';
 
+/** A LoRA setting that cannot be planned (rank, alpha, dropout, targets); the message says what to use instead. */
+export class LoraError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoraError';
+  }
+}
+
+/** Largest rank accepted: above any model's hidden size, where a LoRA stops being low-rank. */
+export const MAX_LORA_RANK = 1 << 16;
+/** Most target names one config may list (PEFT configs name a handful). */
+export const MAX_TARGET_NAMES = 256;
+
 /** The linear modules of a model with their fan-in/fan-out, read from the weight table (Conv1D is [in, out]). */
 export function linearModules(cfg: ModelConfig): { module: string; inFeatures: number; outFeatures: number }[] {
   return weightTable(cfg)
@@ -54,18 +67,26 @@ export function linearModules(cfg: ModelConfig): { module: string; inFeatures: n
 
 /** Resolves target names to modules (PEFT's rule: the module path equals the target or ends with `.target`). */
 export function planLora(cfg: ModelConfig, config: LoraConfig): LoraPlan {
-  if (!Number.isInteger(config.r) || config.r <= 0) throw new Error(`LoRA rank r must be a positive integer, got ${config.r}`);
-  if (!(config.alpha > 0)) throw new Error(`LoRA alpha must be positive, got ${config.alpha}`);
+  if (typeof config.r !== 'number' || !Number.isInteger(config.r) || config.r <= 0 || config.r > MAX_LORA_RANK) {
+    throw new LoraError(`LoRA rank r must be a positive integer of at most ${MAX_LORA_RANK}, got ${String(config.r).slice(0, 40)}; 8 to 64 is usual`);
+  }
+  if (typeof config.alpha !== 'number' || !Number.isFinite(config.alpha) || !(config.alpha > 0)) {
+    throw new LoraError(`LoRA alpha must be a positive number, got ${String(config.alpha).slice(0, 40)}; 2 × r is usual`);
+  }
   const p = config.dropout ?? 0;
-  if (!(p >= 0 && p < 1)) throw new Error(`LoRA dropout must be in [0, 1), got ${p}`);
-  if (config.targets.length === 0) throw new Error('LoRA target_modules is empty; name at least one module, e.g. q_proj,v_proj');
+  if (!(typeof p === 'number' && p >= 0 && p < 1)) throw new LoraError(`LoRA dropout must be in [0, 1), got ${String(p).slice(0, 40)}`);
+  if (config.targets.length === 0) throw new LoraError('LoRA target_modules is empty; name at least one module, e.g. q_proj,v_proj');
+  if (config.targets.length > MAX_TARGET_NAMES) {
+    throw new LoraError(`LoRA target_modules lists ${config.targets.length} names; at most ${MAX_TARGET_NAMES} are accepted (leaf names such as q_proj select every layer)`);
+  }
   const modules = linearModules(cfg);
   const all = config.targets.includes('all-linear');
   const valid = LORA_MODULE_NAMES[cfg.family];
   for (const t of config.targets) {
     if (t === 'all-linear') continue;
-    if (!modules.some((m) => m.module === t || m.module.endsWith(`.${t}`))) {
-      throw new Error(`LoRA target module "${t}" matches no module of this ${cfg.modelType} model; use ${valid.join(', ')} or all-linear`);
+    if (typeof t !== 'string' || !modules.some((m) => m.module === t || m.module.endsWith(`.${t}`))) {
+      const shown = typeof t === 'string' ? `"${t.length > 80 ? `${t.slice(0, 80)}…` : t}"` : typeof t;
+      throw new LoraError(`LoRA target module ${shown} matches no module of this ${cfg.modelType} model; use ${valid.join(', ')} or all-linear`);
     }
   }
   const targets = modules
@@ -129,7 +150,7 @@ export function trainableSummary(cfg: ModelConfig, plan: LoraPlan | null, fullTe
   let full = 0;
   for (const name of fullTensors) {
     const n = table.get(name);
-    if (n === undefined) throw new Error(`cannot train "${name}": the ${cfg.modelType} model has no such tensor`);
+    if (n === undefined) throw new LoraError(`cannot train "${name.slice(0, 120)}": the ${cfg.modelType} model has no such tensor`);
     full += n;
   }
   const adapter = plan ? plan.targets.reduce((n, t) => n + plan.config.r * (t.inFeatures + t.outFeatures), 0) : 0;
@@ -145,7 +166,7 @@ export type TensorGroup = 'norms' | 'biases' | 'embeddings' | 'head';
  */
 export function selectFullTensors(cfg: ModelConfig, groups: readonly TensorGroup[], layers: readonly number[] = []): string[] {
   for (const l of layers) {
-    if (!Number.isInteger(l) || l < 0 || l >= cfg.numLayers) throw new Error(`layer ${l} does not exist: the model has layers 0..${cfg.numLayers - 1}`);
+    if (!Number.isInteger(l) || l < 0 || l >= cfg.numLayers) throw new LoraError(`layer ${l} does not exist: the model has layers 0..${cfg.numLayers - 1}`);
   }
   const kinds = new Set<string>();
   if (groups.includes('norms')) kinds.add('norm');

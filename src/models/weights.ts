@@ -96,6 +96,14 @@ export interface CheckpointMapping {
   readonly unused: readonly string[];
 }
 
+/** The checkpoint's tensors are not the ones its config.json describes (missing, or of another shape). */
+export class CheckpointMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointMismatchError';
+  }
+}
+
 /**
  * Maps checkpoint tensors (`key → shape`) onto the weight table. GPT-2 checkpoints come with (`transformer.h.0...`,
  * transformers saves) or without (`h.0...`, the original upload) the prefix; both are accepted. Throws one error
@@ -121,7 +129,8 @@ export function resolveCheckpoint(cfg: ModelConfig, shapes: ReadonlyMap<string, 
   }
   if (problems.length > 0) {
     const hint = problems.some((p) => p.startsWith('missing')) ? ' (is this checkpoint the model config.json describes, and are all shards present?)' : '';
-    throw new Error(`checkpoint does not match its ${cfg.modelType} config${hint}:\n  ${problems.join('\n  ')}`);
+    const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
+    throw new CheckpointMismatchError(`checkpoint does not match its ${cfg.modelType} config${hint}:\n  ${problems.slice(0, 20).join('\n  ')}${more}`);
   }
   const used = new Set(sources.values());
   const unused = [...shapes.keys()].filter((k) => !used.has(k) && !ignorable(cfg, k)).sort();

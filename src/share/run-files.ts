@@ -82,7 +82,8 @@ export function checkSafetensors(bytes: Uint8Array, where: string): string[] {
     if (name === '__metadata__') continue;
     const offsets = (entry as { data_offsets?: unknown } | null)?.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o)) || offsets[0] > offsets[1] || offsets[1] > dataLength) {
-      throw new Error(`${where}: tensor ${name} has byte range ${JSON.stringify(offsets)} outside the ${dataLength}-byte data buffer`);
+      const shown = Array.isArray(offsets) && offsets.length <= 4 && offsets.every((o) => typeof o === 'number') ? `[${offsets.join(', ')}]` : 'not two byte offsets';
+      throw new Error(`${where}: tensor ${name.length > 120 ? `${name.slice(0, 120)}…` : name} has byte range ${shown} outside the ${dataLength}-byte data buffer`);
     }
     names.push(name);
   }

@@ -3,8 +3,8 @@
 // checkpoint files. The adapter and checkpoint bytes come from src/train (which owns their formats); this module owns
 // the layout, the size caps and the checks that reject a malformed zip with a message. A bare PEFT adapter folder
 // made elsewhere imports too.
-import { unzipSync, zipSync, type Zippable } from 'fflate';
-import { utf8 } from './codec.ts';
+import { Inflate, zipSync, type Zippable } from 'fflate';
+import { crc32, utf8 } from './codec.ts';
 import { parseManifest, type MetricPoint, type ReproManifest, type SampleRecord } from './manifest.ts';
 import { checkSafetensors, metricsCsv, parseMetricsCsv, parseSamplesJsonl, samplesJsonl } from './run-files.ts';
 
@@ -24,7 +24,7 @@ const ADAPTER_FILES: readonly string[] = [...ADAPTER_REQUIRED, 'README.md'];
 export interface ZipLimits {
   /** Largest zip accepted. */
   maxZipBytes: number;
-  /** Largest single file, uncompressed, as the zip declares it (fflate never inflates past the declared size). */
+  /** Largest single file, uncompressed (declared and real: inflating stops at the declared size). */
   maxFileBytes: number;
   /** All files together, uncompressed. */
   maxTotalBytes: number;
@@ -112,31 +112,137 @@ function checkName(name: string): void {
   }
 }
 
-/** Lists and size-checks every entry from the zip's own directory before anything is inflated. */
+/** A value from a zip's JSON quoted for a message: short, and never a recursive JSON.stringify of hostile nesting. */
+function quote(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === undefined) return 'nothing';
+  return Array.isArray(value) ? `a list of ${value.length}` : 'an object';
+}
+
+/** Deflate cannot expand better than about 1032:1; a declared size beyond that is a lie, refused before inflating. */
+const MAX_DEFLATE_RATIO = 1032;
+/** Compressed bytes handed to the inflater at a time: one push expands to at most ~1 MiB, so a bomb is stopped
+ * within one step of the declared size. */
+const INFLATE_STEP = 1024;
+
+interface CentralEntry {
+  name: string;
+  method: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  localOffset: number;
+}
+
+const u16 = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
+const u32 = (b: Uint8Array, o: number) => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+
+/** The zip's central directory, every field checked against the bytes and the limits; nothing is inflated yet. */
+function centralDirectory(bytes: Uint8Array, limits: ZipLimits): CentralEntry[] {
+  const notZip = (why: string) => new RunZipError(`This file is not a readable zip (${why}). Choose a zip exported by TabTune or a PEFT adapter folder zip.`);
+  let eocd = -1;
+  for (let o = bytes.length - 22; o >= Math.max(0, bytes.length - 22 - 0xffff); o--) {
+    if (u32(bytes, o) === 0x06054b50) {
+      eocd = o;
+      break;
+    }
+  }
+  if (eocd < 0) throw notZip('no end-of-directory record');
+  const count = u16(bytes, eocd + 10);
+  const cdSize = u32(bytes, eocd + 12);
+  const cdOffset = u32(bytes, eocd + 16);
+  if (count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) throw notZip('ZIP64, which TabTune run zips never need');
+  if (u16(bytes, eocd + 4) !== 0 || u16(bytes, eocd + 6) !== 0 || u16(bytes, eocd + 8) !== count) throw notZip('a multi-part zip');
+  if (count > limits.maxEntries) throw new RunZipError(`The zip has more than ${limits.maxEntries} files (${count}); a TabTune run has a few dozen.`);
+  if (cdOffset + cdSize > eocd) throw notZip('its directory runs past its end');
+  const entries: CentralEntry[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  let o = cdOffset;
+  for (let i = 0; i < count; i++) {
+    if (o + 46 > cdOffset + cdSize || u32(bytes, o) !== 0x02014b50) throw notZip(`directory entry ${i + 1} is damaged`);
+    const flags = u16(bytes, o + 8);
+    const nameLength = u16(bytes, o + 28);
+    const next = o + 46 + nameLength + u16(bytes, o + 30) + u16(bytes, o + 32);
+    if (next > cdOffset + cdSize) throw notZip(`directory entry ${i + 1} runs past the directory`);
+    let name: string;
+    try {
+      name = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(o + 46, o + 46 + nameLength));
+    } catch {
+      throw notZip(`directory entry ${i + 1} has a name that is not UTF-8`);
+    }
+    checkName(name);
+    if (flags & 1) throw new RunZipError(`"${name.slice(0, 200)}" is encrypted; TabTune imports unencrypted zips only.`);
+    if (seen.has(name)) throw new RunZipError(`The zip lists "${name.slice(0, 200)}" twice; a zip TabTune made never does, so it was altered.`);
+    seen.add(name);
+    const entry: CentralEntry = {
+      name, method: u16(bytes, o + 10), crc: u32(bytes, o + 16), compressedSize: u32(bytes, o + 20), size: u32(bytes, o + 24), localOffset: u32(bytes, o + 42),
+    };
+    o = next;
+    if (name.endsWith('/')) continue;
+    if (entry.method !== 0 && entry.method !== 8) throw new RunZipError(`"${name.slice(0, 200)}" uses compression method ${entry.method}; TabTune reads stored and deflated files only.`);
+    if (entry.size > limits.maxFileBytes) throw new RunZipError(`"${name.slice(0, 200)}" would expand to ${entry.size} bytes; the limit per file is ${limits.maxFileBytes}.`);
+    if (entry.method === 0 ? entry.size !== entry.compressedSize : entry.size > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+      throw new RunZipError(`"${name.slice(0, 200)}" declares ${entry.size} bytes from ${entry.compressedSize} compressed, which no zip can hold; the file is damaged.`);
+    }
+    total += entry.size;
+    if (total > limits.maxTotalBytes) throw new RunZipError(`The zip would expand to more than ${limits.maxTotalBytes} bytes in all.`);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+/** One entry's bytes: read from its local header, inflated with its declared size as a hard bound, CRC-checked. */
+function entryBytes(bytes: Uint8Array, e: CentralEntry): Uint8Array {
+  const damaged = (why: string) => new RunZipError(`"${e.name.slice(0, 200)}" in the zip is damaged (${why}). Export the run again.`);
+  const at = e.localOffset;
+  if (at + 30 > bytes.length || u32(bytes, at) !== 0x04034b50) throw damaged('no local header where the directory points');
+  const start = at + 30 + u16(bytes, at + 26) + u16(bytes, at + 28);
+  const end = start + e.compressedSize;
+  if (end > bytes.length) throw damaged('its data runs past the end of the zip');
+  const data = bytes.subarray(start, end);
+  let out: Uint8Array;
+  if (e.method === 0) out = data.slice();
+  else {
+    // The output is gathered from the chunks the inflater really produces, so a declared size costs nothing until
+    // the bytes exist, and inflating stops as soon as they pass it.
+    const chunks: Uint8Array[] = [];
+    let produced = 0;
+    let finished = false;
+    const inflater = new Inflate((chunk, final) => {
+      produced += chunk.length;
+      if (produced > e.size) throw damaged(`it inflates past its declared ${e.size} bytes`);
+      chunks.push(chunk);
+      if (final) finished = true;
+    });
+    try {
+      if (data.length === 0) inflater.push(new Uint8Array(0), true);
+      for (let p = 0; p < data.length; p += INFLATE_STEP) inflater.push(data.subarray(p, p + INFLATE_STEP), p + INFLATE_STEP >= data.length);
+    } catch (err) {
+      if (err instanceof RunZipError) throw err;
+      throw damaged(`not valid deflate data: ${(err as Error).message}`);
+    }
+    if (!finished || produced !== e.size) throw damaged(`it inflates to ${produced} bytes, not the declared ${e.size}`);
+    out = new Uint8Array(produced);
+    let o = 0;
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+  }
+  if (crc32(out) !== e.crc) throw damaged('its CRC-32 does not match');
+  return out;
+}
+
+/** Lists and size-checks every entry from the zip's own directory before anything is inflated, then inflates each
+ * within its declared size. Names are Map keys, so "__proto__" or "constructor" are plain names. */
 function unzipChecked(bytes: Uint8Array, limits: ZipLimits): Map<string, Uint8Array> {
   if (bytes.length > limits.maxZipBytes) throw new RunZipError(`The zip is ${bytes.length} bytes; TabTune imports at most ${limits.maxZipBytes}.`);
-  let entries = 0;
-  let total = 0;
-  let raw: Record<string, Uint8Array>;
-  try {
-    raw = unzipSync(bytes, {
-      filter: (f) => {
-        checkName(f.name);
-        if (++entries > limits.maxEntries) throw new RunZipError(`The zip has more than ${limits.maxEntries} files; a TabTune run has a few dozen.`);
-        if (f.originalSize > limits.maxFileBytes) throw new RunZipError(`"${f.name}" would expand to ${f.originalSize} bytes; the limit per file is ${limits.maxFileBytes}.`);
-        total += f.originalSize;
-        if (total > limits.maxTotalBytes) throw new RunZipError(`The zip would expand to more than ${limits.maxTotalBytes} bytes in all.`);
-        return !f.name.endsWith('/');
-      },
-    });
-  } catch (e) {
-    if (e instanceof RunZipError) throw e;
-    throw new RunZipError(`This file is not a readable zip (${(e as Error).message}). Choose a zip exported by TabTune or a PEFT adapter folder zip.`, { cause: e });
-  }
   const files = new Map<string, Uint8Array>();
-  for (const [name, data] of Object.entries(raw)) {
-    if (name.startsWith('__MACOSX/') || name.endsWith('.DS_Store')) continue; // Finder's re-zip debris
-    files.set(name, data);
+  for (const e of centralDirectory(bytes, limits)) {
+    if (e.name.startsWith('__MACOSX/') || e.name.endsWith('.DS_Store')) continue; // Finder's re-zip debris
+    files.set(e.name, entryBytes(bytes, e));
   }
   return files;
 }
@@ -180,10 +286,10 @@ function checkAdapter(adapter: Map<string, Uint8Array>, where: string, baseModel
   }
   const config = parseJsonFile(new Map([[`${where}adapter_config.json`, adapter.get('adapter_config.json')!]]), `${where}adapter_config.json`) as Record<string, unknown> | null;
   if (!config || typeof config !== 'object' || Array.isArray(config)) throw new RunZipError(`${where}adapter_config.json must be a JSON object.`);
-  if (config['peft_type'] !== 'LORA') throw new RunZipError(`${where}adapter_config.json has peft_type ${JSON.stringify(config['peft_type'])}; TabTune imports LORA adapters only.`);
+  if (config['peft_type'] !== 'LORA') throw new RunZipError(`${where}adapter_config.json has peft_type ${quote(config['peft_type'])}; TabTune imports LORA adapters only.`);
   if (typeof config['r'] !== 'number' || typeof config['lora_alpha'] !== 'number') throw new RunZipError(`${where}adapter_config.json needs numeric r and lora_alpha.`);
   if (baseModel !== undefined && config['base_model_name_or_path'] !== baseModel) {
-    throw new RunZipError(`${where}adapter_config.json was trained on ${JSON.stringify(config['base_model_name_or_path'])}, but the manifest says ${JSON.stringify(baseModel)}; the zip was assembled from two different runs.`);
+    throw new RunZipError(`${where}adapter_config.json was trained on ${quote(config['base_model_name_or_path'])}, but the manifest says ${quote(baseModel)}; the zip was assembled from two different runs.`);
   }
   let names: string[];
   try {

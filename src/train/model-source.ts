@@ -3,12 +3,12 @@
 // commit through src/hub. loadModel() turns either into a parsed config, float32 weights under weight-table names,
 // the tokenizer and the pins the reproduction manifest records.
 import {
-  SAFETENSORS_INDEX, SAFETENSORS_SINGLE, fetchResolvedFile, findFile, parseSafetensors, readSafetensorsStream, resolveRevision, sha256Hex,
-  streamFile, tensorToFloat32,
+  SAFETENSORS_INDEX, SAFETENSORS_SINGLE, SafetensorsError, fetchResolvedFile, findFile, parseSafetensors, parseShardIndex, readSafetensorsStream,
+  resolveRevision, sha256Hex, streamFile, tensorToFloat32,
 } from '../hub/index.ts';
 import type { HubConfig, SafetensorsHeader } from '../hub/index.ts';
 import { loadTokenizer, type Tokenizer } from '../data/tokenizer.ts';
-import { parseModelConfig, type ModelConfig } from '../models/config.ts';
+import { ModelConfigError, parseModelConfig, type ModelConfig } from '../models/config.ts';
 import { resolveCheckpoint, weightTable } from '../models/weights.ts';
 import { fromUtf8 } from './json.ts';
 
@@ -76,6 +76,20 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
+/** config.json's bytes as the JSON object parseModelConfig reads; ModelConfigError when it is not JSON at all. */
+export function readConfigJson(bytes: Uint8Array, where: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fromUtf8(bytes));
+  } catch (e) {
+    throw new ModelConfigError('(file)', `${where} is not valid JSON (${(e as Error).message.slice(0, 200)}). HINT: re-download the checkpoint's config.json.`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ModelConfigError('(root)', `${where} does not hold a JSON object. HINT: point at a transformers checkpoint's config.json.`);
+  }
+  return raw as Record<string, unknown>;
+}
+
 /** Content hash of several files: sha256 over "path:sha256(file)" lines, sorted by path. */
 async function contentHash(files: ReadonlyMap<string, Uint8Array>): Promise<string> {
   const hashes = new Map<string, string>();
@@ -115,15 +129,15 @@ export async function loadModel(source: FileSource): Promise<LoadedModel> {
     if (source.sha === null) hashes.set(path, (await sha256Hex(bytes)) ?? '');
     return bytes;
   };
-  const rawConfig = parseJson(await get('config.json'), `${source.id}/config.json`) as Record<string, unknown>;
+  const rawConfig = readConfigJson(await get('config.json'), `${source.id}/config.json`);
   const config = parseModelConfig(rawConfig);
   let shards: string[];
   if (files.has(SAFETENSORS_INDEX)) {
-    const index = parseJson(await get(SAFETENSORS_INDEX), `${source.id}/${SAFETENSORS_INDEX}`) as { weight_map?: Record<string, string> };
-    if (!index.weight_map) throw new Error(`${source.id}/${SAFETENSORS_INDEX} has no "weight_map". HINT: re-download the checkpoint.`);
-    shards = [...new Set(Object.values(index.weight_map))].sort();
+    shards = parseShardIndex(await get(SAFETENSORS_INDEX), `${source.id}/${SAFETENSORS_INDEX}`).shards;
     const missing = shards.filter((s) => !files.has(s));
-    if (missing.length > 0) throw new Error(`${source.id} is missing shard(s) ${missing.join(', ')} listed in ${SAFETENSORS_INDEX}. HINT: download every shard.`);
+    if (missing.length > 0) {
+      throw new SafetensorsError('missing-shard', `${source.id} is missing shard(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} listed in ${SAFETENSORS_INDEX}. HINT: download every shard.`);
+    }
   } else if (files.has(SAFETENSORS_SINGLE)) {
     shards = [SAFETENSORS_SINGLE];
   } else {

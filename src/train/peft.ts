@@ -3,9 +3,11 @@
 // keys, indent 2) and a model card README.md with YAML front matter. Also the reverse: an adapter folder (ours or one
 // Python PEFT saved, BF16/F16/F32) → a LoRA plan and its tensors, checked against the model, refusing what TabTune
 // cannot run (DoRA, per-module ranks, modules_to_save, embedding LoRA, trained biases, layer subsets).
+import { preview } from '../engine/preview.ts';
 import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../hub/index.ts';
 import type { ModelConfig } from '../models/config.ts';
-import { linearModules, loraShapes, planLora, type LoraPlan } from '../models/lora.ts';
+import { linearModules, loraShapes, MAX_TARGET_NAMES, planLora, type LoraPlan } from '../models/lora.ts';
+import { ModulePattern, ModulePatternError } from '../models/module-pattern.ts';
 import { weightTable } from '../models/weights.ts';
 import { fromUtf8, sortedJson, utf8 } from './json.ts';
 
@@ -41,6 +43,14 @@ export function readFullTensors(bytes: Uint8Array, cfg: ModelConfig, where: stri
     out.set(name, tensorToFloat32(header, bytes, name));
   }
   return out;
+}
+
+/** An adapter folder TabTune cannot load; the message names the file, the field and what to do. */
+export class AdapterError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AdapterError';
+  }
 }
 
 export interface AdapterMeta {
@@ -167,101 +177,121 @@ function refuseUnsupported(raw: Record<string, unknown>, where: string): void {
   const nonEmpty = (v: unknown) => v !== null && v !== undefined && (Array.isArray(v) ? v.length > 0 : typeof v === 'object' ? Object.keys(v).length > 0 : true);
   const task = raw['task_type'];
   if (task !== undefined && task !== null && task !== 'CAUSAL_LM') {
-    throw new Error(`${file}: task_type ${JSON.stringify(task)} is not supported; TabTune trains causal language models (task_type "CAUSAL_LM").`);
+    throw new AdapterError(`${file}: task_type ${preview(task)} is not supported; TabTune trains causal language models (task_type "CAUSAL_LM").`);
   }
   if (raw['use_dora'] === true) {
-    throw new Error(`${file}: use_dora is true, and TabTune runs plain LoRA, not DoRA. HINT: merge the DoRA adapter into the base in Python (merge_and_unload) and load the merged checkpoint, or train a LoRA adapter.`);
+    throw new AdapterError(`${file}: use_dora is true, and TabTune runs plain LoRA, not DoRA. HINT: merge the DoRA adapter into the base in Python (merge_and_unload) and load the merged checkpoint, or train a LoRA adapter.`);
   }
   for (const key of ['rank_pattern', 'alpha_pattern']) {
     if (nonEmpty(raw[key])) {
-      throw new Error(`${file}: ${key} ${JSON.stringify(raw[key])} gives some modules their own ${key === 'rank_pattern' ? 'rank' : 'alpha'}; TabTune uses one r and lora_alpha for every module. HINT: merge the adapter in Python and load the merged checkpoint.`);
+      throw new AdapterError(`${file}: ${key} ${preview(raw[key])} gives some modules their own ${key === 'rank_pattern' ? 'rank' : 'alpha'}; TabTune uses one r and lora_alpha for every module. HINT: merge the adapter in Python and load the merged checkpoint.`);
     }
   }
   if (nonEmpty(raw['modules_to_save'])) {
-    throw new Error(`${file}: modules_to_save ${JSON.stringify(raw['modules_to_save'])} saves fully trained copies of whole modules, which TabTune cannot load into an adapter. HINT: merge the adapter in Python and load the merged checkpoint.`);
+    throw new AdapterError(`${file}: modules_to_save ${preview(raw['modules_to_save'])} saves fully trained copies of whole modules, which TabTune cannot load into an adapter. HINT: merge the adapter in Python and load the merged checkpoint.`);
   }
   const bias = raw['bias'];
   if (bias !== undefined && bias !== null && bias !== 'none') {
-    throw new Error(`${file}: bias ${JSON.stringify(bias)} trains bias vectors too; TabTune reads adapters with bias "none". HINT: merge the adapter in Python and load the merged checkpoint.`);
+    throw new AdapterError(`${file}: bias ${preview(bias)} trains bias vectors too; TabTune reads adapters with bias "none". HINT: merge the adapter in Python and load the merged checkpoint.`);
   }
   if (raw['lora_bias'] === true) {
-    throw new Error(`${file}: lora_bias is true (a bias on lora_B); TabTune's adapters have none. HINT: merge the adapter in Python and load the merged checkpoint.`);
+    throw new AdapterError(`${file}: lora_bias is true (a bias on lora_B); TabTune's adapters have none. HINT: merge the adapter in Python and load the merged checkpoint.`);
   }
   for (const key of ['exclude_modules', 'layer_replication']) {
     if (nonEmpty(raw[key])) {
-      throw new Error(`${file}: ${key} ${JSON.stringify(raw[key])} is set; TabTune reads adapters without it. HINT: merge the adapter in Python and load the merged checkpoint.`);
+      throw new AdapterError(`${file}: ${key} ${preview(raw[key])} is set; TabTune reads adapters without it. HINT: merge the adapter in Python and load the merged checkpoint.`);
     }
   }
   if (nonEmpty(raw['layers_to_transform'])) {
-    throw new Error(`${file}: layers_to_transform ${JSON.stringify(raw['layers_to_transform'])} limits LoRA to some layers; TabTune applies it to every layer of the targeted modules. HINT: merge the adapter in Python and load the merged checkpoint.`);
+    throw new AdapterError(`${file}: layers_to_transform ${preview(raw['layers_to_transform'])} limits LoRA to some layers; TabTune applies it to every layer of the targeted modules. HINT: merge the adapter in Python and load the merged checkpoint.`);
   }
 }
 
 /**
- * target_modules as PEFT reads it: a list of names matched as module-path suffixes, or one string that is a regular
- * expression over the full module path (re.fullmatch). A regex becomes the leaf names it selects when it selects every
- * module of those names, else the full module paths (planLora accepts both).
+ * target_modules as PEFT reads it: a list of names matched as module-path suffixes, "all-linear", or one string that
+ * is a regular expression over the full module path (re.fullmatch). The expression is run by ModulePattern (a
+ * linear-time matcher for the subset PEFT configs use), never compiled as a JS RegExp. It becomes the leaf names it
+ * selects when it selects every module of those names, else the full module paths (planLora accepts both).
  */
-function targetList(targets: unknown, cfg: ModelConfig, file: string): string[] | null {
-  if (Array.isArray(targets)) return targets.every((t) => typeof t === 'string') ? (targets as string[]) : null;
-  if (typeof targets !== 'string') return null;
-  if (/^[\w.]+$/.test(targets) && linearModules(cfg).some((m) => m.module === targets || m.module.endsWith(`.${targets}`))) return [targets];
-  let re: RegExp;
-  try {
-    re = new RegExp(`^(?:${targets})$`);
-  } catch (e) {
-    throw new Error(`${file}: target_modules ${JSON.stringify(targets)} is neither a module name nor a valid regular expression (${(e as Error).message}).`, { cause: e });
+function targetList(targets: unknown, cfg: ModelConfig, file: string): string[] {
+  if (Array.isArray(targets)) {
+    if (targets.length === 0 || targets.length > MAX_TARGET_NAMES || !targets.every((t) => typeof t === 'string')) {
+      throw new AdapterError(`${file}: target_modules ${preview(targets)} must be a list of 1 to ${MAX_TARGET_NAMES} module names (e.g. ["q_proj", "v_proj"]) or one regular expression.`);
+    }
+    return [...new Set(targets as string[])];
   }
+  if (typeof targets !== 'string') {
+    throw new AdapterError(`${file}: target_modules is ${preview(targets)}; it must be a list of module names (e.g. ["q_proj", "v_proj"]) or one regular expression. HINT: is this a PEFT LoRA adapter folder?`);
+  }
+  if (targets === 'all-linear') return ['all-linear'];
   const modules = linearModules(cfg).map((m) => m.module);
-  const matched = modules.filter((m) => re.test(m));
+  if (/^[\w.]+$/.test(targets) && modules.some((m) => m === targets || m.endsWith(`.${targets}`))) return [targets];
+  let matched: string[];
+  try {
+    const pattern = new ModulePattern(targets);
+    matched = modules.filter((m) => pattern.matches(m));
+  } catch (e) {
+    if (!(e instanceof ModulePatternError)) throw e;
+    throw new AdapterError(`${file}: target_modules ${preview(targets)} is neither a module name nor a regular expression TabTune can run (${e.message}). HINT: list the module names instead, e.g. ["q_proj", "v_proj"].`, { cause: e });
+  }
   if (matched.length === 0) {
-    throw new Error(`${file}: target_modules ${JSON.stringify(targets)} matches no module of this ${cfg.modelType} model (module paths look like ${modules[0] ?? '(none)'}). HINT: was this adapter trained for a different model?`);
+    throw new AdapterError(`${file}: target_modules ${preview(targets)} matches no module of this ${cfg.modelType} model (module paths look like ${modules[0] ?? '(none)'}). HINT: was this adapter trained for a different model?`);
   }
   const leaves = [...new Set(matched.map((m) => m.split('.').pop()!))].sort();
-  const byLeaf = modules.filter((m) => leaves.includes(m.split('.').pop()!));
+  const leafSet = new Set(leaves);
+  const byLeaf = modules.filter((m) => leafSet.has(m.split('.').pop()!));
   return byLeaf.length === matched.length ? leaves : matched;
 }
 
 /** Reads an adapter folder's two files (TabTune's or Python PEFT's) and checks every tensor against the model's LoRA plan. */
 export function loadAdapter(configBytes: Uint8Array, weightBytes: Uint8Array, cfg: ModelConfig, where = 'adapter'): LoadedAdapter {
-  let raw: Record<string, unknown>;
+  const configFile = `${where}/${ADAPTER_CONFIG}`;
+  let parsed: unknown;
   try {
-    raw = JSON.parse(fromUtf8(configBytes)) as Record<string, unknown>;
+    parsed = JSON.parse(fromUtf8(configBytes));
   } catch (e) {
-    throw new Error(`${where}/${ADAPTER_CONFIG} is not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new AdapterError(`${configFile} is not valid JSON (${(e as Error).message.slice(0, 200)}). HINT: re-download the adapter folder.`, { cause: e });
   }
-  if (raw['peft_type'] !== 'LORA') throw new Error(`${where}/${ADAPTER_CONFIG}: peft_type ${JSON.stringify(raw['peft_type'])} is not supported; TabTune reads LORA adapters`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new AdapterError(`${configFile} holds ${preview(parsed)}, not a JSON object. HINT: is this a PEFT LoRA adapter folder?`);
+  }
+  const raw = parsed as Record<string, unknown>;
+  if (raw['peft_type'] !== 'LORA') throw new AdapterError(`${configFile}: peft_type ${preview(raw['peft_type'])} is not supported; TabTune reads LORA adapters`);
   refuseUnsupported(raw, where);
-  const list = targetList(raw['target_modules'], cfg, `${where}/${ADAPTER_CONFIG}`);
-  if (!list || typeof raw['r'] !== 'number' || typeof raw['lora_alpha'] !== 'number') {
-    throw new Error(`${where}/${ADAPTER_CONFIG} needs r, lora_alpha and target_modules. HINT: is this a PEFT LoRA adapter folder?`);
+  const r = raw['r'];
+  const alpha = raw['lora_alpha'];
+  if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0) {
+    throw new AdapterError(`${configFile}: r is ${preview(r)}; it must be a positive integer (the LoRA rank). HINT: is this a PEFT LoRA adapter folder?`);
   }
-  const plan = planLora(cfg, {
-    r: raw['r'],
-    alpha: raw['lora_alpha'],
-    rslora: raw['use_rslora'] === true,
-    dropout: typeof raw['lora_dropout'] === 'number' ? raw['lora_dropout'] : 0,
-    targets: list,
-  });
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0) {
+    throw new AdapterError(`${configFile}: lora_alpha is ${preview(alpha)}; it must be a positive number. HINT: is this a PEFT LoRA adapter folder?`);
+  }
+  const dropout = raw['lora_dropout'] ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
+    throw new AdapterError(`${configFile}: lora_dropout is ${preview(dropout)}; it must be a number in [0, 1).`);
+  }
+  const list = targetList(raw['target_modules'], cfg, configFile);
+  const plan = planLora(cfg, { r, alpha, rslora: raw['use_rslora'] === true, dropout, targets: list });
   const file = `${where}/${ADAPTER_WEIGHTS}`;
   const header = parseSafetensors(weightBytes, file);
   const expected = loraShapes(plan);
   for (const t of header.tensors) {
     if (expected.has(t.name)) continue;
+    const name = t.name.length > 120 ? `${t.name.slice(0, 120)}…` : t.name;
     if (/\.lora_embedding_[AB]\b/.test(t.name)) {
-      throw new Error(`${file}: ${t.name} is a LoRA on an embedding layer, which TabTune does not run (it adapts linear projections only). HINT: merge the adapter in Python and load the merged checkpoint.`);
+      throw new AdapterError(`${file}: ${name} is a LoRA on an embedding layer, which TabTune does not run (it adapts linear projections only). HINT: merge the adapter in Python and load the merged checkpoint.`);
     }
     if (/\.lora_[AB]\.[^.]+\.weight$/.test(t.name)) {
-      throw new Error(`${file}: ${t.name} carries an adapter name; saved PEFT adapters have none (…lora_A.weight). HINT: save it with model.save_pretrained(), which strips the name.`);
+      throw new AdapterError(`${file}: ${name} carries an adapter name; saved PEFT adapters have none (…lora_A.weight). HINT: save it with model.save_pretrained(), which strips the name.`);
     }
-    throw new Error(`${file}: tensor ${t.name} is not part of a LoRA on ${targetModuleNames(plan).join(', ')} for this ${cfg.modelType} model. HINT: was this adapter trained for a different model, or with settings TabTune does not read?`);
+    throw new AdapterError(`${file}: tensor ${name} is not part of a LoRA on ${targetModuleNames(plan).join(', ')} for this ${cfg.modelType} model. HINT: was this adapter trained for a different model, or with settings TabTune does not read?`);
   }
   const params: Record<string, Float32Array> = {};
   for (const [key, shape] of expected) {
     const info = header.byName.get(key);
-    if (!info) throw new Error(`${file} has no tensor ${key}. HINT: was this adapter trained for a different model?`);
+    if (!info) throw new AdapterError(`${file} has no tensor ${key}. HINT: was this adapter trained for a different model?`);
     if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`${file}: ${key} has shape [${info.shape.join(', ')}], the model needs [${shape.join(', ')}]. HINT: the adapter belongs to a model of another size.`);
+      throw new AdapterError(`${file}: ${key} has shape [${info.shape.join(', ')}], the model needs [${shape.join(', ')}]. HINT: the adapter belongs to a model of another size.`);
     }
     // BF16/F16 adapters are widened; an F32 tensor comes back as a view into the file, copied so the file can go.
     const values = tensorToFloat32(header, weightBytes, key);
