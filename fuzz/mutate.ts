@@ -158,11 +158,16 @@ function randomValue(rng: Rng, depth = 0): unknown {
 
 type Container = Record<string, unknown> | unknown[];
 
-/** Every container in the document with its path, so one can be picked uniformly. */
-function containers(value: unknown, out: Container[] = [], budget = { n: 5000 }): Container[] {
-  if (budget.n-- <= 0 || typeof value !== 'object' || value === null) return out;
-  out.push(value as Container);
-  for (const child of Object.values(value)) containers(child, out, budget);
+/** Containers of the document (breadth first, at most 5000), so one can be picked uniformly. */
+function containers(root: unknown): Container[] {
+  const out: Container[] = [];
+  const queue: unknown[] = [root];
+  for (let k = 0; k < queue.length && out.length < 5000; k++) {
+    const value = queue[k];
+    if (typeof value !== 'object' || value === null) continue;
+    out.push(value as Container);
+    for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) queue.push(child);
+  }
   return out;
 }
 
@@ -232,8 +237,17 @@ function tryJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-/** Structure-aware mutation of a JSON document or of one line of a JSONL file; null when the input is neither. */
-function jsonMutation(input: Uint8Array, rng: Rng): Uint8Array | null {
+/** Structure-aware mutation of a JSON document or of one line of a JSONL file; null when the input is neither (or is
+ * too deep for JSON.stringify: the byte mutations take over). */
+export function jsonMutation(input: Uint8Array, rng: Rng): Uint8Array | null {
+  try {
+    return jsonMutationUnguarded(input, rng);
+  } catch {
+    return null;
+  }
+}
+
+function jsonMutationUnguarded(input: Uint8Array, rng: Rng): Uint8Array | null {
   let text: string;
   try {
     text = strictUtf8.decode(input);

@@ -65,6 +65,9 @@ for (const name of chosen) {
         process.stderr.write(`\r${name}: ${t.inputs}/${inputs} (${t.crashes} crashes, ${t.hangs} hangs, ${t.blowups} blow-ups)   `);
       }
     },
+  }).catch((error: unknown) => {
+    process.stderr.write(`\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(2);
   });
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   tallies.push(tally);

@@ -27,3 +27,10 @@ export interface FuzzTarget {
   /** Per-input memory bound in MB (default 500). */
   memoryMb?: number;
 }
+
+/** For entry points that promise never to throw and report problems as data (`loadDataset`, `readShareLink`): a
+ * target throws this when the result holds no usable value, so the table counts it as a clean rejection. The
+ * reported messages are judged like thrown ones (a raw engine message among them is a crash). */
+export class ReportedProblems extends Error {
+  override name = 'ReportedProblems';
+}
