@@ -10,9 +10,20 @@ export type ParentMessage = { type: 'run'; target: string; seed: number; from: n
 export type ChildMessage =
   | { type: 'ready'; seeds: number }
   | { type: 'start'; i: number; rssKb: number }
-  | { type: 'done'; i: number; outcome: Outcome; ms: number; startKb: number; peakKb: number; input?: string }
+  | { type: 'done'; i: number; outcome: Outcome; ms: number; cpuMs: number; startKb: number; peakKb: number; input?: string }
   | { type: 'finished' }
   | { type: 'fatal'; detail: string };
+
+/** CPU time (user + system) the process has used, ms, from /proc/<pid>/stat (Linux); null elsewhere. */
+export function cpuMsOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return null;
+  }
+}
 
 /** VmRSS / VmHWM in kB (Linux); 0 elsewhere, which disables the memory bound. */
 export function memoryKb(pid: number | 'self', field: 'VmRSS' | 'VmHWM'): number {
@@ -63,6 +74,7 @@ process.on('message', (message: ParentMessage) => {
         const startKb = memoryKb('self', 'VmRSS');
         await send({ type: 'start', i, rssKb: startKb });
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         let outcome: Outcome;
         try {
           await target.run(input);
@@ -71,11 +83,13 @@ process.on('message', (message: ParentMessage) => {
           outcome = judge(error, target.rejects);
         }
         const ms = performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        const cpuMs = (cpu.user + cpu.system) / 1000;
         await settle();
         if (stray !== null) outcome = { kind: 'crash', detail: stray };
         const peakKb = memoryKb('self', 'VmHWM');
         const keep = outcome.kind === 'crash' ? Buffer.from(input).toString('base64') : undefined;
-        await send({ type: 'done', i, outcome, ms, startKb, peakKb, ...(keep ? { input: keep } : {}) });
+        await send({ type: 'done', i, outcome, ms, cpuMs, startKb, peakKb, ...(keep ? { input: keep } : {}) });
       }
       await send({ type: 'finished' });
     } catch (error) {

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildMessage, ParentMessage } from './child.ts';
-import { memoryKb } from './child.ts';
+import { cpuMsOf, memoryKb } from './child.ts';
 import { inputAt } from './inputs.ts';
 import type { FuzzTarget } from './target.ts';
 
@@ -39,13 +39,16 @@ export interface Tally {
   crashes: number;
   hangs: number;
   blowups: number;
-  /** Slowest input that finished, ms; peak memory growth over an input's start, MB. */
+  /** Most CPU time one finished input took, ms; peak memory growth over an input's start, MB. */
   slowestMs: number;
   peakGrowthMb: number;
   seconds: number;
   /** The first findings of each kind (at most 20 in all), with the input's index to rebuild it. */
   findings: Finding[];
 }
+
+/** Wall-clock backstop for the per-input bound, as a multiple of it (the bound itself is on CPU time). */
+const WALL_FACTOR = 5;
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 
@@ -147,26 +150,40 @@ function runBatch(
         case 'ready':
           stopTimers();
           break;
-        case 'start':
+        case 'start': {
           current = { i: message.i, startKb: message.rssKb };
-          timer = setTimeout(() => kill('hang', `did not settle within ${timeMs} ms`), timeMs);
+          // The bound is on the child's CPU time, so a machine busy with other work does not turn a slow input into
+          // a hang; wall time past WALL_FACTOR × the bound is a hang whatever the CPU says.
+          const startedAt = performance.now();
+          const cpuAtStart = cpuMsOf(child.pid ?? 0);
           poll = setInterval(() => {
-            if (!current || memoryKbLimit <= 0) return;
+            if (!current) return;
+            const now = performance.now();
+            if (now - startedAt > timeMs) {
+              const cpu = cpuAtStart === null ? null : cpuMsOf(child.pid ?? 0);
+              const cpuMs = cpu === null || cpuAtStart === null ? now - startedAt : cpu - cpuAtStart;
+              if (cpuMs > timeMs || now - startedAt > WALL_FACTOR * timeMs) {
+                kill('hang', `did not settle within ${timeMs} ms (${cpuMs.toFixed(0)} ms CPU, ${(now - startedAt).toFixed(0)} ms wall)`);
+                return;
+              }
+            }
+            if (memoryKbLimit <= 0) return;
             const rss = memoryKb(child.pid ?? 0, 'VmRSS');
             const growth = rss - current.startKb;
             if (growth > memoryKbLimit) kill('blow-up', `resident memory grew by ${(growth / 1024).toFixed(0)} MB (limit ${memoryKbLimit / 1024} MB)`);
           }, 10);
           break;
+        }
         case 'done': {
           stopTimers();
           current = null;
           tally.inputs++;
           const growthKb = message.peakKb - message.startKb;
-          tally.slowestMs = Math.max(tally.slowestMs, message.ms);
+          tally.slowestMs = Math.max(tally.slowestMs, message.cpuMs);
           tally.peakGrowthMb = Math.max(tally.peakGrowthMb, growthKb / 1024);
           const input = message.input ? new Uint8Array(Buffer.from(message.input, 'base64')) : undefined;
           if (growthKb > memoryKbLimit) pending.push(record('blow-up', message.i, `peak resident memory grew by ${(growthKb / 1024).toFixed(0)} MB (limit ${memoryKbLimit / 1024} MB); outcome ${message.outcome.kind}`, input));
-          else if (message.ms > timeMs) pending.push(record('hang', message.i, `took ${message.ms.toFixed(0)} ms (limit ${timeMs} ms)`, input));
+          else if (message.cpuMs > timeMs || message.ms > WALL_FACTOR * timeMs) pending.push(record('hang', message.i, `took ${message.cpuMs.toFixed(0)} ms CPU, ${message.ms.toFixed(0)} ms wall (limit ${timeMs} ms)`, input));
           else if (message.outcome.kind === 'parsed') tally.parsed++;
           else if (message.outcome.kind === 'rejected') tally.rejected++;
           else pending.push(record('crash', message.i, message.outcome.detail, input));
@@ -205,7 +222,7 @@ function runBatch(
 }
 
 export function formatTable(tallies: readonly Tally[]): string {
-  const head = ['target', 'inputs', 'parsed', 'clean rejections', 'crashes', 'hangs', 'blow-ups', 'slowest ms', 'peak MB', 's'];
+  const head = ['target', 'inputs', 'parsed', 'clean rejections', 'crashes', 'hangs', 'blow-ups', 'slowest CPU ms', 'peak MB', 's'];
   const rows = tallies.map((t) => [
     t.target, t.inputs, t.parsed, t.rejected, t.crashes, t.hangs, t.blowups, t.slowestMs.toFixed(0), t.peakGrowthMb.toFixed(0), t.seconds.toFixed(0),
   ].map(String));

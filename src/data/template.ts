@@ -167,7 +167,11 @@ export function compileTemplate(source: string): CompiledTemplate | { error: Tem
     if (open && (/reading '\w+'/.test(message) || /end of input/i.test(message))) {
       return { error: { message: `{% ${open.tag} %} is never closed: add {% end${open.tag} %}.`, line: open.line, column: open.column } };
     }
-    return { error: { message, ...locate(source, message) } };
+    const at = locate(source, message);
+    // The parser's own errors name the token it expected; a TypeError from inside it means it ran off the end of a
+    // tag or expression it did not finish.
+    const readable = error instanceof TypeError ? 'A tag or expression here is unfinished or malformed (check its closing }} or %} and its brackets).' : message;
+    return { error: { message: readable, ...at } };
   }
 }
 
@@ -502,6 +506,11 @@ export function renderChat(compiled: CompiledTemplate, messages: readonly Messag
  * have) a sentence that says so instead of "Cannot read properties of undefined". */
 function engineMessage(error: unknown): string {
   const message = messageOf(error);
+  const notCallable = /Cannot call something that is not a function: got (\w+)/.exec(message);
+  if (notCallable) {
+    const kind = notCallable[1] ?? '';
+    return `it calls something that cannot be called (${kind === 'UndefinedValue' ? 'an undefined name: check the spelling of the function or macro' : `a ${kind.replace(/Value$/, '').toLowerCase()}`})`;
+  }
   if (!(error instanceof TypeError)) return message;
   const read = /Cannot read properties of (undefined|null) \(reading '([^']*)'\)/.exec(message);
   if (read) return `it reads "${read[2]}" from a value that is ${read[1] === 'null' ? 'none' : 'undefined'}; check the variable names and guard with "is defined"`;
