@@ -26,7 +26,7 @@ const SEEDS = [
 ];
 
 function io(err: string[]): CliIO {
-  return { cwd: '/nonexistent', env: {}, out: () => undefined, err: (t) => void err.push(t), isTTY: false, signal: { stopped: false } as unknown as CliIO['signal'] };
+  return { cwd: '/nonexistent', env: {}, out: () => undefined, err: (t) => void err.push(t), isTTY: false, signal: { aborted: false } };
 }
 
 export default {

@@ -52,7 +52,7 @@ export default {
     try {
       config = decodeShareLink(link);
     } catch (error) {
-      if (result.ok) throw new Error('readShareLink accepted a link decodeShareLink refused');
+      if (result.ok) throw new Error('readShareLink accepted a link decodeShareLink refused', { cause: error });
       throw error;
     }
     if (!result.ok) throw new Error('readShareLink refused a link decodeShareLink accepted');
