@@ -502,6 +502,15 @@ export function renderChat(compiled: CompiledTemplate, messages: readonly Messag
   }
 }
 
+/** The interpreter's name for a kind of value (`UndefinedValue`, `IntegerValue`) as a user would say it. */
+function valueKind(kind: string): string {
+  const name = kind.replace(/Value$/, '');
+  if (name === 'Undefined') return 'undefined';
+  if (name === 'Null') return 'none';
+  const lower = name.toLowerCase();
+  return `${/^[aeiou]/.test(lower) ? 'an' : 'a'} ${lower}`;
+}
+
 /** The interpreter's own message, or for an engine error inside it (the template reaching into a value it does not
  * have) a sentence that says so instead of "Cannot read properties of undefined". */
 function engineMessage(error: unknown): string {
@@ -509,9 +518,11 @@ function engineMessage(error: unknown): string {
   const notCallable = /Cannot call something that is not a function: got (\w+)/.exec(message);
   if (notCallable) {
     const kind = notCallable[1] ?? '';
-    return `it calls something that cannot be called (${kind === 'UndefinedValue' ? 'an undefined name: check the spelling of the function or macro' : `a ${kind.replace(/Value$/, '').toLowerCase()}`})`;
+    return `it calls something that cannot be called (${kind === 'UndefinedValue' ? 'an undefined name: check the spelling of the function or macro' : valueKind(kind)})`;
   }
-  if (!(error instanceof TypeError)) return message;
+  const notIterable = /'?(\w+?)(Value)?'? object is not iterable/.exec(message);
+  if (notIterable) return `it loops over or unpacks something that is not a list (${valueKind(notIterable[1] ?? '')})`;
+  if (!(error instanceof TypeError)) return message.replace(/\b(\w+)Value\b/g, (_, kind: string) => valueKind(kind));
   const read = /Cannot read properties of (undefined|null) \(reading '([^']*)'\)/.exec(message);
   if (read) return `it reads "${read[2]}" from a value that is ${read[1] === 'null' ? 'none' : 'undefined'}; check the variable names and guard with "is defined"`;
   return `it uses a value in a way the template engine does not support (${message.replace(/[^\w\s'".,:()-]/g, '').slice(0, 120)})`;
