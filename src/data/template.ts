@@ -420,12 +420,27 @@ function budgetedInterpreter(env: Environment, budget: TemplateBudget, deadline:
 
   const precheckCall = (node: Node, scope: Environment) => {
     // `s.replace(old, new)` grows s by (occurrences × growth): count before the builtin allocates.
+    // `s.split(sep)` makes a list of (occurrences + 1) strings: count before splitting.
     const callee = node.callee;
-    if (callee?.type !== 'MemberExpression' || callee.property?.type !== 'Identifier' || callee.property.value !== 'replace') return;
-    const subject = hooks.evaluate(callee.object, scope);
+    const method = callee?.type === 'MemberExpression' && callee.property?.type === 'Identifier' ? callee.property.value : null;
+    if (method !== 'replace' && method !== 'split') return;
+    const subject = hooks.evaluate(callee?.object, scope);
     if (typeof subject.value !== 'string') return;
     const [args] = hooks.evaluateArguments(node.args ?? [], scope);
-    checkReplace(subject.value, args);
+    if (method === 'replace') checkReplace(subject.value, args);
+    else checkSplit(subject.value, args[0]?.value);
+  };
+
+  const checkSplit = (subject: string, separator: unknown) => {
+    if (subject.length < budget.maxItems) return;
+    let pieces = 1;
+    if (typeof separator === 'string' && separator.length > 0) {
+      for (let at = subject.indexOf(separator); at >= 0 && pieces <= budget.maxItems; at = subject.indexOf(separator, at + separator.length)) pieces++;
+    } else {
+      const runs = subject.match(/\s+/g);
+      pieces = (runs?.length ?? 0) + 1;
+    }
+    if (pieces > budget.maxItems) throw budgetError(`would split a string into more than ${budget.maxItems} pieces`);
   };
 
   const checkReplace = (subject: string, args: Value[]) => {
@@ -460,6 +475,9 @@ function budgetedInterpreter(env: Environment, budget: TemplateBudget, deadline:
       }
     } else {
       checkOutput(operandSize, `a "${String(name)}" filter result`);
+      if (name === 'list' && typeof operand.value === 'string' && operand.value.length > budget.maxItems) {
+        throw budgetError(`would turn a string of ${operand.value.length} characters into a list (limit ${budget.maxItems} items)`);
+      }
     }
     return checkSize(base.applyFilter(operand, filter, scope));
   };

@@ -88,3 +88,13 @@ describe('template compile errors', () => {
     expect(() => mustCompile('{% if x %}', 'my template')).toThrow(TemplateCompileError);
   });
 });
+
+describe('lists made from long strings', () => {
+  const long: Message[] = [{ role: 'user', content: 'a b '.repeat(60_000) }, { role: 'assistant', content: 'ok' }];
+  it('split() and |list are counted before they build the list', () => {
+    expect(refusal('{{ messages[0].content.split()|length }}', long)).toMatch(/split a string into more than 100000 pieces/);
+    expect(refusal('{{ messages[0].content.split(" ")|length }}', long)).toMatch(/split a string into more than 100000 pieces/);
+    expect(refusal('{{ messages[0].content|list|length }}', long)).toMatch(/turn a string of 240000 characters into a list/);
+    expect(renderChat(mustCompile('{{ messages[0].content.split("b")|length }}', 't'), long)).toBe('60001');
+  });
+});
