@@ -100,7 +100,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**', 'dist-*/**', 'node_modules/**', 'fixtures/generated/**', 'public/demo/**', 'test-output/**',
-      'playwright-report/**', 'test-results/**', 'test/lint-fixtures/**', 'bench-output/**',
+      'playwright-report/**', 'test-results/**', 'test/lint-fixtures/**', 'bench-output/**', 'fuzz-output/**',
     ],
   },
   js.configs.recommended,

@@ -38,7 +38,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     io.out(`${TABTUNE_VERSION}\n`);
     return 0;
   }
-  const entry = COMMANDS[command];
+  const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!entry) {
     io.err(`tabtune: unknown command "${command}". HINT: use one of ${Object.keys(COMMANDS).join(', ')}.\n`);
     return 1;

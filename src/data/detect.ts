@@ -22,6 +22,17 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** `record[key]` for a key that comes from data or a user's mapping: own properties only, so "constructor",
+ * "toString" or "__proto__" never reach Object.prototype. */
+function own(record: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** A value from data quoted in a message: at most 80 characters, so a megabyte-long role does not make a megabyte error. */
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -31,18 +42,18 @@ function typeName(value: unknown): string {
 /** Picks the mapping from the keys of the first records. null when no known layout fits. */
 export function detectMapping(records: readonly SourceRecord[]): FieldMapping | null {
   const sample = records.slice(0, 20).map((r) => r.value).filter(isObject);
-  const has = (key: string) => sample.some((r) => key in r);
+  const has = (key: string) => sample.some((r) => Object.hasOwn(r, key));
   const first = sample[0];
   if (!first) return null;
   if (has('messages')) return { kind: 'messages', fields: { messages: 'messages' } };
   if (has('conversations')) {
-    const conv = sample.find((r) => Array.isArray(r.conversations))?.conversations as unknown[] | undefined;
+    const conv = sample.map((r) => own(r, 'conversations')).find(Array.isArray) as unknown[] | undefined;
     const probe = conv?.find(isObject);
-    const sharegpt = probe ? 'from' in probe && 'value' in probe : true;
+    const sharegpt = probe ? Object.hasOwn(probe, 'from') && Object.hasOwn(probe, 'value') : true;
     return { kind: 'messages', fields: { messages: 'conversations' }, ...(sharegpt ? { messageKeys: { role: 'from', content: 'value' } } : {}) };
   }
   if (has('prompt') && has('completion')) {
-    const chat = sample.some((r) => Array.isArray(r.prompt));
+    const chat = sample.some((r) => Array.isArray(own(r, 'prompt')));
     return { kind: chat ? 'prompt-completion-chat' : 'prompt-completion', fields: { prompt: 'prompt', completion: 'completion' } };
   }
   if (has('instruction') && has('output')) return { kind: 'instruction', fields: { instruction: 'instruction', input: 'input', output: 'output' } };
@@ -53,7 +64,7 @@ export function detectMapping(records: readonly SourceRecord[]): FieldMapping | 
 /** Content may be a string or a list of `{type: "text", text}` parts (multimodal layout): text parts are joined. */
 function contentText(value: unknown): string | null {
   if (typeof value === 'string') return value;
-  if (Array.isArray(value) && value.every((p) => isObject(p) && typeof p.text === 'string')) {
+  if (Array.isArray(value) && value.every((p) => isObject(p) && typeof own(p, 'text') === 'string')) {
     return value.map((p) => (p as { text: string }).text).join('');
   }
   return null;
@@ -66,12 +77,13 @@ function toMessages(value: unknown, field: string, keys: { role: string; content
   for (let i = 0; i < value.length; i++) {
     const m: unknown = value[i];
     if (!isObject(m)) return `${field}[${i}] must be an object with "${keys.role}" and "${keys.content}", got ${typeName(m)}`;
-    const rawRole = m[keys.role];
+    const rawRole = own(m, keys.role);
     if (typeof rawRole !== 'string') return `${field}[${i}].${keys.role} must be a string, got ${typeName(rawRole)}`;
-    const role = SHAREGPT_ROLES[rawRole.toLowerCase()];
-    if (!role) return `${field}[${i}].${keys.role} is "${rawRole}"; expected one of system, user, assistant, tool (or ShareGPT human, gpt)`;
-    const content = contentText(m[keys.content]);
-    if (content === null) return `${field}[${i}].${keys.content} must be a string, got ${typeName(m[keys.content])}`;
+    const lower = rawRole.toLowerCase();
+    const role = Object.hasOwn(SHAREGPT_ROLES, lower) ? SHAREGPT_ROLES[lower] : undefined;
+    if (!role) return `${field}[${i}].${keys.role} is "${clip(rawRole)}"; expected one of system, user, assistant, tool (or ShareGPT human, gpt)`;
+    const content = contentText(own(m, keys.content));
+    if (content === null) return `${field}[${i}].${keys.content} must be a string, got ${typeName(own(m, keys.content))}`;
     messages.push({ role, content });
   }
   return messages;
@@ -79,11 +91,11 @@ function toMessages(value: unknown, field: string, keys: { role: string; content
 
 function stringField(record: Record<string, unknown>, column: string | undefined, optional = false): string | { error: string } {
   if (!column) return optional ? '' : { error: 'no column is mapped for a required field' };
-  const value = record[column];
-  if (value === undefined || value === null) return optional ? '' : { error: `field "${column}" is missing` };
+  const value = own(record, column);
+  if (value === undefined || value === null) return optional ? '' : { error: `field "${clip(column)}" is missing` };
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-  return { error: `field "${column}" must be a string, got ${typeName(value)}` };
+  return { error: `field "${clip(column)}" must be a string, got ${typeName(value)}` };
 }
 
 function mapOne(record: Record<string, unknown>, id: string, mapping: FieldMapping): Row | string {
@@ -91,13 +103,13 @@ function mapOne(record: Record<string, unknown>, id: string, mapping: FieldMappi
   const keys = mapping.messageKeys ?? { role: 'role', content: 'content' };
   switch (mapping.kind) {
     case 'messages': {
-      const messages = toMessages(record[f.messages ?? 'messages'], f.messages ?? 'messages', keys);
+      const messages = toMessages(own(record, f.messages ?? 'messages'), f.messages ?? 'messages', keys);
       return typeof messages === 'string' ? messages : { id, kind: 'messages', messages };
     }
     case 'prompt-completion-chat': {
-      const prompt = toMessages(record[f.prompt ?? 'prompt'], f.prompt ?? 'prompt', keys);
+      const prompt = toMessages(own(record, f.prompt ?? 'prompt'), f.prompt ?? 'prompt', keys);
       if (typeof prompt === 'string') return prompt;
-      const completion = toMessages(record[f.completion ?? 'completion'], f.completion ?? 'completion', keys);
+      const completion = toMessages(own(record, f.completion ?? 'completion'), f.completion ?? 'completion', keys);
       if (typeof completion === 'string') return completion;
       return { id, kind: 'prompt-completion-chat', prompt, completion };
     }
@@ -133,7 +145,8 @@ export function mapRecords(records: readonly SourceRecord[], mapping?: FieldMapp
   const chosen = mapping ?? detectMapping(records);
   if (!chosen) {
     const keys = records.map((r) => r.value).find(isObject);
-    const seen = keys ? Object.keys(keys).join(', ') : 'no objects at all';
+    const names = keys ? Object.keys(keys) : [];
+    const seen = keys ? `${names.slice(0, 20).map(clip).join(', ')}${names.length > 20 ? `, … (${names.length} in all)` : ''}` : 'no objects at all';
     return {
       mapping: null,
       rows: [],

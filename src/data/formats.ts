@@ -4,6 +4,7 @@
 import Papa from 'papaparse';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { checkParquetLayout, ParquetLayoutError } from './parquet-guard.ts';
 
 export type FileFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
 
@@ -161,7 +162,7 @@ function jsonErrorOffset(text: string, message: string): number | null {
 function pickRowList(value: unknown): unknown[] | null {
   if (typeof value !== 'object' || value === null) return null;
   for (const key of ['data', 'rows', 'train', 'examples']) {
-    const inner = (value as Record<string, unknown>)[key];
+    const inner = Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
     if (Array.isArray(inner)) return inner;
   }
   return null;
@@ -190,14 +191,52 @@ function parseCsv(bytes: Uint8Array): ParsedFile {
 async function parseParquet(bytes: Uint8Array): Promise<ParsedFile> {
   const out: ParsedFile = { format: 'parquet', records: [], errors: [] };
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let stage: 'metadata' | 'pages' = 'metadata';
   try {
-    parquetMetadata(buffer);
-    const rows = await parquetReadObjects({ file: buffer, compressors });
+    const metadata = parquetMetadata(buffer);
+    checkParquetLayout(bytes, metadata);
+    stage = 'pages';
+    const decompressFailure: { error: unknown } = { error: null };
+    const rows = await parquetReadObjects({ file: buffer, metadata, compressors: observedCompressors(decompressFailure) });
+    if (decompressFailure.error) throw decompressFailure.error;
     rows.forEach((row, i) => out.records.push({ where: `row ${i + 1}`, value: row }));
   } catch (error) {
-    out.errors.push({ where: 'the file', message: `is not a readable Parquet file: ${error instanceof Error ? error.message : String(error)}` });
+    out.errors.push({ where: 'the file', message: `is not a readable Parquet file: ${describeParquetError(error, stage)}` });
   }
   return out;
+}
+
+/** The codecs of hyparquet-compressors, each wrapped so that a failure is recorded rather than thrown: hyparquet
+ * decodes column chunks in promises it does not always observe, so an error thrown there would surface as an
+ * unhandled rejection. A failed page decodes as zeros of its declared (checked) size and the recorded error rejects
+ * the file afterwards. */
+function observedCompressors(failure: { error: unknown }): typeof compressors {
+  const wrapped: Record<string, unknown> = {};
+  for (const [codec, decompress] of Object.entries(compressors)) {
+    if (typeof decompress !== 'function') continue;
+    wrapped[codec] = (input: Uint8Array, outputLength: number) => {
+      try {
+        return decompress(input, outputLength);
+      } catch (error) {
+        failure.error ??= new ParquetLayoutError(`a ${codec} page does not decompress (${error instanceof Error && !(error instanceof TypeError || error instanceof RangeError) ? error.message.slice(0, 80) : 'corrupt data'})`);
+        return new Uint8Array(outputLength);
+      }
+    };
+  }
+  return wrapped as typeof compressors;
+}
+
+/** hyparquet's own checks say what they found ("footer != PAR1"); an engine error from inside it (a TypeError or
+ * RangeError on a damaged structure) is described by where it happened instead of by its internals. */
+function describeParquetError(error: unknown, stage: 'metadata' | 'pages'): string {
+  const advice = 're-export it (pandas DataFrame.to_parquet or pyarrow), or upload JSONL/CSV instead.';
+  if (error instanceof ParquetLayoutError) return `${error.message}; ${advice}`;
+  if (error instanceof Error && !(error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError)) {
+    return `${error.message.slice(0, 200)}; ${advice}`;
+  }
+  return stage === 'metadata'
+    ? `its footer metadata is damaged (a field is missing or has the wrong type); ${advice}`
+    : `a data page is damaged (its encoded values do not match its header); ${advice}`;
 }
 
 function isBlank(bytes: Uint8Array): boolean {

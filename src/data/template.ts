@@ -2,6 +2,11 @@
 // `{% generation %}` stripped), a frozen `strftime_now`, a `raise_exception` with a readable message, template
 // kwargs such as `enable_thinking`. Also the built-in Alpaca and Llama 2 templates, and compile errors with a
 // line/column for the user-editable template.
+//
+// Templates are typed by users and shipped by strangers' repos, so every render runs under explicit budgets
+// (TemplateBudget): evaluation steps, loop iterations, range length, list and string sizes, nesting depth and
+// wall-clock time, checked in the interpreter's own evaluation path. Builtins that size their output from an argument
+// (indent, tojson's indent, replace, join) are checked before they allocate.
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import type { Message } from './types.ts';
 
@@ -25,6 +30,8 @@ export interface RenderOptions {
   kwargs?: Record<string, unknown>;
   /** The date `strftime_now` reports. Frozen so renders do not change daily (Llama 3.2 writes today's date). */
   date?: Date;
+  /** Limits for this render, over DEFAULT_TEMPLATE_BUDGET. */
+  budget?: Partial<TemplateBudget>;
 }
 
 /** The date `strftime_now` returns unless a run sets another: renders are reproducible across days. */
@@ -86,23 +93,35 @@ function tryParse(source: string): string | null {
   }
 }
 
+/** The smallest `end` in [lo, hi] for which `fails(end)` holds, assuming it holds for every end past some point (true
+ * of the parser: once a prefix fails with a message, longer prefixes fail the same way). O(log n) parses. */
+function firstFailing(lo: number, hi: number, fails: (end: number) => boolean): number {
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fails(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** The line/column where a failing template first fails the same way: the end of the smallest failing prefix.
- * For an unclosed block that is the block's opening tag; for a bad character, the character itself. */
+ * For an unclosed block that is the block's opening tag; for a bad character, the character itself. Binary search
+ * over line ends, then over the columns of that line: O(n log n), not a parse of every prefix. */
 function locate(source: string, message: string): { line: number; column: number } {
   const lines = source.split('\n');
+  const ends: number[] = [];
   let offset = 0;
-  for (let l = 0; l < lines.length; l++) {
-    const lineText = lines[l] ?? '';
-    const end = offset + lineText.length;
-    if (tryParse(source.slice(0, end)) === message) {
-      for (let c = 1; c <= lineText.length; c++) {
-        if (tryParse(source.slice(0, offset + c)) === message) return { line: l + 1, column: c };
-      }
-      return { line: l + 1, column: Math.max(1, lineText.length) };
-    }
-    offset = end + 1;
+  for (const lineText of lines) {
+    ends.push(offset + lineText.length);
+    offset += lineText.length + 1;
   }
-  return { line: lines.length, column: Math.max(1, (lines[lines.length - 1] ?? '').length) };
+  const failsAt = (end: number) => tryParse(source.slice(0, end)) === message;
+  const l = firstFailing(0, lines.length - 1, (k) => failsAt(ends[k] ?? source.length));
+  const lineText = lines[l] ?? '';
+  const start = (ends[l] ?? 0) - lineText.length;
+  if (!failsAt(start + lineText.length)) return { line: lines.length, column: Math.max(1, (lines[lines.length - 1] ?? '').length) };
+  const c = firstFailing(1, Math.max(1, lineText.length), (col) => failsAt(start + col));
+  return { line: l + 1, column: c };
 }
 
 const BLOCK_TAG = /\{%-?\s*(end)?(if|for|macro|call|filter|generation|set)\b([^%]*)-?%\}/g;
@@ -125,17 +144,42 @@ function unclosedBlock(source: string): { tag: string; line: number; column: num
   return { tag: open.tag, line: before.length, column: (before[before.length - 1] ?? '').length + 1 };
 }
 
+/** Longest template source accepted (the run-config schema's cap on a custom template). */
+export const MAX_TEMPLATE_CHARS = 32 * 1024;
+
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
+}
+
 export function compileTemplate(source: string): CompiledTemplate | { error: TemplateError } {
+  if (source.length > MAX_TEMPLATE_CHARS) {
+    return { error: { message: `The template is ${source.length} characters long; the limit is ${MAX_TEMPLATE_CHARS}. Shorten it.`, line: 1, column: 1 } };
+  }
   try {
     return { source, template: new Template(source) };
   } catch (error) {
+    if (isStackOverflow(error)) {
+      return { error: { message: 'The template nests expressions or blocks too deeply to parse; flatten it.', line: 1, column: 1 } };
+    }
     const message = messageOf(error);
     const open = unclosedBlock(source);
     // The parser reports an unclosed block as a bare TypeError at the end of input; say what is missing instead.
     if (open && (/reading '\w+'/.test(message) || /end of input/i.test(message))) {
       return { error: { message: `{% ${open.tag} %} is never closed: add {% end${open.tag} %}.`, line: open.line, column: open.column } };
     }
-    return { error: { message, ...locate(source, message) } };
+    const at = locate(source, message);
+    // The parser's own errors name the token it expected; a TypeError from inside it means it ran off the end of a
+    // tag or expression it did not finish.
+    const readable = error instanceof TypeError ? 'A tag or expression here is unfinished or malformed (check its closing }} or %} and its brackets).' : message;
+    return { error: { message: readable, ...at } };
+  }
+}
+
+/** A template that does not parse; `line`/`column` point where, as compileTemplate reports. */
+export class TemplateCompileError extends Error {
+  override name = 'TemplateCompileError';
+  constructor(message: string, readonly line: number, readonly column: number) {
+    super(message);
   }
 }
 
@@ -144,7 +188,7 @@ export function mustCompile(source: string, what: string): CompiledTemplate {
   const compiled = compileTemplate(source);
   if ('error' in compiled) {
     const { message, line, column } = compiled.error;
-    throw new Error(`${what} does not parse (line ${line}, column ${column}): ${message}`);
+    throw new TemplateCompileError(`${what} does not parse (line ${line}, column ${column}): ${message}`, line, column);
   }
   return compiled;
 }
@@ -181,13 +225,58 @@ export class TemplateRenderError extends Error {
   override name = 'TemplateRenderError';
 }
 
-/** Python's range(), for templates that loop over indices. */
-function range(start: number, stop?: number, step = 1): number[] {
-  const [from, to] = stop === undefined ? [0, start] : [start, stop];
-  if (step === 0) throw new TemplateRenderError('range() step must not be zero');
-  const out: number[] = [];
-  for (let i = from; step > 0 ? i < to : i > to; i += step) out.push(i);
-  return out;
+/** Limits on one render. A template that exceeds one gets a TemplateRenderError naming the limit. */
+export interface TemplateBudget {
+  /** Expression/statement evaluations in all (bounds work that no other limit sees). */
+  maxSteps: number;
+  /** Iterations of all `{% for %}` loops together. */
+  maxLoopIterations: number;
+  /** Longest list `range()` may build. */
+  maxRange: number;
+  /** Longest list any expression may build. */
+  maxItems: number;
+  /** Longest string any expression may build, and the longest output; at least twice the conversation's text. */
+  maxOutputChars: number;
+  /** Deepest nesting of evaluation (expressions in expressions, macro calls in macro calls). */
+  maxDepth: number;
+  /** Wall-clock time for one render, ms. */
+  timeMs: number;
+}
+
+export const DEFAULT_TEMPLATE_BUDGET: TemplateBudget = {
+  maxSteps: 2_000_000,
+  maxLoopIterations: 100_000,
+  maxRange: 100_000,
+  maxItems: 100_000,
+  maxOutputChars: 4_000_000,
+  maxDepth: 400,
+  timeMs: 1000,
+};
+
+function budgetError(what: string): TemplateRenderError {
+  return new TemplateRenderError(`The chat template ${what}. Templates are limited so that a mistake cannot freeze the page; simplify the template.`);
+}
+
+function isWholeNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+/** Python's range(), for templates that loop over indices: whole numbers only, at most `maxRange` items, counted
+ * before anything is allocated. */
+function makeRange(maxRange: number) {
+  return (...args: unknown[]): number[] => {
+    const numbers = args.filter((a) => !(typeof a === 'object' && a !== null));
+    if (numbers.length < 1 || numbers.length > 3) throw new TemplateRenderError(`range() takes 1 to 3 whole numbers, got ${numbers.length} arguments`);
+    for (const a of numbers) {
+      if (!isWholeNumber(a)) throw new TemplateRenderError(`range() takes whole numbers, got ${typeof a === 'number' ? String(a) : typeof a}`);
+    }
+    const [a, b, c] = numbers as number[];
+    const [from, to, step] = b === undefined ? [0, a ?? 0, 1] : [a ?? 0, b, c ?? 1];
+    if (step === 0) throw new TemplateRenderError('range() step must not be zero');
+    const count = Math.max(0, Math.ceil((to - from) / step));
+    if (count > maxRange) throw budgetError(`asks for range() of ${count} numbers (limit ${maxRange})`);
+    return Array.from({ length: count }, (_, i) => from + i * step);
+  };
 }
 
 /** Globals (true/false/none, range, the frozen `strftime_now`, `raise_exception`) live in a parent scope built once
@@ -205,7 +294,6 @@ function globalScope(compiled: CompiledTemplate, date: Date): Environment {
     env = new Environment();
     const globals: Record<string, unknown> = {
       true: true, false: false, none: null, True: true, False: false, None: null,
-      range,
       strftime_now: (format: unknown) => strftime(date, String(format)),
       raise_exception: (message: unknown) => {
         throw new TemplateRenderError(`The chat template refused this conversation: ${String(message)}`);
@@ -218,12 +306,202 @@ function globalScope(compiled: CompiledTemplate, date: Date): Environment {
   return env;
 }
 
+/** The parts of @huggingface/jinja's AST and runtime values the budgets look at (the package does not export them). */
+interface Node {
+  type: string;
+  body?: Node[];
+  callee?: Node;
+  property?: Node;
+  object?: Node;
+  value?: unknown;
+  args?: Node[];
+  filter?: Node;
+}
+interface Value {
+  type: string;
+  value: unknown;
+}
+type Evaluate = (node: Node | undefined, env: Environment) => Value;
+type EvaluateBlock = (statements: Node[], env: Environment) => Value;
+type ApplyFilter = (operand: Value, filter: Node, env: Environment) => Value;
+type EvaluateArguments = (args: Node[], env: Environment) => [Value[], Map<string, Value>];
+interface Hooks {
+  evaluate: Evaluate;
+  evaluateBlock: EvaluateBlock;
+  applyFilter: ApplyFilter;
+  evaluateArguments: EvaluateArguments;
+}
+
+/** Characters a value would print as, counted up to `limit` (strings, list and dict contents, numbers); stops early. */
+function printedSize(value: Value, limit: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && total <= limit) {
+    const v = stack.pop() as Value | undefined;
+    if (!v || typeof v !== 'object') continue;
+    if (typeof v.value === 'string') total += v.value.length + 2;
+    else if (Array.isArray(v.value)) {
+      total += 2 + v.value.length * 2;
+      for (const item of v.value) stack.push(item);
+    } else if (v.value instanceof Map) {
+      total += 2 + v.value.size * 4;
+      for (const [key, item] of v.value) {
+        total += String(key).length;
+        stack.push(item);
+      }
+    } else total += 24;
+  }
+  return total;
+}
+
+function numberArg(value: Value | undefined): number | null {
+  return value && (value.type === 'IntegerValue' || value.type === 'FloatValue') && typeof value.value === 'number' ? value.value : null;
+}
+
+/** An Interpreter whose evaluation path enforces `budget`. The hooks replace instance methods, which the interpreter
+ * calls through `this` for every node, so no evaluation bypasses them. */
+function budgetedInterpreter(env: Environment, budget: TemplateBudget, deadline: number): Interpreter {
+  const interpreter = new Interpreter(env);
+  const hooks = interpreter as unknown as Hooks;
+  const base: Hooks = {
+    evaluate: hooks.evaluate.bind(interpreter),
+    evaluateBlock: hooks.evaluateBlock.bind(interpreter),
+    applyFilter: hooks.applyFilter.bind(interpreter),
+    evaluateArguments: hooks.evaluateArguments.bind(interpreter),
+  };
+  let steps = 0;
+  let depth = 0;
+  let iterations = 0;
+  const loopBodies = new WeakSet<Node[]>();
+
+  const checkSize = (result: Value): Value => {
+    if (typeof result.value === 'string' && result.value.length > budget.maxOutputChars) {
+      throw budgetError(`builds a string of ${result.value.length} characters (limit ${budget.maxOutputChars})`);
+    }
+    if (Array.isArray(result.value) && result.value.length > budget.maxItems) {
+      throw budgetError(`builds a list of ${result.value.length} items (limit ${budget.maxItems})`);
+    }
+    return result;
+  };
+  const checkOutput = (chars: number, what: string) => {
+    if (chars > budget.maxOutputChars) throw budgetError(`would build ${what} of about ${chars} characters (limit ${budget.maxOutputChars})`);
+  };
+
+  hooks.evaluate = (node, scope) => {
+    if (++steps > budget.maxSteps) throw budgetError(`takes more than ${budget.maxSteps} evaluation steps`);
+    if ((steps & 1023) === 0 && performance.now() > deadline) throw budgetError(`took longer than ${budget.timeMs} ms to render one conversation`);
+    if (depth >= budget.maxDepth) throw budgetError(`nests expressions or macro calls more than ${budget.maxDepth} deep`);
+    if (node?.type === 'For' && node.body) loopBodies.add(node.body);
+    if (node?.type === 'CallExpression') precheckCall(node, scope);
+    depth++;
+    try {
+      return checkSize(base.evaluate(node, scope));
+    } finally {
+      depth--;
+    }
+  };
+
+  // `{{ a }}{{ b }}` concatenates the printed form of each statement: count it before printing.
+  let StringValue: (new (value: string) => Value) | null = null;
+  hooks.evaluateBlock = (statements, scope) => {
+    if (loopBodies.has(statements) && ++iterations > budget.maxLoopIterations) {
+      throw budgetError(`runs more than ${budget.maxLoopIterations} loop iterations`);
+    }
+    StringValue ??= (base.evaluate({ type: 'StringLiteral', value: '' }, scope) as object).constructor as new (value: string) => Value;
+    let out = '';
+    for (const statement of statements) {
+      const value = hooks.evaluate(statement, scope);
+      if (value.type === 'NullValue' || value.type === 'UndefinedValue') continue;
+      checkOutput(out.length + printedSize(value, budget.maxOutputChars + 1), 'output');
+      out += String(value);
+    }
+    return new StringValue(out);
+  };
+
+  const precheckCall = (node: Node, scope: Environment) => {
+    // `s.replace(old, new)` grows s by (occurrences × growth): count before the builtin allocates.
+    // `s.split(sep)` makes a list of (occurrences + 1) strings: count before splitting.
+    const callee = node.callee;
+    const method = callee?.type === 'MemberExpression' && callee.property?.type === 'Identifier' ? callee.property.value : null;
+    if (method !== 'replace' && method !== 'split') return;
+    const subject = hooks.evaluate(callee?.object, scope);
+    if (typeof subject.value !== 'string') return;
+    const [args] = hooks.evaluateArguments(node.args ?? [], scope);
+    if (method === 'replace') checkReplace(subject.value, args);
+    else checkSplit(subject.value, args[0]?.value);
+  };
+
+  const checkSplit = (subject: string, separator: unknown) => {
+    if (subject.length < budget.maxItems) return;
+    let pieces = 1;
+    if (typeof separator === 'string' && separator.length > 0) {
+      for (let at = subject.indexOf(separator); at >= 0 && pieces <= budget.maxItems; at = subject.indexOf(separator, at + separator.length)) pieces++;
+    } else {
+      const runs = subject.match(/\s+/g);
+      pieces = (runs?.length ?? 0) + 1;
+    }
+    if (pieces > budget.maxItems) throw budgetError(`would split a string into more than ${budget.maxItems} pieces`);
+  };
+
+  const checkReplace = (subject: string, args: Value[]) => {
+    const [from, to] = args;
+    if (typeof from?.value !== 'string' || typeof to?.value !== 'string') return;
+    const growth = to.value.length - from.value.length;
+    if (growth <= 0) return;
+    let count = 0;
+    if (from.value.length === 0) count = subject.length + 1;
+    else for (let at = subject.indexOf(from.value); at >= 0 && count * growth <= budget.maxOutputChars; at = subject.indexOf(from.value, at + from.value.length)) count++;
+    checkOutput(subject.length + count * growth, 'a replace() result');
+  };
+
+  hooks.applyFilter = (operand, filter, scope) => {
+    const name = filter.type === 'CallExpression' ? filter.callee?.value : filter.value;
+    const operandSize = printedSize(operand, budget.maxOutputChars + 1);
+    if (filter.type === 'CallExpression' && typeof name === 'string') {
+      const [args, kwargs] = hooks.evaluateArguments(filter.args ?? [], scope);
+      if (name === 'indent' && typeof operand.value === 'string') {
+        const width = numberArg(args[0] ?? kwargs.get('width')) ?? 4;
+        const lines = operand.value.split('\n').length;
+        checkOutput(operand.value.length + Math.max(0, width) * lines, 'an indent() result');
+      } else if (name === 'tojson') {
+        const indent = numberArg(kwargs.get('indent')) ?? 0;
+        if (indent > 64) throw budgetError(`asks tojson for an indent of ${indent} (limit 64)`);
+        checkOutput(operandSize * (1 + Math.max(0, indent)), 'a tojson result');
+      } else if (name === 'replace' && typeof operand.value === 'string') {
+        checkReplace(operand.value, args);
+      } else if (name === 'join' && Array.isArray(operand.value)) {
+        const separator = typeof args[0]?.value === 'string' ? args[0].value.length : 0;
+        checkOutput(operandSize + separator * operand.value.length, 'a join() result');
+      }
+    } else {
+      checkOutput(operandSize, `a "${String(name)}" filter result`);
+      if (name === 'list' && typeof operand.value === 'string' && operand.value.length > budget.maxItems) {
+        throw budgetError(`would turn a string of ${operand.value.length} characters into a list (limit ${budget.maxItems} items)`);
+      }
+    }
+    return checkSize(base.applyFilter(operand, filter, scope));
+  };
+
+  return interpreter;
+}
+
+/** Characters of message text in a conversation: the output budget always leaves room for twice that. */
+function conversationChars(messages: readonly Message[]): number {
+  let total = 0;
+  for (const m of messages) total += typeof m.content === 'string' ? m.content.length : 0;
+  return total;
+}
+
 /** Renders `messages` with the variables transformers passes: messages, add_generation_prompt, bos/eos tokens and
  * the caller's kwargs. The globals are set here rather than by Template.render so that `strftime_now` reports the
  * frozen date and `raise_exception` says which template refused the conversation. */
 export function renderChat(compiled: CompiledTemplate, messages: readonly Message[], opts: RenderOptions = {}): string {
+  const budget: TemplateBudget = { ...DEFAULT_TEMPLATE_BUDGET, ...opts.budget };
+  budget.maxOutputChars = Math.max(budget.maxOutputChars, 2 * conversationChars(messages) + 65_536);
+  const deadline = performance.now() + budget.timeMs;
   const context: Record<string, unknown> = {
     ...opts.kwargs,
+    range: makeRange(budget.maxRange),
     messages,
     add_generation_prompt: opts.addGenerationPrompt ?? false,
     bos_token: opts.bosToken ?? '',
@@ -232,10 +510,38 @@ export function renderChat(compiled: CompiledTemplate, messages: readonly Messag
   try {
     const env = new Environment(globalScope(compiled, opts.date ?? FROZEN_DATE));
     for (const [name, value] of Object.entries(context)) env.set(name, value);
-    const result = new Interpreter(env).run(compiled.template.parsed);
+    const result = budgetedInterpreter(env, budget, deadline).run(compiled.template.parsed);
     return String(result.value);
   } catch (error) {
     if (error instanceof TemplateRenderError) throw error;
-    throw new TemplateRenderError(`The chat template failed while rendering: ${messageOf(error)}`);
+    if (isStackOverflow(error)) throw budgetError('nests too deeply to render');
+    if (error instanceof RangeError && /Invalid (string|array) length/.test(error.message)) throw budgetError('builds a string or list longer than JavaScript allows');
+    throw new TemplateRenderError(`The chat template failed while rendering: ${engineMessage(error)}`);
   }
+}
+
+/** The interpreter's name for a kind of value (`UndefinedValue`, `IntegerValue`) as a user would say it. */
+function valueKind(kind: string): string {
+  const name = kind.replace(/Value$/, '');
+  if (name === 'Undefined') return 'undefined';
+  if (name === 'Null') return 'none';
+  const lower = name.toLowerCase();
+  return `${/^[aeiou]/.test(lower) ? 'an' : 'a'} ${lower}`;
+}
+
+/** The interpreter's own message, or for an engine error inside it (the template reaching into a value it does not
+ * have) a sentence that says so instead of "Cannot read properties of undefined". */
+function engineMessage(error: unknown): string {
+  const message = messageOf(error);
+  const notCallable = /Cannot call something that is not a function: got (\w+)/.exec(message);
+  if (notCallable) {
+    const kind = notCallable[1] ?? '';
+    return `it calls something that cannot be called (${kind === 'UndefinedValue' ? 'an undefined name: check the spelling of the function or macro' : valueKind(kind)})`;
+  }
+  const notIterable = /'?(\w+?)(Value)?'? object is not iterable/.exec(message);
+  if (notIterable) return `it loops over or unpacks something that is not a list (${valueKind(notIterable[1] ?? '')})`;
+  if (!(error instanceof TypeError)) return message.replace(/\b(\w+)Value\b/g, (_, kind: string) => valueKind(kind));
+  const read = /Cannot read properties of (undefined|null) \(reading '([^']*)'\)/.exec(message);
+  if (read) return `it reads "${read[2]}" from a value that is ${read[1] === 'null' ? 'none' : 'undefined'}; check the variable names and guard with "is defined"`;
+  return `it uses a value in a way the template engine does not support (${message.replace(/[^\w\s'".,:()-]/g, '').slice(0, 120)})`;
 }
