@@ -1,8 +1,8 @@
 // Model configuration: parses a Hugging Face config.json into a typed ModelConfig for the families TabTune runs
-// (llama, mistral without sliding window, qwen2, qwen3, gpt2) and rejects everything else with a message naming what is
-// supported. HF config keys are spelled as transformers writes them. Imports nothing outside this folder.
+// (llama, mistral without sliding window, qwen2, qwen3, gemma3_text, gpt2) and rejects everything else with a message
+// naming what is supported. HF config keys are spelled as transformers writes them. Imports nothing outside this folder.
 
-export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'] as const;
+export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma3_text', 'gpt2'] as const;
 export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
 
 /** `architectures` values TabTune accepts, per model_type (the CausalLM heads transformers saves). */
@@ -11,12 +11,13 @@ const ARCHITECTURES: Readonly<Record<ModelType, string>> = {
   mistral: 'MistralForCausalLM',
   qwen2: 'Qwen2ForCausalLM',
   qwen3: 'Qwen3ForCausalLM',
+  gemma3_text: 'Gemma3ForCausalLM',
   gpt2: 'GPT2LMHeadModel',
 };
 
 const SUPPORTED_TEXT =
   'TabTune supports model_type llama (Llama 2/3, SmolLM, TinyLlama), mistral (without sliding window), qwen2 (Qwen2/2.5), ' +
-  'qwen3 and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
+  'qwen3, gemma3_text (Gemma 3 text models such as gemma-3-270m and gemma-3-1b) and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
 
 export type RopeType = 'default' | 'linear' | 'llama3';
 
@@ -71,7 +72,35 @@ export interface Gpt2Config extends CommonConfig {
   readonly layerNormEps: number;
 }
 
-export type ModelConfig = LlamaFamilyConfig | Gpt2Config;
+export type LayerType = 'sliding_attention' | 'full_attention';
+
+/**
+ * Gemma 3 text (Gemma3ForCausalLM): pre- and post-norms around both branches (RMSNorm as x·(1 + w)), per-head q/k
+ * norms, embeddings scaled by √hidden_size, GeGLU with tanh GELU, attention scale query_pre_attn_scalar^-½, local
+ * sliding-window layers with their own RoPE base, optional tanh soft-capping of attention scores and logits.
+ */
+export interface Gemma3Config extends CommonConfig {
+  readonly family: 'gemma3';
+  readonly modelType: 'gemma3_text';
+  readonly numKvHeads: number;
+  readonly rmsNormEps: number;
+  /** RoPE of the full-attention (global) layers: rope_theta plus rope_scaling. */
+  readonly rope: RopeConfig;
+  /** RoPE of the sliding-window (local) layers: rope_local_base_freq, never scaled. */
+  readonly localRope: RopeConfig;
+  /** Bias on q/k/v/o_proj (`attention_bias`). */
+  readonly attentionBias: boolean;
+  /** Attention scores are multiplied by queryPreAttnScalar^-½ (not head_dim^-½). */
+  readonly queryPreAttnScalar: number;
+  /** Keys at least this many positions behind the query are hidden on sliding layers. */
+  readonly slidingWindow: number;
+  /** One entry per layer. */
+  readonly layerTypes: readonly LayerType[];
+  readonly attnLogitSoftcapping: number | null;
+  readonly finalLogitSoftcapping: number | null;
+}
+
+export type ModelConfig = LlamaFamilyConfig | Gemma3Config | Gpt2Config;
 
 export class UnsupportedModelError extends Error {
   constructor(message: string) {
@@ -103,7 +132,18 @@ export function parseModelConfig(raw: unknown): ModelConfig {
       );
     }
   }
-  return mt === 'gpt2' ? parseGpt2(c) : parseLlamaFamily(c, mt);
+  return mt === 'gpt2' ? parseGpt2(c) : mt === 'gemma3_text' ? parseGemma3(c) : parseLlamaFamily(c, mt);
+}
+
+/** TabTune trains without attention dropout; a config that asks for it is refused rather than silently ignored. */
+function refuseAttentionDropout(c: Json, mt: string): void {
+  const p = c['attention_dropout'];
+  if (p !== undefined && p !== null && p !== 0) {
+    throw new UnsupportedModelError(
+      `config.json: attention_dropout ${String(p)} is not supported for ${mt}; TabTune trains without attention dropout. ` +
+        'HINT: set attention_dropout to 0.0 in a copy of config.json (LoRA dropout is a separate setting)',
+    );
+  }
 }
 
 function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFamilyConfig {
@@ -124,6 +164,7 @@ function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFam
       throw new UnsupportedModelError(`config.json: use_sliding_window true is not supported for ${mt}; TabTune implements full attention only`);
     }
   }
+  refuseAttentionDropout(c, mt);
   const window = mt === 'mistral' ? optInt(c, 'sliding_window') : null;
   const attentionBias = bool(c, 'attention_bias', false);
   return {
@@ -141,6 +182,104 @@ function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFam
     qkNorm: mt === 'qwen3',
     slidingWindow: window,
   };
+}
+
+function parseGemma3(c: Json): Gemma3Config {
+  const mt = 'gemma3_text';
+  const hiddenSize = int(c, 'hidden_size');
+  const numHeads = int(c, 'num_attention_heads');
+  const numKvHeads = optInt(c, 'num_key_value_heads') ?? numHeads;
+  // Gemma3TextConfig's default head_dim is 256, independent of hidden_size.
+  const headDim = optInt(c, 'head_dim') ?? 256;
+  const numLayers = int(c, 'num_hidden_layers');
+  if (numHeads % numKvHeads !== 0) throw new Error(`config.json: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
+  if (headDim % 2 !== 0) throw new Error(`config.json: head_dim ${headDim} must be even for RoPE`);
+  const act = c['hidden_activation'] ?? 'gelu_pytorch_tanh';
+  if (act !== 'gelu_pytorch_tanh') {
+    throw new UnsupportedModelError(`config.json: hidden_activation ${JSON.stringify(act)} is not supported for ${mt}; TabTune implements gelu_pytorch_tanh (GeGLU with tanh GELU)`);
+  }
+  if (c['use_bidirectional_attention'] === true) {
+    throw new UnsupportedModelError(`config.json: use_bidirectional_attention true (an embedding model such as EmbeddingGemma) is not supported; TabTune trains causal language models`);
+  }
+  const partial = c['partial_rotary_factor'];
+  if (partial !== undefined && partial !== null && partial !== 1) {
+    throw new UnsupportedModelError(`config.json: partial_rotary_factor ${String(partial)} is not supported; TabTune rotates the whole head`);
+  }
+  refuseAttentionDropout(c, mt);
+  const layerTypes = gemmaLayerTypes(c, numLayers);
+  const slidingWindow = optInt(c, 'sliding_window');
+  if (layerTypes.includes('sliding_attention') && (slidingWindow === null || slidingWindow < 1)) {
+    throw new Error('config.json: layer_types marks sliding_attention layers but sliding_window is missing or 0; set sliding_window (512 for Gemma 3 270M/1B)');
+  }
+  const { global, local } = gemmaRope(c);
+  const scalar = c['query_pre_attn_scalar'] ?? 256;
+  if (typeof scalar !== 'number' || !(scalar > 0)) throw new Error(`config.json: query_pre_attn_scalar must be a positive number, got ${JSON.stringify(scalar)}`);
+  return {
+    family: 'gemma3',
+    modelType: mt,
+    ...common(c, { hiddenSize, numHeads, headDim, intermediateSize: int(c, 'intermediate_size'), numLayers }),
+    maxPositionEmbeddings: optInt(c, 'max_position_embeddings') ?? 131072,
+    // Gemma3TextConfig defaults tie_word_embeddings to true; its checkpoints store no lm_head.weight.
+    tieWordEmbeddings: bool(c, 'tie_word_embeddings', true),
+    numKvHeads,
+    rmsNormEps: c['rms_norm_eps'] === undefined ? 1e-6 : num(c, 'rms_norm_eps'),
+    rope: global,
+    localRope: local,
+    attentionBias: bool(c, 'attention_bias', false),
+    queryPreAttnScalar: scalar,
+    slidingWindow: slidingWindow ?? 0,
+    layerTypes,
+    attnLogitSoftcapping: softcap(c, 'attn_logit_softcapping'),
+    finalLogitSoftcapping: softcap(c, 'final_logit_softcapping'),
+  };
+}
+
+/** `layer_types`, or transformers' derivation from sliding_window_pattern (every pattern-th layer is global). */
+function gemmaLayerTypes(c: Json, numLayers: number): LayerType[] {
+  const given = c['layer_types'];
+  if (given !== undefined && given !== null) {
+    if (!Array.isArray(given) || given.length !== numLayers) {
+      throw new Error(`config.json: layer_types must list one entry per layer (${numLayers}), got ${JSON.stringify(given)}`);
+    }
+    for (const t of given) {
+      if (t !== 'sliding_attention' && t !== 'full_attention') {
+        throw new UnsupportedModelError(`config.json: layer type ${JSON.stringify(t)} is not supported for gemma3_text; TabTune implements sliding_attention and full_attention`);
+      }
+    }
+    return given as LayerType[];
+  }
+  const pattern = c['sliding_window_pattern'] ?? c['_sliding_window_pattern'] ?? 6;
+  if (typeof pattern !== 'number' || !Number.isInteger(pattern) || pattern < 1) throw new Error(`config.json: sliding_window_pattern must be a positive integer, got ${JSON.stringify(pattern)}`);
+  return Array.from({ length: numLayers }, (_, i) => ((i + 1) % pattern !== 0 ? 'sliding_attention' : 'full_attention'));
+}
+
+/**
+ * Global layers use rope_theta with rope_scaling (Gemma 3 4B+ scale linearly); local layers use rope_local_base_freq
+ * unscaled. transformers 5 writes both under rope_parameters.{full_attention,sliding_attention}.
+ */
+function gemmaRope(c: Json): { global: RopeConfig; local: RopeConfig } {
+  const params = obj(c, 'rope_parameters');
+  const full = params ? obj(params, 'full_attention') : null;
+  const sliding = params ? obj(params, 'sliding_attention') : null;
+  if (full || sliding) {
+    const localParams = sliding ?? {};
+    const localType = localParams['rope_type'] ?? 'default';
+    if (localType !== 'default') throw new UnsupportedModelError(`config.json: rope_parameters.sliding_attention rope_type ${JSON.stringify(localType)} is not supported; TabTune implements default RoPE on local layers`);
+    return {
+      global: parseRope({ rope_parameters: full ?? {} }),
+      local: parseRope({ rope_theta: localParams['rope_theta'] ?? 10000 }),
+    };
+  }
+  const localTheta = c['rope_local_base_freq'] ?? 10000;
+  // Gemma3TextConfig's rope_theta default is 1e6, not the Llama 1e4.
+  return { global: parseRope({ ...c, rope_theta: c['rope_theta'] ?? 1_000_000 }), local: parseRope({ rope_theta: localTheta }) };
+}
+
+function softcap(c: Json, key: string): number | null {
+  const v = c[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !(v > 0)) throw new Error(`config.json: ${key} must be a positive number or null, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function parseGpt2(c: Json): Gpt2Config {

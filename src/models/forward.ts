@@ -2,12 +2,15 @@
 // GraphBuilder (training, eval, prefill or one-token decode, with or without LoRA), leaving outputs to the caller.
 import type { GraphBuilder } from '../engine/graph.ts';
 import type { ModelConfig } from './config.ts';
+import { buildGemma3Forward } from './gemma3.ts';
 import { buildGpt2Forward } from './gpt2.ts';
 import type { ForwardGraph, ForwardOptions } from './layers.ts';
 import { buildLlamaForward } from './llama.ts';
 
 export function buildForward(g: GraphBuilder, cfg: ModelConfig, opts: ForwardOptions): ForwardGraph {
-  return cfg.family === 'gpt2' ? buildGpt2Forward(g, cfg, opts) : buildLlamaForward(g, cfg, opts);
+  if (cfg.family === 'gpt2') return buildGpt2Forward(g, cfg, opts);
+  if (cfg.family === 'gemma3') return buildGemma3Forward(g, cfg, opts);
+  return buildLlamaForward(g, cfg, opts);
 }
 
 /** position_ids for right-padded rows (or no padding): 0..T-1 on every row, as transformers uses for training. */

@@ -1,7 +1,7 @@
 // Public surface of src/models (imports only src/engine): config parsing, weight tables, forward graphs, LoRA,
 // generation graphs and the host loop, sampling, the memory bill and the seeded generator.
 export { SUPPORTED_MODEL_TYPES, UnsupportedModelError, parseModelConfig, ropeInvFreq } from './config.ts';
-export type { Gpt2Config, LlamaFamilyConfig, ModelConfig, ModelType, RopeConfig } from './config.ts';
+export type { Gemma3Config, Gpt2Config, LayerType, LlamaFamilyConfig, ModelConfig, ModelType, RopeConfig } from './config.ts';
 export { parameterCount, resolveCheckpoint, weightTable } from './weights.ts';
 export type { CheckpointMapping, WeightKind, WeightSpec } from './weights.ts';
 export { buildForward, defaultPositionIds } from './forward.ts';

@@ -124,10 +124,11 @@ describe.each(FAMILIES)('%s against the PyTorch reference', (family) => {
     expect(relError(out['grad:embedding_rows']!.data, emb.data)).toBeLessThanOrEqual(1e-3);
   });
 
-  it.runIf(family !== 'gpt2')('RoPE inverse frequencies match (llama3 scaling on the llama fixture)', () => {
+  it.runIf(family !== 'gpt2')('RoPE inverse frequencies match (llama3 scaling on the llama fixture, local and linear-scaled global on gemma3)', () => {
     const fx = loadFixture(family);
-    if (fx.cfg.family !== 'llama') throw new Error('llama family expected');
+    if (fx.cfg.family === 'gpt2') throw new Error('a RoPE family expected');
     expect(relError(ropeInvFreq(fx.cfg.rope, fx.cfg.headDim), fx.golden.rope_inv_freq!)).toBeLessThanOrEqual(1e-9);
+    if (fx.cfg.family === 'gemma3') expect(relError(ropeInvFreq(fx.cfg.localRope, fx.cfg.headDim), fx.golden.rope_local_inv_freq!)).toBeLessThanOrEqual(1e-9);
   });
 
   it('rsLoRA scales by alpha / sqrt(r)', async () => {
