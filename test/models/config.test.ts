@@ -49,6 +49,70 @@ describe('parseModelConfig', () => {
   });
 });
 
+/** Gemma 3 270M's config.json as published (Gemma3ForCausalLM, transformers 4.55). */
+const gemma270m = {
+  _sliding_window_pattern: 6, architectures: ['Gemma3ForCausalLM'], attention_bias: false, attention_dropout: 0.0,
+  attn_logit_softcapping: null, bos_token_id: 2, eos_token_id: 1, final_logit_softcapping: null, head_dim: 256,
+  hidden_activation: 'gelu_pytorch_tanh', hidden_size: 640, initializer_range: 0.02, intermediate_size: 2048,
+  layer_types: Array.from({ length: 18 }, (_, i) => ((i + 1) % 6 === 0 ? 'full_attention' : 'sliding_attention')),
+  max_position_embeddings: 32768, model_type: 'gemma3_text', num_attention_heads: 4, num_hidden_layers: 18,
+  num_key_value_heads: 1, pad_token_id: 0, query_pre_attn_scalar: 256, rms_norm_eps: 1e-6, rope_local_base_freq: 10000.0,
+  rope_scaling: null, rope_theta: 1000000.0, sliding_window: 512, torch_dtype: 'bfloat16', transformers_version: '4.55.0.dev0',
+  use_bidirectional_attention: false, use_cache: true, vocab_size: 262144,
+};
+
+describe('Gemma 3 config', () => {
+  it('reads Gemma 3 270M: tied by default, local and global RoPE, layer types, no soft-capping', () => {
+    const cfg = parseModelConfig(gemma270m);
+    if (cfg.family !== 'gemma3') throw new Error('gemma3 family expected');
+    expect(cfg).toMatchObject({
+      modelType: 'gemma3_text', hiddenSize: 640, headDim: 256, numHeads: 4, numKvHeads: 1, queryPreAttnScalar: 256,
+      slidingWindow: 512, tieWordEmbeddings: true, attnLogitSoftcapping: null, finalLogitSoftcapping: null, eosTokenIds: [1],
+    });
+    expect(cfg.rope).toMatchObject({ theta: 1e6, type: 'default' });
+    expect(cfg.localRope).toMatchObject({ theta: 1e4, type: 'default' });
+    expect(cfg.layerTypes.filter((t) => t === 'full_attention')).toHaveLength(3);
+    expect(cfg.layerTypes[5]).toBe('full_attention');
+    // 268M parameters: the published size of gemma-3-270m (170M of them in the 262k-row embedding).
+    expect(parameterCount(cfg)).toBe(268_098_176);
+    expect(weightTable(cfg).map((w) => w.name)).not.toContain('lm_head.weight');
+  });
+
+  it('derives layer types from sliding_window_pattern and reads transformers 5 rope_parameters', () => {
+    const { layer_types: _drop, ...noTypes } = gemma270m;
+    const derived = parseModelConfig({ ...noTypes, _sliding_window_pattern: undefined, sliding_window_pattern: 3, num_hidden_layers: 6 });
+    expect(derived.family === 'gemma3' && derived.layerTypes).toEqual(['sliding_attention', 'sliding_attention', 'full_attention', 'sliding_attention', 'sliding_attention', 'full_attention']);
+    const v5 = parseModelConfig({
+      ...gemma270m, rope_theta: undefined, rope_local_base_freq: undefined,
+      rope_parameters: { full_attention: { rope_type: 'linear', factor: 8, rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } },
+    });
+    if (v5.family !== 'gemma3') throw new Error('gemma3 family expected');
+    expect(v5.rope).toMatchObject({ theta: 1e6, type: 'linear', factor: 8 });
+    expect(v5.localRope).toMatchObject({ theta: 1e4, type: 'default' });
+  });
+
+  it('refuses what it does not implement, naming the key', () => {
+    expect(() => parseModelConfig({ ...gemma270m, hidden_activation: 'gelu' })).toThrow(/hidden_activation "gelu" is not supported for gemma3_text/);
+    expect(() => parseModelConfig({ ...gemma270m, attention_dropout: 0.1 })).toThrow(/attention_dropout 0.1 is not supported for gemma3_text/);
+    expect(() => parseModelConfig({ ...llamaLike, attention_dropout: 0.1 })).toThrow(/attention_dropout 0.1 is not supported for llama/);
+    expect(() => parseModelConfig({ ...gemma270m, use_bidirectional_attention: true })).toThrow(/use_bidirectional_attention/);
+    expect(() => parseModelConfig({ ...gemma270m, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling type "yarn"/);
+    expect(() => parseModelConfig({ ...gemma270m, layer_types: ['chunked_attention', ...gemma270m.layer_types.slice(1)] })).toThrow(/layer type "chunked_attention"/);
+    expect(() => parseModelConfig({ ...gemma270m, layer_types: ['full_attention'] })).toThrow(/one entry per layer \(18\)/);
+    expect(() => parseModelConfig({ ...gemma270m, sliding_window: null })).toThrow(/sliding_window is missing/);
+    expect(() => parseModelConfig({ ...gemma270m, final_logit_softcapping: -1 })).toThrow(/final_logit_softcapping must be a positive number/);
+    expect(() => parseModelConfig({ ...gemma270m, architectures: ['Gemma3ForConditionalGeneration'] })).toThrow(/Gemma3ForConditionalGeneration is not supported/);
+  });
+
+  it('targets PEFT module names for LoRA', () => {
+    const cfg = parseModelConfig(gemma270m);
+    const plan = planLora(cfg, { r: 8, alpha: 16, targetModules: ['all-linear'] });
+    expect(plan.targets).toHaveLength(18 * 7);
+    expect(plan.targets[0]).toMatchObject({ module: 'model.layers.0.self_attn.q_proj', inFeatures: 640, outFeatures: 1024, keyA: 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight' });
+    expect(planLora(cfg, { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'] }).targets.map((t) => t.outFeatures)).toEqual(Array.from({ length: 36 }, (_, i) => (i % 2 === 0 ? 1024 : 256)));
+  });
+});
+
 describe('weight tables', () => {
   it('list every tensor with its shape and count parameters', () => {
     const cfg = parseModelConfig(llamaLike);
