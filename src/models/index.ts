@@ -4,7 +4,7 @@ export { SUPPORTED_MODEL_TYPES, UnsupportedModelError, parseModelConfig, ropeInv
 export type { Gemma3Config, Gpt2Config, LayerType, LlamaFamilyConfig, ModelConfig, ModelType, RopeConfig } from './config.ts';
 export { parameterCount, resolveCheckpoint, weightTable } from './weights.ts';
 export type { CheckpointMapping, WeightKind, WeightSpec } from './weights.ts';
-export { buildForward, defaultPositionIds } from './forward.ts';
+export { buildForward, defaultPositionIds, headOf } from './forward.ts';
 export type { CacheBinding, CacheOptions, ForwardGraph, ForwardOptions, LoraBinding } from './layers.ts';
 export {
   LORA_MODULE_NAMES, PEFT_PREFIX, dropoutMask, initLoraWeights, linearModules, loraDropoutInputName, loraShapes, planLora,
@@ -15,7 +15,7 @@ export { buildGenerationGraphs, generate, stopTokenIds } from './generate.ts';
 export type { DecodeFeeds, GenerateOptions, GenerationGraphs, GenerationIO, GenerationShape, PrefillFeeds } from './generate.ts';
 export { GREEDY, checkSampling, chooseToken, parseGenerationConfig } from './sampling.ts';
 export type { GenerationDefaults, SamplingOptions } from './sampling.ts';
-export { checkTokenizerFits, memoryBill } from './memory.ts';
+export { FULL_LOGITS_MAX_BYTES, LOGITS_CHUNK_BYTES, checkTokenizerFits, logitsChunkRows, memoryBill } from './memory.ts';
 export type { MemoryBill } from './memory.ts';
 export { Rng } from './rng.ts';
 export type { RngState } from './rng.ts';

@@ -4,10 +4,11 @@
 import type { AdamWConfig } from '../engine/optim.ts';
 import { buildStepGraphs, type StepGraphs } from '../engine/step.ts';
 import type { ModelConfig } from '../models/config.ts';
-import { buildForward } from '../models/forward.ts';
+import { buildForward, headOf } from '../models/forward.ts';
 import { loraDropoutInputName, type LoraPlan } from '../models/lora.ts';
 import type { Rng } from '../models/rng.ts';
 import { dropoutMask } from '../models/lora.ts';
+import { logitsChunkRows } from '../models/memory.ts';
 import type { HostTensor } from '../runtime/backend.ts';
 import type { Batch } from '../runtime/train-session.ts';
 import type { LoadedModel } from './model-source.ts';
@@ -17,13 +18,19 @@ export interface GraphShape {
   readonly seqLen: number;
 }
 
-/** Step graphs for LoRA training of `cfg` at a fixed [batch, seqLen]. LoRA dropout masks become data inputs. */
+/**
+ * Step graphs for LoRA training of `cfg` at a fixed [batch, seqLen]. LoRA dropout masks become data inputs. Logits
+ * too large for one tensor (logitsChunkRows: Gemma 3's 262k vocabulary) go through the chunked head + loss.
+ */
 export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig): StepGraphs {
   const withDropout = (plan.config.dropout ?? 0) > 0;
+  const chunkRows = logitsChunkRows(cfg, shape.batch * shape.seqLen);
   return buildStepGraphs(
     (g) => {
-      const fwd = buildForward(g, cfg, { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, logits: 'all' });
-      return fwd.logits!;
+      const opts = { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout };
+      if (chunkRows === null) return buildForward(g, cfg, { ...opts, logits: 'all' }).logits!;
+      const fwd = buildForward(g, cfg, { ...opts, logits: 'none' });
+      return { hidden: fwd.hidden, ...headOf(cfg, fwd), batch: shape.batch, seqLen: shape.seqLen, chunkRows };
     },
     { adamw },
   );
