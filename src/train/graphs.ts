@@ -20,7 +20,7 @@ export interface GraphShape {
 
 /**
  * Step graphs for LoRA training of `cfg` at a fixed [batch, seqLen]. LoRA dropout masks become data inputs. Logits
- * too large for one tensor (logitsChunkRows: Gemma 3's 262k vocabulary) go through the chunked head + loss.
+ * over 128 MiB (logitsChunkRows: Gemma 3's 262k vocabulary, or long batches) go through the chunked head + loss.
  */
 export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig): StepGraphs {
   const withDropout = (plan.config.dropout ?? 0) > 0;

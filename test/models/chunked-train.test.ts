@@ -1,5 +1,5 @@
 // Training graphs for a 262k-token vocabulary: buildTrainGraphs switches to the chunked head + loss once the full
-// logits would pass 256 MiB, and the chunked graphs give the same loss, per-token NLL and LoRA gradients as the plain
+// logits would pass 128 MiB, and the chunked graphs give the same loss, per-token NLL and LoRA gradients as the plain
 // graphs (full logits, autodiff through the loss) on the tiny Gemma 3 fixture (real vocabulary, 262,208 rows).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStepGraphs } from '../../src/engine/step.ts';
@@ -27,8 +27,8 @@ describe('chunked head in Gemma 3 training graphs', () => {
   const l = fx.golden.lora;
   const plan = planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targetModules: l.target_modules });
 
-  it('is chosen above 256 MiB of logits, and the memory bill counts one chunk', () => {
-    expect(logitsChunkRows(fx.cfg, 255)).toBeNull(); // 255 × 262,208 × 4 bytes is just under 256 MiB
+  it('is chosen above 128 MiB of logits, and the memory bill counts one chunk', () => {
+    expect(logitsChunkRows(fx.cfg, 127)).toBeNull(); // 127 × 262,208 × 4 bytes is just under 128 MiB
     expect(logitsChunkRows(fx.cfg, T)).toBe(63); // 64 MiB / (262,208 × 4 bytes)
     const graphs = buildTrainGraphs(fx.cfg, plan, { batch: 1, seqLen: T }, ADAMW);
     const largest = Math.max(...graphs.train.nodes.flatMap((n) => n.outputs.map((o) => o.shape.reduce((a, b) => a * b, 1))));
