@@ -19,6 +19,42 @@ const SUPPORTED_TEXT =
   'TabTune supports model_type llama (Llama 2/3, SmolLM, TinyLlama), mistral (without sliding window), qwen2 (Qwen2/2.5), ' +
   'qwen3, gemma3_text (Gemma 3 text models such as gemma-3-270m and gemma-3-1b) and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
 
+/**
+ * model_type values of well-known causal LMs (and a few non-causal families people try) that TabTune does not run,
+ * named so a refusal says what the checkpoint is rather than only that it is unsupported.
+ */
+const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
+  gemma: 'Gemma (1)',
+  gemma2: 'Gemma 2',
+  gemma3: 'Gemma 3 with vision (Gemma3ForConditionalGeneration); text-only Gemma 3 checkpoints are model_type gemma3_text, which is supported',
+  gemma3n: 'Gemma 3n',
+  smollm3: 'SmolLM3',
+  olmo: 'OLMo',
+  olmo2: 'OLMo 2',
+  granite: 'Granite',
+  granitemoe: 'Granite MoE',
+  phi: 'Phi-1/Phi-2',
+  phi3: 'Phi-3/Phi-4',
+  mixtral: 'Mixtral (mixture of experts)',
+  qwen2_moe: 'Qwen2-MoE',
+  qwen3_moe: 'Qwen3-MoE',
+  deepseek_v2: 'DeepSeek-V2',
+  deepseek_v3: 'DeepSeek-V3',
+  falcon: 'Falcon',
+  gpt_neox: 'GPT-NeoX / Pythia',
+  gptj: 'GPT-J',
+  gpt_bigcode: 'StarCoder (GPTBigCode)',
+  starcoder2: 'StarCoder2',
+  stablelm: 'StableLM',
+  cohere: 'Cohere Command R',
+  opt: 'OPT',
+  bloom: 'BLOOM',
+  mamba: 'Mamba (a state-space model, not a transformer)',
+  t5: 'T5 (an encoder-decoder model)',
+  bart: 'BART (an encoder-decoder model)',
+  bert: 'BERT (an encoder, not a causal language model)',
+};
+
 export type RopeType = 'default' | 'linear' | 'llama3';
 
 /** Rotary embedding parameters as transformers' ROPE_INIT_FUNCTIONS reads them. */
@@ -119,7 +155,9 @@ export function parseModelConfig(raw: unknown): ModelConfig {
   const archs = c['architectures'];
   if (typeof modelType !== 'string' || !(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
     const archText = Array.isArray(archs) ? ` (architectures ${archs.join(', ')})` : '';
-    throw new UnsupportedModelError(`model_type ${JSON.stringify(modelType)}${archText} is not supported. ${SUPPORTED_TEXT}.`);
+    const known = typeof modelType === 'string' && Object.hasOwn(KNOWN_UNSUPPORTED, modelType) ? KNOWN_UNSUPPORTED[modelType] : undefined;
+    const what = known ? `: it is ${known}, a family TabTune knows but does not run yet` : '';
+    throw new UnsupportedModelError(`model_type ${JSON.stringify(modelType)}${archText} is not supported${what}. ${SUPPORTED_TEXT}.`);
   }
   const mt = modelType as ModelType;
   if (archs !== undefined && archs !== null) {

@@ -26,7 +26,10 @@ describe('parseModelConfig', () => {
   it('names what is supported when the architecture is not', () => {
     const gemma = () => parseModelConfig({ model_type: 'gemma3', architectures: ['Gemma3ForCausalLM'] });
     expect(gemma).toThrow(UnsupportedModelError);
-    expect(gemma).toThrow(/model_type "gemma3" \(architectures Gemma3ForCausalLM\) is not supported.*llama.*mistral.*qwen2.*qwen3.*gpt2/);
+    expect(gemma).toThrow(/model_type "gemma3" \(architectures Gemma3ForCausalLM\) is not supported: it is Gemma 3 with vision.*model_type gemma3_text.*TabTune supports model_type llama.*mistral.*qwen2.*qwen3.*gemma3_text.*gpt2/);
+    expect(() => parseModelConfig({ model_type: 'olmo2' })).toThrow(/model_type "olmo2" is not supported: it is OLMo 2, a family TabTune knows but does not run yet\. TabTune supports/);
+    expect(() => parseModelConfig({ model_type: 'my_own_lm' })).toThrow(/model_type "my_own_lm" is not supported\. TabTune supports/);
+    expect(() => parseModelConfig({ model_type: 'constructor' })).toThrow(/model_type "constructor" is not supported\. TabTune supports/);
     expect(() => parseModelConfig({ ...llamaLike, architectures: ['LlamaForSequenceClassification'] })).toThrow(/LlamaForSequenceClassification is not supported.*LlamaForCausalLM/);
     expect(() => parseModelConfig({ ...llamaLike, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling type "yarn" is not supported/);
     expect(() => parseModelConfig({ ...llamaLike, model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], use_sliding_window: true })).toThrow(/use_sliding_window/);
