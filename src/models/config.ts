@@ -1,8 +1,8 @@
 // Model configuration: parses a Hugging Face config.json into a typed ModelConfig for the families TabTune runs
-// (llama, mistral without sliding window, qwen2, qwen3, gemma3_text, gpt2) and rejects everything else with a message
+// (llama, mistral without sliding window, qwen2, qwen3, smollm3, gemma3_text, gpt2) and rejects everything else with a message
 // naming what is supported. HF config keys are spelled as transformers writes them. Imports nothing outside this folder.
 
-export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma3_text', 'gpt2'] as const;
+export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gpt2'] as const;
 export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
 
 /** `architectures` values TabTune accepts, per model_type (the CausalLM heads transformers saves). */
@@ -11,13 +11,14 @@ const ARCHITECTURES: Readonly<Record<ModelType, string>> = {
   mistral: 'MistralForCausalLM',
   qwen2: 'Qwen2ForCausalLM',
   qwen3: 'Qwen3ForCausalLM',
+  smollm3: 'SmolLM3ForCausalLM',
   gemma3_text: 'Gemma3ForCausalLM',
   gpt2: 'GPT2LMHeadModel',
 };
 
 const SUPPORTED_TEXT =
   'TabTune supports model_type llama (Llama 2/3, SmolLM, TinyLlama), mistral (without sliding window), qwen2 (Qwen2/2.5), ' +
-  'qwen3, gemma3_text (Gemma 3 text models such as gemma-3-270m and gemma-3-1b) and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
+  'qwen3, smollm3, gemma3_text (Gemma 3 text models such as gemma-3-270m and gemma-3-1b) and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
 
 /**
  * model_type values of well-known causal LMs (and a few non-causal families people try) that TabTune does not run,
@@ -28,7 +29,6 @@ const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
   gemma2: 'Gemma 2',
   gemma3: 'Gemma 3 with vision (Gemma3ForConditionalGeneration); text-only Gemma 3 checkpoints are model_type gemma3_text, which is supported',
   gemma3n: 'Gemma 3n',
-  smollm3: 'SmolLM3',
   olmo: 'OLMo',
   olmo2: 'OLMo 2',
   granite: 'Granite',
@@ -82,10 +82,10 @@ interface CommonConfig {
   readonly eosTokenIds: readonly number[];
 }
 
-/** Llama, Mistral, Qwen2 and Qwen3: RMSNorm pre-norm decoder with RoPE, GQA and a SwiGLU MLP. */
+/** Llama, Mistral, Qwen2, Qwen3 and SmolLM3: RMSNorm pre-norm decoder with RoPE, GQA and a SwiGLU MLP. */
 export interface LlamaFamilyConfig extends CommonConfig {
   readonly family: 'llama';
-  readonly modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3';
+  readonly modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'smollm3';
   readonly numKvHeads: number;
   readonly rmsNormEps: number;
   readonly rope: RopeConfig;
@@ -99,6 +99,8 @@ export interface LlamaFamilyConfig extends CommonConfig {
   readonly qkNorm: boolean;
   /** Mistral's window; the graph builders refuse sequences longer than it, since they do not implement it. */
   readonly slidingWindow: number | null;
+  /** SmolLM3's `no_rope_layers`: per layer, whether RoPE is applied (layers without it still scale by 1/√d). Null: all. */
+  readonly ropeLayers: readonly boolean[] | null;
 }
 
 /** GPT-2: LayerNorm pre-norm decoder with learned positions, Conv1D projections and gelu_new. */
@@ -197,7 +199,7 @@ function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFam
   if (partial !== undefined && partial !== null && partial !== 1) {
     throw new UnsupportedModelError(`config.json: partial_rotary_factor ${String(partial)} is not supported; TabTune rotates the whole head`);
   }
-  if (mt === 'qwen2' || mt === 'qwen3') {
+  if (mt === 'qwen2' || mt === 'qwen3' || mt === 'smollm3') {
     if (c['use_sliding_window'] === true) {
       throw new UnsupportedModelError(`config.json: use_sliding_window true is not supported for ${mt}; TabTune implements full attention only`);
     }
@@ -205,12 +207,15 @@ function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFam
   refuseAttentionDropout(c, mt);
   const window = mt === 'mistral' ? optInt(c, 'sliding_window') : null;
   const attentionBias = bool(c, 'attention_bias', false);
+  const numLayers = int(c, 'num_hidden_layers');
+  if (mt === 'smollm3' && c['mlp_bias'] === true) throw new UnsupportedModelError('config.json: mlp_bias true is not supported for smollm3; its MLP has no biases');
   return {
     family: 'llama',
     modelType: mt,
-    ...common(c, { hiddenSize, numHeads, headDim, intermediateSize: int(c, 'intermediate_size'), numLayers: int(c, 'num_hidden_layers') }),
+    ...common(c, { hiddenSize, numHeads, headDim, intermediateSize: int(c, 'intermediate_size'), numLayers }),
     maxPositionEmbeddings: optInt(c, 'max_position_embeddings') ?? 2048,
-    tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
+    // SmolLM3Config defaults tie_word_embeddings to true and SmolLM3-3B's config.json leaves it out; Llama's default is false.
+    tieWordEmbeddings: bool(c, 'tie_word_embeddings', mt === 'smollm3'),
     numKvHeads,
     rmsNormEps: num(c, 'rms_norm_eps'),
     rope: parseRope(c),
@@ -219,7 +224,22 @@ function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFam
     mlpBias: mt === 'llama' ? bool(c, 'mlp_bias', false) : false,
     qkNorm: mt === 'qwen3',
     slidingWindow: window,
+    ropeLayers: mt === 'smollm3' ? smolRopeLayers(c, numLayers) : null,
   };
+}
+
+/** SmolLM3's `no_rope_layers` (1 = RoPE, 0 = none), or transformers' default from no_rope_layer_interval. */
+function smolRopeLayers(c: Json, numLayers: number): boolean[] {
+  const given = c['no_rope_layers'];
+  if (given !== undefined && given !== null) {
+    if (!Array.isArray(given) || given.length !== numLayers || !given.every((v) => v === 0 || v === 1)) {
+      throw new Error(`config.json: no_rope_layers must list 0 or 1 for each of the ${numLayers} layers, got ${JSON.stringify(given)}`);
+    }
+    return given.map((v) => v === 1);
+  }
+  const interval = c['no_rope_layer_interval'] ?? 4;
+  if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 1) throw new Error(`config.json: no_rope_layer_interval must be a positive integer, got ${JSON.stringify(interval)}`);
+  return Array.from({ length: numLayers }, (_, i) => (i + 1) % interval !== 0);
 }
 
 function parseGemma3(c: Json): Gemma3Config {

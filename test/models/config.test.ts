@@ -116,6 +116,39 @@ describe('Gemma 3 config', () => {
   });
 });
 
+/** SmolLM3-3B's config.json as published (no tie_word_embeddings key). */
+const smollm3 = {
+  architectures: ['SmolLM3ForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: null, eos_token_id: 128012,
+  hidden_act: 'silu', hidden_size: 2048, initializer_range: 0.02, intermediate_size: 11008,
+  layer_types: new Array(36).fill('full_attention'), max_position_embeddings: 65536, max_window_layers: 28, mlp_bias: false,
+  model_type: 'smollm3', no_rope_layer_interval: 4, no_rope_layers: Array.from({ length: 36 }, (_, i) => ((i + 1) % 4 === 0 ? 0 : 1)),
+  num_attention_heads: 16, num_hidden_layers: 36, num_key_value_heads: 4, pad_token_id: 128004, pretraining_tp: 2,
+  rms_norm_eps: 1e-6, rope_scaling: null, rope_theta: 5000000.0, sliding_window: null, torch_dtype: 'bfloat16',
+  transformers_version: '4.54.0.dev0', use_cache: false, use_sliding_window: false, vocab_size: 128256,
+};
+
+describe('SmolLM3 config', () => {
+  it('reads SmolLM3-3B: tied by SmolLM3Config default, RoPE skipped on every fourth layer', () => {
+    const cfg = parseModelConfig(smollm3);
+    if (cfg.family !== 'llama') throw new Error('llama family expected');
+    expect(cfg).toMatchObject({ modelType: 'smollm3', tieWordEmbeddings: true, headDim: 128, numKvHeads: 4, qkNorm: false, qkvBias: false });
+    expect(cfg.ropeLayers?.filter((r) => !r)).toHaveLength(9);
+    expect(cfg.ropeLayers?.[3]).toBe(false);
+    // 3.08B parameters: the published size of SmolLM3-3B (tied head counted once).
+    expect(parameterCount(cfg)).toBe(3_075_098_624);
+    const { no_rope_layers: _drop, ...derived } = smollm3;
+    const d = parseModelConfig({ ...derived, no_rope_layer_interval: 3 });
+    expect(d.family === 'llama' && d.ropeLayers?.slice(0, 6)).toEqual([true, true, false, true, true, false]);
+    expect(parseModelConfig({ ...smollm3, tie_word_embeddings: false }).tieWordEmbeddings).toBe(false);
+  });
+
+  it('refuses what it does not implement', () => {
+    expect(() => parseModelConfig({ ...smollm3, use_sliding_window: true })).toThrow(/use_sliding_window true is not supported for smollm3/);
+    expect(() => parseModelConfig({ ...smollm3, mlp_bias: true })).toThrow(/mlp_bias true is not supported for smollm3/);
+    expect(() => parseModelConfig({ ...smollm3, no_rope_layers: [1, 0] })).toThrow(/no_rope_layers must list 0 or 1 for each of the 36 layers/);
+  });
+});
+
 describe('weight tables', () => {
   it('list every tensor with its shape and count parameters', () => {
     const cfg = parseModelConfig(llamaLike);
