@@ -108,6 +108,11 @@ export interface Gpt2Config extends CommonConfig {
   readonly family: 'gpt2';
   readonly modelType: 'gpt2';
   readonly layerNormEps: number;
+  /** Dropout probabilities transformers applies in training (GPT2Config defaults 0.1): after the embeddings
+   * (`embd_pdrop`), on attention probabilities (`attn_pdrop`), after each block's c_proj outputs (`resid_pdrop`). */
+  readonly embdPdrop: number;
+  readonly attnPdrop: number;
+  readonly residPdrop: number;
 }
 
 export type LayerType = 'sliding_attention' | 'full_attention';
@@ -333,6 +338,13 @@ function gemmaRope(c: Json): { global: RopeConfig; local: RopeConfig } {
   return { global: parseRope({ ...c, rope_theta: c['rope_theta'] ?? 1_000_000 }), local: parseRope({ rope_theta: localTheta }) };
 }
 
+/** A dropout probability in [0, 1), with GPT2Config's default 0.1 when the key is missing. */
+function probability(c: Json, key: string): number {
+  const v = c[key] ?? 0.1;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`config.json: ${key} must be a probability in [0, 1), got ${JSON.stringify(v)}`);
+  return v;
+}
+
 function softcap(c: Json, key: string): number | null {
   const v = c[key];
   if (v === undefined || v === null) return null;
@@ -364,6 +376,9 @@ function parseGpt2(c: Json): Gpt2Config {
     // GPT2LMHeadModel always shares lm_head with wte; checkpoints do not store lm_head.weight.
     tieWordEmbeddings: true,
     layerNormEps: num(c, 'layer_norm_epsilon'),
+    embdPdrop: probability(c, 'embd_pdrop'),
+    attnPdrop: probability(c, 'attn_pdrop'),
+    residPdrop: probability(c, 'resid_pdrop'),
   };
 }
 

@@ -5,6 +5,8 @@ export type { Gemma3Config, Gpt2Config, LayerType, LlamaFamilyConfig, ModelConfi
 export { parameterCount, resolveCheckpoint, weightTable } from './weights.ts';
 export type { CheckpointMapping, WeightKind, WeightSpec } from './weights.ts';
 export { buildForward, defaultPositionIds, headOf } from './forward.ts';
+export { modelDropoutSpecs } from './gpt2.ts';
+export type { DropoutSpec } from './gpt2.ts';
 export type { CacheBinding, CacheOptions, ForwardGraph, ForwardOptions, LoraBinding } from './layers.ts';
 export {
   LORA_MODULE_NAMES, PEFT_PREFIX, dropoutMask, initLoraWeights, linearModules, loraDropoutInputName, loraShapes, planLora,

@@ -29,6 +29,8 @@ export interface ForwardOptions {
   readonly loraRole?: InputRole;
   /** Declare `lora_dropout.<module>` mask inputs [N, in] (training with dropout > 0). */
   readonly loraDropout?: boolean;
+  /** Declare the model's own dropout mask inputs (GPT-2's embd/attn/resid dropout; see modelDropoutSpecs). */
+  readonly modelDropout?: boolean;
   /** Base tensors (weight-table names) trained fully: declared with role 'trainable' instead of 'frozen'. */
   readonly trainableWeights?: readonly string[];
   readonly cache?: CacheOptions | null;
@@ -229,7 +231,8 @@ export function applyRope(ctx: Ctx, x: Value, t: { cos: Value; sin: Value }): Va
  * Attention from q [B, T, H, D] (already multiplied by 1/√D), k and v [B, T, KV, D] to [N, H·D]. Grouped-query heads
  * are handled by viewing q as [B, KV, rep·T, D] (query head h = kv·rep + i reads key/value head kv, as transformers'
  * repeat_kv) instead of copying keys and values. Keys/values pass through the KV cache when the graph has one.
- * `softcap` applies Gemma's cap·tanh(scores / cap) to the scaled scores before the mask.
+ * `softcap` applies Gemma's cap·tanh(scores / cap) to the scaled scores before the mask; `probsMask` [B, H, T, Tk]
+ * multiplies the probabilities (GPT-2's attention dropout in training).
  */
 export function attention(
   ctx: Ctx,
@@ -241,6 +244,7 @@ export function attention(
   layer: number,
   positionIds: Value,
   softcap: number | null = null,
+  probsMask: Value | null = null,
 ): { out: Value; cache: CacheBinding | null } {
   const { g, B, T } = ctx;
   const { dim: D, kv: KV } = heads;
@@ -273,7 +277,9 @@ export function attention(
   let raw = O.MatMul(g, qh, kT); // [B, KV, rep·T, Tk]
   if (softcap !== null) raw = softcapValues(g, raw, softcap);
   const scores = O.Add(g, raw, bias);
-  let out = O.MatMul(g, O.Softmax(g, scores, -1), vh); // [B, KV, rep·T, D]
+  let probs = O.Softmax(g, scores, -1);
+  if (probsMask) probs = O.Mul(g, probs, probsMask); // attention dropout (inverted: kept entries scaled by 1/(1-p))
+  let out = O.MatMul(g, probs, vh); // [B, KV, rep·T, D]
   if (rep > 1) out = O.Reshape(g, out, [B, heads.q, T, D]);
   const merged = O.Transpose(g, out, [0, 2, 1, 3]); // [B, T, H, D]
   return { out: O.Reshape(g, merged, [ctx.N, heads.q * D]), cache };
