@@ -6,7 +6,10 @@ import type { Value } from './ir.ts';
 import type { GraphBuilder } from './graph.ts';
 import { makeTensor } from './graph.ts';
 import { IGNORE_INDEX } from './labels.ts';
-import { Cast, Concat, Equal, Exp, Gather, GatherElements, Log, Mul, Not, ReduceMax, ReduceSum, Squeeze, Sub, Unsqueeze, Where } from './ops.ts';
+import {
+  Cast, Concat, Div, Equal, Exp, Gather, GatherElements, Gemm, Log, Mul, Not, ReduceMax, ReduceSum, Reshape, ScatterElements, Squeeze, Sub, Tanh,
+  Unsqueeze, Where,
+} from './ops.ts';
 
 export { IGNORE_INDEX };
 
@@ -33,12 +36,17 @@ export function causalLmLoss(g: GraphBuilder, logits: Value, labels: Value): Cro
   if (labels.dtype !== 'int32' || labels.shape.length !== 2 || labels.shape[0] !== B || labels.shape[1] !== T) {
     throw new Error(`causalLmLoss: labels must be int32 [${B}, ${T}] to match the logits, got ${labels.dtype} [${labels.shape.join(', ')}]`);
   }
+  return maskedCrossEntropy(g, logits, shiftLabels(g, labels));
+}
+
+/** targets[b, t] = labels[b, t + 1]; targets[b, T - 1] = -100. */
+function shiftLabels(g: GraphBuilder, labels: Value): Value {
+  const [B, T] = labels.shape as [number, number];
   const tail = g.constant(makeTensor('int32', [B, 1], new Array<number>(B).fill(IGNORE_INDEX)));
-  // targets[b, t] = labels[b, t + 1]; targets[b, T - 1] = -100. Gather, not Slice: ORT 1.30's WebGPU EP has no int32
-  // Slice kernel (the node would land on the CPU), while Gather of int32 data runs on the GPU.
+  // Gather, not Slice: ORT 1.30's WebGPU EP has no int32 Slice kernel (the node would land on the CPU), while Gather of
+  // int32 data runs on the GPU.
   const next = T > 1 ? Gather(g, labels, g.constant(Array.from({ length: T - 1 }, (_, i) => i + 1), 'int32'), 1) : null;
-  const targets = next ? Concat(g, [next, tail], 1) : tail;
-  return maskedCrossEntropy(g, logits, targets);
+  return next ? Concat(g, [next, tail], 1) : tail;
 }
 
 /**
@@ -58,5 +66,92 @@ export function maskedCrossEntropy(g: GraphBuilder, logits: Value, targets: Valu
     nllSum: ReduceSum(g, tokenNll, [], { keepdims: false }),
     targetCount: ReduceSum(g, mask, [], { keepdims: false }),
     tokenNll,
+  };
+}
+
+export interface ChunkedHeadOptions {
+  /** Positions per chunk: the largest logits tensor is [chunkRows, V]. */
+  readonly chunkRows: number;
+  /** Gemma's final-logit soft-capping cap·tanh(z / cap), or null. */
+  readonly softcap?: number | null;
+  /** Also compute d nllSum / d hidden (training graphs); eval graphs leave it out. */
+  readonly gradient: boolean;
+}
+
+export interface ChunkedHeadOutputs extends CrossEntropyOutputs {
+  /** [N, H] float32: d nllSum / d hidden, computed chunk by chunk in the forward pass (null unless `gradient`). */
+  readonly dHidden: Value | null;
+}
+
+/** Widest Concat emitted here (the WebGPU EP binds each input as a storage buffer; see MAX_FAN in step.ts). */
+const MAX_CONCAT = 6;
+
+function concatRows(g: GraphBuilder, parts: readonly Value[]): Value {
+  let level = [...parts];
+  while (level.length > 1) {
+    const next: Value[] = [];
+    for (let i = 0; i < level.length; i += MAX_CONCAT) {
+      const chunk = level.slice(i, i + MAX_CONCAT);
+      next.push(chunk.length === 1 ? chunk[0]! : Concat(g, chunk, 0));
+    }
+    level = next;
+  }
+  return level[0]!;
+}
+
+/**
+ * The LM head and the causal-LM loss fused and computed in chunks of positions, so that no [B·T, V] tensor exists:
+ * for a 262k-token vocabulary the full logits of one 512-token row are 537 MB, and backward keeps several copies.
+ * `hidden` is [N = B·T, H] (final-normed), `head` [V, H] (frozen: its gradient is not computed), `labels` [B, T]
+ * unshifted as in causalLmLoss. With `gradient`, each chunk also computes its part of d nllSum / d hidden
+ * ((softmax − onehot) · mask, through the soft-cap's derivative, times the head), which the caller seeds into autodiff
+ * from `hidden` backwards: each chunk's [rows, V] tensors die inside the chunk instead of living until backward.
+ */
+export function chunkedHeadLoss(g: GraphBuilder, hidden: Value, head: Value, labels: Value, opts: ChunkedHeadOptions): ChunkedHeadOutputs {
+  const [N, H] = hidden.shape;
+  const [V, Hh] = head.shape;
+  const [B, T] = labels.shape;
+  if (hidden.shape.length !== 2 || head.shape.length !== 2 || N === undefined || H === undefined || V === undefined || H !== Hh) {
+    throw new Error(`chunkedHeadLoss: hidden must be [N, H] and head [V, H], got [${hidden.shape.join(', ')}] and [${head.shape.join(', ')}]`);
+  }
+  if (labels.dtype !== 'int32' || labels.shape.length !== 2 || B === undefined || T === undefined || B * T !== N) {
+    throw new Error(`chunkedHeadLoss: labels must be int32 [B, T] with B·T = ${N}, got ${labels.dtype} [${labels.shape.join(', ')}]`);
+  }
+  if (!Number.isInteger(opts.chunkRows) || opts.chunkRows < 1) throw new Error(`chunkedHeadLoss: chunkRows must be a positive integer, got ${opts.chunkRows}`);
+  const cap = opts.softcap ?? null;
+  const targets = Reshape(g, shiftLabels(g, labels), [N]); // [N] int32
+  const allKeep = Cast(g, Not(g, Equal(g, targets, IGNORE_INDEX)), 'float32');
+  const nlls: Value[] = [];
+  const grads: Value[] = [];
+  for (let start = 0; start < N; start += opts.chunkRows) {
+    const n = Math.min(opts.chunkRows, N - start);
+    const rows = g.constant(Array.from({ length: n }, (_, i) => start + i), 'int32');
+    const h = n === N ? hidden : Gather(g, hidden, rows, 0); // [n, H]
+    const tg = n === N ? targets : Gather(g, targets, rows, 0); // [n] int32
+    const keep = Not(g, Equal(g, tg, IGNORE_INDEX));
+    const mask = Cast(g, keep, 'float32'); // [n]
+    const index = Unsqueeze(g, Where(g, keep, tg, 0), [1]); // [n, 1]
+    const z = Gemm(g, h, head, null, { transB: true }); // [n, V]
+    const t = cap === null ? null : Tanh(g, Div(g, z, cap));
+    const logits = t === null || cap === null ? z : Mul(g, t, cap);
+    const shifted = Sub(g, logits, ReduceMax(g, logits, [1])); // [n, V]
+    const e = Exp(g, shifted);
+    const sum = ReduceSum(g, e, [1]); // [n, 1]
+    const picked = GatherElements(g, shifted, index, 1); // [n, 1]
+    nlls.push(Mul(g, Squeeze(g, Sub(g, Log(g, sum), picked), [1]), mask)); // [n]
+    if (opts.gradient) {
+      // d nll / d logits = softmax − onehot(target), zero on rows without a target.
+      const onehotOff = g.constant(makeTensor('float32', [n, 1], new Array<number>(n).fill(-1)));
+      let d = Mul(g, ScatterElements(g, Div(g, e, sum), index, onehotOff, 1, 'add'), Unsqueeze(g, mask, [1])); // [n, V]
+      if (t !== null) d = Mul(g, d, Sub(g, 1, Mul(g, t, t))); // through cap·tanh(z / cap)
+      grads.push(Gemm(g, d, head)); // [n, H]
+    }
+  }
+  const tokenNll = concatRows(g, nlls); // [N]
+  return {
+    nllSum: ReduceSum(g, tokenNll, [], { keepdims: false }),
+    targetCount: ReduceSum(g, allKeep, [], { keepdims: false }),
+    tokenNll: Reshape(g, tokenNll, [B, T]),
+    dHidden: opts.gradient ? concatRows(g, grads) : null,
   };
 }

@@ -7,17 +7,32 @@ import { numel } from './ir.ts';
 import type { Graph, InputRole } from './graph.ts';
 import { GraphBuilder } from './graph.ts';
 import { grad } from './autodiff.ts';
-import { causalLmLoss } from './loss.ts';
+import { causalLmLoss, chunkedHeadLoss } from './loss.ts';
 import { Add, Concat, Mul, Reshape, Split } from './ops.ts';
 import type { AdamWConfig, ResolvedAdamW } from './optim.ts';
 import { adamwScalarInputs, adamwUpdate, clipFactor, globalNorm, normaliseByCount, resolveAdamW } from './optim.ts';
 
 /**
- * Builds the model's forward pass into `g` and returns logits [B, T, V] float32. It declares its own inputs: batch
- * tensors with role 'data', frozen weights 'frozen', trainable tensors 'trainable'. It must build the same graph every
- * time it is called (it is called once per graph).
+ * The forward pass stopped before the LM head, for vocabularies whose [B·T, V] logits are too large to keep: the loss
+ * and the gradient into `hidden` are then computed chunk by chunk (chunkedHeadLoss). The head must be frozen.
  */
-export type ForwardFn = (g: GraphBuilder) => Value;
+export interface ChunkedHead {
+  /** Final-normed hidden states [B·T, H]. */
+  readonly hidden: Value;
+  /** LM head weight [V, H]. */
+  readonly head: Value;
+  readonly softcap: number | null;
+  readonly batch: number;
+  readonly seqLen: number;
+  readonly chunkRows: number;
+}
+
+/**
+ * Builds the model's forward pass into `g` and returns logits [B, T, V] float32, or a ChunkedHead. It declares its own
+ * inputs: batch tensors with role 'data', frozen weights 'frozen', trainable tensors 'trainable'. It must build the
+ * same graph every time it is called (it is called once per graph).
+ */
+export type ForwardFn = (g: GraphBuilder) => Value | ChunkedHead;
 
 export interface TensorSpec {
   readonly name: string;
@@ -96,12 +111,16 @@ interface Built {
   readonly nllSum: Value;
   readonly targetCount: Value;
   readonly tokenNll: Value;
+  /** With a ChunkedHead: gradients start from `hidden`, seeded with d nllSum / d hidden. */
+  readonly seeded: { readonly hidden: Value; readonly dHidden: Value } | null;
 }
 
-function buildForward(name: string, forward: ForwardFn): Built {
+function buildForward(name: string, forward: ForwardFn, gradient: boolean): Built {
   const g = new GraphBuilder(name);
-  const logits = forward(g);
-  if (logits.dtype !== 'float32' || logits.shape.length !== 3) {
+  const out = forward(g);
+  const chunked = 'hidden' in out ? out : null;
+  const logits = chunked ? null : (out as Value);
+  if (logits && (logits.dtype !== 'float32' || logits.shape.length !== 3)) {
     throw new Error(`forward must return float32 logits [batch, seq, vocab], got ${logits.dtype} [${logits.shape.join(', ')}]`);
   }
   const byRole: Record<InputRole, Value[]> = { data: [], frozen: [], trainable: [], state: [] };
@@ -111,9 +130,20 @@ function buildForward(name: string, forward: ForwardFn): Built {
   for (const p of byRole.trainable) {
     if (p.dtype !== 'float32') throw new Error(`trainable input "${p.name}" is ${p.dtype}; trainable tensors must be float32`);
   }
-  const labels = g.input(STEP_IO.labels, 'int32', [logits.shape[0]!, logits.shape[1]!], 'data');
-  const loss = causalLmLoss(g, logits, labels);
-  return { g, byRole, labels, ...loss };
+  if (chunked) {
+    if (g.inputRole(chunked.head) === 'trainable') throw new Error('a chunked LM head must be frozen: its gradient is not computed (train it with full logits)');
+    const labels = g.input(STEP_IO.labels, 'int32', [chunked.batch, chunked.seqLen], 'data');
+    const loss = chunkedHeadLoss(g, chunked.hidden, chunked.head, labels, { chunkRows: chunked.chunkRows, softcap: chunked.softcap, gradient });
+    return { g, byRole, labels, ...loss, seeded: loss.dHidden ? { hidden: chunked.hidden, dHidden: loss.dHidden } : null };
+  }
+  const labels = g.input(STEP_IO.labels, 'int32', [logits!.shape[0]!, logits!.shape[1]!], 'data');
+  const loss = causalLmLoss(g, logits!, labels);
+  return { g, byRole, labels, ...loss, seeded: null };
+}
+
+/** d nllSum / d params: through autodiff from the loss, or from `hidden` seeded with the chunked head's gradient. */
+function nllGrads(b: Built, params: readonly Value[]): Value[] {
+  return b.seeded ? grad(b.g, b.seeded.hidden, params, b.seeded.dHidden) : grad(b.g, b.nllSum, params);
 }
 
 const spec = (v: Value): TensorSpec => ({ name: v.name, dtype: v.dtype, shape: v.shape });
@@ -181,15 +211,15 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
   const noDecay = config.noDecay ?? defaultNoDecay;
 
   // ---- eval: forward + loss
-  const ev = buildForward('eval', forward);
+  const ev = buildForward('eval', forward, false);
   const evalMetrics = Concat(ev.g, [Reshape(ev.g, ev.nllSum, [1]), Reshape(ev.g, ev.targetCount, [1])], 0);
   ev.g.output(evalMetrics, STEP_IO.evalMetrics);
   ev.g.output(ev.tokenNll, STEP_IO.tokenNll);
   const groups = makeGroups(ev.byRole.trainable, noDecay);
 
   // ---- accumulate: gradients of the NLL *sum*, added to running sums (sft-conventions §3: normalise once per window)
-  const ac = buildForward('accumulate', forward);
-  const acGradList = grad(ac.g, ac.nllSum, ac.byRole.trainable);
+  const ac = buildForward('accumulate', forward, true);
+  const acGradList = nllGrads(ac, ac.byRole.trainable);
   const acByName = new Map(ac.byRole.trainable.map((p, i) => [p.name, acGradList[i]!] as const));
   for (const group of groups) {
     const acc = ac.g.input(STEP_IO.gradAcc(group.id), 'float32', [group.size], 'state');
@@ -201,10 +231,10 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
   ac.g.output(Add(ac.g, acCount, ac.targetCount), STEP_IO.next(STEP_IO.countAcc));
 
   // ---- train: the last micro-batch, then the optimizer update of the whole window
-  const tr = buildForward('train-step', forward);
+  const tr = buildForward('train-step', forward, true);
   const g = tr.g;
   const params = tr.byRole.trainable;
-  const stepGrads = grad(g, tr.nllSum, params);
+  const stepGrads = nllGrads(tr, params);
   const gradByName = new Map(params.map((p, i) => [p.name, stepGrads[i]!] as const));
   const paramByName = new Map(params.map((p) => [p.name, p] as const));
   const sums = groups.map((group) => Add(g, g.input(STEP_IO.gradAcc(group.id), 'float32', [group.size], 'state'), flatten(g, group, gradByName)));

@@ -1,11 +1,11 @@
 // Model configuration: parses a Hugging Face config.json into a typed ModelConfig for the families TabTune runs
-// (llama, mistral without sliding window, qwen2, qwen3, gpt2) and rejects everything else with a message naming what is
-// supported. HF config keys are spelled as transformers writes them. Every number is range-checked here, before any
-// table, graph or memory bill is sized from it, and every bad value is quoted through preview() (bounded, never
-// recursive). Imports nothing outside this folder but that message helper.
+// (llama, mistral without sliding window, qwen2, qwen3, smollm3, gemma3_text, gpt2) and rejects everything else with a
+// message naming what is supported. HF config keys are spelled as transformers writes them. Every number is
+// range-checked here, before any table, graph or memory bill is sized from it, and every bad value is quoted through
+// preview() (bounded, never recursive). Imports nothing outside this folder but that message helper.
 import { preview } from '../engine/preview.ts';
 
-export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'] as const;
+export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gpt2'] as const;
 export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
 
 /** `architectures` values TabTune accepts, per model_type (the CausalLM heads transformers saves). */
@@ -14,12 +14,49 @@ const ARCHITECTURES: Readonly<Record<ModelType, string>> = {
   mistral: 'MistralForCausalLM',
   qwen2: 'Qwen2ForCausalLM',
   qwen3: 'Qwen3ForCausalLM',
+  smollm3: 'SmolLM3ForCausalLM',
+  gemma3_text: 'Gemma3ForCausalLM',
   gpt2: 'GPT2LMHeadModel',
 };
 
 const SUPPORTED_TEXT =
   'TabTune supports model_type llama (Llama 2/3, SmolLM, TinyLlama), mistral (without sliding window), qwen2 (Qwen2/2.5), ' +
-  'qwen3 and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
+  'qwen3, smollm3, gemma3_text (Gemma 3 text models such as gemma-3-270m and gemma-3-1b) and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
+
+/**
+ * model_type values of well-known causal LMs (and a few non-causal families people try) that TabTune does not run,
+ * named so a refusal says what the checkpoint is rather than only that it is unsupported.
+ */
+const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
+  gemma: 'Gemma (1)',
+  gemma2: 'Gemma 2',
+  gemma3: 'Gemma 3 with vision (Gemma3ForConditionalGeneration); text-only Gemma 3 checkpoints are model_type gemma3_text, which is supported',
+  gemma3n: 'Gemma 3n',
+  olmo: 'OLMo',
+  olmo2: 'OLMo 2',
+  granite: 'Granite',
+  granitemoe: 'Granite MoE',
+  phi: 'Phi-1/Phi-2',
+  phi3: 'Phi-3/Phi-4',
+  mixtral: 'Mixtral (mixture of experts)',
+  qwen2_moe: 'Qwen2-MoE',
+  qwen3_moe: 'Qwen3-MoE',
+  deepseek_v2: 'DeepSeek-V2',
+  deepseek_v3: 'DeepSeek-V3',
+  falcon: 'Falcon',
+  gpt_neox: 'GPT-NeoX / Pythia',
+  gptj: 'GPT-J',
+  gpt_bigcode: 'StarCoder (GPTBigCode)',
+  starcoder2: 'StarCoder2',
+  stablelm: 'StableLM',
+  cohere: 'Cohere Command R',
+  opt: 'OPT',
+  bloom: 'BLOOM',
+  mamba: 'Mamba (a state-space model, not a transformer)',
+  t5: 'T5 (an encoder-decoder model)',
+  bart: 'BART (an encoder-decoder model)',
+  bert: 'BERT (an encoder, not a causal language model)',
+};
 
 export type RopeType = 'default' | 'linear' | 'llama3';
 
@@ -48,10 +85,10 @@ interface CommonConfig {
   readonly eosTokenIds: readonly number[];
 }
 
-/** Llama, Mistral, Qwen2 and Qwen3: RMSNorm pre-norm decoder with RoPE, GQA and a SwiGLU MLP. */
+/** Llama, Mistral, Qwen2, Qwen3 and SmolLM3: RMSNorm pre-norm decoder with RoPE, GQA and a SwiGLU MLP. */
 export interface LlamaFamilyConfig extends CommonConfig {
   readonly family: 'llama';
-  readonly modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3';
+  readonly modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'smollm3';
   readonly numKvHeads: number;
   readonly rmsNormEps: number;
   readonly rope: RopeConfig;
@@ -65,6 +102,8 @@ export interface LlamaFamilyConfig extends CommonConfig {
   readonly qkNorm: boolean;
   /** Mistral's window; the graph builders refuse sequences longer than it, since they do not implement it. */
   readonly slidingWindow: number | null;
+  /** SmolLM3's `no_rope_layers`: per layer, whether RoPE is applied (layers without it still scale by 1/√d). Null: all. */
+  readonly ropeLayers: readonly boolean[] | null;
 }
 
 /** GPT-2: LayerNorm pre-norm decoder with learned positions, Conv1D projections and gelu_new. */
@@ -72,9 +111,42 @@ export interface Gpt2Config extends CommonConfig {
   readonly family: 'gpt2';
   readonly modelType: 'gpt2';
   readonly layerNormEps: number;
+  /** Dropout probabilities transformers applies in training (GPT2Config defaults 0.1): after the embeddings
+   * (`embd_pdrop`), on attention probabilities (`attn_pdrop`), after each block's c_proj outputs (`resid_pdrop`). */
+  readonly embdPdrop: number;
+  readonly attnPdrop: number;
+  readonly residPdrop: number;
 }
 
-export type ModelConfig = LlamaFamilyConfig | Gpt2Config;
+export type LayerType = 'sliding_attention' | 'full_attention';
+
+/**
+ * Gemma 3 text (Gemma3ForCausalLM): pre- and post-norms around both branches (RMSNorm as x·(1 + w)), per-head q/k
+ * norms, embeddings scaled by √hidden_size, GeGLU with tanh GELU, attention scale query_pre_attn_scalar^-½, local
+ * sliding-window layers with their own RoPE base, optional tanh soft-capping of attention scores and logits.
+ */
+export interface Gemma3Config extends CommonConfig {
+  readonly family: 'gemma3';
+  readonly modelType: 'gemma3_text';
+  readonly numKvHeads: number;
+  readonly rmsNormEps: number;
+  /** RoPE of the full-attention (global) layers: rope_theta plus rope_scaling. */
+  readonly rope: RopeConfig;
+  /** RoPE of the sliding-window (local) layers: rope_local_base_freq, never scaled. */
+  readonly localRope: RopeConfig;
+  /** Bias on q/k/v/o_proj (`attention_bias`). */
+  readonly attentionBias: boolean;
+  /** Attention scores are multiplied by queryPreAttnScalar^-½ (not head_dim^-½). */
+  readonly queryPreAttnScalar: number;
+  /** Keys at least this many positions behind the query are hidden on sliding layers. */
+  readonly slidingWindow: number;
+  /** One entry per layer. */
+  readonly layerTypes: readonly LayerType[];
+  readonly attnLogitSoftcapping: number | null;
+  readonly finalLogitSoftcapping: number | null;
+}
+
+export type ModelConfig = LlamaFamilyConfig | Gemma3Config | Gpt2Config;
 
 export class UnsupportedModelError extends Error {
   constructor(message: string) {
@@ -123,7 +195,9 @@ export function parseModelConfig(raw: unknown): ModelConfig {
   const archList = (list: readonly unknown[]) => list.slice(0, 4).map(archName).join(', ') + (list.length > 4 ? ` and ${list.length - 4} more` : '');
   if (typeof modelType !== 'string' || !(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
     const archText = Array.isArray(archs) ? ` (architectures ${archList(archs)})` : '';
-    throw new UnsupportedModelError(`model_type ${preview(modelType)}${archText} is not supported. ${SUPPORTED_TEXT}.`);
+    const known = Object.hasOwn(KNOWN_UNSUPPORTED, modelType as string) ? KNOWN_UNSUPPORTED[modelType as string] : undefined;
+    const what = known ? `: it is ${known}, a family TabTune knows but does not run yet` : '';
+    throw new UnsupportedModelError(`model_type ${preview(modelType)}${archText} is not supported${what}. ${SUPPORTED_TEXT}.`);
   }
   const mt = modelType as ModelType;
   if (archs !== undefined && archs !== null) {
@@ -136,7 +210,18 @@ export function parseModelConfig(raw: unknown): ModelConfig {
       );
     }
   }
-  return mt === 'gpt2' ? parseGpt2(c) : parseLlamaFamily(c, mt);
+  return mt === 'gpt2' ? parseGpt2(c) : mt === 'gemma3_text' ? parseGemma3(c) : parseLlamaFamily(c, mt);
+}
+
+/** TabTune trains without attention dropout; a config that asks for it is refused rather than silently ignored. */
+function refuseAttentionDropout(c: Json, mt: string): void {
+  const p = c['attention_dropout'];
+  if (p !== undefined && p !== null && p !== 0) {
+    throw new UnsupportedModelError(
+      `config.json: attention_dropout ${String(p)} is not supported for ${mt}; TabTune trains without attention dropout. ` +
+        'HINT: set attention_dropout to 0.0 in a copy of config.json (LoRA dropout is a separate setting)',
+    );
+  }
 }
 
 function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFamilyConfig {
@@ -157,23 +242,23 @@ function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFam
   if (partial !== undefined && partial !== null && partial !== 1) {
     throw new UnsupportedModelError(`config.json: partial_rotary_factor ${preview(partial)} is not supported; TabTune rotates the whole head`);
   }
-  if (mt === 'qwen2' || mt === 'qwen3') {
+  if (mt === 'qwen2' || mt === 'qwen3' || mt === 'smollm3') {
     if (c['use_sliding_window'] === true) {
       throw new UnsupportedModelError(`config.json: use_sliding_window true is not supported for ${mt}; TabTune implements full attention only`);
     }
   }
+  refuseAttentionDropout(c, mt);
   const window = mt === 'mistral' ? optInt(c, 'sliding_window', CONFIG_LIMITS.sliding_window, 1) : null;
   const attentionBias = bool(c, 'attention_bias', false);
+  const numLayers = int(c, 'num_hidden_layers', CONFIG_LIMITS.num_hidden_layers);
+  if (mt === 'smollm3' && c['mlp_bias'] === true) throw new UnsupportedModelError('config.json: mlp_bias true is not supported for smollm3; its MLP has no biases');
   return {
     family: 'llama',
     modelType: mt,
-    ...common(c, {
-      hiddenSize, numHeads, headDim,
-      intermediateSize: int(c, 'intermediate_size', CONFIG_LIMITS.intermediate_size),
-      numLayers: int(c, 'num_hidden_layers', CONFIG_LIMITS.num_hidden_layers),
-    }),
+    ...common(c, { hiddenSize, numHeads, headDim, intermediateSize: int(c, 'intermediate_size', CONFIG_LIMITS.intermediate_size), numLayers }),
     maxPositionEmbeddings: optInt(c, 'max_position_embeddings', CONFIG_LIMITS.max_position_embeddings, 1) ?? 2048,
-    tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
+    // SmolLM3Config defaults tie_word_embeddings to true and SmolLM3-3B's config.json leaves it out; Llama's default is false.
+    tieWordEmbeddings: bool(c, 'tie_word_embeddings', mt === 'smollm3'),
     numKvHeads,
     rmsNormEps: epsilon(c, 'rms_norm_eps'),
     rope: parseRope(c),
@@ -182,7 +267,127 @@ function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFam
     mlpBias: mt === 'llama' ? bool(c, 'mlp_bias', false) : false,
     qkNorm: mt === 'qwen3',
     slidingWindow: window,
+    ropeLayers: mt === 'smollm3' ? smolRopeLayers(c, numLayers) : null,
   };
+}
+
+/** SmolLM3's `no_rope_layers` (1 = RoPE, 0 = none), or transformers' default from no_rope_layer_interval. */
+function smolRopeLayers(c: Json, numLayers: number): boolean[] {
+  const given = c['no_rope_layers'];
+  if (given !== undefined && given !== null) {
+    if (!Array.isArray(given) || given.length !== numLayers || !given.every((v) => v === 0 || v === 1)) {
+      throw new Error(`config.json: no_rope_layers must list 0 or 1 for each of the ${numLayers} layers, got ${preview(given)}`);
+    }
+    return given.map((v) => v === 1);
+  }
+  const interval = c['no_rope_layer_interval'] ?? 4;
+  if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 1) throw new Error(`config.json: no_rope_layer_interval must be a positive integer, got ${preview(interval)}`);
+  return Array.from({ length: numLayers }, (_, i) => (i + 1) % interval !== 0);
+}
+
+function parseGemma3(c: Json): Gemma3Config {
+  const mt = 'gemma3_text';
+  const hiddenSize = int(c, 'hidden_size', CONFIG_LIMITS.hidden_size);
+  const numHeads = int(c, 'num_attention_heads', CONFIG_LIMITS.num_attention_heads);
+  const numKvHeads = optInt(c, 'num_key_value_heads', CONFIG_LIMITS.num_key_value_heads, 1) ?? numHeads;
+  // Gemma3TextConfig's default head_dim is 256, independent of hidden_size.
+  const headDim = optInt(c, 'head_dim', CONFIG_LIMITS.head_dim, 1) ?? 256;
+  const numLayers = int(c, 'num_hidden_layers', CONFIG_LIMITS.num_hidden_layers);
+  if (numHeads % numKvHeads !== 0) throw new Error(`config.json: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
+  if (headDim % 2 !== 0) throw new Error(`config.json: head_dim ${headDim} must be even for RoPE`);
+  const act = c['hidden_activation'] ?? 'gelu_pytorch_tanh';
+  if (act !== 'gelu_pytorch_tanh') {
+    throw new UnsupportedModelError(`config.json: hidden_activation ${preview(act)} is not supported for ${mt}; TabTune implements gelu_pytorch_tanh (GeGLU with tanh GELU)`);
+  }
+  if (c['use_bidirectional_attention'] === true) {
+    throw new UnsupportedModelError(`config.json: use_bidirectional_attention true (an embedding model such as EmbeddingGemma) is not supported; TabTune trains causal language models`);
+  }
+  const partial = c['partial_rotary_factor'];
+  if (partial !== undefined && partial !== null && partial !== 1) {
+    throw new UnsupportedModelError(`config.json: partial_rotary_factor ${preview(partial)} is not supported; TabTune rotates the whole head`);
+  }
+  refuseAttentionDropout(c, mt);
+  const layerTypes = gemmaLayerTypes(c, numLayers);
+  const slidingWindow = optInt(c, 'sliding_window', CONFIG_LIMITS.sliding_window, 1);
+  if (layerTypes.includes('sliding_attention') && (slidingWindow === null || slidingWindow < 1)) {
+    throw new Error('config.json: layer_types marks sliding_attention layers but sliding_window is missing or 0; set sliding_window (512 for Gemma 3 270M/1B)');
+  }
+  const { global, local } = gemmaRope(c);
+  const scalar = c['query_pre_attn_scalar'] ?? 256;
+  if (typeof scalar !== 'number' || !(scalar > 0)) throw new Error(`config.json: query_pre_attn_scalar must be a positive number, got ${preview(scalar)}`);
+  return {
+    family: 'gemma3',
+    modelType: mt,
+    ...common(c, { hiddenSize, numHeads, headDim, intermediateSize: int(c, 'intermediate_size', CONFIG_LIMITS.intermediate_size), numLayers }),
+    maxPositionEmbeddings: optInt(c, 'max_position_embeddings', CONFIG_LIMITS.max_position_embeddings, 1) ?? 131072,
+    // Gemma3TextConfig defaults tie_word_embeddings to true; its checkpoints store no lm_head.weight.
+    tieWordEmbeddings: bool(c, 'tie_word_embeddings', true),
+    numKvHeads,
+    rmsNormEps: c['rms_norm_eps'] === undefined ? 1e-6 : num(c, 'rms_norm_eps'),
+    rope: global,
+    localRope: local,
+    attentionBias: bool(c, 'attention_bias', false),
+    queryPreAttnScalar: scalar,
+    slidingWindow: slidingWindow ?? 0,
+    layerTypes,
+    attnLogitSoftcapping: softcap(c, 'attn_logit_softcapping'),
+    finalLogitSoftcapping: softcap(c, 'final_logit_softcapping'),
+  };
+}
+
+/** `layer_types`, or transformers' derivation from sliding_window_pattern (every pattern-th layer is global). */
+function gemmaLayerTypes(c: Json, numLayers: number): LayerType[] {
+  const given = c['layer_types'];
+  if (given !== undefined && given !== null) {
+    if (!Array.isArray(given) || given.length !== numLayers) {
+      throw new Error(`config.json: layer_types must list one entry per layer (${numLayers}), got ${preview(given)}`);
+    }
+    for (const t of given) {
+      if (t !== 'sliding_attention' && t !== 'full_attention') {
+        throw new UnsupportedModelError(`config.json: layer type ${preview(t)} is not supported for gemma3_text; TabTune implements sliding_attention and full_attention`);
+      }
+    }
+    return given as LayerType[];
+  }
+  const pattern = c['sliding_window_pattern'] ?? c['_sliding_window_pattern'] ?? 6;
+  if (typeof pattern !== 'number' || !Number.isInteger(pattern) || pattern < 1) throw new Error(`config.json: sliding_window_pattern must be a positive integer, got ${preview(pattern)}`);
+  return Array.from({ length: numLayers }, (_, i) => ((i + 1) % pattern !== 0 ? 'sliding_attention' : 'full_attention'));
+}
+
+/**
+ * Global layers use rope_theta with rope_scaling (Gemma 3 4B+ scale linearly); local layers use rope_local_base_freq
+ * unscaled. transformers 5 writes both under rope_parameters.{full_attention,sliding_attention}.
+ */
+function gemmaRope(c: Json): { global: RopeConfig; local: RopeConfig } {
+  const params = obj(c, 'rope_parameters');
+  const full = params ? obj(params, 'full_attention') : null;
+  const sliding = params ? obj(params, 'sliding_attention') : null;
+  if (full || sliding) {
+    const localParams = sliding ?? {};
+    const localType = localParams['rope_type'] ?? 'default';
+    if (localType !== 'default') throw new UnsupportedModelError(`config.json: rope_parameters.sliding_attention rope_type ${preview(localType)} is not supported; TabTune implements default RoPE on local layers`);
+    return {
+      global: parseRope({ rope_parameters: full ?? {} }),
+      local: parseRope({ rope_theta: localParams['rope_theta'] ?? 10000 }),
+    };
+  }
+  const localTheta = c['rope_local_base_freq'] ?? 10000;
+  // Gemma3TextConfig's rope_theta default is 1e6, not the Llama 1e4.
+  return { global: parseRope({ ...c, rope_theta: c['rope_theta'] ?? 1_000_000 }), local: parseRope({ rope_theta: localTheta }) };
+}
+
+/** A dropout probability in [0, 1), with GPT2Config's default 0.1 when the key is missing. */
+function probability(c: Json, key: string): number {
+  const v = c[key] ?? 0.1;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`config.json: ${key} must be a probability in [0, 1), got ${preview(v)}`);
+  return v;
+}
+
+function softcap(c: Json, key: string): number | null {
+  const v = c[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !(v > 0)) throw new Error(`config.json: ${key} must be a positive number or null, got ${preview(v)}`);
+  return v;
 }
 
 function parseGpt2(c: Json): Gpt2Config {
@@ -209,6 +414,9 @@ function parseGpt2(c: Json): Gpt2Config {
     // GPT2LMHeadModel always shares lm_head with wte; checkpoints do not store lm_head.weight.
     tieWordEmbeddings: true,
     layerNormEps: epsilon(c, 'layer_norm_epsilon'),
+    embdPdrop: probability(c, 'embd_pdrop'),
+    attnPdrop: probability(c, 'attn_pdrop'),
+    residPdrop: probability(c, 'resid_pdrop'),
   };
 }
 

@@ -7,9 +7,41 @@ import type { Gpt2Config } from './config.ts';
 import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
 import { attention, attentionBias, declareInputs, layerNorm, linear, lmHead, weight } from './layers.ts';
 
+/** A graph input holding an inverted-dropout mask (0, or 1 / (1 - p)), drawn by the host per training step. */
+export interface DropoutSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly p: number;
+}
+
+/**
+ * GPT-2's training-time dropout as transformers applies it, one mask input per site, named after the module: the
+ * embedding sum (`transformer.drop`), attention probabilities (`h.<i>.attn.attn_dropout`), the attention output after
+ * c_proj (`h.<i>.attn.resid_dropout`) and the MLP output (`h.<i>.mlp.dropout`). Sites with p = 0 get no input.
+ */
+export function modelDropoutSpecs(cfg: Gpt2Config, batch: number, seqLen: number): DropoutSpec[] {
+  const N = batch * seqLen;
+  const H = cfg.hiddenSize;
+  const out: DropoutSpec[] = [];
+  const add = (name: string, shape: number[], p: number): void => void (p > 0 && out.push({ name: `dropout.${name}`, shape, p }));
+  add('transformer.drop', [N, H], cfg.embdPdrop);
+  for (let i = 0; i < cfg.numLayers; i++) {
+    add(`transformer.h.${i}.attn.attn_dropout`, [batch, cfg.numHeads, seqLen, seqLen], cfg.attnPdrop);
+    add(`transformer.h.${i}.attn.resid_dropout`, [N, H], cfg.residPdrop);
+    add(`transformer.h.${i}.mlp.dropout`, [N, H], cfg.residPdrop);
+  }
+  return out;
+}
+
 export function buildGpt2Forward(g: GraphBuilder, cfg: Gpt2Config, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
   const { B, T, N } = ctx;
+  if (opts.modelDropout && opts.cache) throw new Error('forward: model dropout is for training graphs, not KV-cache generation');
+  const masks = new Map((opts.modelDropout ? modelDropoutSpecs(cfg, B, T) : []).map((s) => [s.name, g.input(s.name, 'float32', s.shape)] as const));
+  const drop = (x: Value, site: string): Value => {
+    const m = masks.get(`dropout.${site}`);
+    return m ? O.Mul(g, x, m) : x;
+  };
   const H = cfg.hiddenSize;
   const heads = { q: cfg.numHeads, kv: cfg.numHeads, dim: cfg.headDim };
   const eps = cfg.layerNormEps;
@@ -17,7 +49,7 @@ export function buildGpt2Forward(g: GraphBuilder, cfg: Gpt2Config, opts: Forward
   const wte = weight(ctx, 'transformer.wte.weight');
   const tokens = O.Gather(g, wte, O.Reshape(g, data.inputIds, [N])); // [N, H]
   const positions = O.Gather(g, weight(ctx, 'transformer.wpe.weight'), O.Reshape(g, data.positionIds, [N]));
-  let x: Value = O.Add(g, tokens, positions);
+  let x: Value = drop(O.Add(g, tokens, positions), 'transformer.drop');
   const cache: CacheBinding[] = [];
   const split = (v: Value): Value => O.Reshape(g, v, [B, T, heads.q, heads.dim]);
   for (let i = 0; i < cfg.numLayers; i++) {
@@ -27,13 +59,13 @@ export function buildGpt2Forward(g: GraphBuilder, cfg: Gpt2Config, opts: Forward
       const qkv = linear(ctx, h, `${p}.attn.c_attn`, { bias: true, conv1d: true }); // [N, 3H]
       const [q, k, v] = O.Split(g, qkv, [H, H, H], 1) as [Value, Value, Value];
       const scaled = O.Mul(g, split(q), 1 / Math.sqrt(heads.dim));
-      const a = attention(ctx, scaled, split(k), split(v), heads, bias, i, data.positionIds);
+      const a = attention(ctx, scaled, split(k), split(v), heads, bias, i, data.positionIds, null, masks.get(`dropout.${p}.attn.attn_dropout`) ?? null);
       if (a.cache) cache.push(a.cache);
-      const x1 = O.Add(g, x, linear(ctx, a.out, `${p}.attn.c_proj`, { bias: true, conv1d: true }));
+      const x1 = O.Add(g, x, drop(linear(ctx, a.out, `${p}.attn.c_proj`, { bias: true, conv1d: true }), `${p}.attn.resid_dropout`));
       const h2 = layerNorm(ctx, x1, `${p}.ln_2`, eps);
       // gelu_new is the tanh approximation, which com.microsoft FastGelu computes in one node.
       const f = O.FastGelu(g, linear(ctx, h2, `${p}.mlp.c_fc`, { bias: true, conv1d: true }));
-      return O.Add(g, x1, linear(ctx, f, `${p}.mlp.c_proj`, { bias: true, conv1d: true }));
+      return O.Add(g, x1, drop(linear(ctx, f, `${p}.mlp.c_proj`, { bias: true, conv1d: true }), `${p}.mlp.dropout`));
     });
   }
   const hidden = layerNorm(ctx, x, 'transformer.ln_f', eps);

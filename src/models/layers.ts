@@ -29,6 +29,8 @@ export interface ForwardOptions {
   readonly loraRole?: InputRole;
   /** Declare `lora_dropout.<module>` mask inputs [N, in] (training with dropout > 0). */
   readonly loraDropout?: boolean;
+  /** Declare the model's own dropout mask inputs (GPT-2's embd/attn/resid dropout; see modelDropoutSpecs). */
+  readonly modelDropout?: boolean;
   /** Base tensors (weight-table names) trained fully: declared with role 'trainable' instead of 'frozen'. */
   readonly trainableWeights?: readonly string[];
   readonly cache?: CacheOptions | null;
@@ -151,15 +153,22 @@ export function layerNorm(ctx: Ctx, x: Value, prefix: string, eps: number): Valu
 
 /**
  * Additive attention bias [B, 1, rep·T, Tk]: key slot j is visible to the query at position p when j <= p (causal by
- * position, which also serves cache decoding where slot = position) and attention_mask[b, j] = 1. The T query rows
+ * position, which also serves cache decoding where slot = position), j > p - slidingWindow when a window is given,
+ * and attention_mask[b, j] = 1. The T query rows
  * repeat `rep` times to line up with the grouped-query layout of attention().
  */
-export function attentionBias(ctx: Ctx, positionIds: Value, attentionMask: Value, rep: number): Value {
+export function attentionBias(ctx: Ctx, positionIds: Value, attentionMask: Value, rep: number, slidingWindow: number | null = null): Value {
   const { g, B, T } = ctx;
   const Tk = attentionMask.shape[1]!;
   const slots = O.Range(g, 0, Tk, 1, 'int32'); // [Tk]
-  const future = O.Greater(g, slots, O.Unsqueeze(g, positionIds, [2])); // [B, T, Tk]
-  const causal = O.Where(g, future, g.constant(MASK_BIAS), 0); // [B, T, Tk]
+  const pos = O.Unsqueeze(g, positionIds, [2]); // [B, T, 1]
+  const future = O.Greater(g, slots, pos); // [B, T, Tk]
+  let causal = O.Where(g, future, g.constant(MASK_BIAS), 0); // [B, T, Tk]
+  if (slidingWindow !== null) {
+    // transformers' sliding_window_overlay: key j stays visible while j > p - window (the query and window - 1 before it).
+    const old = O.Less(g, slots, O.Sub(g, pos, slidingWindow - 1)); // [B, T, Tk]
+    causal = O.Add(g, causal, O.Where(g, old, g.constant(MASK_BIAS), 0));
+  }
   const keep = O.Cast(g, attentionMask, 'float32'); // [B, Tk]
   const padding = O.Mul(g, O.Sub(g, keep, 1), -MASK_BIAS); // 0 where kept, MASK_BIAS where padded
   const bias = O.Add(g, causal, O.Reshape(g, padding, [B, 1, Tk])); // [B, T, Tk]
@@ -222,6 +231,8 @@ export function applyRope(ctx: Ctx, x: Value, t: { cos: Value; sin: Value }): Va
  * Attention from q [B, T, H, D] (already multiplied by 1/√D), k and v [B, T, KV, D] to [N, H·D]. Grouped-query heads
  * are handled by viewing q as [B, KV, rep·T, D] (query head h = kv·rep + i reads key/value head kv, as transformers'
  * repeat_kv) instead of copying keys and values. Keys/values pass through the KV cache when the graph has one.
+ * `softcap` applies Gemma's cap·tanh(scores / cap) to the scaled scores before the mask; `probsMask` [B, H, T, Tk]
+ * multiplies the probabilities (GPT-2's attention dropout in training).
  */
 export function attention(
   ctx: Ctx,
@@ -232,6 +243,8 @@ export function attention(
   bias: Value,
   layer: number,
   positionIds: Value,
+  softcap: number | null = null,
+  probsMask: Value | null = null,
 ): { out: Value; cache: CacheBinding | null } {
   const { g, B, T } = ctx;
   const { dim: D, kv: KV } = heads;
@@ -261,11 +274,20 @@ export function attention(
     }
     kT = O.Transpose(g, kh, [0, 1, 3, 2]);
   }
-  const scores = O.Add(g, O.MatMul(g, qh, kT), bias); // [B, KV, rep·T, Tk]
-  let out = O.MatMul(g, O.Softmax(g, scores, -1), vh); // [B, KV, rep·T, D]
+  let raw = O.MatMul(g, qh, kT); // [B, KV, rep·T, Tk]
+  if (softcap !== null) raw = softcapValues(g, raw, softcap);
+  const scores = O.Add(g, raw, bias);
+  let probs = O.Softmax(g, scores, -1);
+  if (probsMask) probs = O.Mul(g, probs, probsMask); // attention dropout (inverted: kept entries scaled by 1/(1-p))
+  let out = O.MatMul(g, probs, vh); // [B, KV, rep·T, D]
   if (rep > 1) out = O.Reshape(g, out, [B, heads.q, T, D]);
   const merged = O.Transpose(g, out, [0, 2, 1, 3]); // [B, T, H, D]
   return { out: O.Reshape(g, merged, [ctx.N, heads.q * D]), cache };
+}
+
+/** cap·tanh(x / cap): Gemma's soft-capping of attention scores and final logits. */
+export function softcapValues(g: GraphBuilder, x: Value, cap: number): Value {
+  return O.Mul(g, O.Tanh(g, O.Div(g, x, cap)), cap);
 }
 
 /** A value built once per graph and shared by all layers. */

@@ -1,6 +1,7 @@
 // Forward graph of the Llama family (Llama 2/3, SmolLM, TinyLlama, Mistral without sliding window, Qwen2 with q/k/v
-// biases, Qwen3 with q_norm/k_norm), following transformers' LlamaForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM:
-// pre-RMSNorm blocks, RoPE, GQA attention, SwiGLU MLP, tied or untied head.
+// biases, Qwen3 with q_norm/k_norm, SmolLM3 with RoPE skipped on its no_rope_layers), following transformers'
+// LlamaForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM / SmolLM3ForCausalLM: pre-RMSNorm blocks, RoPE, GQA attention,
+// SwiGLU MLP, tied or untied head.
 import type { GraphBuilder } from '../engine/graph.ts';
 import type { Value } from '../engine/ir.ts';
 import * as O from '../engine/ops.ts';
@@ -35,8 +36,12 @@ export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts:
         q = rmsNorm(ctx, q, `${p}.self_attn.q_norm.weight`, eps);
         k = rmsNorm(ctx, k, `${p}.self_attn.k_norm.weight`, eps);
       }
-      q = applyRope(ctx, q, rope.q); // also applies the attention scale 1/√D
-      k = applyRope(ctx, k, rope.k);
+      if (cfg.ropeLayers === null || cfg.ropeLayers[i]) {
+        q = applyRope(ctx, q, rope.q); // also applies the attention scale 1/√D
+        k = applyRope(ctx, k, rope.k);
+      } else {
+        q = O.Mul(g, q, 1 / Math.sqrt(D)); // SmolLM3's layers without RoPE keep the scale
+      }
       const a = attention(ctx, q, k, v, heads, bias, i, data.positionIds);
       if (a.cache) cache.push(a.cache);
       const attnOut = linear(ctx, a.out, `${p}.self_attn.o_proj`, { bias: cfg.oBias });

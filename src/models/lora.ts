@@ -36,6 +36,7 @@ export interface LoraPlan {
 /** Projection module names per family (the leaf names PEFT users pass as target_modules). */
 export const LORA_MODULE_NAMES = {
   llama: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+  gemma3: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
   gpt2: ['c_attn', 'c_proj', 'c_fc'],
 } as const;
 

@@ -4,10 +4,12 @@
 import type { AdamWConfig } from '../engine/optim.ts';
 import { buildStepGraphs, type StepGraphs } from '../engine/step.ts';
 import type { ModelConfig } from '../models/config.ts';
-import { buildForward } from '../models/forward.ts';
+import { buildForward, headOf } from '../models/forward.ts';
+import { modelDropoutSpecs, type DropoutSpec } from '../models/gpt2.ts';
 import { loraDropoutInputName, type LoraPlan } from '../models/lora.ts';
 import type { Rng } from '../models/rng.ts';
 import { dropoutMask } from '../models/lora.ts';
+import { logitsChunkRows } from '../models/memory.ts';
 import type { HostTensor } from '../runtime/backend.ts';
 import type { Batch } from '../runtime/train-session.ts';
 import type { LoadedModel } from './model-source.ts';
@@ -17,16 +19,21 @@ export interface GraphShape {
   readonly seqLen: number;
 }
 
-/** Step graphs for LoRA training of `cfg` at a fixed [batch, seqLen], plus any base tensors trained in full (by
- * weight-table name). LoRA dropout masks become data inputs. */
+/**
+ * Step graphs for LoRA training of `cfg` at a fixed [batch, seqLen], plus any base tensors trained in full (by
+ * weight-table name). LoRA dropout masks become data inputs. Logits over 128 MiB (logitsChunkRows: Gemma 3's 262k
+ * vocabulary, or long batches) go through the chunked head + loss.
+ */
 export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig, fullTensors: readonly string[] = []): StepGraphs {
   const withDropout = (plan.config.dropout ?? 0) > 0;
+  const chunkRows = logitsChunkRows(cfg, shape.batch * shape.seqLen);
+  const modelDropout = modelDropoutOf(cfg, shape).length > 0;
   return buildStepGraphs(
     (g) => {
-      const fwd = buildForward(g, cfg, {
-        batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, logits: 'all', trainableWeights: fullTensors,
-      });
-      return fwd.logits!;
+      const opts = { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, modelDropout, trainableWeights: fullTensors };
+      if (chunkRows === null) return buildForward(g, cfg, { ...opts, logits: 'all' }).logits!;
+      const fwd = buildForward(g, cfg, { ...opts, logits: 'none' });
+      return { hidden: fwd.hidden, ...headOf(cfg, fwd), batch: shape.batch, seqLen: shape.seqLen, chunkRows };
     },
     { adamw },
   );
@@ -43,18 +50,26 @@ export function frozenTensors(model: LoadedModel, graphs: Pick<StepGraphs, 'froz
   return out;
 }
 
+/** The model's own dropout sites in training graphs (GPT-2's embd/attn/resid dropout; none for the other families). */
+function modelDropoutOf(cfg: ModelConfig, shape: GraphShape): DropoutSpec[] {
+  return cfg.family === 'gpt2' ? modelDropoutSpecs(cfg, shape.batch, shape.seqLen) : [];
+}
+
 /**
- * Adds a LoRA dropout mask input per target to a batch: drawn from `rng` when training (inverted dropout), all ones
- * for evaluation (`rng` null). Batches of plans without dropout are returned unchanged.
+ * Adds the dropout mask inputs to a batch: one per LoRA target, and one per dropout site of the model itself (GPT-2,
+ * as transformers trains it). Drawn from `rng` when training (inverted dropout), all ones for evaluation and
+ * inspection (`rng` null). Without any dropout the batch is returned unchanged.
  */
-export function withDropoutMasks(batch: Batch, plan: LoraPlan, shape: GraphShape, rng: Rng | null): Batch {
+export function withDropoutMasks(batch: Batch, cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, rng: Rng | null): Batch {
   const p = plan.config.dropout ?? 0;
-  if (p <= 0) return batch;
+  const sites = modelDropoutOf(cfg, shape);
+  if (p <= 0 && sites.length === 0) return batch;
   const rows = shape.batch * shape.seqLen;
   const out: Record<string, HostTensor> = { ...batch };
-  for (const t of plan.targets) {
-    const data = rng ? dropoutMask(rng, rows, t.inFeatures, p) : new Float32Array(rows * t.inFeatures).fill(1);
-    out[loraDropoutInputName(t)] = { dtype: 'float32', dims: [rows, t.inFeatures], data };
+  const mask = (count: number, prob: number): Float32Array => (rng ? dropoutMask(rng, 1, count, prob) : new Float32Array(count).fill(1));
+  if (p > 0) {
+    for (const t of plan.targets) out[loraDropoutInputName(t)] = { dtype: 'float32', dims: [rows, t.inFeatures], data: mask(rows * t.inFeatures, p) };
   }
+  for (const s of sites) out[s.name] = { dtype: 'float32', dims: s.shape, data: mask(s.shape.reduce((a, b) => a * b, 1), s.p) };
   return out;
 }

@@ -6,7 +6,7 @@
 import { parseModelConfig, type ModelConfig } from '../models/config.ts';
 import { planLora, selectFullTensors, trainableSummary, type TensorGroup } from '../models/lora.ts';
 import { resolveLoraTargets } from './session.ts';
-import { memoryBill } from '../models/memory.ts';
+import { logitsChunkRows, memoryBill } from '../models/memory.ts';
 
 /** A structural subset of RunConfig (src/share/run-config.ts): the RunConfig itself can be passed. */
 export interface MemoryRun {
@@ -72,7 +72,8 @@ const MIN_LENGTH = 8;
 export const ACTIVATION_NOTE =
   'Activations are estimated as what backward keeps per token: about 12×hidden + 4×intermediate floats per layer ' +
   '(projection inputs/outputs, norms, residuals) plus 2×heads×length for attention scores and probabilities, and ' +
-  '3×vocabulary for the logits, their softmax and gradient; at the max length, so shorter data needs less.';
+  '3×vocabulary for the logits, their softmax and gradient (for large vocabularies the loss is computed in chunks of ' +
+  'positions, 4×vocabulary per position of one chunk); at the max length, so shorter data needs less.';
 
 /** "4.98 GB" / "116.0 MB" / "512 kB": decimal units, as download sizes are shown. */
 export function formatBytes(n: number): string {
@@ -93,6 +94,7 @@ function bigTensors(cfg: ModelConfig, batch: number, seqLen: number): BigTensor[
   const V = cfg.vocabSize;
   const H = cfg.hiddenSize;
   const tokens = batch * seqLen;
+  const chunk = logitsChunkRows(cfg, tokens);
   const lengthFix = (maxTokensOrLen: (limit: number) => number) => (limit: number) => {
     const len = maxTokensOrLen(limit);
     const fixes: string[] = [];
@@ -105,11 +107,9 @@ function bigTensors(cfg: ModelConfig, batch: number, seqLen: number): BigTensor[
   };
   return [
     { name: `embedding table [${V}, ${H}]`, bytes: V * H * F32, fixFor: null },
-    {
-      name: `logits [${batch}×${seqLen}, ${V}]`,
-      bytes: tokens * V * F32,
-      fixFor: lengthFix((limit) => Math.floor(limit / (V * F32) / batch)),
-    },
+    chunk === null
+      ? { name: `logits [${batch}×${seqLen}, ${V}]`, bytes: tokens * V * F32, fixFor: lengthFix((limit) => Math.floor(limit / (V * F32) / batch)) }
+      : { name: `logits chunk [${chunk}, ${V}]`, bytes: chunk * V * F32, fixFor: null },
     {
       name: `attention scores [${batch}×${cfg.numHeads}, ${seqLen}, ${seqLen}]`,
       bytes: batch * cfg.numHeads * seqLen * seqLen * F32,

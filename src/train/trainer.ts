@@ -188,7 +188,7 @@ export class Trainer {
     const B = this.shape.batch;
     for (let i = 0; i < this.init.eval.length; i += B) {
       const batch = collate(this.init.eval.slice(i, i + B), B, this.shape.seqLen, this.init.padId);
-      const r = await this.session.evaluate(withDropoutMasks(batch, this.plan, this.shape, null));
+      const r = await this.session.evaluate(withDropoutMasks(batch, this.init.model.config, this.plan, this.shape, null));
       nll += r.nllSum;
       tokens += r.targetTokens;
     }
@@ -238,7 +238,7 @@ export class Trainer {
 
   /** Gradients of one batch (no optimizer step), normalised by its target tokens: `tabtune step`. */
   async gradients(examples: readonly Example[]): Promise<{ loss: number; targetTokens: number; grads: Record<string, Float32Array>; tokenNll: Float32Array }> {
-    const batch = withDropoutMasks(collate(examples, this.shape.batch, this.shape.seqLen, this.init.padId), this.plan, this.shape, null);
+    const batch = withDropoutMasks(collate(examples, this.shape.batch, this.shape.seqLen, this.init.padId), this.init.model.config, this.plan, this.shape, null);
     const g = await this.session.gradients(batch);
     const e = await this.session.evaluate(batch);
     return { loss: g.nllSum / Math.max(1, g.targetTokens), targetTokens: g.targetTokens, grads: g.grads, tokenNll: e.tokenNll };
@@ -253,7 +253,7 @@ export class Trainer {
   private nextBatch(): Batch {
     const idx = this.order.next(this.shape.batch);
     const batch = collate(idx.map((i) => this.init.train[i]!), this.shape.batch, this.shape.seqLen, this.init.padId);
-    return withDropoutMasks(batch, this.plan, this.shape, this.dropoutRng);
+    return withDropoutMasks(batch, this.init.model.config, this.plan, this.shape, this.dropoutRng);
   }
 
   /** Replaces the device state with a host checkpoint (after a non-finite loss). */

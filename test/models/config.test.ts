@@ -26,7 +26,10 @@ describe('parseModelConfig', () => {
   it('names what is supported when the architecture is not', () => {
     const gemma = () => parseModelConfig({ model_type: 'gemma3', architectures: ['Gemma3ForCausalLM'] });
     expect(gemma).toThrow(UnsupportedModelError);
-    expect(gemma).toThrow(/model_type "gemma3" \(architectures Gemma3ForCausalLM\) is not supported.*llama.*mistral.*qwen2.*qwen3.*gpt2/);
+    expect(gemma).toThrow(/model_type "gemma3" \(architectures Gemma3ForCausalLM\) is not supported: it is Gemma 3 with vision.*model_type gemma3_text.*TabTune supports model_type llama.*mistral.*qwen2.*qwen3.*gemma3_text.*gpt2/);
+    expect(() => parseModelConfig({ model_type: 'olmo2' })).toThrow(/model_type "olmo2" is not supported: it is OLMo 2, a family TabTune knows but does not run yet\. TabTune supports/);
+    expect(() => parseModelConfig({ model_type: 'my_own_lm' })).toThrow(/model_type "my_own_lm" is not supported\. TabTune supports/);
+    expect(() => parseModelConfig({ model_type: 'constructor' })).toThrow(/model_type "constructor" is not supported\. TabTune supports/);
     expect(() => parseModelConfig({ ...llamaLike, architectures: ['LlamaForSequenceClassification'] })).toThrow(/LlamaForSequenceClassification is not supported.*LlamaForCausalLM/);
     expect(() => parseModelConfig({ ...llamaLike, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling type "yarn" is not supported/);
     expect(() => parseModelConfig({ ...llamaLike, model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], use_sliding_window: true })).toThrow(/use_sliding_window/);
@@ -46,6 +49,103 @@ describe('parseModelConfig', () => {
     const mistral = parseModelConfig({ ...llamaLike, model_type: 'mistral', architectures: ['MistralForCausalLM'], sliding_window: 4 });
     expect(() => buildForward(new GraphBuilder(), mistral, { batch: 1, seqLen: 8 })).toThrow(/sliding_window 4/);
     expect(() => buildForward(new GraphBuilder(), mistral, { batch: 1, seqLen: 4 })).not.toThrow();
+  });
+});
+
+/** Gemma 3 270M's config.json as published (Gemma3ForCausalLM, transformers 4.55). */
+const gemma270m = {
+  _sliding_window_pattern: 6, architectures: ['Gemma3ForCausalLM'], attention_bias: false, attention_dropout: 0.0,
+  attn_logit_softcapping: null, bos_token_id: 2, eos_token_id: 1, final_logit_softcapping: null, head_dim: 256,
+  hidden_activation: 'gelu_pytorch_tanh', hidden_size: 640, initializer_range: 0.02, intermediate_size: 2048,
+  layer_types: Array.from({ length: 18 }, (_, i) => ((i + 1) % 6 === 0 ? 'full_attention' : 'sliding_attention')),
+  max_position_embeddings: 32768, model_type: 'gemma3_text', num_attention_heads: 4, num_hidden_layers: 18,
+  num_key_value_heads: 1, pad_token_id: 0, query_pre_attn_scalar: 256, rms_norm_eps: 1e-6, rope_local_base_freq: 10000.0,
+  rope_scaling: null, rope_theta: 1000000.0, sliding_window: 512, torch_dtype: 'bfloat16', transformers_version: '4.55.0.dev0',
+  use_bidirectional_attention: false, use_cache: true, vocab_size: 262144,
+};
+
+describe('Gemma 3 config', () => {
+  it('reads Gemma 3 270M: tied by default, local and global RoPE, layer types, no soft-capping', () => {
+    const cfg = parseModelConfig(gemma270m);
+    if (cfg.family !== 'gemma3') throw new Error('gemma3 family expected');
+    expect(cfg).toMatchObject({
+      modelType: 'gemma3_text', hiddenSize: 640, headDim: 256, numHeads: 4, numKvHeads: 1, queryPreAttnScalar: 256,
+      slidingWindow: 512, tieWordEmbeddings: true, attnLogitSoftcapping: null, finalLogitSoftcapping: null, eosTokenIds: [1],
+    });
+    expect(cfg.rope).toMatchObject({ theta: 1e6, type: 'default' });
+    expect(cfg.localRope).toMatchObject({ theta: 1e4, type: 'default' });
+    expect(cfg.layerTypes.filter((t) => t === 'full_attention')).toHaveLength(3);
+    expect(cfg.layerTypes[5]).toBe('full_attention');
+    // 268M parameters: the published size of gemma-3-270m (170M of them in the 262k-row embedding).
+    expect(parameterCount(cfg)).toBe(268_098_176);
+    expect(weightTable(cfg).map((w) => w.name)).not.toContain('lm_head.weight');
+  });
+
+  it('derives layer types from sliding_window_pattern and reads transformers 5 rope_parameters', () => {
+    const { layer_types: _drop, ...noTypes } = gemma270m;
+    const derived = parseModelConfig({ ...noTypes, _sliding_window_pattern: undefined, sliding_window_pattern: 3, num_hidden_layers: 6 });
+    expect(derived.family === 'gemma3' && derived.layerTypes).toEqual(['sliding_attention', 'sliding_attention', 'full_attention', 'sliding_attention', 'sliding_attention', 'full_attention']);
+    const v5 = parseModelConfig({
+      ...gemma270m, rope_theta: undefined, rope_local_base_freq: undefined,
+      rope_parameters: { full_attention: { rope_type: 'linear', factor: 8, rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } },
+    });
+    if (v5.family !== 'gemma3') throw new Error('gemma3 family expected');
+    expect(v5.rope).toMatchObject({ theta: 1e6, type: 'linear', factor: 8 });
+    expect(v5.localRope).toMatchObject({ theta: 1e4, type: 'default' });
+  });
+
+  it('refuses what it does not implement, naming the key', () => {
+    expect(() => parseModelConfig({ ...gemma270m, hidden_activation: 'gelu' })).toThrow(/hidden_activation "gelu" is not supported for gemma3_text/);
+    expect(() => parseModelConfig({ ...gemma270m, attention_dropout: 0.1 })).toThrow(/attention_dropout 0.1 is not supported for gemma3_text/);
+    expect(() => parseModelConfig({ ...llamaLike, attention_dropout: 0.1 })).toThrow(/attention_dropout 0.1 is not supported for llama/);
+    expect(() => parseModelConfig({ ...gemma270m, use_bidirectional_attention: true })).toThrow(/use_bidirectional_attention/);
+    expect(() => parseModelConfig({ ...gemma270m, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling type "yarn"/);
+    expect(() => parseModelConfig({ ...gemma270m, layer_types: ['chunked_attention', ...gemma270m.layer_types.slice(1)] })).toThrow(/layer type "chunked_attention"/);
+    expect(() => parseModelConfig({ ...gemma270m, layer_types: ['full_attention'] })).toThrow(/one entry per layer \(18\)/);
+    expect(() => parseModelConfig({ ...gemma270m, sliding_window: null })).toThrow(/sliding_window is missing/);
+    expect(() => parseModelConfig({ ...gemma270m, final_logit_softcapping: -1 })).toThrow(/final_logit_softcapping must be a positive number/);
+    expect(() => parseModelConfig({ ...gemma270m, architectures: ['Gemma3ForConditionalGeneration'] })).toThrow(/Gemma3ForConditionalGeneration is not supported/);
+  });
+
+  it('targets PEFT module names for LoRA', () => {
+    const cfg = parseModelConfig(gemma270m);
+    const plan = planLora(cfg, { r: 8, alpha: 16, targets: ['all-linear'] });
+    expect(plan.targets).toHaveLength(18 * 7);
+    expect(plan.targets[0]).toMatchObject({ module: 'model.layers.0.self_attn.q_proj', inFeatures: 640, outFeatures: 1024, keyA: 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight' });
+    expect(planLora(cfg, { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] }).targets.map((t) => t.outFeatures)).toEqual(Array.from({ length: 36 }, (_, i) => (i % 2 === 0 ? 1024 : 256)));
+  });
+});
+
+/** SmolLM3-3B's config.json as published (no tie_word_embeddings key). */
+const smollm3 = {
+  architectures: ['SmolLM3ForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: null, eos_token_id: 128012,
+  hidden_act: 'silu', hidden_size: 2048, initializer_range: 0.02, intermediate_size: 11008,
+  layer_types: new Array(36).fill('full_attention'), max_position_embeddings: 65536, max_window_layers: 28, mlp_bias: false,
+  model_type: 'smollm3', no_rope_layer_interval: 4, no_rope_layers: Array.from({ length: 36 }, (_, i) => ((i + 1) % 4 === 0 ? 0 : 1)),
+  num_attention_heads: 16, num_hidden_layers: 36, num_key_value_heads: 4, pad_token_id: 128004, pretraining_tp: 2,
+  rms_norm_eps: 1e-6, rope_scaling: null, rope_theta: 5000000.0, sliding_window: null, torch_dtype: 'bfloat16',
+  transformers_version: '4.54.0.dev0', use_cache: false, use_sliding_window: false, vocab_size: 128256,
+};
+
+describe('SmolLM3 config', () => {
+  it('reads SmolLM3-3B: tied by SmolLM3Config default, RoPE skipped on every fourth layer', () => {
+    const cfg = parseModelConfig(smollm3);
+    if (cfg.family !== 'llama') throw new Error('llama family expected');
+    expect(cfg).toMatchObject({ modelType: 'smollm3', tieWordEmbeddings: true, headDim: 128, numKvHeads: 4, qkNorm: false, qkvBias: false });
+    expect(cfg.ropeLayers?.filter((r) => !r)).toHaveLength(9);
+    expect(cfg.ropeLayers?.[3]).toBe(false);
+    // 3.08B parameters: the published size of SmolLM3-3B (tied head counted once).
+    expect(parameterCount(cfg)).toBe(3_075_098_624);
+    const { no_rope_layers: _drop, ...derived } = smollm3;
+    const d = parseModelConfig({ ...derived, no_rope_layer_interval: 3 });
+    expect(d.family === 'llama' && d.ropeLayers?.slice(0, 6)).toEqual([true, true, false, true, true, false]);
+    expect(parseModelConfig({ ...smollm3, tie_word_embeddings: false }).tieWordEmbeddings).toBe(false);
+  });
+
+  it('refuses what it does not implement', () => {
+    expect(() => parseModelConfig({ ...smollm3, use_sliding_window: true })).toThrow(/use_sliding_window true is not supported for smollm3/);
+    expect(() => parseModelConfig({ ...smollm3, mlp_bias: true })).toThrow(/mlp_bias true is not supported for smollm3/);
+    expect(() => parseModelConfig({ ...smollm3, no_rope_layers: [1, 0] })).toThrow(/no_rope_layers must list 0 or 1 for each of the 36 layers/);
   });
 });
 

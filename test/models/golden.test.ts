@@ -124,10 +124,11 @@ describe.each(FAMILIES)('%s against the PyTorch reference', (family) => {
     expect(relError(out['grad:embedding_rows']!.data, emb.data)).toBeLessThanOrEqual(1e-3);
   });
 
-  it.runIf(family !== 'gpt2')('RoPE inverse frequencies match (llama3 scaling on the llama fixture)', () => {
+  it.runIf(family !== 'gpt2')('RoPE inverse frequencies match (llama3 scaling on the llama fixture, local and linear-scaled global on gemma3)', () => {
     const fx = loadFixture(family);
-    if (fx.cfg.family !== 'llama') throw new Error('llama family expected');
+    if (fx.cfg.family === 'gpt2') throw new Error('a RoPE family expected');
     expect(relError(ropeInvFreq(fx.cfg.rope, fx.cfg.headDim), fx.golden.rope_inv_freq!)).toBeLessThanOrEqual(1e-9);
+    if (fx.cfg.family === 'gemma3') expect(relError(ropeInvFreq(fx.cfg.localRope, fx.cfg.headDim), fx.golden.rope_local_inv_freq!)).toBeLessThanOrEqual(1e-9);
   });
 
   it('rsLoRA scales by alpha / sqrt(r)', async () => {
@@ -140,5 +141,29 @@ describe.each(FAMILIES)('%s against the PyTorch reference', (family) => {
     g.output(Div(g, ce.nllSum, ce.targetCount), 'loss');
     const out = await (await cpuSession(g.build()))({ ...batchFeeds(fx), labels: flat(fx.golden.batch.labels), ...weightFeeds(fx), ...adapterFeeds(fx.golden) });
     expect(Math.abs(out['loss']!.data[0]! - fx.golden.loss_rslora) / fx.golden.loss_rslora).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe('GPT-2 in training mode against the PyTorch reference', () => {
+  it('applies embd/attn/resid dropout where transformers does: LoRA loss and gradients under the same masks match', async () => {
+    const fx = loadFixture('gpt2');
+    const d = fx.golden.dropout;
+    if (!d) throw new Error('test/golden/gpt2.json has no dropout section: regenerate it with scripts/fixtures/reference.py');
+    const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
+    const g = new GraphBuilder('gpt2-dropout');
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: goldenPlan(fx), modelDropout: true });
+    const declared = g.inputs.filter((v) => v.name.startsWith('dropout.')).map((v) => v.name).sort();
+    expect(declared).toEqual(Object.keys(d.masks).sort());
+    const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
+    const loss = Div(g, ce.nllSum, ce.targetCount);
+    g.output(loss, 'loss');
+    const params = fwd.lora.flatMap((l) => [l.a, l.b]);
+    grad(g, loss, params).forEach((x, i) => g.output(x, `grad:${params[i]!.name}`));
+    const masks = Object.fromEntries(Object.entries(d.masks).map(([k, t]) => [k, Float32Array.from(t.data)]));
+    const out = await (await cpuSession(g.build()))({ ...batchFeeds(fx), labels: flat(fx.golden.batch.labels), ...weightFeeds(fx), ...adapterFeeds(fx.golden), ...masks });
+    expect(Math.abs(out['loss']!.data[0]! - d.loss_lora) / d.loss_lora).toBeLessThanOrEqual(1e-4);
+    // The masks change the loss: dropout is really applied, not ignored.
+    expect(Math.abs(d.loss_lora - fx.golden.loss_lora)).toBeGreaterThan(1e-3);
+    for (const p of params) expect(relError(out[`grad:${p.name}`]!.data, d.grads[p.name]!.data), p.name).toBeLessThanOrEqual(1e-3);
   });
 });

@@ -1,9 +1,9 @@
 // The model graphs on onnxruntime-node's WebGPU EP (SwiftShader here) with CPU fallback disabled: session creation
 // proves every node runs on the GPU, and training (LoRA loss + gradients) and KV-cache generation agree with the CPU EP.
 // The fixture configs are used with a 256-token vocabulary and seeded random weights, because SwiftShader spends
-// seconds per run on a 150k-row head; the full-vocabulary numbers are checked on the CPU in golden.test.ts. Qwen3 and
-// GPT-2 between them emit every op pattern the builders have (RoPE, GQA Expand, RMSNorm on 2-D and 4-D, LayerNorm,
-// biased Gemm, tanh-GELU, the cache write); Llama and Qwen2 differ only in constants and which inputs exist, and
+// seconds per run on a 150k-row head; the full-vocabulary numbers are checked on the CPU in golden.test.ts. Qwen3,
+// Gemma 3 and GPT-2 between them emit every op pattern the builders have (RoPE, GQA Expand, RMSNorm on 2-D and 4-D,
+// LayerNorm, biased Gemm, tanh-GELU, the cache write, sliding-window masks, tanh soft-capping); Llama and Qwen2 differ only in constants and which inputs exist, and
 // SwiftShader's first-run shader compilation costs ~10 s per session, so they are left to the CPU tests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../../src/engine/autodiff.ts';
@@ -106,7 +106,7 @@ async function generateOn(be: Backend, cfg: ModelConfig, plan: LoraPlan, params:
   }
 }
 
-describe.each(['qwen3', 'gpt2'] as const)('%s graphs on WebGPU without CPU fallback', (family) => {
+describe.each(['qwen3', 'gemma3', 'gpt2'] as const)('%s graphs on WebGPU without CPU fallback', (family) => {
   const cfg = parseModelConfig({ ...(loadFixture(family).rawConfig as object), vocab_size: VOCAB });
   const plan = planLora(cfg, { r: 4, alpha: 8, targets: family === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['all-linear'] });
   const params = randomParams(cfg, plan);

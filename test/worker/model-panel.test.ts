@@ -40,7 +40,7 @@ afterAll(async () => {
 describe('model panel requests', () => {
   it('bills memory from config.json before download, the same numbers src/models computes', async () => {
     const model = await h.client.request('model.inspect', { location: { endpoint: hub, repo: 'tabtune/tiny-llama', revision: 'main' }, shape });
-    expect(model.support).toEqual({ supported: true, message: null, supportedTypes: ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'] });
+    expect(model.support).toEqual({ supported: true, message: null, supportedTypes: ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gpt2'] });
     const cfg = parseModelConfig(JSON.parse(readFileSync(join(FIXTURES, 'tiny-llama', 'config.json'), 'utf8')));
     const bill = memoryBill(cfg, { batch: 4, seqLen: 256 }, planLora(cfg, { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] }));
     const m = model.memory;
@@ -54,11 +54,12 @@ describe('model panel requests', () => {
     const kv = cfg.headDim * cfg.numKvHeads;
     expect(m.trainableParams).toBe(cfg.numLayers * (8 * (32 + 32) + 8 * (32 + kv)));
 
-    // A longer sequence costs more activations and nothing else.
+    // A longer sequence costs more activations and nothing else (the 128k-vocabulary logits are chunked at both
+    // lengths, so their share does not grow).
     const longer = await h.client.request('model.memory', { location: { ...model.location, revision: model.sha }, shape: { ...shape, seqLen: 512 } });
     expect(longer.weightBytes).toBe(m.weightBytes);
     expect(longer.trainableParams).toBe(m.trainableParams);
-    expect(longer.activationBytes).toBeGreaterThan(2 * m.activationBytes);
+    expect(longer.activationBytes).toBeGreaterThan(m.activationBytes);
   });
 
   it('still loads a model whose LoRA targets do not match, and says why there is no bill', async () => {
