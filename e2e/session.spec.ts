@@ -29,19 +29,24 @@ test('the batch inspector and tabtune step --json show the same first batch and 
   for (const [id, value] of [['hp-train-batchSize', '3'], ['hp-seed', '11'], ['hp-evalFraction', '0.25']] as const) {
     await training.getByTestId(id).fill(value);
   }
+  // Full-tensor training is a run-config choice: the norms train beside the adapter (the CLI's --train norms).
+  await training.getByTestId('hp-full-norms').check();
   await app.panel('template').getByTestId('max-length').fill('64');
   await training.getByTestId('backend-choice').selectOption('wasm');
   await expect.poll(async () => (await app.state()).runConfig.evalFraction).toBe(0.25);
+  expect((await app.state()).runConfig.full).toEqual({ groups: ['norms'], layers: [] });
+  await training.getByTestId('hp-full').screenshot({ path: 'test-output/screenshots/session-full-tensors.png' });
   await expect.poll(async () => (await app.state()).preparedState.status).toBe('ready');
   const batchPanel = app.panel('batch');
   await batchPanel.getByTestId('inspect-batch').click();
   await expect.poll(async () => (await app.state()).inspectionState.status, { timeout: 120_000 }).toBe('ready');
   const inspection = (await app.state()).inspection!;
+  expect(inspection.gradNorms.map((g) => g.name)).toContain('model.norm.weight');
   await batchPanel.screenshot({ path: 'test-output/screenshots/session-inspector.png' });
 
   const out = join(mkdtempSync(join(tmpdir(), 'tabtune-e2e-')), 'step.json');
   execFileSync('node', ['bin/tabtune.mjs', 'step', '--model', DEMO, '--data', DATA, '--max-length', '64', '--batch-size', '3', '--seed', '11',
-    '--eval-fraction', '0.25', '--backend', 'wasm', '--json', out], { stdio: 'pipe', timeout: 180_000 });
+    '--eval-fraction', '0.25', '--train', 'norms', '--backend', 'wasm', '--json', out], { stdio: 'pipe', timeout: 180_000 });
   const step = JSON.parse(readFileSync(out, 'utf8')) as { loss: number; example_indices: number[]; example_ids: string[] };
   expect(step.example_indices).toEqual(inspection.exampleIndices);
   expect(step.example_ids).toEqual(inspection.exampleIds);

@@ -195,7 +195,7 @@ export function parseModelConfig(raw: unknown): ModelConfig {
   const archList = (list: readonly unknown[]) => list.slice(0, 4).map(archName).join(', ') + (list.length > 4 ? ` and ${list.length - 4} more` : '');
   if (typeof modelType !== 'string' || !(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
     const archText = Array.isArray(archs) ? ` (architectures ${archList(archs)})` : '';
-    const known = Object.hasOwn(KNOWN_UNSUPPORTED, modelType as string) ? KNOWN_UNSUPPORTED[modelType as string] : undefined;
+    const known = typeof modelType === 'string' && Object.hasOwn(KNOWN_UNSUPPORTED, modelType) ? KNOWN_UNSUPPORTED[modelType] : undefined;
     const what = known ? `: it is ${known}, a family TabTune knows but does not run yet` : '';
     throw new UnsupportedModelError(`model_type ${preview(modelType)}${archText} is not supported${what}. ${SUPPORTED_TEXT}.`);
   }
