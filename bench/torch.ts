@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     try {
       out = execFileSync(PYTHON, [join(import.meta.dirname, 'torch_step.py'), dir], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     } catch (err) {
-      throw new Error(`PyTorch reference failed (${PYTHON} bench/torch_step.py); is python3-torch installed? ${(err as Error).message}`);
+      throw new Error(`PyTorch reference failed (${PYTHON} bench/torch_step.py); is python3-torch installed? ${(err as Error).message}`, { cause: err });
     }
     const torch = JSON.parse(out.trim().split('\n').pop()!) as { losses: number[]; msPerStep: number; threads: number; torch: string; blas: string[] };
     const torchTps = tokens / (torch.msPerStep / 1000);
