@@ -1,7 +1,8 @@
 // Engine benchmark (`npm run bench:engine [-- --json FILE]`): one LoRA train step of a Llama-shaped stack on every
-// Node backend available (onnxruntime-web WASM; onnxruntime-node WebGPU on SwiftShader), reporting ms/step, tokens/s,
-// nodes per step graph, host-side ms/step, readbacks per step, and efficiency = achieved MatMul FLOP/s of the step ÷
-// FLOP/s of one large MatMul measured on the same backend in the same run.
+// Node backend asked for (`--backends wasm,webgpu` by default; `cpu` is onnxruntime-node's CPU EP), reporting ms/step,
+// tokens/s, nodes per step graph, host-side ms/step, readbacks per step, and efficiency = achieved MatMul FLOP/s of the
+// step ÷ FLOP/s of one large MatMul measured on the same backend in the same run. `--frozen both` times WASM twice:
+// frozen weights held by the sessions (the default) and fed on every run (the old path).
 import { writeFileSync } from 'node:fs';
 import { GraphBuilder } from '../src/engine/graph.ts';
 import type { Graph } from '../src/engine/graph.ts';
