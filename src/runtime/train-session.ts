@@ -149,6 +149,7 @@ export class TrainSession {
     if (capture && (!backend.supportsGraphCapture || !backend.device)) {
       throw new Error(`graph capture is not available on ${backend.label}; it needs browser WebGPU (leave graphCapture off)`);
     }
+    if (ortCapture) checkCapturable(graphs);
     const names = (graph: { outputs: readonly { value: { name: string } }[] }) => graph.outputs.map((o) => o.value.name);
     // State outputs stay on the device; only the metrics (train) and the eval outputs come back to the host. A captured
     // graph must have every output on the device, metrics included.
@@ -400,6 +401,24 @@ export class TrainSession {
       feeds[spec.name] = this.backend.tensor(t);
     }
     return feeds;
+  }
+}
+
+/** Ops whose WebGPU kernels write their output with a buffer copy, which ORT 1.30's graph capture never replays. */
+const COPYING_OPS = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'ScatterElements']);
+
+/** Refuses step graphs whose outputs a captured replay would leave stale (see StepConfig.computedOutputs). */
+function checkCapturable(graphs: StepGraphs): void {
+  for (const graph of [graphs.train, graphs.accumulate]) {
+    const outputs = new Set(graph.outputs.map((o) => o.value.id));
+    const bad = graph.nodes.find((n) => COPYING_OPS.has(n.op) && n.outputs.some((v) => outputs.has(v.id)));
+    if (bad) {
+      const out = bad.outputs.find((v) => outputs.has(v.id))!;
+      throw new Error(
+        `graph capture: output "${out.name}" of ${graph.name} is made by ${bad.op}, whose buffer copy ` +
+          'ORT 1.30 does not replay (the output would keep its capture-time value). Build the graphs with buildStepGraphs(..., { computedOutputs: true }).',
+      );
+    }
   }
 }
 

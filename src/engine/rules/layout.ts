@@ -13,7 +13,7 @@ const toInputShape = (c: RuleContext): Value => O.Reshape(c.g, c.dy0(), c.in(0).
  * Where(index == arange, dy, 0), elementwise kernels only. Otherwise ScatterElements(zeros, index, dy, 'add'). The
  * first form exists for WebGPU graph capture: ORT's ScatterElements copies its data input into its output with a
  * buffer copy outside the dispatches a capture records, so replays scatter-add onto the previous run's result (the
- * zeros are a folded constant, never in place); see shared notes on graph capture.
+ * zeros are a folded constant, never in place); test/runtime/browser.test.ts reproduces it.
  */
 function gatherElementsRule(c: RuleContext): (Value | null)[] {
   const g = c.g;

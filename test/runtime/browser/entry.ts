@@ -19,7 +19,8 @@ export interface BrowserRun {
 
 async function run(prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean | 'fixed-buffers'): Promise<BrowserRun> {
   const { backend, fallbackReason } = await createWebBackend({ prefer, wasmPaths: '/ort/' });
-  const graphs = buildStepGraphs(tinyForward(TINY), { adamw: { weightDecay: 0.01, maxGradNorm: 1.0 } });
+  // Captured graphs need every parameter output written by a dispatch (StepConfig.computedOutputs).
+  const graphs = buildStepGraphs(tinyForward(TINY), { adamw: { weightDecay: 0.01, maxGradNorm: 1.0 }, computedOutputs: graphCapture === true });
   const w = tinyWeights(TINY, 1);
   const rows = tinyRows(TINY, 16, 2);
   const batches = [0, 1, 2, 3].map((i) => collate(rows.slice(4 * i, 4 * i + 4), TINY.T));
