@@ -53,10 +53,11 @@ export interface TrainSessionInit {
   readonly state?: TrainState;
   /**
    * true: record the train and accumulate graphs and replay them (browser WebGPU only; cuts per-node host time).
-   * Off by default because it is wrong today: with ORT 1.30 the captured train graph's gradients differ from the
-   * uncaptured ones from the first step (test/runtime/browser.test.ts; cf. onnxruntime#29594), while the loss agrees.
-   * 'fixed-buffers': the binding scheme capture needs (every input a fixed device buffer, data written or copied into
-   * it) without asking ORT to capture; it matches uncaptured runs bit for bit, which isolates the fault to ORT.
+   * ORT 1.30 replays compute dispatches only, never a kernel's buffer copy, so the graphs must be built with
+   * buildStepGraphs(..., { computedOutputs: true }) (checked here); then 50 captured steps match uncaptured ones bit for
+   * bit (test/runtime/browser.test.ts, which also reproduces the ORT fault). gradients() is not available on a captured
+   * session. 'fixed-buffers': the binding scheme capture needs (every input a fixed device buffer, data written or
+   * copied into it) without asking ORT to capture.
    */
   readonly graphCapture?: boolean | 'fixed-buffers';
   /**
