@@ -22,6 +22,8 @@ interface Args {
   matmul: number;
   /** Where WASM keeps frozen weights: in the sessions (default), fed every run (the old path), or both, timed in turn. */
   frozen: ('session' | 'feeds')[];
+  /** Threads for WASM and CPU (default: every core). */
+  threads?: number;
   json?: string;
 }
 
@@ -35,7 +37,7 @@ function parseArgs(argv: string[]): Args {
     flags.set(a.slice(2), value);
     i++;
   }
-  const known = ['json', 'frozen', 'backends', 'steps', 'warmup', 'matmul', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank'];
+  const known = ['json', 'frozen', 'threads', 'backends', 'steps', 'warmup', 'matmul', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k}; known: ${known.map((x) => `--${x}`).join(' ')}`);
   const int = (k: string, def: number) => {
     const v = flags.get(k);
@@ -54,7 +56,8 @@ function parseArgs(argv: string[]): Args {
   const frozenFlag = flags.get('frozen') ?? 'session';
   if (!['session', 'feeds', 'both'].includes(frozenFlag)) throw new Error(`--frozen must be session, feeds or both; got "${frozenFlag}"`);
   const frozen = frozenFlag === 'both' ? (['feeds', 'session'] as const) : ([frozenFlag] as ['session' | 'feeds']);
-  return { dims, backends, steps: int('steps', 5), warmup: int('warmup', 2), matmul: int('matmul', 1024), frozen: [...frozen], ...(json ? { json } : {}) };
+  const threads = flags.has('threads') ? { threads: int('threads', 1) } : {};
+  return { dims, backends, steps: int('steps', 5), warmup: int('warmup', 2), matmul: int('matmul', 1024), frozen: [...frozen], ...threads, ...(json ? { json } : {}) };
 }
 
 /** MatMul and Gemm FLOPs executed by a graph (2·M·N·K per product, from the static shapes). Autodiff emits Gemm for
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
       console.log(`webgpu: skipped (run through \`node scripts/with-swiftshader.mjs\`, as npm run bench:engine does)`);
       continue;
     }
-    const backend = await createNodeBackend(kind);
+    const backend = await createNodeBackend(kind, args.threads !== undefined ? { threads: args.threads } : {});
     console.log(`${backend.label}: measuring…`);
     const peak = await matmulRate(backend, args.matmul);
     // Where frozen weights live only matters where the backend can keep them in the session (WASM).
