@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { GraphBuilder } from '../src/engine/graph.ts';
 import type { Graph } from '../src/engine/graph.ts';
 import { serializeGraph } from '../src/engine/onnx.ts';
-import { MatMul } from '../src/engine/ops.ts';
+import { Gather, MatMul } from '../src/engine/ops.ts';
 import { buildStepGraphs } from '../src/engine/step.ts';
 import type { Backend, BackendKind, HostTensor } from '../src/runtime/backend.ts';
 import { createNodeBackend } from '../src/runtime/node.ts';
@@ -98,6 +98,40 @@ async function matmulRate(backend: Backend, n: number): Promise<number> {
   return (2 * n ** 3) / seconds;
 }
 
+/**
+ * What feeding the frozen weights costs per run, alone: a graph that only gathers one row of each frozen matrix
+ * (almost no arithmetic), timed with the weights fed on every run and held by the session. Median of `reps` runs.
+ */
+async function feedCost(backend: Backend, frozen: Readonly<Record<string, HostTensor>>, reps: number): Promise<{ feeds: number; session: number; bytes: number }> {
+  const big = Object.entries(frozen).filter(([, t]) => t.dims.length === 2);
+  const g = new GraphBuilder('feed-cost');
+  const ids = g.input('ids', 'int32', [1]);
+  for (const [name, t] of big) g.output(Gather(g, g.input(name, 'float32', t.dims, 'frozen'), ids, 0), `row.${name}`);
+  const graph = g.build();
+  const idsT = backend.tensor({ dtype: 'int32', dims: [1], data: Int32Array.of(1) });
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const time = async (run: () => Promise<unknown>) => {
+    await run();
+    const ts: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      await run();
+      ts.push(performance.now() - t0);
+    }
+    return median(ts);
+  };
+  const fedSession = await backend.createSession(serializeGraph(graph));
+  const fedFeeds = Object.fromEntries(big.map(([name, t]) => [name, backend.tensor(t)]));
+  const fed = await time(() => fedSession.run({ ids: idsT, ...fedFeeds }));
+  await fedSession.release();
+  const views = big.map(([name, t], i) => ({ name, path: `w${i}.bin`, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
+  const external = new Map(views.map((v) => [v.name, { location: v.path, offset: 0, length: v.data.byteLength }]));
+  const heldSession = await backend.createSession(serializeGraph(graph, { external }), { externalData: views.map((v) => ({ path: v.path, data: v.data })) });
+  const held = await time(() => heldSession.run({ ids: idsT }));
+  await heldSession.release();
+  return { feeds: fed, session: held, bytes: views.reduce((n, v) => n + v.data.byteLength, 0) };
+}
+
 /** Wraps a backend to count host readbacks (the step loop must do exactly one per optimizer step). */
 function counting(backend: Backend): { backend: Backend; reads: () => number } {
   let reads = 0;
@@ -149,6 +183,11 @@ async function main(): Promise<void> {
     const backend = await createNodeBackend(kind, args.threads !== undefined ? { threads: args.threads } : {});
     console.log(`${backend.label}: measuring…`);
     const peak = await matmulRate(backend, args.matmul);
+    if (backend.sessionWeights && args.frozen.length > 1) {
+      const c = await feedCost(backend, llamaWeights(d, 1).frozen, 9);
+      console.log(`${backend.label}: feeding ${(c.bytes / 1e6).toFixed(1)} MB of frozen weights costs ${c.feeds.toFixed(1)} ms per run; held by the session ${c.session.toFixed(1)} ms (median of 9 one-row gathers)`);
+      results.push({ backend: kind, label: backend.label, feedCost: { megabytes: round(c.bytes / 1e6, 1), feedsMs: round(c.feeds, 2), sessionMs: round(c.session, 2) } });
+    }
     // Where frozen weights live only matters where the backend can keep them in the session (WASM).
     for (const frozenIn of backend.sessionWeights ? args.frozen : (['session'] as const)) {
       const main = await timeSteps(backend, d, args.steps, args.warmup, frozenIn);
