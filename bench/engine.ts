@@ -1,8 +1,8 @@
 // Engine benchmark (`npm run bench:engine [-- --json FILE]`): one LoRA train step of a Llama-shaped stack on every
 // Node backend asked for (`--backends wasm,webgpu` by default; `cpu` is onnxruntime-node's CPU EP), reporting ms/step,
 // tokens/s, nodes per step graph, host-side ms/step, readbacks per step, and efficiency = achieved MatMul FLOP/s of the
-// step ÷ FLOP/s of one large MatMul measured on the same backend in the same run. `--frozen both` times WASM twice:
-// frozen weights held by the sessions (the default) and fed on every run (the old path).
+// step ÷ FLOP/s of one large MatMul measured on the same backend in the same run. `--frozen both` times WASM and CPU
+// twice: frozen weights held by the sessions (the default) and fed on every run (the old path).
 import { writeFileSync } from 'node:fs';
 import { GraphBuilder } from '../src/engine/graph.ts';
 import type { Graph } from '../src/engine/graph.ts';
@@ -183,12 +183,12 @@ async function main(): Promise<void> {
     const backend = await createNodeBackend(kind, args.threads !== undefined ? { threads: args.threads } : {});
     console.log(`${backend.label}: measuring…`);
     const peak = await matmulRate(backend, args.matmul);
-    if (backend.sessionWeights && args.frozen.length > 1) {
+    if (backend.sessionWeights === 'external' && args.frozen.length > 1) {
       const c = await feedCost(backend, llamaWeights(d, 1).frozen, 9);
       console.log(`${backend.label}: feeding ${(c.bytes / 1e6).toFixed(1)} MB of frozen weights costs ${c.feeds.toFixed(1)} ms per run; held by the session ${c.session.toFixed(1)} ms (median of 9 one-row gathers)`);
       results.push({ backend: kind, label: backend.label, feedCost: { megabytes: round(c.bytes / 1e6, 1), feedsMs: round(c.feeds, 2), sessionMs: round(c.session, 2) } });
     }
-    // Where frozen weights live only matters where the backend can keep them in the session (WASM).
+    // Where frozen weights live only matters where the backend can keep them in the session (WASM, CPU).
     for (const frozenIn of backend.sessionWeights ? args.frozen : (['session'] as const)) {
       const main = await timeSteps(backend, d, args.steps, args.warmup, frozenIn);
       const host = await timeSteps(backend, skeleton, args.steps, args.warmup, frozenIn);

@@ -7,6 +7,7 @@
 import type { StepGraphs, TensorSpec } from '../engine/step.ts';
 import { STEP_IO } from '../engine/step.ts';
 import type { Graph } from '../engine/graph.ts';
+import type { ConstTensor } from '../engine/ir.ts';
 import { serializeGraph, type ExternalInputs } from '../engine/onnx.ts';
 import { ADAMW_INPUTS, adamwHostScalars } from '../engine/optim.ts';
 import type { Backend, HostTensor, OrtTensor, RuntimeSession, SessionConfig } from './backend.ts';
@@ -61,7 +62,7 @@ export interface TrainSessionInit {
    */
   readonly graphCapture?: boolean | 'fixed-buffers';
   /**
-   * Where frozen weights live on backends with `sessionWeights` (WASM): 'session' (default, up to
+   * Where frozen weights live on backends with `sessionWeights` (WASM, CPU): 'session' (default, up to
    * HELD_WEIGHTS_LIMIT_BYTES in all) makes them initializers the sessions read once; 'feeds' feeds them on every run
    * like WebGPU does (the old path, kept for benchmarks).
    */
@@ -83,21 +84,26 @@ function checkSpec(spec: TensorSpec, t: HostTensor, what: string): void {
 const f32 = (shape: readonly number[], data?: Float32Array): HostTensor => ({ dtype: 'float32', dims: shape, data: data ?? new Float32Array(elementCount(shape)) });
 
 /**
- * Largest total of frozen weights the WASM sessions hold themselves. Each session that runs holds its own copy in the
- * 4 GiB wasm32 heap (train, and accumulate and eval once used: up to three), where fed weights need one transient
- * copy per run. Above this the copies would crowd out activations, and the per-run copy is small beside the
- * arithmetic of a model that size, so the weights are fed as before.
+ * Largest total of frozen weights the sessions hold themselves. Each session that runs holds its own copy (train, and
+ * accumulate and eval once used: up to three): on WASM in the 4 GiB wasm32 heap, where fed weights need one transient
+ * copy per run; inline (CPU EP) they also pass through the model bytes, which protobuf caps at 2 GB. Above this the
+ * weights are fed as before.
  */
 export const HELD_WEIGHTS_LIMIT_BYTES = 768 * 1024 ** 2;
 
 /**
- * Frozen weights for the sessions to hold (Backend.sessionWeights): each tensor its own external-data buffer, a view
- * of the caller's array (no copy on this side), and per graph the table for the frozen inputs that graph has.
+ * Frozen weights for the sessions to hold (Backend.sessionWeights): 'external', each tensor its own external-data
+ * buffer, a view of the caller's array (no copy on this side); 'inline', raw data in the model bytes. Per graph, only
+ * the frozen inputs that graph has.
  */
 class HeldWeights {
   private readonly files = new Map<string, { location: string; data: Uint8Array }>();
 
-  constructor(specs: readonly TensorSpec[], values: Readonly<Record<string, HostTensor>>) {
+  constructor(
+    readonly how: 'external' | 'inline',
+    private readonly specs: readonly TensorSpec[],
+    private readonly values: Readonly<Record<string, HostTensor>>,
+  ) {
     specs.forEach((spec, i) => {
       const t = values[spec.name]!;
       this.files.set(spec.name, { location: `frozen/${i}.bin`, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
@@ -105,7 +111,7 @@ class HeldWeights {
   }
 
   /** serializeGraph's `external` option and the session's buffers for `graph`: only the frozen inputs it has. */
-  forGraph(graph: Graph): { external: ExternalInputs; externalData: { path: string; data: Uint8Array }[] } {
+  externalFor(graph: Graph): { external: ExternalInputs; externalData: { path: string; data: Uint8Array }[] } {
     const external = new Map<string, { location: string; offset: number; length: number }>();
     const externalData: { path: string; data: Uint8Array }[] = [];
     for (const input of graph.inputs) {
@@ -115,6 +121,16 @@ class HeldWeights {
       externalData.push({ path: file.location, data: file.data });
     }
     return { external, externalData };
+  }
+
+  /** serializeGraph's `inline` option for `graph`: the frozen inputs it has, as raw data of the model. */
+  inlineFor(graph: Graph): Map<string, ConstTensor> {
+    const names = new Set(graph.inputs.map((i) => i.value.name));
+    const inline = new Map<string, ConstTensor>();
+    for (const spec of this.specs) {
+      if (names.has(spec.name)) inline.set(spec.name, { dtype: spec.dtype, shape: spec.shape, data: this.values[spec.name]!.data as ConstTensor['data'] });
+    }
+    return inline;
   }
 }
 
@@ -164,10 +180,11 @@ export class TrainSession {
     // other than train are then made on first use, so a run without accumulation or eval keeps one copy, not three.
     const frozenBytes = graphs.frozen.reduce((n, spec) => n + init.frozen[spec.name]!.data.byteLength, 0);
     const hold = backend.sessionWeights && !capture && init.frozenIn !== 'feeds' && frozenBytes <= HELD_WEIGHTS_LIMIT_BYTES;
-    const held = hold ? new HeldWeights(graphs.frozen, init.frozen) : null;
+    const held = hold ? new HeldWeights(backend.sessionWeights!, graphs.frozen, init.frozen) : null;
     const make = (graph: Graph, config: SessionConfig) => {
       if (!held) return backend.createSession(serializeGraph(graph), config);
-      const { external, externalData } = held.forGraph(graph);
+      if (held.how === 'inline') return backend.createSession(serializeGraph(graph, { inline: held.inlineFor(graph) }), config);
+      const { external, externalData } = held.externalFor(graph);
       return backend.createSession(serializeGraph(graph, { external }), { ...config, externalData });
     };
     const created: RuntimeSession[] = [];
