@@ -16,7 +16,10 @@ test('memory bill, refusal past the buffer limits, weights download and the cach
   for (const row of ['Weights', 'Trainable', 'Gradients', 'Optimizer', 'Activations', 'Total']) {
     await expect(bill.getByRole('row', { name: new RegExp(`^${row}`) })).toBeVisible();
   }
-  await expect(panel.getByTestId('memory-fit')).toContainText(capability.backend === 'webgpu' ? 'Fits the WebGPU adapter' : 'Fits the WebAssembly');
+  // The bill follows the backend a run would use: the automatic choice (WASM on SwiftShader), then WebGPU when picked.
+  await expect(panel.getByTestId('memory-fit')).toContainText(capability.backend === 'webgpu' ? 'Fits the WebGPU adapter' : 'Fits the 4 GiB WebAssembly');
+  await app.panel('training').getByTestId('backend-choice').selectOption('webgpu');
+  await expect(panel.getByTestId('memory-fit')).toContainText('Fits the WebGPU adapter');
   await panel.scrollIntoViewIfNeeded();
   await app.screenshot('model-panel-bill');
 
@@ -33,6 +36,7 @@ test('memory bill, refusal past the buffer limits, weights download and the cach
   const colour = await refusal.evaluate((el) => getComputedStyle(el).color);
   expect(colour).not.toBe(await page.evaluate(() => getComputedStyle(document.body).color));
   await app.panel('template').getByTestId('max-length').fill(String(runConfig.maxLength));
+  await app.panel('training').getByTestId('backend-choice').selectOption('auto');
 
   // Download: a bar with bytes, then the size in the cache; the cache list shows the repo and deletes it.
   const size = model.files.filter((f) => /\.safetensors(\.index\.json)?$/.test(f.path)).reduce((n, f) => n + f.size, 0);

@@ -25,6 +25,11 @@ export interface SerializeOptions {
    * that never change are not fed, and copied into the runtime, on every run.
    */
   readonly external?: ExternalInputs;
+  /**
+   * Graph inputs that become initializers with their data inline (raw_data), by input name: for runtimes that cannot
+   * read external data from memory (onnxruntime-node). The model must stay under protobuf's 2 GB.
+   */
+  readonly inline?: ReadonlyMap<string, ConstTensor>;
 }
 
 export type ExternalInputs = ReadonlyMap<string, { readonly location: string; readonly offset: number; readonly length: number }>;
@@ -32,11 +37,14 @@ export type ExternalInputs = ReadonlyMap<string, { readonly location: string; re
 export function serializeGraph(graph: Graph, options: SerializeOptions = {}): Uint8Array {
   const ext = options.external;
   const known = new Set(graph.inputs.map((i) => i.value.name));
-  for (const name of ext?.keys() ?? []) {
-    if (!known.has(name)) throw new Error(`serializeGraph: external tensor "${name}" is not an input of graph "${graph.name}"`);
+  const inl = options.inline;
+  for (const name of [...(ext?.keys() ?? []), ...(inl?.keys() ?? [])]) {
+    if (!known.has(name)) throw new Error(`serializeGraph: external or inline tensor "${name}" is not an input of graph "${graph.name}"`);
   }
-  const inputs = graph.inputs.filter((i) => !ext?.has(i.value.name)).map((i) => valueInfo(i.value));
+  const moved = (name: string) => ext?.has(name) === true || inl?.has(name) === true;
+  const inputs = graph.inputs.filter((i) => !moved(i.value.name)).map((i) => valueInfo(i.value));
   const externals = ext ? graph.inputs.filter((i) => ext.has(i.value.name)).map((i) => externalTensor(i.value, ext)) : [];
+  const inlined = inl ? graph.inputs.filter((i) => inl.has(i.value.name)).map((i) => inlineTensor(i.value, inl.get(i.value.name)!)) : [];
   const outputs = graph.outputs.map((o) => valueInfo(o.value));
   const exported = new Set<number>([...graph.inputs.map((i) => i.value.id), ...graph.outputs.map((o) => o.value.id)]);
   const intermediates: P.IValueInfoProto[] = [];
@@ -61,7 +69,7 @@ export function serializeGraph(graph: Graph, options: SerializeOptions = {}): Ui
           .sort()
           .map((k) => attribute(k, n.attrs[k]!)),
       })),
-      initializer: [...graph.initializers.map((i) => tensorProto(i.value.name, i.tensor)), ...externals],
+      initializer: [...graph.initializers.map((i) => tensorProto(i.value.name, i.tensor)), ...externals, ...inlined],
       input: inputs,
       output: outputs,
       valueInfo: intermediates,
@@ -111,6 +119,13 @@ function externalTensor(v: Value, ext: ExternalInputs): P.ITensorProto {
       { key: 'length', value: String(at.length) },
     ],
   };
+}
+
+function inlineTensor(v: Value, t: ConstTensor): P.ITensorProto {
+  const same = t.dtype === v.dtype && t.shape.length === v.shape.length && t.shape.every((d, i) => d === v.shape[i]);
+  if (!same) throw new Error(`serializeGraph: inline tensor "${v.name}" is ${t.dtype} [${t.shape.join(', ')}], the input is ${v.dtype} [${v.shape.join(', ')}]`);
+  // A view, not a copy: the encoder copies it once into the model bytes.
+  return { name: v.name, dims: [...v.shape], dataType: ONNX_DTYPE[v.dtype], rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
 }
 
 const BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, float16: 2, int32: 4, int64: 8, bool: 1, uint8: 1 };

@@ -8,7 +8,7 @@ import type { Graph, InputRole } from './graph.ts';
 import { GraphBuilder } from './graph.ts';
 import { grad } from './autodiff.ts';
 import { causalLmLoss, chunkedHeadLoss } from './loss.ts';
-import { Add, Concat, Mul, Reshape, Split } from './ops.ts';
+import { Add, Concat, Max, Mul, Reshape, Split } from './ops.ts';
 import type { AdamWConfig, ResolvedAdamW } from './optim.ts';
 import { adamwScalarInputs, adamwUpdate, clipFactor, globalNorm, normaliseByCount, resolveAdamW } from './optim.ts';
 
@@ -61,6 +61,13 @@ export interface StepConfig {
   readonly adamw?: AdamWConfig;
   /** Trainable tensors exempt from weight decay. Default: HF Trainer's rule (biases and norm weights). */
   readonly noDecay?: (name: string) => boolean;
+  /**
+   * Every parameter output made by a compute kernel (for WebGPU graph capture). ORT 1.30's capture replays dispatches
+   * only: a Reshape that makes a graph output fills it with a buffer copy that runs once, at capture, so replays return
+   * the capture-time value. With this set, each unflattened parameter passes through Max(p, p) (exact: the same
+   * value) so that its output is written by a dispatch on every replay. One elementwise node per trainable tensor.
+   */
+  readonly computedOutputs?: boolean;
 }
 
 /** Fixed names of the step graphs' non-model inputs and outputs (the AdamW scalars are ADAMW_INPUTS). */
@@ -249,7 +256,7 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
     const m = g.input(STEP_IO.m(group.id), 'float32', [group.size], 'state');
     const v = g.input(STEP_IO.v(group.id), 'float32', [group.size], 'state');
     const u = adamwUpdate(g, flatten(g, group, paramByName), clipped[i]!, m, v, scalars, adamw, group.id === 'decay');
-    unflatten(g, group, u.param).forEach((p, k) => g.output(p, STEP_IO.next(group.params[k]!.name)));
+    unflatten(g, group, u.param).forEach((p, k) => g.output(config.computedOutputs ? Max(g, p, p) : p, STEP_IO.next(group.params[k]!.name)));
     g.output(u.m, STEP_IO.next(m.name));
     g.output(u.v, STEP_IO.next(v.name));
   });

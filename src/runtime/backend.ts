@@ -40,7 +40,7 @@ export interface SessionConfig {
   readonly graphCapture?: boolean;
   /**
    * Buffers the model's external-data initializers name by `path` (engine/onnx.ts `external`), read once when the
-   * session is created. Only where `Backend.sessionWeights` is true.
+   * session is created. Only where `Backend.sessionWeights` is 'external'.
    */
   readonly externalData?: readonly { readonly path: string; readonly data: Uint8Array }[];
 }
@@ -63,12 +63,13 @@ export interface Backend {
   /** True when graph capture can be switched on for this backend (browser WebGPU only, see ort-webgpu.md). */
   readonly supportsGraphCapture: boolean;
   /**
-   * True where values that never change belong in the session (initializers read from `SessionConfig.externalData`)
-   * rather than in the feeds: onnxruntime-web's WASM copies every CPU-side feed into its heap on every run. False on
-   * WebGPU (frozen weights are GPU buffers uploaded once) and on onnxruntime-node's CPU EP (feeds wrap the caller's
-   * memory without a copy, and it cannot read external data from memory).
+   * Where values that never change belong in the session (initializers) rather than in the feeds, and how they get
+   * there: 'external' (onnxruntime-web WASM, which copies every CPU-side feed into its heap on every run: initializers
+   * read once from `SessionConfig.externalData`), 'inline' (onnxruntime-node's CPU EP, which cannot read external data
+   * from memory: raw data in the model bytes; ORT then prepacks and folds them). null on WebGPU, whose frozen weights
+   * are GPU buffers uploaded once.
    */
-  readonly sessionWeights: boolean;
+  readonly sessionWeights: 'external' | 'inline' | null;
   createSession(model: Uint8Array, config?: SessionConfig): Promise<RuntimeSession>;
   /** Wraps host data in this backend's ORT tensor class (tensors of one ORT package are not valid in another). */
   tensor(t: HostTensor): OrtTensor;

@@ -58,7 +58,7 @@ export async function createNodeBackend(kind: BackendKind, options: NodeBackendO
       );
     }
     if (config.externalData && kind !== 'wasm') {
-      throw new Error(`${label}: onnxruntime-node cannot read external data from memory; feed these values instead (Backend.sessionWeights is false)`);
+      throw new Error(`${label}: onnxruntime-node cannot read external data from memory; inline the values or feed them (Backend.sessionWeights)`);
     }
     try {
       const options = sessionOptions(kind, config);
@@ -79,7 +79,7 @@ export async function createNodeBackend(kind: BackendKind, options: NodeBackendO
     label,
     deviceResident: kind === 'webgpu',
     supportsGraphCapture: false,
-    sessionWeights: kind === 'wasm',
+    sessionWeights: kind === 'wasm' ? 'external' : kind === 'cpu' ? 'inline' : null,
     createSession,
     tensor: (t: HostTensor): OrtTensor => new ort.Tensor(t.dtype, t.data, t.dims),
     async read(t: OrtTensor): Promise<HostTensor> {

@@ -7,6 +7,7 @@
 import type { StepGraphs, TensorSpec } from '../engine/step.ts';
 import { STEP_IO } from '../engine/step.ts';
 import type { Graph } from '../engine/graph.ts';
+import type { ConstTensor } from '../engine/ir.ts';
 import { serializeGraph, type ExternalInputs } from '../engine/onnx.ts';
 import { ADAMW_INPUTS, adamwHostScalars } from '../engine/optim.ts';
 import type { Backend, HostTensor, OrtTensor, RuntimeSession, SessionConfig } from './backend.ts';
@@ -53,14 +54,15 @@ export interface TrainSessionInit {
   readonly state?: TrainState;
   /**
    * true: record the train and accumulate graphs and replay them (browser WebGPU only; cuts per-node host time).
-   * Off by default because it is wrong today: with ORT 1.30 the captured train graph's gradients differ from the
-   * uncaptured ones from the first step (test/runtime/browser.test.ts; cf. onnxruntime#29594), while the loss agrees.
-   * 'fixed-buffers': the binding scheme capture needs (every input a fixed device buffer, data written or copied into
-   * it) without asking ORT to capture; it matches uncaptured runs bit for bit, which isolates the fault to ORT.
+   * ORT 1.30 replays compute dispatches only, never a kernel's buffer copy, so the graphs must be built with
+   * buildStepGraphs(..., { computedOutputs: true }) (checked here); then 50 captured steps match uncaptured ones bit for
+   * bit (test/runtime/browser.test.ts, which also reproduces the ORT fault). gradients() is not available on a captured
+   * session. 'fixed-buffers': the binding scheme capture needs (every input a fixed device buffer, data written or
+   * copied into it) without asking ORT to capture.
    */
   readonly graphCapture?: boolean | 'fixed-buffers';
   /**
-   * Where frozen weights live on backends with `sessionWeights` (WASM): 'session' (default, up to
+   * Where frozen weights live on backends with `sessionWeights` (WASM, CPU): 'session' (default, up to
    * HELD_WEIGHTS_LIMIT_BYTES in all) makes them initializers the sessions read once; 'feeds' feeds them on every run
    * like WebGPU does (the old path, kept for benchmarks).
    */
@@ -82,21 +84,26 @@ function checkSpec(spec: TensorSpec, t: HostTensor, what: string): void {
 const f32 = (shape: readonly number[], data?: Float32Array): HostTensor => ({ dtype: 'float32', dims: shape, data: data ?? new Float32Array(elementCount(shape)) });
 
 /**
- * Largest total of frozen weights the WASM sessions hold themselves. Each session that runs holds its own copy in the
- * 4 GiB wasm32 heap (train, and accumulate and eval once used: up to three), where fed weights need one transient
- * copy per run. Above this the copies would crowd out activations, and the per-run copy is small beside the
- * arithmetic of a model that size, so the weights are fed as before.
+ * Largest total of frozen weights the sessions hold themselves. Each session that runs holds its own copy (train, and
+ * accumulate and eval once used: up to three): on WASM in the 4 GiB wasm32 heap, where fed weights need one transient
+ * copy per run; inline (CPU EP) they also pass through the model bytes, which protobuf caps at 2 GB. Above this the
+ * weights are fed as before.
  */
 export const HELD_WEIGHTS_LIMIT_BYTES = 768 * 1024 ** 2;
 
 /**
- * Frozen weights for the sessions to hold (Backend.sessionWeights): each tensor its own external-data buffer, a view
- * of the caller's array (no copy on this side), and per graph the table for the frozen inputs that graph has.
+ * Frozen weights for the sessions to hold (Backend.sessionWeights): 'external', each tensor its own external-data
+ * buffer, a view of the caller's array (no copy on this side); 'inline', raw data in the model bytes. Per graph, only
+ * the frozen inputs that graph has.
  */
 class HeldWeights {
   private readonly files = new Map<string, { location: string; data: Uint8Array }>();
 
-  constructor(specs: readonly TensorSpec[], values: Readonly<Record<string, HostTensor>>) {
+  constructor(
+    readonly how: 'external' | 'inline',
+    private readonly specs: readonly TensorSpec[],
+    private readonly values: Readonly<Record<string, HostTensor>>,
+  ) {
     specs.forEach((spec, i) => {
       const t = values[spec.name]!;
       this.files.set(spec.name, { location: `frozen/${i}.bin`, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
@@ -104,7 +111,7 @@ class HeldWeights {
   }
 
   /** serializeGraph's `external` option and the session's buffers for `graph`: only the frozen inputs it has. */
-  forGraph(graph: Graph): { external: ExternalInputs; externalData: { path: string; data: Uint8Array }[] } {
+  externalFor(graph: Graph): { external: ExternalInputs; externalData: { path: string; data: Uint8Array }[] } {
     const external = new Map<string, { location: string; offset: number; length: number }>();
     const externalData: { path: string; data: Uint8Array }[] = [];
     for (const input of graph.inputs) {
@@ -114,6 +121,16 @@ class HeldWeights {
       externalData.push({ path: file.location, data: file.data });
     }
     return { external, externalData };
+  }
+
+  /** serializeGraph's `inline` option for `graph`: the frozen inputs it has, as raw data of the model. */
+  inlineFor(graph: Graph): Map<string, ConstTensor> {
+    const names = new Set(graph.inputs.map((i) => i.value.name));
+    const inline = new Map<string, ConstTensor>();
+    for (const spec of this.specs) {
+      if (names.has(spec.name)) inline.set(spec.name, { dtype: spec.dtype, shape: spec.shape, data: this.values[spec.name]!.data as ConstTensor['data'] });
+    }
+    return inline;
   }
 }
 
@@ -149,6 +166,7 @@ export class TrainSession {
     if (capture && (!backend.supportsGraphCapture || !backend.device)) {
       throw new Error(`graph capture is not available on ${backend.label}; it needs browser WebGPU (leave graphCapture off)`);
     }
+    if (ortCapture) checkCapturable(graphs);
     const names = (graph: { outputs: readonly { value: { name: string } }[] }) => graph.outputs.map((o) => o.value.name);
     // State outputs stay on the device; only the metrics (train) and the eval outputs come back to the host. A captured
     // graph must have every output on the device, metrics included.
@@ -162,10 +180,11 @@ export class TrainSession {
     // other than train are then made on first use, so a run without accumulation or eval keeps one copy, not three.
     const frozenBytes = graphs.frozen.reduce((n, spec) => n + init.frozen[spec.name]!.data.byteLength, 0);
     const hold = backend.sessionWeights && !capture && init.frozenIn !== 'feeds' && frozenBytes <= HELD_WEIGHTS_LIMIT_BYTES;
-    const held = hold ? new HeldWeights(graphs.frozen, init.frozen) : null;
+    const held = hold ? new HeldWeights(backend.sessionWeights!, graphs.frozen, init.frozen) : null;
     const make = (graph: Graph, config: SessionConfig) => {
       if (!held) return backend.createSession(serializeGraph(graph), config);
-      const { external, externalData } = held.forGraph(graph);
+      if (held.how === 'inline') return backend.createSession(serializeGraph(graph, { inline: held.inlineFor(graph) }), config);
+      const { external, externalData } = held.externalFor(graph);
       return backend.createSession(serializeGraph(graph, { external }), { ...config, externalData });
     };
     const created: RuntimeSession[] = [];
@@ -400,6 +419,24 @@ export class TrainSession {
       feeds[spec.name] = this.backend.tensor(t);
     }
     return feeds;
+  }
+}
+
+/** Ops whose WebGPU kernels write their output with a buffer copy, which ORT 1.30's graph capture never replays. */
+const COPYING_OPS = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'ScatterElements']);
+
+/** Refuses step graphs whose outputs a captured replay would leave stale (see StepConfig.computedOutputs). */
+function checkCapturable(graphs: StepGraphs): void {
+  for (const graph of [graphs.train, graphs.accumulate]) {
+    const outputs = new Set(graph.outputs.map((o) => o.value.id));
+    const bad = graph.nodes.find((n) => COPYING_OPS.has(n.op) && n.outputs.some((v) => outputs.has(v.id)));
+    if (bad) {
+      const out = bad.outputs.find((v) => outputs.has(v.id))!;
+      throw new Error(
+        `graph capture: output "${out.name}" of ${graph.name} is made by ${bad.op}, whose buffer copy ` +
+          'ORT 1.30 does not replay (the output would keep its capture-time value). Build the graphs with buildStepGraphs(..., { computedOutputs: true }).',
+      );
+    }
   }
 }
 

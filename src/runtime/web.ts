@@ -79,7 +79,7 @@ function wasmBackend(threads: number): Backend {
     label: `WASM (onnxruntime-web, ${threads} thread${threads === 1 ? '' : 's'})`,
     deviceResident: false,
     supportsGraphCapture: false,
-    sessionWeights: true,
+    sessionWeights: 'external',
     async createSession(model: Uint8Array, config: SessionConfig = {}): Promise<RuntimeSession> {
       return wrapSession(await module.InferenceSession.create(model, sessionOptions('wasm', config)), 'WASM session');
     },
@@ -107,7 +107,7 @@ async function webgpuBackend(): Promise<Backend> {
     label,
     deviceResident: true,
     supportsGraphCapture: true,
-    sessionWeights: false,
+    sessionWeights: null,
     async createSession(model: Uint8Array, config: SessionConfig = {}): Promise<RuntimeSession> {
       // Passing the device keeps every session on one GPUDevice, so GPU tensors can move between sessions.
       return wrapSession(await module.InferenceSession.create(model, sessionOptions('webgpu', config, { device })), `${label} session`);

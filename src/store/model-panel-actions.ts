@@ -99,7 +99,7 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
   store.subscribe((state, previous) => {
     // The run shape or the device's limits changed since the bill was made, or a bill arrived that was asked for
     // before the probe answered (start-up runs both at once).
-    const changed = state.runConfig !== previous.runConfig || state.capability !== previous.capability || state.model !== previous.model;
+    const changed = state.runConfig !== previous.runConfig || state.capability !== previous.capability || state.model !== previous.model || state.backendChoice !== previous.backendChoice;
     const stale = state.model?.memory ? !sameShape(selectMemoryShape(state), state.model.memory.shape) : state.runConfig !== previous.runConfig && Boolean(state.model?.memoryError);
     if (changed && stale) {
       if (timer !== null) clearTimeout(timer);

@@ -2,7 +2,7 @@
 // the model, and the Cache API listing; plus the pure memory-fit verdict against the adapter limits from the
 // capability probe. Plain data only.
 import type { StateCreator } from 'zustand/vanilla';
-import type { CachedRepo, Capability, MemoryEstimate, MemoryShape, TokenizerCheck } from '../worker/protocol';
+import type { BackendChoice, CachedRepo, Capability, MemoryEstimate, MemoryShape, TokenizerCheck } from '../worker/protocol';
 import type { AppState, LoadState } from './types';
 
 /** A tokenizer from another repo, as the user named it; null = the model's own. Kept in the run config
@@ -59,11 +59,19 @@ export const createModelPanelSlice: StateCreator<AppState, [], [], ModelPanelSli
 /** wasm32 onnxruntime-web: the heap ends at 4 GiB (docs/architecture.md, size limits). */
 export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
 
-/** The limits of the backend training will use, from the capability probe: one WebGPU buffer's size, or the WASM
- * heap; none before the probe. */
-export function memoryLimits(capability: Capability | null): NonNullable<MemoryShape['limits']> | undefined {
+/** The backend a run will train on for this choice: `auto` follows the probe (WASM on a software adapter), `webgpu`
+ * needs an adapter; null before the probe. */
+export function trainingBackend(capability: Capability | null, choice: BackendChoice = 'auto'): 'webgpu' | 'wasm' | null {
+  if (!capability) return null;
+  if (choice === 'wasm' || !capability.webgpu.available) return 'wasm';
+  return choice === 'webgpu' ? 'webgpu' : capability.backend;
+}
+
+/** The limits of the backend training will use (for the chosen backend), from the capability probe: one WebGPU
+ * buffer's size, or the WASM heap; none before the probe. */
+export function memoryLimits(capability: Capability | null, choice: BackendChoice = 'auto'): NonNullable<MemoryShape['limits']> | undefined {
   if (!capability) return undefined;
-  if (capability.backend === 'webgpu' && capability.webgpu.available) {
+  if (trainingBackend(capability, choice) === 'webgpu' && capability.webgpu.available) {
     const { maxBufferSize, maxStorageBufferBindingSize } = capability.webgpu.adapter.limits;
     return { ...(maxBufferSize !== undefined ? { maxBufferSize } : {}), ...(maxStorageBufferBindingSize !== undefined ? { maxStorageBufferBindingSize } : {}) };
   }
@@ -73,7 +81,7 @@ export function memoryLimits(capability: Capability | null): NonNullable<MemoryS
 /** The run shape the memory bill is for: batch × max length (the longest a batch can be), the LoRA setting, and the
  * limits of this device. */
 export function selectMemoryShape(s: AppState): MemoryShape {
-  const limits = memoryLimits(s.capability);
+  const limits = memoryLimits(s.capability, s.backendChoice);
   return {
     batch: s.runConfig.train.batchSize, seqLen: s.runConfig.maxLength, lora: { r: s.runConfig.lora.r, targets: [...s.runConfig.lora.targets] },
     ...(limits ? { limits } : {}),
@@ -98,9 +106,9 @@ export interface MemoryFit {
  * the largest tensor; on WASM everything must fit the 4 GiB heap. WebGPU reports no total memory size, so there the
  * total is not checked, and the note says so.
  */
-export function memoryFit(memory: MemoryEstimate, capability: Capability | null): MemoryFit {
+export function memoryFit(memory: MemoryEstimate, capability: Capability | null, choice: BackendChoice = 'auto'): MemoryFit {
   if (!capability || !memory.shape.limits) return { verdict: 'unknown', problems: [], note: 'The device has not been probed yet.' };
   const verdict = memory.problems.length > 0 ? 'refused' : 'fits';
-  const note = capability.backend === 'webgpu' ? 'WebGPU does not report how much memory the GPU has: the total must fit in it.' : null;
+  const note = trainingBackend(capability, choice) === 'webgpu' ? 'WebGPU does not report how much memory the GPU has: the total must fit in it.' : null;
   return { verdict, problems: memory.problems, note };
 }

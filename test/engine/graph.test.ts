@@ -48,7 +48,7 @@ describe('serialisation', () => {
     expect(() => g.constant({ dtype: 'float32', shape: [512, 512], data: new Float32Array(512 * 512) })).toThrow(/too large to inline/);
   });
 
-  it('moves chosen inputs into external-data initializers that ORT (WASM) reads from a buffer at session creation', async () => {
+  it('moves chosen inputs into external-data (or inline) initializers that ORT reads once, at session creation', async () => {
     const g = new GraphBuilder('ext');
     const w = g.input('w', 'float32', [3, 2], 'frozen');
     const x = g.input('x', 'float32', [1, 3]);
@@ -71,6 +71,14 @@ describe('serialisation', () => {
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 1, 1]), [1, 3]) });
     expect(Array.from(out.y!.data as Float32Array)).toEqual([9, 12]);
     await session.release();
+    // The same weights inline (raw data in the model), for runtimes that cannot read external data from memory.
+    const inlined = serializeGraph(graph, { inline: new Map([['w', { dtype: 'float32' as const, shape: [3, 2], data: wData }]]) });
+    const again = await ort.InferenceSession.create(inlined, { executionProviders: ['wasm'] });
+    expect(again.inputNames).toEqual(['x']);
+    const out2 = await again.run({ x: new ort.Tensor('float32', Float32Array.from([1, 1, 1]), [1, 3]) });
+    expect(Array.from(out2.y!.data as Float32Array)).toEqual([9, 12]);
+    await again.release();
+    expect(() => serializeGraph(graph, { inline: new Map([['w', { dtype: 'float32' as const, shape: [2, 3], data: wData }]]) })).toThrow(/inline tensor "w" is float32 \[2, 3\]/);
     expect(() => serializeGraph(graph, { external: new Map([['v', { location: 'weights.bin', offset: 0, length: 24 }]]) })).toThrow(/"v" is not an input/);
     expect(() => serializeGraph(graph, { external: new Map([['w', { location: 'weights.bin', offset: 0, length: 20 }]]) })).toThrow(/needs 24 bytes, got 20/);
   });

@@ -128,6 +128,13 @@ export const RULE_CASES: readonly RuleCase[] = [
     build: (g, v: V) => O.GatherElements(g, v.a!, v.idx!, 1),
   },
   {
+    op: 'GatherElements',
+    title: 'one int32 index per row (the cross-entropy pick): Where(index == arange) adjoint',
+    inputs: { a: { shape: [2, 3, 5] }, idx: { shape: [2, 3, 1], dtype: 'int32', values: [4, 0, 2, 2, 1, 3] } },
+    wrt: ['a'],
+    build: (g, v: V) => O.GatherElements(g, v.a!, v.idx!, 2),
+  },
+  {
     op: 'ScatterElements',
     title: 'none',
     inputs: { d: { shape: [3, 4] }, idx: { shape: [3, 1], dtype: 'int64', values: [1, 0, 3] }, u: { shape: [3, 1] } },

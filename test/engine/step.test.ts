@@ -128,4 +128,33 @@ describe('buildStepGraphs', () => {
       expect(out?.value.shape).toEqual([4, 5]);
     }
   });
+
+  it('computedOutputs: every train/accumulate output is written by a compute kernel, with the same values', async () => {
+    // WebGPU graph capture replays dispatches only; a Reshape (or other copying kernel) that makes a graph output would
+    // keep its capture-time value. TrainSession refuses such graphs for capture.
+    const copying = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'ScatterElements']);
+    const producers = (graphs: ReturnType<typeof buildStepGraphs>) =>
+      [graphs.train, graphs.accumulate].flatMap((graph) => {
+        const outs = new Set(graph.outputs.map((o) => o.value.id));
+        return graph.nodes.filter((n) => n.outputs.some((v) => outs.has(v.id))).map((n) => n.op);
+      });
+    const plain = buildStepGraphs(tinyForward(TINY), CONFIG);
+    const computed = buildStepGraphs(tinyForward(TINY), { ...CONFIG, computedOutputs: true });
+    expect(producers(plain).some((op) => copying.has(op))).toBe(true);
+    expect(producers(computed).filter((op) => copying.has(op))).toEqual([]);
+    expect(computed.train.nodes.length - plain.train.nodes.length).toBe(plain.trainable.length);
+    // Same update: one optimizer step from the same feeds gives identical outputs.
+    const w = tinyWeights(TINY, 3);
+    const batch = collate(tinyRows(TINY, 4, 5), TINY.T);
+    const h = adamwHostScalars(0.02, 1, plain.adamw);
+    const feeds: Record<string, Feed> = { [ADAMW_INPUTS.lr]: [h.lr], [ADAMW_INPUTS.stepSize]: [h.stepSize], [ADAMW_INPUTS.bc2Sqrt]: [h.bc2Sqrt], [STEP_IO.nllAcc]: [0], [STEP_IO.countAcc]: [0] };
+    for (const [k, t] of Object.entries(w.frozen)) feeds[k] = t.data as Float32Array;
+    for (const [k, p] of Object.entries(w.params)) feeds[k] = p;
+    for (const [k, t] of Object.entries(batch)) feeds[k] = t.data as Int32Array;
+    for (const gr of plain.groups) for (const n of [STEP_IO.gradAcc(gr.id), STEP_IO.m(gr.id), STEP_IO.v(gr.id)]) feeds[n] = new Float32Array(gr.size);
+    const run = async (graphs: ReturnType<typeof buildStepGraphs>) => (await cpuSession(graphs.train))(feeds);
+    const a = await run(plain);
+    const b = await run(computed);
+    for (const spec of plain.trainable) expect(b[STEP_IO.next(spec.name)], spec.name).toEqual(a[STEP_IO.next(spec.name)]);
+  });
 });

@@ -153,10 +153,11 @@ describe.each(kinds)('on %s', (kind) => {
   });
 });
 
-describe('frozen weights on WASM', () => {
-  it('live in the sessions (not fed each run) and give the same steps, bit for bit, as feeding them', { timeout: 60_000 }, async () => {
-    const base = backends.wasm!;
-    expect(base.sessionWeights).toBe(true);
+describe.each([['wasm', 'external'], ['cpu', 'inline']] as const)('frozen weights on %s', (kind, how) => {
+  it(`live in the sessions (${how}, not fed each run) and give the same steps, bit for bit, as feeding them`, { timeout: 60_000 }, async () => {
+    const base = kind === 'wasm' ? backends.wasm! : await createNodeBackend('cpu');
+    if (kind === 'cpu') backends.cpu = base;
+    expect(base.sessionWeights).toBe(how);
     const sessions: { inputs: readonly string[]; feeds: string[][] }[] = [];
     // The real backend, recording each session's graph inputs and what every run was fed.
     const recording: Backend = {

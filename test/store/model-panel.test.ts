@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createModelLoader } from '../../src/store/actions';
 import { MEMORY_DEBOUNCE_MS, createModelPanelActions } from '../../src/store/model-panel-actions';
-import { WASM_HEAP_BYTES, memoryFit, memoryLimits, selectMemoryShape } from '../../src/store/model-panel';
+import { WASM_HEAP_BYTES, memoryFit, memoryLimits, selectMemoryShape, trainingBackend } from '../../src/store/model-panel';
 import { createAppStore } from '../../src/store/store';
 import type { Capability, MemoryEstimate } from '../../src/worker/protocol';
 import { startHarness, type Harness } from '../worker/harness';
@@ -27,6 +27,20 @@ describe('memory limits and fit', () => {
       .toEqual({ maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB });
     expect(memoryLimits(wasm)).toEqual({ budgetBytes: WASM_HEAP_BYTES });
     expect(memoryLimits(null)).toBeUndefined();
+  });
+
+  it('follows the backend choice: a software adapter (auto → WASM) bills the heap unless WebGPU is picked', () => {
+    const limits = { maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB };
+    const swiftshader: Capability = { ...webgpu(limits), backend: 'wasm', backendNote: 'software renderer (SwiftShader)' };
+    expect(trainingBackend(swiftshader, 'auto')).toBe('wasm');
+    expect(memoryLimits(swiftshader, 'auto')).toEqual({ budgetBytes: WASM_HEAP_BYTES });
+    expect(trainingBackend(swiftshader, 'webgpu')).toBe('webgpu');
+    expect(memoryLimits(swiftshader, 'webgpu')).toEqual(limits);
+    expect(memoryLimits(webgpu(limits), 'wasm')).toEqual({ budgetBytes: WASM_HEAP_BYTES });
+    // WebGPU picked where there is none: WASM is what runs.
+    expect(trainingBackend(wasm, 'webgpu')).toBe('wasm');
+    expect(memoryFit(memory([], limits), swiftshader, 'webgpu').note).toMatch(/does not report how much memory/);
+    expect(memoryFit(memory([], { budgetBytes: WASM_HEAP_BYTES }), swiftshader, 'auto').note).toBeNull();
   });
 
   it('refuses with the worker\'s reasons, passes without, and knows nothing before the probe', () => {

@@ -57,7 +57,9 @@ const SUBSETS: [string, RunConfig['full']][] = [
   ['layer 1', { groups: [], layers: [1] }],
 ];
 
-describe.each(FAMILIES)('%s: full tensors trained beside the adapter', (family) => {
+// qwen2 (RMSNorm, q/k/v biases) and gpt2 (LayerNorm, every bias) cover every subset; the models' own golden test checks
+// full gradients on all families at the graph level.
+describe.each(FAMILIES.filter((f) => f === 'qwen2' || f === 'gpt2'))('%s: full tensors trained beside the adapter', (family) => {
   // Llama and Qwen3 have no biases (attention_bias false), so there is nothing to train in that group.
   const subsets = SUBSETS.filter(([name]) => name !== 'biases' || family === 'qwen2' || family === 'gpt2');
   it.each(subsets)('%s: gradients of the trained tensors equal the reference', { timeout: 120_000 }, async (subset, full) => {

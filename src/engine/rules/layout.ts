@@ -8,6 +8,26 @@ import type { OpGrad, RuleContext } from './context.ts';
 
 const toInputShape = (c: RuleContext): Value => O.Reshape(c.g, c.dy0(), c.in(0).shape);
 
+/**
+ * GatherElements' adjoint. One int32 index per row along `axis` (the cross-entropy's pick of the target logit):
+ * Where(index == arange, dy, 0), elementwise kernels only. Otherwise ScatterElements(zeros, index, dy, 'add'). The
+ * first form exists for WebGPU graph capture: ORT's ScatterElements copies its data input into its output with a
+ * buffer copy outside the dispatches a capture records, so replays scatter-add onto the previous run's result (the
+ * zeros are a folded constant, never in place); test/runtime/browser.test.ts reproduces it.
+ */
+function gatherElementsRule(c: RuleContext): (Value | null)[] {
+  const g = c.g;
+  const data = c.in(0);
+  const index = c.in(1);
+  const rank = data.shape.length;
+  const axis0 = c.int('axis', 0);
+  const axis = axis0 < 0 ? axis0 + rank : axis0;
+  const oneHot = index.dtype === 'int32' && index.shape[axis] === 1 && index.shape.every((d, i) => i === axis || d === data.shape[i]);
+  if (!oneHot) return [O.ScatterElements(g, zerosLike(g, data), index, c.dy0(), axis, 'add'), null];
+  const positions = O.Reshape(g, O.Range(g, 0, data.shape[axis]!), data.shape.map((d, i) => (i === axis ? d : 1)));
+  return [O.Where(g, O.Equal(g, index, positions), c.dy0(), 0), null];
+}
+
 function sliceRule(c: RuleContext): (Value | null)[] {
   const x = c.in(0);
   const rank = x.shape.length;
@@ -88,10 +108,7 @@ export const LAYOUT_RULES: Readonly<Record<string, OpGrad>> = {
   Tile: { nondiff: [1], rule: tileRule },
   Gather: { nondiff: [1], rule: gatherRule },
   // d data = scatter-add of dy at the gathered positions (duplicates accumulate).
-  GatherElements: {
-    nondiff: [1],
-    rule: (c) => [O.ScatterElements(c.g, zerosLike(c.g, c.in(0)), c.in(1), c.dy0(), c.int('axis', 0), 'add'), null],
-  },
+  GatherElements: { nondiff: [1], rule: gatherElementsRule },
   // none: overwritten positions get no gradient; add: data passes straight through. updates read dy where they landed.
   ScatterElements: {
     nondiff: [1],

@@ -4,14 +4,15 @@
 import { useApp } from '../app-context';
 import { ErrorNote } from '../Panel';
 import { formatBytes, formatCount } from '../format';
-import { selectCapability } from '../../store/selectors';
-import { memoryFit } from '../../store/model-panel';
+import { selectBackendChoice, selectCapability } from '../../store/selectors';
+import { memoryFit, trainingBackend } from '../../store/model-panel';
 import type { MemoryEstimate } from '../../worker/protocol';
 
 export function MemoryBill({ memory }: { memory: MemoryEstimate }) {
   const capability = useApp(selectCapability);
+  const choice = useApp(selectBackendChoice);
   const memoryState = useApp((s) => s.memoryState);
-  const fit = memoryFit(memory, capability);
+  const fit = memoryFit(memory, capability, choice);
   const { batch, seqLen, lora } = memory.shape;
   const rows: [string, string, number, string?][] = [
     ['Weights', 'frozen, float32', memory.weightBytes],
@@ -51,7 +52,7 @@ export function MemoryBill({ memory }: { memory: MemoryEstimate }) {
         </ErrorNote>
       ) : fit.verdict === 'fits' ? (
         <p className="small ok" data-testid="memory-fit">
-          Fits the {capability?.backend === 'webgpu' ? 'WebGPU adapter’s buffer limits' : '4 GiB WebAssembly memory limit'}.
+          Fits the {trainingBackend(capability, choice) === 'webgpu' ? 'WebGPU adapter’s buffer limits' : '4 GiB WebAssembly memory limit'}.
           {fit.note && <span className="muted"> {fit.note}</span>}
         </p>
       ) : (
