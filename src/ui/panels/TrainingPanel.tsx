@@ -116,9 +116,9 @@ function FullTensors({ config, disabled }: { config: RunConfig; disabled: boolea
     if (ok) setFull({ ...config.full, layers });
   };
   return (
-    <div className="field-row" role="group" aria-labelledby="hp-full-label" data-testid="hp-full">
+    <div className="field-row full-tensors" role="group" aria-labelledby="hp-full-label" data-testid="hp-full">
       <span id="hp-full-label" className="label">Also train in full</span>
-      <span className="inline">
+      <span className="full-groups">
         {FULL_GROUPS.map((g) => (
           <label key={g} className="inline small">
             <input type="checkbox" checked={config.full.groups.includes(g)} disabled={disabled} onChange={(e) => toggle(g, e.target.checked)}
