@@ -11,6 +11,9 @@ import { readRunZip } from '../../src/share/run-zip';
 import { defaultRunConfig, type RunConfig } from '../../src/share/run-config';
 import type { HubLocation, RunExportParams } from '../../src/worker/protocol';
 import { startHarness, type Harness } from '../worker/harness';
+import { parseModelConfig } from '../../src/models/config';
+import { initLoraWeights, planLora } from '../../src/models/lora';
+import { adapterFiles } from '../../src/train/peft';
 
 let h: Harness;
 let location: HubLocation;
@@ -133,4 +136,24 @@ describe('run export and adapter import in the worker', () => {
       .rejects.toThrow(/does not fit tabtune\/tiny-qwen3: .*q_proj\.lora_A\.weight has shape \[4, 3\], the model needs \[4, \d+\]/);
     await expect(h.client.request('adapter.import', { files: { 'adapter_config.json': cfg() } })).rejects.toThrow(/needs adapter_config\.json and adapter_model\.safetensors/);
   });
+
+  it("imports a GPT-2 adapter that targets c_proj with its targets intact, and the inspector trains those", { timeout: 120_000 }, async () => {
+    const gpt2: HubLocation = { ...location, repo: 'tabtune/tiny-gpt2' };
+    const c: RunConfig = { ...config(), model: { repo: 'tabtune/tiny-gpt2', revision: 'main' }, template: { kind: 'alpaca', kwargs: {} } };
+    await h.client.request('run.prepare', { location: gpt2, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: c });
+    const cfg = parseModelConfig(JSON.parse(readFileSync(join(process.cwd(), 'fixtures/generated/hub/tabtune/tiny-gpt2/config.json'), 'utf8')));
+    const plan = planLora(cfg, { r: 2, alpha: 4, targets: ['c_proj'] });
+    const params = Object.fromEntries(initLoraWeights(plan, 5));
+    const files = adapterFiles(plan, cfg, params, { baseModel: 'tabtune/tiny-gpt2', revision: null });
+    const imported = await h.client.request('adapter.import', {
+      files: { 'adapter_config.json': files.get('adapter_config.json')!, 'adapter_model.safetensors': files.get('adapter_model.safetensors')! },
+    });
+    expect(imported.lora.targets).toEqual(['c_proj']);
+    // The page puts the adapter's LoRA settings into its run config; the session keeps c_proj (no GPT-2 default swap).
+    const inspected = await h.client.request('batch.inspect', { backend: 'auto', config: { ...c, lora: { ...c.lora, ...imported.lora } } });
+    const names = inspected.gradNorms.map((g) => g.name);
+    expect(names.some((n) => n.includes('c_proj.lora_A'))).toBe(true);
+    expect(names.some((n) => n.includes('c_attn'))).toBe(false);
+  });
 });
+
