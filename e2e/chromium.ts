@@ -2,7 +2,7 @@
 // nothing that talks to Google's servers. `WEBGPU_FLAGS` are the ones the fallback spec leaves out.
 export const CHROMIUM_PATH = process.env.TABTUNE_CHROMIUM ?? '/usr/bin/chromium';
 
-export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
 
 export const BASE_FLAGS = [
   '--headless=new',

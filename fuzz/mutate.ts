@@ -27,11 +27,11 @@ export function hashString(text: string): number {
 }
 
 /** Inputs are capped at this size so one mutation chain cannot grow without end. */
-export const MAX_INPUT_BYTES = 1 << 20;
+const MAX_INPUT_BYTES = 1 << 20;
 
 const INTERESTING_BYTES = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x0a, 0x0d, 0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0xc0, 0xed, 0xf4];
 
-export const INTERESTING_NUMBERS = [
+const INTERESTING_NUMBERS = [
   '0', '-0', '1', '-1', '2', '7', '255', '256', '65535', '65536', '2147483647', '2147483648', '-2147483648',
   '4294967295', '4294967296', '9007199254740991', '9007199254740993', '1e308', '1e309', '-1e309', '5e-324', '0.5',
   '1.5', '0.1', '1e3', '1e9', '10**9', '2**53', '2**31', '10**7', '1e-7', 'NaN', 'Infinity', '-Infinity', '00', '0x10',

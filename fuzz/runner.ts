@@ -25,7 +25,7 @@ export interface FuzzOptions {
   onProgress?: (tally: Tally) => void;
 }
 
-export interface Finding {
+interface Finding {
   kind: 'crash' | 'hang' | 'blow-up';
   index: number;
   detail: string;

@@ -65,7 +65,7 @@ export function oneOf<T extends string>(v: Values, flag: string, allowed: readon
   return raw as T;
 }
 
-export const FILE_FORMATS: readonly FileFormat[] = ['jsonl', 'json', 'csv', 'parquet'];
+const FILE_FORMATS: readonly FileFormat[] = ['jsonl', 'json', 'csv', 'parquet'];
 
 /** `--format`: the file format when the extension does not say it (the row layout is detected from the fields). */
 export function fileFormat(v: Values): FileFormat | undefined {

@@ -21,12 +21,6 @@ export function folderSource(dir: string): FileSource {
   };
 }
 
-export interface HubSettings {
-  /** --hub-endpoint, else HF_ENDPOINT. */
-  readonly endpoint?: string;
-  readonly token?: string;
-}
-
 export function hubSettings(flag: string | undefined, env: Record<string, string | undefined>): HubConfig {
   return hubConfig(flag ?? env['HF_ENDPOINT'], env['HF_TOKEN']);
 }

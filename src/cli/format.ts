@@ -36,7 +36,7 @@ export function topOffenders(tokenNll: Float32Array, examples: readonly Example[
   return all.sort((x, y) => y.nll - x.nll || x.row - y.row || x.position - y.position).slice(0, k);
 }
 
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.max(0, Math.round(seconds));
   const m = Math.floor(s / 60);

@@ -76,7 +76,7 @@ export async function setup(v: Values, io: CliIO, command: string, fallback: { m
 
 /** `--max-buffer-bytes N` (or TABTUNE_MAX_BUFFER_BYTES) stands for a GPU's buffer limits; `--memory-budget N` caps the
  * total, which on the WASM backend defaults to what wasm32 can address. */
-export function memoryLimits(v: Values, io: CliIO, backend: BackendFlag): MemoryLimits {
+function memoryLimits(v: Values, io: CliIO, backend: BackendFlag): MemoryLimits {
   const envBuffer = io.env['TABTUNE_MAX_BUFFER_BYTES'];
   const buffer = num(v, 'max-buffer-bytes', { int: true, min: 1 }) ?? (envBuffer ? num({ 'max-buffer-bytes': envBuffer }, 'max-buffer-bytes', { int: true, min: 1 }) : undefined);
   const budget = num(v, 'memory-budget', { int: true, min: 1 }) ?? (backend === 'wasm' ? WASM_BUDGET_BYTES : undefined);
@@ -87,7 +87,7 @@ export function memoryLimits(v: Values, io: CliIO, backend: BackendFlag): Memory
 }
 
 /** Prints the memory bill (stderr, like the other notes) and refuses a run that does not fit. */
-export function checkMemory(rawConfig: unknown, config: RunConfig, limits: MemoryLimits, io: CliIO): void {
+function checkMemory(rawConfig: unknown, config: RunConfig, limits: MemoryLimits, io: CliIO): void {
   const plan = planMemory(rawConfig, config, limits);
   io.err(formatMemoryPlan(plan));
   if (!plan.fits) throw new CliError(`the run does not fit in memory: ${plan.problems.map((p) => p.message).join(' Also, ')}`);

@@ -82,7 +82,7 @@ export function collate(examples: readonly Example[], opts: CollateOptions): Bat
 /** Where the data order stands: enough to continue the exact sequence after a reload. */
 /** How many of `n` items a seeded split holds out: `fraction` of them, at least one when fraction > 0 and n ≥ 2, and
  * never all (a run needs a training example). */
-export function evalCount(n: number, fraction: number): number {
+function evalCount(n: number, fraction: number): number {
   if (!(fraction >= 0 && fraction < 1)) throw new Error(`the eval fraction must be in [0, 1), got ${fraction}`);
   return fraction > 0 && n >= 2 ? Math.min(n - 1, Math.max(1, Math.round(n * fraction))) : 0;
 }

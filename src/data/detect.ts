@@ -40,7 +40,7 @@ function typeName(value: unknown): string {
 }
 
 /** Picks the mapping from the keys of the first records. null when no known layout fits. */
-export function detectMapping(records: readonly SourceRecord[]): FieldMapping | null {
+function detectMapping(records: readonly SourceRecord[]): FieldMapping | null {
   const sample = records.slice(0, 20).map((r) => r.value).filter(isObject);
   const has = (key: string) => sample.some((r) => Object.hasOwn(r, key));
   const first = sample[0];

@@ -39,12 +39,12 @@ export interface Example {
   notes: string[];
 }
 
-export type DropReason = 'no-trainable-token' | 'all-targets-truncated' | 'render-error';
+type DropReason = 'no-trainable-token' | 'all-targets-truncated' | 'render-error';
 
 export type BuildResult = { ok: true; example: Example } | { ok: false; id: string; reason: DropReason; message: string };
 
 /** The conversation a row stands for, and where its prompt ends (in messages) when it has one. */
-export function rowMessages(row: Row): { messages: Message[]; promptCount: number | null } | null {
+function rowMessages(row: Row): { messages: Message[]; promptCount: number | null } | null {
   switch (row.kind) {
     case 'messages':
       return { messages: row.messages, promptCount: null };

@@ -5,15 +5,8 @@
 import type { Tokenizer, Offsets } from './tokenizer.ts';
 import { IGNORE_INDEX, type CharSpan, type TurnSpan } from './types.ts';
 
-export const POLICIES = ['assistant', 'last-assistant', 'completion', 'all'] as const;
-export const PRESETS = ['trl', 'axolotl', 'unsloth'] as const;
-export type Policy = (typeof POLICIES)[number];
-export type Preset = (typeof PRESETS)[number];
-export type MaskMode = Policy | Preset;
-
-export function isMaskMode(value: string): value is MaskMode {
-  return (POLICIES as readonly string[]).includes(value) || (PRESETS as readonly string[]).includes(value);
-}
+/** Mask policies of the run config: four of TabTune's own, then three framework presets. */
+export type MaskMode = 'assistant' | 'last-assistant' | 'completion' | 'all' | 'trl' | 'axolotl' | 'unsloth';
 
 /** What the mask needs from a rendered, tokenized example. */
 export interface MaskInput {
@@ -121,7 +114,7 @@ function maskTrl(input: MaskInput, tok: Tokenizer, labels: Int32Array): void {
 }
 
 /** The instruction/response markers `train_on_responses_only` is called with for each template family. */
-export function unslothMarkers(text: string): { instruction: string; response: string } | null {
+function unslothMarkers(text: string): { instruction: string; response: string } | null {
   if (text.includes('<|im_start|>')) return { instruction: '<|im_start|>user\n', response: '<|im_start|>assistant\n' };
   if (text.includes('<|start_header_id|>')) {
     return { instruction: '<|start_header_id|>user<|end_header_id|>\n\n', response: '<|start_header_id|>assistant<|end_header_id|>\n\n' };

@@ -9,7 +9,7 @@ import { renderChat, type CompiledTemplate, type RenderOptions } from './templat
 import type { Tokenizer } from './tokenizer.ts';
 import { IGNORE_INDEX } from './types.ts';
 
-export type NaiveMethod = 'last-assistant-token' | 'prompt-length';
+type NaiveMethod = 'last-assistant-token' | 'prompt-length';
 
 export interface NaiveComparison {
   method: NaiveMethod;

@@ -7,11 +7,11 @@
 import { parquetSchema, type FileMetaData, type SchemaTree } from 'hyparquet';
 
 /** Rows (and values per column) one file may declare. */
-export const MAX_PARQUET_ROWS = 10_000_000;
+const MAX_PARQUET_ROWS = 10_000_000;
 /** Largest decompressed page. Writers default to 1 MiB pages; 64 MiB leaves ample room. */
-export const MAX_PARQUET_PAGE_BYTES = 64 * 1024 * 1024;
+const MAX_PARQUET_PAGE_BYTES = 64 * 1024 * 1024;
 /** All decompressed pages of one file together. */
-export const MAX_PARQUET_TOTAL_BYTES = 1024 * 1024 * 1024;
+const MAX_PARQUET_TOTAL_BYTES = 1024 * 1024 * 1024;
 
 export class ParquetLayoutError extends Error {
   override name = 'ParquetLayoutError';

@@ -48,7 +48,7 @@ export const SAMPLE_DATASETS: readonly SampleDataset[] = [
   },
 ];
 
-export function sampleById(id: string): SampleDataset {
+function sampleById(id: string): SampleDataset {
   const sample = SAMPLE_DATASETS.find((s) => s.id === id);
   if (!sample) throw new Error(`No bundled dataset "${id}"; choose one of ${SAMPLE_DATASETS.map((s) => s.id).join(', ')}.`);
   return sample;

@@ -77,8 +77,6 @@ export const LLAMA2_CHAT_TEMPLATE = `{%- if messages[0]['role'] == 'system' -%}
 {%- endif -%}
 {%- endfor -%}`;
 
-export const BUILTIN_TEMPLATES = { alpaca: ALPACA_TEMPLATE, 'llama2-chat': LLAMA2_CHAT_TEMPLATE } as const;
-export type BuiltinTemplate = keyof typeof BUILTIN_TEMPLATES;
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -145,7 +143,7 @@ function unclosedBlock(source: string): { tag: string; line: number; column: num
 }
 
 /** Longest template source accepted (the run-config schema's cap on a custom template). */
-export const MAX_TEMPLATE_CHARS = 32 * 1024;
+const MAX_TEMPLATE_CHARS = 32 * 1024;
 
 function isStackOverflow(error: unknown): boolean {
   return error instanceof RangeError && /call stack/i.test(error.message);

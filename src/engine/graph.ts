@@ -7,22 +7,22 @@ import { numel, shapeToString } from './ir.ts';
 /** What a graph input is for. The runtime binds `frozen` weights to GPU buffers and feeds `state` back each step. */
 export type InputRole = 'data' | 'frozen' | 'trainable' | 'state';
 
-export interface GraphInput {
+interface GraphInput {
   readonly value: Value;
   readonly role: InputRole;
 }
 
 /** Small constants only (shapes, axes, scalars); large tensors must be graph inputs. */
-export interface Initializer {
+interface Initializer {
   readonly value: Value;
   readonly tensor: ConstTensor;
 }
 
-export interface GraphOutput {
+interface GraphOutput {
   readonly value: Value;
 }
 
-export interface OpsetImport {
+interface OpsetImport {
   readonly domain: string;
   readonly version: number;
 }
@@ -38,13 +38,13 @@ export interface Graph {
 }
 
 /** Default-domain opset: 21 is the newest opset whose kernels ORT 1.30's WebGPU EP registers for every op we emit. */
-export const DEFAULT_OPSET = 21;
+const DEFAULT_OPSET = 21;
 /** com.microsoft contrib ops are versioned 1. */
 export const MS_DOMAIN = 'com.microsoft';
 /** Largest constant build() accepts as an initializer; bigger data belongs in a graph input (never inline weights). */
 export const MAX_CONSTANT_ELEMENTS = 1 << 16;
 
-export interface OutputSpec {
+interface OutputSpec {
   readonly dtype: DType;
   readonly shape: Shape;
 }

@@ -44,22 +44,6 @@ export interface Node {
   readonly attrs: Readonly<Record<string, Attr>>;
 }
 
-export function dtypeByteSize(dtype: DType): number {
-  switch (dtype) {
-    case 'float64':
-    case 'int64':
-      return 8;
-    case 'float32':
-    case 'int32':
-      return 4;
-    case 'float16':
-      return 2;
-    case 'bool':
-    case 'uint8':
-      return 1;
-  }
-}
-
 export function numel(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;

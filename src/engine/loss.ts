@@ -53,7 +53,7 @@ function shiftLabels(g: GraphBuilder, labels: Value): Value {
  * Cross-entropy of `logits` [B, T, V] against already-aligned `targets` [B, T] int32 (-100 = ignored), stable via the
  * max shift: nll = log Σ exp(x - max) - (x[target] - max).
  */
-export function maskedCrossEntropy(g: GraphBuilder, logits: Value, targets: Value): CrossEntropyOutputs {
+function maskedCrossEntropy(g: GraphBuilder, logits: Value, targets: Value): CrossEntropyOutputs {
   const keep = Not(g, Equal(g, targets, IGNORE_INDEX)); // [B, T] bool
   const mask = Cast(g, keep, 'float32'); // [B, T]
   // Ignored positions gather index 0 (any valid index); their NLL is multiplied by 0 below.

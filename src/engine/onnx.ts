@@ -12,7 +12,7 @@ import { ONNX_DTYPE } from './ops/common.ts';
 const { onnx } = pkg;
 
 /** IR version 10 is the one that goes with opset 21 (onnx 1.16); ORT 1.30 reads it. */
-export const IR_VERSION = 10;
+const IR_VERSION = 10;
 
 export interface SerializeOptions {
   /** Also write value_info (dtype + shape) for every intermediate value, for viewers such as Netron. Default false:

@@ -3,4 +3,4 @@
 export * from './ops/elementwise.ts';
 export * from './ops/reduce.ts';
 export * from './ops/layout.ts';
-export { ONNX_DTYPE, FLOAT_TYPES, NUMERIC_TYPES, INDEX_TYPES, attr, isFloat } from './ops/common.ts';
+export { ONNX_DTYPE,      } from './ops/common.ts';

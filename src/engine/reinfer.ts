@@ -42,7 +42,7 @@ const reduce = (f: typeof O.ReduceSum) => (a: Args) =>
 const DTYPE_BY_CODE = Object.fromEntries(Object.entries(O.ONNX_DTYPE).map(([k, v]) => [v, k])) as Record<number, keyof typeof O.ONNX_DTYPE>;
 
 /** One entry per op the engine emits, keyed `domain:op` ('' for the default domain). */
-export const REINFER: Readonly<Record<string, (a: Args) => Value[]>> = {
+const REINFER: Readonly<Record<string, (a: Args) => Value[]>> = {
   ':Add': bin(O.Add),
   ':Sub': bin(O.Sub),
   ':Mul': bin(O.Mul),

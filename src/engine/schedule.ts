@@ -2,7 +2,7 @@
 // transformers' `get_scheduler` lambdas (optimization.py) so a run here and an HF Trainer run see the same lr per step.
 
 /** `constant` with warmup is HF's `constant_with_warmup`; `linear` and `cosine` decay to 0 after the warmup. */
-export type ScheduleKind = 'constant' | 'linear' | 'cosine';
+type ScheduleKind = 'constant' | 'linear' | 'cosine';
 
 export interface ScheduleConfig {
   readonly kind: ScheduleKind;

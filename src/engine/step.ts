@@ -16,7 +16,7 @@ import { adamwScalarInputs, adamwUpdate, clipFactor, globalNorm, normaliseByCoun
  * The forward pass stopped before the LM head, for vocabularies whose [B·T, V] logits are too large to keep: the loss
  * and the gradient into `hidden` are then computed chunk by chunk (chunkedHeadLoss). The head must be frozen.
  */
-export interface ChunkedHead {
+interface ChunkedHead {
   /** Final-normed hidden states [B·T, H]. */
   readonly hidden: Value;
   /** LM head weight [V, H]. */
@@ -41,7 +41,7 @@ export interface TensorSpec {
 }
 
 /** Where one trainable tensor sits inside its group's flat vector. */
-export interface ParamSlot extends TensorSpec {
+interface ParamSlot extends TensorSpec {
   readonly offset: number;
   readonly size: number;
 }
@@ -51,7 +51,7 @@ export interface ParamSlot extends TensorSpec {
  * flat per group, so the optimizer is ~20 nodes per group instead of ~20 per tensor (LoRA on 7 linears × N layers is
  * hundreds of tensors, and every node costs host time per run). `decay` holds tensors with weight decay.
  */
-export interface OptimGroup {
+interface OptimGroup {
   readonly id: 'decay' | 'no_decay';
   readonly size: number;
   readonly params: readonly ParamSlot[];

@@ -9,7 +9,7 @@ export type SafetensorsDtype =
   | 'F64' | 'F32' | 'F16' | 'BF16' | 'F8_E4M3' | 'F8_E5M2'
   | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
-export const DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = {
+const DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1,
   I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
 };
@@ -22,7 +22,7 @@ const DTYPE_RANK: Readonly<Record<SafetensorsDtype, number>> = {
 };
 
 /** Upper bound on the JSON header length, as in the reference implementation (huggingface/safetensors). */
-export const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = 100_000_000;
 
 /** Most elements one tensor may have to be converted to float32: 2^30 floats, a 4 GiB buffer, which is what one
  * WebGPU buffer holds at most (and more than any embedding table of a model a tab can train). */
@@ -37,7 +37,7 @@ export function shortName(name: string): string {
 }
 
 /** Whether `dtype` names a safetensors dtype (own keys only: "constructor" is not a dtype). */
-export function isDtype(dtype: unknown): dtype is SafetensorsDtype {
+function isDtype(dtype: unknown): dtype is SafetensorsDtype {
   return typeof dtype === 'string' && Object.hasOwn(DTYPE_BYTES, dtype);
 }
 
@@ -227,7 +227,7 @@ export function parseSafetensors(bytes: Uint8Array, file?: string): SafetensorsH
 }
 
 /** The raw bytes of one tensor, as a view into `file` (the whole file's bytes). */
-export function tensorBytes(header: SafetensorsHeader, file: Uint8Array, name: string): Uint8Array {
+function tensorBytes(header: SafetensorsHeader, file: Uint8Array, name: string): Uint8Array {
   const t = header.byName.get(name);
   if (!t) throw new SafetensorsError('unknown-tensor', `no tensor named ${shortName(name)}; the file has ${header.tensors.length} tensors`);
   if (file.byteLength < header.dataStart + t.end) {

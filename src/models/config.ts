@@ -6,7 +6,7 @@
 import { preview } from '../engine/preview.ts';
 
 export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gpt2'] as const;
-export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
+type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
 
 /** `architectures` values TabTune accepts, per model_type (the CausalLM heads transformers saves). */
 const ARCHITECTURES: Readonly<Record<ModelType, string>> = {
@@ -58,7 +58,7 @@ const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
   bert: 'BERT (an encoder, not a causal language model)',
 };
 
-export type RopeType = 'default' | 'linear' | 'llama3';
+type RopeType = 'default' | 'linear' | 'llama3';
 
 /** Rotary embedding parameters as transformers' ROPE_INIT_FUNCTIONS reads them. */
 export interface RopeConfig {
@@ -118,7 +118,7 @@ export interface Gpt2Config extends CommonConfig {
   readonly residPdrop: number;
 }
 
-export type LayerType = 'sliding_attention' | 'full_attention';
+type LayerType = 'sliding_attention' | 'full_attention';
 
 /**
  * Gemma 3 text (Gemma3ForCausalLM): pre- and post-norms around both branches (RMSNorm as x·(1 + w)), per-head q/k

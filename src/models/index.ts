@@ -1,23 +1,23 @@
 // Public surface of src/models (imports only src/engine): config parsing, weight tables, forward graphs, LoRA,
 // generation graphs and the host loop, sampling, the memory bill and the seeded generator.
 export { CONFIG_LIMITS, ModelConfigError, SUPPORTED_MODEL_TYPES, UnsupportedModelError, parseModelConfig, ropeInvFreq } from './config.ts';
-export type { Gemma3Config, Gpt2Config, LayerType, LlamaFamilyConfig, ModelConfig, ModelType, RopeConfig } from './config.ts';
+export type { Gemma3Config, Gpt2Config, LlamaFamilyConfig, ModelConfig, RopeConfig } from './config.ts';
 export { CheckpointMismatchError, parameterCount, resolveCheckpoint, weightTable } from './weights.ts';
-export type { CheckpointMapping, WeightKind, WeightSpec } from './weights.ts';
+export type { CheckpointMapping, WeightSpec } from './weights.ts';
 export { buildForward, defaultPositionIds, headOf } from './forward.ts';
 export { modelDropoutSpecs } from './gpt2.ts';
 export type { DropoutSpec } from './gpt2.ts';
-export type { CacheBinding, CacheOptions, ForwardGraph, ForwardOptions, LoraBinding } from './layers.ts';
+export type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
 export {
-  LORA_MODULE_NAMES, PEFT_PREFIX, dropoutMask, initLoraWeights, linearModules, loraDropoutInputName, loraShapes, planLora,
+  dropoutMask, initLoraWeights, linearModules, loraDropoutInputName, loraShapes, planLora,
   selectFullTensors, trainableSummary,
 } from './lora.ts';
 export type { LoraConfig, LoraPlan, LoraTarget, TensorGroup, TrainableSummary } from './lora.ts';
 export { buildGenerationGraphs, generate, stopTokenIds } from './generate.ts';
 export type { DecodeFeeds, GenerateOptions, GenerationGraphs, GenerationIO, GenerationShape, PrefillFeeds } from './generate.ts';
-export { GREEDY, checkSampling, chooseToken, parseGenerationConfig } from './sampling.ts';
+export { GREEDY, chooseToken, parseGenerationConfig } from './sampling.ts';
 export type { GenerationDefaults, SamplingOptions } from './sampling.ts';
-export { FULL_LOGITS_MAX_BYTES, LOGITS_CHUNK_BYTES, checkTokenizerFits, logitsChunkRows, memoryBill } from './memory.ts';
+export { checkTokenizerFits, logitsChunkRows, memoryBill } from './memory.ts';
 export type { MemoryBill } from './memory.ts';
 export { Rng } from './rng.ts';
 export type { RngState } from './rng.ts';

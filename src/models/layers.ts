@@ -11,9 +11,9 @@ import { loraDropoutInputName, loraShapes } from './lora.ts';
 import { weightTable } from './weights.ts';
 
 /** Large negative bias for masked attention scores: exp underflows to exactly 0, and two of them cannot overflow. */
-export const MASK_BIAS = -1e9;
+const MASK_BIAS = -1e9;
 
-export interface CacheOptions {
+interface CacheOptions {
   /** prefill: run the prompt, return logits and the cache; decode: one token per row against the cache. */
   readonly mode: 'prefill' | 'decode';
   /** Cache slots per row (positions 0 .. maxLen-1). */
@@ -38,7 +38,7 @@ export interface ForwardOptions {
   readonly logits?: 'all' | 'selected' | 'none';
 }
 
-export interface LoraBinding {
+interface LoraBinding {
   readonly target: LoraTarget;
   readonly a: Value;
   readonly b: Value;

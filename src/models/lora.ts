@@ -34,13 +34,13 @@ export interface LoraPlan {
 }
 
 /** Projection module names per family (the leaf names PEFT users pass as target_modules). */
-export const LORA_MODULE_NAMES = {
+const LORA_MODULE_NAMES = {
   llama: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
   gemma3: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
   gpt2: ['c_attn', 'c_proj', 'c_fc'],
 } as const;
 
-export const PEFT_PREFIX = 'base_model.model.';
+const PEFT_PREFIX = 'base_model.model.';
 
 /** A LoRA setting that cannot be planned (rank, alpha, dropout, targets); the message says what to use instead. */
 export class LoraError extends Error {
@@ -51,7 +51,7 @@ export class LoraError extends Error {
 }
 
 /** Largest rank accepted: above any model's hidden size, where a LoRA stops being low-rank. */
-export const MAX_LORA_RANK = 1 << 16;
+const MAX_LORA_RANK = 1 << 16;
 /** Most target names one config may list (PEFT configs name a handful). */
 export const MAX_TARGET_NAMES = 256;
 

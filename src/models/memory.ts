@@ -26,9 +26,9 @@ const F32 = 4;
  * worth: on tiny Gemma 3 at 2 × 64 tokens (134 MB of logits) chunking halves a WASM step's resident memory (1.5 GB →
  * 0.78 GB) and its time, which is what lets the page train it without its renderer running out of memory.
  */
-export const FULL_LOGITS_MAX_BYTES = 128 * 2 ** 20;
+const FULL_LOGITS_MAX_BYTES = 128 * 2 ** 20;
 /** Size of one chunk's logits [rows, V] when the head is chunked. */
-export const LOGITS_CHUNK_BYTES = 64 * 2 ** 20;
+const LOGITS_CHUNK_BYTES = 64 * 2 ** 20;
 
 /**
  * Positions per chunk of the fused head + loss in training graphs, or null when the full [tokens, V] logits are small

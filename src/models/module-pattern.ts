@@ -15,7 +15,7 @@ export class ModulePatternError extends Error {
 }
 
 /** Longest pattern accepted (published configs use a few dozen characters). */
-export const MAX_PATTERN_LENGTH = 1000;
+const MAX_PATTERN_LENGTH = 1000;
 /** Most automaton states after {m,n} expansion. */
 const MAX_STATES = 4000;
 /** Deepest group nesting. */

@@ -48,7 +48,7 @@ export function parseGenerationConfig(raw: unknown): GenerationDefaults {
   return opts;
 }
 
-export function checkSampling(o: SamplingOptions): void {
+function checkSampling(o: SamplingOptions): void {
   if (!(o.temperature > 0)) throw new Error(`temperature must be > 0, got ${o.temperature}; use greedy decoding for temperature 0`);
   if (!Number.isInteger(o.topK) || o.topK < 0) throw new Error(`top_k must be a non-negative integer, got ${o.topK}`);
   if (!(o.topP > 0 && o.topP <= 1)) throw new Error(`top_p must be in (0, 1], got ${o.topP}`);

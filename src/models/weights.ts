@@ -3,7 +3,7 @@
 // map checkpoint keys onto it with resolveCheckpoint(), which asserts each shape and explains what is missing.
 import type { Gemma3Config, Gpt2Config, LlamaFamilyConfig, ModelConfig } from './config.ts';
 
-export type WeightKind = 'embedding' | 'position' | 'norm' | 'linear' | 'bias' | 'head';
+type WeightKind = 'embedding' | 'position' | 'norm' | 'linear' | 'bias' | 'head';
 
 export interface WeightSpec {
   /** transformers parameter name, e.g. `model.layers.0.self_attn.q_proj.weight`; also the graph input name. */

@@ -7,12 +7,12 @@ import type * as Ort from 'onnxruntime-common';
 export type BackendKind = 'webgpu' | 'wasm' | 'cpu';
 
 /** Which ORT package is underneath: onnxruntime-web in a browser/worker, or a Node process. */
-export type BackendHost = 'browser' | 'node';
+type BackendHost = 'browser' | 'node';
 
 /** Element types the runtime moves across the host boundary. */
-export type TensorDType = 'float32' | 'int32' | 'int64' | 'bool' | 'uint8';
+type TensorDType = 'float32' | 'int32' | 'int64' | 'bool' | 'uint8';
 
-export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
+type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
 
 /** A host-side tensor: plain data a caller hands to the runtime (batches, initial parameters, frozen weights). */
 export interface HostTensor {

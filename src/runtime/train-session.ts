@@ -89,7 +89,7 @@ const f32 = (shape: readonly number[], data?: Float32Array): HostTensor => ({ dt
  * copy per run; inline (CPU EP) they also pass through the model bytes, which protobuf caps at 2 GB. Above this the
  * weights are fed as before.
  */
-export const HELD_WEIGHTS_LIMIT_BYTES = 768 * 1024 ** 2;
+const HELD_WEIGHTS_LIMIT_BYTES = 768 * 1024 ** 2;
 
 /**
  * Frozen weights for the sessions to hold (Backend.sessionWeights): 'external', each tensor its own external-data

@@ -3,7 +3,7 @@
 // double-quoted, floats always carry a "." and a signed exponent (PyYAML reads `1e-8` as a string).
 import { dataPaths, effectiveTemplate, hfScheduler, maskMapping, type ClusterJob } from './cluster-job.ts';
 
-export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue | undefined };
+type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue | undefined };
 
 /** A number as PyYAML (YAML 1.1) reads it back: ints as ints, floats with a dot and, in exponent form, a sign. */
 export function yamlNumber(n: number): string {
@@ -53,7 +53,7 @@ function emit(value: YamlValue, indent: string, out: string[], key: string): voi
   out.push(`${head}: ${scalar(value)}`);
 }
 
-export function toYaml(doc: Record<string, YamlValue | undefined>, header = ''): string {
+function toYaml(doc: Record<string, YamlValue | undefined>, header = ''): string {
   const out: string[] = header ? header.split('\n').map((l) => `# ${l}`.trimEnd()) : [];
   for (const [k, v] of Object.entries(doc)) if (v !== undefined) emit(v, '', out, k);
   return `${out.join('\n')}\n`;

@@ -85,7 +85,7 @@ export function effectiveTemplate(job: ClusterJob): string | undefined {
   return prefix + text;
 }
 
-export const DATA_DIR = 'data';
+const DATA_DIR = 'data';
 export const AXOLOTL_FILE = 'axolotl.yaml';
 export const TRL_FILE = 'train_sft.py';
 

@@ -4,8 +4,8 @@ import { axolotlYaml } from './cluster-axolotl.ts';
 import { AXOLOTL_FILE, dataPaths, maskMapping, TRL_FILE, type ClusterJob } from './cluster-job.ts';
 import { trlScript } from './cluster-trl.ts';
 
-export type { ClusterDataFormat, ClusterJob, MaskMapping } from './cluster-job.ts';
-export { effectiveTemplate, hfScheduler, maskMapping } from './cluster-job.ts';
+export type { ClusterDataFormat, ClusterJob,  } from './cluster-job.ts';
+export { effectiveTemplate,  maskMapping } from './cluster-job.ts';
 export { axolotlYaml } from './cluster-axolotl.ts';
 export { trlScript } from './cluster-trl.ts';
 

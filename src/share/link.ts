@@ -5,17 +5,17 @@ import { parseRunConfig, RUN_CONFIG_VERSION, type RunConfig } from './run-config
 import { crc32Hex, deflate, fromBase64Url, inflateCapped, sha256Hex, toBase64Url, utf8 } from './codec.ts';
 
 /** Version of the link envelope (not of the config inside it, which has its own `version`). */
-export const LINK_FORMAT = 1;
+const LINK_FORMAT = 1;
 export const LINK_PARAM = 'run';
 /** Longest fragment accepted. Chromium takes 2 MB URLs, but chat apps and QR codes do not; uploads past the inline
  * cap travel by hash instead, so real configs stay far below this. */
 export const MAX_LINK_CHARS = 96 * 1024;
 /** Most JSON a link may inflate to: the config schema's own caps (32 KiB template, 64 KiB inline data) plus room. */
-export const MAX_LINK_JSON_BYTES = 160 * 1024;
+const MAX_LINK_JSON_BYTES = 160 * 1024;
 /** Inline uploads at most this long once compressed and encoded (the schema allows 64 KiB; leave room for the rest). */
 export const MAX_INLINE_CHARS = 48 * 1024;
 /** Most bytes an inline upload may inflate to. */
-export const MAX_INLINE_DATA_BYTES = 8 * 1024 * 1024;
+const MAX_INLINE_DATA_BYTES = 8 * 1024 * 1024;
 
 export type ShareLinkErrorCode =
   | 'missing' | 'malformed' | 'unsupported-version' | 'oversized' | 'tampered' | 'invalid-config' | 'secret';

@@ -6,7 +6,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { runConfigSchema, type RunConfig } from './run-config.ts';
 
 export const TABTUNE_VERSION: string = pkg.version;
-export const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 1;
 
 const sha40 = z.string().regex(/^[0-9a-f]{40}$/, 'expected a 40-character commit sha');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-character sha256');
@@ -49,7 +49,7 @@ function checkPin(v: { sha: string; local?: string | undefined }, ctx: z.Refinem
 }
 const localPath = z.string().min(1).max(1000).optional();
 
-export const reproManifestSchema = z.object({
+const reproManifestSchema = z.object({
   format: z.literal('tabtune-manifest'),
   manifestVersion: z.literal(MANIFEST_VERSION),
   tabtuneVersion: z.string().min(1).max(50),

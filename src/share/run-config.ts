@@ -13,7 +13,6 @@ export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;
 /** Groups of base tensors a run can train in full (src/models selects them per family; `head` is the embedding when
  * the head is tied). */
 export const FULL_GROUPS = ['norms', 'biases', 'embeddings', 'head'] as const;
-export type ScheduleName = (typeof SCHEDULES)[number];
 
 /** LoRA targets when none are named: the Llama-family attention projections (src/train swaps in PEFT's default for a
  * family that names its modules otherwise, e.g. GPT-2). */
@@ -109,8 +108,7 @@ export type RunConfigInput = z.input<typeof runConfigSchema>;
 
 /** The run-config fields that decide the examples (src/train prepares them); every other field is a hyperparameter,
  * and editing one never re-renders or re-tokenises anything. */
-export const DATA_FIELDS = ['hubEndpoint', 'model', 'tokenizer', 'data', 'template', 'mask', 'maxLength', 'evalFraction', 'seed'] as const;
-export type DataSettings = Pick<RunConfig, (typeof DATA_FIELDS)[number]>;
+export type DataSettings = Pick<RunConfig, 'hubEndpoint' | 'model' | 'tokenizer' | 'data' | 'template' | 'mask' | 'maxLength' | 'evalFraction' | 'seed'>;
 
 /** A stable key of a config's data settings: two configs with equal keys prepare the same examples from the same
  * model and dataset choice. Pins (commit shas, content hashes) are left out: a link or export adds them to the same

@@ -5,7 +5,7 @@ import { metricPointSchema, sampleRecordSchema, type MetricPoint, type SampleRec
 import { utf8 } from './codec.ts';
 
 /** CSV columns, in order; the names match transformers' log keys where one exists. */
-export const METRIC_COLUMNS = [
+const METRIC_COLUMNS = [
   ['step', 'step'], ['train_loss', 'trainLoss'], ['eval_loss', 'evalLoss'], ['learning_rate', 'learningRate'],
   ['grad_norm', 'gradNorm'], ['tokens_per_second', 'tokensPerSecond'],
 ] as const satisfies readonly (readonly [string, keyof MetricPoint])[];

@@ -8,16 +8,16 @@ import { crc32, utf8 } from './codec.ts';
 import { parseManifest, type MetricPoint, type ReproManifest, type SampleRecord } from './manifest.ts';
 import { checkSafetensors, metricsCsv, parseMetricsCsv, parseSamplesJsonl, samplesJsonl } from './run-files.ts';
 
-export const ZIP_FILES = {
+const ZIP_FILES = {
   manifest: 'manifest.json',
   generationConfig: 'generation_config.json',
   trainerState: 'trainer_state.json',
   metrics: 'metrics.csv',
   samples: 'samples.jsonl',
 } as const;
-export const ADAPTER_DIR = 'adapter';
-export const TOKENIZER_DIR = 'tokenizer';
-export const CHECKPOINT_DIR = 'checkpoint';
+const ADAPTER_DIR = 'adapter';
+const TOKENIZER_DIR = 'tokenizer';
+const CHECKPOINT_DIR = 'checkpoint';
 export const ADAPTER_REQUIRED = ['adapter_config.json', 'adapter_model.safetensors'] as const;
 const ADAPTER_FILES: readonly string[] = [...ADAPTER_REQUIRED, 'README.md'];
 

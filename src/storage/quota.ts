@@ -1,7 +1,7 @@
 // Storage space: the browser's estimate (navigator.storage), recognising quota failures however the browser reports
 // them, and the error users see when a checkpoint does not fit (what was kept, how to free space).
 
-export interface StorageEstimateLike {
+interface StorageEstimateLike {
   usage?: number;
   quota?: number;
 }
@@ -33,16 +33,6 @@ export async function storageSpace(manager = defaultStorageManager()): Promise<S
   } catch {
     // Some browsers refuse estimates in private windows; the app then shows no gauge rather than failing.
     return undefined;
-  }
-}
-
-/** Asks the browser not to evict our data under storage pressure; returns whether it agreed. */
-export async function requestPersistentStorage(manager = defaultStorageManager()): Promise<boolean> {
-  if (!manager?.persist) return false;
-  try {
-    return (await manager.persisted?.()) || (await manager.persist());
-  } catch {
-    return false;
   }
 }
 

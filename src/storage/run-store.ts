@@ -8,9 +8,9 @@ import { checkpointBytes, DB_VERSION, pickBest, RUN_INDEX, STORES, upgradeSchema
 import { defaultStorageManager, isQuotaError, StorageQuotaError, storageSpace, type StorageManagerLike, type StorageSpace } from './quota.ts';
 import type { CheckpointData, CheckpointMeta, CheckpointReason, CheckpointState, LoadedCheckpoint, RunRecord, RunStatus } from './types.ts';
 
-export const DEFAULT_DB_NAME = 'tabtune';
+const DEFAULT_DB_NAME = 'tabtune';
 /** Latest checkpoints kept per run besides the best one: the newest, and one before it in case the newest is bad. */
-export const DEFAULT_KEEP_LATEST = 2;
+const DEFAULT_KEEP_LATEST = 2;
 
 export interface OpenOptions {
   name?: string;

@@ -12,7 +12,7 @@ export interface StoredTensor {
 
 /** Where the data order stands, so a resumed run reads the same next batch an uninterrupted one would. Same shape
  * as src/train's DataCursor: epoch e's order is a pure function of the run seed and e, so this is all it takes. */
-export interface DataCursor {
+interface DataCursor {
   epoch: number;
   /** Examples of this epoch already consumed. */
   index: number;

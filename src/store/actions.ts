@@ -11,7 +11,7 @@ import type { DatasetChoice, LoadState } from './types';
 import type { RunConfig } from '../share/run-config';
 
 /** Rows the Data panel previews. */
-export const PREVIEW_ROWS = 50;
+const PREVIEW_ROWS = 50;
 
 
 function progressState(event: WorkerEvent, fallbackStage: string): LoadState | null {

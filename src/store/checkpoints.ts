@@ -10,7 +10,7 @@ import type { AppStore } from './store';
 import type { AppState, DatasetChoice, MetricPoint, ModelChoice } from './types';
 
 /** The panel choices kept with a run (the run config itself is stored separately, validated by the worker). */
-export interface RestoreInfo {
+interface RestoreInfo {
   modelChoice: ModelChoice;
   datasetChoice: DatasetChoice | null;
   datasetMapping: DatasetMapping | null;
@@ -19,7 +19,7 @@ export interface RestoreInfo {
 }
 
 
-export function restoreInfo(s: AppState): RestoreInfo {
+function restoreInfo(s: AppState): RestoreInfo {
   return { modelChoice: s.modelChoice, datasetChoice: s.datasetChoice, datasetMapping: s.datasetMapping, backendChoice: s.backendChoice, hubEndpoint: s.hubEndpoint };
 }
 
@@ -29,7 +29,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Reads a stored RestoreInfo back, keeping only fields that have the expected shape (records from older versions
  * or other builds may lack some; those panels keep their current choice). */
-export function parseRestoreInfo(v: unknown): Partial<RestoreInfo> {
+function parseRestoreInfo(v: unknown): Partial<RestoreInfo> {
   if (!isRecord(v)) return {};
   const out: Partial<RestoreInfo> = {};
   const m = v['modelChoice'];

@@ -5,9 +5,9 @@
 export type DegenerationFlag = 'empty' | 'repeated-token' | 'repeated-ngram';
 
 /** A token repeated this many times in a row is a loop, not emphasis. */
-export const TOKEN_RUN = 4;
+const TOKEN_RUN = 4;
 /** An n-gram (2 ≤ n ≤ 4) seen this many times without overlap is a loop. */
-export const NGRAM_REPEATS = 3;
+const NGRAM_REPEATS = 3;
 
 function longestRun(tokens: readonly number[]): number {
   let best = 0;

@@ -23,7 +23,7 @@ export interface ModelPanelActions {
 }
 
 /** Results the autocomplete lists. */
-export const SEARCH_LIMIT = 10;
+const SEARCH_LIMIT = 10;
 
 /** Run-config edits (typing a batch size) settle this long before the bill is asked for again. */
 export const MEMORY_DEBOUNCE_MS = 250;

@@ -13,7 +13,7 @@ import type { AppStore } from './store';
 import type { MetricPoint, RunPhase } from './types';
 
 /** Longest delay between a step finishing in the worker and its point reaching the charts. */
-export const FLUSH_MS = 1000;
+const FLUSH_MS = 1000;
 /** Edits to a data setting settle for this long before the examples are rebuilt. */
 export const PREPARE_DEBOUNCE_MS = 300;
 

@@ -2,7 +2,7 @@
 // live here so components stay dumb and tests can check the derivations without React.
 import type { HubLocation } from '../worker/protocol';
 import { DEMO_REPO } from './slices';
-import type { AppState, LoadState } from './types';
+import type { AppState } from './types';
 
 export const selectTheme = (s: AppState) => s.theme;
 export const selectHubEndpoint = (s: AppState) => s.hubEndpoint;
@@ -49,10 +49,6 @@ export function selectFallbackBanner(s: AppState): string | null {
     `Why: ${cap.webgpu.reason} What to try: ${cap.webgpu.hint}`;
 }
 
-export function isLoading(state: LoadState): boolean {
-  return state.status === 'loading';
-}
-
 export const selectRunConfig = (s: AppState) => s.runConfig;
 export const selectBackendChoice = (s: AppState) => s.backendChoice;
 export const selectPrepared = (s: AppState) => s.prepared;
@@ -67,7 +63,7 @@ export const selectTrainerState = (s: AppState) => s.trainerState;
 export const selectOutcome = (s: AppState) => s.outcome;
 
 /** Steps averaged for the speed and ETA shown while training. */
-export const SPEED_WINDOW = 10;
+const SPEED_WINDOW = 10;
 
 export interface Progress {
   step: number;

@@ -10,7 +10,7 @@ import { PUBLIC_HUB } from './slices';
 import type { AppStore } from './store';
 import type { AppState } from './types';
 
-export interface UploadedFile {
+interface UploadedFile {
   name: string;
   bytes: Uint8Array;
 }
@@ -44,7 +44,7 @@ const hex = (hash: string) => hash.replace(/^sha256:/, '');
 
 /** The run as a link carries it: the edited run config with the model pinned to the commit it resolved to and the
  * dataset by reference. Throws with what to do when the model or dataset has not loaded yet. */
-export async function linkedRunConfig(state: AppState, upload: UploadedFile | null): Promise<RunConfig> {
+async function linkedRunConfig(state: AppState, upload: UploadedFile | null): Promise<RunConfig> {
   const model = state.model;
   if (!model || state.modelState.status !== 'ready') {
     throw new Error('Wait for the model to load: a link pins the model to the commit it resolved to.');

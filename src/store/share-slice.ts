@@ -9,14 +9,14 @@ import type { AppState, LoadState } from './types';
 /** The link this page was opened with (or an imported run zip, restored the same way; `from` says which). `restored`: every panel took its settings (notes: what differs here, e.g. a
  * model that now resolves to another commit); `needs-file`: the run's data is too large for a link and the user must
  * choose the file; `error`: the link was refused and the app runs on its saved or default settings. */
-export type IncomingLink =
+type IncomingLink =
   | { status: 'none' }
   | { status: 'restored'; summary: string; notes: string[]; from: string }
   | { status: 'needs-file'; summary: string; ref: UploadRef; problem: string | null; from: string }
   | { status: 'error'; message: string };
 
 /** The link the user made for the current run. */
-export type OutgoingLink = { status: 'idle' } | { status: 'ready'; url: string } | { status: 'error'; message: string };
+type OutgoingLink = { status: 'idle' } | { status: 'ready'; url: string } | { status: 'error'; message: string };
 
 export interface ShareSlice {
   incomingLink: IncomingLink;

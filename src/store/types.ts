@@ -42,7 +42,7 @@ export type LoadState =
 /** `starting`: weights loading and graphs building before the first step; `completed`: every step done. */
 export type RunPhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopped' | 'completed' | 'failed';
 
-export interface AppError {
+interface AppError {
   id: number;
   /** What was being done (`model`, `dataset`, `capability`, `worker`). */
   source: string;
@@ -152,7 +152,7 @@ export interface RunSlice {
   setTrained(trained: TrainedInputs | null): void;
 }
 
-export interface TrainedInputs {
+interface TrainedInputs {
   readonly config: RunConfig;
   readonly dataName: string;
   /** Content hash of the rows trained on, as the worker prepared them. */

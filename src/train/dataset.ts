@@ -33,7 +33,7 @@ function conversational(rows: readonly Row[]): boolean {
 }
 
 /** The compiled template for a choice; null when no row needs one. Throws with a fix when chat has no template. */
-export function resolveTemplate(choice: TemplateChoice, tokenizer: Tokenizer, rows: readonly Row[]): CompiledTemplate | null {
+function resolveTemplate(choice: TemplateChoice, tokenizer: Tokenizer, rows: readonly Row[]): CompiledTemplate | null {
   if (choice.kind === 'alpaca') return mustCompile(ALPACA_TEMPLATE, 'the Alpaca template');
   if (choice.kind === 'custom') return mustCompile(choice.source, choice.name);
   if (!conversational(rows)) return null;

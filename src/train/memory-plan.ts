@@ -27,7 +27,7 @@ export interface MemoryLimits {
   readonly budgetBytes?: number;
 }
 
-export interface MemoryBillDetail {
+interface MemoryBillDetail {
   /** Base weights as float32 on the device (BF16/F16 checkpoints are widened on load). */
   readonly weightBytes: number;
   /** Base parameters plus the adapter's. */
@@ -50,7 +50,7 @@ export interface MemoryBillDetail {
   readonly seqLen: number;
 }
 
-export interface MemoryProblem {
+interface MemoryProblem {
   readonly kind: 'tensor-too-large' | 'over-budget';
   /** A full sentence with the numbers and the fixes. */
   readonly message: string;
@@ -69,7 +69,7 @@ export const WASM_BUDGET_BYTES = 4 * 1024 ** 3;
 const F32 = 4;
 const MIN_LENGTH = 8;
 
-export const ACTIVATION_NOTE =
+const ACTIVATION_NOTE =
   'Activations are estimated as what backward keeps per token: about 12×hidden + 4×intermediate floats per layer ' +
   '(projection inputs/outputs, norms, residuals) plus 2×heads×length for attention scores and probabilities, and ' +
   '3×vocabulary for the logits, their softmax and gradient (for large vocabularies the loss is computed in chunks of ' +

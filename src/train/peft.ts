@@ -60,7 +60,7 @@ export interface AdapterMeta {
 }
 
 /** The adapter tensors as an F32 safetensors file keyed by PEFT names. */
-export function adapterSafetensors(plan: LoraPlan, params: Readonly<Record<string, Float32Array>>, metadata: Record<string, string> = {}): Uint8Array {
+function adapterSafetensors(plan: LoraPlan, params: Readonly<Record<string, Float32Array>>, metadata: Record<string, string> = {}): Uint8Array {
   const tensors: TensorToWrite[] = [];
   for (const [key, shape] of loraShapes(plan)) {
     const data = params[key];
@@ -85,7 +85,7 @@ export function defaultTargetModules(cfg: ModelConfig): string[] {
 }
 
 /** adapter_config.json with the fields PEFT's LoraConfig reads (§16). */
-export function adapterConfig(plan: LoraPlan, cfg: ModelConfig, meta: AdapterMeta): Record<string, unknown> {
+function adapterConfig(plan: LoraPlan, cfg: ModelConfig, meta: AdapterMeta): Record<string, unknown> {
   return {
     base_model_name_or_path: meta.baseModel,
     bias: 'none',

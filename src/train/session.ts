@@ -28,7 +28,7 @@ import { Trainer, type SampleSpec } from './trainer.ts';
  * enough to keep sampling cheap on a software GPU. */
 export const SAMPLE_NEW_TOKENS = 16;
 /** Fixed prompts sampled before training and every `sampleEvery` steps. */
-export const SAMPLE_PROMPTS = 2;
+const SAMPLE_PROMPTS = 2;
 
 /**
  * The LoRA targets a run trains for this model. The schema's default names Llama-family projections; a family whose
@@ -124,7 +124,7 @@ function l2(values: Float32Array): number {
 }
 
 /** The prompt of an example for samples: its tokens before the first trained one (what the model is asked). */
-export function promptIds(e: Example): number[] {
+function promptIds(e: Example): number[] {
   const first = Array.from(e.labels).findIndex((l) => l !== IGNORE_INDEX);
   const cut = first > 0 ? first : Math.max(1, Math.min(8, Math.floor(e.ids.length / 2)));
   return e.ids.slice(0, cut);

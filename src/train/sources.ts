@@ -11,7 +11,7 @@ export type { HubConfig } from '../hub/index.ts';
 export { pushToHub } from '../hub/push.ts';
 export type { PushProgress } from '../hub/push.ts';
 export { loadDataset, loadDatasetFiles, mapRecords, parseFile, pickSplitFiles, sha256 } from '../data/index.ts';
-export type { Dataset, Example, FieldMapping, SourceRecord } from '../data/index.ts';
+export type { Dataset,  FieldMapping, SourceRecord } from '../data/index.ts';
 export { SAMPLE_DATASETS } from '../data/samples.ts';
 export { formatDebug } from '../data/debug.ts';
 export { parseModelConfig, SUPPORTED_MODEL_TYPES, UnsupportedModelError } from '../models/config.ts';

@@ -45,7 +45,7 @@ export interface TrainerInit {
   readonly samples?: SampleSpec;
 }
 
-export interface StepRecord extends StepMetrics {
+interface StepRecord extends StepMetrics {
   readonly lr: number;
   readonly epoch: number;
   readonly ms: number;
@@ -71,7 +71,7 @@ export interface RunCallbacks {
   readonly onCheckpoint?: (c: TrainerCheckpoint) => void | Promise<void>;
 }
 
-export type StopReason = 'completed' | 'stopped' | 'non-finite';
+type StopReason = 'completed' | 'stopped' | 'non-finite';
 
 export interface RunResult {
   readonly reason: StopReason;

@@ -6,7 +6,7 @@ import type { AppState } from '../store/types';
 type DataOnly<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: T[K] };
 export type StateSnapshot = DataOnly<AppState>;
 
-export interface TabTuneTestApi {
+interface TabTuneTestApi {
   /** The store's data (no actions), deep-copied so tests cannot mutate the app. */
   state(): StateSnapshot;
   /** Resolves when capability, model and dataset have each finished loading (ready or error). */

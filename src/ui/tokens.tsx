@@ -26,7 +26,7 @@ export interface StripToken {
   note?: string;
 }
 
-export function kindOf(t: StripToken): TokenKind {
+function kindOf(t: StripToken): TokenKind {
   if (t.padding) return 'padding';
   return t.label === IGNORE ? 'masked' : 'trained';
 }

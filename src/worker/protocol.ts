@@ -110,7 +110,7 @@ export interface ModelSummary {
 
 // ---- data ------------------------------------------------------------------------------------------------------
 
-export type DatasetSource =
+type DatasetSource =
   | { kind: 'url'; url: string; name: string }
   /** A file the user picked; its bytes are transferred to the worker, not copied. */
   | { kind: 'bytes'; name: string; bytes: ArrayBuffer };
@@ -122,7 +122,7 @@ export interface BundledDataset {
   description: string;
 }
 
-export interface DatasetIssue {
+interface DatasetIssue {
   /** Where, as a user counts: "line 12", "item 3", "row 7", or "the dataset". */
   where: string;
   message: string;
@@ -193,7 +193,7 @@ export interface ExampleSummary {
 }
 
 /** A linter finding (src/data lint.ts), as plain data. */
-export interface LintNotice {
+interface LintNotice {
   code: string;
   message: string;
   count: number;
@@ -225,7 +225,7 @@ export interface PreparedRun {
   dataHash: string;
 }
 
-export interface TokenView {
+interface TokenView {
   id: number;
   /** The token decoded alone (special tokens spelled out). */
   text: string;
@@ -234,7 +234,7 @@ export interface TokenView {
   special: boolean;
 }
 
-export interface NaiveView {
+interface NaiveView {
   method: string;
   labels: number[];
   /** Positions where the naive method and TabTune's exact mask disagree. */
@@ -295,7 +295,7 @@ export interface TrainerInfo {
   step: number;
 }
 
-export type TrainEndReason = 'completed' | 'paused' | 'stopped' | 'non-finite' | 'device-lost' | 'failed';
+type TrainEndReason = 'completed' | 'paused' | 'stopped' | 'non-finite' | 'device-lost' | 'failed';
 
 export interface TrainOutcome {
   reason: TrainEndReason;
@@ -324,7 +324,7 @@ export interface GeneratedSample {
 // ---- requests --------------------------------------------------------------------------------------------------
 
 /** Request type → its parameters and its result. The single source the unions below are derived from. */
-export interface RequestMap {
+interface RequestMap {
   /** Probe WebGPU in the worker (where training will run). */
   'capability.probe': { params: Record<string, never>; result: Capability };
   /** Resolve a model repo to a commit and read its config, tokenizer files and safetensors headers. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { runCli, type CliIO } from '../../src/cli/main.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const HUB = join(ROOT, 'fixtures', 'generated', 'hub', 'tabtune');
+const HUB = join(ROOT, 'fixtures', 'generated', 'hub', 'tabtune');
 export const DATA = join(import.meta.dirname, 'data');
 export const fixture = (family: string): string => join(HUB, `tiny-${family}`);
 

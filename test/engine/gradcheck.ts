@@ -14,7 +14,7 @@ import { seededRandom } from './step-fixtures.ts';
 import type { Feed } from './run-graph.ts';
 
 /** Deterministic PRNG (mulberry32) so failures reproduce; shared with the browser-safe step fixtures. */
-export const rng = seededRandom;
+const rng = seededRandom;
 
 export interface InputSpec {
   readonly shape: Shape;

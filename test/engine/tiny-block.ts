@@ -5,7 +5,8 @@ import type { Value } from '../../src/engine/ir.ts';
 import type { GraphBuilder } from '../../src/engine/graph.ts';
 import type { InputSpec } from './gradcheck.ts';
 
-export const [B, T, D, H, KV, HD, FF, R] = [2, 4, 8, 2, 1, 4, 12, 2];
+const [B, T, D, H, KV, HD, FF, R] = [2, 4, 8, 2, 1, 4, 12, 2];
+export { D, FF };
 
 function ropeTables(): { cos: number[]; sin: number[] } {
   const cos: number[] = [];

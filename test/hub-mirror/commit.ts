@@ -20,7 +20,7 @@ export interface CommitRoutesOptions {
   onChange?: (repoType: 'model' | 'dataset', id: string) => void;
 }
 
-export interface CommitRecord {
+interface CommitRecord {
   repo: string;
   summary: string;
   files: string[];
@@ -30,7 +30,7 @@ export interface CommitRecord {
   lfs: string[];
 }
 
-export interface CommitRoutes {
+interface CommitRoutes {
   /** Handles the request when it is one of the write endpoints (or their CORS preflight); false otherwise. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   commits: CommitRecord[];
@@ -101,7 +101,7 @@ function exists(dir: string): boolean {
   }
 }
 
-export function commitRoutes(opts: CommitRoutesOptions): CommitRoutes {
+function commitRoutes(opts: CommitRoutesOptions): CommitRoutes {
   const commits: CommitRecord[] = [];
   /** LFS objects uploaded but not yet committed, by sha256. */
   const lfsObjects = new Map<string, Buffer>();
@@ -262,13 +262,6 @@ export function commitRoutes(opts: CommitRoutesOptions): CommitRoutes {
   }
 
   return { handle, commits };
-}
-
-/** The form startMirror's extension hook takes (see the report to the lead): mounted on the mirror's own root, with
- * the mirror's cache dropped after every write so pushed files are served at once. */
-export function commitExtension(tokens: CommitRoutesOptions['tokens']) {
-  return (ctx: { root: string; invalidate: () => void }): CommitRoutes['handle'] =>
-    commitRoutes({ root: ctx.root, tokens, onChange: () => ctx.invalidate() }).handle;
 }
 
 export interface CommitServer {

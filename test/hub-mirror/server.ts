@@ -22,9 +22,9 @@ export interface MirrorOptions {
 
 /** Builds a request handler on the mirror's root; it returns true when it answered the request. Call `invalidate`
  * after changing files so the mirror re-reads repos (their listings and commit shas are cached). */
-export type MirrorExtension = (ctx: { root: string; invalidate: () => void }) => (req: IncomingMessage, res: ServerResponse) => boolean;
+type MirrorExtension = (ctx: { root: string; invalidate: () => void }) => (req: IncomingMessage, res: ServerResponse) => boolean;
 
-export interface MirrorRequest {
+interface MirrorRequest {
   method: string;
   path: string;
   range?: string;

@@ -15,7 +15,7 @@ export type Family = (typeof FAMILIES)[number];
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-export interface TensorJson {
+interface TensorJson {
   readonly shape: number[];
   readonly data: number[];
 }

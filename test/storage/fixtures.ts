@@ -3,8 +3,8 @@ import { buildManifest, type ReproManifest } from '../../src/share/manifest.ts';
 import { defaultRunConfig, type RunConfig } from '../../src/share/run-config.ts';
 import type { CheckpointState, StoredTensor } from '../../src/storage/types.ts';
 
-export const MODEL_SHA = 'a'.repeat(40);
-export const DATA_HASH = 'b'.repeat(64);
+const MODEL_SHA = 'a'.repeat(40);
+const DATA_HASH = 'b'.repeat(64);
 
 export function runInputs(): { config: RunConfig; manifest: ReproManifest } {
   const config = defaultRunConfig();

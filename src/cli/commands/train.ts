@@ -26,8 +26,8 @@ full (written to ${FULL_TENSORS_FILE} beside the adapter).
 Ctrl-C saves a checkpoint; \`tabtune train --resume DIR\` continues it.
 `;
 
-export const MANIFEST_FILE = 'tabtune_manifest.json';
-export const CHECKPOINT_DIR = 'checkpoint';
+const MANIFEST_FILE = 'tabtune_manifest.json';
+const CHECKPOINT_DIR = 'checkpoint';
 
 interface Resumed {
   readonly checkpoint: TrainerCheckpoint;

@@ -23,7 +23,7 @@ export interface RuleContext {
   constInts(i: number): number[];
 }
 
-export type GradRule = (c: RuleContext) => readonly (Value | null | undefined)[];
+type GradRule = (c: RuleContext) => readonly (Value | null | undefined)[];
 
 /** One table entry: a rule, the inputs that carry no gradient (indices, masks, shapes), or why the op is unsupported. */
 export interface OpGrad {

@@ -10,7 +10,7 @@ type Kind = DatasetMapping['kind'];
 type Part = keyof DatasetMapping['fields'];
 
 /** The parts each layout reads from the source, in the order a row shows them; `input` may be left unmapped. */
-export const LAYOUT_PARTS: Record<Kind, Part[]> = {
+const LAYOUT_PARTS: Record<Kind, Part[]> = {
   messages: ['messages'],
   'prompt-completion': ['prompt', 'completion'],
   'prompt-completion-chat': ['prompt', 'completion'],

@@ -3,7 +3,7 @@
 // the binning is unit-tested on its own.
 import type { DroppedRow, ExampleSummary } from '../../worker/protocol';
 
-export interface LengthBin {
+interface LengthBin {
   /** Lengths in [start, end) fall in the bin; the last bin also holds `end` itself (the max length). */
   start: number;
   end: number;

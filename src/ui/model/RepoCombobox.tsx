@@ -7,7 +7,7 @@ import { formatBytes, formatCount } from '../format';
 import type { HubModelHit } from '../../worker/protocol';
 
 /** Typing settles this long before a search goes out. */
-export const SEARCH_DEBOUNCE_MS = 250;
+const SEARCH_DEBOUNCE_MS = 250;
 
 export function RepoCombobox(props: {
   endpoint: string;

@@ -9,7 +9,7 @@ const REPO = /^[\w.-]+\/[\w.-]+$/;
 const SHA = /^[0-9a-f]{40}$/;
 
 /** What a revision names among the refs: a branch or tag (with its commit), a full sha, or nothing known. */
-export function resolveRef(refs: HubRefs | null, revision: string): { kind: 'branch' | 'tag' | 'sha' | 'unknown'; sha: string | null } {
+function resolveRef(refs: HubRefs | null, revision: string): { kind: 'branch' | 'tag' | 'sha' | 'unknown'; sha: string | null } {
   const rev = revision.trim();
   const branch = refs?.branches.find((b) => b.name === rev);
   if (branch) return { kind: 'branch', sha: branch.sha };

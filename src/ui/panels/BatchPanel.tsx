@@ -50,7 +50,7 @@ function HeatMap({ inspection, row }: { inspection: BatchInspection; row: number
 }
 
 /** `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight` → `L0 q_proj lora_A`: the parts that differ. */
-export function shortName(name: string): string {
+function shortName(name: string): string {
   return name
     .replace(/^base_model\.model\./, '')
     .replace(/^(model\.|transformer\.)?(layers|h)\.(\d+)\./, 'L$3 ')

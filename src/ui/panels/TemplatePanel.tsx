@@ -12,7 +12,7 @@ import { isTraining } from '../../store/run-actions';
 import { MASK_POLICIES, type MaskPolicy } from '../../share/run-config';
 import type { ExampleDetail, PreparedRun } from '../../worker/protocol';
 
-export const MASK_TEXT: Record<MaskPolicy, string> = {
+const MASK_TEXT: Record<MaskPolicy, string> = {
   assistant: 'every assistant turn: its content and end-of-turn token',
   'last-assistant': 'only the last assistant turn (content + end-of-turn)',
   completion: 'everything after the prompt (TRL completion_only_loss)',

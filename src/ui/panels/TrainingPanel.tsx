@@ -30,7 +30,7 @@ const lora = (k: 'r' | 'alpha' | 'dropout', label: string, help: string, step = 
   set: (c, v) => ({ ...c, lora: { ...c.lora, [k]: v } }),
 });
 
-export const FIELDS: FieldSpec[] = [
+const FIELDS: FieldSpec[] = [
   train('steps', 'Steps', 'Optimizer updates in the run.'),
   train('batchSize', 'Batch size', 'Examples per micro-batch: the step graph’s fixed batch dimension.'),
   train('gradAccum', 'Grad accumulation', 'Micro-batches per update; the loss is averaged over all their target tokens.'),

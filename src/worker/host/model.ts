@@ -38,7 +38,7 @@ function tokenText(obj: Json, key: string): string | null {
 }
 
 /** Reads config.json under its upstream keys; GPT-2 spells several of them differently (n_layer, n_embd, ...). */
-export function summarizeConfig(config: Json): ModelConfigSummary {
+function summarizeConfig(config: Json): ModelConfigSummary {
   const architectures = Array.isArray(config.architectures)
     ? config.architectures.filter((a): a is string => typeof a === 'string')
     : [];
@@ -120,7 +120,7 @@ export async function inspectModel(location: HubLocation, ctx: HandlerContext, s
 }
 
 /** Whether src/models has a forward pass for this config; the message names the supported list. */
-export function architectureSupport(config: Json): ArchitectureSupport {
+function architectureSupport(config: Json): ArchitectureSupport {
   const supportedTypes = [...SUPPORTED_MODEL_TYPES];
   try {
     parseModelConfig(config);
@@ -133,7 +133,7 @@ export function architectureSupport(config: Json): ArchitectureSupport {
 }
 
 /** The memory plan for a run shape (src/train planMemory, from config.json alone), as plain data. */
-export function estimateMemory(configJson: unknown, shape: MemoryShape): MemoryEstimate {
+function estimateMemory(configJson: unknown, shape: MemoryShape): MemoryEstimate {
   // alpha does not change memory; planMemory needs one.
   const run = { maxLength: shape.seqLen, lora: { r: shape.lora.r, alpha: shape.lora.r, targets: shape.lora.targets }, train: { batchSize: shape.batch } };
   const { bill, problems } = planMemory(configJson, run, shape.limits ?? {});

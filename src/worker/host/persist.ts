@@ -27,7 +27,7 @@ function rngState(words: number[] | undefined, name: string): [number, number, n
 }
 
 /** The trainer's checkpoint in the store's shape (tensors by PEFT name, RNG streams by name, the run's history). */
-export function toStoredState(c: TrainerCheckpoint, metrics: readonly MetricPoint[], samples: readonly SampleRecord[]): CheckpointState {
+function toStoredState(c: TrainerCheckpoint, metrics: readonly MetricPoint[], samples: readonly SampleRecord[]): CheckpointState {
   return {
     step: c.step,
     adapter: tensors(c.params),
@@ -41,7 +41,7 @@ export function toStoredState(c: TrainerCheckpoint, metrics: readonly MetricPoin
 }
 
 /** The reverse: what `Trainer.create({ resume })` takes. */
-export function fromStoredState(s: CheckpointState): TrainerCheckpoint {
+function fromStoredState(s: CheckpointState): TrainerCheckpoint {
   return {
     version: 1,
     step: s.step,

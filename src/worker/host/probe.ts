@@ -21,7 +21,7 @@ function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-export async function probeWebGpu(): Promise<WebGpuProbe> {
+async function probeWebGpu(): Promise<WebGpuProbe> {
   if (!globalThis.isSecureContext) {
     return {
       available: false,
