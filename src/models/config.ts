@@ -4,6 +4,12 @@
 // range-checked here, before any table, graph or memory bill is sized from it, and every bad value is quoted through
 // preview() (bounded, never recursive). Imports nothing outside this folder but that message helper.
 import { preview } from '../engine/preview.ts';
+import {
+  bool, CONFIG_LIMITS, epsilon, int, ModelConfigError, num, obj, optInt, positive, probability, softcap, tokenIds, UnsupportedModelError,
+  type Json,
+} from './config-values.ts';
+
+export { CONFIG_LIMITS, ModelConfigError, UnsupportedModelError };
 
 export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gpt2'] as const;
 type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
@@ -148,41 +154,6 @@ export interface Gemma3Config extends CommonConfig {
 
 export type ModelConfig = LlamaFamilyConfig | Gemma3Config | Gpt2Config;
 
-export class UnsupportedModelError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedModelError';
-  }
-}
-
-/** A config.json that is malformed or out of range; `field` names the key (e.g. `head_dim`, `rope_scaling.factor`). */
-export class ModelConfigError extends Error {
-  constructor(readonly field: string, message: string) {
-    super(`config.json: ${message}`);
-    this.name = 'ModelConfigError';
-  }
-}
-
-/**
- * Upper bounds on the sizes a config may declare: at least twice the largest published model (Llama 3.1 405B has
- * hidden 16384, 126 layers, 128 heads, head_dim 128; Gemma 3 a 262,144-token vocabulary), and far below what would
- * make a weight table or memory bill allocate or overflow. A value past one is a corrupt or hostile file.
- */
-export const CONFIG_LIMITS = {
-  vocab_size: 1 << 22,
-  hidden_size: 1 << 16,
-  intermediate_size: 1 << 18,
-  num_hidden_layers: 256,
-  num_attention_heads: 1024,
-  num_key_value_heads: 1024,
-  head_dim: 4096,
-  max_position_embeddings: 1 << 24,
-  sliding_window: 1 << 24,
-  eos_token_id: 1024,
-} as const;
-
-type Json = Record<string, unknown>;
-
 /** Parses the JSON object of a checkpoint's config.json. Throws UnsupportedModelError for other architectures. */
 export function parseModelConfig(raw: unknown): ModelConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -276,12 +247,12 @@ function smolRopeLayers(c: Json, numLayers: number): boolean[] {
   const given = c['no_rope_layers'];
   if (given !== undefined && given !== null) {
     if (!Array.isArray(given) || given.length !== numLayers || !given.every((v) => v === 0 || v === 1)) {
-      throw new Error(`config.json: no_rope_layers must list 0 or 1 for each of the ${numLayers} layers, got ${preview(given)}`);
+      throw new ModelConfigError('no_rope_layers', `no_rope_layers must list 0 or 1 for each of the ${numLayers} layers, got ${preview(given)}`);
     }
     return given.map((v) => v === 1);
   }
   const interval = c['no_rope_layer_interval'] ?? 4;
-  if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 1) throw new Error(`config.json: no_rope_layer_interval must be a positive integer, got ${preview(interval)}`);
+  if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 1) throw new ModelConfigError('no_rope_layer_interval', `no_rope_layer_interval must be a positive integer, got ${preview(interval)}`);
   return Array.from({ length: numLayers }, (_, i) => (i + 1) % interval !== 0);
 }
 
@@ -293,8 +264,8 @@ function parseGemma3(c: Json): Gemma3Config {
   // Gemma3TextConfig's default head_dim is 256, independent of hidden_size.
   const headDim = optInt(c, 'head_dim', CONFIG_LIMITS.head_dim, 1) ?? 256;
   const numLayers = int(c, 'num_hidden_layers', CONFIG_LIMITS.num_hidden_layers);
-  if (numHeads % numKvHeads !== 0) throw new Error(`config.json: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
-  if (headDim % 2 !== 0) throw new Error(`config.json: head_dim ${headDim} must be even for RoPE`);
+  if (numHeads % numKvHeads !== 0) throw new ModelConfigError('num_key_value_heads', `num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
+  if (headDim % 2 !== 0) throw new ModelConfigError('head_dim', `head_dim ${headDim} must be even for RoPE`);
   const act = c['hidden_activation'] ?? 'gelu_pytorch_tanh';
   if (act !== 'gelu_pytorch_tanh') {
     throw new UnsupportedModelError(`config.json: hidden_activation ${preview(act)} is not supported for ${mt}; TabTune implements gelu_pytorch_tanh (GeGLU with tanh GELU)`);
@@ -310,11 +281,11 @@ function parseGemma3(c: Json): Gemma3Config {
   const layerTypes = gemmaLayerTypes(c, numLayers);
   const slidingWindow = optInt(c, 'sliding_window', CONFIG_LIMITS.sliding_window, 1);
   if (layerTypes.includes('sliding_attention') && (slidingWindow === null || slidingWindow < 1)) {
-    throw new Error('config.json: layer_types marks sliding_attention layers but sliding_window is missing or 0; set sliding_window (512 for Gemma 3 270M/1B)');
+    throw new ModelConfigError('sliding_window', 'layer_types marks sliding_attention layers but sliding_window is missing or 0; set sliding_window (512 for Gemma 3 270M/1B)');
   }
   const { global, local } = gemmaRope(c);
   const scalar = c['query_pre_attn_scalar'] ?? 256;
-  if (typeof scalar !== 'number' || !(scalar > 0)) throw new Error(`config.json: query_pre_attn_scalar must be a positive number, got ${preview(scalar)}`);
+  if (typeof scalar !== 'number' || !(scalar > 0)) throw new ModelConfigError('query_pre_attn_scalar', `query_pre_attn_scalar must be a positive number, got ${preview(scalar)}`);
   return {
     family: 'gemma3',
     modelType: mt,
@@ -340,7 +311,7 @@ function gemmaLayerTypes(c: Json, numLayers: number): LayerType[] {
   const given = c['layer_types'];
   if (given !== undefined && given !== null) {
     if (!Array.isArray(given) || given.length !== numLayers) {
-      throw new Error(`config.json: layer_types must list one entry per layer (${numLayers}), got ${preview(given)}`);
+      throw new ModelConfigError('layer_types', `layer_types must list one entry per layer (${numLayers}), got ${preview(given)}`);
     }
     for (const t of given) {
       if (t !== 'sliding_attention' && t !== 'full_attention') {
@@ -350,7 +321,7 @@ function gemmaLayerTypes(c: Json, numLayers: number): LayerType[] {
     return given as LayerType[];
   }
   const pattern = c['sliding_window_pattern'] ?? c['_sliding_window_pattern'] ?? 6;
-  if (typeof pattern !== 'number' || !Number.isInteger(pattern) || pattern < 1) throw new Error(`config.json: sliding_window_pattern must be a positive integer, got ${preview(pattern)}`);
+  if (typeof pattern !== 'number' || !Number.isInteger(pattern) || pattern < 1) throw new ModelConfigError('sliding_window_pattern', `sliding_window_pattern must be a positive integer, got ${preview(pattern)}`);
   return Array.from({ length: numLayers }, (_, i) => ((i + 1) % pattern !== 0 ? 'sliding_attention' : 'full_attention'));
 }
 
@@ -374,20 +345,6 @@ function gemmaRope(c: Json): { global: RopeConfig; local: RopeConfig } {
   const localTheta = c['rope_local_base_freq'] ?? 10000;
   // Gemma3TextConfig's rope_theta default is 1e6, not the Llama 1e4.
   return { global: parseRope({ ...c, rope_theta: c['rope_theta'] ?? 1_000_000 }), local: parseRope({ rope_theta: localTheta }) };
-}
-
-/** A dropout probability in [0, 1), with GPT2Config's default 0.1 when the key is missing. */
-function probability(c: Json, key: string): number {
-  const v = c[key] ?? 0.1;
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`config.json: ${key} must be a probability in [0, 1), got ${preview(v)}`);
-  return v;
-}
-
-function softcap(c: Json, key: string): number | null {
-  const v = c[key];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !(v > 0)) throw new Error(`config.json: ${key} must be a positive number or null, got ${preview(v)}`);
-  return v;
 }
 
 function parseGpt2(c: Json): Gpt2Config {
@@ -481,60 +438,3 @@ function llama3Scale(rope: RopeConfig, f: number): number {
   return (1 - smooth) * (f / rope.factor) + smooth * f;
 }
 
-function num(c: Json, key: string, label = key): number {
-  const v = c[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelConfigError(label, `${label} must be a number, got ${preview(v)}.`);
-  return v;
-}
-
-function positive(c: Json, key: string, label = key): number {
-  const v = num(c, key, label);
-  if (!(v > 0)) throw new ModelConfigError(label, `${label} must be a positive number, got ${v}.`);
-  return v;
-}
-
-/** A normalisation epsilon: positive and small (1e-5, 1e-6 in published configs). */
-function epsilon(c: Json, key: string): number {
-  const v = num(c, key);
-  if (!(v > 0 && v < 1)) throw new ModelConfigError(key, `${key} must be a small positive number such as 1e-5, got ${v}.`);
-  return v;
-}
-
-function int(c: Json, key: string, max: number): number {
-  const v = num(c, key);
-  if (!Number.isInteger(v) || v <= 0 || v > max) {
-    throw new ModelConfigError(key, `${key} must be a positive integer of at most ${max}, got ${v}. HINT: the file is corrupt or not a model TabTune can train.`);
-  }
-  return v;
-}
-
-function optInt(c: Json, key: string, max: number, min: number): number | null {
-  const v = c[key];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ModelConfigError(key, `${key} must be an integer from ${min} to ${max} or null, got ${preview(v)}. HINT: the file is corrupt or not a model TabTune can train.`);
-  }
-  return v;
-}
-
-function bool(c: Json, key: string, fallback: boolean): boolean {
-  const v = c[key];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new ModelConfigError(key, `${key} must be true or false, got ${preview(v)}.`);
-  return v;
-}
-
-function obj(c: Json, key: string): Json | null {
-  const v = c[key];
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : null;
-}
-
-function tokenIds(c: Json, key: string): number[] {
-  const v = c[key];
-  if (v === undefined || v === null) return [];
-  const list: unknown[] = Array.isArray(v) ? v : [v];
-  if (list.length > CONFIG_LIMITS.eos_token_id || !list.every((x) => typeof x === 'number' && Number.isSafeInteger(x))) {
-    throw new ModelConfigError(key, `${key} must be an integer or a list of at most ${CONFIG_LIMITS.eos_token_id} integers, got ${preview(v)}.`);
-  }
-  return list as number[];
-}

@@ -1,7 +1,8 @@
 // Issue 15: user templates render under explicit budgets, and hostile ones are refused with a message that says
 // which limit they hit, before they allocate what they ask for.
 import { describe, expect, it } from 'vitest';
-import { ALPACA_TEMPLATE, compileTemplate, DEFAULT_TEMPLATE_BUDGET, mustCompile, renderChat, TemplateCompileError, TemplateRenderError } from '../../src/data/template.ts';
+import { DEFAULT_TEMPLATE_BUDGET } from '../../src/data/template-budget.ts';
+import { ALPACA_TEMPLATE, compileTemplate, mustCompile, renderChat, TemplateCompileError, TemplateRenderError } from '../../src/data/template.ts';
 import type { Message } from '../../src/data/types.ts';
 import { chatTemplateOf } from './tokenizers.ts';
 
