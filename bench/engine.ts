@@ -3,6 +3,7 @@
 // tokens/s, nodes per step graph, host-side ms/step, readbacks per step, and efficiency = achieved MatMul FLOP/s of the
 // step ÷ FLOP/s of one large MatMul measured on the same backend in the same run. `--frozen both` times WASM and CPU
 // twice: frozen weights held by the sessions (the default) and fed on every run (the old path).
+import { readFlags } from './flags.ts';
 import { writeFileSync } from 'node:fs';
 import { GraphBuilder } from '../src/engine/graph.ts';
 import type { Graph } from '../src/engine/graph.ts';
@@ -28,23 +29,8 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"; flags look like --steps 5`);
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) throw new Error(`flag ${a} needs a value`);
-    flags.set(a.slice(2), value);
-    i++;
-  }
-  const known = ['json', 'frozen', 'threads', 'backends', 'steps', 'warmup', 'matmul', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank'];
-  for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k}; known: ${known.map((x) => `--${x}`).join(' ')}`);
-  const int = (k: string, def: number) => {
-    const v = flags.get(k);
-    const n = v === undefined ? def : Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${k} must be a whole number > 0, got ${v}`);
-    return n;
-  };
+  const flags = readFlags(argv, ['json', 'frozen', 'threads', 'backends', 'steps', 'warmup', 'matmul', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank']);
+  const int = flags.int;
   const hidden = int('hidden', 256);
   const dims: LlamaDims = {
     batch: int('batch', 4), seq: int('seq', 128), hidden, layers: int('layers', 4), heads: int('heads', 4), kvHeads: int('kv-heads', 4),
@@ -56,7 +42,7 @@ function parseArgs(argv: string[]): Args {
   const frozenFlag = flags.get('frozen') ?? 'session';
   if (!['session', 'feeds', 'both'].includes(frozenFlag)) throw new Error(`--frozen must be session, feeds or both; got "${frozenFlag}"`);
   const frozen = frozenFlag === 'both' ? (['feeds', 'session'] as const) : ([frozenFlag] as ['session' | 'feeds']);
-  const threads = flags.has('threads') ? { threads: int('threads', 1) } : {};
+  const threads = flags.get('threads') !== undefined ? { threads: int('threads', 1) } : {};
   return { dims, backends, steps: int('steps', 5), warmup: int('warmup', 2), matmul: int('matmul', 1024), frozen: [...frozen], ...threads, ...(json ? { json } : {}) };
 }
 

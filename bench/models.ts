@@ -4,6 +4,7 @@
 // JS heap (heapUsed, arrayBuffers) against the weight bytes. Each backend runs in its own child process so one
 // backend's garbage and WASM heap do not count against the other. Goals (reported, not enforced): graph build +
 // session creation ≤ 5 s on WebGPU; peak heap ≤ 1.5× the weight bytes.
+import { readFlags } from './flags.ts';
 import { spawn } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,23 +31,8 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"; flags look like --backend wasm`);
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) throw new Error(`flag ${a} needs a value`);
-    flags.set(a.slice(2), value);
-    i++;
-  }
-  const known = ['backend', 'json', 'batch', 'seq', 'rank', 'child'];
-  for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k}; known: ${known.map((x) => `--${x}`).join(' ')}`);
-  const int = (k: string, def: number) => {
-    const v = flags.get(k);
-    const n = v === undefined ? def : Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${k} must be a whole number > 0, got ${v}`);
-    return n;
-  };
+  const flags = readFlags(argv, ['backend', 'json', 'batch', 'seq', 'rank', 'child']);
+  const int = flags.int;
   const b = flags.get('backend') ?? 'both';
   if (!['wasm', 'webgpu', 'both'].includes(b)) throw new Error(`--backend must be wasm, webgpu or both, got "${b}"`);
   const json = flags.get('json');

@@ -4,6 +4,7 @@
 // thread count. Asserts the losses agree, then prints tokens/s of each and the ratio to PyTorch. Optional, never part
 // of `npm test`: needs Debian's python3-torch and libopenblas0-pthread (with the reference BLAS PyTorch is about 10×
 // slower and the ratio means nothing; the BLAS PyTorch loaded is printed).
+import { readFlags } from './flags.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -32,21 +33,8 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i += 2) {
-    const a = argv[i]!;
-    const value = argv[i + 1];
-    if (!a.startsWith('--') || value === undefined || value.startsWith('--')) throw new Error(`expected --flag value pairs, got "${a}"; e.g. --threads 2`);
-    flags.set(a.slice(2), value);
-  }
-  const known = ['json', 'backends', 'threads', 'steps', 'warmup', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank'];
-  for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k}; known: ${known.map((x) => `--${x}`).join(' ')}`);
-  const int = (k: string, def: number) => {
-    const v = flags.get(k);
-    const n = v === undefined ? def : Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${k} must be a whole number > 0, got ${v}`);
-    return n;
-  };
+  const flags = readFlags(argv, ['json', 'backends', 'threads', 'steps', 'warmup', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank']);
+  const int = flags.int;
   const dims: LlamaDims = {
     batch: int('batch', 4), seq: int('seq', 128), hidden: int('hidden', 256), layers: int('layers', 4), heads: int('heads', 4), kvHeads: int('kv-heads', 4),
     intermediate: int('intermediate', 688), vocab: int('vocab', 4096), rank: int('rank', 8), alpha: 16,
