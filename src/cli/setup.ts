@@ -6,7 +6,7 @@ import type { RunConfig } from '../share/run-config.ts';
 import { formatMemoryPlan, planMemory, WASM_BUDGET_BYTES, type MemoryLimits } from '../train/memory-plan.ts';
 import { readModelConfig, type LoadedModel, type TokenizerBundle } from '../train/model-source.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, targetModuleNames, type LoadedAdapter } from '../train/peft.ts';
-import { resolveConfig, RunSession } from '../train/session.ts';
+import { RunSession } from '../train/session.ts';
 import { BACKENDS, DEFAULT_BACKEND, num, oneOf, runConfigFromFlags, str, type BackendFlag, type Values } from './args.ts';
 import { CliError } from './errors.ts';
 import { existsSync, join, readBinary, resolve } from './files.ts';
@@ -53,8 +53,8 @@ export async function setup(v: Values, io: CliIO, command: string, fallback: { m
     });
   // config.json alone decides the family and the memory bill: a run that cannot fit is refused before the weights
   // are fetched.
-  const { raw: rawConfig, config: modelConfig } = await readModelConfig(sources.model!);
-  checkMemory(rawConfig, resolveConfig(config, modelConfig), memoryLimits(v, io, backendKind), io);
+  const { raw: rawConfig } = await readModelConfig(sources.model!); // parses it: an unsupported family is refused here
+  checkMemory(rawConfig, config, memoryLimits(v, io, backendKind), io); // planMemory resolves the family's LoRA targets itself
   const model = await openModel(sources);
   const adapterDir = str(v, 'adapter');
   const adapter = adapterDir ? readAdapterFolder(adapterDir, model, io.cwd) : null;

@@ -144,6 +144,9 @@ export function prepareExamples(config: DataSettings, tokenizer: TokenizerBundle
 }
 
 export class RunSession {
+  /** The eval split as a set, built on the first isEval (the Data panel asks once per example). */
+  private heldOut: Set<Example> | null = null;
+
   private constructor(
     /** The resolved config: what is trained, exactly. */
     readonly config: RunConfig,
@@ -192,7 +195,8 @@ export class RunSession {
 
   /** Whether an example is held out for evaluation. */
   isEval(e: Example): boolean {
-    return this.evalSet.includes(e);
+    this.heldOut ??= new Set(this.evalSet);
+    return this.heldOut.has(e);
   }
 
   /** Position of an example in the prepared list. */
