@@ -4,25 +4,9 @@ import type { HubLocation } from '../worker/protocol';
 import { DEMO_REPO } from './slices';
 import type { AppState } from './types';
 
-export const selectTheme = (s: AppState) => s.theme;
-export const selectHubEndpoint = (s: AppState) => s.hubEndpoint;
-export const selectModelChoice = (s: AppState) => s.modelChoice;
-export const selectDatasetChoice = (s: AppState) => s.datasetChoice;
-export const selectCapability = (s: AppState) => s.capability;
-export const selectCapabilityState = (s: AppState) => s.capabilityState;
-export const selectModel = (s: AppState) => s.model;
-export const selectModelState = (s: AppState) => s.modelState;
-export const selectDataset = (s: AppState) => s.dataset;
-export const selectBundledDatasets = (s: AppState) => s.bundledDatasets;
-export const selectDatasetState = (s: AppState) => s.datasetState;
-export const selectMetrics = (s: AppState) => s.metrics;
-export const selectSamples = (s: AppState) => s.samples;
-export const selectErrors = (s: AppState) => s.errors;
-export const selectPhase = (s: AppState) => s.phase;
 /** A run exists that has not ended (starting, running, pausing or paused): its inputs — model, tokenizer, dataset and
  * the data settings — are frozen until it is stopped. */
 export const selectInputsLocked = (s: AppState) => s.phase === 'starting' || s.phase === 'running' || s.phase === 'pausing' || s.phase === 'paused';
-export const selectStep = (s: AppState) => s.step;
 
 /** The bundled demo's static Hub mirror, served by the app itself. */
 export function demoEndpoint(origin: string): string {
@@ -49,18 +33,6 @@ export function selectFallbackBanner(s: AppState): string | null {
     `Why: ${cap.webgpu.reason} What to try: ${cap.webgpu.hint}`;
 }
 
-export const selectRunConfig = (s: AppState) => s.runConfig;
-export const selectBackendChoice = (s: AppState) => s.backendChoice;
-export const selectPrepared = (s: AppState) => s.prepared;
-export const selectPreparedState = (s: AppState) => s.preparedState;
-export const selectExample = (s: AppState) => s.example;
-export const selectExampleIndex = (s: AppState) => s.exampleIndex;
-export const selectExampleState = (s: AppState) => s.exampleState;
-export const selectInspection = (s: AppState) => s.inspection;
-export const selectInspectionState = (s: AppState) => s.inspectionState;
-export const selectTrainer = (s: AppState) => s.trainer;
-export const selectTrainerState = (s: AppState) => s.trainerState;
-export const selectOutcome = (s: AppState) => s.outcome;
 
 /** Steps averaged for the speed and ETA shown while training. */
 const SPEED_WINDOW = 10;

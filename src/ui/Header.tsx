@@ -1,7 +1,6 @@
 // Top bar: product name, what it does in one line, the backend badge and the light/dark/system theme toggle.
 import { useEffect } from 'react';
 import { useApp, useStoreApi } from './app-context';
-import { selectCapability, selectTheme } from '../store/selectors';
 import type { ThemeChoice } from '../store/types';
 import type { AdapterSummary } from '../worker/protocol';
 
@@ -15,8 +14,8 @@ export const THEME_KEY = 'tabtune.theme';
 
 export function Header() {
   const api = useStoreApi();
-  const theme = useApp(selectTheme);
-  const cap = useApp(selectCapability);
+  const theme = useApp((s) => s.theme);
+  const cap = useApp((s) => s.capability);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     try {

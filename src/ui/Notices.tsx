@@ -1,11 +1,11 @@
 // Page-wide notices: the WASM-fallback banner when WebGPU is missing, and errors from the worker, each dismissible.
 import { useApp, useStoreApi } from './app-context';
-import { selectErrors, selectFallbackBanner } from '../store/selectors';
+import { selectFallbackBanner } from '../store/selectors';
 
 export function Notices() {
   const api = useStoreApi();
   const banner = useApp(selectFallbackBanner);
-  const errors = useApp(selectErrors);
+  const errors = useApp((s) => s.errors);
   if (!banner && errors.length === 0) return null;
   return (
     <div className="notices">

@@ -7,8 +7,6 @@ import { isTraining } from '../store/run-actions';
 import type { AppState } from '../store/types';
 import type { AppActions } from './app-context';
 
-const selectOffer = (s: AppState) => s.resumeOffer;
-const selectResumeState = (s: AppState) => s.resumeState;
 const selectBusy = (s: AppState) => s.modelState.status === 'loading' || s.datasetState.status === 'loading' || isTraining(s.phase);
 
 /** Once per app (StrictMode mounts effects twice in development). */
@@ -24,8 +22,8 @@ function simulatedQuota(): number | undefined {
 
 export function ResumePrompt() {
   const actions = useActions();
-  const offer = useApp(selectOffer);
-  const state = useApp(selectResumeState);
+  const offer = useApp((s) => s.resumeOffer);
+  const state = useApp((s) => s.resumeState);
   const busy = useApp(selectBusy);
 
   useEffect(() => {

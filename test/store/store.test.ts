@@ -2,9 +2,7 @@
 // real Hub mirror standing in for the app's own static /hub.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatasetLoader, createModelLoader, probeCapability } from '../../src/store/actions';
-import {
-  bundledDatasetUrl, demoEndpoint, selectFallbackBanner, selectModelLocation,
-} from '../../src/store/selectors';
+import { bundledDatasetUrl, demoEndpoint, selectFallbackBanner, selectModelLocation } from '../../src/store/selectors';
 import { DEMO_REPO, MAX_METRIC_POINTS, PUBLIC_HUB } from '../../src/store/slices';
 import { createAppStore } from '../../src/store/store';
 import { startHarness, type Harness } from '../worker/harness';

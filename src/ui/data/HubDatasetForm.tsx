@@ -2,7 +2,6 @@
 // read through the Hub endpoint setting the Model panel uses. The worker pins the revision to a commit sha.
 import { useState, type FormEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
-import { selectDatasetChoice, selectHubEndpoint } from '../../store/selectors';
 
 const REF = /^([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/;
 
@@ -15,8 +14,8 @@ export function parseDatasetRef(text: string): { repo: string; revision: string 
 export function HubDatasetForm() {
   const api = useStoreApi();
   const { reloadDataset } = useActions();
-  const endpoint = useApp(selectHubEndpoint);
-  const choice = useApp(selectDatasetChoice);
+  const endpoint = useApp((s) => s.hubEndpoint);
+  const choice = useApp((s) => s.datasetChoice);
   const [ref, setRef] = useState(choice?.kind === 'hub' ? `${choice.repo}@${choice.revision}` : '');
   const [file, setFile] = useState(choice?.kind === 'hub' ? (choice.file ?? '') : '');
   const parsed = parseDatasetRef(ref);

@@ -3,7 +3,6 @@
 // map the same file again (it keeps the bytes), so uploads need not be picked twice.
 import { useState, type FormEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
-import { selectDataset } from '../../store/selectors';
 import type { DatasetMapping, DatasetPreview } from '../../worker/protocol';
 
 type Kind = DatasetMapping['kind'];
@@ -80,7 +79,7 @@ function Editor({ dataset, onDone }: { dataset: DatasetPreview; onDone: () => vo
 export function MappingEditor() {
   const api = useStoreApi();
   const { reloadDataset } = useActions();
-  const dataset = useApp(selectDataset);
+  const dataset = useApp((s) => s.dataset);
   const [open, setOpen] = useState(false);
   if (!dataset) return null;
   const useDetected = () => {

@@ -3,14 +3,13 @@
 import { useMemo } from 'react';
 import { useApp } from '../app-context';
 import { ErrorNote, Progress } from '../Panel';
-import { selectPrepared, selectPreparedState, selectRunConfig } from '../../store/selectors';
 import { LengthHistogram } from './LengthHistogram';
 import { DROP_REASONS, binLengths, groupDropped } from './summary';
 
 export function PreparedData() {
-  const prepared = useApp(selectPrepared);
-  const state = useApp(selectPreparedState);
-  const config = useApp(selectRunConfig);
+  const prepared = useApp((s) => s.prepared);
+  const state = useApp((s) => s.preparedState);
+  const config = useApp((s) => s.runConfig);
   const histogram = useMemo(() => (prepared ? binLengths(prepared.examples, prepared.maxLength) : null), [prepared]);
   const drops = useMemo(() => (prepared ? groupDropped(prepared.dropped) : []), [prepared]);
   if (!prepared || !histogram) {

@@ -4,13 +4,12 @@
 import { useApp } from '../app-context';
 import { ErrorNote } from '../Panel';
 import { formatBytes, formatCount } from '../format';
-import { selectBackendChoice, selectCapability } from '../../store/selectors';
 import { memoryFit, trainingBackend } from '../../store/model-panel';
 import type { MemoryEstimate } from '../../worker/protocol';
 
 export function MemoryBill({ memory }: { memory: MemoryEstimate }) {
-  const capability = useApp(selectCapability);
-  const choice = useApp(selectBackendChoice);
+  const capability = useApp((s) => s.capability);
+  const choice = useApp((s) => s.backendChoice);
   const memoryState = useApp((s) => s.memoryState);
   const fit = memoryFit(memory, capability, choice);
   const { batch, seqLen, lora } = memory.shape;

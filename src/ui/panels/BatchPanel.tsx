@@ -5,7 +5,6 @@ import { useState } from 'react';
 import { useActions, useApp } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
-import { selectInspection, selectInspectionState, selectPhase, selectPrepared, selectPreparedState } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import type { BatchInspection } from '../../worker/protocol';
 
@@ -109,11 +108,11 @@ function Result({ inspection }: { inspection: BatchInspection }) {
 
 export function BatchPanel() {
   const { run } = useActions();
-  const prepared = useApp(selectPrepared);
-  const inspection = useApp(selectInspection);
-  const state = useApp(selectInspectionState);
-  const phase = useApp(selectPhase);
-  const preparing = useApp(selectPreparedState).status === 'loading';
+  const prepared = useApp((s) => s.prepared);
+  const inspection = useApp((s) => s.inspection);
+  const state = useApp((s) => s.inspectionState);
+  const phase = useApp((s) => s.phase);
+  const preparing = useApp((s) => s.preparedState).status === 'loading';
   const busy = state.status === 'loading' || isTraining(phase) || preparing;
   return (
     <Panel id="batch" step={4} title="Batch inspector" aside={

@@ -4,7 +4,7 @@
 import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../app-context';
 import { Empty, Panel } from '../Panel';
-import { downsample, MAX_CHART_POINTS, selectMetrics, selectPhase, smooth } from '../../store/selectors';
+import { downsample, MAX_CHART_POINTS, smooth } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import type { ChartLine, ChartRow } from './MetricChart';
 
@@ -84,7 +84,7 @@ function useStaggered(rows: ChartRow[], training: boolean): Shown[] {
 export function ChartsPanel() {
   // Deferred: chart updates render at transition priority, in slices React can interrupt, so a burst of points
   // never blocks input on the main thread.
-  const metrics = useDeferredValue(useApp(selectMetrics));
+  const metrics = useDeferredValue(useApp((s) => s.metrics));
   const [weight, setWeight] = useState(0.6);
   const [gridRef, width] = useCellWidth();
   const rows = useMemo<ChartRow[]>(() => {
@@ -99,7 +99,7 @@ export function ChartsPanel() {
   }, [metrics, weight]);
   // Live view for the whole run, pauses included: flipping views costs a full redraw of each chart, and a paused run
   // is about to go on. The interactive view (hover tooltips) comes back when the run has ended.
-  const phase = useApp(selectPhase);
+  const phase = useApp((s) => s.phase);
   const training = isTraining(phase) || phase === 'paused';
   const shown = useStaggered(rows, training);
   return (

@@ -9,9 +9,6 @@ import { isTraining } from '../../store/run-actions';
 import type { AppState } from '../../store/types';
 import type { StoredCheckpoint, StoredRun } from '../../worker/protocol';
 
-const selectSaved = (s: AppState) => s.savedRuns;
-const selectSavedState = (s: AppState) => s.savedRunsState;
-const selectStorageError = (s: AppState) => s.storageError;
 const selectTraining = (s: AppState) => isTraining(s.phase);
 
 function usePersisted(): boolean | null {
@@ -86,9 +83,9 @@ function RunCard(props: { run: StoredRun; active: boolean }) {
 }
 
 export function CheckpointsPanel() {
-  const saved = useApp(selectSaved);
-  const state = useApp(selectSavedState);
-  const storageError = useApp(selectStorageError);
+  const saved = useApp((s) => s.savedRuns);
+  const state = useApp((s) => s.savedRunsState);
+  const storageError = useApp((s) => s.storageError);
   const training = useApp(selectTraining);
   const persisted = usePersisted();
   const space = saved?.space ?? null;

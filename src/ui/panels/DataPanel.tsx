@@ -8,7 +8,7 @@ import { formatBytes, shortSha } from '../format';
 import { HubDatasetForm } from '../data/HubDatasetForm';
 import { MappingEditor } from '../data/MappingEditor';
 import { PreparedData } from '../data/PreparedData';
-import { selectBundledDatasets, selectDataset, selectDatasetChoice, selectDatasetState, selectInputsLocked } from '../../store/selectors';
+import { selectInputsLocked } from '../../store/selectors';
 import { LockedFieldset, LockedNote } from './LockedNote';
 import { RowView } from './RowView';
 
@@ -17,8 +17,8 @@ const SHOWN_ROWS = 6;
 function Picker() {
   const api = useStoreApi();
   const { reloadDataset, uploadDataset } = useActions();
-  const choice = useApp(selectDatasetChoice);
-  const bundled = useApp(selectBundledDatasets);
+  const choice = useApp((s) => s.datasetChoice);
+  const bundled = useApp((s) => s.bundledDatasets);
   const onSelect = (ev: ChangeEvent<HTMLSelectElement>) => {
     api.getState().chooseDataset({ kind: 'bundled', file: ev.target.value });
     void reloadDataset();
@@ -57,9 +57,9 @@ function Picker() {
 }
 
 export function DataPanel() {
-  const bundled = useApp(selectBundledDatasets);
-  const dataset = useApp(selectDataset);
-  const state = useApp(selectDatasetState);
+  const bundled = useApp((s) => s.bundledDatasets);
+  const dataset = useApp((s) => s.dataset);
+  const state = useApp((s) => s.datasetState);
   return (
     <Panel id="data" step={2} title="Data">
       <Picker />

@@ -3,7 +3,6 @@
 import { useApp } from '../app-context';
 import { ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { formatBytes } from '../format';
-import { selectCapability, selectCapabilityState } from '../../store/selectors';
 import type { AdapterSummary } from '../../worker/protocol';
 
 /** Limits that bound what fits: one buffer (a weight shard), one binding, shared memory, workgroup size. */
@@ -66,8 +65,8 @@ function AdapterView({ adapter }: { adapter: AdapterSummary }) {
 }
 
 export function DevicePanel() {
-  const cap = useApp(selectCapability);
-  const state = useApp(selectCapabilityState);
+  const cap = useApp((s) => s.capability);
+  const state = useApp((s) => s.capabilityState);
   return (
     <Panel id="device" title="Device" aside={cap && <span className={`badge ${cap.backend}`} data-testid="backend">{cap.backend === 'webgpu' ? 'WebGPU' : 'WASM (CPU)'}</span>}>
       {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}

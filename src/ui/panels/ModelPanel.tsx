@@ -6,7 +6,7 @@ import { useState, type FormEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { formatBytes, formatCount, shortSha } from '../format';
-import { demoEndpoint, selectHubEndpoint, selectModel, selectModelChoice, selectModelState } from '../../store/selectors';
+import { demoEndpoint } from '../../store/selectors';
 import { DEMO_REPO } from '../../store/slices';
 import type { ModelSummary } from '../../worker/protocol';
 import { CachedModels } from '../model/CachedModels';
@@ -63,8 +63,8 @@ function ModelFacts({ model }: { model: ModelSummary }) {
 function SourceForm() {
   const api = useStoreApi();
   const { reloadModel } = useActions();
-  const choice = useApp(selectModelChoice);
-  const endpoint = useApp(selectHubEndpoint);
+  const choice = useApp((s) => s.modelChoice);
+  const endpoint = useApp((s) => s.hubEndpoint);
   const [repo, setRepo] = useState(choice.kind === 'hub' ? choice.repo : 'HuggingFaceTB/SmolLM2-135M-Instruct');
   const [revision, setRevision] = useState(choice.kind === 'hub' ? choice.revision : 'main');
   const [hub, setHub] = useState(endpoint);
@@ -103,8 +103,8 @@ function SourceForm() {
 }
 
 export function ModelPanel() {
-  const model = useApp(selectModel);
-  const state = useApp(selectModelState);
+  const model = useApp((s) => s.model);
+  const state = useApp((s) => s.modelState);
   return (
     <Panel id="model" step={1} title="Model">
       <LockedFieldset note="model"><SourceForm /></LockedFieldset>

@@ -3,7 +3,6 @@
 // in a row, a looping phrase) on the samples that look broken.
 import { useApp } from '../app-context';
 import { Empty, Panel } from '../Panel';
-import { selectSamples } from '../../store/selectors';
 import { FLAG_TEXT, type DegenerationFlag } from '../../store/degeneration';
 import type { Sample } from '../../store/types';
 import { visible } from '../tokens';
@@ -13,7 +12,7 @@ const MAX_COLUMNS = 6;
 
 
 export function SamplesPanel() {
-  const samples = useApp(selectSamples);
+  const samples = useApp((s) => s.samples);
   const steps = [...new Set(samples.map((s) => s.step))].sort((a, b) => a - b);
   const shown = steps.length > MAX_COLUMNS ? [steps[0]!, ...steps.slice(-(MAX_COLUMNS - 1))] : steps;
   const prompts = [...new Set(samples.map((s) => s.promptIndex))].sort((a, b) => a - b);

@@ -5,16 +5,14 @@ import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { useActions, useApp } from '../app-context';
 import { ErrorNote, Panel, Progress } from '../Panel';
 import { isTraining } from '../../store/run-actions';
-import { selectPhase, selectStep } from '../../store/selectors';
 import type { AppState } from '../../store/types';
 
-const selectOutgoing = (s: AppState) => s.outgoingLink;
 
 type CopyState = 'idle' | 'copied' | 'manual';
 
 function ShareLink() {
   const { share } = useActions();
-  const link = useApp(selectOutgoing);
+  const link = useApp((s) => s.outgoingLink);
   const [copy, setCopy] = useState<CopyState>('idle');
   const onCopy = async () => {
     setCopy('idle');
@@ -51,11 +49,6 @@ function ShareLink() {
   );
 }
 
-const selectExportState = (s: AppState) => s.exportState;
-const selectImportState = (s: AppState) => s.importState;
-const selectImportNote = (s: AppState) => s.importNote;
-const selectLastExport = (s: AppState) => s.lastExport;
-const selectImportedStep = (s: AppState) => s.importedCheckpointStep;
 
 /** The files an <input type=file> picked, read into bytes (the input is cleared so the same file can be picked again). */
 async function picked(ev: ChangeEvent<HTMLInputElement>): Promise<{ name: string; bytes: Uint8Array }[]> {
@@ -66,13 +59,13 @@ async function picked(ev: ChangeEvent<HTMLInputElement>): Promise<{ name: string
 
 function RunZip() {
   const { exporting } = useActions();
-  const phase = useApp(selectPhase);
-  const step = useApp(selectStep);
-  const exportState = useApp(selectExportState);
-  const importState = useApp(selectImportState);
-  const note = useApp(selectImportNote);
-  const last = useApp(selectLastExport);
-  const importedStep = useApp(selectImportedStep);
+  const phase = useApp((s) => s.phase);
+  const step = useApp((s) => s.step);
+  const exportState = useApp((s) => s.exportState);
+  const importState = useApp((s) => s.importState);
+  const note = useApp((s) => s.importNote);
+  const last = useApp((s) => s.lastExport);
+  const importedStep = useApp((s) => s.importedCheckpointStep);
   const busy = isTraining(phase);
   const onRun = async (ev: ChangeEvent<HTMLInputElement>) => {
     const [file] = await picked(ev);
@@ -127,14 +120,12 @@ function RunZip() {
   );
 }
 
-const selectClusterState = (s: AppState) => s.clusterState;
-const selectClusterReadme = (s: AppState) => s.clusterReadme;
 const selectPreparedReady = (s: AppState) => s.prepared !== null && s.preparedState.status === 'ready' && s.model !== null;
 
 function Cluster() {
   const { exporting } = useActions();
-  const state = useApp(selectClusterState);
-  const readme = useApp(selectClusterReadme);
+  const state = useApp((s) => s.clusterState);
+  const readme = useApp((s) => s.clusterReadme);
   const ready = useApp(selectPreparedReady);
   const busy = state.status === 'loading' || !ready;
   return (
@@ -161,17 +152,14 @@ function Cluster() {
   );
 }
 
-const selectPushState = (s: AppState) => s.pushState;
-const selectPushResult = (s: AppState) => s.pushResult;
-const selectHub = (s: AppState) => s.hubEndpoint;
 
 function Push() {
   const { exporting } = useActions();
-  const state = useApp(selectPushState);
-  const result = useApp(selectPushResult);
-  const endpoint = useApp(selectHub);
-  const phase = useApp(selectPhase);
-  const step = useApp(selectStep);
+  const state = useApp((s) => s.pushState);
+  const result = useApp((s) => s.pushResult);
+  const endpoint = useApp((s) => s.hubEndpoint);
+  const phase = useApp((s) => s.phase);
+  const step = useApp((s) => s.step);
   // The token lives in this component's memory only: not in the store, a link, storage or a log.
   const [token, setToken] = useState('');
   const [repo, setRepo] = useState('');

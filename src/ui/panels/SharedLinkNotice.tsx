@@ -4,10 +4,7 @@
 import type { ChangeEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { isTraining } from '../../store/run-actions';
-import { selectPhase, selectPrepared, selectPreparedState } from '../../store/selectors';
-import type { AppState } from '../../store/types';
 
-const selectIncoming = (s: AppState) => s.incomingLink;
 
 function Dismiss() {
   const api = useStoreApi();
@@ -18,9 +15,9 @@ function Dismiss() {
 
 function StartShared() {
   const { run } = useActions();
-  const phase = useApp(selectPhase);
-  const prepared = useApp(selectPrepared);
-  const ready = useApp(selectPreparedState).status === 'ready';
+  const phase = useApp((s) => s.phase);
+  const prepared = useApp((s) => s.prepared);
+  const ready = useApp((s) => s.preparedState).status === 'ready';
   const canStart = ready && prepared !== null && prepared.trainCount > 0 && !isTraining(phase);
   return (
     <button type="button" onClick={() => void run.start()} disabled={!canStart} data-testid="start-shared-run">
@@ -35,7 +32,7 @@ function opened(from: string): string {
 }
 
 export function SharedLinkNotice() {
-  const incoming = useApp(selectIncoming);
+  const incoming = useApp((s) => s.incomingLink);
   const { share } = useActions();
   if (incoming.status === 'none') return null;
   if (incoming.status === 'error') {

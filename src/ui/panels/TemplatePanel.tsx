@@ -5,9 +5,6 @@ import type { ChangeEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
-import {
-  selectExample, selectExampleIndex, selectExampleState, selectModel, selectPhase, selectPrepared, selectPreparedState, selectRunConfig,
-} from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import { MASK_POLICIES, type MaskPolicy } from '../../share/run-config';
 import type { ExampleDetail, PreparedRun } from '../../worker/protocol';
@@ -29,8 +26,8 @@ const NAIVE_TITLE: Record<string, string> = {
 
 function MaskControls() {
   const api = useStoreApi();
-  const config = useApp(selectRunConfig);
-  const phase = useApp(selectPhase);
+  const config = useApp((s) => s.runConfig);
+  const phase = useApp((s) => s.phase);
   const locked = isTraining(phase) || phase === 'paused';
   const onMask = (ev: ChangeEvent<HTMLSelectElement>) => api.getState().setRunConfig({ ...config, mask: ev.target.value as MaskPolicy });
   const onMax = (ev: ChangeEvent<HTMLInputElement>) => {
@@ -123,7 +120,7 @@ function Warnings({ prepared }: { prepared: PreparedRun }) {
 }
 
 function TokenizerFacts() {
-  const model = useApp(selectModel);
+  const model = useApp((s) => s.model);
   const tok = model?.tokenizer;
   if (!tok) return null;
   return (
@@ -144,11 +141,11 @@ function TokenizerFacts() {
 }
 
 export function TemplatePanel() {
-  const prepared = useApp(selectPrepared);
-  const state = useApp(selectPreparedState);
-  const example = useApp(selectExample);
-  const exampleState = useApp(selectExampleState);
-  const index = useApp(selectExampleIndex);
+  const prepared = useApp((s) => s.prepared);
+  const state = useApp((s) => s.preparedState);
+  const example = useApp((s) => s.example);
+  const exampleState = useApp((s) => s.exampleState);
+  const index = useApp((s) => s.exampleIndex);
   return (
     <Panel id="template" step={3} title="Template & masks" wide>
       <MaskControls />

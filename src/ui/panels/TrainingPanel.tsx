@@ -5,7 +5,7 @@ import { useShallow } from 'zustand/shallow';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { ErrorNote, Panel, Progress } from '../Panel';
 import { formatCount } from '../format';
-import { selectBackendChoice, selectCapability, selectOutcome, selectPhase, selectPrepared, selectPreparedState, selectProgress, selectRunConfig, selectTrainer, selectTrainerState } from '../../store/selectors';
+import { selectProgress } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import type { BackendChoice } from '../../worker/protocol';
 import { FULL_GROUPS, runConfigSchema, SCHEDULES, type RunConfig } from '../../share/run-config';
@@ -75,7 +75,7 @@ function Field({ spec, config, disabled }: { spec: FieldSpec; config: RunConfig;
 
 function Hyperparameters({ disabled }: { disabled: boolean }) {
   const api = useStoreApi();
-  const config = useApp(selectRunConfig);
+  const config = useApp((s) => s.runConfig);
   return (
     <details className="hyper" open>
       <summary>Hyperparameters</summary>
@@ -149,8 +149,8 @@ const CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm'];
 
 function BackendPicker({ disabled }: { disabled: boolean }) {
   const api = useStoreApi();
-  const choice = useApp(selectBackendChoice);
-  const cap = useApp(selectCapability);
+  const choice = useApp((s) => s.backendChoice);
+  const cap = useApp((s) => s.capability);
   const gpu = cap?.webgpu.available ?? true;
   const auto = cap ? (cap.backend === 'webgpu' ? 'WebGPU' : 'WASM') : '…';
   return (
@@ -170,10 +170,10 @@ function BackendPicker({ disabled }: { disabled: boolean }) {
 
 function Controls() {
   const { run } = useActions();
-  const phase = useApp(selectPhase);
-  const prepared = useApp(selectPrepared);
-  const outcome = useApp(selectOutcome);
-  const preparing = useApp(selectPreparedState).status === 'loading';
+  const phase = useApp((s) => s.phase);
+  const prepared = useApp((s) => s.prepared);
+  const outcome = useApp((s) => s.outcome);
+  const preparing = useApp((s) => s.preparedState).status === 'loading';
   const canStart = prepared !== null && prepared.trainCount > 0 && !isTraining(phase) && !preparing;
   const canResume = phase === 'paused' || (phase === 'failed' && outcome?.reason === 'device-lost' && outcome.recoverable);
   return (
@@ -189,9 +189,9 @@ function Controls() {
 
 function RunProgress() {
   const p = useApp(useShallow(selectProgress));
-  const trainer = useApp(selectTrainer);
-  const state = useApp(selectTrainerState);
-  const phase = useApp(selectPhase);
+  const trainer = useApp((s) => s.trainer);
+  const state = useApp((s) => s.trainerState);
+  const phase = useApp((s) => s.phase);
   return (
     <div className="run-progress">
       <progress max={p.totalSteps} value={p.step} aria-label="Training progress" />
@@ -212,8 +212,8 @@ function RunProgress() {
 }
 
 export function TrainingPanel() {
-  const phase = useApp(selectPhase);
-  const outcome = useApp(selectOutcome);
+  const phase = useApp((s) => s.phase);
+  const outcome = useApp((s) => s.outcome);
   const locked = isTraining(phase) || phase === 'paused';
   return (
     <Panel id="training" step={5} title="Training">
