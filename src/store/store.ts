@@ -1,6 +1,9 @@
 // Builds the app store from its slices. A factory (not a module singleton) so tests and the e2e hook get a fresh,
-// inspectable store; the React tree receives it through context (src/ui/store-context.tsx).
-import { createStore, type StoreApi } from 'zustand/vanilla';
+// inspectable store; the React tree receives it through context (src/ui/app-context.tsx). Given a storage (the page
+// passes localStorage), the settings a user expects back after a reload are kept there (src/store/persist.ts).
+import { createStore, type StateCreator, type StoreApi } from 'zustand/vanilla';
+import { persist, type StateStorage } from 'zustand/middleware';
+import { persistOptions } from './persist';
 import {
   createCapabilitySlice, createConfigSlice, createDataSlice, createMetricsSlice, createModelSlice,
   createRunSlice, createRunStatusSlice, createSamplesSlice,
@@ -15,8 +18,8 @@ import { createModelPanelSlice } from './model-panel';
 
 export type AppStore = StoreApi<AppState>;
 
-export function createAppStore(options: { origin: string }): AppStore {
-  return createStore<AppState>()((...a) => ({
+export function createAppStore(options: { origin: string; storage?: StateStorage }): AppStore {
+  const slices: StateCreator<AppState> = (...a) => ({
     ...createConfigSlice(options.origin)(...a),
     ...createRunStatusSlice(...a),
     ...createMetricsSlice(...a),
@@ -31,5 +34,6 @@ export function createAppStore(options: { origin: string }): AppStore {
     ...createCheckpointsSlice(...a),
     // model panel: download, tokenizer, cache
     ...createModelPanelSlice(...a),
-  }));
+  });
+  return options.storage ? createStore<AppState>()(persist(slices, persistOptions(options.storage))) : createStore<AppState>()(slices);
 }

@@ -10,7 +10,6 @@ function adapterName(a: AdapterSummary): string {
 
 const NEXT: Record<ThemeChoice, ThemeChoice> = { system: 'light', light: 'dark', dark: 'system' };
 const LABEL: Record<ThemeChoice, string> = { system: '◐ System', light: '☀ Light', dark: '☾ Dark' };
-export const THEME_KEY = 'tabtune.theme';
 
 export function Header() {
   const api = useStoreApi();
@@ -18,11 +17,6 @@ export function Header() {
   const cap = useApp((s) => s.capability);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
-    try {
-      localStorage.setItem(THEME_KEY, theme);
-    } catch {
-      // Storage can be blocked (private mode policies); the theme then lasts for this page only.
-    }
   }, [theme]);
   const adapter = cap?.webgpu.available ? cap.webgpu.adapter : null;
   return (
