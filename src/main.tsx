@@ -7,10 +7,10 @@ import { createRoot } from 'react-dom/client';
 import { createAppStore } from './store/store';
 import { createDatasetLoader, createModelLoader, loadBundledDatasets, probeCapability } from './store/actions';
 import { createRunActions, isTraining, reprepareOnDataChange } from './store/run-actions';
-import { createShareActions } from './store/share-actions'; // share links
+import { createShareActions } from './store/share'; // share links
 import { createExportActions } from './store/export-actions'; // run export/import
 import { saveBytes } from './ui/download'; // run export/import
-import { createModelPanelActions } from './store/model-panel-actions'; // model panel
+import { createModelPanelActions } from './store/model-panel'; // model panel
 import { settingsStorage } from './store/persist';
 import { startWorker } from './worker/client';
 import { App } from './ui/App';

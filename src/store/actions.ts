@@ -95,7 +95,7 @@ export async function loadBundledDatasets(store: AppStore, client: WorkerClient)
 /** Previews a dataset: the chosen bundled file, a Hub dataset, or the bytes of an uploaded file (transferred to the
  * worker); with a mapping chosen by hand, the shown file mapped again (the worker keeps its bytes). */
 /** The run config's reference to a loaded dataset: the choice that loaded it, pinned to its content hash (and a Hub
- * dataset to the commit its revision resolved to). Uploads travel inline only in share links (share-actions). */
+ * dataset to the commit its revision resolved to). Uploads travel inline only in share links (src/store/share.ts). */
 export function dataRefFor(choice: DatasetChoice, dataset: DatasetPreview): RunConfig['data'] {
   const hash = dataset.hash.replace(/^sha256:/, '');
   if (choice.kind === 'bundled') return { source: 'bundled', name: choice.file, hash };

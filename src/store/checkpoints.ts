@@ -1,13 +1,43 @@
-// Saved-runs actions: list and delete the runs the worker keeps in IndexedDB, record a new run when training
-// starts (what the worker needs for the manifest, and the panel choices a resume restores), and resume a run left by a
-// reloaded or closed tab: restore every panel, reload the model and dataset, check they are the ones the run was
-// pinned to, bring back its metrics and samples, and rebuild the trainer from the stored checkpoint.
+// Saved runs, the store's part. The slice: runs and checkpoints the worker keeps in IndexedDB (metadata only, never
+// tensors), the run a reloaded tab offers to resume, and the last storage failure. The actions: list and delete
+// saved runs, record a new run when training starts (what the worker needs for the manifest, and the panel choices
+// a resume restores), and resume a run left by a reloaded or closed tab: restore every panel, reload the model and
+// dataset, check they are the ones the run was pinned to, bring back its metrics and samples, and rebuild the
+// trainer from the stored checkpoint.
+import type { StateCreator } from 'zustand/vanilla';
 import { errorMessage } from '../share/labels';
 import { parseRunConfig } from '../share/run-config';
 import type { WorkerClient } from '../worker/client';
-import type { BackendChoice, DatasetMapping, RunSaveInfo, WorkerEvent } from '../worker/protocol';
+import type { BackendChoice, DatasetMapping, RunSaveInfo, StoredRun, StoredRuns, WorkerEvent } from '../worker/protocol';
 import type { AppStore } from './store';
-import type { AppState, DatasetChoice, MetricPoint, ModelChoice } from './types';
+import type { AppState, DatasetChoice, LoadState, MetricPoint, ModelChoice } from './types';
+
+export interface CheckpointsSlice {
+  savedRuns: StoredRuns | null;
+  savedRunsState: LoadState;
+  /** A run left running or paused by a closed or reloaded tab; the resume prompt offers it. */
+  resumeOffer: StoredRun | null;
+  /** Restoring the offered run's panels and rebuilding its trainer. */
+  resumeState: LoadState;
+  /** A checkpoint write that failed (storage full): what was kept and how to free space. Cleared by the next save. */
+  storageError: string | null;
+  setSavedRuns(runs: StoredRuns | null, state: LoadState): void;
+  setResumeOffer(run: StoredRun | null): void;
+  setResumeState(state: LoadState): void;
+  setStorageError(message: string | null): void;
+}
+
+export const createCheckpointsSlice: StateCreator<AppState, [], [], CheckpointsSlice> = (set) => ({
+  savedRuns: null,
+  savedRunsState: { status: 'idle' },
+  resumeOffer: null,
+  resumeState: { status: 'idle' },
+  storageError: null,
+  setSavedRuns: (savedRuns, savedRunsState) => set({ savedRuns, savedRunsState }),
+  setResumeOffer: (resumeOffer) => set({ resumeOffer }),
+  setResumeState: (resumeState) => set({ resumeState }),
+  setStorageError: (storageError) => set({ storageError }),
+});
 
 /** The panel choices kept with a run (the run config itself is stored separately, validated by the worker). */
 interface RestoreInfo {

@@ -8,7 +8,7 @@ import type { CheckpointFiles } from '../worker/protocol';
 import { ADAPTER_REQUIRED, readRunZip, RunZipError } from '../share/run-zip';
 import type { SampleRecord } from '../share/manifest';
 import { isTraining, type RunActions } from './run-actions';
-import type { ShareActions } from './share-actions';
+import type { ShareActions } from './share';
 import type { AppStore } from './store';
 
 export interface ExportDeps {

@@ -10,9 +10,9 @@ import {
 } from './slices';
 import type { AppState } from './types';
 // share links, run export/import
-import { createShareSlice } from './share-slice';
+import { createShareSlice } from './share';
 // saved runs, resume
-import { createCheckpointsSlice } from './checkpoints-slice';
+import { createCheckpointsSlice } from './checkpoints';
 // model panel: download, tokenizer, cache
 import { createModelPanelSlice } from './model-panel';
 

@@ -1,8 +1,8 @@
 // The app store's shape: one interface per slice, combined into AppState. Plain data only — no tensors, no
 // sessions, no class instances — so the state can be logged, compared in tests and exposed to e2e as JSON.
 import type { RunConfig } from '../share/run-config';
-import type { ShareSlice } from './share-slice'; // share links, run export/import
-import type { CheckpointsSlice } from './checkpoints-slice'; // saved runs, resume
+import type { ShareSlice } from './share'; // share links, run export/import
+import type { CheckpointsSlice } from './checkpoints'; // saved runs, resume
 import type { ModelPanelSlice } from './model-panel'; // model panel: download, tokenizer, cache
 import type {
   BackendChoice, BatchInspection, BundledDataset, Capability, DatasetMapping, DatasetPreview, ExampleDetail, ModelSummary, PreparedRun, TrainerInfo, TrainOutcome,

@@ -3,9 +3,9 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { RunActions } from '../store/run-actions';
-import type { ShareActions } from '../store/share-actions'; // share links
+import type { ShareActions } from '../store/share'; // share links
 import type { ExportActions } from '../store/export-actions'; // run export/import
-import type { ModelPanelActions } from '../store/model-panel-actions'; // model panel
+import type { ModelPanelActions } from '../store/model-panel'; // model panel
 import type { AppStore } from '../store/store';
 import type { AppState } from '../store/types';
 
@@ -16,11 +16,11 @@ export interface AppActions {
   uploadDataset(file: File): Promise<void>;
   /** Examples, batch inspection and training (src/store/run-actions.ts). */
   run: RunActions;
-  /** Share links: make one for the current run, restore one, supply its data file (src/store/share-actions.ts). */
+  /** Share links: make one for the current run, restore one, supply its data file (src/store/share.ts). */
   share: ShareActions;
   /** Run zip download/import and PEFT adapter import (src/store/export-actions.ts). */
   exporting: ExportActions;
-  /** Model panel: weights download, separate tokenizer, cache list, memory bill (src/store/model-panel-actions.ts). */
+  /** Model panel: weights download, separate tokenizer, cache list, memory bill (src/store/model-panel.ts). */
   model: ModelPanelActions;
 }
 

@@ -10,7 +10,7 @@ import { sha256Hex } from '../../src/share/codec';
 import { defaultRunConfig } from '../../src/share/run-config';
 import { createExportActions } from '../../src/store/export-actions';
 import { createRunActions } from '../../src/store/run-actions';
-import { createShareActions } from '../../src/store/share-actions';
+import { createShareActions } from '../../src/store/share';
 import { createAppStore } from '../../src/store/store';
 import { startCommitServer, type CommitServer } from '../hub-mirror/commit';
 import { startHarness, type Harness } from '../worker/harness';

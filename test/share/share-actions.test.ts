@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { deflate, sha256Hex, toBase64Url, utf8 } from '../../src/share/codec.ts';
 import { decodeShareLink, MAX_INLINE_CHARS } from '../../src/share/link.ts';
 import { defaultRunConfig } from '../../src/share/run-config.ts';
-import { createShareActions, type ShareDeps } from '../../src/store/share-actions.ts';
+import { createShareActions, type ShareDeps } from '../../src/store/share.ts';
 import { createAppStore, type AppStore } from '../../src/store/store.ts';
 import type { DatasetPreview, ModelSummary } from '../../src/worker/protocol.ts';
 

@@ -3,7 +3,7 @@
 // tokenizer is checked, the weights download reports bytes.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createModelLoader } from '../../src/store/actions';
-import { MEMORY_DEBOUNCE_MS, createModelPanelActions } from '../../src/store/model-panel-actions';
+import { MEMORY_DEBOUNCE_MS, createModelPanelActions } from '../../src/store/model-panel';
 import { WASM_HEAP_BYTES, memoryFit, memoryLimits, selectMemoryShape, trainingBackend } from '../../src/store/model-panel';
 import { createAppStore } from '../../src/store/store';
 import type { Capability, MemoryEstimate } from '../../src/worker/protocol';

@@ -1,6 +1,6 @@
 // "Share & export" panel: a link that reproduces the current run (copied to the clipboard and shown for copying by
 // hand), the run as a zip (download, import to inspect or continue, a PEFT adapter made elsewhere), and the same job
-// for a GPU cluster. Plain controls over src/store/share-actions.ts; no bytes pass through React state.
+// for a GPU cluster. Plain controls over src/store/share.ts; no bytes pass through React state.
 import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { useActions, useApp } from '../app-context';
 import { ErrorNote, Panel, Progress } from '../Panel';
