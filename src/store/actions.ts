@@ -7,7 +7,7 @@ import type { DatasetPreview, PreviewSource, WorkerEvent } from '../worker/proto
 import { selectMemoryShape } from './model-panel';
 import { bundledDatasetUrl, selectModelLocation } from './selectors';
 import type { AppStore } from './store';
-import type { DatasetChoice, LoadState } from './types';
+import type { DatasetChoice, LoadState } from './slices';
 import type { RunConfig } from '../share/run-config';
 
 /** Rows the Data panel previews. */

@@ -10,7 +10,7 @@ import { parseRunConfig } from '../share/run-config';
 import type { WorkerClient } from '../worker/client';
 import type { BackendChoice, DatasetMapping, RunSaveInfo, StoredRun, StoredRuns, WorkerEvent } from '../worker/protocol';
 import type { AppStore } from './store';
-import type { AppState, DatasetChoice, LoadState, MetricPoint, ModelChoice } from './types';
+import type { AppState, DatasetChoice, LoadState, MetricPoint, ModelChoice } from './slices';
 
 export interface CheckpointsSlice {
   savedRuns: StoredRuns | null;

@@ -8,7 +8,7 @@ import { errorMessage } from '../share/labels';
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { BackendChoice, CachedRepo, Capability, HubLocation, HubModelHit, HubRefs, MemoryEstimate, MemoryShape, TokenizerCheck } from '../worker/protocol';
 import type { AppStore } from './store';
-import type { AppState, LoadState } from './types';
+import type { AppState, LoadState } from './slices';
 
 /** A tokenizer from another repo, as the user named it; null = the model's own. Kept in the run config
  * (`runConfig.tokenizer`, pinned to a sha once checked) so run.prepare uses it and a reload keeps it. */

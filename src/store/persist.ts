@@ -9,7 +9,7 @@
 import type { PersistOptions, StateStorage } from 'zustand/middleware';
 import { z } from 'zod';
 import { runConfigSchema } from '../share/run-config';
-import type { AppState } from './types';
+import type { AppState } from './slices';
 
 export const SETTINGS_KEY = 'tabtune.settings';
 const LEGACY_KEYS = { runConfig: 'tabtune.runConfig', backend: 'tabtune.backend', sources: 'tabtune.sources', theme: 'tabtune.theme' } as const;

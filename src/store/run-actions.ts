@@ -10,7 +10,7 @@ import { detectDegeneration } from './degeneration';
 import { createCheckpointActions, runSaveInfo, type CheckpointActions } from './checkpoints'; // saved runs
 import { selectModelLocation } from './selectors';
 import type { AppStore } from './store';
-import type { MetricPoint, RunPhase } from './types';
+import type { MetricPoint, RunPhase } from './slices';
 
 /** Longest delay between a step finishing in the worker and its point reaching the charts. */
 const FLUSH_MS = 1000;

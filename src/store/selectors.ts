@@ -2,7 +2,7 @@
 // live here so components stay dumb and tests can check the derivations without React.
 import type { HubLocation } from '../worker/protocol';
 import { DEMO_REPO } from './slices';
-import type { AppState } from './types';
+import type { AppState } from './slices';
 
 /** A run exists that has not ended (starting, running, pausing or paused): its inputs — model, tokenizer, dataset and
  * the data settings — are frozen until it is stopped. */

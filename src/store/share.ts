@@ -12,7 +12,7 @@ import type { HubPushResult } from '../worker/protocol';
 import { dataRefFor } from './actions';
 import { PUBLIC_HUB } from './slices';
 import type { AppStore } from './store';
-import type { AppState, LoadState } from './types';
+import type { AppState, LoadState } from './slices';
 
 /** The link this page was opened with (or an imported run zip, restored the same way; `from` says which). `restored`: every panel took its settings (notes: what differs here, e.g. a
  * model that now resolves to another commit); `needs-file`: the run's data is too large for a link and the user must

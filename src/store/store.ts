@@ -8,7 +8,7 @@ import {
   createCapabilitySlice, createConfigSlice, createDataSlice, createMetricsSlice, createModelSlice,
   createRunSlice, createRunStatusSlice, createSamplesSlice,
 } from './slices';
-import type { AppState } from './types';
+import type { AppState } from './slices';
 // share links, run export/import
 import { createShareSlice } from './share';
 // saved runs, resume

@@ -1,7 +1,7 @@
 // Top bar: product name, what it does in one line, the backend badge and the light/dark/system theme toggle.
 import { useEffect } from 'react';
 import { useApp, useStoreApi } from './app-context';
-import type { ThemeChoice } from '../store/types';
+import type { ThemeChoice } from '../store/slices';
 import type { AdapterSummary } from '../worker/protocol';
 
 function adapterName(a: AdapterSummary): string {

@@ -4,7 +4,7 @@
 import { useEffect } from 'react';
 import { useActions, useApp } from './app-context';
 import { isTraining } from '../store/run-actions';
-import type { AppState } from '../store/types';
+import type { AppState } from '../store/slices';
 import type { AppActions } from './app-context';
 
 const selectBusy = (s: AppState) => s.modelState.status === 'loading' || s.datasetState.status === 'loading' || isTraining(s.phase);

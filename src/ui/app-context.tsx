@@ -7,7 +7,7 @@ import type { ShareActions } from '../store/share'; // share links
 import type { ExportActions } from '../store/export-actions'; // run export/import
 import type { ModelPanelActions } from '../store/model-panel'; // model panel
 import type { AppStore } from '../store/store';
-import type { AppState } from '../store/types';
+import type { AppState } from '../store/slices';
 
 export interface AppActions {
   reloadModel(): Promise<void>;

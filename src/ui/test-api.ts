@@ -1,7 +1,7 @@
 // The typed test hook e2e specs reach through page.evaluate: `window.__tabtune`. Read-only views of the store as
 // plain JSON, and a promise that settles when the start-up loads finish. No way to change state from here.
 import type { AppStore } from '../store/store';
-import type { AppState } from '../store/types';
+import type { AppState } from '../store/slices';
 
 type DataOnly<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: T[K] };
 export type StateSnapshot = DataOnly<AppState>;

@@ -6,7 +6,7 @@ import { useActions, useApp } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel } from '../Panel';
 import { formatBytes } from '../format';
 import { isTraining } from '../../store/run-actions';
-import type { AppState } from '../../store/types';
+import type { AppState } from '../../store/slices';
 import type { StoredCheckpoint, StoredRun } from '../../worker/protocol';
 
 const selectTraining = (s: AppState) => isTraining(s.phase);

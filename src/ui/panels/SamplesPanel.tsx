@@ -4,7 +4,7 @@
 import { useApp } from '../app-context';
 import { Empty, Panel } from '../Panel';
 import { FLAG_TEXT, type DegenerationFlag } from '../../store/degeneration';
-import type { Sample } from '../../store/types';
+import type { Sample } from '../../store/slices';
 import { visible } from '../tokens';
 
 /** Columns kept on screen: the first (before training) and the most recent ones. */

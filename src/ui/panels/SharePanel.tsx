@@ -5,7 +5,7 @@ import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { useActions, useApp } from '../app-context';
 import { ErrorNote, Panel, Progress } from '../Panel';
 import { isTraining } from '../../store/run-actions';
-import type { AppState } from '../../store/types';
+import type { AppState } from '../../store/slices';
 
 
 type CopyState = 'idle' | 'copied' | 'manual';
