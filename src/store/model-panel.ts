@@ -89,12 +89,14 @@ export function selectMemoryShape(s: AppState): MemoryShape {
   const limits = memoryLimits(s.capability, s.backendChoice);
   return {
     batch: s.runConfig.train.batchSize, seqLen: s.runConfig.maxLength, lora: { r: s.runConfig.lora.r, targets: [...s.runConfig.lora.targets] },
+    full: s.runConfig.full,
     ...(limits ? { limits } : {}),
   };
 }
 
 function sameShape(a: MemoryShape, b: MemoryShape): boolean {
   return a.batch === b.batch && a.seqLen === b.seqLen && a.lora.r === b.lora.r && a.lora.targets.join(',') === b.lora.targets.join(',') &&
+    JSON.stringify(a.full ?? null) === JSON.stringify(b.full ?? null) &&
     JSON.stringify(a.limits ?? null) === JSON.stringify(b.limits ?? null);
 }
 

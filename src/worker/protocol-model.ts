@@ -1,5 +1,6 @@
 // Worker protocol types of the Model panel: architecture support, the memory bill, a separate tokenizer's check,
 // Hub search and refs, and the Cache API listing. Re-exported by protocol.ts, which callers import.
+import type { RunConfig } from '../share/run-config';
 import type { HubLocation } from './protocol';
 
 export interface ArchitectureSupport {
@@ -15,6 +16,8 @@ export interface MemoryShape {
   batch: number;
   seqLen: number;
   lora: { r: number; targets: string[] };
+  /** Base tensors trained in full beside the adapter (the run config's `full`); absent = LoRA only. */
+  full?: RunConfig['full'];
   /** Limits to check against (the capability probe's WebGPU limits, or a byte budget for WASM); none = no check. */
   limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number; budgetBytes?: number };
 }

@@ -79,6 +79,15 @@ describe('model panel actions', () => {
     await expect.poll(() => store.getState().model?.memory?.shape.lora.targets, { timeout: 5000 }).toEqual(['c_attn']);
     expect(store.getState().model?.memoryError).toBeNull();
     expect(store.getState().model?.memory?.trainableParams).toBe(c_attn);
+
+    // Full-tensor training is billed too: the embeddings (wte [V, H] and wpe [P, H]) join the trainable parameters.
+    const cfg = store.getState().model?.config;
+    if (!cfg) throw new Error('no model config in the summary');
+    s.setRunConfig({ ...s.runConfig, full: { groups: ['embeddings'], layers: [] } });
+    await expect.poll(() => store.getState().model?.memory?.shape.full?.groups, { timeout: 5000 }).toEqual(['embeddings']);
+    const embeddings = ((cfg.vocab_size ?? 0) + (cfg.max_position_embeddings ?? 0)) * (cfg.hidden_size ?? 0);
+    expect(embeddings).toBe((50257 + 128) * 64);
+    expect(store.getState().model?.memory?.trainableParams).toBe((c_attn ?? 0) + embeddings);
   });
 
   it('keeps the bill in step with the batch and max length, checks a tokenizer, downloads with bytes', async () => {

@@ -135,7 +135,10 @@ function architectureSupport(config: Json): ArchitectureSupport {
 /** The memory plan for a run shape (src/train planMemory, from config.json alone), as plain data. */
 function estimateMemory(configJson: unknown, shape: MemoryShape): MemoryEstimate {
   // alpha does not change memory; planMemory needs one.
-  const run = { maxLength: shape.seqLen, lora: { r: shape.lora.r, alpha: shape.lora.r, targets: shape.lora.targets }, train: { batchSize: shape.batch } };
+  const run = {
+    maxLength: shape.seqLen, lora: { r: shape.lora.r, alpha: shape.lora.r, targets: shape.lora.targets }, train: { batchSize: shape.batch },
+    ...(shape.full ? { full: shape.full } : {}),
+  };
   const { bill, problems } = planMemory(configJson, run, shape.limits ?? {});
   return {
     shape, weightBytes: bill.weightBytes, trainableParams: bill.trainableParams, trainableBytes: bill.trainableBytes,
