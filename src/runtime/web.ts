@@ -90,16 +90,45 @@ function wasmBackend(threads: number): Backend {
   };
 }
 
+/** Devices this module saw lost: ORT keeps the device of its first session, so after a loss it must be given a new one. */
+const lostDevices = new WeakSet<GPUDevice>();
+let lastDevice: GPUDevice | null = null;
+
+/** The limits a device needs for ORT's kernels and TabTune's buffers: the adapter's own maxima (the defaults are far
+ * smaller than what ORT asks for when it opens its device itself). */
+const DEVICE_LIMITS = [
+  'maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+/** A new GPUDevice to replace one that was lost, with the adapter's limits and the features ORT can use. */
+async function replacementDevice(): Promise<GPUDevice> {
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('The WebGPU device was lost and the browser offers no adapter to open a new one: reload the page, or choose WASM in the Training panel.');
+  const requiredLimits: Record<string, number> = {};
+  for (const key of DEVICE_LIMITS) requiredLimits[key] = adapter.limits[key];
+  const requiredFeatures = (['shader-f16', 'timestamp-query', 'subgroups'] as const).filter((f) => adapter.features.has(f));
+  return adapter.requestDevice({ requiredLimits, requiredFeatures: requiredFeatures as GPUFeatureName[] });
+}
+
 async function webgpuBackend(): Promise<Backend> {
   // The EP creates its GPUDevice with the first session; a one-node session starts it and proves WebGPU works. It is
   // kept open until release(): releasing the EP's last session can destroy the device the other tensors live on.
-  const probe = await module.InferenceSession.create(identityModel('float32', [4]), sessionOptions('webgpu', { deviceOutputs: ['y'] }));
-  const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
+  // After a loss ORT would hand back the dead device, so every session is given a new one instead.
+  const replacement = lastDevice && lostDevices.has(lastDevice) ? await replacementDevice() : null;
+  const probe = await module.InferenceSession.create(identityModel('float32', [4]),
+    sessionOptions('webgpu', { deviceOutputs: ['y'] }, replacement ? { device: replacement } : {}));
+  const device = replacement ?? ((await ort.env.webgpu.device) as GPUDevice | undefined);
   if (!device) throw new Error('onnxruntime-web created a WebGPU session but exposed no GPUDevice (ort.env.webgpu.device)');
+  lastDevice = device;
   const label = 'WebGPU (onnxruntime-web)';
   // GPUDevice.lost resolves (never rejects) with a reason: 'destroyed' when the page or ORT destroyed the device on
   // purpose, 'unknown' for a driver reset or a GPU process crash.
-  const lost = device.lost.then((info) => `GPUDevice.lost: ${info.reason || 'unknown'}${info.message ? `, ${info.message}` : ''}`);
+  const lost = device.lost.then((info) => {
+    lostDevices.add(device);
+    return `GPUDevice.lost: ${info.reason || 'unknown'}${info.message ? `, ${info.message}` : ''}`;
+  });
   return {
     lost,
     kind: 'webgpu',

@@ -47,9 +47,14 @@ const PHASE_AFTER: Record<TrainOutcome['reason'], RunPhase> = {
   paused: 'paused',
   stopped: 'stopped',
   'non-finite': 'failed',
-  'device-lost': 'failed',
+  'device-lost': 'failed', // 'paused' when a checkpoint or the trainer is left to resume from (phaseAfter)
   failed: 'failed',
 };
+
+/** The phase a run ends in: a device loss with something to resume from is a pause, said by the outcome's message. */
+function phaseAfter(outcome: TrainOutcome): RunPhase {
+  return outcome.reason === 'device-lost' && outcome.recoverable ? 'paused' : PHASE_AFTER[outcome.reason];
+}
 
 export function isTraining(phase: RunPhase): boolean {
   return phase === 'starting' || phase === 'running' || phase === 'pausing';
@@ -126,7 +131,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
     flush();
     const s = store.getState();
     s.setOutcome(outcome);
-    s.setPhase(PHASE_AFTER[outcome.reason]);
+    s.setPhase(phaseAfter(outcome));
     void checkpoints.refresh(); // saved runs: the run's status changed with the outcome
   };
   const fail = (err: unknown): void => {

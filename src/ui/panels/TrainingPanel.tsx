@@ -172,10 +172,9 @@ function Controls() {
   const { run } = useActions();
   const phase = useApp((s) => s.phase);
   const prepared = useApp((s) => s.prepared);
-  const outcome = useApp((s) => s.outcome);
   const preparing = useApp((s) => s.preparedState).status === 'loading';
   const canStart = prepared !== null && prepared.trainCount > 0 && !isTraining(phase) && !preparing;
-  const canResume = phase === 'paused' || (phase === 'failed' && outcome?.reason === 'device-lost' && outcome.recoverable);
+  const canResume = phase === 'paused';
   return (
     <div className="row controls" role="toolbar" aria-label="Run controls">
       <button type="button" onClick={() => void run.start()} disabled={!canStart} data-testid="train-start">Start</button>
@@ -220,7 +219,11 @@ export function TrainingPanel() {
       <Controls />
       <BackendPicker disabled={locked} />
       <RunProgress />
-      {outcome?.message && (outcome.reason === 'stopped' ? <p className="small muted">{outcome.message}</p> : <ErrorNote>{outcome.message}</ErrorNote>)}
+      {outcome?.message && (
+        <div data-testid="train-outcome">
+          {outcome.reason === 'stopped' ? <p className="small muted">{outcome.message}</p> : <ErrorNote>{outcome.message}</ErrorNote>}
+        </div>
+      )}
       {outcome?.reason === 'completed' && <p className="ok small">Finished {outcome.step} steps.</p>}
       <Hyperparameters disabled={locked} />
     </Panel>

@@ -15,6 +15,9 @@ import type { Playground, Prepared } from './playground';
 
 const DEVICE_LOST = /device (is |was )?lost|lost (the )?device|GPUDevice.*(lost|destroyed)|DeviceLost|context lost/i;
 
+/** How long an error on WebGPU waits for GPUDevice.lost before it counts as the run's own failure. */
+const LOST_GRACE_MS = 1000;
+
 /** The backend's device went away while the loop ran (Backend.lost settled): the loop stops without waiting on it. */
 class DeviceLostError extends Error {
   constructor(why: string) {
@@ -241,6 +244,15 @@ export class TrainingHost {
     return { reason, step, totalSteps: this.info?.totalSteps ?? 0, message: text, recoverable: this.lastCheckpoint !== null || this.trainer !== null };
   }
 
+  /** Why the device was lost, when an error of the loop was its symptom: a destroyed device fails ORT's pending work
+   * (a buffer read "unmapped before mapping was resolved") before, or just after, GPUDevice.lost settles. Null when
+   * the device is still there after a short wait, so the error is the run's own. */
+  private async lostSoon(): Promise<string | null> {
+    const lost = this.deviceLost;
+    if (!lost) return null;
+    return Promise.race([lost, new Promise<null>((resolve) => setTimeout(() => resolve(null), LOST_GRACE_MS))]);
+  }
+
   private async loop(ctx: HandlerContext, trainer: Trainer): Promise<TrainOutcome> {
     const flag = { aborted: false };
     let storageFull = false;
@@ -299,14 +311,15 @@ export class TrainingHost {
       await this.persist.setStatus(kept ? 'finished' : 'paused');
       return this.outcome('completed', result.step, null);
     } catch (err) {
-      if (!(err instanceof DeviceLostError) && !DEVICE_LOST.test(errorMessage(err))) throw err;
+      const why = err instanceof DeviceLostError || DEVICE_LOST.test(errorMessage(err)) ? errorMessage(err) : await this.lostSoon();
+      if (why === null) throw err;
       // The GPU device is gone with every buffer on it: drop the trainer and backend; resume rebuilds from the checkpoint.
       this.trainer = null;
       this.pg.dropBackend(this.builtOn);
       await this.persist.setStatus('paused'); // a reload offers to resume it from the saved checkpoint
       const at = this.lastCheckpoint?.step;
       return this.outcome('device-lost', at ?? 0,
-        `The WebGPU device was lost (${errorMessage(err)}). ` +
+        `The WebGPU device was lost (${why}). ` +
         (at !== undefined ? `Press Resume to continue from the checkpoint at step ${at} on a new device.` : 'Press Start to begin again on a new device.'));
     }
   }
