@@ -45,6 +45,10 @@ const actions: AppActions = {
 };
 
 reprepareOnDataChange(store, run);
+// A closing, reloading or hidden tab: the worker checkpoints after the step under way (it autosaves when that is cheap,
+// src/worker/host/training.ts), so a reload offers to resume from the last completed step.
+addEventListener('pagehide', () => void run.flush());
+document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && void run.flush());
 // Share links: a link in the address wins over the saved settings; it is applied before anything loads, then
 // dropped from the address so a reload keeps the user's later edits (saved above) instead of re-applying it.
 const hasLink = () => /[#&]run=/.test(location.hash);

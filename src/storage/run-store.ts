@@ -144,7 +144,7 @@ export class RunStore {
   }
 
   /** Writes a checkpoint atomically, moves the latest (and maybe best) pointer, and prunes older checkpoints
-   * beyond `keepLatest` (never the best). On a full disk throws StorageQuotaError and changes nothing. */
+   * beyond `keepLatest` (never the best; autosaves are not counted, and only the newest checkpoint may be one). On a full disk throws StorageQuotaError and changes nothing. */
   async saveCheckpoint(runId: string, state: CheckpointState, opts: SaveOptions): Promise<CheckpointMeta> {
     const id = checkpointId(runId, state.step);
     const bytes = checkpointBytes(state);
@@ -178,7 +178,9 @@ export class RunStore {
         const all = ((await metas.index(RUN_INDEX).getAll(runId)) as CheckpointMeta[]).sort((a, b) => b.step - a.step);
         const current = all.filter((m) => m.step <= state.step);
         const best = pickBest(current);
-        const kept = new Set(current.slice(0, keep).map((m) => m.id));
+        // The newest `keep` checkpoints the run asked for, the best, and the newest of all (an autosave past them).
+        const kept = new Set(current.filter((m) => m.reason !== 'autosave').slice(0, keep).map((m) => m.id));
+        if (current[0]) kept.add(current[0].id);
         if (best) kept.add(best.id);
         for (const m of all) {
           if (kept.has(m.id)) continue;

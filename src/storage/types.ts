@@ -36,7 +36,9 @@ export interface CheckpointState {
   log?: Record<string, number>[];
 }
 
-export type CheckpointReason = 'interval' | 'pause' | 'stop' | 'complete' | 'manual' | 'import';
+/** `autosave`: written between the run's own checkpoints so a closed tab loses no completed step; only the newest is
+ * kept, and only while it is the run's latest. */
+export type CheckpointReason = 'interval' | 'autosave' | 'pause' | 'stop' | 'complete' | 'manual' | 'import';
 
 export interface CheckpointMeta {
   id: string;

@@ -26,6 +26,8 @@ export interface RunActions {
   inspectBatch(): Promise<void>;
   start(): Promise<void>;
   resume(): Promise<void>;
+  /** The page is going away: the worker writes a checkpoint after the step under way. */
+  flush(): Promise<void>;
   pause(): Promise<void>;
   stop(): Promise<void>;
   // saved runs
@@ -288,6 +290,10 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       } catch (err) {
         fail(err);
       }
+    },
+
+    async flush() {
+      if (isTraining(store.getState().phase)) await client.request('train.flush', {}).catch(() => undefined);
     },
 
     async pause() {

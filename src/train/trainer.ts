@@ -69,6 +69,10 @@ export interface RunCallbacks {
   readonly onEval?: (r: EvalRecord) => void;
   readonly onSample?: (r: SampleRecord) => void | Promise<void>;
   readonly onCheckpoint?: (c: TrainerCheckpoint) => void | Promise<void>;
+  /** Asked after every step that is not a `checkpointEvery` step: true takes a checkpoint there too, handed to
+   * `onAutosave` (the browser keeps one so a closed tab loses no completed step). */
+  readonly autosave?: (step: number) => boolean;
+  readonly onAutosave?: (c: TrainerCheckpoint) => void | Promise<void>;
 }
 
 type StopReason = 'completed' | 'stopped' | 'non-finite';
@@ -176,6 +180,9 @@ export class Trainer {
       if (t.checkpointEvery > 0 && m.step % t.checkpointEvery === 0) {
         this.lastGood = await this.checkpoint();
         await cb.onCheckpoint?.(this.lastGood);
+      } else if (cb.autosave?.(m.step)) {
+        this.lastGood = await this.checkpoint();
+        await cb.onAutosave?.(this.lastGood);
       }
     }
     return { reason: 'completed', step: this.step };

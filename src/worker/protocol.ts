@@ -364,6 +364,8 @@ interface RequestMap {
   'run.checkpoint': { params: Record<string, never>; result: CheckpointFiles | null };
   /** Asks the running loop to stop after the current step; its train.start/resume resolves with `paused`. */
   'train.pause': { params: Record<string, never>; result: { step: number } };
+  /** Asks the running loop to write a checkpoint after the current step (the page is going away). */
+  'train.flush': { params: Record<string, never>; result: { step: number } };
   /** Ends the run (running or paused); the adapter stays in memory until the next start. */
   'train.stop': { params: Record<string, never>; result: { step: number } };
   // saved runs -------------------------------------------------------------------------------------------------

@@ -66,6 +66,21 @@ describe('runs and checkpoints', () => {
     expect((await store.getRun(run.id))?.bestCheckpointId).toBe(checkpointId(run.id, 60));
   });
 
+  it('autosaves replace each other and never push out the checkpoints the run asked for', async () => {
+    const store = await freshStore();
+    const { config, manifest } = runInputs();
+    const run = await store.createRun(config, manifest);
+    for (const step of [10, 20]) await store.saveCheckpoint(run.id, stateAt(step), { reason: 'interval' });
+    for (const step of [21, 22, 23]) await store.saveCheckpoint(run.id, stateAt(step), { reason: 'autosave' });
+    // The two interval checkpoints stay; of the autosaves only the newest, which is what a reload resumes from.
+    expect((await store.listCheckpoints(run.id)).map((m) => [m.step, m.reason])).toEqual([[10, 'interval'], [20, 'interval'], [23, 'autosave']]);
+    expect((await store.getRun(run.id))?.latestCheckpointId).toBe(checkpointId(run.id, 23));
+    expectSameState((await store.loadLatest(run.id))?.state, stateAt(23));
+    // The next interval checkpoint past it retires the autosave.
+    await store.saveCheckpoint(run.id, stateAt(30), { reason: 'interval' });
+    expect((await store.listCheckpoints(run.id)).map((m) => m.step)).toEqual([20, 30]);
+  });
+
   it('saving an earlier step (resumed from an older checkpoint) drops the abandoned later ones', async () => {
     const store = await freshStore();
     const { config, manifest } = runInputs();

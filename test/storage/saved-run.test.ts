@@ -69,6 +69,7 @@ describe('saved runs in the worker', () => {
       expect(c.evalLoss).toBeTypeOf('number');
       expect(c.bytes).toBeGreaterThan(1000);
     }
+    // Autosaves between them are quiet (recovery points the page is not told about).
     expect(whole.filter((e) => e.type === 'checkpoint').map((e) => e.type === 'checkpoint' && e.checkpoint.step)).toEqual([2, 4, 6, 6]);
     await expect(a.client.request('storage.resumable', {})).resolves.toBeNull();
 

@@ -158,8 +158,14 @@ export class RunPersistence {
     }
   }
 
+  /** Whether a run is being saved (a start that asked for it, or a resumed saved run). */
+  get saving(): boolean {
+    return this.active !== null;
+  }
+
   /** Writes a checkpoint of the active run. Returns false when storage is full (the caller pauses training); other
-   * failures are reported and training goes on, since they do not get better by waiting. */
+   * failures are reported and training goes on, since they do not get better by waiting. An autosave is quiet: the
+   * page is not told (it is a recovery point, not a checkpoint the user asked for) and its failure is only returned. */
   async save(c: TrainerCheckpoint, reason: CheckpointReason, ctx: HandlerContext, last = false): Promise<boolean> {
     const run = this.active;
     if (!run) return true;
@@ -172,11 +178,13 @@ export class RunPersistence {
         ...(at?.trainLoss !== undefined ? { trainLoss: at.trainLoss } : {}),
       });
       run.failedAt = null;
+      if (reason === 'autosave') return true;
       const record = await store.getRun(run.id);
       if (record) ctx.emit({ type: 'checkpoint', checkpoint: storedCheckpoint(meta, record) });
       return true;
     } catch (e) {
       const full = e instanceof StorageQuotaError;
+      if (reason === 'autosave') return false;
       if (run.failedAt !== c.step) {
         run.failedAt = c.step;
         const then = !full

@@ -15,6 +15,38 @@ import type { Playground, Prepared } from './playground';
 
 const DEVICE_LOST = /device (is |was )?lost|lost (the )?device|GPUDevice.*(lost|destroyed)|DeviceLost|context lost/i;
 
+/** Share of wall time the checkpoints written between the run's own may take: a write of w ms is repeated at most
+ * every w / AUTOSAVE_SHARE ms, so a cheap checkpoint (the demo's: a few ms) is written after every step. */
+const AUTOSAVE_SHARE = 0.1;
+
+/** When the next autosave is due: writes (interval ones too) are timed, and the next waits until the time since the
+ * last one ended is the write's cost over AUTOSAVE_SHARE. The first is due at once, which measures the cost. */
+class AutosaveBudget {
+  private cost = 0;
+  private endedAt = -Infinity;
+  private startedAt: number | null = null;
+
+  due(): boolean {
+    return Date.now() - this.endedAt >= this.cost / AUTOSAVE_SHARE;
+  }
+
+  /** An autosave was decided: its cost counts from here (reading the tensors off the device included). */
+  begin(): void {
+    this.startedAt = Date.now();
+  }
+
+  async timed<T>(write: () => Promise<T>): Promise<T> {
+    const started = this.startedAt ?? Date.now();
+    this.startedAt = null;
+    try {
+      return await write();
+    } finally {
+      this.endedAt = Date.now();
+      this.cost = this.endedAt - started;
+    }
+  }
+}
+
 /** How long an error on WebGPU waits for GPUDevice.lost before it counts as the run's own failure. */
 const LOST_GRACE_MS = 1000;
 
@@ -52,6 +84,8 @@ export class TrainingHost {
   private run: RunInputs | null = null;
   /** Settles when the current trainer's GPU device is lost (from its backend; absent on WASM). */
   private deviceLost: Promise<string> | null = null;
+  /** Set by train.flush: the next step ends with a checkpoint. */
+  private flushRequested = false;
   /** An imported PEFT adapter the next trainer starts from, for the model (source id) it was checked against. */
   private adopted: { modelKey: string; params: Record<string, Float32Array> } | null = null;
 
@@ -216,6 +250,12 @@ export class TrainingHost {
     }
   }
 
+  /** The page is going away: the loop writes a checkpoint after the step under way. */
+  flush(): { step: number } {
+    this.flushRequested = true;
+    return { step: this.trainer?.step ?? 0 };
+  }
+
   pause(): { step: number } {
     this.flag.aborted = true;
     return { step: this.trainer?.step ?? 0 };
@@ -262,6 +302,8 @@ export class TrainingHost {
     ctx.signal.addEventListener('abort', () => (flag.aborted = true), { once: true });
     // Once the device is lost nothing the abandoned run still reports (a step finishing on dead buffers) counts.
     let live = true;
+    const autosaves = new AutosaveBudget();
+    let autosaveOff = false;
     try {
       const running = trainer.run({
         signal: flag,
@@ -272,8 +314,21 @@ export class TrainingHost {
           if (!live) return;
           this.lastCheckpoint = c;
           // Storage full: pause rather than train steps that could not be saved (saved runs).
-          if (!(await this.persist.save(c, 'interval', ctx, c.step >= trainer.totalSteps))) storageFull = true;
+          if (!(await autosaves.timed(() => this.persist.save(c, 'interval', ctx, c.step >= trainer.totalSteps)))) storageFull = true;
           if (storageFull) flag.aborted = true;
+        },
+        autosave: () => {
+          const now = (this.flushRequested || autosaves.due()) && live && !autosaveOff && this.persist.saving;
+          this.flushRequested = false;
+          if (now) autosaves.begin();
+          return now;
+        },
+        onAutosave: async (c) => {
+          if (!live) return;
+          this.lastCheckpoint = c;
+          // A failed autosave (storage full, or failing) turns autosaves off for this loop; the run's own checkpoints
+          // still report and handle the failure.
+          if (!(await autosaves.timed(() => this.persist.save(c, 'autosave', ctx)))) autosaveOff = true;
         },
       });
       // A lost device can leave ORT's pending GPU work unsettled forever: the loss itself ends the loop. The abandoned
