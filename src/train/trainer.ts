@@ -9,7 +9,7 @@ import { initLoraWeights, planLora, selectFullTensors, type LoraPlan } from '../
 import { Rng } from '../models/rng.ts';
 import type { SamplingOptions } from '../models/sampling.ts';
 import type { Backend } from '../runtime/backend.ts';
-import { TrainSession, type Batch, type StepMetrics } from '../runtime/train-session.ts';
+import { TrainSession, type Batch, type StepMetrics, type TrainState } from '../runtime/train-session.ts';
 import type { RunConfig } from '../share/run-config.ts';
 import { collate, DataOrder, sequenceLength } from './dataset.ts';
 import { Generator } from './generation.ts';
@@ -197,16 +197,19 @@ export class Trainer {
     return { step: this.step, loss, targetTokens: tokens };
   }
 
+  /** The KV-cache graphs' shape for the sample prompts (what `sample` builds); null without sample prompts. */
+  get sampleShape(): { batch: number; promptLen: number; maxLen: number } | null {
+    const spec = this.init.samples;
+    if (!spec || spec.prompts.length === 0) return null;
+    const promptLen = Math.max(...spec.prompts.map((p) => p.length));
+    return { batch: spec.prompts.length, promptLen, maxLen: promptLen + spec.maxNewTokens };
+  }
+
   /** Generates continuations of the sample prompts with the current adapter. */
   async sample(): Promise<SampleRecord> {
     const spec = this.init.samples;
     if (!spec || spec.prompts.length === 0) return { step: this.step, tokens: [] };
-    if (!this.generator) {
-      const promptLen = Math.max(...spec.prompts.map((p) => p.length));
-      this.generator = await Generator.create(this.init.backend, this.init.model.config, this.init.model.weights, this.plan, {
-        batch: spec.prompts.length, promptLen, maxLen: promptLen + spec.maxNewTokens,
-      });
-    }
+    this.generator ??= await Generator.create(this.init.backend, this.init.model.config, this.init.model.weights, this.plan, this.sampleShape!);
     const state = await this.session.exportState();
     const tokens = await this.generator.generate({
       prompts: spec.prompts,
@@ -250,10 +253,22 @@ export class Trainer {
     this.generator = null;
   }
 
-  private nextBatch(): Batch {
-    const idx = this.order.next(this.shape.batch);
+  /**
+   * What the next optimizer step will be fed, without taking it: its 1-based number, learning rate, micro-batches
+   * (dropout masks included) and the state before it. Copies of the data order and dropout RNG are advanced, not the
+   * trainer's own (ONNX export: the replayed step is the one `run` takes next).
+   */
+  async nextStep(): Promise<{ step: number; lr: number; microBatches: Batch[]; state: TrainState }> {
+    const order = new DataOrder(this.init.train.length, this.init.config.seed, this.order.position);
+    const rng = Rng.fromState(this.dropoutRng.state);
+    const microBatches = Array.from({ length: this.init.config.train.gradAccum }, () => this.nextBatch(order, rng));
+    return { step: this.step + 1, lr: learningRate(this.schedule, this.step), microBatches, state: await this.session.exportState() };
+  }
+
+  private nextBatch(order = this.order, rng = this.dropoutRng): Batch {
+    const idx = order.next(this.shape.batch);
     const batch = collate(idx.map((i) => this.init.train[i]!), this.shape.batch, this.shape.seqLen, this.init.padId);
-    return withDropoutMasks(batch, this.init.model.config, this.plan, this.shape, this.dropoutRng);
+    return withDropoutMasks(batch, this.init.model.config, this.plan, this.shape, rng);
   }
 
   /** Replaces the device state with a host checkpoint (after a non-finite loss). */
