@@ -5,7 +5,7 @@
 import type { Example } from '../data/example.ts';
 import { learningRate, type ScheduleConfig } from '../engine/schedule.ts';
 import type { StepGraphs } from '../engine/step.ts';
-import { initLoraWeights, planLora, selectFullTensors, type LoraPlan } from '../models/lora.ts';
+import { initLoraWeights, type LoraPlan } from '../models/lora.ts';
 import { Rng } from '../models/rng.ts';
 import type { SamplingOptions } from '../models/sampling.ts';
 import type { Backend } from '../runtime/backend.ts';
@@ -13,7 +13,7 @@ import { TrainSession, type Batch, type StepMetrics, type TrainState } from '../
 import type { RunConfig } from '../share/run-config.ts';
 import { collate, DataOrder, sequenceLength } from './dataset.ts';
 import { Generator } from './generation.ts';
-import { buildTrainGraphs, frozenTensors, withDropoutMasks, type GraphShape } from './graphs.ts';
+import { buildRunGraphs, frozenTensors, withDropoutMasks, type GraphShape } from './graphs.ts';
 import type { LoadedModel } from './model-source.ts';
 import type { LogEntry, TrainerCheckpoint } from './state.ts';
 
@@ -110,16 +110,12 @@ export class Trainer {
   static async create(init: TrainerInit): Promise<Trainer> {
     const { config, model } = init;
     if (init.train.length === 0) throw new Error('no training examples: every row was dropped or the dataset is empty. HINT: run `tabtune inspect` to see why.');
-    const plan = planLora(model.config, config.lora);
     const t = config.train;
     const shape: GraphShape = {
       batch: Math.min(t.batchSize, init.train.length),
       seqLen: sequenceLength([...init.train, ...init.eval], config.maxLength),
     };
-    const fullTensors = selectFullTensors(model.config, config.full.groups, config.full.layers);
-    const graphs = buildTrainGraphs(model.config, plan, shape, {
-      beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null,
-    }, fullTensors);
+    const { graphs, plan, fullTensors } = buildRunGraphs(model.config, config, shape);
     // Full tensors start from the checkpoint's own values (a copy: the base weights stay as loaded for generation).
     const base = Object.fromEntries(fullTensors.map((n) => [n, Float32Array.from(model.weights.get(n) ?? [])]));
     const params = { ...(init.initialAdapter ?? Object.fromEntries(initLoraWeights(plan, config.seed))), ...base };
