@@ -11,15 +11,15 @@ import { STEP_IO, type StepGraphs } from './step.ts';
 import { summarizeGraph } from './summary.ts';
 
 /** Version tag of manifest.json. */
-export const ONNX_EXPORT_FORMAT = 'tabtune-onnx-export/1';
-export const WEIGHTS_FILE = 'weights.bin';
-export const REPLAY_FILE = 'replay.bin';
-export const MANIFEST_FILE = 'manifest.json';
+const ONNX_EXPORT_FORMAT = 'tabtune-onnx-export/1';
+const WEIGHTS_FILE = 'weights.bin';
+const REPLAY_FILE = 'replay.bin';
+const MANIFEST_FILE = 'manifest.json';
 /** External tensors start on 4 KiB boundaries, so a runtime may map them from the file instead of copying. */
 const ALIGN = 4096;
 
 /** A tensor value in host memory (the runtime's HostTensor has the same shape). */
-export interface ExportTensor {
+interface ExportTensor {
   readonly dtype: DType;
   readonly dims: Shape;
   readonly data: Float32Array | Int32Array | BigInt64Array | Float64Array | Uint8Array;
@@ -106,7 +106,7 @@ class Packer {
 const view = (a: ExportTensor['data']): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** What an input or output is for, in words, from the names the engine and the models use. */
-export function meaningOf(name: string, role: string | null): string {
+function meaningOf(name: string, role: string | null): string {
   const next = /^(.*)\.next$/.exec(name);
   if (next) return `new value of input "${next[1]}": feed it as "${next[1]}" at the next run`;
   const fixed: Record<string, string> = {

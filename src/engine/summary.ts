@@ -7,20 +7,18 @@ import { numel } from './ir.ts';
 import type { Graph, InputRole } from './graph.ts';
 import { MS_DOMAIN } from './graph.ts';
 
-export const DTYPE_BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, float16: 2, int32: 4, int64: 8, bool: 1, uint8: 1 };
+const DTYPE_BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, float16: 2, int32: 4, int64: 8, bool: 1, uint8: 1 };
 
-export const PHASES: readonly Phase[] = ['forward', 'backward', 'optimizer'];
+type PhaseCounts = Record<Phase, number>;
 
-export type PhaseCounts = Record<Phase, number>;
-
-export interface LayerCount extends PhaseCounts {
+interface LayerCount extends PhaseCounts {
   /** `layers.3` / `h.3` for a transformer block, `prelude` (masks, rotary tables), `top` for nodes outside any scope
    * (embedding, final norm, LM head, loss), or another scope name. */
   readonly layer: string;
   readonly total: number;
 }
 
-export interface TensorInfo {
+interface TensorInfo {
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly number[];
@@ -51,7 +49,7 @@ export interface GraphSummary {
   readonly largest: readonly TensorInfo[];
 }
 
-export const tensorBytes = (v: Pick<Value, 'dtype' | 'shape'>): number => numel(v.shape) * DTYPE_BYTES[v.dtype];
+const tensorBytes = (v: Pick<Value, 'dtype' | 'shape'>): number => numel(v.shape) * DTYPE_BYTES[v.dtype];
 
 const zero = (): PhaseCounts => ({ forward: 0, backward: 0, optimizer: 0 });
 

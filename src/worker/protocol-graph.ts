@@ -3,7 +3,7 @@
 
 export type GraphPhase = 'forward' | 'backward' | 'optimizer';
 
-export interface GraphTensorView {
+interface GraphTensorView {
   name: string;
   dtype: string;
   shape: readonly number[];
