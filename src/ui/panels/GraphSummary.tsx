@@ -20,7 +20,7 @@ function bytes(n: number): string {
 function layerLabel(layer: string): string {
   const m = /^(?:layers|h)\.(\d+)$/.exec(layer);
   if (m) return `block ${m[1]}`;
-  if (layer === 'top') return 'embedding, head, loss, optimizer';
+  if (layer === 'top') return 'outside blocks';
   return layer;
 }
 
@@ -67,8 +67,8 @@ export function StepGraphSummary({ summary }: { summary: GraphSummaryView }) {
         ['batch inputs', bytes(summary.inputBytes.data)],
         ['made per step (all node outputs)', bytes(summary.intermediateBytes)],
       ]} />
-      <p className="small muted">Nodes per layer (forward · backward · optimizer):</p>
-      <div className="bars" role="list" aria-label="Nodes per layer" data-testid="graph-layers">
+      <p className="small muted">Nodes per layer, forward · backward · optimizer (embedding, final norm, head, loss and AdamW sit outside the blocks):</p>
+      <div className="bars graph-bars" role="list" aria-label="Nodes per layer" data-testid="graph-layers">
         {summary.byLayer.map((l) => (
           <div key={l.layer} className="bar-row" role="listitem" title={`${l.layer}: ${l.forward} forward, ${l.backward} backward, ${l.optimizer} optimizer`}>
             <span className="bar-name">{layerLabel(l.layer)}</span>
@@ -78,26 +78,30 @@ export function StepGraphSummary({ summary }: { summary: GraphSummaryView }) {
         ))}
       </div>
       <p className="small muted">Nodes by op type:</p>
-      <table className="tensor-table" data-testid="graph-ops">
-        <tbody>
-          {summary.byOp.map((o) => (
-            <tr key={o.op}><th scope="row">{o.op}</th><td>{o.count}</td><td className="muted">{share(o.count)}</td></tr>
-          ))}
-        </tbody>
-      </table>
+      <div className="tensor-scroll graph-table" tabIndex={0} aria-label="Nodes by op type">
+        <table className="tensor-table" data-testid="graph-ops">
+          <tbody>
+            {summary.byOp.map((o) => (
+              <tr key={o.op}><th scope="row">{o.op}</th><td>{o.count}</td><td className="muted">{share(o.count)}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <p className="small muted">Largest tensors:</p>
-      <table className="tensor-table" data-testid="graph-largest">
-        <tbody>
-          {summary.largest.map((t) => (
-            <tr key={t.name}>
-              <th scope="row"><code>{t.name}</code></th>
-              <td>{t.dtype} [{t.shape.join(', ')}]</td>
-              <td>{bytes(t.bytes)}</td>
-              <td className="muted">{t.kind === 'input' ? `${t.role} input` : t.kind === 'node' ? `${t.op}, ${t.phase}` : 'constant'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <div className="tensor-scroll graph-table" tabIndex={0} aria-label="Largest tensors">
+        <table className="tensor-table" data-testid="graph-largest">
+          <tbody>
+            {summary.largest.map((t) => (
+              <tr key={t.name}>
+                <td>{bytes(t.bytes)}</td>
+                <td className="muted">{t.kind === 'input' ? `${t.role} input` : t.kind === 'node' ? `${t.op}, ${t.phase}` : 'constant'}</td>
+                <td>{t.dtype} [{t.shape.join(', ')}]</td>
+                <td><code>{t.name}</code></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <OnnxDownload />
     </details>
   );
