@@ -2,7 +2,8 @@
 // writes the random bench checkpoint (scripts/fixtures/bench-checkpoint.ts), runs `tabtune export --onnx` on it
 // in-process (CPU backend), reports every file's size, the time, and the largest .onnx against protobuf's 2 GB limit,
 // decodes train-step.onnx with onnx-proto to check its external data lies inside weights.bin, and with --replay runs
-// examples/onnx-replay/replay.mjs on the files (stock onnxruntime-node, no TabTune code) and times it.
+// examples/onnx-replay/replay.mjs on the files (stock onnxruntime-node, no TabTune code), times it, and compares its
+// loss and updated adapter tensors byte for byte with `tabtune train --steps 1` on the same flags.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pkg from 'onnx-proto';
 import { runCli } from '../src/cli/main.ts';
+import { parseSafetensors } from '../src/hub/safetensors.ts';
 import { BENCH_HUB_DIR, BENCH_REPO, writeBenchCheckpoint } from '../scripts/fixtures/bench-checkpoint.ts';
 import { readFlags } from './flags.ts';
 
 const { onnx } = pkg;
+
+/** Tensor name → its bytes, from a safetensors file. */
+function tensorBytes(path: string): Map<string, Buffer> {
+  const file = readFileSync(path);
+  const h = parseSafetensors(new Uint8Array(file.buffer, file.byteOffset, file.byteLength));
+  return new Map(h.tensors.map((t) => [t.name, file.subarray(h.dataStart + t.begin, h.dataStart + t.end)]));
+}
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROTOBUF_LIMIT = 2 ** 31;
 
@@ -32,11 +41,10 @@ async function main(): Promise<void> {
     console.log(`checkpoint ${written.repo}: ${(written.weightBytes / 1e6).toFixed(0)} MB BF16 safetensors`);
     const t0 = performance.now();
     let err = '';
-    const code = await runCli(
-      ['export', '--model', model, '--data', 'public/datasets/tiny-codewords.jsonl', '--template', 'alpaca', '--batch-size', String(batch), '--max-length', String(seq),
-        '--warmup', '0', '--backend', 'cpu', '--onnx', out, '--json', summaryPath],
-      { cwd: ROOT, env: {}, out: (t) => process.stdout.write(t), err: (t) => void (err += t), isTTY: false, signal: { aborted: false } },
-    );
+    const runFlags = ['--model', model, '--data', 'public/datasets/tiny-codewords.jsonl', '--template', 'alpaca', '--batch-size', String(batch),
+      '--max-length', String(seq), '--warmup', '0', '--steps', '1', '--backend', 'cpu'];
+    const io = (out: (t: string) => void) => ({ cwd: ROOT, env: {}, out, err: (t: string) => void (err += t), isTTY: false, signal: { aborted: false } });
+    const code = await runCli(['export', ...runFlags, '--onnx', out, '--json', summaryPath], io((t) => process.stdout.write(t)));
     const exportSeconds = (performance.now() - t0) / 1000;
     if (code !== 0) throw new Error(`tabtune export failed:\n${err}`);
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as { files: { path: string; bytes: number }[]; nodes: Record<string, number>; seconds: number };
@@ -60,9 +68,22 @@ async function main(): Promise<void> {
     let replayResult: Record<string, unknown> | null = null;
     if (replay) {
       const r0 = performance.now();
-      const stdout = execFileSync(process.execPath, [join(ROOT, 'examples/onnx-replay/replay.mjs'), out], { encoding: 'utf8' });
+      const saved = join(work, 'replayed.safetensors');
+      const stdout = execFileSync(process.execPath, [join(ROOT, 'examples/onnx-replay/replay.mjs'), out, '--save', saved], { encoding: 'utf8' });
       replayResult = { ...(JSON.parse(stdout) as Record<string, unknown>), seconds: (performance.now() - r0) / 1000 };
       console.log(`replay (stock onnxruntime-node, CPU): ${JSON.stringify(replayResult)}`);
+      // TabTune's own first step on the same flags: the loss and every updated adapter tensor, compared byte for byte.
+      const trainDir = join(work, 'train');
+      if ((await runCli(['train', ...runFlags, '--eval-every', '0', '--sample-every', '0', '--checkpoint-every', '0', '--out', trainDir], io(() => {}))) !== 0) {
+        throw new Error(`tabtune train failed:\n${err}`);
+      }
+      const logged = (JSON.parse(readFileSync(join(trainDir, 'trainer_state.json'), 'utf8')) as { log_history: { loss: number }[] }).log_history[0]!.loss;
+      const ours = tensorBytes(join(trainDir, 'adapter_model.safetensors'));
+      const theirs = tensorBytes(saved);
+      const differ = [...ours].filter(([name, bytes]) => !theirs.get(name)?.equals(bytes)).map(([name]) => name);
+      replayResult['sameAsTabTune'] = { loss: logged === replayResult['loss'], tensors: ours.size, differing: differ.length };
+      console.log(`tabtune train step 1: loss ${logged}; replay ${logged === replayResult['loss'] ? 'equal' : 'DIFFERENT'}; ` +
+        `${ours.size - differ.length}/${ours.size} adapter tensors bit-identical`);
     }
     const json = flags.get('json');
     if (json) writeFileSync(json, `${JSON.stringify({ bench: 'onnx-export', checkpoint: BENCH_REPO, batch, seq, exportSeconds, files: summary.files, nodes: summary.nodes, largestOnnx, replay: replayResult }, null, 2)}\n`);

@@ -71,6 +71,16 @@ function checkModel(dir: string, file: string): number {
 }
 
 describe('tabtune export --onnx', () => {
+  it('refuses an existing folder and --merged together with --onnx', async () => {
+    const existing = tempDir();
+    const again = await tabtune(['export', ...FLAGS, '--onnx', existing]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain(`--onnx ${existing} already exists; pick a new folder so nothing is overwritten.`);
+    const both = await tabtune(['export', ...FLAGS, '--onnx', join(existing, 'x'), '--merged', join(existing, 'y')]);
+    expect(both.code).toBe(1);
+    expect(both.err).toContain('give --merged OUT or --onnx DIR, not both');
+  });
+
   it('replays the first optimizer step from the files alone, bit for bit with tabtune train', { timeout: 240_000 }, async () => {
     const dir = join(tempDir(), 'onnx');
     const json = join(tempDir(), 'export.json');
