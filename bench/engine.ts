@@ -10,6 +10,7 @@ import type { Graph } from '../src/engine/graph.ts';
 import { serializeGraph } from '../src/engine/onnx.ts';
 import { Gather, MatMul } from '../src/engine/ops.ts';
 import { buildStepGraphs } from '../src/engine/step.ts';
+import { summarizeGraph } from '../src/engine/summary.ts';
 import type { Backend, BackendKind, HostTensor } from '../src/runtime/backend.ts';
 import { createNodeBackend } from '../src/runtime/node.ts';
 import { TrainSession } from '../src/runtime/train-session.ts';
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
         // The fastest step: on a shared machine the least disturbed by other work.
         minMsPerStep: round(main.minMs, 1),
         tokensPerSec: Math.round((d.batch * d.seq) / (main.ms / 1000)),
-        nodesPerStepGraph: main.graphs.train.nodes.length,
+        nodesPerStepGraph: summarizeGraph(main.graphs.train).nodes,
         hostMsPerStep: round(host.ms, 1),
         hostFraction: round(host.ms / main.ms, 3),
         readbacksPerStep: main.readbacks,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { serializeGraph } from '../src/engine/onnx.ts';
+import { summarizeGraph } from '../src/engine/summary.ts';
 import { hubConfig } from '../src/hub/index.ts';
 import { initLoraWeights, planLora } from '../src/models/lora.ts';
 import type { Backend, BackendKind } from '../src/runtime/backend.ts';
@@ -140,7 +141,8 @@ async function runOne(args: Args, mirrorUrl: string, backendKind: BackendKind): 
       weightBytesF32: [...model.weights.values()].reduce((n, w) => n + w.byteLength, 0),
       ms: { resolveDownloadParse: loadMs, tokenizer: tokMs, graphBuild: buildMs, serialisation: serMs, sessionCreation: Math.max(0, createMs - serMs), firstStep: stepMs, total },
       onnxBytes,
-      graphNodes: graphs.train.nodes.length,
+      // Counted like the batch inspector's graph summary (same function), so the two report the same number.
+      graphNodes: summarizeGraph(graphs.train).nodes,
       peak: {
         heapUsed: heap.peakHeapUsed, arrayBuffers: heap.peakArrayBuffers, total: heap.peakTotal, phase: heap.peakAt,
         maxRss: process.resourceUsage().maxRSS * 1024, v8TotalHeap: stats.total_heap_size, v8MallocedPeak: stats.peak_malloced_memory,

@@ -9,7 +9,8 @@ import { createDatasetLoader, createModelLoader, loadBundledDatasets, probeCapab
 import { createRunActions, isTraining, reprepareOnDataChange } from './store/run-actions';
 import { createShareActions } from './store/share'; // share links
 import { createExportActions } from './store/export-actions'; // run export/import
-import { saveBytes } from './ui/download'; // run export/import
+import { createGraphExportActions } from './store/graph-export-actions'; // ONNX download
+import { saveBlob, saveBytes } from './ui/download'; // run export/import, ONNX download
 import { createModelPanelActions } from './store/model-panel'; // model panel
 import { settingsStorage } from './store/persist';
 import { startWorker } from './worker/client';
@@ -42,6 +43,7 @@ const actions: AppActions = {
   share,
   exporting,
   model: createModelPanelActions(store, client), // model panel
+  graphs: createGraphExportActions(store, { client, saveBlob }),
 };
 
 reprepareOnDataChange(store, run);

@@ -1,7 +1,7 @@
 // Node file access for the CLI (src/train must not import node: modules): a local checkpoint folder as a FileSource,
 // `--model`/`--tokenizer` references resolved to a folder or a Hub repo, and writing output folders.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { hubConfig, parseRepoRef, type HubConfig } from '../train/sources.ts';
 import { hubSource, type FileSource } from '../train/model-source.ts';
 import { CliError } from './errors.ts';
@@ -73,6 +73,20 @@ export function writeFolder(dir: string, files: ReadonlyMap<string, Uint8Array |
 
 export function writeFile(path: string, data: Uint8Array | string): void {
   writeFileSync(path, data);
+}
+
+/** Writes a file made of parts (views of large buffers, so nothing is concatenated in memory); creates its folder. */
+export function writeParts(path: string, parts: readonly Uint8Array[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'w');
+  try {
+    for (const part of parts) {
+      let done = 0;
+      while (done < part.byteLength) done += writeSync(fd, part, done, part.byteLength - done);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export { existsSync, join, resolve };

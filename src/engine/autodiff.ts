@@ -61,13 +61,24 @@ export function grad(g: GraphBuilder, loss: Value, wrt: readonly Value[], seed?:
     return sum;
   };
 
-  contribute(loss, seed ?? filledLike(g, loss, 1));
-  if (active.has(loss.id)) {
-    g.scope('grad', () => {
-      for (const n of path) backprop(g, n, active, total, contribute);
-    });
-  }
-  return wrt.map((w) => total(w) ?? zerosLike(g, w));
+  return g.phase('backward', () => {
+    contribute(loss, seed ?? filledLike(g, loss, 1));
+    if (active.has(loss.id)) {
+      // Each node's gradient nodes are named inside the forward node's own scope (`/grad/layers.3/attn/MatMul_812`), so a
+      // summary can charge backward work to the layer whose forward caused it.
+      g.scope('grad', () => {
+        for (const n of path) withScopeOf(g, n, () => backprop(g, n, active, total, contribute));
+      });
+    }
+    return wrt.map((w) => total(w) ?? zerosLike(g, w));
+  });
+}
+
+/** Runs `fn` inside the scopes of the forward node `n`'s name (`/layers.0/attn/MatMul_12` → layers.0, attn). */
+function withScopeOf(g: GraphBuilder, n: Node, fn: () => void): void {
+  const parts = n.name.split('/').filter((p) => p !== '' && p !== 'grad').slice(0, -1);
+  const run = (i: number): void => (i === parts.length ? fn() : g.scope(parts[i]!, () => run(i + 1)));
+  run(0);
 }
 
 function backprop(

@@ -1,7 +1,7 @@
 // GraphBuilder: the one mutable object of the engine. It hands out Values, records Nodes in insertion order (which is a
 // topological order, since a node can only consume values that already exist) and freezes into an immutable Graph.
 // Names are derived from counters and scopes only, so the same construction always yields the same graph.
-import type { Attr, ConstTensor, DType, Node, Shape, Value } from './ir.ts';
+import type { Attr, ConstTensor, DType, Node, Phase, Shape, Value } from './ir.ts';
 import { numel, shapeToString } from './ir.ts';
 
 /** What a graph input is for. The runtime binds `frozen` weights to GPU buffers and feeds `state` back each step. */
@@ -78,6 +78,7 @@ export class GraphBuilder {
   private readonly outputList: { value: Value; name: string }[] = [];
   private readonly names = new Set<string>();
   private readonly scopes: string[] = [];
+  private currentPhase: Phase = 'forward';
 
   constructor(name = 'tabtune') {
     this.name = name;
@@ -123,7 +124,7 @@ export class GraphBuilder {
     const domain = spec.domain ?? '';
     const name = this.uniqueName(`${this.scopePrefix()}${spec.op}_${this.nodeList.length}`);
     const outputs: Value[] = [];
-    const node: Node = { id: this.nodeList.length, op: spec.op, domain, name, inputs: [...spec.inputs], outputs, attrs: { ...spec.attrs } };
+    const node: Node = { id: this.nodeList.length, op: spec.op, domain, name, inputs: [...spec.inputs], outputs, attrs: { ...spec.attrs }, phase: this.currentPhase };
     spec.outputs.forEach((o, index) => {
       checkShape(o.shape, `${name} output ${index}`);
       outputs.push(this.newValue(`${name}_output_${index}`, o.dtype, o.shape, { kind: 'node', node, index }));
@@ -160,6 +161,17 @@ export class GraphBuilder {
       return fn();
     } finally {
       this.scopes.pop();
+    }
+  }
+
+  /** Runs `fn` with every node it adds tagged `phase` (autodiff: 'backward'; step assembly: 'optimizer'). Nests. */
+  phase<T>(phase: Phase, fn: () => T): T {
+    const outer = this.currentPhase;
+    this.currentPhase = phase;
+    try {
+      return fn();
+    } finally {
+      this.currentPhase = outer;
     }
   }
 

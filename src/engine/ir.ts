@@ -31,6 +31,9 @@ export interface ConstTensor {
   readonly data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 }
 
+/** Which part of a training step a node belongs to (graph summaries; the runtime ignores it). */
+export type Phase = 'forward' | 'backward' | 'optimizer';
+
 export interface Node {
   readonly id: number;
   /** ONNX op type, spelled as upstream (`MatMul`, `SimplifiedLayerNormalization`, ...). */
@@ -42,6 +45,8 @@ export interface Node {
   readonly inputs: readonly (Value | null)[];
   readonly outputs: readonly Value[];
   readonly attrs: Readonly<Record<string, Attr>>;
+  /** Set by GraphBuilder.phase(): 'forward' unless built inside autodiff (backward) or the optimizer. */
+  readonly phase: Phase;
 }
 
 export function numel(shape: Shape): number {

@@ -140,11 +140,13 @@ export function chunkedHeadLoss(g: GraphBuilder, hidden: Value, head: Value, lab
     const picked = GatherElements(g, shifted, index, 1); // [n, 1]
     nlls.push(Mul(g, Squeeze(g, Sub(g, Log(g, sum), picked), [1]), mask)); // [n]
     if (opts.gradient) {
-      // d nll / d logits = softmax − onehot(target), zero on rows without a target.
-      const onehotOff = g.constant(makeTensor('float32', [n, 1], new Array<number>(n).fill(-1)));
-      let d = Mul(g, ScatterElements(g, Div(g, e, sum), index, onehotOff, 1, 'add'), Unsqueeze(g, mask, [1])); // [n, V]
-      if (t !== null) d = Mul(g, d, Sub(g, 1, Mul(g, t, t))); // through cap·tanh(z / cap)
-      grads.push(Gemm(g, d, head)); // [n, H]
+      // d nll / d logits = softmax − onehot(target), zero on rows without a target: backward work, built here.
+      g.phase('backward', () => {
+        const onehotOff = g.constant(makeTensor('float32', [n, 1], new Array<number>(n).fill(-1)));
+        let d = Mul(g, ScatterElements(g, Div(g, e, sum), index, onehotOff, 1, 'add'), Unsqueeze(g, mask, [1])); // [n, V]
+        if (t !== null) d = Mul(g, d, Sub(g, 1, Mul(g, t, t))); // through cap·tanh(z / cap)
+        grads.push(Gemm(g, d, head)); // [n, H]
+      });
     }
   }
   const tokenNll = concatRows(g, nlls); // [N]
@@ -152,6 +154,6 @@ export function chunkedHeadLoss(g: GraphBuilder, hidden: Value, head: Value, lab
     nllSum: ReduceSum(g, tokenNll, [], { keepdims: false }),
     targetCount: ReduceSum(g, allKeep, [], { keepdims: false }),
     tokenNll: Reshape(g, tokenNll, [B, T]),
-    dHidden: opts.gradient ? concatRows(g, grads) : null,
+    dHidden: opts.gradient ? g.phase('backward', () => concatRows(g, grads)) : null,
   };
 }

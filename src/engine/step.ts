@@ -228,14 +228,17 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
   const ac = buildForward('accumulate', forward, true);
   const acGradList = nllGrads(ac, ac.byRole.trainable);
   const acByName = new Map(ac.byRole.trainable.map((p, i) => [p.name, acGradList[i]!] as const));
-  for (const group of groups) {
-    const acc = ac.g.input(STEP_IO.gradAcc(group.id), 'float32', [group.size], 'state');
-    ac.g.output(Add(ac.g, acc, flatten(ac.g, group, acByName)), STEP_IO.next(acc.name));
-  }
-  const acNll = ac.g.input(STEP_IO.nllAcc, 'float32', [], 'state');
-  const acCount = ac.g.input(STEP_IO.countAcc, 'float32', [], 'state');
-  ac.g.output(Add(ac.g, acNll, ac.nllSum), STEP_IO.next(STEP_IO.nllAcc));
-  ac.g.output(Add(ac.g, acCount, ac.targetCount), STEP_IO.next(STEP_IO.countAcc));
+  // Accumulation is optimizer bookkeeping: tagged so, and named under /optim/ (summaries count it apart from backward).
+  ac.g.phase('optimizer', () => ac.g.scope('optim', () => {
+    for (const group of groups) {
+      const acc = ac.g.input(STEP_IO.gradAcc(group.id), 'float32', [group.size], 'state');
+      ac.g.output(Add(ac.g, acc, flatten(ac.g, group, acByName)), STEP_IO.next(acc.name));
+    }
+    const acNll = ac.g.input(STEP_IO.nllAcc, 'float32', [], 'state');
+    const acCount = ac.g.input(STEP_IO.countAcc, 'float32', [], 'state');
+    ac.g.output(Add(ac.g, acNll, ac.nllSum), STEP_IO.next(STEP_IO.nllAcc));
+    ac.g.output(Add(ac.g, acCount, ac.targetCount), STEP_IO.next(STEP_IO.countAcc));
+  }));
 
   // ---- train: the last micro-batch, then the optimizer update of the whole window
   const tr = buildForward('train-step', forward, true);
@@ -244,23 +247,25 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
   const stepGrads = nllGrads(tr, params);
   const gradByName = new Map(params.map((p, i) => [p.name, stepGrads[i]!] as const));
   const paramByName = new Map(params.map((p) => [p.name, p] as const));
-  const sums = groups.map((group) => Add(g, g.input(STEP_IO.gradAcc(group.id), 'float32', [group.size], 'state'), flatten(g, group, gradByName)));
-  const nll = Add(g, g.input(STEP_IO.nllAcc, 'float32', [], 'state'), tr.nllSum);
-  const count = Add(g, g.input(STEP_IO.countAcc, 'float32', [], 'state'), tr.targetCount);
-  const grads = normaliseByCount(g, sums, count);
-  const norm = globalNorm(g, grads);
-  const factor = adamw.maxGradNorm === null ? null : clipFactor(g, norm, adamw.maxGradNorm);
-  const clipped = factor === null ? grads : grads.map((x) => Mul(g, x, factor));
-  const scalars = adamwScalarInputs(g, adamw); // optim.lr, optim.step_size, optim.bc2_sqrt (adamwHostScalars)
-  groups.forEach((group, i) => {
-    const m = g.input(STEP_IO.m(group.id), 'float32', [group.size], 'state');
-    const v = g.input(STEP_IO.v(group.id), 'float32', [group.size], 'state');
-    const u = adamwUpdate(g, flatten(g, group, paramByName), clipped[i]!, m, v, scalars, adamw, group.id === 'decay');
-    unflatten(g, group, u.param).forEach((p, k) => g.output(config.computedOutputs ? Max(g, p, p) : p, STEP_IO.next(group.params[k]!.name)));
-    g.output(u.m, STEP_IO.next(m.name));
-    g.output(u.v, STEP_IO.next(v.name));
-  });
-  g.output(Concat(g, [Reshape(g, nll, [1]), Reshape(g, count, [1]), Reshape(g, norm, [1])], 0), STEP_IO.metrics);
+  g.phase('optimizer', () => g.scope('optim', () => {
+    const sums = groups.map((group) => Add(g, g.input(STEP_IO.gradAcc(group.id), 'float32', [group.size], 'state'), flatten(g, group, gradByName)));
+    const nll = Add(g, g.input(STEP_IO.nllAcc, 'float32', [], 'state'), tr.nllSum);
+    const count = Add(g, g.input(STEP_IO.countAcc, 'float32', [], 'state'), tr.targetCount);
+    const grads = normaliseByCount(g, sums, count);
+    const norm = globalNorm(g, grads);
+    const factor = adamw.maxGradNorm === null ? null : clipFactor(g, norm, adamw.maxGradNorm);
+    const clipped = factor === null ? grads : grads.map((x) => Mul(g, x, factor));
+    const scalars = adamwScalarInputs(g, adamw); // optim.lr, optim.step_size, optim.bc2_sqrt (adamwHostScalars)
+    groups.forEach((group, i) => {
+      const m = g.input(STEP_IO.m(group.id), 'float32', [group.size], 'state');
+      const v = g.input(STEP_IO.v(group.id), 'float32', [group.size], 'state');
+      const u = adamwUpdate(g, flatten(g, group, paramByName), clipped[i]!, m, v, scalars, adamw, group.id === 'decay');
+      unflatten(g, group, u.param).forEach((p, k) => g.output(config.computedOutputs ? Max(g, p, p) : p, STEP_IO.next(group.params[k]!.name)));
+      g.output(u.m, STEP_IO.next(m.name));
+      g.output(u.v, STEP_IO.next(v.name));
+    });
+    g.output(Concat(g, [Reshape(g, nll, [1]), Reshape(g, count, [1]), Reshape(g, norm, [1])], 0), STEP_IO.metrics);
+  }));
 
   return {
     train: g.build(),

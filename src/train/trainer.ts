@@ -5,15 +5,15 @@
 import type { Example } from '../data/example.ts';
 import { learningRate, type ScheduleConfig } from '../engine/schedule.ts';
 import type { StepGraphs } from '../engine/step.ts';
-import { initLoraWeights, planLora, selectFullTensors, type LoraPlan } from '../models/lora.ts';
+import { initLoraWeights, type LoraPlan } from '../models/lora.ts';
 import { Rng } from '../models/rng.ts';
 import type { SamplingOptions } from '../models/sampling.ts';
 import type { Backend } from '../runtime/backend.ts';
-import { TrainSession, type Batch, type StepMetrics } from '../runtime/train-session.ts';
+import { TrainSession, type Batch, type StepMetrics, type TrainState } from '../runtime/train-session.ts';
 import type { RunConfig } from '../share/run-config.ts';
 import { collate, DataOrder, sequenceLength } from './dataset.ts';
 import { Generator } from './generation.ts';
-import { buildTrainGraphs, frozenTensors, withDropoutMasks, type GraphShape } from './graphs.ts';
+import { buildRunGraphs, frozenTensors, withDropoutMasks, type GraphShape } from './graphs.ts';
 import type { LoadedModel } from './model-source.ts';
 import type { LogEntry, TrainerCheckpoint } from './state.ts';
 
@@ -114,16 +114,12 @@ export class Trainer {
   static async create(init: TrainerInit): Promise<Trainer> {
     const { config, model } = init;
     if (init.train.length === 0) throw new Error('no training examples: every row was dropped or the dataset is empty. HINT: run `tabtune inspect` to see why.');
-    const plan = planLora(model.config, config.lora);
     const t = config.train;
     const shape: GraphShape = {
       batch: Math.min(t.batchSize, init.train.length),
       seqLen: sequenceLength([...init.train, ...init.eval], config.maxLength),
     };
-    const fullTensors = selectFullTensors(model.config, config.full.groups, config.full.layers);
-    const graphs = buildTrainGraphs(model.config, plan, shape, {
-      beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null,
-    }, fullTensors);
+    const { graphs, plan, fullTensors } = buildRunGraphs(model.config, config, shape);
     // Full tensors start from the checkpoint's own values (a copy: the base weights stay as loaded for generation).
     const base = Object.fromEntries(fullTensors.map((n) => [n, Float32Array.from(model.weights.get(n) ?? [])]));
     const params = { ...(init.initialAdapter ?? Object.fromEntries(initLoraWeights(plan, config.seed))), ...base };
@@ -204,16 +200,19 @@ export class Trainer {
     return { step: this.step, loss, targetTokens: tokens };
   }
 
+  /** The KV-cache graphs' shape for the sample prompts (what `sample` builds); null without sample prompts. */
+  get sampleShape(): { batch: number; promptLen: number; maxLen: number } | null {
+    const spec = this.init.samples;
+    if (!spec || spec.prompts.length === 0) return null;
+    const promptLen = Math.max(...spec.prompts.map((p) => p.length));
+    return { batch: spec.prompts.length, promptLen, maxLen: promptLen + spec.maxNewTokens };
+  }
+
   /** Generates continuations of the sample prompts with the current adapter. */
   async sample(): Promise<SampleRecord> {
     const spec = this.init.samples;
     if (!spec || spec.prompts.length === 0) return { step: this.step, tokens: [] };
-    if (!this.generator) {
-      const promptLen = Math.max(...spec.prompts.map((p) => p.length));
-      this.generator = await Generator.create(this.init.backend, this.init.model.config, this.init.model.weights, this.plan, {
-        batch: spec.prompts.length, promptLen, maxLen: promptLen + spec.maxNewTokens,
-      });
-    }
+    this.generator ??= await Generator.create(this.init.backend, this.init.model.config, this.init.model.weights, this.plan, this.sampleShape!);
     const state = await this.session.exportState();
     const tokens = await this.generator.generate({
       prompts: spec.prompts,
@@ -257,10 +256,22 @@ export class Trainer {
     this.generator = null;
   }
 
-  private nextBatch(): Batch {
-    const idx = this.order.next(this.shape.batch);
+  /**
+   * What the next optimizer step will be fed, without taking it: its 1-based number, learning rate, micro-batches
+   * (dropout masks included) and the state before it. Copies of the data order and dropout RNG are advanced, not the
+   * trainer's own (ONNX export: the replayed step is the one `run` takes next).
+   */
+  async nextStep(): Promise<{ step: number; lr: number; microBatches: Batch[]; state: TrainState }> {
+    const order = new DataOrder(this.init.train.length, this.init.config.seed, this.order.position);
+    const rng = Rng.fromState(this.dropoutRng.state);
+    const microBatches = Array.from({ length: this.init.config.train.gradAccum }, () => this.nextBatch(order, rng));
+    return { step: this.step + 1, lr: learningRate(this.schedule, this.step), microBatches, state: await this.session.exportState() };
+  }
+
+  private nextBatch(order = this.order, rng = this.dropoutRng): Batch {
+    const idx = order.next(this.shape.batch);
     const batch = collate(idx.map((i) => this.init.train[i]!), this.shape.batch, this.shape.seqLen, this.init.padId);
-    return withDropoutMasks(batch, this.init.model.config, this.plan, this.shape, this.dropoutRng);
+    return withDropoutMasks(batch, this.init.model.config, this.plan, this.shape, rng);
   }
 
   /** Replaces the device state with a host checkpoint (after a non-finite loss). */

@@ -6,6 +6,7 @@ import type { RunActions } from '../store/run-actions';
 import type { ShareActions } from '../store/share'; // share links
 import type { ExportActions } from '../store/export-actions'; // run export/import
 import type { ModelPanelActions } from '../store/model-panel'; // model panel
+import type { GraphExportActions } from '../store/graph-export-actions'; // ONNX download
 import type { AppStore } from '../store/store';
 import type { AppState } from '../store/slices';
 
@@ -22,6 +23,8 @@ export interface AppActions {
   exporting: ExportActions;
   /** Model panel: weights download, separate tokenizer, cache list, memory bill (src/store/model-panel.ts). */
   model: ModelPanelActions;
+  /** The trainer's graphs as ONNX files (src/store/graph-export-actions.ts). */
+  graphs: GraphExportActions;
 }
 
 interface AppContextValue {

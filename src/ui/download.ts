@@ -2,7 +2,10 @@
 // The URL is revoked after the click has been handled so the bytes are not kept alive by the page.
 
 export function saveBytes(fileName: string, bytes: Uint8Array | string, type = 'application/octet-stream'): void {
-  const blob = new Blob([typeof bytes === 'string' ? bytes : (bytes as Uint8Array<ArrayBuffer>)], { type });
+  saveBlob(fileName, new Blob([typeof bytes === 'string' ? bytes : (bytes as Uint8Array<ArrayBuffer>)], { type }));
+}
+
+export function saveBlob(fileName: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

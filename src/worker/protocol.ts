@@ -3,6 +3,7 @@
 // carry request ids, streamed progress events, results, errors and cancellation. Imports nothing but share.
 import type { MaskPolicy, RunConfig } from '../share/run-config';
 import type { ArchitectureSupport, CachedRepo, HubModelHit, HubRefs, MemoryEstimate, MemoryShape, TokenizerCheck } from './protocol-model';
+import type { GraphExportResult, GraphSummaryView } from './protocol-graph';
 import type { AdapterImportResult, ClusterExportResult, HubPushParams, HubPushResult, RunExportParams, RunExportResult, RunSaveInfo, StoredCheckpoint, StoredCheckpointLoad, StoredRun, StoredRuns } from './protocol-runs';
 
 export type * from './protocol-model';
@@ -270,6 +271,8 @@ export interface BatchInspection {
   tokenNll: number[][];
   /** L2 norm of the gradient per trainable tensor (no clipping, no update applied). */
   gradNorms: { name: string; size: number; norm: number }[];
+  /** What the train-step graph holds: nodes by op, phase and layer, the largest tensors (engine/summary.ts). */
+  graph: GraphSummaryView;
   ms: number;
   /** The backend that ran it (the trainer's label), and why WebGPU was not used when that applies. */
   backendLabel: string;
@@ -355,6 +358,9 @@ interface RequestMap {
   'example.get': { params: { index: number }; result: ExampleDetail };
   /** The first training batch through the trainer's own step graph, without an optimizer update. */
   'batch.inspect': { params: { backend: BackendChoice; config: RunConfig }; result: BatchInspection };
+  /** The current trainer's graphs (train-step, accumulate, eval, prefill, decode) as ONNX with external weights, a
+   * manifest and the next step's feeds, zipped (docs/onnx-export.md); builds the trainer like batch.inspect. */
+  'graph.export': { params: { backend: BackendChoice; config: RunConfig }; result: GraphExportResult };
   /** Starts a fresh run on the prepared examples; streams trainer/step/eval/samples events until it ends or pauses. */
   'train.start': { params: { backend: BackendChoice; config: RunConfig; save?: RunSaveInfo }; result: TrainOutcome };
   /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint); given `checkpoint`

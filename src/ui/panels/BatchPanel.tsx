@@ -7,6 +7,7 @@ import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
 import { isTraining } from '../../store/run-actions';
 import type { BatchInspection } from '../../worker/protocol';
+import { StepGraphSummary } from './GraphSummary';
 
 /** Columns of the tensor tables shown at once; the rest scroll. */
 const TABLE_COLS = 64;
@@ -102,6 +103,7 @@ function Result({ inspection }: { inspection: BatchInspection }) {
       <Legend kinds={['masked', 'padding']} />
       <p className="small muted">Gradient L2 norm per trainable tensor{zeroA ? ' (lora_A is 0 before the first step: lora_B starts at zero, so A gets no gradient yet)' : ''}:</p>
       <GradNorms inspection={inspection} />
+      <StepGraphSummary summary={inspection.graph} />
     </>
   );
 }

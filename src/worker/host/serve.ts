@@ -74,6 +74,8 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
       return Promise.resolve().then(() => host.playground.example(request.index));
     case 'batch.inspect':
       return host.training.inspect(ctx, request.backend, request.config);
+    case 'graph.export':
+      return host.training.exportGraphs(ctx, request.backend, request.config);
     case 'train.start':
       return host.training.start(ctx, request.backend, request.config, request.save);
     case 'train.resume':

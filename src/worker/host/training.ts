@@ -8,6 +8,10 @@ import { errorMessage } from '../../share/labels.ts';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, parseCheckpoint, type TrainerCheckpoint } from '../../train/state.ts';
 import { dataKey, type RunSession } from '../../train/session.ts';
 import type { SampleRecord, Trainer } from '../../train/trainer.ts';
+import { summarizeGraph } from '../../engine/summary.ts';
+import { exportRunOnnx } from '../../train/onnx-export.ts';
+import type { GraphExportResult } from '../protocol-graph';
+import { zipParts } from './zip-parts';
 import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, RunSaveInfo, TrainOutcome, TrainerInfo } from '../protocol';
 import { RunPersistence } from './persist'; // saved runs
 import type { HandlerContext } from './context';
@@ -180,10 +184,24 @@ export class TrainingHost {
       targetTokens: r.targetTokens,
       tokenNll: rows(r.tokenNll, r.batch, r.seqLen),
       gradNorms: r.gradNorms.map(({ name, size, norm }) => ({ name, size, norm })),
+      graph: summarizeGraph(trainer.graphs.train, { top: 12 }),
       ms,
       backendLabel: this.info?.backendLabel ?? 'unknown',
       fallbackReason: this.info?.fallbackReason ?? null,
     };
+  }
+
+  /** `graph.export`: the trainer's graphs as ONNX files, zipped; the replayable step is the trainer's next one. */
+  async exportGraphs(ctx: HandlerContext, choice: BackendChoice, config: RunConfig): Promise<GraphExportResult> {
+    this.notRunning('export the graphs');
+    const inputs = this.sessionFor(config);
+    const trainer = this.builtMatches(inputs.session, choice) ? this.trainer! : await this.build(ctx, choice, inputs);
+    const model = await this.pg.loadedModel(ctx, inputs.prepared);
+    ctx.emit({ type: 'progress', stage: 'Writing the ONNX files', loaded: 0, total: null });
+    const source = inputs.prepared.source;
+    const out = await exportRunOnnx(trainer, model, { model: source.id, backend: this.info?.backendLabel ?? 'unknown', config: inputs.session.config });
+    const stem = `${source.id.replace(/[^A-Za-z0-9._-]+/g, '_')}-step${trainer.step + 1}-onnx`;
+    return { fileName: `${stem}.zip`, zip: zipParts(stem, out.files), files: out.files.map((f) => ({ path: f.path, bytes: f.bytes })) };
   }
 
   async start(ctx: HandlerContext, choice: BackendChoice, config: RunConfig, save?: RunSaveInfo): Promise<TrainOutcome> {

@@ -1,0 +1,26 @@
+// Nodes in a run's train-step graph, counted the way the benches report them (engine/summary.ts, the function the
+// batch inspector's graph summary uses), for a model config.json and a run config: `npx tsx bench/graph-nodes.ts
+// CONFIG_JSON [--batch B] [--seq T]` prints the count for the default run config, and the e2e compares the inspector's
+// number with trainStepNodes for the app's own config.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { summarizeGraph } from '../src/engine/summary.ts';
+import { parseModelConfig } from '../src/models/config.ts';
+import { defaultRunConfig, type RunConfig } from '../src/share/run-config.ts';
+import { buildRunGraphs } from '../src/train/graphs.ts';
+import { resolveConfig } from '../src/train/session.ts';
+import { readFlags } from './flags.ts';
+
+/** Train-step graph nodes for `config` (LoRA targets resolved for the model, as a run does) at [batch, seqLen]. */
+export function trainStepNodes(modelConfigJson: unknown, config: RunConfig, shape: { batch: number; seqLen: number }): number {
+  const model = parseModelConfig(modelConfigJson);
+  return summarizeGraph(buildRunGraphs(model, resolveConfig(config, model), shape).graphs.train).nodes;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const path = process.argv[2];
+  if (!path || path.startsWith('--')) throw new Error('usage: npx tsx bench/graph-nodes.ts CONFIG_JSON [--batch B] [--seq T]');
+  const flags = readFlags(process.argv.slice(3), ['batch', 'seq']);
+  const shape = { batch: flags.int('batch', 4), seqLen: flags.int('seq', 128) };
+  console.log(trainStepNodes(JSON.parse(readFileSync(path, 'utf8')), defaultRunConfig(), shape));
+}
