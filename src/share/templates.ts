@@ -97,7 +97,3 @@ export const TEMPLATE_TITLES: Readonly<Record<TemplateKind, string>> = {
   plain: 'Plain prompt/completion with a visible separator',
   custom: 'Edited template',
 };
-
-export function isPreset(kind: TemplateKind): kind is PresetKind {
-  return kind !== 'chat' && kind !== 'custom';
-}

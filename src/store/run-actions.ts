@@ -3,7 +3,7 @@
 // are buffered and written at most every FLUSH_MS so a fast GPU cannot make the charts re-render on every step.
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { RequestOptions } from '../worker/client';
-import type { CheckpointFiles, TrainOutcome, WorkerEvent } from '../worker/protocol';
+import type { CheckpointFiles, TemplateCheck, TrainOutcome, WorkerEvent } from '../worker/protocol';
 import { errorMessage } from '../share/labels';
 import { dataKey } from '../share/run-config';
 import { detectDegeneration } from './degeneration';
@@ -23,6 +23,8 @@ export interface RunActions {
   /** prepare() once edits have settled for PREPARE_DEBOUNCE_MS (typing a number); a direct prepare() supersedes it. */
   prepareSoon(): void;
   showExample(index: number): Promise<void>;
+  /** Checks an edited chat template in the worker (parse, then the first rows rendered); never throws. */
+  checkTemplate(source: string): Promise<TemplateCheck>;
   inspectBatch(): Promise<void>;
   start(): Promise<void>;
   resume(): Promise<void>;
@@ -200,6 +202,14 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
     },
 
     showExample,
+
+    async checkTemplate(source) {
+      try {
+        return await client.request('template.check', { source, kwargs: store.getState().runConfig.template.kwargs });
+      } catch (err) {
+        return { ok: false, message: errorMessage(err), line: null, column: null };
+      }
+    },
 
     async inspectBatch() {
       const s = store.getState();

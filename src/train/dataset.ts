@@ -6,7 +6,7 @@ import { collate as collateRows, evalMask, nextIndices, padIdFor, type OrderStat
 import { buildExamples, type BuiltDataset, type Example } from '../data/example.ts';
 import { lintDataset, type LintWarning } from '../data/lint.ts';
 import type { MaskMode } from '../data/masks.ts';
-import { FROZEN_DATE, mustCompile, type CompiledTemplate } from '../data/template.ts';
+import { compileTemplate, FROZEN_DATE, mustCompile, type CompiledTemplate } from '../data/template.ts';
 import { withTemplateTurnEnds, type Tokenizer } from '../data/tokenizer.ts';
 import { PRESET_SOURCES, TEMPLATE_TITLES, type PresetKind } from '../share/templates.ts';
 import { IGNORE_INDEX, type Row } from '../data/types.ts';
@@ -66,6 +66,24 @@ export function prepareDataset(rows: readonly Row[], opts: DatasetOptions): Prep
     ...(opts.embeddingRows !== undefined ? { embeddingRows: opts.embeddingRows } : {}),
   });
   return { ...built, template, warnings };
+}
+
+/** A template edit checked before it replaces the run's template: it must parse, and render the first rows. */
+export type TemplateCheck = { ok: true } | { ok: false; message: string; line: number | null; column: number | null };
+
+/** Rows of the dataset rendered to check an edited template (enough to reach every role of a typical conversation). */
+const CHECK_ROWS = 4;
+
+/** Parses `source` (errors at line:column) and renders the first rows through it in the budgeted interpreter, as
+ * prepareDataset would; the first render error (raise_exception, an undefined name) is reported with its row. */
+export function checkTemplate(source: string, rows: readonly Row[], tokenizer: Tokenizer, kwargs: Record<string, unknown> = {}): TemplateCheck {
+  const compiled = compileTemplate(source);
+  if ('error' in compiled) return { ok: false, ...compiled.error };
+  const built = buildExamples(rows.slice(0, CHECK_ROWS), {
+    tokenizer: withTemplateTurnEnds(tokenizer, source), template: compiled, mode: 'all', templatePlainRows: true, render: { kwargs, date: FROZEN_DATE },
+  });
+  const failed = built.dropped.find((d) => d.reason === 'render-error');
+  return failed ? { ok: false, message: `Row ${failed.id}: ${failed.message}`, line: null, column: null } : { ok: true };
 }
 
 /** Seeded train/eval split (src/data's evalMask): both parts keep file order. */

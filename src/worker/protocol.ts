@@ -201,6 +201,9 @@ interface LintNotice {
   exampleIds: string[];
 }
 
+/** An edited template checked by `template.check`. */
+export type TemplateCheck = { ok: true } | { ok: false; message: string; line: number | null; column: number | null };
+
 export interface DroppedRow {
   id: string;
   reason: string;
@@ -351,6 +354,9 @@ interface RequestMap {
   /** Tokenizer + dataset + template + mask policy → examples, dropped rows and lint warnings (no weights yet). Only
    * the config's data settings matter here; hyperparameters travel with `batch.inspect` and `train.start`. */
   'run.prepare': { params: { location: HubLocation; dataset: DatasetRef; config: RunConfig }; result: PreparedRun };
+  /** Parses an edited chat template and renders the prepared dataset's first rows with it; a failure says where
+   * (line:column for a parse error). Nothing is kept: the run changes template only through `run.prepare`. */
+  'template.check': { params: { source: string; kwargs: Record<string, unknown> }; result: TemplateCheck };
   /** One prepared example: tokens with labels, and what two naive collators would train instead. */
   'example.get': { params: { index: number }; result: ExampleDetail };
   /** The first training batch through the trainer's own step graph, without an optimizer update. */

@@ -8,7 +8,8 @@ import { IGNORE_INDEX } from '../../share/labels.ts';
 import { readModelConfig } from '../../train/model-source.ts';
 import { RunSession } from '../../train/session.ts';
 import { hubSource, loadModel, loadTokenizerFrom, type FileSource, type LoadedModel, type TokenizerBundle } from '../../train/model-source.ts';
-import type { BackendChoice, DatasetRef, ExampleDetail, HubLocation, PreparedRun } from '../protocol';
+import type { BackendChoice, DatasetRef, ExampleDetail, HubLocation, PreparedRun, TemplateCheck } from '../protocol';
+import { checkTemplate } from '../../train/dataset.ts';
 import type { HandlerContext } from './context';
 import { fetchBytes } from './dataset';
 
@@ -110,6 +111,12 @@ export class Playground {
   requirePrepared(): Prepared {
     if (!this.prepared) throw new Error('No run is prepared yet: load a model and a dataset first (run.prepare).');
     return this.prepared;
+  }
+
+  /** Checks an edited template against the prepared tokenizer and the first rows of the prepared dataset. */
+  checkTemplate(source: string, kwargs: Record<string, unknown>): TemplateCheck {
+    const p = this.requirePrepared();
+    return checkTemplate(source, p.session.data.rows, p.tokenizer.tokenizer, kwargs);
   }
 
   example(index: number): ExampleDetail {

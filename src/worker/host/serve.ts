@@ -70,6 +70,8 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
         await host.training.prepared(host.playground.requirePrepared());
         return summary;
       });
+    case 'template.check':
+      return Promise.resolve().then(() => host.playground.checkTemplate(request.source, request.kwargs));
     case 'example.get':
       return Promise.resolve().then(() => host.playground.example(request.index));
     case 'batch.inspect':
