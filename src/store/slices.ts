@@ -75,6 +75,8 @@ export const createModelSlice: Slice<ModelSlice> = (set) => ({
   modelState: { status: 'idle' },
   setModel: (model) => set({ model }),
   setModelState: (modelState) => set({ modelState }),
+  modelLoadFailure: null,
+  setModelLoadFailure: (modelLoadFailure) => set({ modelLoadFailure }),
 });
 
 export const createDataSlice: Slice<DataSlice> = (set) => ({
@@ -87,6 +89,8 @@ export const createDataSlice: Slice<DataSlice> = (set) => ({
   // field mapping by hand
   datasetMapping: null,
   setDatasetMapping: (datasetMapping) => set({ datasetMapping }),
+  datasetLoadFailure: null,
+  setDatasetLoadFailure: (datasetLoadFailure) => set({ datasetLoadFailure }),
 });
 
 export const createRunSlice: Slice<RunSlice> = (set) => ({

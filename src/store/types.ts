@@ -106,6 +106,18 @@ export interface ModelSlice {
   modelState: LoadState;
   setModel(model: ModelSummary | null): void;
   setModelState(state: LoadState): void;
+  /** The last model load that failed while an earlier model stayed loaded (null once one succeeds). */
+  modelLoadFailure: LoadFailure | null;
+  setModelLoadFailure(failure: LoadFailure | null): void;
+}
+
+/** A load that failed and left the previous working choice in place: what was asked, and why it failed. */
+export interface LoadFailure {
+  /** What the user asked for (`org/name@revision`, a file name). */
+  asked: string;
+  message: string;
+  /** The server could not be reached at all (offline, wrong endpoint), as opposed to an answer refusing the request. */
+  unreachable: boolean;
 }
 
 export interface DataSlice {
@@ -120,6 +132,9 @@ export interface DataSlice {
   // dataset resets it.
   datasetMapping: DatasetMapping | null;
   setDatasetMapping(mapping: DatasetMapping | null): void;
+  /** The last dataset load that failed while an earlier dataset stayed loaded (null once one succeeds). */
+  datasetLoadFailure: LoadFailure | null;
+  setDatasetLoadFailure(failure: LoadFailure | null): void;
 }
 
 export interface RunSlice {

@@ -366,6 +366,10 @@ interface RequestMap {
   /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint); given `checkpoint`
    * files (from `run.checkpoint`, e.g. kept in IndexedDB across a reload), rebuilds the trainer from them instead. */
   'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice; runId?: string; config?: RunConfig }; result: TrainOutcome };
+  /** Loads checkpoint files (a saved run's, by `storage.load`) into a trainer for the prepared examples under the
+   * run's `config`, paused at its step: streams `samples` generated from it now; `train.resume` then continues from it,
+   * and export and push write its adapter. */
+  'checkpoint.open': { params: { checkpoint: CheckpointFiles; backend: BackendChoice; config: RunConfig }; result: TrainerInfo };
   /** The latest checkpoint in worker memory as files (null before the first one), for storage and export. */
   'run.checkpoint': { params: Record<string, never>; result: CheckpointFiles | null };
   /** Asks the running loop to stop after the current step; its train.start/resume resolves with `paused`. */

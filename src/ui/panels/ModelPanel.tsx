@@ -86,6 +86,15 @@ function SourceForm() {
     api.getState().chooseModel({ kind: 'bundled' });
     void reloadModel();
   };
+  const failure = useApp((s) => s.modelLoadFailure);
+  const shown = useApp(selectModel);
+  const mirror = demoEndpoint(origin);
+  const useMirror = () => {
+    setHub(mirror);
+    setRepo(DEMO_REPO);
+    setRevision('main');
+    loadDemo();
+  };
   return (
     <details className="source-form">
       <summary>{choice.kind === 'bundled' ? `Bundled demo (${DEMO_REPO}, served by this app)` : `Hub: ${endpoint}`}</summary>
@@ -97,19 +106,33 @@ function SourceForm() {
           <button type="submit" disabled={!/^[\w.-]+\/[\w.-]+$/.test(repo.trim())}>Load from Hub</button>
           <button type="button" className="secondary" onClick={loadDemo}>Use bundled demo</button>
         </div>
+        {failure && (
+          <div className="error-note" role="alert" data-testid="model-load-failure">
+            <p className="small">Could not load <code>{failure.asked}</code>: {failure.message}</p>
+            {shown && <p className="small" data-testid="model-kept">Still using <code>{shown.location.repo}</code>, which loaded before: the examples and any run are unchanged.</p>}
+            {failure.unreachable && (
+              <p className="small">
+                The Hub cannot be reached from here. This app serves its own Hub mirror of the demo model at <code>{mirror}</code>.{' '}
+                <button type="button" className="secondary" onClick={useMirror} data-testid="use-mirror">Use the bundled mirror</button>
+              </p>
+            )}
+          </div>
+        )}
+        <p className="small muted">Offline? This app serves a Hub mirror of the demo at <code>{mirror}</code>; for the fixture models with search and revisions run <code>npx tsx scripts/mirror.ts</code> and set its address as the endpoint.</p>
       </form>
     </details>
   );
 }
 
 export function ModelPanel() {
+  const failure = useApp((s) => s.modelLoadFailure);
   const model = useApp(selectModel);
   const state = useApp(selectModelState);
   return (
     <Panel id="model" step={1} title="Model">
       <LockedFieldset note="model"><SourceForm /></LockedFieldset>
       {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
-      {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {state.status === 'error' && !failure && <ErrorNote>{state.message}</ErrorNote>}
       {model?.support && !model.support.supported && (
         <ErrorNote>
           <span data-testid="model-unsupported">TabTune cannot train this checkpoint: {model.support.message}</span>{' '}

@@ -94,6 +94,10 @@ function RunZip() {
           title={step === 0 ? 'Train at least one step first' : busy ? 'Pause the run first' : undefined} data-testid="export-run">
           Download run (.zip)
         </button>
+        <button type="button" className="secondary" onClick={() => void exporting.exportRun({ adapterOnly: true })} disabled={busy || step === 0 || exportState.status === 'loading'}
+          title="Only the PEFT adapter folder: adapter_config.json, adapter_model.safetensors and the model card" data-testid="export-adapter">
+          Download adapter only (.zip)
+        </button>
         <label className="button secondary">
           Import run (.zip)…
           <input type="file" accept=".zip,application/zip" onChange={(e) => void onRun(e)} disabled={busy} className="sr-only" data-testid="import-run" />

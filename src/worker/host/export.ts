@@ -3,7 +3,7 @@
 // the manifest, metrics, samples and the resumable checkpoint, zipped by src/share/run-zip.ts; the bytes go back to
 // the page. Import: a PEFT adapter made elsewhere is checked against the loaded model before the trainer adopts it.
 import { buildManifest } from '../../share/manifest.ts';
-import { buildRunZip } from '../../share/run-zip.ts';
+import { buildAdapterZip, buildRunZip } from '../../share/run-zip.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter } from '../../train/peft.ts';
 import { checkpointFiles } from '../../train/state.ts';
 import { pushToHub, type PushProgress } from '../../train/sources.ts';
@@ -38,6 +38,10 @@ export async function exportRun(pg: Playground, training: TrainingHost, req: Run
   const { adapter, trainerState, c, p, session } = await adapterFolder(pg, training, req.device.backend, ctx);
   const repo = p.location.repo;
   const sha = p.summary.sha;
+  if (req.adapterOnly) {
+    const bytes = buildAdapterZip(adapter);
+    return { fileName: `tabtune-adapter-${repo.replace(/\//g, '--')}-step${c.step}.zip`, bytes, files: [...adapter.keys()].sort(), step: c.step };
+  }
   // The manifest describes what was trained: the config and data frozen when the run started, not the page's now.
   const manifest = buildManifest(session.config, {
     modelSha: sha, tokenizer: { repo, sha: p.tokenizer.sha || sha }, datasetHash: session.data.hash.replace(/^sha256:/, ''),

@@ -213,6 +213,27 @@ export class TrainingHost {
     }
   }
 
+  /** Loads checkpoint files into a trainer for the prepared examples under `config` (the saved run's), paused at
+   * the checkpoint's step, and samples from it. Resume continues from it; export and push write its adapter. Later
+   * checkpoints of the continued run stay in memory (the saved run keeps the ones it has). */
+  async open(ctx: HandlerContext, saved: CheckpointFiles, choice: BackendChoice, config: RunConfig): Promise<TrainerInfo> {
+    this.notRunning('load a checkpoint');
+    const tensors = saved.files[CHECKPOINT_TENSORS];
+    const state = saved.files[CHECKPOINT_STATE];
+    if (!tensors || !state) throw new Error(`A checkpoint needs ${CHECKPOINT_TENSORS} and ${CHECKPOINT_STATE}; got ${Object.keys(saved.files).join(', ') || 'no files'}.`);
+    const checkpoint = parseCheckpoint(tensors, state, `the checkpoint at step ${saved.step}`);
+    this.persist.detach();
+    const inputs = this.sessionFor(config);
+    const trainer = await this.build(ctx, choice, inputs, checkpoint);
+    this.run = inputs;
+    this.lastCheckpoint = checkpoint;
+    this.phase = 'paused';
+    ctx.emit({ type: 'progress', stage: `Sampling from the checkpoint at step ${trainer.step}`, loaded: 0, total: null });
+    await this.emitSamples(ctx, await trainer.sample());
+    if (!this.info) throw new Error('The trainer was built without its description; this is a bug.');
+    return { ...this.info, step: trainer.step };
+  }
+
   pause(): { step: number } {
     this.flag.aborted = true;
     return { step: this.trainer?.step ?? 0 };
