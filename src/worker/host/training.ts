@@ -314,6 +314,10 @@ export class TrainingHost {
           `Step ${result.badStep ?? '?'} produced a NaN/Inf loss or gradient norm, so training stopped and kept the last good checkpoint (step ${result.step}). ` +
           'Lower the learning rate or set a max gradient norm, then start again.');
       }
+      // Every run ends with samples from its final adapter, whatever the cadence (sample every 0, or a step count the
+      // cadence does not divide), so the Samples panel always shows where training arrived.
+      const every = this.run?.session.config.train.sampleEvery ?? 0;
+      if (live && (every === 0 || result.step % every !== 0)) await this.emitSamples(ctx, await trainer.sample());
       this.lastCheckpoint = await trainer.checkpoint();
       // A final checkpoint that did not fit leaves the run resumable from its last saved one.
       const kept = !storageFull && (await this.persist.save(this.lastCheckpoint, 'complete', ctx, true));
