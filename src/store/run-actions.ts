@@ -6,7 +6,7 @@ import type { RequestOptions } from '../worker/client';
 import type { CheckpointFiles, TemplateCheck, TrainOutcome, WorkerEvent } from '../worker/protocol';
 import { errorMessage } from '../share/labels';
 import { dataKey } from '../share/run-config';
-import { detectDegeneration } from './degeneration';
+import { detectDegeneration } from '../share/degeneration';
 import { createCheckpointActions, runSaveInfo, type CheckpointActions } from './checkpoints'; // saved runs
 import { selectModelLocation } from './selectors';
 import type { AppStore } from './store';

@@ -189,6 +189,8 @@ export interface ExampleSummary {
   targets: number;
   /** Tokens were cut at the max length. */
   truncated: boolean;
+  /** Tokens before the max length cut (equals `tokens` when nothing was cut). */
+  fullTokens?: number;
   split: 'train' | 'eval';
 }
 

@@ -1,14 +1,15 @@
 // Data panel: pick a bundled sample dataset, upload a file or name a Hub dataset, then see what the worker read —
 // size, content hash, file format, detected layout and field mapping (editable), row count, problems by line, the
 // first rows — and what run.prepare made of it: token lengths, the train/eval split and the rows dropped.
-import type { ChangeEvent, ReactNode } from 'react';
+import { useMemo, type ChangeEvent, type ReactNode } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { formatBytes, shortSha } from '../format';
 import { HubDatasetForm } from '../data/HubDatasetForm';
 import { MappingEditor } from '../data/MappingEditor';
 import { PreparedData } from '../data/PreparedData';
-import { selectBundledDatasets, selectDataset, selectDatasetChoice, selectDatasetState, selectInputsLocked } from '../../store/selectors';
+import { selectBundledDatasets, selectDataset, selectDatasetChoice, selectDatasetState, selectInputsLocked, selectPrepared } from '../../store/selectors';
+import { DROP_REASONS } from '../data/summary';
 import { LockedFieldset, LockedNote } from './LockedNote';
 import { RowView } from './RowView';
 
@@ -30,6 +31,8 @@ function Picker() {
   };
   const described = choice?.kind === 'bundled' ? bundled.find((d) => d.file === choice.file) : undefined;
   const locked = useApp(selectInputsLocked);
+  const failure = useApp((s) => s.datasetLoadFailure);
+  const kept = useApp(selectDataset);
   return (
     <fieldset className="plain" disabled={locked} data-testid="data-inputs">
       {locked && <LockedNote what="dataset" />}
@@ -51,6 +54,12 @@ function Picker() {
         </label>
       </div>
       {described && <p className="muted small" data-testid="dataset-description">{described.description}</p>}
+      {failure && kept && (
+        <div className="error-note" role="alert" data-testid="dataset-load-failure">
+          <p className="small">Could not load <code>{failure.asked}</code>: {failure.message}</p>
+          <p className="small">Still using <code>{kept.name}</code>, which loaded before.</p>
+        </div>
+      )}
       <HubDatasetForm />
     </fieldset>
   );
@@ -60,11 +69,17 @@ export function DataPanel() {
   const bundled = useApp(selectBundledDatasets);
   const dataset = useApp(selectDataset);
   const state = useApp(selectDatasetState);
+  const prepared = useApp(selectPrepared);
+  // Rows the prepared run left out, by id, when it was made from the dataset shown.
+  const dropped = useMemo(
+    () => new Map(prepared && dataset && prepared.dataHash === dataset.hash ? prepared.dropped.map((d) => [d.id, d] as const) : []),
+    [prepared, dataset],
+  );
   return (
     <Panel id="data" step={2} title="Data">
       <Picker />
       {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
-      {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {state.status === 'error' && !dataset && <ErrorNote>{state.message}</ErrorNote>}
       {dataset ? (
         <>
           <Facts
@@ -78,7 +93,17 @@ export function DataPanel() {
               ['hash', <code key="h" title={dataset.hash}>{dataset.hash.replace(/^sha256:/, '').slice(0, 12)}…</code>],
             ]}
           />
-          {dataset.issueCount > 0 && (
+          {dataset.layout === null && (
+            <div className="warn" role="status" data-testid="layout-unrecognised">
+              <p className="small">
+                <strong>TabTune does not recognise the layout of {dataset.name}.</strong> It reads rows with <code>messages</code> (or
+                ShareGPT <code>conversations</code>), <code>prompt</code> + <code>completion</code>, <code>instruction</code> + <code>output</code>, or <code>text</code>.
+                {dataset.columns && dataset.columns.length > 0 && <> This file&apos;s fields are {dataset.columns.map((c, i) => <span key={c}>{i > 0 && ', '}<code>{c}</code></span>)}.</>}
+              </p>
+              <p className="small">Say which field is which in the field mapping below, then apply it.</p>
+            </div>
+          )}
+          {dataset.issueCount > 0 && dataset.layout !== null && (
             <details className="issues">
               <summary className="warn">
                 {dataset.issueCount === 1 ? '1 problem; that row is skipped' : `${dataset.issueCount.toLocaleString('en-US')} problems; those rows are skipped`}
@@ -91,9 +116,19 @@ export function DataPanel() {
           <LockedFieldset><MappingEditor /></LockedFieldset>
           <PreparedData />
           <ol className="rows" data-testid="dataset-preview" aria-label="First rows">
-            {dataset.rows.slice(0, SHOWN_ROWS).map((row, i) => (
-              <li key={i}><RowView row={row} /></li>
-            ))}
+            {dataset.rows.slice(0, SHOWN_ROWS).map((row, i) => {
+              const drop = dropped.get(row.id);
+              return (
+                <li key={i} className={drop ? 'dropped-row' : undefined} data-dropped={drop?.reason}>
+                  {drop && (
+                    <p className="warn small" data-testid="row-dropped">
+                      Dropped, not trained: {DROP_REASONS[drop.reason] ?? drop.reason}. <span className="muted">{drop.message}</span>
+                    </p>
+                  )}
+                  <RowView row={row} />
+                </li>
+              );
+            })}
           </ol>
           {dataset.rowCount > SHOWN_ROWS && (
             <p className="muted small">First {SHOWN_ROWS} of {dataset.rowCount.toLocaleString('en-US')} rows.</p>

@@ -95,7 +95,7 @@ export class Playground {
       template: dataset.template ? config.template.kind : 'none',
       examples: dataset.examples.map((e, index) => ({
         index, id: e.id, tokens: e.ids.length, targets: e.labels.reduce((n, l) => n + (l === IGNORE_INDEX ? 0 : 1), 0),
-        truncated: e.fullLength > e.ids.length, split: session.isEval(e) ? 'eval' : 'train',
+        truncated: e.fullLength > e.ids.length, fullTokens: e.fullLength, split: session.isEval(e) ? 'eval' : 'train',
       })),
       dropped: dataset.dropped.map((d) => ({ ...d })),
       warnings: dataset.warnings.map((w) => ({ code: w.code, message: w.message, count: w.count, exampleIds: [...w.exampleIds] })),
