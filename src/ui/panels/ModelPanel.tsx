@@ -71,9 +71,9 @@ function SourceForm() {
   // The repo whose branches and tags are listed: set when one is picked or the field is left, not on every keystroke
   // (a half-typed id is a 404) and not on opening the form (the default endpoint may be offline).
   const [listed, setListed] = useState<string | null>(null);
-  // The bundled demo's Hub is static files: it resolves revisions but has no search or refs API to ask.
+  // Every endpoint is asked: the Hub, a mirror (scripts/mirror.ts), and this app's bundled mirror (scripts/serve.mjs
+  // answers search and refs for it).
   const origin = useApp((s) => s.origin);
-  const hasApi = hub.trim().replace(/\/+$/, '') !== demoEndpoint(origin);
 
   const loadHub = (ev: FormEvent) => {
     ev.preventDefault();
@@ -100,8 +100,8 @@ function SourceForm() {
       <summary>{choice.kind === 'bundled' ? `Bundled demo (${DEMO_REPO}, served by this app)` : `Hub: ${endpoint}`}</summary>
       <form onSubmit={loadHub}>
         <label>Hub endpoint<input value={hub} onChange={(e) => setHub(e.target.value)} spellCheck={false} /></label>
-        <RepoCombobox endpoint={hub} searchable={hasApi} value={repo} onChange={setRepo} onPick={(id) => { setRevision('main'); setListed(id); }} onCommit={setListed} />
-        <RevisionPicker endpoint={hub} repo={hasApi ? listed : null} value={revision} onChange={setRevision} />
+        <RepoCombobox endpoint={hub} searchable value={repo} onChange={setRepo} onPick={(id) => { setRevision('main'); setListed(id); }} onCommit={setListed} />
+        <RevisionPicker endpoint={hub} repo={listed} value={revision} onChange={setRevision} />
         <div className="row">
           <button type="submit" disabled={!/^[\w.-]+\/[\w.-]+$/.test(repo.trim())}>Load from Hub</button>
           <button type="button" className="secondary" onClick={loadDemo}>Use bundled demo</button>
