@@ -94,7 +94,7 @@ function RunZip() {
           title={step === 0 ? 'Train at least one step first' : busy ? 'Pause the run first' : undefined} data-testid="export-run">
           Download run (.zip)
         </button>
-        <button type="button" className="secondary" onClick={() => void exporting.exportRun({ adapterOnly: true })} disabled={busy || step === 0 || exportState.status === 'loading'}
+        <button type="button" className="secondary" onClick={() => void exporting.exportRun({ adapterOnly: true })} disabled={busy || (step === 0 && importState.status !== 'ready') || exportState.status === 'loading'}
           title="Only the PEFT adapter folder: adapter_config.json, adapter_model.safetensors and the model card" data-testid="export-adapter">
           Download adapter only (.zip)
         </button>
@@ -176,6 +176,9 @@ function Push() {
   const endpoint = useApp(selectHub);
   const phase = useApp(selectPhase);
   const step = useApp(selectStep);
+  // An imported adapter is pushable before any training (the worker writes its folder).
+  const imported = useApp(selectImportState).status === 'ready';
+  const nothing = step === 0 && !imported;
   // The token lives in this component's memory only: not in the store, a link, storage or a log.
   const [token, setToken] = useState('');
   const [repo, setRepo] = useState('');
@@ -206,8 +209,8 @@ function Push() {
           Private (when the repo is new)
         </label>
         <div className="row">
-          <button type="submit" disabled={busy || step === 0 || !token.trim() || !repo.trim()} data-testid="push-submit"
-            title={step === 0 ? 'Train at least one step first' : undefined}>
+          <button type="submit" disabled={busy || nothing || !token.trim() || !repo.trim()} data-testid="push-submit"
+            title={nothing ? 'Train at least one step or import an adapter first' : undefined}>
             Push to the Hub
           </button>
         </div>

@@ -17,6 +17,8 @@ const text = (s: string) => new TextEncoder().encode(s);
 /** The PEFT adapter folder (adapter_config.json, adapter_model.safetensors, README.md model card) and trainer_state of
  * the latest checkpoint, for the zip and for the Hub — written from the inputs the run was started with. */
 async function adapterFolder(pg: Playground, training: TrainingHost, device: string, ctx: HandlerContext) {
+  // An imported adapter with no training since: it is the adapter to write.
+  if (!training.exportable().checkpoint) await training.checkpointAdopted(ctx);
   const ex = training.exportable();
   if (ex.running) throw new Error('Pause the run first, so the adapter is one consistent checkpoint.');
   const c = ex.checkpoint;
@@ -95,6 +97,6 @@ export async function importAdapter(pg: Playground, training: TrainingHost, file
   const base = typeof loaded.config['base_model_name_or_path'] === 'string' ? loaded.config['base_model_name_or_path'] : null;
   const lc = loaded.plan.config;
   const lora = { r: lc.r, alpha: lc.alpha, dropout: lc.dropout ?? 0, rslora: lc.rslora ?? false, targets: [...lc.targets] };
-  await training.adoptAdapter(loaded.params);
+  await training.adoptAdapter(loaded.params, lora);
   return { lora, tensors: Object.keys(loaded.params).length, baseModel: base };
 }

@@ -50,7 +50,7 @@ export class TrainingHost {
   /** Settles when the current trainer's GPU device is lost (from its backend; absent on WASM). */
   private deviceLost: Promise<string> | null = null;
   /** An imported PEFT adapter the next trainer starts from, for the model (source id) it was checked against. */
-  private adopted: { modelKey: string; params: Record<string, Float32Array> } | null = null;
+  private adopted: { modelKey: string; params: Record<string, Float32Array>; lora: RunConfig['lora'] } | null = null;
 
   /** Saved runs: records runs and writes their checkpoints to IndexedDB (./persist.ts). */
   readonly persist: RunPersistence;
@@ -345,13 +345,27 @@ export class TrainingHost {
 
   /** Makes an imported adapter (already checked against the prepared model) the one samples, the batch inspector and
    * the next run start from; the current trainer is dropped so the next request builds one with it. */
-  async adoptAdapter(params: Record<string, Float32Array>): Promise<void> {
+  async adoptAdapter(params: Record<string, Float32Array>, lora: RunConfig['lora']): Promise<void> {
     this.notRunning('import an adapter');
-    this.adopted = { modelKey: this.pg.requirePrepared().source.id, params };
+    this.adopted = { modelKey: this.pg.requirePrepared().source.id, params, lora };
     this.lastCheckpoint = null;
     this.run = null;
     this.phase = 'idle';
     await this.release();
+  }
+
+  /** Before any training, an imported adapter is what export and push write: a trainer is built on it (under the
+   * adapter's LoRA settings) and its step-0 state becomes the checkpoint they read. False when there is none. */
+  async checkpointAdopted(ctx: HandlerContext): Promise<boolean> {
+    const adopted = this.adopted;
+    const prepared = this.pg.prepared;
+    if (this.lastCheckpoint || !adopted || !prepared || adopted.modelKey !== prepared.source.id) return false;
+    this.notRunning('export the imported adapter');
+    const inputs = this.sessionFor({ ...prepared.session.config, lora: adopted.lora });
+    const trainer = this.builtMatches(inputs.session, this.builtOn) && this.trainer!.step === 0 ? this.trainer! : await this.build(ctx, this.builtOn, inputs);
+    this.run = inputs;
+    this.lastCheckpoint = await trainer.checkpoint();
+    return true;
   }
 
   async release(): Promise<void> {
