@@ -52,7 +52,7 @@ function latestOnly<A extends unknown[]>(job: (signal: AbortSignal, isCurrent: (
 
 /** The error of a load that never reached the server (the Hub client says "could not reach"; a browser fetch says
  * "Failed to fetch" / "NetworkError"). */
-export function isUnreachable(message: string): boolean {
+function isUnreachable(message: string): boolean {
   return /could not reach|failed to fetch|networkerror|network error|ECONNREFUSED|ENOTFOUND|ERR_INTERNET_DISCONNECTED/i.test(message);
 }
 

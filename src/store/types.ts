@@ -112,7 +112,7 @@ export interface ModelSlice {
 }
 
 /** A load that failed and left the previous working choice in place: what was asked, and why it failed. */
-export interface LoadFailure {
+interface LoadFailure {
   /** What the user asked for (`org/name@revision`, a file name). */
   asked: string;
   message: string;
