@@ -3,7 +3,7 @@
 import { expect, test } from './fixtures';
 
 const SHOTS = 'test-output/screenshots';
-const STEPS = 6;
+const STEPS = 4;
 
 test('load the best checkpoint of a finished run, sample from it, export its adapter and resume from it', async ({ app, page }) => {
   test.setTimeout(900_000);
