@@ -70,6 +70,13 @@ export function TemplateEditor() {
   const [failure, setFailure] = useState<Failure | null>(null);
   const text = draft ?? applied;
 
+  // The run's template changed from elsewhere (a share link, a loaded checkpoint's run): the box shows it, not an old
+  // edit. An edit this editor applied leaves the two equal, so typing is never thrown away.
+  useEffect(() => {
+    setDraft((d) => (d !== null && !(template.kind === 'custom' && template.source === d) ? null : d));
+    setFailure((f) => (template.kind === 'custom' ? f : null));
+  }, [template]);
+
   useEffect(() => {
     if (draft === null || draft === applied) return undefined;
     let live = true;
