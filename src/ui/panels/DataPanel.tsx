@@ -114,7 +114,8 @@ export function DataPanel() {
             </details>
           )}
           <LockedFieldset><MappingEditor /></LockedFieldset>
-          <PreparedData />
+          {/* Nothing can be prepared from a file with no known layout: the note above says what to do instead. */}
+          {dataset.layout !== null && <PreparedData />}
           <ol className="rows" data-testid="dataset-preview" aria-label="First rows">
             {dataset.rows.slice(0, SHOWN_ROWS).map((row, i) => {
               const drop = dropped.get(row.id);
