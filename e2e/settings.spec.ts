@@ -66,6 +66,13 @@ test.describe('unreachable endpoint', () => {
     await expect(panel.getByTestId('model-load-failure')).toHaveCount(0);
     await expect(panel.getByLabel('Hub endpoint')).toHaveValue(`${new URL(app.page.url()).origin}/hub`);
     await expect.poll(async () => (await app.state()).modelState.status).toBe('ready');
+    // The bundled mirror answers the Hub's search and refs (scripts/serve.mjs): autocomplete and the revision picker work.
+    await panel.getByLabel('Repository').fill('dem');
+    const option = panel.getByRole('option', { name: /tabtune\/demo/ });
+    await expect(option).toBeVisible();
+    await option.click();
+    await expect(panel.getByTestId('revision-sha')).toContainText(`Branch main is at commit ${(await app.state()).model?.sha ?? '?'}`);
+    await panel.screenshot({ path: 'test-output/screenshots/model-bundled-mirror-search.png' });
   });
 });
 
