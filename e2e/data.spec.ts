@@ -119,6 +119,7 @@ test('an unrecognised layout says so, names the fields and opens the mapping edi
   const note = panel.getByTestId('layout-unrecognised');
   await expect(note).toContainText('TabTune does not recognise the layout of qa-short.jsonl');
   await expect(note).toContainText("This file's fields are a, q.");
+  await expect(panel.getByTestId('dataset-rows')).toHaveText('none usable until the fields are mapped');
   await panel.screenshot({ path: 'test-output/screenshots/data-unrecognised.png' });
   const form = panel.getByTestId('dataset-mapping').getByRole('form', { name: 'Field mapping' });
   await form.getByLabel('Layout', { exact: true }).selectOption('prompt-completion');

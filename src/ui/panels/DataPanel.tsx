@@ -86,7 +86,7 @@ export function DataPanel() {
             testId="dataset-facts"
             rows={[
               ['name', <code key="n">{dataset.name}</code>],
-              ['rows', <span key="r" data-testid="dataset-rows">{dataset.rowCount.toLocaleString('en-US')}</span>],
+              ['rows', <span key="r" data-testid="dataset-rows">{dataset.layout === null ? 'none usable until the fields are mapped' : dataset.rowCount.toLocaleString('en-US')}</span>],
               ['layout', <span key="l" data-testid="dataset-layout">{dataset.layout ?? 'not recognised'}</span>],
               ['file', <span key="f" data-testid="dataset-format">{dataset.fileFormat}, {formatBytes(dataset.bytes)}</span>],
               ...(dataset.hub ? [['commit', <code key="s" title={dataset.hub.sha} data-testid="dataset-sha">{shortSha(dataset.hub.sha)}</code>] as [string, ReactNode]] : []),
