@@ -19,6 +19,7 @@ process.env.TABTUNE_MIRROR_URL = `http://127.0.0.1:${mirrorPort}`;
 const SOLO = ['**/train.spec.ts', '**/device-loss.spec.ts'];
 const RUNS = [
   '**/backend-choice.spec.ts',
+  '**/checkpoint-load.spec.ts',
   '**/checkpoint-on-close.spec.ts',
   '**/export.spec.ts',
   '**/gemma.spec.ts',

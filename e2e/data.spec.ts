@@ -43,6 +43,12 @@ test('histogram, split and dropped rows of a bundled dataset follow the max leng
   await expect(reason).toContainText(`${dropped} × every target token was cut by the max length`);
   await expect(reason).toContainText(prepared.dropped.slice(0, 5).map((d) => d.id).join(', '));
   await expect(panel.getByTestId('split')).toContainText(`of ${100 - dropped} examples`);
+  // The preview marks the dropped rows it shows, with the reason.
+  const { dataset } = await app.state();
+  const droppedIds = new Set(prepared.dropped.map((d) => d.id));
+  const shownDropped = (dataset?.rows ?? []).slice(0, 6).filter((r) => droppedIds.has(r.id)).length;
+  await expect(panel.locator('[data-testid="dataset-preview"] [data-dropped="all-targets-truncated"]')).toHaveCount(shownDropped);
+  if (shownDropped > 0) await expect(panel.getByTestId('row-dropped').first()).toContainText('Dropped, not trained: every target token was cut by the max length');
   // The dropped summary uses the theme's warning colours.
   const colour = await summary.evaluate((el) => getComputedStyle(el).color);
   const warn = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--warn-text').trim());
@@ -55,7 +61,11 @@ test('histogram, split and dropped rows of a bundled dataset follow the max leng
   prepared = await preparedWith(app, 120, 'trail-chat.jsonl');
   const truncated = prepared.examples.filter((e) => e.truncated).length;
   expect(truncated).toBeGreaterThan(0);
-  await expect(histogram.getByTestId('truncated-bar')).toHaveCount(1);
+  // Truncated examples are binned at their original lengths, past the max-length marker.
+  await expect(histogram.getByTestId('truncated-bar')).not.toHaveCount(0);
+  const longestOriginal = Math.max(...prepared.examples.map((e) => e.fullTokens ?? e.tokens));
+  expect(longestOriginal).toBeGreaterThan(120);
+  await expect(histogram.getByRole('img')).toHaveAttribute('aria-label', new RegExp(`longest ${longestOriginal}; max length 120`));
   await expect(histogram.locator('.marker text')).toHaveText('max length 120');
   await expect(panel.getByTestId('length-caption')).toContainText(`${truncated} example${truncated === 1 ? '' : 's'} truncated at 120`);
   await panel.scrollIntoViewIfNeeded();
@@ -95,6 +105,30 @@ test('a file detection misreads can be mapped by hand', async ({ app }) => {
   await mapping.getByRole('button', { name: 'Use detected mapping' }).click();
   await expect(mapping).toContainText('text ← text');
   await expect(panel.getByTestId('dataset-rows')).toHaveText('2');
+});
+
+test('an unrecognised layout says so, names the fields and opens the mapping editor', async ({ app }) => {
+  await app.open();
+  await app.startup();
+  const panel = app.panel('data');
+  const rows = ['Capital of France?', 'Two plus two?', 'Colour of the sky?', 'Boiling point of water?', 'Largest planet?']
+    .map((q, i) => ({ q, a: ['Paris', 'Four', 'Blue', '100 °C', 'Jupiter'][i] }));
+  await panel.locator('input[type="file"]').setInputFiles({
+    name: 'qa-short.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')),
+  });
+  const note = panel.getByTestId('layout-unrecognised');
+  await expect(note).toContainText('TabTune does not recognise the layout of qa-short.jsonl');
+  await expect(note).toContainText("This file's fields are a, q.");
+  await expect(panel.getByTestId('dataset-rows')).toHaveText('none usable until the fields are mapped');
+  await panel.screenshot({ path: 'test-output/screenshots/data-unrecognised.png' });
+  const form = panel.getByTestId('dataset-mapping').getByRole('form', { name: 'Field mapping' });
+  await form.getByLabel('Layout', { exact: true }).selectOption('prompt-completion');
+  await form.getByLabel('Field for prompt', { exact: true }).selectOption('q');
+  await form.getByLabel('Field for completion', { exact: true }).selectOption('a');
+  await form.getByRole('button', { name: 'Apply mapping' }).click();
+  await expect(panel.getByTestId('dataset-rows')).toHaveText('5');
+  await expect(note).toHaveCount(0);
+  await expect.poll(async () => (await app.state()).prepared?.examples.length).toBe(5);
 });
 
 test('a Hub dataset from the mirror: the train split of Parquet shards, pinned to its commit', async ({ app }) => {

@@ -36,18 +36,43 @@ test('a model loads from a Hub endpoint typed into the form', async ({ app, page
 test.describe('unreachable endpoint', () => {
   test.use({ allowedProblem: /ERR_CONNECTION_REFUSED|Failed to load resource/ });
 
-  test('an unreachable Hub endpoint gives an error that names it', async ({ app }) => {
+  test('an unreachable Hub endpoint leaves the demo usable, names the endpoint and offers the bundled mirror', async ({ app }) => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
     await app.open();
     await app.startup();
+    await expect.poll(async () => (await app.state()).preparedState.status).toBe('ready');
+    const examples = (await app.state()).prepared?.examples.length ?? 0;
+    expect(examples).toBeGreaterThan(0);
     const panel = app.panel('model');
     await panel.getByText(/Bundled demo/).click();
     await panel.getByLabel('Hub endpoint').fill(endpoint);
     await panel.getByLabel('Repository').fill('tabtune/demo');
     await panel.getByRole('button', { name: 'Load from Hub' }).click();
-    await expect.poll(async () => (await app.state()).modelState.status).toBe('error');
-    await expect(panel.getByRole('alert')).toContainText(endpoint);
-    await app.panel('model').screenshot({ path: 'test-output/screenshots/model-error.png' });
+    await expect.poll(async () => (await app.state()).modelLoadFailure?.unreachable).toBe(true);
+    const failure = panel.getByTestId('model-load-failure');
+    await expect(failure).toContainText(endpoint);
+    await expect(failure).toContainText('Still using tabtune/demo');
+    // The demo is still the run's model, prepared and usable.
+    const s = await app.state();
+    expect(s.modelState.status).toBe('ready');
+    expect(s.modelChoice).toEqual({ kind: 'bundled' });
+    expect(s.model?.location.repo).toBe('tabtune/demo');
+    await expect.poll(async () => (await app.state()).preparedState.status).toBe('ready');
+    expect((await app.state()).prepared?.examples.length).toBe(examples);
+    await expect(app.panel('template').getByTestId('example-tokens')).toBeVisible();
+    await panel.screenshot({ path: 'test-output/screenshots/model-load-failure.png' });
+    // The bundled mirror, offered: the form points at it and the failure goes.
+    await failure.getByTestId('use-mirror').click();
+    await expect(panel.getByTestId('model-load-failure')).toHaveCount(0);
+    await expect(panel.getByLabel('Hub endpoint')).toHaveValue(`${new URL(app.page.url()).origin}/hub`);
+    await expect.poll(async () => (await app.state()).modelState.status).toBe('ready');
+    // The bundled mirror answers the Hub's search and refs (scripts/serve.mjs): autocomplete and the revision picker work.
+    await panel.getByLabel('Repository').fill('dem');
+    const option = panel.getByRole('option', { name: /tabtune\/demo/ });
+    await expect(option).toBeVisible();
+    await option.click();
+    await expect(panel.getByTestId('revision-sha')).toContainText(`Branch main is at commit ${(await app.state()).model?.sha ?? '?'}`);
+    await panel.screenshot({ path: 'test-output/screenshots/model-bundled-mirror-search.png' });
   });
 });
 

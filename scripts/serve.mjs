@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Static server for the built app (dist/) on 127.0.0.1: correct MIME types for .wasm/.mjs/.json, HTTP Range, and the
 // cross-origin-isolation headers onnxruntime-web's threaded WASM needs. Also serves the static Hub layout under /hub
-// (extension-less API answers are JSON). Port: --port N, or PORT, or 4173. Usage: node scripts/serve.mjs [--port N] [--root DIR]
+// (extension-less API answers are JSON), and answers model search and refs for its repos, so the bundled mirror works
+// with the Model panel's autocomplete and revision picker. Port: --port N, or PORT, or 4173. Usage: node scripts/serve.mjs [--port N] [--root DIR]
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -93,6 +94,40 @@ async function resolveFile(root, urlPath) {
   }
 }
 
+/** The repos of the static Hub layout under {root}/hub: every api/models/{org}/{name}/revision/main answer. */
+async function hubRepos(root) {
+  const dir = join(root, 'hub', 'api', 'models');
+  const repos = [];
+  for (const org of await fs.readdir(dir).catch(() => [])) {
+    for (const name of await fs.readdir(join(dir, org)).catch(() => [])) {
+      try {
+        const info = JSON.parse(await fs.readFile(join(dir, org, name, 'revision', 'main'), 'utf8'));
+        if (typeof info?.sha === 'string') repos.push({ id: `${org}/${name}`, sha: info.sha, lastModified: info.lastModified ?? null, tags: info.tags ?? [] });
+      } catch {
+        // not a repo of the static layout
+      }
+    }
+  }
+  return repos.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/** The two Hub API answers a static folder cannot hold: model search (`/hub/api/models?search=Q&limit=N`, ids containing Q
+ * case-insensitively) and a repo's refs (`/hub/api/models/{org}/{name}/refs`, one branch: main). null: not one of them. */
+async function hubApi(root, url) {
+  if (url.pathname === '/hub/api/models') {
+    const q = (url.searchParams.get('search') ?? '').toLowerCase();
+    const limit = Math.max(1, Math.min(1000, Number(url.searchParams.get('limit')) || 20));
+    const hits = (await hubRepos(root)).filter((r) => r.id.toLowerCase().includes(q)).slice(0, limit);
+    return hits.map((r) => ({ _id: r.sha.slice(0, 24), id: r.id, modelId: r.id, downloads: 0, likes: 0, private: false, lastModified: r.lastModified, tags: r.tags }));
+  }
+  const refs = /^\/hub\/api\/models\/([\w.-]+)\/([\w.-]+)\/refs$/.exec(url.pathname);
+  if (refs) {
+    const repo = (await hubRepos(root)).find((r) => r.id === `${refs[1]}/${refs[2]}`);
+    return repo ? { branches: [{ name: 'main', ref: 'refs/heads/main', targetCommit: repo.sha }], converts: [], tags: [] } : undefined;
+  }
+  return null;
+}
+
 function baseHeaders() {
   return {
     // Cross-origin isolation gives the WASM backend SharedArrayBuffer (threads); CORS fetches to the Hub still work.
@@ -109,6 +144,13 @@ export function startServer({ root, port, host = '127.0.0.1' }) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...baseHeaders(), Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const api = await hubApi(absRoot, url);
+    if (api !== null) {
+      const body = api === undefined ? JSON.stringify({ error: `Repository not found: ${url.pathname}` }) : JSON.stringify(api);
+      res.writeHead(api === undefined ? 404 : 200, { ...baseHeaders(), 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     let file;

@@ -3,6 +3,7 @@
 // src/share/run-config.ts, so the CLI and the app train the same way.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FULL_GROUPS, MASK_POLICIES, SCHEDULES, parseRunConfig, type RunConfig, type RunConfigInput } from '../share/run-config.ts';
+import { TEMPLATE_KINDS, type PresetKind } from '../share/templates.ts';
 import type { FileFormat } from '../data/formats.ts';
 import { CliError } from './errors.ts';
 
@@ -80,14 +81,17 @@ export type BackendFlag = (typeof BACKENDS)[number];
  */
 export const DEFAULT_BACKEND: BackendFlag = 'cpu';
 
-/** `--template chat|alpaca|FILE.jinja` → the template part of the run config (FILE read by the caller). */
-export type TemplateFlag = { kind: 'chat' } | { kind: 'alpaca' } | { kind: 'file'; path: string };
+/** `--template chat|chatml|llama3|gemma|alpaca|plain|FILE.jinja` → the template part of the run config (FILE read by
+ * the caller). */
+export type TemplateFlag = { kind: 'chat' | PresetKind } | { kind: 'file'; path: string };
+const PRESET_FLAGS: readonly PresetKind[] = TEMPLATE_KINDS.filter((k): k is PresetKind => k !== 'chat' && k !== 'custom');
 export function templateFlag(v: Values): TemplateFlag {
   const raw = str(v, 'template');
   if (raw === undefined || raw === 'chat') return { kind: 'chat' };
-  if (raw === 'alpaca') return { kind: 'alpaca' };
+  const preset = PRESET_FLAGS.find((p) => p === raw);
+  if (preset) return { kind: preset };
   if (/\.jinja2?$/.test(raw)) return { kind: 'file', path: raw };
-  throw new CliError(`--template must be chat, alpaca or a .jinja file; got "${raw}"`);
+  throw new CliError(`--template must be chat, ${PRESET_FLAGS.join(', ')} or a .jinja file; got "${raw}"`);
 }
 
 export interface ConfigContext {

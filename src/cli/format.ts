@@ -13,7 +13,13 @@ export function debugExample(e: Example, tok: Tokenizer, color: boolean): string
 
 export function formatWarnings(warnings: readonly LintWarning[]): string {
   if (warnings.length === 0) return 'Linter: no warnings.\n';
-  return warnings.map((w) => `warning [${w.code}] ${w.message} (${w.count} rows, e.g. ${w.exampleIds.join(', ')})`).join('\n') + '\n';
+  return warnings.map((w) => `warning [${w.code}] ${w.message}${rowsNote(w)}`).join('\n') + '\n';
+}
+
+/** ` (3 rows, e.g. a, b)` for a warning about rows; nothing for one about the whole dataset (it names no rows). */
+function rowsNote(w: LintWarning): string {
+  if (w.exampleIds.length === 0) return '';
+  return ` (${w.count} ${w.count === 1 ? 'row' : 'rows'}, e.g. ${w.exampleIds.join(', ')})`;
 }
 
 export interface Offender {

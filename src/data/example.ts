@@ -15,6 +15,9 @@ export interface ExampleOptions {
   maxLength?: number;
   /** Template kwargs and the frozen date. */
   render?: Pick<RenderOptions, 'kwargs' | 'date'>;
+  /** Render plain prompt/completion rows through `template` too, as a user turn and an assistant turn (a template
+   * picked by hand, e.g. the plain one with its separator); otherwise they are concatenated, as TRL does. */
+  templatePlainRows?: boolean;
 }
 
 export interface Example {
@@ -44,8 +47,10 @@ type DropReason = 'no-trainable-token' | 'all-targets-truncated' | 'render-error
 export type BuildResult = { ok: true; example: Example } | { ok: false; id: string; reason: DropReason; message: string };
 
 /** The conversation a row stands for, and where its prompt ends (in messages) when it has one. */
-function rowMessages(row: Row): { messages: Message[]; promptCount: number | null } | null {
+function rowMessages(row: Row, plainToo = false): { messages: Message[]; promptCount: number | null } | null {
   switch (row.kind) {
+    case 'prompt-completion':
+      return plainToo ? { messages: [{ role: 'user', content: row.prompt }, { role: 'assistant', content: row.completion }], promptCount: 1 } : null;
     case 'messages':
       return { messages: row.messages, promptCount: null };
     case 'prompt-completion-chat':
@@ -126,7 +131,7 @@ function renderPlain(row: Row, tok: Tokenizer): Rendered {
 export function buildExample(row: Row, opts: ExampleOptions): BuildResult {
   let rendered: Rendered;
   try {
-    const conversation = rowMessages(row);
+    const conversation = rowMessages(row, opts.templatePlainRows === true && opts.template !== null);
     rendered = conversation ? renderConversation(row, conversation.messages, conversation.promptCount, opts) : renderPlain(row, opts.tokenizer);
   } catch (error) {
     if (error instanceof TemplateRenderError || error instanceof SpanError) {
@@ -158,7 +163,7 @@ export function buildExample(row: Row, opts: ExampleOptions): BuildResult {
       turns: rendered.turns,
       messages: rendered.messages,
       completionStart: rendered.completionStart,
-      templated: rowMessages(row) !== null,
+      templated: rowMessages(row, opts.templatePlainRows === true && opts.template !== null) !== null,
       fullLength,
       notes: rendered.notes,
     },

@@ -3,7 +3,7 @@
 import type { BuiltDataset, Example } from './example.ts';
 import type { MaskMode } from './masks.ts';
 import type { Tokenizer } from './tokenizer.ts';
-import { IGNORE_INDEX } from './types.ts';
+import { IGNORE_INDEX, type Message } from './types.ts';
 
 export type LintCode =
   | 'no-trainable-token'
@@ -15,7 +15,11 @@ export type LintCode =
   | 'no-chat-template'
   | 'pad-equals-eos'
   | 'vocab-exceeds-embeddings'
-  | 'prompt-not-token-prefix';
+  | 'prompt-not-token-prefix'
+  | 'ends-on-user-turn'
+  | 'starts-with-assistant'
+  | 'empty-assistant-reply'
+  | 'no-prompt-separator';
 
 export interface LintWarning {
   code: LintCode;
@@ -77,6 +81,20 @@ function injectedTrainedText(example: Example, tok: Tokenizer): string | null {
   return found ? found : null;
 }
 
+/** The conversation's turns other than system ones (a system prompt may open any conversation). */
+function dialogue(example: Example): Message[] {
+  return example.messages.filter((m) => m.role !== 'system');
+}
+
+/** A plain prompt/completion row (concatenated, no template) whose prompt and completion meet with no whitespace
+ * between them: `…sea level?100 degrees Celsius.` The model cannot tell where the question ends. */
+function gluedPrompt(example: Example): boolean {
+  if (example.templated || example.turns.length !== 2 || example.completionStart === undefined) return false;
+  const at = example.completionStart;
+  if (at <= 0 || at >= example.text.length) return false;
+  return /\S/.test(example.text.charAt(at - 1)) && /\S/.test(example.text.charAt(at));
+}
+
 function describeInjected(text: string): string {
   if (/<think>\s*<\/think>/.test(text) || text.includes('<think>')) return 'an empty think block';
   if (/Cutting Knowledge Date|Today Date/i.test(text)) return 'a date header';
@@ -101,9 +119,20 @@ export function lintDataset(data: BuiltDataset, ctx: LintContext): LintWarning[]
   const doubledBos = new Tally();
   const injected = new Tally();
   const notPrefix = new Tally();
+  const endsOnUser = new Tally();
+  const startsWithAssistant = new Tally();
+  const emptyReply = new Tally();
+  const glued = new Tally();
   let injectedKind = '';
   let withAssistant = 0;
   for (const ex of data.examples) {
+    if (ex.templated) {
+      const turns = dialogue(ex);
+      if (turns[turns.length - 1]?.role === 'user') endsOnUser.add(ex.id);
+      if (turns[0]?.role === 'assistant') startsWithAssistant.add(ex.id);
+    }
+    if (ex.messages.some((m) => m.role === 'assistant' && m.content.trim() === '')) emptyReply.add(ex.id);
+    if (gluedPrompt(ex)) glued.add(ex.id);
     if (ASSISTANT_MODES.has(ctx.mode) && trainsNonAssistant(ex)) nonAssistant.add(ex.id);
     if (ex.turns.some((t) => t.role === 'assistant') || !ex.templated) {
       withAssistant++;
@@ -125,8 +154,14 @@ export function lintDataset(data: BuiltDataset, ctx: LintContext): LintWarning[]
   push('template-injected-trained', injected, `Text the template wrote, not the data (${injectedKind}), is trained.`);
   push('prompt-not-token-prefix', notPrefix, 'The prompt rendered with add_generation_prompt is not a token prefix of the full render, so the completion boundary falls inside a token.');
 
+  push('ends-on-user-turn', endsOnUser, 'Conversations end on a user turn: nothing answers the last question, so it is context only and never trained. Drop the trailing user message or add the reply.');
+  push('starts-with-assistant', startsWithAssistant, 'Conversations start with an assistant turn (after any system prompt): many chat templates refuse this or render a reply to nothing. Start with the user turn.');
+  push('empty-assistant-reply', emptyReply, 'An assistant reply is empty: the model is trained to answer with only an end-of-turn token. Fill in or remove the empty replies.');
+  push('no-prompt-separator', glued, 'Prompt and completion are glued together with nothing between them (e.g. "sea level?100"): the model cannot tell where the prompt ends. Pick the plain prompt/completion template (it writes a visible separator), or end each prompt with a newline.');
+
   const once = (code: LintCode, message: string) => warnings.push({ code, message, count: 1, exampleIds: [] });
-  if (tok.chatTemplate === null && ctx.usesTokenizerTemplate) {
+  // Only rows rendered by a chat template need one: plain prompt/completion and text rows are concatenated.
+  if (tok.chatTemplate === null && ctx.usesTokenizerTemplate && data.examples.some((e) => e.templated)) {
     once('no-chat-template', 'The tokenizer has no chat template (a base model?). Pick a built-in template (Alpaca, Llama 2 chat) or write one.');
   }
   if (tok.padId === null || tok.padId === tok.eosId) {

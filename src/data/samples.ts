@@ -46,6 +46,14 @@ export const SAMPLE_DATASETS: readonly SampleDataset[] = [
     mode: 'assistant',
     rows: 8,
   },
+  {
+    id: 'science-answers',
+    file: 'science-answers.jsonl',
+    title: 'Plain prompt/completion pairs (no chat markup)',
+    description: 'Twelve science questions and short answers as prompt/completion rows with nothing between them: the linter flags the glued prompt and answer; the plain prompt/completion template adds a visible separator.',
+    mode: 'completion',
+    rows: 12,
+  },
 ];
 
 function sampleById(id: string): SampleDataset {

@@ -10,6 +10,8 @@ import {
   budgetedInterpreter, budgetError, DEFAULT_TEMPLATE_BUDGET, makeRange, TemplateRenderError, type TemplateBudget,
 } from './template-budget.ts';
 import type { Message } from './types.ts';
+import { MAX_TEMPLATE_CHARS } from '../share/run-config.ts';
+import { PRESET_SOURCES } from '../share/templates.ts';
 
 export { TemplateRenderError };
 
@@ -41,25 +43,7 @@ export interface RenderOptions {
 export const FROZEN_DATE = new Date(Date.UTC(2026, 0, 1, 12, 0, 0));
 
 /** Alpaca (Stanford) prompt format, as a chat template so it renders with the same machinery. */
-export const ALPACA_TEMPLATE = `{%- if messages[0]['role'] == 'system' -%}
-{{ messages[0]['content'] + '\\n\\n' }}
-{%- set loop_messages = messages[1:] -%}
-{%- else -%}
-{{ 'Below is an instruction that describes a task. Write a response that appropriately completes the request.\\n\\n' }}
-{%- set loop_messages = messages -%}
-{%- endif -%}
-{%- for message in loop_messages -%}
-{%- if message['role'] == 'user' -%}
-{{ '### Instruction:\\n' + message['content'] + '\\n\\n' }}
-{%- elif message['role'] == 'assistant' -%}
-{{ '### Response:\\n' + message['content'] + eos_token + '\\n\\n' }}
-{%- else -%}
-{{ raise_exception('Alpaca has only system, user and assistant turns, got ' + message['role']) }}
-{%- endif -%}
-{%- endfor -%}
-{%- if add_generation_prompt -%}
-{{ '### Response:\\n' }}
-{%- endif -%}`;
+export const ALPACA_TEMPLATE = PRESET_SOURCES.alpaca;
 
 /** Meta's Llama 2 chat format (`[INST]`, `<<SYS>>`), for tokenizers that ship without a template (Llama 2 base). */
 export const LLAMA2_CHAT_TEMPLATE = `{%- if messages[0]['role'] == 'system' -%}
@@ -144,9 +128,6 @@ function unclosedBlock(source: string): { tag: string; line: number; column: num
   const before = source.slice(0, open.index).split('\n');
   return { tag: open.tag, line: before.length, column: (before[before.length - 1] ?? '').length + 1 };
 }
-
-/** Longest template source accepted (the run-config schema's cap on a custom template). */
-const MAX_TEMPLATE_CHARS = 32 * 1024;
 
 function isStackOverflow(error: unknown): boolean {
   return error instanceof RangeError && /call stack/i.test(error.message);

@@ -59,6 +59,17 @@ export interface Tokenizer {
 /** Turn-closing tokens used by the chat templates of the families TabTune supports. */
 const TURN_END_CANDIDATES = ['<|im_end|>', '<|eot_id|>', '<|eom_id|>', '<end_of_turn>', '<|end|>', '</s>', '<|endoftext|>'];
 
+/** The tokenizer with the turn-end tokens a template writes counted as end of turn: a preset or edited template may
+ * close turns with a token the tokenizer's own template never uses (ChatML's <|im_end|> on a Llama tokenizer). */
+export function withTemplateTurnEnds(tok: Tokenizer, source: string): Tokenizer {
+  const endOfTurnIds = new Set(tok.endOfTurnIds);
+  for (const candidate of TURN_END_CANDIDATES) {
+    const id = tok.idOf(candidate);
+    if (id !== undefined && source.includes(candidate)) endOfTurnIds.add(id);
+  }
+  return endOfTurnIds.size === tok.endOfTurnIds.size ? tok : { ...tok, endOfTurnIds };
+}
+
 interface AddedTokenJson {
   id: number;
   content: string;

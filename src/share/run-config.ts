@@ -2,8 +2,12 @@
 // its defaults, and its schema. The browser, the CLI and share links all read defaults from here, so "a flag left out
 // means the browser's default" holds by construction. Validated with zod; imports nothing from the rest of src/.
 import { z } from 'zod';
+import { TEMPLATE_KINDS } from './templates.ts';
 
 export const RUN_CONFIG_VERSION = 1;
+
+/** Longest custom template source a run config (and so a share link) carries. */
+export const MAX_TEMPLATE_CHARS = 32 * 1024;
 
 export const MASK_POLICIES = ['assistant', 'last-assistant', 'completion', 'all', 'trl', 'axolotl', 'unsloth'] as const;
 export type MaskPolicy = (typeof MASK_POLICIES)[number];
@@ -54,9 +58,10 @@ export const runConfigSchema = z.object({
   data: dataRef,
   template: z
     .object({
-      kind: z.enum(['chat', 'alpaca', 'custom']).default('chat'),
+      /** The tokenizer's own template, a preset (src/share/templates.ts), or `custom` with its source. */
+      kind: z.enum(TEMPLATE_KINDS).default('chat'),
       /** Jinja source for `custom`; rendered only by the sandboxed interpreter. */
-      source: z.string().max(32 * 1024).optional(),
+      source: z.string().max(MAX_TEMPLATE_CHARS, `a template may be at most ${MAX_TEMPLATE_CHARS} characters`).optional(),
       kwargs: z.record(z.string(), z.union([z.boolean(), z.string(), z.number()])).default({}),
     })
     .default({ kind: 'chat', kwargs: {} }),

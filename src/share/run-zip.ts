@@ -98,6 +98,20 @@ export function buildRunZip(run: RunExport): Uint8Array {
   return zipSync(files, { level: 6, mtime: FIXED_MTIME });
 }
 
+/** Only the PEFT adapter folder (adapter_config.json, adapter_model.safetensors, README.md) at the top of a zip:
+ * unzipped, it is a folder `PeftModel.from_pretrained` loads, and TabTune imports it as an adapter. */
+export function buildAdapterZip(adapter: ReadonlyMap<string, Uint8Array>): Uint8Array {
+  for (const name of [...ADAPTER_REQUIRED, 'README.md']) {
+    if (!adapter.has(name)) throw new Error(`cannot export the adapter: the folder has no ${name}`);
+  }
+  const files: Zippable = {};
+  for (const [name, bytes] of [...adapter].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!SAFE_NAME.test(name)) throw new Error(`cannot export "${name}": file names may use letters, digits, ".", "_" and "-" only`);
+    files[name] = bytes;
+  }
+  return zipSync(files, { level: 6, mtime: FIXED_MTIME });
+}
+
 /** A zip that cannot be imported; the message says which file and what is wrong. */
 export class RunZipError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -3,9 +3,10 @@
 // of a panel's load stay in that slice (the panel shows them); the page-wide error list is for the rest.
 import { errorMessage } from '../share/labels';
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
-import type { DatasetPreview, PreviewSource, WorkerEvent } from '../worker/protocol';
+import type { DatasetMapping, DatasetPreview, PreviewSource, WorkerEvent } from '../worker/protocol';
 import { selectMemoryShape } from './model-panel';
-import { bundledDatasetUrl, selectModelLocation } from './selectors';
+import { bundledDatasetUrl, demoEndpoint, selectModelLocation } from './selectors';
+import { DEMO_REPO } from './slices';
 import type { AppStore } from './store';
 import type { DatasetChoice, LoadState } from './slices';
 import type { RunConfig } from '../share/run-config';
@@ -49,12 +50,19 @@ function latestOnly<A extends unknown[]>(job: (signal: AbortSignal, isCurrent: (
   };
 }
 
-/** Loads the chosen model's summary. */
+/** The error of a load that never reached the server (the Hub client says "could not reach"; a browser fetch says
+ * "Failed to fetch" / "NetworkError"). */
+function isUnreachable(message: string): boolean {
+  return /could not reach|failed to fetch|networkerror|network error|ECONNREFUSED|ENOTFOUND|ERR_INTERNET_DISCONNECTED/i.test(message);
+}
+
+/** Loads the chosen model's summary. A load that fails while another model is loaded leaves that model, and the choice
+ * that loaded it, in place (the failure is kept beside the form): a typo or an offline Hub never throws away the demo. */
 export function createModelLoader(store: AppStore, client: WorkerClient): () => Promise<void> {
   return latestOnly(async (signal, isCurrent) => {
     const { setModel, setModelState } = store.getState();
     const location = selectModelLocation(store.getState());
-    setModel(null);
+    const previous = store.getState().model;
     setModelState({ status: 'loading', stage: `Resolving ${location.repo}@${location.revision}`, loaded: 0, total: null });
     try {
       // The memory bill is for the run's batch × max length and LoRA setting (src/store/model-panel.ts).
@@ -66,10 +74,29 @@ export function createModelLoader(store: AppStore, client: WorkerClient): () => 
         },
       });
       setModel(model);
+      store.getState().setModelLoadFailure(null);
       setModelState({ status: 'ready' });
     } catch (err) {
       if (isCancel(err)) return;
-      setModelState({ status: 'error', message: errorMessage(err) });
+      const message = errorMessage(err);
+      const failure = { asked: `${location.repo}@${location.revision}`, message, unreachable: isUnreachable(message) };
+      const s = store.getState();
+      s.setModelLoadFailure(failure);
+      if (!previous) {
+        setModel(null);
+        setModelState({ status: 'error', message });
+        return;
+      }
+      // Back to the choice that loaded the model still shown, so the run, links and exports keep using it.
+      const was = previous.location;
+      const bundled = was.repo === DEMO_REPO && was.endpoint === demoEndpoint(s.origin);
+      if (bundled) s.chooseModel({ kind: 'bundled' });
+      else {
+        s.setHubEndpoint(was.endpoint);
+        s.chooseModel({ kind: 'hub', repo: was.repo, revision: was.revision });
+      }
+      setModel(previous);
+      setModelState({ status: 'ready' });
     }
   });
 }
@@ -108,6 +135,9 @@ export function dataRefFor(choice: DatasetChoice, dataset: DatasetPreview): RunC
 }
 
 export function createDatasetLoader(store: AppStore, client: WorkerClient): (upload?: { name: string; bytes: ArrayBuffer }) => Promise<void> {
+  // The choice (and mapping) of the dataset on screen: what a failed load restores.
+  let previousChoice: DatasetChoice | null = null;
+  let previousMapping: DatasetMapping | null = null;
   return latestOnly(async (signal, isCurrent, upload?: { name: string; bytes: ArrayBuffer }) => {
     const { setDataset, setDatasetState, chooseDataset } = store.getState();
     let source: PreviewSource;
@@ -130,7 +160,8 @@ export function createDatasetLoader(store: AppStore, client: WorkerClient): (upl
       }
     }
     const mapping = upload ? null : store.getState().datasetMapping;
-    setDataset(null);
+    // What a failed load goes back to: the dataset shown now, and the choice that loaded it.
+    const kept = { dataset: store.getState().dataset, choice: previousChoice, mapping: previousMapping };
     setDatasetState({ status: 'loading', stage: `Reading ${source.name}`, loaded: 0, total: null });
     try {
       const dataset = await client.request('dataset.preview', { source, limit: PREVIEW_ROWS, ...(mapping ? { mapping } : {}) }, {
@@ -144,10 +175,25 @@ export function createDatasetLoader(store: AppStore, client: WorkerClient): (upl
       // The run config names the data it trains on (one dataset reference: what links, saved runs and exports carry).
       const now = store.getState();
       if (now.datasetChoice) now.setRunConfig({ ...now.runConfig, data: dataRefFor(now.datasetChoice, dataset) });
+      previousChoice = now.datasetChoice;
+      previousMapping = now.datasetMapping;
+      now.setDatasetLoadFailure(null);
       setDatasetState({ status: 'ready' });
     } catch (err) {
       if (isCancel(err)) return;
-      setDatasetState({ status: 'error', message: errorMessage(err) });
+      const message = errorMessage(err);
+      const s = store.getState();
+      s.setDatasetLoadFailure({ asked: source.name, message, unreachable: isUnreachable(message) });
+      if (!kept.dataset || !kept.choice) {
+        setDataset(null);
+        setDatasetState({ status: 'error', message });
+        return;
+      }
+      // The dataset still shown stays the run's: its choice and mapping come back with it.
+      s.chooseDataset(kept.choice);
+      s.setDatasetMapping(kept.mapping);
+      setDataset(kept.dataset);
+      setDatasetState({ status: 'ready' });
     }
   });
 }

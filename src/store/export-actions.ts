@@ -22,7 +22,7 @@ export interface ExportDeps {
 }
 
 export interface ExportActions {
-  exportRun(): Promise<void>;
+  exportRun(opts?: { adapterOnly?: boolean }): Promise<void>;
   /** A run zip, or a zip holding only a PEFT adapter folder. */
   importZip(name: string, bytes: Uint8Array): Promise<void>;
   /** adapter_config.json + adapter_model.safetensors chosen as two files, or one zip holding an adapter folder
@@ -73,7 +73,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
   };
 
   return {
-    async exportRun() {
+    async exportRun(opts = {}) {
       const s = store.getState();
       s.setExportState(loading('Building the zip in the worker'));
       try {
@@ -90,6 +90,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
           metrics: s.metrics.map(({ ms: _ms, ...m }) => m),
           samples: s.samples.map((x) => ({ step: x.step, prompt: x.prompt, completion: x.completion, flags: x.flags })),
           device: { backend, ...(backend === 'webgpu' && adapter ? { adapter } : {}) },
+          ...(opts.adapterOnly ? { adapterOnly: true } : {}),
         }, {
           onEvent: (e) => {
             if (e.type === 'progress') store.getState().setExportState({ status: 'loading', stage: e.stage, loaded: e.loaded, total: e.total });

@@ -177,6 +177,8 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
 
   const checkTokenizer = async (choice: TokenizerChoice | null): Promise<void> => {
     const s = store.getState();
+    // The tokenizer in use before this check: a check that fails goes back to it (the examples keep working).
+    const before = s.runConfig.tokenizer ?? null;
     s.setTokenizerChoice(choice);
     const model = pinned();
     if (!choice || !model) return;
@@ -194,7 +196,11 @@ export function createModelPanelActions(store: AppStore, client: WorkerClient): 
       store.getState().setTokenizerCheck(check, { status: 'ready' });
       store.getState().setTokenizerChoice(choice, check.sha); // pins the run to the commit checked
     } catch (err) {
-      if (current(choice)) store.getState().setTokenizerCheck(null, { status: 'error', message: errorMessage(err) });
+      if (!current(choice)) return;
+      const now = store.getState();
+      now.setTokenizerChoice(before ? { repo: before.repo, revision: before.revision } : null, before?.sha);
+      const kept = before ? `${before.repo}@${before.revision}` : "the model's own";
+      now.setTokenizerCheck(null, { status: 'error', message: `${errorMessage(err)} (still using ${kept} tokenizer)` });
     }
   };
 

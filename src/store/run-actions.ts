@@ -3,10 +3,10 @@
 // are buffered and written at most every FLUSH_MS so a fast GPU cannot make the charts re-render on every step.
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { RequestOptions } from '../worker/client';
-import type { CheckpointFiles, TrainOutcome, WorkerEvent } from '../worker/protocol';
+import type { CheckpointFiles, TemplateCheck, TrainOutcome, WorkerEvent } from '../worker/protocol';
 import { errorMessage } from '../share/labels';
 import { dataKey } from '../share/run-config';
-import { detectDegeneration } from './degeneration';
+import { detectDegeneration } from '../share/degeneration';
 import { createCheckpointActions, runSaveInfo, type CheckpointActions } from './checkpoints'; // saved runs
 import { selectModelLocation } from './selectors';
 import type { AppStore } from './store';
@@ -23,6 +23,8 @@ export interface RunActions {
   /** prepare() once edits have settled for PREPARE_DEBOUNCE_MS (typing a number); a direct prepare() supersedes it. */
   prepareSoon(): void;
   showExample(index: number): Promise<void>;
+  /** Checks an edited chat template in the worker (parse, then the first rows rendered); never throws. */
+  checkTemplate(source: string): Promise<TemplateCheck>;
   inspectBatch(): Promise<void>;
   start(): Promise<void>;
   resume(): Promise<void>;
@@ -37,6 +39,10 @@ export interface RunActions {
   // run import
   /** Continues from checkpoint files (an imported run zip's), on the prepared examples; keeps the metrics shown. */
   resumeFrom(checkpoint: CheckpointFiles): Promise<void>;
+  /** Loads a saved checkpoint (any of a run's, the best one included) on the prepared examples: its history up to that
+   * step comes back, the model samples from it at once, and the run is paused there (Resume goes on from it; export
+   * and push write its adapter). The run's data settings are applied first when they differ. Never throws. */
+  openCheckpoint(runId: string, checkpointId: string): Promise<void>;
 }
 
 
@@ -200,13 +206,25 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
         else store.getState().setExample(0, null, { status: 'idle' });
       } catch (err) {
         if (isCancel(err)) return;
-        store.getState().setPrepared(null, { status: 'error', message: errorMessage(err) });
+        // The worker keeps the examples it prepared last when a preparation fails: so does the page, while they are of
+        // the dataset still loaded (Start refuses them if the data settings differ: "prepare the examples again").
+        const now = store.getState();
+        const kept = now.prepared && now.dataset && now.prepared.dataHash === now.dataset.hash ? now.prepared : null;
+        now.setPrepared(kept, { status: 'error', message: errorMessage(err) });
       } finally {
         if (prepareCall === controller) prepareCall = null;
       }
     },
 
     showExample,
+
+    async checkTemplate(source) {
+      try {
+        return await client.request('template.check', { source, kwargs: store.getState().runConfig.template.kwargs });
+      } catch (err) {
+        return { ok: false, message: errorMessage(err), line: null, column: null };
+      }
+    },
 
     async inspectBatch() {
       const s = store.getState();
@@ -294,6 +312,54 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
 
     async flush() {
       if (isTraining(store.getState().phase)) await client.request('train.flush', {}).catch(() => undefined);
+    },
+
+    async openCheckpoint(runId, checkpointId) {
+      const s = store.getState();
+      if (isTraining(s.phase)) return;
+      s.setOutcome(null);
+      s.setTrainerState({ status: 'loading', stage: 'Reading the checkpoint', loaded: 0, total: null });
+      try {
+        const history = await client.request('storage.load', { runId, which: checkpointId });
+        if (!history) throw new Error('That checkpoint was deleted meanwhile.');
+        const { run } = history;
+        const now = store.getState();
+        const modelSha = now.prepared?.sha ?? now.model?.sha;
+        if (!now.dataset || now.dataset.hash.replace(/^sha256:/, '') !== run.manifest.dataset.hash || (modelSha && modelSha !== run.manifest.model.sha)) {
+          throw new Error(`${run.name} trained ${run.manifest.model.repo} on a dataset with hash ${run.manifest.dataset.hash.slice(0, 12)}…; load that model and dataset first (or reload the page and accept the offer to resume it).`);
+        }
+        // The run's own data settings and hyperparameters: the checkpoint's tensors fit only its LoRA shape.
+        if (dataKey(run.config) !== dataKey(now.runConfig) || now.preparedState.status !== 'ready') {
+          now.setRunConfig(run.config);
+          await actions.prepare();
+          if (store.getState().preparedState.status !== 'ready') throw new Error('Its examples could not be prepared again.');
+        } else if (JSON.stringify(run.config) !== JSON.stringify(now.runConfig)) {
+          now.setRunConfig(run.config);
+        }
+        const after = store.getState();
+        after.resetMetrics();
+        after.resetSamples();
+        history.metrics.forEach((m) => store.getState().appendMetric(m));
+        const perStep = new Map<number, number>();
+        for (const sample of history.samples) {
+          if (sample.step === history.files.step) continue; // sampled again from the checkpoint below
+          const promptIndex = perStep.get(sample.step) ?? 0;
+          perStep.set(sample.step, promptIndex + 1);
+          store.getState().addSample({ step: sample.step, promptIndex, prompt: sample.prompt, completion: sample.completion, flags: sample.flags });
+        }
+        store.getState().setTrained({ config: run.config, dataName: after.prepared?.dataName ?? '', dataHash: after.prepared?.dataHash ?? '' });
+        const info = await client.request('checkpoint.open', { checkpoint: history.files, backend: after.backendChoice, config: run.config }, trainOptions);
+        const done = store.getState();
+        done.setTrainer(info);
+        done.setTrainerState({ status: 'ready' });
+        done.setPhase('paused');
+        done.setOutcome({
+          reason: 'paused', step: info.step, totalSteps: info.totalSteps, recoverable: true,
+          message: `Loaded the checkpoint at step ${info.step} of ${run.name}; its samples are in the Samples panel. Resume trains on from it; export and push write its adapter.`,
+        });
+      } catch (err) {
+        store.getState().setTrainerState({ status: 'error', message: `Could not load the checkpoint: ${errorMessage(err)}` });
+      }
     },
 
     async pause() {

@@ -109,6 +109,18 @@ export interface ModelSlice {
   modelState: LoadState;
   setModel(model: ModelSummary | null): void;
   setModelState(state: LoadState): void;
+  /** The last model load that failed while an earlier model stayed loaded (null once one succeeds). */
+  modelLoadFailure: LoadFailure | null;
+  setModelLoadFailure(failure: LoadFailure | null): void;
+}
+
+/** A load that failed and left the previous working choice in place: what was asked, and why it failed. */
+interface LoadFailure {
+  /** What the user asked for (`org/name@revision`, a file name). */
+  asked: string;
+  message: string;
+  /** The server could not be reached at all (offline, wrong endpoint), as opposed to an answer refusing the request. */
+  unreachable: boolean;
 }
 
 export interface DataSlice {
@@ -123,6 +135,9 @@ export interface DataSlice {
   // dataset resets it.
   datasetMapping: DatasetMapping | null;
   setDatasetMapping(mapping: DatasetMapping | null): void;
+  /** The last dataset load that failed while an earlier dataset stayed loaded (null once one succeeds). */
+  datasetLoadFailure: LoadFailure | null;
+  setDatasetLoadFailure(failure: LoadFailure | null): void;
 }
 
 export interface RunSlice {
@@ -240,6 +255,8 @@ export const createModelSlice: Slice<ModelSlice> = (set) => ({
   modelState: { status: 'idle' },
   setModel: (model) => set({ model }),
   setModelState: (modelState) => set({ modelState }),
+  modelLoadFailure: null,
+  setModelLoadFailure: (modelLoadFailure) => set({ modelLoadFailure }),
 });
 
 export const createDataSlice: Slice<DataSlice> = (set) => ({
@@ -252,6 +269,8 @@ export const createDataSlice: Slice<DataSlice> = (set) => ({
   // field mapping by hand
   datasetMapping: null,
   setDatasetMapping: (datasetMapping) => set({ datasetMapping }),
+  datasetLoadFailure: null,
+  setDatasetLoadFailure: (datasetLoadFailure) => set({ datasetLoadFailure }),
 });
 
 export const createRunSlice: Slice<RunSlice> = (set) => ({

@@ -6,12 +6,13 @@ import { collate as collateRows, evalMask, nextIndices, padIdFor, type OrderStat
 import { buildExamples, type BuiltDataset, type Example } from '../data/example.ts';
 import { lintDataset, type LintWarning } from '../data/lint.ts';
 import type { MaskMode } from '../data/masks.ts';
-import { ALPACA_TEMPLATE, FROZEN_DATE, mustCompile, type CompiledTemplate } from '../data/template.ts';
-import type { Tokenizer } from '../data/tokenizer.ts';
+import { compileTemplate, FROZEN_DATE, mustCompile, type CompiledTemplate } from '../data/template.ts';
+import { withTemplateTurnEnds, type Tokenizer } from '../data/tokenizer.ts';
+import { PRESET_SOURCES, TEMPLATE_TITLES, type PresetKind } from '../share/templates.ts';
 import { IGNORE_INDEX, type Row } from '../data/types.ts';
 import type { Batch } from '../runtime/train-session.ts';
 
-export type TemplateChoice = { kind: 'chat' } | { kind: 'alpaca' } | { kind: 'custom'; source: string; name: string };
+export type TemplateChoice = { kind: 'chat' } | { kind: PresetKind } | { kind: 'custom'; source: string; name: string };
 
 export interface DatasetOptions {
   readonly tokenizer: Tokenizer;
@@ -34,8 +35,8 @@ function conversational(rows: readonly Row[]): boolean {
 
 /** The compiled template for a choice; null when no row needs one. Throws with a fix when chat has no template. */
 function resolveTemplate(choice: TemplateChoice, tokenizer: Tokenizer, rows: readonly Row[]): CompiledTemplate | null {
-  if (choice.kind === 'alpaca') return mustCompile(ALPACA_TEMPLATE, 'the Alpaca template');
   if (choice.kind === 'custom') return mustCompile(choice.source, choice.name);
+  if (choice.kind !== 'chat') return mustCompile(PRESET_SOURCES[choice.kind], `the ${TEMPLATE_TITLES[choice.kind]} template`);
   if (!conversational(rows)) return null;
   if (!tokenizer.chatTemplate) {
     throw new Error('the tokenizer has no chat template (tokenizer_config.json "chat_template"), and the dataset has conversations. HINT: pass --template alpaca or --template FILE.jinja.');
@@ -46,20 +47,43 @@ function resolveTemplate(choice: TemplateChoice, tokenizer: Tokenizer, rows: rea
 /** Builds, drops and lints every row; examples stay in file order. */
 export function prepareDataset(rows: readonly Row[], opts: DatasetOptions): PreparedDataset {
   const template = resolveTemplate(opts.template, opts.tokenizer, rows);
+  // A template picked by hand renders every prompt/completion row too (the tokenizer's own leaves plain rows
+  // concatenated, as TRL does), and the turn-end tokens it writes count as end of turn for the masks.
+  const picked = opts.template.kind !== 'chat' && template !== null;
+  const tokenizer = picked ? withTemplateTurnEnds(opts.tokenizer, template.source) : opts.tokenizer;
   const built = buildExamples(rows, {
-    tokenizer: opts.tokenizer,
+    tokenizer,
     template,
+    templatePlainRows: picked,
     mode: opts.mask,
     maxLength: opts.maxLength,
     render: { kwargs: opts.kwargs ?? {}, date: FROZEN_DATE },
   });
   const warnings = lintDataset(built, {
-    tokenizer: opts.tokenizer,
+    tokenizer,
     mode: opts.mask,
     usesTokenizerTemplate: opts.template.kind === 'chat',
     ...(opts.embeddingRows !== undefined ? { embeddingRows: opts.embeddingRows } : {}),
   });
   return { ...built, template, warnings };
+}
+
+/** A template edit checked before it replaces the run's template: it must parse, and render the first rows. */
+export type TemplateCheck = { ok: true } | { ok: false; message: string; line: number | null; column: number | null };
+
+/** Rows of the dataset rendered to check an edited template (enough to reach every role of a typical conversation). */
+const CHECK_ROWS = 4;
+
+/** Parses `source` (errors at line:column) and renders the first rows through it in the budgeted interpreter, as
+ * prepareDataset would; the first render error (raise_exception, an undefined name) is reported with its row. */
+export function checkTemplate(source: string, rows: readonly Row[], tokenizer: Tokenizer, kwargs: Record<string, unknown> = {}): TemplateCheck {
+  const compiled = compileTemplate(source);
+  if ('error' in compiled) return { ok: false, ...compiled.error };
+  const built = buildExamples(rows.slice(0, CHECK_ROWS), {
+    tokenizer: withTemplateTurnEnds(tokenizer, source), template: compiled, mode: 'all', templatePlainRows: true, render: { kwargs, date: FROZEN_DATE },
+  });
+  const failed = built.dropped.find((d) => d.reason === 'render-error');
+  return failed ? { ok: false, message: `Row ${failed.id}: ${failed.message}`, line: null, column: null } : { ok: true };
 }
 
 /** Seeded train/eval split (src/data's evalMask): both parts keep file order. */

@@ -15,6 +15,8 @@ export interface RunExportParams {
   metrics: MetricPoint[];
   samples: SampleRecord[];
   device: { backend: string; adapter?: string };
+  /** Only the PEFT adapter folder (adapter_config.json, adapter_model.safetensors, README.md), zipped at the top. */
+  adapterOnly?: boolean;
 }
 
 export interface RunExportResult {

@@ -190,6 +190,8 @@ export interface ExampleSummary {
   targets: number;
   /** Tokens were cut at the max length. */
   truncated: boolean;
+  /** Tokens before the max length cut (equals `tokens` when nothing was cut). */
+  fullTokens?: number;
   split: 'train' | 'eval';
 }
 
@@ -201,6 +203,9 @@ interface LintNotice {
   /** Up to 5 offending example ids; the Template panel links them to the example. */
   exampleIds: string[];
 }
+
+/** An edited template checked by `template.check`. */
+export type TemplateCheck = { ok: true } | { ok: false; message: string; line: number | null; column: number | null };
 
 export interface DroppedRow {
   id: string;
@@ -354,6 +359,9 @@ interface RequestMap {
   /** Tokenizer + dataset + template + mask policy → examples, dropped rows and lint warnings (no weights yet). Only
    * the config's data settings matter here; hyperparameters travel with `batch.inspect` and `train.start`. */
   'run.prepare': { params: { location: HubLocation; dataset: DatasetRef; config: RunConfig }; result: PreparedRun };
+  /** Parses an edited chat template and renders the prepared dataset's first rows with it; a failure says where
+   * (line:column for a parse error). Nothing is kept: the run changes template only through `run.prepare`. */
+  'template.check': { params: { source: string; kwargs: Record<string, unknown> }; result: TemplateCheck };
   /** One prepared example: tokens with labels, and what two naive collators would train instead. */
   'example.get': { params: { index: number }; result: ExampleDetail };
   /** The first training batch through the trainer's own step graph, without an optimizer update. */
@@ -366,6 +374,10 @@ interface RequestMap {
   /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint); given `checkpoint`
    * files (from `run.checkpoint`, e.g. kept in IndexedDB across a reload), rebuilds the trainer from them instead. */
   'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice; runId?: string; config?: RunConfig }; result: TrainOutcome };
+  /** Loads checkpoint files (a saved run's, by `storage.load`) into a trainer for the prepared examples under the
+   * run's `config`, paused at its step: streams `samples` generated from it now; `train.resume` then continues from it,
+   * and export and push write its adapter. */
+  'checkpoint.open': { params: { checkpoint: CheckpointFiles; backend: BackendChoice; config: RunConfig }; result: TrainerInfo };
   /** The latest checkpoint in worker memory as files (null before the first one), for storage and export. */
   'run.checkpoint': { params: Record<string, never>; result: CheckpointFiles | null };
   /** Asks the running loop to stop after the current step; its train.start/resume resolves with `paused`. */

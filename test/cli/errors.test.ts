@@ -49,6 +49,20 @@ describe('tabtune inspect', () => {
     expect(hub.out).toBe(local.out);
     await fails(['inspect', '--tokenizer', 'tabtune/no-such-repo', '--data', CHAT], /no-such-repo/, { HF_ENDPOINT: inject('hubMirrorUrl') });
   });
+  it('--template plain puts a separator between prompt and completion; without it the linter says they are glued', async () => {
+    const data = join(process.cwd(), 'public/datasets/science-answers.jsonl');
+    const glued = await tabtune(['inspect', '--tokenizer', fixture('qwen3'), '--data', data, '--limit', '1']);
+    expect(glued.code, glued.err).toBe(0);
+    expect(glued.out).toMatch(/warning \[no-prompt-separator\] .*\(12 rows, e\.g\. line 1, line 2, line 3, line 4, line 5\)/);
+    expect(glued.out).not.toContain('e.g. )');
+    expect(glued.out).not.toContain('no-chat-template');
+    const plain = await tabtune(['inspect', '--tokenizer', fixture('qwen3'), '--data', data, '--template', 'plain', '--limit', '1']);
+    expect(plain.code, plain.err).toBe(0);
+    expect(plain.out).toContain('###(-100');
+    expect(plain.out).not.toContain('no-prompt-separator');
+    await fails(['inspect', '--tokenizer', fixture('qwen3'), '--data', data, '--template', 'vicuna'], /--template must be chat, chatml, llama3, gemma, alpaca, plain or a \.jinja file; got "vicuna"/);
+  });
+
   it('renders with a --template FILE.jinja and reports template syntax errors with a line', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 't.jinja'), "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}{{ eos_token if m['role'] == 'assistant' else '\\n' }}{% endfor %}");

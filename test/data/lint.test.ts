@@ -5,6 +5,7 @@ import { lintDataset, type LintCode, type LintContext } from '../../src/data/lin
 import type { MaskMode } from '../../src/data/masks.ts';
 import { mustCompile, type CompiledTemplate } from '../../src/data/template.ts';
 import type { Message, Row } from '../../src/data/types.ts';
+import { formatWarnings } from '../../src/cli/format.ts';
 import { realTokenizer } from './tokenizers.ts';
 
 const qwen = realTokenizer('qwen3');
@@ -30,7 +31,7 @@ const rows = (...convs: Message[][]): Row[] => convs.map((messages, i) => ({ id:
 function lint(rowList: Row[], mode: MaskMode, opts: Partial<ExampleOptions> & Partial<LintContext> = {}) {
   const tokenizer = opts.tokenizer ?? qwen;
   const template: CompiledTemplate | null = opts.template === undefined ? qwenTemplate : opts.template;
-  const built = buildExamples(rowList, { tokenizer, template, mode, maxLength: opts.maxLength });
+  const built = buildExamples(rowList, { tokenizer, template, mode, ...(opts.maxLength !== undefined ? { maxLength: opts.maxLength } : {}) });
   return lintDataset(built, { tokenizer, mode, usesTokenizerTemplate: opts.usesTokenizerTemplate ?? true, embeddingRows: opts.embeddingRows });
 }
 const codes = (warnings: { code: LintCode }[]) => warnings.map((w) => w.code);
@@ -105,5 +106,50 @@ describe('mask linter', () => {
     const pc: Row = { id: 'pc', kind: 'prompt-completion-chat', prompt: [{ role: 'user', content: 'Injection?' }], completion: [{ role: 'assistant', content: 'yes' }] };
     expect(codes(lint([pc], 'completion', { template: qa }))).toContain('prompt-not-token-prefix');
     expect(codes(lint([pc], 'completion'))).not.toContain('prompt-not-token-prefix');
+  });
+
+  it('ends-on-user-turn: a conversation whose last turn is the user\'s; not one that ends on the reply', () => {
+    const trailing: Message[] = [...chat, { role: 'user', content: 'And this one?' }];
+    expect(lint(rows(trailing, chat), 'assistant').find((x) => x.code === 'ends-on-user-turn')).toMatchObject({ count: 1, exampleIds: ['row-1'] });
+    expect(codes(lint(rows(chat, midSystem), 'assistant'))).not.toContain('ends-on-user-turn');
+  });
+
+  it('starts-with-assistant: a reply first (after the system prompt); a system prompt then the user is fine', () => {
+    const replyFirst: Message[] = [{ role: 'system', content: 'Be brief.' }, { role: 'assistant', content: 'Hello!' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'yes' }];
+    expect(lint(rows(chat, replyFirst), 'assistant').find((x) => x.code === 'starts-with-assistant')).toMatchObject({ count: 1, exampleIds: ['row-2'] });
+    expect(codes(lint(rows(chat, midSystem), 'assistant'))).not.toContain('starts-with-assistant');
+  });
+
+  it('empty-assistant-reply: an assistant turn with only whitespace; not when every reply has text', () => {
+    const empty: Message[] = [{ role: 'user', content: 'Say nothing.' }, { role: 'assistant', content: '  ' }];
+    expect(lint(rows(chat, empty), 'assistant').find((x) => x.code === 'empty-assistant-reply')).toMatchObject({ count: 1, exampleIds: ['row-2'] });
+    const emptyCompletion: Row = { id: 'pc', kind: 'prompt-completion', prompt: 'Q: ', completion: '' };
+    expect(codes(lint([emptyCompletion], 'completion', { template: null }))).toContain('empty-assistant-reply');
+    expect(codes(lint(rows(chat, midSystem), 'assistant'))).not.toContain('empty-assistant-reply');
+  });
+
+  it('no-prompt-separator: "…sea level?100 degrees" concatenated; not with a space, a newline, or a template', () => {
+    const pc = (id: string, prompt: string, completion: string): Row => ({ id, kind: 'prompt-completion', prompt, completion });
+    const glued = pc('glued', 'At what temperature does water boil at sea level?', '100 degrees Celsius.');
+    const w = lint([glued, pc('spaced', 'Q: boiling point?', ' 100 C'), pc('newline', 'Boiling point?\n', '100 C')], 'completion', { template: null, tokenizer: llama2 });
+    expect(w.find((x) => x.code === 'no-prompt-separator')).toMatchObject({ count: 1, exampleIds: ['glued'] });
+    // The same row rendered through a template (the plain preset, or any picked one) is not glued.
+    const built = buildExamples([glued], { tokenizer: qwen, template: qwenTemplate, mode: 'completion', templatePlainRows: true });
+    expect(codes(lintDataset(built, { tokenizer: qwen, mode: 'completion', usesTokenizerTemplate: false }))).not.toContain('no-prompt-separator');
+  });
+
+  it('no-chat-template: plain prompt/completion and text rows need none, so Llama 2 base gets no warning for them', () => {
+    const plain: Row[] = [{ id: 'p', kind: 'prompt-completion', prompt: 'Q?\n', completion: 'A.' }, { id: 't', kind: 'text', text: 'Some text.' }];
+    expect(codes(lint(plain, 'completion', { tokenizer: llama2, template: null }))).not.toContain('no-chat-template');
+  });
+});
+
+describe('the CLI prints lint warnings', () => {
+  it('names rows with a count and examples, and a dataset-wide warning without an empty "e.g."', () => {
+    const text = formatWarnings(lint(rows(chat, [{ role: 'user', content: 'only a question' }]), 'assistant', { tokenizer: llama3, template: llama3Template }));
+    expect(text).toContain('warning [no-trainable-token] ');
+    expect(text).toContain('(1 row, e.g. row-2)');
+    expect(text).toMatch(/warning \[pad-equals-eos\] [^\n]*by position\.\n/);
+    expect(text).not.toContain('e.g. )');
   });
 });

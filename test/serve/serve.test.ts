@@ -87,4 +87,28 @@ describe('scripts/serve.mjs', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-length')).toBe('100');
   });
+
+  it('answers the Hub\'s model search and refs for the repos of its static Hub layout', async () => {
+    const sha = 'e2bd07d556364beeb988d8b89df0a135591f90b6';
+    for (const [repo, commit] of [['tabtune/demo', sha], ['tabtune/Tiny-Chat', 'f'.repeat(40)]] as const) {
+      mkdirSync(join(root, 'hub/api/models', repo, 'revision'), { recursive: true });
+      writeFileSync(join(root, 'hub/api/models', repo, 'revision/main'), JSON.stringify({ id: repo, sha: commit, lastModified: '2025-01-01T00:00:00.000Z' }));
+    }
+    const search = async (q: string, limit?: number) => {
+      const res = await fetch(`${base}hub/api/models?search=${encodeURIComponent(q)}${limit ? `&limit=${limit}` : ''}&sort=downloads`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      return ((await res.json()) as { id: string; modelId: string; downloads: number }[]);
+    };
+    expect((await search('tabtune')).map((m) => m.id)).toEqual(['tabtune/Tiny-Chat', 'tabtune/demo']);
+    expect((await search('TINY')).map((m) => [m.id, m.modelId, m.downloads])).toEqual([['tabtune/Tiny-Chat', 'tabtune/Tiny-Chat', 0]]);
+    expect(await search('tabtune', 1)).toHaveLength(1);
+    expect(await search('nothing-like-this')).toEqual([]);
+    // o/r's answer has sha "x": still a repo of the layout, found by an empty search with the others.
+    expect((await search('')).map((m) => m.id)).toEqual(['o/r', 'tabtune/Tiny-Chat', 'tabtune/demo']);
+
+    const refs = await fetch(`${base}hub/api/models/tabtune/demo/refs`);
+    expect(await refs.json()).toEqual({ branches: [{ name: 'main', ref: 'refs/heads/main', targetCommit: sha }], converts: [], tags: [] });
+    expect((await fetch(`${base}hub/api/models/tabtune/missing/refs`)).status).toBe(404);
+  });
 });

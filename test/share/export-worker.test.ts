@@ -96,12 +96,22 @@ describe('run export and adapter import in the worker', () => {
     await prepare();
     const fresh = await h.client.request('batch.inspect', { backend: 'auto', config: config() });
     expect(fresh.gradNorms.filter((g) => g.name.includes('lora_A')).every((g) => g.norm === 0)).toBe(true);
+    const weights = zip.adapter.get('adapter_model.safetensors')!.slice(); // the request transfers the original
     const imported = await h.client.request('adapter.import', { files: { 'adapter_config.json': zip.adapter.get('adapter_config.json')!, 'adapter_model.safetensors': zip.adapter.get('adapter_model.safetensors')! } });
     expect(imported).toMatchObject({ baseModel: 'tabtune/tiny-qwen3', lora: { r: 8, alpha: 16, targets: ['k_proj', 'o_proj', 'q_proj', 'v_proj'] } });
     expect(imported.tensors).toBeGreaterThan(0);
     const withAdapter = await h.client.request('batch.inspect', { backend: 'auto', config: config() });
     expect(withAdapter.gradNorms.filter((g) => g.name.includes('lora_A')).some((g) => g.norm > 0)).toBe(true);
     expect(withAdapter.loss).not.toBe(fresh.loss);
+
+    // Before any training the imported adapter is what export (and push, which writes the same folder) hands on: the
+    // adapter-only zip holds exactly its tensors.
+    const again = await h.client.request('run.export', { ...(await exportParams(sha)), adapterOnly: true });
+    expect(again.fileName).toBe('tabtune-adapter-tabtune--tiny-qwen3-step0.zip');
+    expect(again.files).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors']);
+    const adapterZip = readRunZip(again.bytes);
+    if (adapterZip.kind !== 'adapter') throw new Error('expected an adapter-only zip');
+    expect(adapterZip.adapter.get('adapter_model.safetensors')).toEqual(weights);
   });
 
   it('writes the cluster job with the exact rows the tab trains on, split as in the tab', { timeout: 120_000 }, async () => {

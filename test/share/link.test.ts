@@ -6,7 +6,7 @@ import {
   decodeShareLink, encodeShareFragment, LINK_PARAM, MAX_INLINE_CHARS, MAX_LINK_CHARS, MissingUploadError, readShareLink,
   resolveUploadData, ShareLinkError, shareUrl, uploadDataRef,
 } from '../../src/share/link.ts';
-import { defaultRunConfig, parseRunConfig, type RunConfig } from '../../src/share/run-config.ts';
+import { defaultRunConfig, MAX_TEMPLATE_CHARS, parseRunConfig, type RunConfig } from '../../src/share/run-config.ts';
 
 function config(over: Record<string, unknown> = {}): RunConfig {
   return parseRunConfig({ ...defaultRunConfig(), ...over });
@@ -157,5 +157,21 @@ describe('uploaded data in links', () => {
     const ref = { source: 'upload' as const, name: 'zeros.jsonl', hash: 'a'.repeat(64), inline: bomb };
     await expect(resolveUploadData(ref)).rejects.toThrow(/inline data "zeros\.jsonl" expands beyond 8388608 bytes/);
     await expect(resolveUploadData(ref)).rejects.toMatchObject({ code: 'tampered' });
+  });
+});
+
+describe('templates in links', () => {
+  it('a preset and an edited template travel in the link and come back unchanged', () => {
+    const preset = config({ template: { kind: 'plain', kwargs: {} } });
+    expect(decodeShareLink(`https://tabtune.example/${'#' + encodeShareFragment(preset)}`).template).toEqual({ kind: 'plain', kwargs: {} });
+    const source = "{% for m in messages %}{{ m['content'] + '\\n### Answer:\\n' }}{% endfor %}";
+    const edited = config({ template: { kind: 'custom', source, kwargs: { enable_thinking: false } } });
+    expect(decodeShareLink(`#${encodeShareFragment(edited)}`).template).toEqual({ kind: 'custom', source, kwargs: { enable_thinking: false } });
+  });
+
+  it('a template past the schema cap, or an unknown kind, is refused naming the field', () => {
+    rejects(forge(JSON.stringify({ ...defaultRunConfig(), template: { kind: 'custom', source: 'x'.repeat(MAX_TEMPLATE_CHARS + 1), kwargs: {} } })),
+      'invalid-config', /template\.source: a template may be at most 32768 characters/);
+    rejects(forge(JSON.stringify({ ...defaultRunConfig(), template: { kind: 'vicuna', kwargs: {} } })), 'invalid-config', /template\.kind/);
   });
 });

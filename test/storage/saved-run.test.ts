@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodeBackend } from '../../src/runtime/node';
 import { defaultRunConfig, type RunConfig } from '../../src/share/run-config';
+import { detectDegeneration } from '../../src/share/degeneration.ts';
 import type { HubLocation, RunSaveInfo, WorkerEvent } from '../../src/worker/protocol';
 import { startHarness, type Harness } from '../worker/harness';
 
@@ -72,6 +73,27 @@ describe('saved runs in the worker', () => {
     // Autosaves between them are quiet (recovery points the page is not told about).
     expect(whole.filter((e) => e.type === 'checkpoint').map((e) => e.type === 'checkpoint' && e.checkpoint.step)).toEqual([2, 4, 6, 6]);
     await expect(a.client.request('storage.resumable', {})).resolves.toBeNull();
+
+    // "Sample every 0" still samples before training and at the end; the saved samples keep the degeneration flags
+    // the page computes from the generated tokens.
+    const emitted = whole.flatMap((e) => (e.type === 'samples' ? e.samples.map((x) => ({ step: e.step, completion: x.completion, flags: detectDegeneration(x.tokens, x.completion) })) : []));
+    expect([...new Set(emitted.map((x) => x.step))]).toEqual([0, 6]);
+    const saved = await a.client.request('storage.load', { runId: done.id, which: 'latest' });
+    expect(saved?.samples.map((x) => ({ step: x.step, completion: x.completion, flags: x.flags }))).toEqual(emitted);
+
+    // Any checkpoint loads into a paused trainer — here the best one: it samples at its step at once, and Resume
+    // trains on from it with the uninterrupted run's losses.
+    const best = done.checkpoints.find((c) => c.best)!;
+    const stored = await a.client.request('storage.load', { runId: done.id, which: best.id });
+    expect(stored?.checkpoint.step).toBe(best.step);
+    const opened: WorkerEvent[] = [];
+    const info = await a.client.request('checkpoint.open', { checkpoint: stored!.files, backend: 'auto', config: config() }, { onEvent: (e) => opened.push(e) });
+    expect(info.step).toBe(best.step);
+    expect(opened.flatMap((e) => (e.type === 'samples' ? [e.step] : []))).toEqual([best.step]);
+    const onward: WorkerEvent[] = [];
+    await expect(a.client.request('train.resume', {}, { onEvent: (e) => onward.push(e) })).resolves.toMatchObject({ reason: 'completed', step: 6 });
+    expect(losses(onward)).toEqual(losses(whole).slice(best.step));
+    expect((await a.client.request('storage.runs', {})).runs.find((r) => r.id === done.id)?.checkpoints).toEqual(done.checkpoints);
 
     // A second run, paused after step 3 (interval checkpoint at 2, pause checkpoint at 3), then the tab "reloads".
     const first: WorkerEvent[] = [];

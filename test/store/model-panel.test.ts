@@ -125,6 +125,12 @@ describe('model panel actions', () => {
     expect(check?.problems.some((p) => p.level === 'warn' && /eos_token differs/.test(p.message))).toBe(true);
     // The choice lives in the run config (run.prepare reads it), pinned to the commit the check resolved.
     expect(store.getState().runConfig.tokenizer).toEqual({ repo: 'tabtune/tiny-gpt2', revision: 'main', sha: check?.sha });
+    // A tokenizer that cannot be read leaves the one in use (the run keeps working) and says so beside the field.
+    const pinned = store.getState().runConfig.tokenizer;
+    await actions.checkTokenizer({ repo: 'tabtune/no-such-tokenizer', revision: 'main' });
+    expect(store.getState().runConfig.tokenizer).toEqual(pinned);
+    const failed = store.getState().tokenizerCheckState;
+    expect(failed.status === 'error' && failed.message).toMatch(/tabtune\/no-such-tokenizer.*\(still using tabtune\/tiny-gpt2@main tokenizer\)/s);
     await actions.checkTokenizer(null);
     expect([store.getState().runConfig.tokenizer, store.getState().tokenizerCheck]).toEqual([undefined, null]);
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodeBackend } from '../../src/runtime/node';
 import { createDatasetLoader } from '../../src/store/actions';
-import { detectDegeneration } from '../../src/store/degeneration';
+import { detectDegeneration } from '../../src/share/degeneration';
 import { createRunActions } from '../../src/store/run-actions';
 import { selectProgress, smooth } from '../../src/store/selectors';
 import { createAppStore } from '../../src/store/store';

@@ -106,6 +106,57 @@ describe('store actions over the worker', () => {
     expect(state.status === 'error' && state.message).toMatch(/tabtune\/missing/);
   });
 
+  it('a failed load keeps the model that loaded before and the choice that loaded it; an unreachable Hub says so', async () => {
+    const store = createAppStore({ origin: 'http://o' });
+    store.getState().setHubEndpoint(hub);
+    const load = createModelLoader(store, h.client);
+    store.getState().chooseModel({ kind: 'hub', repo: 'tabtune/tiny-llama', revision: 'main' });
+    await load();
+    const working = store.getState().model;
+    expect(working?.location.repo).toBe('tabtune/tiny-llama');
+
+    store.getState().chooseModel({ kind: 'hub', repo: 'tabtune/missing', revision: 'main' });
+    await load();
+    let s = store.getState();
+    expect(s.model).toBe(working);
+    expect(s.modelState).toEqual({ status: 'ready' });
+    expect(s.modelChoice).toEqual({ kind: 'hub', repo: 'tabtune/tiny-llama', revision: 'main' });
+    expect(s.modelLoadFailure).toMatchObject({ asked: 'tabtune/missing@main', unreachable: false });
+    expect(s.modelLoadFailure?.message).toMatch(/tabtune\/missing/);
+
+    // A Hub that cannot be reached at all (nothing listens on port 9 of this host): the endpoint comes back too.
+    s.setHubEndpoint('http://127.0.0.1:9');
+    s.chooseModel({ kind: 'hub', repo: 'tabtune/tiny-gpt2', revision: 'main' });
+    await load();
+    s = store.getState();
+    expect(s.model).toBe(working);
+    expect(s.hubEndpoint).toBe(hub);
+    expect(s.modelLoadFailure).toMatchObject({ asked: 'tabtune/tiny-gpt2@main', unreachable: true });
+
+    // The next load that works clears the failure.
+    s.chooseModel({ kind: 'hub', repo: 'tabtune/tiny-gpt2', revision: 'main' });
+    await load();
+    expect(store.getState().model?.location.repo).toBe('tabtune/tiny-gpt2');
+    expect(store.getState().modelLoadFailure).toBeNull();
+  });
+
+  it('a failed dataset load keeps the dataset shown and its choice', async () => {
+    const store = createAppStore({ origin: 'http://o' });
+    store.getState().setHubEndpoint(hub);
+    const load = createDatasetLoader(store, h.client);
+    await load({ name: 'mine.jsonl', bytes: new TextEncoder().encode('{"text":"one"}\n').buffer as ArrayBuffer });
+    const shown = store.getState().dataset;
+    const config = store.getState().runConfig.data;
+    store.getState().chooseDataset({ kind: 'hub', repo: 'tabtune/no-such-dataset', revision: 'main', name: 'tabtune/no-such-dataset' });
+    await load();
+    const s = store.getState();
+    expect(s.dataset).toBe(shown);
+    expect(s.datasetChoice).toEqual({ kind: 'upload', name: 'mine.jsonl' });
+    expect(s.runConfig.data).toEqual(config);
+    expect(s.datasetState).toEqual({ status: 'ready' });
+    expect(s.datasetLoadFailure?.asked).toBe('tabtune/no-such-dataset');
+  });
+
   it('previews an uploaded dataset and records the upload as the choice', async () => {
     const store = createAppStore({ origin: 'http://o' });
     const bytes = new TextEncoder().encode('{"text":"one"}\n{"text":"two"}\n').buffer as ArrayBuffer;

@@ -24,6 +24,16 @@ describe('binLengths', () => {
     expect([h.shortest, h.longest, h.median]).toEqual([10, 64, 63]);
   });
 
+  it('bins the original lengths of truncated examples past the max length, so the cut shows where they really ended', () => {
+    const cut = (full: number) => ({ tokens: 64, truncated: true, fullTokens: full });
+    const h = binLengths([{ ...ex(10), fullTokens: 10 }, ex(50), cut(90), cut(130)], 64, 8);
+    expect(h.width).toBe(20);
+    expect([h.lower, h.upper]).toEqual([0, 140]);
+    expect(h.bins.map((b) => b.count)).toEqual([1, 0, 1, 0, 1, 0, 1]);
+    expect(h.bins.map((b) => b.truncated)).toEqual([0, 0, 0, 0, 1, 0, 1]);
+    expect([h.shortest, h.longest, h.truncated, h.maxLength]).toEqual([10, 130, 2, 64]);
+  });
+
   it('spans only the lengths seen: from the shortest rounded down to just past the longest', () => {
     const h = binLengths([ex(20), ex(31), ex(45), ex(47)], 4096, 10);
     expect(h.width).toBe(5);

@@ -10,7 +10,7 @@ import { openSources, openTokenizer, readData, reportProblems, type CliIO } from
 import { readModelConfig } from '../../train/model-source.ts';
 import { prepareExamples } from '../../train/session.ts';
 
-export const INSPECT_HELP = `tabtune inspect (--tokenizer T | --model M) --data FILE [--format F] [--template chat|alpaca|FILE.jinja]
+export const INSPECT_HELP = `tabtune inspect (--tokenizer T | --model M) --data FILE [--format F] [--template chat|chatml|llama3|gemma|alpaca|plain|FILE.jinja]
   [--mask assistant|last-assistant|completion|all|trl|axolotl|unsloth] [--max-length N] [--limit N] [--no-color]
   [--json FILE] [--hub-endpoint URL]
 Prints each example in the axolotl debug format, then the mask linter's warnings.

@@ -16,7 +16,7 @@ export function LengthHistogram({ h }: { h: Histogram }) {
   const plotH = H - PAD.top - PAD.bottom;
   const x = (tokens: number) => PAD.left + (plotW * (tokens - h.lower)) / Math.max(1, h.upper - h.lower);
   const y = (count: number) => PAD.top + plotH - (plotH * count) / peak;
-  const markerShown = h.upper === h.maxLength;
+  const markerShown = h.maxLength > h.lower && h.maxLength <= h.upper;
   const label = `Token lengths of ${plural(h.examples, 'example')}: shortest ${h.shortest}, median ${h.median}, longest ${h.longest}; ` +
     `max length ${h.maxLength}; ${plural(h.truncated, 'example')} truncated.`;
   return (
@@ -31,7 +31,7 @@ export function LengthHistogram({ h }: { h: Histogram }) {
           const kept = b.count - b.truncated;
           return (
             <g key={b.start}>
-              <title>{`${b.start}–${b.end} tokens: ${plural(b.count, 'example')}${b.truncated ? ` (${b.truncated} truncated)` : ''}`}</title>
+              <title>{`${b.start}–${b.end} tokens: ${plural(b.count, 'example')}${b.truncated ? ` (${b.truncated} cut at ${h.maxLength})` : ''}`}</title>
               {kept > 0 && <rect className="hist-bar" x={left} width={width} y={y(kept)} height={y(0) - y(kept)} />}
               {b.truncated > 0 && <rect className="hist-bar cut" data-testid="truncated-bar" x={left} width={width} y={y(b.count)} height={y(kept) - y(b.count)} />}
             </g>

@@ -80,8 +80,10 @@ export function MappingEditor() {
   const api = useStoreApi();
   const { reloadDataset } = useActions();
   const dataset = useApp((s) => s.dataset);
-  const [open, setOpen] = useState(false);
+  const [opened, setOpen] = useState(false);
   if (!dataset) return null;
+  // A file whose layout is not recognised needs a mapping to be used at all: the editor is open from the start.
+  const open = opened || dataset.layout === null;
   const useDetected = () => {
     api.getState().setDatasetMapping(null);
     void reloadDataset();

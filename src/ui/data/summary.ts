@@ -18,7 +18,8 @@ export interface LengthHistogram {
   width: number;
   /** Left edge of the chart: the shortest example rounded down to a bin edge. */
   lower: number;
-  /** Right edge of the chart: the max length when anything reaches it, else the longest example rounded up. */
+  /** Right edge of the chart: just past the longest example (before truncation), or the max length when that is
+   * where the longest one ends. */
   upper: number;
   maxLength: number;
   examples: number;
@@ -36,27 +37,30 @@ export function niceWidth(x: number): number {
 }
 
 /**
- * Bins token lengths into at most about `maxBins` bins of one nice width. The range spans the lengths seen (from the
- * shortest, rounded down to a bin edge) so a dataset of similar lengths is not squeezed into a corner, and ends at
- * the max length when an example reaches it (so truncation shows as a bar against the marker), otherwise just past
- * the longest example, so short datasets under a generous max length do not collapse into one bar.
+ * Bins token lengths into at most about `maxBins` bins of one nice width. Lengths are the examples' original ones
+ * (`fullTokens`, before the max length cut them) when given, so a truncated example shows where it really ended, past
+ * the max-length marker. The range spans the lengths seen (from the shortest, rounded down to a bin edge) so a
+ * dataset of similar lengths is not squeezed into a corner; it ends just past the longest example, or at the max
+ * length when that is where the longest stops, so short datasets under a generous max length do not collapse into one bar.
  */
-export function binLengths(examples: readonly Pick<ExampleSummary, 'tokens' | 'truncated'>[], maxLength: number, maxBins = 24): LengthHistogram {
-  const lengths = examples.map((e) => e.tokens).sort((a, b) => a - b);
+export function binLengths(examples: readonly (Pick<ExampleSummary, 'tokens' | 'truncated'> & { fullTokens?: number })[], maxLength: number, maxBins = 24): LengthHistogram {
+  const lengthOf = (e: { tokens: number; fullTokens?: number }) => e.fullTokens ?? e.tokens;
+  const lengths = examples.map(lengthOf).sort((a, b) => a - b);
   const truncated = examples.filter((e) => e.truncated).length;
   const shortest = lengths[0] ?? 0;
   const longest = lengths.at(-1) ?? 0;
-  const reaches = lengths.length > 0 && longest >= maxLength;
+  const beyond = lengths.length > 0 && longest > maxLength;
+  const reaches = lengths.length > 0 && longest === maxLength;
   // Lengths are whole tokens: a bin is at least one token wide.
   const width = Math.max(1, niceWidth(Math.max(1, (reaches ? maxLength : longest + 1) - shortest) / maxBins));
   const lower = Math.floor(shortest / width) * width;
-  const upper = reaches ? maxLength : Math.min(maxLength, Math.ceil((longest + 1) / width) * width);
+  const upper = reaches ? maxLength : beyond ? Math.ceil((longest + 1) / width) * width : Math.min(maxLength, Math.ceil((longest + 1) / width) * width);
   const count = Math.max(1, Math.ceil((upper - lower) / width));
   const bins: LengthBin[] = Array.from({ length: count }, (_, i) => ({
     start: lower + i * width, end: Math.min(upper, lower + (i + 1) * width), count: 0, truncated: 0,
   }));
   for (const e of examples) {
-    const bin = bins[Math.min(count - 1, Math.floor((e.tokens - lower) / width))];
+    const bin = bins[Math.min(count - 1, Math.floor((lengthOf(e) - lower) / width))];
     if (!bin) continue;
     bin.count += 1;
     if (e.truncated) bin.truncated += 1;

@@ -38,6 +38,7 @@ export function RepoCombobox(props: {
   };
   const [typed, setTyped] = useState(false);
   const asked = useRef(0);
+  const input = useRef<HTMLInputElement>(null);
   const { endpoint, value, searchable } = props;
 
   useEffect(() => {
@@ -54,7 +55,8 @@ export function RepoCombobox(props: {
         setError(r.error);
         activeRef.current = keep;
         setActiveState(keep);
-        setOpen(true);
+        // An answer that arrives after the field was left (Load pressed) does not pop the list open over the form.
+        setOpen(document.activeElement === input.current);
       });
     }, SEARCH_DEBOUNCE_MS);
     return () => clearTimeout(timer);
@@ -91,7 +93,7 @@ export function RepoCombobox(props: {
     <div className="combobox">
       <label>Repository
         <input
-          role="combobox" aria-autocomplete="list" aria-expanded={expanded} aria-controls={listId}
+          ref={input} role="combobox" aria-autocomplete="list" aria-expanded={expanded} aria-controls={listId}
           aria-activedescendant={expanded && active >= 0 ? `${id}-opt-${active}` : undefined}
           value={value} spellCheck={false} placeholder="org/name — type to search" autoComplete="off"
           onChange={(e) => { setTyped(true); props.onChange(e.target.value); }}

@@ -22,7 +22,7 @@ export function TokenizerOption() {
   const errors = check?.problems.filter((p) => p.level === 'error') ?? [];
   const warnings = check?.problems.filter((p) => p.level === 'warn') ?? [];
   return (
-    <details className="source-form" open={choice !== null} data-testid="tokenizer-option">
+    <details className="source-form" open={choice !== null || state.status === 'error'} data-testid="tokenizer-option">
       <summary>Tokenizer: {choice ? <code>{choice.repo}@{choice.revision}</code> : 'the model’s own'}
         {choice?.sha && <span className="muted"> (pinned to {shortSha(choice.sha)})</span>}</summary>
       <form onSubmit={submit} aria-label="Separate tokenizer">

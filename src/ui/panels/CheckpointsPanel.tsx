@@ -2,8 +2,8 @@
 // time, train and eval loss, size, the latest and the best-by-eval-loss ones — delete buttons to free space, storage
 // use against the quota, and the message of a checkpoint that did not fit.
 import { useEffect, useState } from 'react';
-import { useActions, useApp } from '../app-context';
-import { Empty, ErrorNote, Facts, Panel } from '../Panel';
+import { useActions, useApp, useStoreApi } from '../app-context';
+import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { formatBytes } from '../format';
 import { isTraining } from '../../store/run-actions';
 import type { AppState } from '../../store/slices';
@@ -33,7 +33,7 @@ function time(iso: string): { short: string; full: string } {
   return { short: d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' }), full: d.toLocaleString() };
 }
 
-function CheckpointRow(props: { c: StoredCheckpoint; disabled: boolean }) {
+function CheckpointRow(props: { c: StoredCheckpoint; disabled: boolean; training: boolean; loaded: boolean; onLoad(): void }) {
   const { run } = useActions();
   const { c } = props;
   const at = time(c.createdAt);
@@ -48,7 +48,11 @@ function CheckpointRow(props: { c: StoredCheckpoint; disabled: boolean }) {
       <td>{loss(c.trainLoss)}</td>
       <td>{loss(c.evalLoss)}</td>
       <td>{formatBytes(c.bytes)}</td>
-      <td>
+      <td className="checkpoint-actions">
+        <button type="button" className="secondary" disabled={props.training} data-testid="checkpoint-load"
+          aria-label={`Load the checkpoint at step ${c.step} and sample from it`}
+          title="Load it: samples from it appear in the Samples panel; then Resume trains on from it, and the Share panel exports or pushes its adapter"
+          onClick={props.onLoad}>{props.loaded ? 'Loaded' : 'Load'}</button>
         <button type="button" className="link" disabled={props.disabled} aria-label={`Delete the checkpoint at step ${c.step}`}
           title="Delete this checkpoint" onClick={() => void run.checkpoints.deleteCheckpoint(c.id)}>✕</button>
       </td>
@@ -56,7 +60,7 @@ function CheckpointRow(props: { c: StoredCheckpoint; disabled: boolean }) {
   );
 }
 
-function RunCard(props: { run: StoredRun; active: boolean }) {
+function RunCard(props: { run: StoredRun; active: boolean; training: boolean; loaded: string | null; onLoad(checkpointId: string): void }) {
   const { run: actions } = useActions();
   const r = props.run;
   return (
@@ -74,7 +78,9 @@ function RunCard(props: { run: StoredRun; active: boolean }) {
             <tr><th scope="col">step</th><th scope="col">saved</th><th scope="col">train loss</th><th scope="col">eval loss</th><th scope="col">size</th><th scope="col"><span className="sr-only">actions</span></th></tr>
           </thead>
           <tbody>
-            {[...r.checkpoints].reverse().map((c) => <CheckpointRow key={c.id} c={c} disabled={props.active && c.latest} />)}
+            {[...r.checkpoints].reverse().map((c) => (
+              <CheckpointRow key={c.id} c={c} disabled={props.active && c.latest} training={props.training} loaded={props.loaded === c.id} onLoad={() => props.onLoad(c.id)} />
+            ))}
           </tbody>
         </table>
       )}
@@ -89,6 +95,21 @@ export function CheckpointsPanel() {
   const training = useApp(selectTraining);
   const persisted = usePersisted();
   const space = saved?.space ?? null;
+  const { run, exporting } = useActions();
+  const apiState = useStoreApi().getState;
+  const trainerState = useApp((s) => s.trainerState);
+  const exportState = useApp((s) => s.exportState);
+  const [loaded, setLoaded] = useState<{ runId: string; checkpointId: string; step: number } | null>(null);
+  const [loading, setLoading] = useState(false);
+  const load = (runId: string, checkpointId: string, step: number) => {
+    setLoading(true);
+    setLoaded(null);
+    void run.openCheckpoint(runId, checkpointId).then(() => {
+      setLoading(false);
+      if (apiState().trainerState.status === 'ready' && apiState().phase === 'paused') setLoaded({ runId, checkpointId, step });
+    });
+  };
+
   return (
     <Panel id="checkpoints" step={8} title="Checkpoints">
       {storageError && (
@@ -102,8 +123,27 @@ export function CheckpointsPanel() {
       )}
       {saved && saved.runs.length > 0 && (
         <ul className="saved-runs" aria-label="Saved runs">
-          {saved.runs.map((r, i) => <RunCard key={r.id} run={r} active={training && i === 0} />)}
+          {saved.runs.map((r, i) => (
+            <RunCard key={r.id} run={r} active={training && i === 0} training={training || loading}
+              loaded={loaded?.runId === r.id ? loaded.checkpointId : null}
+              onLoad={(checkpointId) => load(r.id, checkpointId, r.checkpoints.find((c) => c.id === checkpointId)?.step ?? 0)} />
+          ))}
         </ul>
+      )}
+      {loading && trainerState.status === 'loading' && <Progress stage={trainerState.stage} loaded={trainerState.loaded} total={trainerState.total} />}
+      {!loading && trainerState.status === 'error' && trainerState.message.startsWith('Could not load the checkpoint') && <ErrorNote>{trainerState.message}</ErrorNote>}
+      {loaded && !training && (
+        <div className="loaded-checkpoint" data-testid="checkpoint-loaded">
+          <p className="small ok">Loaded the checkpoint at step {loaded.step}: its samples are in the Samples panel, and Resume (Training panel) trains on from it.</p>
+          <div className="row">
+            <button type="button" className="secondary" onClick={() => void exporting.exportRun({ adapterOnly: true })} disabled={exportState.status === 'loading'} data-testid="checkpoint-export-adapter">
+              Download its adapter (PEFT)
+            </button>
+            <button type="button" className="secondary" onClick={() => void exporting.exportRun()} disabled={exportState.status === 'loading'} data-testid="checkpoint-export-run">
+              Download it as a run zip
+            </button>
+          </div>
+        </div>
       )}
       {saved && (
         <Facts testId="storage-facts" rows={[

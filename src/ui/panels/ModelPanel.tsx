@@ -71,9 +71,9 @@ function SourceForm() {
   // The repo whose branches and tags are listed: set when one is picked or the field is left, not on every keystroke
   // (a half-typed id is a 404) and not on opening the form (the default endpoint may be offline).
   const [listed, setListed] = useState<string | null>(null);
-  // The bundled demo's Hub is static files: it resolves revisions but has no search or refs API to ask.
+  // Every endpoint is asked: the Hub, a mirror (scripts/mirror.ts), and this app's bundled mirror (scripts/serve.mjs
+  // answers search and refs for it).
   const origin = useApp((s) => s.origin);
-  const hasApi = hub.trim().replace(/\/+$/, '') !== demoEndpoint(origin);
 
   const loadHub = (ev: FormEvent) => {
     ev.preventDefault();
@@ -86,30 +86,53 @@ function SourceForm() {
     api.getState().chooseModel({ kind: 'bundled' });
     void reloadModel();
   };
+  const failure = useApp((s) => s.modelLoadFailure);
+  const shown = useApp((s) => s.model);
+  const mirror = demoEndpoint(origin);
+  const useMirror = () => {
+    setHub(mirror);
+    setRepo(DEMO_REPO);
+    setRevision('main');
+    loadDemo();
+  };
   return (
     <details className="source-form">
       <summary>{choice.kind === 'bundled' ? `Bundled demo (${DEMO_REPO}, served by this app)` : `Hub: ${endpoint}`}</summary>
       <form onSubmit={loadHub}>
         <label>Hub endpoint<input value={hub} onChange={(e) => setHub(e.target.value)} spellCheck={false} /></label>
-        <RepoCombobox endpoint={hub} searchable={hasApi} value={repo} onChange={setRepo} onPick={(id) => { setRevision('main'); setListed(id); }} onCommit={setListed} />
-        <RevisionPicker endpoint={hub} repo={hasApi ? listed : null} value={revision} onChange={setRevision} />
+        <RepoCombobox endpoint={hub} searchable value={repo} onChange={setRepo} onPick={(id) => { setRevision('main'); setListed(id); }} onCommit={setListed} />
+        <RevisionPicker endpoint={hub} repo={listed} value={revision} onChange={setRevision} />
         <div className="row">
           <button type="submit" disabled={!/^[\w.-]+\/[\w.-]+$/.test(repo.trim())}>Load from Hub</button>
           <button type="button" className="secondary" onClick={loadDemo}>Use bundled demo</button>
         </div>
+        {failure && (
+          <div className="error-note" role="alert" data-testid="model-load-failure">
+            <p className="small">Could not load <code>{failure.asked}</code>: {failure.message}</p>
+            {shown && <p className="small" data-testid="model-kept">Still using <code>{shown.location.repo}</code>, which loaded before: the examples and any run are unchanged.</p>}
+            {failure.unreachable && (
+              <p className="small">
+                The Hub cannot be reached from here. This app serves its own Hub mirror of the demo model at <code>{mirror}</code>.{' '}
+                <button type="button" className="secondary" onClick={useMirror} data-testid="use-mirror">Use the bundled mirror</button>
+              </p>
+            )}
+          </div>
+        )}
+        <p className="small muted">Offline? This app serves a Hub mirror of the demo at <code>{mirror}</code>; for the fixture models with search and revisions run <code>npx tsx scripts/mirror.ts</code> and set its address as the endpoint.</p>
       </form>
     </details>
   );
 }
 
 export function ModelPanel() {
+  const failure = useApp((s) => s.modelLoadFailure);
   const model = useApp((s) => s.model);
   const state = useApp((s) => s.modelState);
   return (
     <Panel id="model" step={1} title="Model">
       <LockedFieldset note="model"><SourceForm /></LockedFieldset>
       {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
-      {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {state.status === 'error' && !failure && <ErrorNote>{state.message}</ErrorNote>}
       {model?.support && !model.support.supported && (
         <ErrorNote>
           <span data-testid="model-unsupported">TabTune cannot train this checkpoint: {model.support.message}</span>{' '}

@@ -87,6 +87,10 @@ function RunZip() {
           title={step === 0 ? 'Train at least one step first' : busy ? 'Pause the run first' : undefined} data-testid="export-run">
           Download run (.zip)
         </button>
+        <button type="button" className="secondary" onClick={() => void exporting.exportRun({ adapterOnly: true })} disabled={busy || (step === 0 && importState.status !== 'ready') || exportState.status === 'loading'}
+          title="Only the PEFT adapter folder: adapter_config.json, adapter_model.safetensors and the model card" data-testid="export-adapter">
+          Download adapter only (.zip)
+        </button>
         <label className="button secondary">
           Import run (.zip)…
           <input type="file" accept=".zip,application/zip" onChange={(e) => void onRun(e)} disabled={busy} className="sr-only" data-testid="import-run" />
@@ -160,6 +164,9 @@ function Push() {
   const endpoint = useApp((s) => s.hubEndpoint);
   const phase = useApp((s) => s.phase);
   const step = useApp((s) => s.step);
+  // An imported adapter is pushable before any training (the worker writes its folder).
+  const imported = useApp((s) => s.importState).status === 'ready';
+  const nothing = step === 0 && !imported;
   // The token lives in this component's memory only: not in the store, a link, storage or a log.
   const [token, setToken] = useState('');
   const [repo, setRepo] = useState('');
@@ -190,8 +197,8 @@ function Push() {
           Private (when the repo is new)
         </label>
         <div className="row">
-          <button type="submit" disabled={busy || step === 0 || !token.trim() || !repo.trim()} data-testid="push-submit"
-            title={step === 0 ? 'Train at least one step first' : undefined}>
+          <button type="submit" disabled={busy || nothing || !token.trim() || !repo.trim()} data-testid="push-submit"
+            title={nothing ? 'Train at least one step or import an adapter first' : undefined}>
             Push to the Hub
           </button>
         </div>

@@ -8,6 +8,7 @@ import { IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
 import { isTraining } from '../../store/run-actions';
 import { MASK_POLICIES, type MaskPolicy } from '../../share/run-config';
 import type { ExampleDetail, PreparedRun } from '../../worker/protocol';
+import { TemplateEditor } from '../template/TemplateEditor';
 
 const MASK_TEXT: Record<MaskPolicy, string> = {
   assistant: 'every assistant turn: its content and end-of-turn token',
@@ -135,7 +136,7 @@ function TokenizerFacts() {
       )}
       {tok.chatTemplate
         ? <pre data-testid="chat-template">{tok.chatTemplate}</pre>
-        : <p className="warn small">No chat_template in tokenizer_config.json: chat data needs a template you supply (e.g. Alpaca).</p>}
+        : <p className="warn small">No chat_template in tokenizer_config.json: chat data needs a template from the picker above (e.g. Alpaca or ChatML).</p>}
     </details>
   );
 }
@@ -149,6 +150,7 @@ export function TemplatePanel() {
   return (
     <Panel id="template" step={3} title="Template & masks" wide>
       <MaskControls />
+      <TemplateEditor />
       {state.status === 'loading' && <Progress stage={state.stage} loaded={state.loaded} total={state.total} />}
       {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
       {!prepared && state.status === 'idle' && <Empty>Tokens appear here, coloured by what the mask trains, once a model and a dataset are loaded.</Empty>}

@@ -3,7 +3,7 @@
 // the manifest, metrics, samples and the resumable checkpoint, zipped by src/share/run-zip.ts; the bytes go back to
 // the page. Import: a PEFT adapter made elsewhere is checked against the loaded model before the trainer adopts it.
 import { buildManifest } from '../../share/manifest.ts';
-import { buildRunZip } from '../../share/run-zip.ts';
+import { buildAdapterZip, buildRunZip } from '../../share/run-zip.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter } from '../../train/peft.ts';
 import { checkpointFiles } from '../../train/state.ts';
 import { pushToHub, type PushProgress } from '../../train/sources.ts';
@@ -17,6 +17,8 @@ const text = (s: string) => new TextEncoder().encode(s);
 /** The PEFT adapter folder (adapter_config.json, adapter_model.safetensors, README.md model card) and trainer_state of
  * the latest checkpoint, for the zip and for the Hub — written from the inputs the run was started with. */
 async function adapterFolder(pg: Playground, training: TrainingHost, device: string, ctx: HandlerContext) {
+  // An imported adapter with no training since: it is the adapter to write.
+  if (!training.exportable().checkpoint) await training.checkpointAdopted(ctx);
   const ex = training.exportable();
   if (ex.running) throw new Error('Pause the run first, so the adapter is one consistent checkpoint.');
   const c = ex.checkpoint;
@@ -38,6 +40,10 @@ export async function exportRun(pg: Playground, training: TrainingHost, req: Run
   const { adapter, trainerState, c, p, session } = await adapterFolder(pg, training, req.device.backend, ctx);
   const repo = p.location.repo;
   const sha = p.summary.sha;
+  if (req.adapterOnly) {
+    const bytes = buildAdapterZip(adapter);
+    return { fileName: `tabtune-adapter-${repo.replace(/\//g, '--')}-step${c.step}.zip`, bytes, files: [...adapter.keys()].sort(), step: c.step };
+  }
   // The manifest describes what was trained: the config and data frozen when the run started, not the page's now.
   const manifest = buildManifest(session.config, {
     modelSha: sha, tokenizer: { repo, sha: p.tokenizer.sha || sha }, datasetHash: session.data.hash.replace(/^sha256:/, ''),
@@ -91,6 +97,6 @@ export async function importAdapter(pg: Playground, training: TrainingHost, file
   const base = typeof loaded.config['base_model_name_or_path'] === 'string' ? loaded.config['base_model_name_or_path'] : null;
   const lc = loaded.plan.config;
   const lora = { r: lc.r, alpha: lc.alpha, dropout: lc.dropout ?? 0, rslora: lc.rslora ?? false, targets: [...lc.targets] };
-  await training.adoptAdapter(loaded.params);
+  await training.adoptAdapter(loaded.params, lora);
   return { lora, tensors: Object.keys(loaded.params).length, baseModel: base };
 }

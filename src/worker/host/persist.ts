@@ -2,6 +2,7 @@
 // trainer's checkpoints into it (every `train.checkpointEvery` steps and on pause/stop/completion) together with the
 // metrics and samples streamed so far, and serves the `storage.*` requests. The worker owns storage because the
 // tensors already live here; the page only ever sees metadata. A write that does not fit is reported, never fatal.
+import { detectDegeneration } from '../../share/degeneration.ts';
 import type { MetricPoint, SampleRecord } from '../../share/manifest.ts';
 import { buildManifest } from '../../share/manifest.ts';
 import {
@@ -154,7 +155,8 @@ export class RunPersistence {
       else run.metrics.push({ step: e.step, evalLoss: e.loss });
     } else if (e.type === 'samples') {
       run.samples = run.samples.filter((s) => s.step !== e.step);
-      for (const s of e.samples) run.samples.push({ step: e.step, prompt: s.prompt, completion: s.completion, flags: [] });
+      // Flagged here as the page flags them, so a restored run shows the same degeneration flags.
+      for (const s of e.samples) run.samples.push({ step: e.step, prompt: s.prompt, completion: s.completion, flags: detectDegeneration(s.tokens, s.completion) });
     }
   }
 

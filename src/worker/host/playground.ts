@@ -8,7 +8,8 @@ import { IGNORE_INDEX } from '../../share/labels.ts';
 import { readModelConfig } from '../../train/model-source.ts';
 import { RunSession } from '../../train/session.ts';
 import { hubSource, loadModel, loadTokenizerFrom, type FileSource, type LoadedModel, type TokenizerBundle } from '../../train/model-source.ts';
-import type { BackendChoice, DatasetRef, ExampleDetail, HubLocation, PreparedRun } from '../protocol';
+import type { BackendChoice, DatasetRef, ExampleDetail, HubLocation, PreparedRun, TemplateCheck } from '../protocol';
+import { checkTemplate } from '../../train/dataset.ts';
 import type { HandlerContext } from './context';
 import { fetchBytes } from './dataset';
 
@@ -94,7 +95,7 @@ export class Playground {
       template: dataset.template ? config.template.kind : 'none',
       examples: dataset.examples.map((e, index) => ({
         index, id: e.id, tokens: e.ids.length, targets: e.labels.reduce((n, l) => n + (l === IGNORE_INDEX ? 0 : 1), 0),
-        truncated: e.fullLength > e.ids.length, split: session.isEval(e) ? 'eval' : 'train',
+        truncated: e.fullLength > e.ids.length, fullTokens: e.fullLength, split: session.isEval(e) ? 'eval' : 'train',
       })),
       dropped: dataset.dropped.map((d) => ({ ...d })),
       warnings: dataset.warnings.map((w) => ({ code: w.code, message: w.message, count: w.count, exampleIds: [...w.exampleIds] })),
@@ -110,6 +111,12 @@ export class Playground {
   requirePrepared(): Prepared {
     if (!this.prepared) throw new Error('No run is prepared yet: load a model and a dataset first (run.prepare).');
     return this.prepared;
+  }
+
+  /** Checks an edited template against the prepared tokenizer and the first rows of the prepared dataset. */
+  checkTemplate(source: string, kwargs: Record<string, unknown>): TemplateCheck {
+    const p = this.requirePrepared();
+    return checkTemplate(source, p.session.data.rows, p.tokenizer.tokenizer, kwargs);
   }
 
   example(index: number): ExampleDetail {

@@ -70,6 +70,8 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
         await host.training.prepared(host.playground.requirePrepared());
         return summary;
       });
+    case 'template.check':
+      return Promise.resolve().then(() => host.playground.checkTemplate(request.source, request.kwargs));
     case 'example.get':
       return Promise.resolve().then(() => host.playground.example(request.index));
     case 'batch.inspect':
@@ -80,6 +82,8 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
       return host.training.start(ctx, request.backend, request.config, request.save);
     case 'train.resume':
       return host.training.resume(ctx, request.checkpoint, request.backend, request.runId, request.config);
+    case 'checkpoint.open':
+      return host.training.open(ctx, request.checkpoint, request.backend, request.config);
     case 'run.checkpoint':
       return Promise.resolve(host.training.checkpointFiles());
     case 'train.pause':

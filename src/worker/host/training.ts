@@ -91,7 +91,7 @@ export class TrainingHost {
   /** Set by train.flush: the next step ends with a checkpoint. */
   private flushRequested = false;
   /** An imported PEFT adapter the next trainer starts from, for the model (source id) it was checked against. */
-  private adopted: { modelKey: string; params: Record<string, Float32Array> } | null = null;
+  private adopted: { modelKey: string; params: Record<string, Float32Array>; lora: RunConfig['lora'] } | null = null;
 
   /** Saved runs: records runs and writes their checkpoints to IndexedDB (./persist.ts). */
   readonly persist: RunPersistence;
@@ -274,6 +274,27 @@ export class TrainingHost {
     return { step: this.trainer?.step ?? 0 };
   }
 
+  /** Loads checkpoint files into a trainer for the prepared examples under `config` (the saved run's), paused at
+   * the checkpoint's step, and samples from it. Resume continues from it; export and push write its adapter. Later
+   * checkpoints of the continued run stay in memory (the saved run keeps the ones it has). */
+  async open(ctx: HandlerContext, saved: CheckpointFiles, choice: BackendChoice, config: RunConfig): Promise<TrainerInfo> {
+    this.notRunning('load a checkpoint');
+    const tensors = saved.files[CHECKPOINT_TENSORS];
+    const state = saved.files[CHECKPOINT_STATE];
+    if (!tensors || !state) throw new Error(`A checkpoint needs ${CHECKPOINT_TENSORS} and ${CHECKPOINT_STATE}; got ${Object.keys(saved.files).join(', ') || 'no files'}.`);
+    const checkpoint = parseCheckpoint(tensors, state, `the checkpoint at step ${saved.step}`);
+    this.persist.detach();
+    const inputs = this.sessionFor(config);
+    const trainer = await this.build(ctx, choice, inputs, checkpoint);
+    this.run = inputs;
+    this.lastCheckpoint = checkpoint;
+    this.phase = 'paused';
+    ctx.emit({ type: 'progress', stage: `Sampling from the checkpoint at step ${trainer.step}`, loaded: 0, total: null });
+    await this.emitSamples(ctx, await trainer.sample());
+    if (!this.info) throw new Error('The trainer was built without its description; this is a bug.');
+    return { ...this.info, step: trainer.step };
+  }
+
   pause(): { step: number } {
     this.flag.aborted = true;
     return { step: this.trainer?.step ?? 0 };
@@ -378,6 +399,10 @@ export class TrainingHost {
           `Step ${result.badStep ?? '?'} produced a NaN/Inf loss or gradient norm, so training stopped and kept the last good checkpoint (step ${result.step}). ` +
           'Lower the learning rate or set a max gradient norm, then start again.');
       }
+      // Every run ends with samples from its final adapter, whatever the cadence (sample every 0, or a step count the
+      // cadence does not divide), so the Samples panel always shows where training arrived.
+      const every = this.run?.session.config.train.sampleEvery ?? 0;
+      if (live && (every === 0 || result.step % every !== 0)) await this.emitSamples(ctx, await trainer.sample());
       this.lastCheckpoint = await trainer.checkpoint();
       // A final checkpoint that did not fit leaves the run resumable from its last saved one.
       const kept = !storageFull && (await this.persist.save(this.lastCheckpoint, 'complete', ctx, true));
@@ -406,13 +431,27 @@ export class TrainingHost {
 
   /** Makes an imported adapter (already checked against the prepared model) the one samples, the batch inspector and
    * the next run start from; the current trainer is dropped so the next request builds one with it. */
-  async adoptAdapter(params: Record<string, Float32Array>): Promise<void> {
+  async adoptAdapter(params: Record<string, Float32Array>, lora: RunConfig['lora']): Promise<void> {
     this.notRunning('import an adapter');
-    this.adopted = { modelKey: this.pg.requirePrepared().source.id, params };
+    this.adopted = { modelKey: this.pg.requirePrepared().source.id, params, lora };
     this.lastCheckpoint = null;
     this.run = null;
     this.phase = 'idle';
     await this.release();
+  }
+
+  /** Before any training, an imported adapter is what export and push write: a trainer is built on it (under the
+   * adapter's LoRA settings) and its step-0 state becomes the checkpoint they read. False when there is none. */
+  async checkpointAdopted(ctx: HandlerContext): Promise<boolean> {
+    const adopted = this.adopted;
+    const prepared = this.pg.prepared;
+    if (this.lastCheckpoint || !adopted || !prepared || adopted.modelKey !== prepared.source.id) return false;
+    this.notRunning('export the imported adapter');
+    const inputs = this.sessionFor({ ...prepared.session.config, lora: adopted.lora });
+    const trainer = this.builtMatches(inputs.session, this.builtOn) && this.trainer!.step === 0 ? this.trainer! : await this.build(ctx, this.builtOn, inputs);
+    this.run = inputs;
+    this.lastCheckpoint = await trainer.checkpoint();
+    return true;
   }
 
   async release(): Promise<void> {

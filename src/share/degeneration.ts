@@ -1,4 +1,4 @@
-// The degeneration detector for samples: flags outputs a person would call broken — empty, one token repeated in a
+// The degeneration detector for samples (shared: the page flags live samples, the worker flags the ones it saves): flags outputs a person would call broken — empty, one token repeated in a
 // run, or a phrase (n-gram) looping. Pure functions over generated token ids and their text; the Samples panel shows
 // the flags beside each sample.
 
