@@ -1,10 +1,12 @@
 // Where the app trains by default on this machine. Its only WebGPU adapter is SwiftShader (software), which is slower
 // than WASM, so the automatic choice is WASM with a one-line reason; the batch inspector runs on that choice and says
-// which backend ran it. WASM uses every core: the page is cross-origin isolated (scripts/serve.mjs sends COOP/COEP),
-// so the worker runs onnxruntime-web with one thread per logical core, and the label names the threads ORT started.
+// which backend ran it. WASM uses every core but one (the page keeps one): the page is cross-origin isolated
+// (scripts/serve.mjs sends COOP/COEP), so the worker runs onnxruntime-web multi-threaded where there are 3+ cores, and
+// the label names the threads ORT started.
 import { expect, test } from './fixtures';
+import { wasmThreads } from '../src/runtime/web';
 
-test('automatic choice on a software adapter: WASM on every core, the inspector and the trainer say so', async ({ app, page }) => {
+test('automatic choice on a software adapter: WASM on every core but one, the inspector and the trainer say so', async ({ app, page }) => {
   test.setTimeout(150_000);
   await app.open();
   await app.startup();
@@ -14,7 +16,8 @@ test('automatic choice on a software adapter: WASM on every core, the inspector 
   const note = capability?.backendNote;
   expect(note).toContain('SwiftShader');
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-  const label = `WASM (onnxruntime-web, ${cores} thread${cores === 1 ? '' : 's'})`;
+  const threads = wasmThreads(cores);
+  const label = `WASM (onnxruntime-web, ${threads} thread${threads === 1 ? '' : 's'})`;
 
   await app.setUpCodewordRun({ steps: 2, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0 });
   const training = app.panel('training');

@@ -109,7 +109,9 @@ export interface DeviceOps {
 export function sessionOptions(kind: BackendKind, config: SessionConfig = {}, extraProvider: Record<string, unknown> = {}): Ort.InferenceSession.SessionOptions {
   const external = config.externalData ? { externalData: config.externalData.map((f) => ({ path: f.path, data: f.data })) } : {};
   if (kind !== 'webgpu') {
-    return { executionProviders: [kind], graphOptimizationLevel: 'all', ...external };
+    // No busy-waiting between ops: ORT's pool threads spin by default, which on a machine with other work (a browser
+    // tab shares it with everything else) starves the page and the other threads for no gain.
+    return { executionProviders: [kind], graphOptimizationLevel: 'all', extra: { session: { 'intra_op.allow_spinning': '0' } }, ...external };
   }
   const placement: Record<string, Ort.Tensor.DataLocation> = {};
   for (const name of config.deviceOutputs ?? []) placement[name] = 'gpu-buffer';

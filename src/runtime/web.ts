@@ -16,7 +16,7 @@ export interface WebBackendOptions {
   /** Where the .wasm/.mjs files are served from (ort.env.wasm.wasmPaths), when the bundler does not place them. */
   readonly wasmPaths?: string;
   /**
-   * WASM threads; needs cross-origin isolation (SharedArrayBuffer). Default: every logical core (hardwareConcurrency).
+   * WASM threads; needs cross-origin isolation (SharedArrayBuffer). Default: every logical core but one (wasmThreads).
    * Read once, when the WASM runtime starts (the first backend created in this worker); later values are ignored.
    */
   readonly threads?: number;
@@ -55,6 +55,16 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
 let wasmStart: Promise<number> | undefined;
 
 /**
+ * Threads for ORT's WASM pool on a machine with `cores` logical cores: all but one. ORT's pool computes on the calling
+ * thread too, so `cores` threads leave nothing for the page's main thread and the garbage collector; measured on a
+ * 2-core machine with other work on it, 2 threads stalled the tab at step 0 (its main thread stopped answering, the
+ * renderer churning 3–4 GB) while 1 thread trained 30 steps in 10 s.
+ */
+export function wasmThreads(cores: number): number {
+  return Math.max(1, Math.floor(cores) - 1);
+}
+
+/**
  * Starts onnxruntime-web's WASM runtime once per worker and says how many threads it really runs. ORT reads
  * env.wasm.numThreads only when the runtime starts (the first session of any EP, WebGPU included), and quietly drops
  * to 1 thread where SharedArrayBuffer or WASM threads are missing, writing the 1 back into env.wasm.numThreads. So the
@@ -64,7 +74,7 @@ let wasmStart: Promise<number> | undefined;
 function startWasm(threads: number | undefined): Promise<number> {
   wasmStart ??= (async () => {
     const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-    ort.env.wasm.numThreads = isolated ? Math.max(1, threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
+    ort.env.wasm.numThreads = isolated ? Math.max(1, threads ?? wasmThreads(globalThis.navigator?.hardwareConcurrency ?? 1)) : 1;
     const first = await module.InferenceSession.create(identityModel('float32', [4]), sessionOptions('wasm'));
     await first.release();
     return ort.env.wasm.numThreads ?? 1;
