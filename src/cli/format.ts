@@ -5,6 +5,7 @@ import type { LintWarning } from '../data/lint.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
 import { formatDebug } from '../train/sources.ts';
 import { IGNORE_INDEX } from '../share/labels.ts';
+import { count } from '../share/wording.ts';
 
 /** The axolotl debug view of one example (src/data's formatter: the same text the browser's batch inspector copies). */
 export function debugExample(e: Example, tok: Tokenizer, color: boolean): string {
@@ -13,7 +14,7 @@ export function debugExample(e: Example, tok: Tokenizer, color: boolean): string
 
 export function formatWarnings(warnings: readonly LintWarning[]): string {
   if (warnings.length === 0) return 'Linter: no warnings.\n';
-  return warnings.map((w) => `warning [${w.code}] ${w.message} (${w.count} rows, e.g. ${w.exampleIds.join(', ')})`).join('\n') + '\n';
+  return warnings.map((w) => `warning [${w.code}] ${w.message} (${count(w.count, 'row')}${w.exampleIds.length ? `, e.g. ${w.exampleIds.join(', ')}` : ''})`).join('\n') + '\n';
 }
 
 export interface Offender {

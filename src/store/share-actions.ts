@@ -9,6 +9,7 @@ import { DEMO_MODEL_REPO, parseRunConfig, type RunConfig } from '../share/run-co
 import { PUBLIC_HUB } from './slices';
 import type { AppStore } from './store';
 import type { AppState } from './types';
+import { count } from '../share/wording';
 
 interface UploadedFile {
   name: string;
@@ -80,7 +81,7 @@ function describe(config: RunConfig): string {
   const d = config.data;
   const data = d.source === 'hub' ? `${d.repo}${d.file ? `/${d.file}` : ''}` : d.name;
   const sha = config.model.sha ? `@${config.model.sha.slice(0, 7)}` : `@${config.model.revision}`;
-  return `${config.model.repo}${sha} on ${data}, mask ${config.mask}, lr ${config.train.lr}, ${config.train.steps} steps, seed ${config.seed}`;
+  return `${config.model.repo}${sha} on ${data}, mask ${config.mask}, lr ${config.train.lr}, ${count(config.train.steps, 'step')}, seed ${config.seed}`;
 }
 
 /** The bundled demo is served by the app itself, whatever Hub the link names for its data. */

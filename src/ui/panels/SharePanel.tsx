@@ -7,6 +7,7 @@ import { ErrorNote, Panel, Progress } from '../Panel';
 import { isTraining } from '../../store/run-actions';
 import { selectPhase, selectStep } from '../../store/selectors';
 import type { AppState } from '../../store/types';
+import { count } from '../../share/wording';
 
 const selectOutgoing = (s: AppState) => s.outgoingLink;
 
@@ -109,7 +110,7 @@ function RunZip() {
       {exportState.status === 'error' && <ErrorNote>{exportState.message}</ErrorNote>}
       {exportState.status === 'ready' && last && (
         <details className="small" data-testid="export-files">
-          <summary>Saved {last.fileName} (checkpoint at step {last.step}, {last.files.length} files)</summary>
+          <summary>Saved {last.fileName} (checkpoint at step {last.step}, {count(last.files.length, 'file')})</summary>
           <ul className="file-list">{last.files.map((f) => <li key={f}><code>{f}</code></li>)}</ul>
         </details>
       )}

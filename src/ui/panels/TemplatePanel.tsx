@@ -11,6 +11,7 @@ import {
 import { isTraining } from '../../store/run-actions';
 import { MASK_POLICIES, type MaskPolicy } from '../../share/run-config';
 import type { ExampleDetail, PreparedRun } from '../../worker/protocol';
+import { count } from '../../share/wording';
 
 const MASK_TEXT: Record<MaskPolicy, string> = {
   assistant: 'every assistant turn: its content and end-of-turn token',
@@ -61,7 +62,7 @@ function Navigator({ prepared, index }: { prepared: PreparedRun; index: number }
     <div className="row nav" aria-label="Example navigation">
       <button type="button" className="secondary" onClick={() => void run.showExample(index - 1)} disabled={index <= 0} aria-label="Previous example">◀</button>
       <span className="grow small" data-testid="example-position">
-        Example {index + 1} of {n}{summary && <> · <code>{summary.id}</code> · {summary.split} · {summary.tokens} tokens, {summary.targets} trained{summary.truncated ? ' · truncated' : ''}</>}
+        Example {index + 1} of {n}{summary && <> · <code>{summary.id}</code> · {summary.split} · {count(summary.tokens, 'token')}, {summary.targets} trained{summary.truncated ? ' · truncated' : ''}</>}
       </span>
       <button type="button" className="secondary" onClick={() => void run.showExample(index + 1)} disabled={index >= n - 1} aria-label="Next example">▶</button>
     </div>
@@ -86,7 +87,7 @@ function ExampleView({ example }: { example: ExampleDetail }) {
           }));
           return (
             <div key={n.method} className="naive-method">
-              <p className="small"><strong>{NAIVE_TITLE[n.method] ?? n.method}</strong>: {n.differs.length === 0 ? 'same as the exact mask.' : `${n.differs.length} tokens differ (outlined).`} <span className="muted">{n.note}</span></p>
+              <p className="small"><strong>{NAIVE_TITLE[n.method] ?? n.method}</strong>: {n.differs.length === 0 ? 'same as the exact mask.' : `${count(n.differs.length, 'token differs', 'tokens differ')} (outlined).`} <span className="muted">{n.note}</span></p>
               <TokenStrip tokens={strip} label={NAIVE_TITLE[n.method] ?? n.method} />
             </div>
           );
@@ -116,7 +117,7 @@ function Warnings({ prepared }: { prepared: PreparedRun }) {
         </li>
       ))}
       {prepared.dropped.length > 0 && (
-        <li className="small muted">{prepared.dropped.length} rows dropped, e.g. {prepared.dropped[0]?.message}</li>
+        <li className="small muted">{count(prepared.dropped.length, 'row')} dropped, e.g. {prepared.dropped[0]?.message}</li>
       )}
     </ul>
   );

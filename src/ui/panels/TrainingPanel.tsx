@@ -9,6 +9,7 @@ import { selectBackendChoice, selectCapability, selectOutcome, selectPhase, sele
 import { isTraining } from '../../store/run-actions';
 import type { BackendChoice } from '../../worker/protocol';
 import { FULL_GROUPS, runConfigSchema, SCHEDULES, type RunConfig } from '../../share/run-config';
+import { count } from '../../share/wording';
 
 interface FieldSpec {
   key: string;
@@ -204,7 +205,7 @@ function RunProgress() {
       {trainer && (
         <p className="small muted" data-testid="trainer-info">
           {trainer.backendLabel} · batch {trainer.batch} × {trainer.seqLen} tokens · {formatCount(trainer.trainableParameters)} trainable
-          parameters in {trainer.trainableTensors} tensors{trainer.fallbackReason ? ` · ${trainer.fallbackReason}` : ''}
+          parameters in {count(trainer.trainableTensors, 'tensor')}{trainer.fallbackReason ? ` · ${trainer.fallbackReason}` : ''}
         </p>
       )}
     </div>
@@ -221,7 +222,7 @@ export function TrainingPanel() {
       <BackendPicker disabled={locked} />
       <RunProgress />
       {outcome?.message && (outcome.reason === 'stopped' ? <p className="small muted">{outcome.message}</p> : <ErrorNote>{outcome.message}</ErrorNote>)}
-      {outcome?.reason === 'completed' && <p className="ok small">Finished {outcome.step} steps.</p>}
+      {outcome?.reason === 'completed' && <p className="ok small">Finished {count(outcome.step, 'step')}.</p>}
       <Hyperparameters disabled={locked} />
     </Panel>
   );
