@@ -90,7 +90,7 @@ export function DataPanel() {
           )}
           <LockedFieldset><MappingEditor /></LockedFieldset>
           <PreparedData />
-          <ol className="rows" data-testid="dataset-preview" aria-label="First rows">
+          <ol className="rows" data-testid="dataset-preview" aria-label="First rows" tabIndex={0}>
             {dataset.rows.slice(0, SHOWN_ROWS).map((row, i) => (
               <li key={i}><RowView row={row} /></li>
             ))}

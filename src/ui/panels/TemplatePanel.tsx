@@ -70,10 +70,14 @@ function Navigator({ prepared, index }: { prepared: PreparedRun; index: number }
 }
 
 function ExampleView({ example }: { example: ExampleDetail }) {
-  const tokens: StripToken[] = example.tokens.map((t) => ({ id: t.id, text: t.text, label: t.label, special: t.special }));
+  const differs = example.naive.map((n) => ({ n, at: new Set(n.differs) }));
+  const tokens: StripToken[] = example.tokens.map((t, i) => ({
+    id: t.id, text: t.text, label: t.label, special: t.special,
+    disagree: differs.filter((d) => d.at.has(i)).map((d) => ({ method: NAIVE_TITLE[d.n.method] ?? d.n.method, label: d.n.labels[i] ?? IGNORE })),
+  }));
   return (
     <>
-      <TokenStrip tokens={tokens} label="Tokens of this example, coloured by label" testId="example-tokens" />
+      <TokenStrip key={example.id} tokens={tokens} label="Tokens of this example, coloured by label" testId="example-tokens" />
       {example.fullLength > example.tokens.length && (
         <p className="warn small">Truncated: {example.fullLength} tokens before the max length cut the end off.</p>
       )}
@@ -83,12 +87,12 @@ function ExampleView({ example }: { example: ExampleDetail }) {
           const differs = new Set(n.differs);
           const strip: StripToken[] = example.tokens.map((t, i) => ({
             id: t.id, text: t.text, label: n.labels[i] ?? IGNORE, special: t.special, marked: differs.has(i),
-            ...(differs.has(i) ? { note: 'differs from the exact mask' } : {}),
+            ...(differs.has(i) ? { note: `differs from the exact mask, which ${(example.tokens[i]?.label ?? IGNORE) === IGNORE ? 'masks' : 'trains'} it` } : {}),
           }));
           return (
             <div key={n.method} className="naive-method">
               <p className="small"><strong>{NAIVE_TITLE[n.method] ?? n.method}</strong>: {n.differs.length === 0 ? 'same as the exact mask.' : `${count(n.differs.length, 'token differs', 'tokens differ')} (outlined).`} <span className="muted">{n.note}</span></p>
-              <TokenStrip tokens={strip} label={NAIVE_TITLE[n.method] ?? n.method} />
+              <TokenStrip key={example.id} tokens={strip} label={NAIVE_TITLE[n.method] ?? n.method} />
             </div>
           );
         })}
