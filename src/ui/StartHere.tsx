@@ -2,7 +2,7 @@
 // localStorage; where storage is blocked it comes back on the next visit, which is harmless).
 import { useState } from 'react';
 
-export const START_HERE_KEY = 'tabtune.startHere';
+const START_HERE_KEY = 'tabtune.startHere';
 
 function dismissedBefore(): boolean {
   try {

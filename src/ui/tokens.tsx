@@ -26,7 +26,7 @@ export function utf8Hex(text: string): string {
 export type TokenKind = 'trained' | 'masked' | 'padding';
 
 /** A naive collator's label at this position where it differs from the exact mask. */
-export interface Disagreement {
+interface Disagreement {
   method: string;
   label: number;
 }
