@@ -46,28 +46,20 @@ async function useTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
 }
 
-// One trained page, then every panel presented at both projector sizes in both themes (training once keeps the
-// spec's cost to one short run on a shared two-core machine).
-test('presentation mode at 1280×720 and 1920×1080, light and dark: every panel full screen, readable, and the page passes axe', async ({ app, page }) => {
-  test.setTimeout(1_200_000);
-  await prime(page, { theme: 'light', startHereSeen: true });
-  await app.open();
-  await app.startup();
-  await trainShortRun(app);
-  // The naive comparison open, so its strips are in the Template panel's presentation too.
-  await app.panel('template').getByTestId('naive').locator('summary').click();
-
+/** Presents each panel in turn at both projector sizes in both themes: checks it fills the window with the rest of the
+ * page inert, that its content scaled up, screenshots it, and leaves with Escape (focus back on its button). */
+async function presentEach(app: AppPage, page: Page, ids: readonly string[], tag: string): Promise<void> {
   for (const theme of ['light', 'dark'] as const) {
     await useTheme(page, theme);
-    expect(await seriousViolations(page), `axe on the trained page, ${theme}`).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 720 });
+    expect(await seriousViolations(page), `axe on the page, ${theme} (${tag})`).toEqual([]);
     for (const [width, height] of [[1280, 720], [1920, 1080]] as const) {
       await page.setViewportSize({ width, height });
-      for (const id of PANELS) {
+      for (const id of ids) {
         const panel = app.panel(id);
         const present = panel.getByTestId('panel-present');
         await present.click();
         await expect(panel).toHaveClass(/presenting/);
-        // It fills the window, and nothing else on the page can take focus meanwhile.
         const box = await panel.boundingBox();
         expect(box && Math.round(box.width) >= width - 1 && Math.round(box.height) >= height - 1, `${id} fills ${width}×${height}`).toBe(true);
         await expect(page.locator('header.topbar')).toHaveAttribute('inert', '');
@@ -75,8 +67,7 @@ test('presentation mode at 1280×720 and 1920×1080, light and dark: every panel
           const strip = panel.getByTestId('example-tokens');
           const fontPx = await strip.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
           expect(fontPx, 'token font scales up with the screen').toBeGreaterThanOrEqual(20);
-          const stripBox = await strip.boundingBox();
-          expect(stripBox?.height ?? 0, 'the token view is not a 200 px box').toBeGreaterThan(230);
+          expect((await strip.boundingBox())?.height ?? 0, 'the token view is not a 200 px box').toBeGreaterThan(230);
           await strip.locator('.tok').nth(3).click();
           await expect(panel.getByTestId('token-details')).toContainText('position3');
         }
@@ -87,8 +78,8 @@ test('presentation mode at 1280×720 and 1920×1080, light and dark: every panel
           await expect(panel.getByTestId('chart-loss')).toContainText('optimizer step');
         }
         if (id === 'batch') await expect(panel.getByTestId('heat-legend')).toBeVisible();
-        await page.screenshot({ path: `${SHOTS}/${width}x${height}-${theme}-${id}.png` });
-        if (width === 1280 && (id === 'template' || id === 'charts' || id === 'batch')) {
+        await page.screenshot({ path: `${SHOTS}/${tag}-${width}x${height}-${theme}-${id}.png` });
+        if (width === 1280 && ['template', 'batch', 'charts', 'samples'].includes(id)) {
           expect(await seriousViolations(page, `[data-panel="${id}"]`), `axe on the presented ${id} panel, ${theme}`).toEqual([]);
         }
         await page.keyboard.press('Escape');
@@ -98,6 +89,29 @@ test('presentation mode at 1280×720 and 1920×1080, light and dark: every panel
       }
     }
   }
+}
+
+// Every panel, without training (the batch inspector filled in, the naive comparison open).
+test('presentation mode at 1280×720 and 1920×1080, light and dark: every panel full screen, readable, and the page passes axe', async ({ app, page }) => {
+  test.setTimeout(900_000);
+  await prime(page, { theme: 'light', startHereSeen: true });
+  await app.open();
+  await app.startup();
+  await expect(app.panel('template').getByTestId('example-tokens')).toBeVisible({ timeout: 60_000 });
+  await app.panel('batch').getByTestId('inspect-batch').click();
+  await expect(app.panel('batch').getByTestId('batch-loss')).toBeVisible({ timeout: 120_000 });
+  await app.panel('template').getByTestId('naive').locator('summary').click();
+  await presentEach(app, page, PANELS, 'page');
+});
+
+// The panels that fill while training, after a short run: charts with their lines, samples, checkpoints.
+test('presentation mode after a short run: charts, samples and checkpoints full screen', async ({ app, page }) => {
+  test.setTimeout(900_000);
+  await prime(page, { theme: 'light', startHereSeen: true });
+  await app.open();
+  await app.startup();
+  await trainShortRun(app);
+  await presentEach(app, page, ['charts', 'samples', 'checkpoints'], 'trained');
 });
 
 for (const theme of ['light', 'dark'] as const) {

@@ -98,14 +98,32 @@ function useStaggered(rows: ChartRow[], training: boolean): Shown[] {
   return shown;
 }
 
+/** The three charts, sized to their cells; inside the Panel, so it sees presentation mode (usePresenting). */
+function ChartGrid({ rows, shown, training }: { rows: ChartRow[]; shown: Shown[]; training: boolean }) {
+  const presenting = usePresenting();
+  const [gridRef, width] = useCellWidth(presenting ? MIN_CELL_PRESENTING : MIN_CELL);
+  const height = usePlotHeight(presenting);
+  return (
+    <div className="chart-grid" ref={gridRef}>
+      {width > 0 && (
+        <>
+          <Chart label="Loss" yTitle="loss (nats)" data={shown[0]?.rows ?? rows} lines={LOSS_LINES} width={width} height={height}
+            large={presenting} interactive={!(shown[0]?.live ?? training)} />
+          <Chart label="Gradient norm" yTitle="global L2 norm" data={shown[1]?.rows ?? rows} lines={GRAD_LINES} width={width} height={height}
+            large={presenting} interactive={!(shown[1]?.live ?? training)} />
+          <Chart label="Learning rate" yTitle="learning rate" data={shown[2]?.rows ?? rows} lines={LR_LINES} width={width} height={height}
+            large={presenting} interactive={!(shown[2]?.live ?? training)} />
+        </>
+      )}
+    </div>
+  );
+}
+
 export function ChartsPanel() {
   // Deferred: chart updates render at transition priority, in slices React can interrupt, so a burst of points
   // never blocks input on the main thread.
   const metrics = useDeferredValue(useApp(selectMetrics));
   const [weight, setWeight] = useState(0.6);
-  const presenting = usePresenting();
-  const [gridRef, width] = useCellWidth(presenting ? MIN_CELL_PRESENTING : MIN_CELL);
-  const height = usePlotHeight(presenting);
   const rows = useMemo<ChartRow[]>(() => {
     const loss = smooth(metrics.map((m) => m.trainLoss), weight);
     const grad = smooth(metrics.map((m) => m.gradNorm), weight);
@@ -134,18 +152,7 @@ export function ChartsPanel() {
         )}
         {/* Mounted (empty) from the start: mounting recharts is a long task, better paid before training begins. */}
         <Suspense fallback={<p className="muted small">Loading charts…</p>}>
-            <div className="chart-grid" ref={gridRef}>
-              {width > 0 && (
-                <>
-                  <Chart label="Loss" yTitle="loss (nats)" data={shown[0]?.rows ?? rows} lines={LOSS_LINES} width={width} height={height}
-                    large={presenting} interactive={!(shown[0]?.live ?? training)} />
-                  <Chart label="Gradient norm" yTitle="global L2 norm" data={shown[1]?.rows ?? rows} lines={GRAD_LINES} width={width} height={height}
-                    large={presenting} interactive={!(shown[1]?.live ?? training)} />
-                  <Chart label="Learning rate" yTitle="learning rate" data={shown[2]?.rows ?? rows} lines={LR_LINES} width={width} height={height}
-                    large={presenting} interactive={!(shown[2]?.live ?? training)} />
-                </>
-              )}
-            </div>
+          <ChartGrid rows={rows} shown={shown} training={training} />
         </Suspense>
       </div>
     </Panel>
