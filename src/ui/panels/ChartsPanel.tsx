@@ -103,16 +103,18 @@ function ChartGrid({ rows, shown, training }: { rows: ChartRow[]; shown: Shown[]
   const presenting = usePresenting();
   const [gridRef, width] = useCellWidth(presenting ? MIN_CELL_PRESENTING : MIN_CELL);
   const height = usePlotHeight(presenting);
+  // Tick labels grow with the screen when presented (16 px at 1280 wide, 22 px at 1920), 12 px on the page.
+  const tickPx = presenting ? Math.round(Math.min(24, Math.max(16, window.innerWidth * 0.0115))) : 12;
   return (
     <div className="chart-grid" ref={gridRef}>
       {width > 0 && (
         <>
           <Chart label="Loss" yTitle="loss (nats)" data={shown[0]?.rows ?? rows} lines={LOSS_LINES} width={width} height={height}
-            large={presenting} interactive={!(shown[0]?.live ?? training)} />
+            tickPx={tickPx} interactive={!(shown[0]?.live ?? training)} />
           <Chart label="Gradient norm" yTitle="global L2 norm" data={shown[1]?.rows ?? rows} lines={GRAD_LINES} width={width} height={height}
-            large={presenting} interactive={!(shown[1]?.live ?? training)} />
+            tickPx={tickPx} interactive={!(shown[1]?.live ?? training)} />
           <Chart label="Learning rate" yTitle="learning rate" data={shown[2]?.rows ?? rows} lines={LR_LINES} width={width} height={height}
-            large={presenting} interactive={!(shown[2]?.live ?? training)} />
+            tickPx={tickPx} interactive={!(shown[2]?.live ?? training)} />
         </>
       )}
     </div>

@@ -115,8 +115,8 @@ function LiveSeries({ data, lines }: { data: ChartRow[]; lines: ChartLine[] }) {
 /** A fixed-size chart: the parent measures the width once, so no ResizeObserver re-renders each chart per update.
  * `interactive` (when no run is training) draws recharts <Line>s with the hover tooltip; while training, LiveSeries
  * draws the same lines at a fraction of the main-thread cost (issue 7: no task over 100 ms while training). Axis
- * titles are HTML beside the SVG (a recharts <Label> may measure its text in the DOM); `large` is presentation mode. */
-function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: string; yTitle: string; width: number; height: number; large: boolean; interactive: boolean }) {
+ * titles are HTML beside the SVG (a recharts <Label> may measure its text in the DOM); `tickPx` sizes ticks and titles. */
+function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: string; yTitle: string; width: number; height: number; tickPx: number; interactive: boolean }) {
   const { data, lines } = props;
   const axes = useMemo(() => {
     const first = data[0]?.step ?? 0;
@@ -137,24 +137,24 @@ function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: strin
       yLabels: labels(yTicks ?? []),
     };
   }, [data, lines]);
-  const font = props.large ? LARGE_TICK_PX : TICK_PX;
+  const font = props.tickPx;
   // Wide enough for the longest tick label at this font (digits are ~0.62 em wide), so none is clipped.
   const longest = Math.max(1, ...[...axes.yLabels.values()].map((t) => t.length));
   const yWidth = Math.ceil(longest * font * 0.62) + 12;
   const titleWidth = Math.round(font * 1.8);
   const { xTick, yTick } = useMemo(() => ({
     xTick: (p: TickProps) => (
-      <text x={num(p.x)} y={num(p.y) + font + 2} textAnchor="middle" className="chart-tick">{axes.xLabels.get(num(p.payload?.value)) ?? num(p.payload?.value)}</text>
+      <text x={num(p.x)} y={num(p.y) + font + 2} textAnchor="middle" className="chart-tick" style={{ fontSize: font }}>{axes.xLabels.get(num(p.payload?.value)) ?? num(p.payload?.value)}</text>
     ),
     yTick: (p: TickProps) => (
-      <text x={num(p.x)} y={num(p.y) + font / 3} textAnchor="end" className="chart-tick">{axes.yLabels.get(num(p.payload?.value)) ?? num(p.payload?.value)}</text>
+      <text x={num(p.x)} y={num(p.y) + font / 3} textAnchor="end" className="chart-tick" style={{ fontSize: font }}>{axes.yLabels.get(num(p.payload?.value)) ?? num(p.payload?.value)}</text>
     ),
   }), [axes, font]);
   return (
     <figure className="chart" aria-label={props.label} data-testid={`chart-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
       <figcaption className="chart-title">{props.label}</figcaption>
       <div className="chart-plot">
-        <span className="axis-title y" style={{ width: titleWidth }}>{props.yTitle}</span>
+        <span className="axis-title y" style={{ width: titleWidth, fontSize: font }}>{props.yTitle}</span>
         <LineChart data={props.data} margin={MARGIN} width={Math.max(120, props.width - titleWidth)} height={props.height}>
           <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
           <XAxis dataKey="step" type="number" domain={axes.xDomain} ticks={axes.xTicks} interval={0} tick={xTick} stroke="var(--muted)" height={font * 2} />
@@ -170,7 +170,7 @@ function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: strin
             : <LiveSeries data={data} lines={lines} />}
         </LineChart>
       </div>
-      <div className="axis-title x" style={{ paddingLeft: titleWidth + yWidth }}>optimizer step</div>
+      <div className="axis-title x" style={{ paddingLeft: titleWidth + yWidth, fontSize: font }}>optimizer step</div>
       {/* An HTML legend: recharts' own measures its box on every update, forcing a layout of the whole page. */}
       <ul className="legend chart-legend">
         {props.lines.map((l) => (
@@ -180,9 +180,5 @@ function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: strin
     </figure>
   );
 }
-
-/** Tick label sizes (px) on the page and in presentation mode; styles.css sets .chart-tick to match. */
-const TICK_PX = 12;
-const LARGE_TICK_PX = 17;
 
 export default memo(MetricChart);
