@@ -20,6 +20,7 @@ const SOLO = ['**/train.spec.ts', '**/device-loss.spec.ts'];
 const RUNS = [
   '**/backend-choice.spec.ts',
   '**/checkpoint-load.spec.ts',
+  '**/classroom.spec.ts',
   '**/checkpoint-on-close.spec.ts',
   '**/export.spec.ts',
   '**/gemma.spec.ts',

@@ -76,7 +76,7 @@ test('a run reloaded mid-training resumes from its checkpoint with the same loss
 
   // Deleting a run frees its space and removes it from the list.
   const before = (await app.state()).savedRuns!.totalBytes;
-  await resumedRun.getByRole('button', { name: /Delete the run/ }).click();
+  await resumedRun.getByRole('button', { name: /Delete run/ }).click();
   await expect(checkpoints.getByTestId('saved-run')).toHaveCount(1);
   expect((await app.state()).savedRuns!.totalBytes).toBeLessThan(before);
 });

@@ -5,6 +5,7 @@ import type { LintWarning } from '../data/lint.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
 import { formatDebug } from '../train/sources.ts';
 import { IGNORE_INDEX } from '../share/labels.ts';
+import { count } from '../share/wording.ts';
 
 /** The axolotl debug view of one example (src/data's formatter: the same text the browser's batch inspector copies). */
 export function debugExample(e: Example, tok: Tokenizer, color: boolean): string {
@@ -19,7 +20,7 @@ export function formatWarnings(warnings: readonly LintWarning[]): string {
 /** ` (3 rows, e.g. a, b)` for a warning about rows; nothing for one about the whole dataset (it names no rows). */
 function rowsNote(w: LintWarning): string {
   if (w.exampleIds.length === 0) return '';
-  return ` (${w.count} ${w.count === 1 ? 'row' : 'rows'}, e.g. ${w.exampleIds.join(', ')})`;
+  return ` (${count(w.count, 'row')}, e.g. ${w.exampleIds.join(', ')})`;
 }
 
 export interface Offender {

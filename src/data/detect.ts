@@ -4,6 +4,7 @@
 // field; the other records are kept.
 import type { ParseIssue, SourceRecord } from './formats.ts';
 import type { Message, Role, Row, RowKind } from './types.ts';
+import { withArticle } from '../share/wording.ts';
 
 export interface FieldMapping {
   kind: RowKind;
@@ -36,7 +37,8 @@ function clip(text: string): string {
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  if (value === undefined) return 'nothing';
+  return withArticle(typeof value);
 }
 
 /** Picks the mapping from the keys of the first records. null when no known layout fits. */

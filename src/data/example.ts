@@ -6,6 +6,7 @@ import { renderWithSpans, SpanError } from './spans.ts';
 import { renderChat, TemplateRenderError, type CompiledTemplate, type RenderOptions } from './template.ts';
 import type { Offsets, Tokenizer } from './tokenizer.ts';
 import type { Message, Row, TurnSpan } from './types.ts';
+import { withArticle } from '../share/wording.ts';
 
 export interface ExampleOptions {
   tokenizer: Tokenizer;
@@ -115,7 +116,7 @@ function renderPlain(row: Row, tok: Tokenizer): Rendered {
     const text = withEos(tok, tok.normalize(row.text));
     return { text, tokens: withBos(tok, tok.encodeWithOffsets(text)), turns: [], messages: [], completionStart: 0, notes: [] };
   }
-  if (row.kind !== 'prompt-completion') throw new Error(`renderPlain got a ${row.kind} row`);
+  if (row.kind !== 'prompt-completion') throw new Error(`renderPlain got ${withArticle(row.kind)} row`);
   const prompt = tok.normalize(row.prompt);
   const completion = tok.normalize(row.completion);
   const text = withEos(tok, prompt + completion);

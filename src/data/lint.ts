@@ -4,6 +4,7 @@ import type { BuiltDataset, Example } from './example.ts';
 import type { MaskMode } from './masks.ts';
 import type { Tokenizer } from './tokenizer.ts';
 import { IGNORE_INDEX, type Message } from './types.ts';
+import { count } from '../share/wording.ts';
 
 export type LintCode =
   | 'no-trainable-token'
@@ -172,7 +173,7 @@ export function lintDataset(data: BuiltDataset, ctx: LintContext): LintWarning[]
     for (const ex of data.examples) if (ex.ids.some((id) => id >= (ctx.embeddingRows ?? Infinity))) beyond.add(ex.id);
     warnings.push({
       code: 'vocab-exceeds-embeddings',
-      message: `The tokenizer has ${tok.vocabSize} tokens but the model has ${ctx.embeddingRows} embedding rows; ${beyond.count} examples use ids past the table (wrong tokenizer for this model?).`,
+      message: `The tokenizer has ${tok.vocabSize} tokens but the model has ${ctx.embeddingRows} embedding rows; ${count(beyond.count, 'example')} use${beyond.count === 1 ? 's' : ''} ids past the table (wrong tokenizer for this model?).`,
       count: Math.max(1, beyond.count),
       exampleIds: beyond.ids,
     });

@@ -38,16 +38,21 @@ const SWIFTSHADER_HINT =
  * and `cpu` are onnxruntime-node. WebGPU sessions refuse CPU fallback, so a graph that is not wholly GPU-runnable
  * fails at createSession with ORT's message.
  */
+/** "1 thread", "4 threads" (src/share/wording.ts's rule; runtime may import only the engine). */
+function threadCount(n: number): string {
+  return `${n} thread${n === 1 ? '' : 's'}`;
+}
+
 export async function createNodeBackend(kind: BackendKind, options: NodeBackendOptions = {}): Promise<Backend> {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a whole number ≥ 1, got ${threads}`);
   const ort = kind === 'wasm' ? await loadWeb(threads) : await loadNode();
   const label =
     kind === 'wasm'
-      ? `WASM (onnxruntime-web, ${ort.env.wasm.numThreads ?? 1} threads)`
+      ? `WASM (onnxruntime-web, ${threadCount(ort.env.wasm.numThreads ?? 1)})`
       : kind === 'webgpu'
         ? `WebGPU (onnxruntime-node${process.env.TABTUNE_SWIFTSHADER === '1' ? ', SwiftShader' : ''})`
-        : `CPU (onnxruntime-node, ${threads} threads)`;
+        : `CPU (onnxruntime-node, ${threadCount(threads)})`;
   const copier = kind === 'webgpu' ? new DeviceCopier((bytes, cfg) => createSession(bytes, cfg)) : undefined;
 
   async function createSession(model: Uint8Array, config: SessionConfig = {}): Promise<RuntimeSession> {

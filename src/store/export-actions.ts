@@ -10,6 +10,7 @@ import type { SampleRecord } from '../share/manifest';
 import { isTraining, type RunActions } from './run-actions';
 import type { ShareActions } from './share';
 import type { AppStore } from './store';
+import { count } from '../share/wording';
 
 export interface ExportDeps {
   client: WorkerClient;
@@ -67,7 +68,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
     const after = store.getState();
     after.setRunConfig({ ...after.runConfig, lora: { ...after.runConfig.lora, ...result.lora } });
     const other = result.baseModel && result.baseModel !== after.model?.location.repo
-      ? ` It names ${result.baseModel} as its base; its ${result.tensors} tensors fit ${after.model?.location.repo ?? 'this model'} exactly.` : '';
+      ? ` It names ${result.baseModel} as its base; its ${count(result.tensors, 'tensor')} fit ${after.model?.location.repo ?? 'this model'} exactly.` : '';
     after.setImportState({ status: 'ready' },
       `Adapter from ${from} loaded (LoRA r ${result.lora.r}, alpha ${result.lora.alpha}, ${result.lora.targets.join(', ')}): the batch inspector, samples and Start now begin from it.${other}`);
   };
@@ -132,7 +133,7 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
         after.setImportedCheckpointStep(checkpoint ? step : null);
         after.setPhase('idle');
         after.setImportState({ status: 'ready' },
-          `Restored ${name}: its settings, ${zip.metrics.length} metric points and ${zip.samples.length} samples (step ${step}).` +
+          `Restored ${name}: its settings, ${count(zip.metrics.length, 'metric point')} and ${count(zip.samples.length, 'sample')} (step ${step}).` +
           (checkpoint ? ' Continue training from its checkpoint, or just look.' : ' It holds no checkpoint, so it can be inspected but not continued.') +
           (zip.ignored.length ? ` Ignored: ${zip.ignored.join(', ')}.` : ''));
       } catch (err) {

@@ -13,6 +13,7 @@ import { dataRefFor } from './actions';
 import { PUBLIC_HUB } from './slices';
 import type { AppStore } from './store';
 import type { AppState, LoadState } from './slices';
+import { count } from '../share/wording';
 
 /** The link this page was opened with (or an imported run zip, restored the same way; `from` says which). `restored`: every panel took its settings (notes: what differs here, e.g. a
  * model that now resolves to another commit); `needs-file`: the run's data is too large for a link and the user must
@@ -152,7 +153,7 @@ function describe(config: RunConfig): string {
   const d = config.data;
   const data = d.source === 'hub' ? `${d.repo}${d.file ? `/${d.file}` : ''}` : d.name;
   const sha = config.model.sha ? `@${config.model.sha.slice(0, 7)}` : `@${config.model.revision}`;
-  return `${config.model.repo}${sha} on ${data}, mask ${config.mask}, lr ${config.train.lr}, ${config.train.steps} steps, seed ${config.seed}`;
+  return `${config.model.repo}${sha} on ${data}, mask ${config.mask}, lr ${config.train.lr}, ${count(config.train.steps, 'step')}, seed ${config.seed}`;
 }
 
 /** The bundled demo is served by the app itself, whatever Hub the link names for its data. */

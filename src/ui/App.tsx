@@ -17,6 +17,8 @@ import { SharePanel } from './panels/SharePanel';
 import { useApp } from './app-context';
 // saved runs: resume after a reload
 import { ResumePrompt } from './ResumePrompt';
+// first visits: a short guide, dismissable and remembered
+import { StartHere } from './StartHere';
 
 export function App() {
   // share links, export/import: a config replaced from outside (link, imported zip) remounts the panels' inputs.
@@ -27,6 +29,7 @@ export function App() {
       <Notices />
       <SharedLinkNotice />
       <ResumePrompt />
+      <StartHere />
       <main className="grid" key={generation}>
         <ModelPanel />
         <DataPanel />

@@ -1,19 +1,98 @@
 // A card on the playground grid: numbered title, an optional status line, and its content. Panels share this so the
-// grid keeps one rhythm and every panel has a labelled region for keyboard and screen-reader users.
-import type { ReactNode } from 'react';
+// grid keeps one rhythm and every panel has a labelled region for keyboard and screen-reader users. Every panel can
+// also be presented: it fills the screen (the Fullscreen API where the browser allows it, a fixed overlay otherwise),
+// its content grows through the `presenting` CSS custom properties, the rest of the page is inert, and Escape or the
+// same button leaves. The ? button opens the panel's "what am I looking at" paragraph (src/ui/help.ts).
+import { createContext, useCallback, useContext, useEffect, useId, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { PANEL_HELP } from './help';
+
+const PresentingContext = createContext(false);
+
+/** Whether the enclosing panel fills the screen (charts read it to size themselves). */
+export function usePresenting(): boolean {
+  return useContext(PresentingContext);
+}
+
+/** Makes everything outside `el` inert (not focusable, hidden from assistive tech) until the returned undo runs. */
+function inertOutside(el: HTMLElement): () => void {
+  const changed: HTMLElement[] = [];
+  for (let node: HTMLElement | null = el; node && node !== document.body; node = node.parentElement) {
+    for (const sibling of Array.from(node.parentElement?.children ?? [])) {
+      if (sibling === node || !(sibling instanceof HTMLElement) || sibling.inert) continue;
+      sibling.inert = true;
+      changed.push(sibling);
+    }
+  }
+  return () => changed.forEach((s) => { s.inert = false; });
+}
+
+function usePresentation(ref: RefObject<HTMLElement | null>, button: RefObject<HTMLButtonElement | null>) {
+  const [presenting, setPresenting] = useState(false);
+  const leave = useCallback(() => setPresenting(false), []);
+  useEffect(() => {
+    const el = ref.current;
+    if (!presenting || !el) return undefined;
+    const root = document.documentElement;
+    root.classList.add('presenting');
+    const undoInert = inertOutside(el);
+    el.focus({ preventScroll: true });
+    // True full screen hides the browser's own bars on a projector; refused (no user gesture, an iframe without
+    // permission), the fixed overlay alone still fills the window.
+    el.requestFullscreen?.().catch(() => undefined);
+    const onKey = (ev: KeyboardEvent) => {
+      if (ev.key === 'Escape' && !ev.defaultPrevented) leave();
+    };
+    const onFullscreen = () => {
+      if (!document.fullscreenElement) leave();
+    };
+    document.addEventListener('keydown', onKey);
+    document.addEventListener('fullscreenchange', onFullscreen);
+    const trigger = button.current;
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('fullscreenchange', onFullscreen);
+      if (document.fullscreenElement === el) void document.exitFullscreen().catch(() => undefined);
+      undoInert();
+      root.classList.remove('presenting');
+      trigger?.focus({ preventScroll: true });
+    };
+  }, [presenting, leave, ref, button]);
+  return [presenting, setPresenting] as const;
+}
 
 export function Panel(props: { id: string; step?: number; title: string; aside?: ReactNode; children: ReactNode; wide?: boolean }) {
   const headingId = `${props.id}-title`;
+  const helpId = useId();
+  const ref = useRef<HTMLElement>(null);
+  const presentButton = useRef<HTMLButtonElement>(null);
+  const [presenting, setPresenting] = usePresentation(ref, presentButton);
+  const [helpOpen, setHelpOpen] = useState(false);
+  const help = PANEL_HELP[props.id];
+  const cls = ['panel', props.wide ? 'wide' : '', presenting ? 'presenting' : ''].filter(Boolean).join(' ');
   return (
-    <section className={props.wide ? 'panel wide' : 'panel'} aria-labelledby={headingId} data-panel={props.id}>
+    <section ref={ref} className={cls} aria-labelledby={headingId} data-panel={props.id} tabIndex={presenting ? -1 : undefined}>
       <header className="panel-head">
         <h2 id={headingId}>
           {props.step !== undefined && <span className="step-no">{props.step}</span>}
           {props.title}
         </h2>
         {props.aside && <div className="panel-aside">{props.aside}</div>}
+        <div className="panel-tools">
+          {help && (
+            <button type="button" className="tool" aria-expanded={helpOpen} aria-controls={helpId} onClick={() => setHelpOpen((o) => !o)}
+              aria-label={`What is the ${props.title} panel?`} title="What am I looking at?" data-testid="panel-help-toggle">?</button>
+          )}
+          <button ref={presentButton} type="button" className="tool" aria-pressed={presenting} onClick={() => setPresenting((p) => !p)}
+            aria-label={presenting ? `Leave full screen (Escape)` : `Present the ${props.title} panel full screen`}
+            title={presenting ? 'Leave full screen (Escape)' : 'Present full screen'} data-testid="panel-present">
+            {presenting ? '✕' : '⛶'}
+          </button>
+        </div>
       </header>
-      <div className="panel-body">{props.children}</div>
+      {help && <p id={helpId} className="panel-help" data-testid="panel-help" hidden={!helpOpen}>{help}</p>}
+      <PresentingContext.Provider value={presenting}>
+        <div className="panel-body">{props.children}</div>
+      </PresentingContext.Provider>
     </section>
   );
 }

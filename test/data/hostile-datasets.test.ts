@@ -71,6 +71,14 @@ describe('deeply nested and oversized values', () => {
     expect(json.errors).toEqual([{ where: 'item 2', message: 'must be an object, got a list' }]);
   });
 
+  it('a missing role or a wrong-typed value is named with the right article (issue 17: "got a undefined")', async () => {
+    const ds = await loadDataset('c.jsonl', utf8('{"messages":[{"content":"x"}]}\n{"messages":[{"role":"user","content":{}}]}\n'));
+    expect(ds.errors.map((e) => e.message)).toEqual([
+      'messages[0].role must be a string, got nothing',
+      'messages[0].content must be a string, got an object',
+    ]);
+  });
+
   it('a megabyte-long role is quoted clipped', async () => {
     const ds = await loadDataset('c.jsonl', utf8(`{"messages":[{"role":"${'r'.repeat(1_000_000)}","content":"x"}]}\n`));
     expect(ds.errors[0]?.message.length).toBeLessThan(200);

@@ -9,6 +9,7 @@ import { debugExample, formatWarnings } from '../format.ts';
 import { openSources, openTokenizer, readData, reportProblems, type CliIO } from '../load.ts';
 import { readModelConfig } from '../../train/model-source.ts';
 import { prepareExamples } from '../../train/session.ts';
+import { count } from '../../share/wording.ts';
 
 export const INSPECT_HELP = `tabtune inspect (--tokenizer T | --model M) --data FILE [--format F] [--template chat|chatml|llama3|gemma|alpaca|plain|FILE.jinja]
   [--mask assistant|last-assistant|completion|all|trl|axolotl|unsloth] [--max-length N] [--limit N] [--no-color]
@@ -47,7 +48,7 @@ export async function inspectCommand(argv: readonly string[], io: CliIO): Promis
   const color = !v['no-color'] && io.isTTY && io.env['NO_COLOR'] === undefined;
   const shown = limit === undefined ? ds.examples : ds.examples.slice(0, limit);
   shown.forEach((e, i) => io.out(`--- example ${i} (${e.id}) ---\n${debugExample(e, tok.tokenizer, color)}\n`));
-  io.out(`${ds.examples.length} examples, ${ds.dropped.length} dropped (mask ${config.mask}, max length ${config.maxLength})\n`);
+  io.out(`${count(ds.examples.length, 'example')}, ${ds.dropped.length} dropped (mask ${config.mask}, max length ${config.maxLength})\n`);
   for (const d of ds.dropped.slice(0, 20)) io.out(`dropped ${d.id}: ${d.message}\n`);
   io.out(formatWarnings(ds.warnings));
   const json = str(v, 'json');

@@ -14,6 +14,7 @@ import { existsSync, join, readBinary, resolve, writeFolder } from '../files.ts'
 import { progressLine } from '../format.ts';
 import { modelRepoFor, type CliIO } from '../load.ts';
 import { openBackend, setup, type Setup } from '../setup.ts';
+import { count } from '../../share/wording.ts';
 
 export const TRAIN_HELP = `tabtune train --model M --data FILE --out DIR [data flags] [LoRA flags] [--steps N | --epochs E] [--lr X]
   [--warmup N] [--schedule constant|linear|cosine] [--batch-size B] [--grad-accum K] [--max-grad-norm X]
@@ -87,7 +88,7 @@ export async function trainCommand(argv: readonly string[], io: CliIO): Promise<
   });
   const save = async (c: TrainerCheckpoint): Promise<void> => writeOutputs(out, s, session, c, trainer, backend.label, epochs ?? null);
   try {
-    io.out(`Training ${s.model.id} on ${trainRows} examples (${session.evalSet.length} eval), batch ${trainer.shape.batch}×${trainer.shape.seqLen}, ${totalSteps} steps on ${backend.label}\n`);
+    io.out(`Training ${s.model.id} on ${count(trainRows, 'example')} (${session.evalSet.length} eval), batch ${trainer.shape.batch}×${trainer.shape.seqLen}, ${count(totalSteps, 'step')} on ${backend.label}\n`);
     const started = Date.now();
     const firstStep = trainer.step;
     let tokens = 0;
@@ -100,7 +101,7 @@ export async function trainCommand(argv: readonly string[], io: CliIO): Promise<
         const line = progressLine(r.step, totalSteps, r.loss, r.lr, tokens / Math.max(elapsed, 1e-3), (totalSteps - r.step) / rate);
         io.out(io.isTTY ? `\r${line}` : `${line}\n`);
       },
-      onEval: (r) => io.out(`${io.isTTY ? '\n' : ''}eval step ${r.step}: loss ${r.loss.toFixed(4)} over ${r.targetTokens} tokens\n`),
+      onEval: (r) => io.out(`${io.isTTY ? '\n' : ''}eval step ${r.step}: loss ${r.loss.toFixed(4)} over ${count(r.targetTokens, 'token')}\n`),
       onSample: (r) => {
         r.tokens.forEach((ids, i) => io.out(`${io.isTTY ? '\n' : ''}sample ${i} at step ${r.step}: ${JSON.stringify(s.tokenizer.tokenizer.decode(ids))}\n`));
       },
@@ -117,7 +118,7 @@ export async function trainCommand(argv: readonly string[], io: CliIO): Promise<
       io.err(`step ${result.badStep} produced a non-finite loss or gradient; kept the last good state (step ${result.step}) in ${outFlag}. HINT: lower --lr or set --max-grad-norm.\n`);
       return 1;
     }
-    io.out(`Done: ${result.step} steps. Adapter written to ${outFlag}\n`);
+    io.out(`Done: ${count(result.step, 'step')}. Adapter written to ${outFlag}\n`);
     return 0;
   } finally {
     await trainer.release();

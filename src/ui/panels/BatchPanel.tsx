@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import { useActions, useApp } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
-import { IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
+import { HeatLegend, IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
 import { isTraining } from '../../store/run-actions';
 import type { BatchInspection } from '../../worker/protocol';
 import { StepGraphSummary } from './GraphSummary';
@@ -43,10 +43,15 @@ function HeatMap({ inspection, row }: { inspection: BatchInspection; row: number
     const trained = label !== IGNORE && t > 0;
     return {
       id, text: inspection.tokenTexts[row]?.[t] ?? '', label, padding: inspection.attentionMask[row]?.[t] === 0,
-      ...(trained ? { heat: loss / max, note: `loss ${loss.toFixed(3)}` } : {}),
+      ...(trained ? { heat: loss / max, loss } : {}),
     };
   });
-  return <TokenStrip tokens={tokens} label={`Per-token loss of row ${row}`} testId="loss-heatmap" />;
+  return (
+    <>
+      <TokenStrip key={row} tokens={tokens} label={`Per-token loss of row ${row}`} testId="loss-heatmap" />
+      <HeatLegend max={max} />
+    </>
+  );
 }
 
 /** `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight` → `L0 q_proj lora_A`: the parts that differ. */
@@ -62,7 +67,7 @@ function shortName(name: string): string {
 function GradNorms({ inspection }: { inspection: BatchInspection }) {
   const max = Math.max(1e-12, ...inspection.gradNorms.map((g) => g.norm));
   return (
-    <div className="bars" data-testid="grad-norms" role="list" aria-label="Gradient norm per trainable tensor">
+    <div className="bars" data-testid="grad-norms" role="list" aria-label="Gradient norm per trainable tensor" tabIndex={0}>
       {inspection.gradNorms.map((g) => (
         <div key={g.name} className="bar-row" role="listitem" title={`${g.name}: ${g.norm.toExponential(3)} over ${g.size} values`}>
           <span className="bar-name">{shortName(g.name)}</span>

@@ -3,7 +3,7 @@
 // page does not jump when the first point arrives.
 import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../app-context';
-import { Empty, Panel } from '../Panel';
+import { Empty, Panel, usePresenting } from '../Panel';
 import { downsample, MAX_CHART_POINTS, smooth } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import type { ChartLine, ChartRow } from './MetricChart';
@@ -19,35 +19,52 @@ if (typeof window !== 'undefined') {
 }
 
 // Module constants: recharts re-registers a series whose props object changes, so these must not be rebuilt per render.
+// Colours are theme variables (styles.css) whose contrast against the panel is tested in both themes.
 const LOSS_LINES: ChartLine[] = [
-  { key: 'trainLoss', name: 'train (raw)', color: 'var(--accent)', faint: true },
-  { key: 'trainLossSmooth', name: 'train (smoothed)', color: 'var(--accent)' },
-  { key: 'evalLoss', name: 'eval', color: 'var(--accent-2)', dots: true },
+  { key: 'trainLoss', name: 'train (each step)', color: 'var(--line-loss-raw)', faint: true },
+  { key: 'trainLossSmooth', name: 'train (smoothed)', color: 'var(--line-loss)' },
+  { key: 'evalLoss', name: 'eval', color: 'var(--line-eval)', dots: true },
 ];
 const GRAD_LINES: ChartLine[] = [
-  { key: 'gradNorm', name: 'raw', color: 'var(--accent-4)', faint: true },
-  { key: 'gradNormSmooth', name: 'smoothed', color: 'var(--accent-4)' },
+  { key: 'gradNorm', name: 'each step', color: 'var(--line-grad-raw)', faint: true },
+  { key: 'gradNormSmooth', name: 'smoothed', color: 'var(--line-grad)' },
 ];
-const LR_LINES: ChartLine[] = [{ key: 'learningRate', name: 'lr', color: 'var(--accent-3)' }];
+const LR_LINES: ChartLine[] = [{ key: 'learningRate', name: 'learning rate', color: 'var(--line-lr)' }];
 
 /** Width of one chart cell, measured by a ResizeObserver only when the layout really changes. */
-function useCellWidth(): [(el: HTMLDivElement | null) => (() => void) | undefined, number] {
+function useCellWidth(minCell: number): [(el: HTMLDivElement | null) => (() => void) | undefined, number] {
   const [width, setWidth] = useState(0);
   const ref = useCallback((el: HTMLDivElement | null) => {
     if (!el) return undefined;
     const measure = () => {
-      const cols = Math.max(1, Math.floor((el.clientWidth + GAP) / (MIN_CELL + GAP)));
+      const cols = Math.min(CHARTS, Math.max(1, Math.floor((el.clientWidth + GAP) / (minCell + GAP))));
       setWidth(Math.floor((el.clientWidth - GAP * (cols - 1)) / cols));
     };
     measure();
     const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
-  }, []);
+  }, [minCell]);
   return [ref, width];
 }
 const GAP = 8;
 const MIN_CELL = 260;
+const MIN_CELL_PRESENTING = 360;
+/** Plot height on the page: tall enough to read from the back of a room when projected. */
+const CHART_HEIGHT = 220;
+
+/** In presentation mode the plots take the screen's height, less the panel's header, captions and legends. */
+function usePlotHeight(presenting: boolean): number {
+  const [viewport, setViewport] = useState(() => (typeof window === 'undefined' ? 800 : window.innerHeight));
+  useEffect(() => {
+    if (!presenting) return undefined;
+    const onResize = () => setViewport(window.innerHeight);
+    onResize();
+    window.addEventListener('resize', onResize);
+    return () => window.removeEventListener('resize', onResize);
+  }, [presenting]);
+  return presenting ? Math.round(Math.min(720, Math.max(260, viewport - 290))) : CHART_HEIGHT;
+}
 const CHARTS = 3;
 /** Delay between updating one chart and the next: each redraw is its own short task instead of one long one, with room
  * for input and paint between them. */
@@ -81,12 +98,34 @@ function useStaggered(rows: ChartRow[], training: boolean): Shown[] {
   return shown;
 }
 
+/** The three charts, sized to their cells; inside the Panel, so it sees presentation mode (usePresenting). */
+function ChartGrid({ rows, shown, training }: { rows: ChartRow[]; shown: Shown[]; training: boolean }) {
+  const presenting = usePresenting();
+  const [gridRef, width] = useCellWidth(presenting ? MIN_CELL_PRESENTING : MIN_CELL);
+  const height = usePlotHeight(presenting);
+  // Tick labels grow with the screen when presented (16 px at 1280 wide, 22 px at 1920), 12 px on the page.
+  const tickPx = presenting ? Math.round(Math.min(24, Math.max(16, window.innerWidth * 0.0115))) : 12;
+  return (
+    <div className="chart-grid" ref={gridRef}>
+      {width > 0 && (
+        <>
+          <Chart label="Loss" yTitle="loss (nats)" data={shown[0]?.rows ?? rows} lines={LOSS_LINES} width={width} height={height}
+            tickPx={tickPx} interactive={!(shown[0]?.live ?? training)} />
+          <Chart label="Gradient norm" yTitle="global L2 norm" data={shown[1]?.rows ?? rows} lines={GRAD_LINES} width={width} height={height}
+            tickPx={tickPx} interactive={!(shown[1]?.live ?? training)} />
+          <Chart label="Learning rate" yTitle="learning rate" data={shown[2]?.rows ?? rows} lines={LR_LINES} width={width} height={height}
+            tickPx={tickPx} interactive={!(shown[2]?.live ?? training)} />
+        </>
+      )}
+    </div>
+  );
+}
+
 export function ChartsPanel() {
   // Deferred: chart updates render at transition priority, in slices React can interrupt, so a burst of points
   // never blocks input on the main thread.
   const metrics = useDeferredValue(useApp((s) => s.metrics));
   const [weight, setWeight] = useState(0.6);
-  const [gridRef, width] = useCellWidth();
   const rows = useMemo<ChartRow[]>(() => {
     const loss = smooth(metrics.map((m) => m.trainLoss), weight);
     const grad = smooth(metrics.map((m) => m.gradNorm), weight);
@@ -115,15 +154,7 @@ export function ChartsPanel() {
         )}
         {/* Mounted (empty) from the start: mounting recharts is a long task, better paid before training begins. */}
         <Suspense fallback={<p className="muted small">Loading charts…</p>}>
-            <div className="chart-grid" ref={gridRef}>
-              {width > 0 && (
-                <>
-                  <Chart label="Loss" data={shown[0]?.rows ?? rows} lines={LOSS_LINES} width={width} interactive={!(shown[0]?.live ?? training)} />
-                  <Chart label="Gradient norm" data={shown[1]?.rows ?? rows} lines={GRAD_LINES} width={width} interactive={!(shown[1]?.live ?? training)} />
-                  <Chart label="Learning rate" data={shown[2]?.rows ?? rows} lines={LR_LINES} width={width} interactive={!(shown[2]?.live ?? training)} />
-                </>
-              )}
-            </div>
+          <ChartGrid rows={rows} shown={shown} training={training} />
         </Suspense>
       </div>
     </Panel>

@@ -68,7 +68,7 @@ function RunCard(props: { run: StoredRun; active: boolean; training: boolean; lo
       <strong className="saved-run-name">{r.name}</strong>
       <div className="row">
         <span className="muted small grow">{r.status} · {time(r.createdAt).full} · {r.checkpoints.length} checkpoint{r.checkpoints.length === 1 ? '' : 's'} · {formatBytes(r.bytes)}</span>
-        <button type="button" className="link" disabled={props.active} aria-label={`Delete the run ${r.name} and all its checkpoints`}
+        <button type="button" className="link" disabled={props.active} aria-label={`Delete run ${r.name} and all its checkpoints`}
           onClick={() => void actions.checkpoints.deleteRun(r.id)}>Delete run</button>
       </div>
       {r.checkpoints.length > 0 && (

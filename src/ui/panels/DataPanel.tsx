@@ -116,7 +116,7 @@ export function DataPanel() {
           <LockedFieldset><MappingEditor /></LockedFieldset>
           {/* Nothing can be prepared from a file with no known layout: the note above says what to do instead. */}
           {dataset.layout !== null && <PreparedData />}
-          <ol className="rows" data-testid="dataset-preview" aria-label="First rows">
+          <ol className="rows" data-testid="dataset-preview" aria-label="First rows" tabIndex={0}>
             {dataset.rows.slice(0, SHOWN_ROWS).map((row, i) => {
               const drop = dropped.get(row.id);
               return (

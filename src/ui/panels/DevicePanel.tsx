@@ -4,6 +4,7 @@ import { useApp } from '../app-context';
 import { ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { formatBytes } from '../format';
 import type { AdapterSummary } from '../../worker/protocol';
+import { count } from '../../share/wording';
 
 /** Limits that bound what fits: one buffer (a weight shard), one binding, shared memory, workgroup size. */
 const KEY_LIMITS: [string, boolean][] = [
@@ -79,7 +80,7 @@ export function DevicePanel() {
       ))}
       {cap && (
         <p className="muted small">
-          {cap.hardwareConcurrency} CPU threads · {cap.crossOriginIsolated ? 'cross-origin isolated (WASM threads on)' : 'not cross-origin isolated (WASM single-threaded)'}
+          {count(cap.hardwareConcurrency, 'CPU thread')} · {cap.crossOriginIsolated ? 'cross-origin isolated (WASM threads on)' : 'not cross-origin isolated (WASM single-threaded)'}
         </p>
       )}
     </Panel>

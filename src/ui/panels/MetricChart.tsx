@@ -11,23 +11,33 @@ export type ChartRow = { step: number } & Record<string, number | undefined>;
 export interface ChartLine {
   key: string;
   name: string;
+  /** A theme colour (`var(--line-…)` in styles.css, checked for 3:1 contrast against the panel in both themes). */
   color: string;
-  /** Raw values under a smoothed curve: thin and faded. */
+  /** Raw values under a smoothed curve: a thinner line in a lighter colour of its own (never transparency, which
+   * would drop it below the contrast it needs on a projector). */
   faint?: boolean;
   dots?: boolean;
 }
 
-export const CHART_HEIGHT = 150;
 const DOMAIN_Y: [string, string] = ['auto', 'auto'];
 const DOT = { r: 3 };
 
-function tick(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  return a >= 1000 || a < 0.01 ? v.toExponential(1) : Number(v.toPrecision(3)).toString();
+/** One notation for a whole axis: exponential when the largest tick is below 0.01 or from 10 000 up, fixed otherwise,
+ * with the fewest digits that keep every tick distinct and exact — never "0.01" beside "9.8e-3". */
+export function formatTicks(values: readonly number[]): string[] {
+  const largest = Math.max(0, ...values.filter(Number.isFinite).map(Math.abs));
+  const distinct = new Set(values).size;
+  const exponential = largest !== 0 && (largest >= 1e4 || largest < 1e-2);
+  const render = (d: number) => values.map((v) => (v === 0 ? '0' : exponential ? v.toExponential(d) : v.toFixed(d)));
+  for (let d = 0; d <= 6; d++) {
+    const out = render(d);
+    const exact = values.every((v, i) => Math.abs(Number(out[i]) - v) <= Math.abs(v) * 1e-9);
+    if (new Set(out).size === distinct && exact) return out;
+  }
+  return render(6);
 }
 
-const MARGIN = { top: 6, right: 12, bottom: 0, left: -8 };
+const MARGIN = { top: 8, right: 14, bottom: 0, left: 0 };
 const TICK_COUNT = 5;
 
 /** Round values (1, 2 or 5 × 10^k apart) covering [lo, hi], the finest spacing with at most `count` intervals;
@@ -64,12 +74,6 @@ function yRange(data: ChartRow[], keys: string[]): [number, number] | null {
 
 interface TickProps { x?: number | string; y?: number | string; payload?: { value: unknown } }
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
-const xTick = (p: TickProps) => (
-  <text x={num(p.x)} y={num(p.y) + 12} textAnchor="middle" className="chart-tick">{num(p.payload?.value)}</text>
-);
-const yTick = (p: TickProps) => (
-  <text x={num(p.x)} y={num(p.y) + 4} textAnchor="end" className="chart-tick">{tick(num(p.payload?.value))}</text>
-);
 const TOOLTIP_STYLE = { background: 'var(--panel)', border: '1px solid var(--border)' };
 const tooltipValue = (v: unknown) => (typeof v === 'number' ? v.toPrecision(4) : String(v));
 
@@ -99,7 +103,7 @@ function LiveSeries({ data, lines }: { data: ChartRow[]; lines: ChartLine[] }) {
         }
         return (
           <g key={l.key}>
-            <path d={d} fill="none" stroke={l.color} strokeWidth={l.faint ? 1 : 2} strokeOpacity={l.faint ? 0.35 : 1} />
+            <path d={d} fill="none" stroke={l.color} strokeWidth={l.faint ? 1.25 : 2.5} />
             {dots.map(([cx, cy]) => <circle key={`${cx},${cy}`} cx={cx} cy={cy} r={DOT.r} fill="var(--panel)" stroke={l.color} strokeWidth={2} />)}
           </g>
         );
@@ -110,41 +114,67 @@ function LiveSeries({ data, lines }: { data: ChartRow[]; lines: ChartLine[] }) {
 
 /** A fixed-size chart: the parent measures the width once, so no ResizeObserver re-renders each chart per update.
  * `interactive` (when no run is training) draws recharts <Line>s with the hover tooltip; while training, LiveSeries
- * draws the same lines at a fraction of the main-thread cost (issue 7: no task over 100 ms while training). */
-function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: string; width: number; interactive: boolean }) {
+ * draws the same lines at a fraction of the main-thread cost (issue 7: no task over 100 ms while training). Axis
+ * titles are HTML beside the SVG (a recharts <Label> may measure its text in the DOM); `tickPx` sizes ticks and titles. */
+function MetricChart(props: { data: ChartRow[]; lines: ChartLine[]; label: string; yTitle: string; width: number; height: number; tickPx: number; interactive: boolean }) {
   const { data, lines } = props;
   const axes = useMemo(() => {
     const first = data[0]?.step ?? 0;
     const last = data.at(-1)?.step ?? first;
     const y = yRange(data, lines.map((l) => l.key));
+    const yTicks = y ? niceTicks(y[0], y[1], TICK_COUNT, false) : undefined;
+    const xTicks = niceTicks(first, Math.max(last, first + 1), TICK_COUNT, true);
+    const labels = (ticks: number[]) => {
+      const text = formatTicks(ticks);
+      return new Map(ticks.map((v, i) => [v, text[i] ?? String(v)]));
+    };
     return {
       xDomain: [first, Math.max(last, first + 1)] as [number, number],
-      xTicks: niceTicks(first, Math.max(last, first + 1), TICK_COUNT, true),
+      xTicks,
+      xLabels: labels(xTicks),
       yDomain: y ?? DOMAIN_Y,
-      yTicks: y ? niceTicks(y[0], y[1], TICK_COUNT, false) : undefined,
+      yTicks,
+      yLabels: labels(yTicks ?? []),
     };
   }, [data, lines]);
+  const font = props.tickPx;
+  // Wide enough for the longest tick label at this font (digits are ~0.62 em wide), so none is clipped.
+  const longest = Math.max(1, ...[...axes.yLabels.values()].map((t) => t.length));
+  const yWidth = Math.ceil(longest * font * 0.62) + 12;
+  const titleWidth = Math.round(font * 1.8);
+  const { xTick, yTick } = useMemo(() => ({
+    xTick: (p: TickProps) => (
+      <text x={num(p.x)} y={num(p.y) + font + 2} textAnchor="middle" className="chart-tick" style={{ fontSize: font }}>{axes.xLabels.get(num(p.payload?.value)) ?? num(p.payload?.value)}</text>
+    ),
+    yTick: (p: TickProps) => (
+      <text x={num(p.x)} y={num(p.y) + font / 3} textAnchor="end" className="chart-tick" style={{ fontSize: font }}>{axes.yLabels.get(num(p.payload?.value)) ?? num(p.payload?.value)}</text>
+    ),
+  }), [axes, font]);
   return (
     <figure className="chart" aria-label={props.label} data-testid={`chart-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
-      <figcaption className="small muted">{props.label}</figcaption>
-      <LineChart data={props.data} margin={MARGIN} width={props.width} height={CHART_HEIGHT}>
-        <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-        <XAxis dataKey="step" type="number" domain={axes.xDomain} ticks={axes.xTicks} interval={0} tick={xTick} stroke="var(--muted)" />
-        {/* dataKey: without a registered <Line> (the live view) the axis still has values to build its scale from. */}
-        <YAxis dataKey={lines[0]?.key} type="number" allowDataOverflow stroke="var(--muted)" width={52} domain={axes.yDomain}
-          ticks={axes.yTicks} interval={0} tick={yTick} />
-        {props.interactive && <Tooltip contentStyle={TOOLTIP_STYLE} formatter={tooltipValue} />}
-        {props.interactive
-          ? props.lines.map((l) => (
-            <Line key={l.key} type="linear" dataKey={l.key} name={l.name} stroke={l.color} dot={l.dots ? DOT : false}
-              strokeWidth={l.faint ? 1 : 2} strokeOpacity={l.faint ? 0.35 : 1} isAnimationActive={false} connectNulls />
-          ))
-          : <LiveSeries data={data} lines={lines} />}
-      </LineChart>
+      <figcaption className="chart-title">{props.label}</figcaption>
+      <div className="chart-plot">
+        <span className="axis-title y" style={{ width: titleWidth, fontSize: font }}>{props.yTitle}</span>
+        <LineChart data={props.data} margin={MARGIN} width={Math.max(120, props.width - titleWidth)} height={props.height}>
+          <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
+          <XAxis dataKey="step" type="number" domain={axes.xDomain} ticks={axes.xTicks} interval={0} tick={xTick} stroke="var(--muted)" height={font * 2} />
+          {/* dataKey: without a registered <Line> (the live view) the axis still has values to build its scale from. */}
+          <YAxis dataKey={lines[0]?.key} type="number" allowDataOverflow stroke="var(--muted)" width={yWidth} domain={axes.yDomain}
+            ticks={axes.yTicks} interval={0} tick={yTick} />
+          {props.interactive && <Tooltip contentStyle={TOOLTIP_STYLE} formatter={tooltipValue} />}
+          {props.interactive
+            ? props.lines.map((l) => (
+              <Line key={l.key} type="linear" dataKey={l.key} name={l.name} stroke={l.color} dot={l.dots ? DOT : false}
+                strokeWidth={l.faint ? 1.25 : 2.5} isAnimationActive={false} connectNulls />
+            ))
+            : <LiveSeries data={data} lines={lines} />}
+        </LineChart>
+      </div>
+      <div className="axis-title x" style={{ paddingLeft: titleWidth + yWidth, fontSize: font }}>optimizer step</div>
       {/* An HTML legend: recharts' own measures its box on every update, forcing a layout of the whole page. */}
       <ul className="legend chart-legend">
         {props.lines.map((l) => (
-          <li key={l.key}><span className="swatch" style={{ background: l.color, opacity: l.faint ? 0.4 : 1 }} />{l.name}</li>
+          <li key={l.key}><span className={l.faint ? 'swatch faint' : 'swatch'} style={{ background: l.color }} />{l.name}</li>
         ))}
       </ul>
     </figure>

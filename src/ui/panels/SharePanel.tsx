@@ -6,6 +6,7 @@ import { useActions, useApp } from '../app-context';
 import { ErrorNote, Panel, Progress } from '../Panel';
 import { isTraining } from '../../store/run-actions';
 import type { AppState } from '../../store/slices';
+import { count } from '../../share/wording';
 
 
 type CopyState = 'idle' | 'copied' | 'manual';
@@ -106,7 +107,7 @@ function RunZip() {
       {exportState.status === 'error' && <ErrorNote>{exportState.message}</ErrorNote>}
       {exportState.status === 'ready' && last && (
         <details className="small" data-testid="export-files">
-          <summary>Saved {last.fileName} (checkpoint at step {last.step}, {last.files.length} files)</summary>
+          <summary>Saved {last.fileName} (checkpoint at step {last.step}, {count(last.files.length, 'file')})</summary>
           <ul className="file-list">{last.files.map((f) => <li key={f}><code>{f}</code></li>)}</ul>
         </details>
       )}

@@ -9,6 +9,7 @@ import { isTraining } from '../../store/run-actions';
 import { MASK_POLICIES, type MaskPolicy } from '../../share/run-config';
 import type { ExampleDetail, PreparedRun } from '../../worker/protocol';
 import { TemplateEditor } from '../template/TemplateEditor';
+import { count } from '../../share/wording';
 
 const MASK_TEXT: Record<MaskPolicy, string> = {
   assistant: 'every assistant turn: its content and end-of-turn token',
@@ -59,7 +60,7 @@ function Navigator({ prepared, index }: { prepared: PreparedRun; index: number }
     <div className="row nav" aria-label="Example navigation">
       <button type="button" className="secondary" onClick={() => void run.showExample(index - 1)} disabled={index <= 0} aria-label="Previous example">◀</button>
       <span className="grow small" data-testid="example-position">
-        Example {index + 1} of {n}{summary && <> · <code>{summary.id}</code> · {summary.split} · {summary.tokens} tokens, {summary.targets} trained{summary.truncated ? ' · truncated' : ''}</>}
+        Example {index + 1} of {n}{summary && <> · <code>{summary.id}</code> · {summary.split} · {count(summary.tokens, 'token')}, {summary.targets} trained{summary.truncated ? ' · truncated' : ''}</>}
       </span>
       <button type="button" className="secondary" onClick={() => void run.showExample(index + 1)} disabled={index >= n - 1} aria-label="Next example">▶</button>
     </div>
@@ -67,10 +68,14 @@ function Navigator({ prepared, index }: { prepared: PreparedRun; index: number }
 }
 
 function ExampleView({ example }: { example: ExampleDetail }) {
-  const tokens: StripToken[] = example.tokens.map((t) => ({ id: t.id, text: t.text, label: t.label, special: t.special }));
+  const differs = example.naive.map((n) => ({ n, at: new Set(n.differs) }));
+  const tokens: StripToken[] = example.tokens.map((t, i) => ({
+    id: t.id, text: t.text, label: t.label, special: t.special,
+    disagree: differs.filter((d) => d.at.has(i)).map((d) => ({ method: NAIVE_TITLE[d.n.method] ?? d.n.method, label: d.n.labels[i] ?? IGNORE })),
+  }));
   return (
     <>
-      <TokenStrip tokens={tokens} label="Tokens of this example, coloured by label" testId="example-tokens" />
+      <TokenStrip key={example.id} tokens={tokens} label="Tokens of this example, coloured by label" testId="example-tokens" />
       {example.fullLength > example.tokens.length && (
         <p className="warn small">Truncated: {example.fullLength} tokens before the max length cut the end off.</p>
       )}
@@ -80,12 +85,12 @@ function ExampleView({ example }: { example: ExampleDetail }) {
           const differs = new Set(n.differs);
           const strip: StripToken[] = example.tokens.map((t, i) => ({
             id: t.id, text: t.text, label: n.labels[i] ?? IGNORE, special: t.special, marked: differs.has(i),
-            ...(differs.has(i) ? { note: 'differs from the exact mask' } : {}),
+            ...(differs.has(i) ? { note: `differs from the exact mask, which ${(example.tokens[i]?.label ?? IGNORE) === IGNORE ? 'masks' : 'trains'} it` } : {}),
           }));
           return (
             <div key={n.method} className="naive-method">
-              <p className="small"><strong>{NAIVE_TITLE[n.method] ?? n.method}</strong>: {n.differs.length === 0 ? 'same as the exact mask.' : `${n.differs.length} tokens differ (outlined).`} <span className="muted">{n.note}</span></p>
-              <TokenStrip tokens={strip} label={NAIVE_TITLE[n.method] ?? n.method} />
+              <p className="small"><strong>{NAIVE_TITLE[n.method] ?? n.method}</strong>: {n.differs.length === 0 ? 'same as the exact mask.' : `${count(n.differs.length, 'token differs', 'tokens differ')} (outlined).`} <span className="muted">{n.note}</span></p>
+              <TokenStrip key={example.id} tokens={strip} label={NAIVE_TITLE[n.method] ?? n.method} />
             </div>
           );
         })}
@@ -114,7 +119,7 @@ function Warnings({ prepared }: { prepared: PreparedRun }) {
         </li>
       ))}
       {prepared.dropped.length > 0 && (
-        <li className="small muted">{prepared.dropped.length} rows dropped, e.g. {prepared.dropped[0]?.message}</li>
+        <li className="small muted">{count(prepared.dropped.length, 'row')} dropped, e.g. {prepared.dropped[0]?.message}</li>
       )}
     </ul>
   );

@@ -9,6 +9,7 @@ import { selectProgress } from '../../store/selectors';
 import { isTraining } from '../../store/run-actions';
 import type { BackendChoice } from '../../worker/protocol';
 import { FULL_GROUPS, runConfigSchema, SCHEDULES, type RunConfig } from '../../share/run-config';
+import { count } from '../../share/wording';
 
 interface FieldSpec {
   key: string;
@@ -203,7 +204,7 @@ function RunProgress() {
       {trainer && (
         <p className="small muted" data-testid="trainer-info">
           {trainer.backendLabel} · batch {trainer.batch} × {trainer.seqLen} tokens · {formatCount(trainer.trainableParameters)} trainable
-          parameters in {trainer.trainableTensors} tensors{trainer.fallbackReason ? ` · ${trainer.fallbackReason}` : ''}
+          parameters in {count(trainer.trainableTensors, 'tensor')}{trainer.fallbackReason ? ` · ${trainer.fallbackReason}` : ''}
         </p>
       )}
     </div>
@@ -224,7 +225,7 @@ export function TrainingPanel() {
           {outcome.reason === 'stopped' ? <p className="small muted">{outcome.message}</p> : <ErrorNote>{outcome.message}</ErrorNote>}
         </div>
       )}
-      {outcome?.reason === 'completed' && <p className="ok small">Finished {outcome.step} steps.</p>}
+      {outcome?.reason === 'completed' && <p className="ok small">Finished {count(outcome.step, 'step')}.</p>}
       <Hyperparameters disabled={locked} />
     </Panel>
   );

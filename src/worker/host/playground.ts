@@ -12,6 +12,7 @@ import type { BackendChoice, DatasetRef, ExampleDetail, HubLocation, PreparedRun
 import { checkTemplate } from '../../train/dataset.ts';
 import type { HandlerContext } from './context';
 import { fetchBytes } from './dataset';
+import { count } from '../../share/wording.ts';
 
 /** What opens the training backend: onnxruntime-web in the browser worker; tests inject a Node backend. */
 export type BackendOpener = (choice: BackendChoice) => Promise<{ backend: Backend; fallbackReason?: string }>;
@@ -82,7 +83,7 @@ export class Playground {
     const data = await this.dataset(ref, ctx);
     if (data.rows.length === 0) throw new Error(`${data.name} has no usable rows (${data.errors[0]?.message ?? 'empty file'}); fix the file or pick another dataset.`);
     const { config: model } = await readModelConfig(source);
-    ctx.emit({ type: 'progress', stage: `Rendering and masking ${data.rows.length} rows`, loaded: 3, total: 3 });
+    ctx.emit({ type: 'progress', stage: `Rendering and masking ${count(data.rows.length, 'row')}`, loaded: 3, total: 3 });
     const session = RunSession.prepare({
       config, model, tokenizer, separateTokenizer: tokenizerSource !== source, data: { name: data.name, hash: data.hash, rows: data.rows },
     });
