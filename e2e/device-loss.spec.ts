@@ -1,6 +1,6 @@
 // A GPU device lost mid-run, in the browser, on the real GPUDevice: the spec wraps GPUAdapter.requestDevice inside the
 // training worker (nothing in the app is changed for it) so it holds every device onnxruntime-web opens, trains the
-// bundled demo on WebGPU (SwiftShader) with a checkpoint every 2 steps, and destroys the device the run trains on. The
+// bundled demo on WebGPU (SwiftShader) with a checkpoint every 2 steps (and autosaves between), and destroys the device. The
 // run must stop at once with a message that says what happened and which checkpoint it can go on from, and Resume
 // must rebuild the trainer on a new device and finish from that checkpoint, the steps after it logged once each.
 import type { Worker } from '@playwright/test';
@@ -54,7 +54,6 @@ test('destroying the GPUDevice mid-run pauses it with a message, and Resume fini
   expect(lost).toMatchObject({ reason: 'device-lost', recoverable: true });
   expect(lost.step).toBeGreaterThanOrEqual(2);
   expect(lost.step).toBeLessThan(STEPS);
-  expect(lost.step % 2).toBe(0);
   await expect(outcome).toContainText(`Press Resume to continue from the checkpoint at step ${lost.step} on a new device.`);
   await expect(training.getByTestId('train-phase')).toHaveText('paused');
   await app.screenshot('device-lost');

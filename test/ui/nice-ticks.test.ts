@@ -19,6 +19,14 @@ describe('niceTicks', () => {
     expect(niceTicks(2, 2, 5, false)).toEqual([2]);
     expect(niceTicks(Number.NaN, 1, 5, false)).toEqual([]);
   });
+
+  it('ends on a span below the values\' float resolution (a learning rate flat to the last bit)', () => {
+    // The step (5e-17) cannot move 1.0: adding it in a loop never ended and grew the array until "Invalid array length".
+    const ticks = niceTicks(1, 1 + 2 ** -52, 5, false);
+    expect(ticks.length).toBeGreaterThan(0);
+    expect(ticks.length).toBeLessThanOrEqual(7);
+    expect(ticks.every((v) => v >= 1 && v <= 1 + 2 ** -52)).toBe(true);
+  });
 });
 
 describe('formatTicks', () => {

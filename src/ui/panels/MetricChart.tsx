@@ -51,8 +51,14 @@ export function niceTicks(lo: number, hi: number, count: number, integer: boolea
   if (integer) step = Math.max(1, Math.round(step));
   const first = Math.ceil(lo / step - 1e-9) * step;
   const out: number[] = [];
-  for (let v = first; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
+  // By index, not by accumulating: a step below the values' float resolution (a span of 1e-19 around 1e-3) would
+  // never advance `v`. At most count + 1 ticks fit; past the resolution the ends alone are shown.
+  for (let i = 0; i <= count + 1; i++) {
+    const v = Number((first + i * step).toPrecision(12));
+    if (v > hi + step * 1e-9) break;
+    if (out.at(-1) !== v) out.push(v);
+  }
+  return out.length > 0 ? out : [lo, hi];
 }
 
 /** The y range the lines span (undefined and non-finite values skipped), padded 5 % so a flat line is not on the edge. */
