@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 export const RUN_CONFIG_VERSION = 1;
 
-export const MASK_POLICIES = ['assistant', 'last-assistant', 'completion', 'all', 'trl', 'axolotl', 'unsloth'] as const;
+export const MASK_POLICIES = ['assistant', 'last-assistant', 'assistant-no-eot', 'completion', 'all', 'trl', 'axolotl', 'unsloth'] as const;
 export type MaskPolicy = (typeof MASK_POLICIES)[number];
 
 export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;
