@@ -12,6 +12,7 @@ import { createShareActions } from './store/share-actions'; // share links
 import { createExportActions } from './store/export-actions'; // run export/import
 import { saveBytes } from './ui/download'; // run export/import
 import { createModelPanelActions } from './store/model-panel-actions'; // model panel
+import { createLessonActions } from './store/lesson-actions'; // lessons
 import { parseSavedSources, sourcesToSave } from './store/saved-sources';
 import type { ThemeChoice } from './store/types';
 import { startWorker } from './worker/client';
@@ -84,6 +85,7 @@ const actions: AppActions = {
   share,
   exporting,
   model: createModelPanelActions(store, client), // model panel
+  lessons: createLessonActions(store, { client, share, run, reloadRun }), // lessons
 };
 
 reprepareOnDataChange(store, run);

@@ -3,7 +3,7 @@
 // are buffered and written at most every FLUSH_MS so a fast GPU cannot make the charts re-render on every step.
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { RequestOptions } from '../worker/client';
-import type { CheckpointFiles, TrainOutcome, WorkerEvent } from '../worker/protocol';
+import type { CheckpointFiles, LessonRunInfo, TrainOutcome, WorkerEvent } from '../worker/protocol';
 import { errorMessage } from '../share/labels';
 import { dataKey } from '../share/run-config';
 import { detectDegeneration } from './degeneration';
@@ -24,7 +24,8 @@ export interface RunActions {
   prepareSoon(): void;
   showExample(index: number): Promise<void>;
   inspectBatch(): Promise<void>;
-  start(): Promise<void>;
+  /** A fresh run; with `lesson`, the worker also measures the lesson's metric (lessons). */
+  start(lesson?: LessonRunInfo): Promise<void>;
   resume(): Promise<void>;
   pause(): Promise<void>;
   stop(): Promise<void>;
@@ -110,6 +111,9 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
         e.samples.forEach((sample, promptIndex) => {
           s.addSample({ step: e.step, promptIndex, prompt: sample.prompt, completion: sample.completion, flags: detectDegeneration(sample.tokens, sample.completion) });
         });
+        return;
+      case 'lesson-metric': // lessons
+        queue({ step: e.measurement.step, lessonMetric: e.measurement.value });
         return;
       case 'log':
         return;
@@ -217,7 +221,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       }
     },
 
-    async start() {
+    async start(lesson) {
       const s = store.getState();
       if (isTraining(s.phase)) return;
       s.resetMetrics();
@@ -228,7 +232,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       try {
         const save = runSaveInfo(s); // saved runs: the worker records the run and checkpoints it
         s.setTrained({ config: s.runConfig, dataName: s.prepared?.dataName ?? '', dataHash: s.prepared?.dataHash ?? '' });
-        finish(await client.request('train.start', { backend: s.backendChoice, config: s.runConfig, ...(save ? { save } : {}) }, trainOptions));
+        finish(await client.request('train.start', { backend: s.backendChoice, config: s.runConfig, ...(save ? { save } : {}), ...(lesson ? { lesson } : {}) }, trainOptions));
       } catch (err) {
         fail(err);
       }

@@ -122,6 +122,24 @@ export class LessonProbe {
   }
 }
 
+/** Greedy new tokens for one prompt from the base model (trainer null) or from the trainer's current adapter and fully
+ * trained tensors: the "Your own prompt" box's two answers. */
+export async function greedyAnswer(
+  backend: Backend, model: LoadedModel, ids: readonly number[], opts: { maxNewTokens: number; stopIds: readonly number[]; padId: number }, trainer: Trainer | null,
+): Promise<{ tokens: number[]; step: number | null }> {
+  const state = trainer ? await trainer.checkpoint() : null;
+  const gen = await Generator.create(backend, model.config, model.weights, trainer?.plan ?? null, { batch: 1, promptLen: ids.length, maxLen: ids.length + opts.maxNewTokens });
+  try {
+    const [tokens] = await gen.generate({
+      prompts: [ids], maxNewTokens: opts.maxNewTokens, sampling: GREEDY, stopIds: opts.stopIds, rng: null, padId: opts.padId,
+      ...(state && trainer ? { adapter: state.params, weights: Object.fromEntries(trainer.fullTensors.map((n) => [n, state.params[n]!])) } : {}),
+    });
+    return { tokens: tokens ?? [], step: state?.step ?? null };
+  } finally {
+    await gen.release();
+  }
+}
+
 /** Examples the linter flagged with the metric's code (0 when it raised none). */
 export function lintFlagged(session: Pick<RunSession, 'dataset'>, metric: Pick<LessonMetric, 'lintCode'>): number {
   return session.dataset.warnings.find((w) => w.code === metric.lintCode)?.count ?? 0;

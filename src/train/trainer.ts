@@ -69,6 +69,9 @@ export interface RunCallbacks {
   readonly onEval?: (r: EvalRecord) => void;
   readonly onSample?: (r: SampleRecord) => void | Promise<void>;
   readonly onCheckpoint?: (c: TrainerCheckpoint) => void | Promise<void>;
+  /** Awaited between two optimizer steps: work that needs the trainer's state at a step boundary (a lesson metric, a
+   * prompt the user asked about) runs here, never during a step. */
+  readonly between?: () => Promise<void>;
 }
 
 type StopReason = 'completed' | 'stopped' | 'non-finite';
@@ -158,6 +161,7 @@ export class Trainer {
       // A step is a chain of promise resolutions that never returns to the event loop; yield once per step so a pause
       // message (worker) or Ctrl-C (CLI) can be delivered and set the stop flag.
       await new Promise((resolve) => setTimeout(resolve, 0));
+      await cb.between?.();
       if (cb.signal?.aborted) return { reason: 'stopped', step: this.step };
       const started = Date.now();
       const micro: Batch[] = [];

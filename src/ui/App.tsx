@@ -11,6 +11,8 @@ import { ModelPanel } from './panels/ModelPanel';
 import { SamplesPanel } from './panels/SamplesPanel';
 import { TemplatePanel } from './panels/TemplatePanel';
 import { TrainingPanel } from './panels/TrainingPanel';
+import { LessonsPanel } from './panels/LessonsPanel'; // lessons
+import { OwnPromptPanel } from './panels/OwnPromptPanel'; // lessons
 // share links, export/import
 import { SharedLinkNotice } from './panels/SharedLinkNotice';
 import { SharePanel } from './panels/SharePanel';
@@ -28,6 +30,8 @@ export function App() {
       <SharedLinkNotice />
       <ResumePrompt />
       <main className="grid" key={generation}>
+        <LessonsPanel />
+        <OwnPromptPanel />
         <ModelPanel />
         <DataPanel />
         <TemplatePanel />

@@ -6,6 +6,7 @@ import type { RunActions } from '../store/run-actions';
 import type { ShareActions } from '../store/share-actions'; // share links
 import type { ExportActions } from '../store/export-actions'; // run export/import
 import type { ModelPanelActions } from '../store/model-panel-actions'; // model panel
+import type { LessonActions } from '../store/lesson-actions'; // lessons
 import type { AppStore } from '../store/store';
 import type { AppState } from '../store/types';
 
@@ -22,6 +23,8 @@ export interface AppActions {
   exporting: ExportActions;
   /** Model panel: weights download, separate tokenizer, cache list, memory bill (src/store/model-panel-actions.ts). */
   model: ModelPanelActions;
+  /** Lessons: open a lesson's preset, run it with its metric, ask base and adapter a prompt (src/store/lesson-actions.ts). */
+  lessons: LessonActions;
 }
 
 interface AppContextValue {

@@ -29,6 +29,7 @@ const GRAD_LINES: ChartLine[] = [
   { key: 'gradNormSmooth', name: 'smoothed', color: 'var(--accent-4)' },
 ];
 const LR_LINES: ChartLine[] = [{ key: 'learningRate', name: 'lr', color: 'var(--accent-3)' }];
+const LESSON_LINES: ChartLine[] = [{ key: 'lessonMetric', name: 'lesson metric (held-out)', color: 'var(--accent-2)', dots: true }]; // lessons
 
 /** Width of one chart cell, measured by a ResizeObserver only when the layout really changes. */
 function useCellWidth(): [(el: HTMLDivElement | null) => (() => void) | undefined, number] {
@@ -48,7 +49,7 @@ function useCellWidth(): [(el: HTMLDivElement | null) => (() => void) | undefine
 }
 const GAP = 8;
 const MIN_CELL = 260;
-const CHARTS = 3;
+const CHARTS = 4;
 /** Delay between updating one chart and the next: each redraw is its own short task instead of one long one, with room
  * for input and paint between them. */
 const STAGGER_MS = 120;
@@ -93,7 +94,7 @@ export function ChartsPanel() {
     // Smoothed over every point, then thinned for drawing (the thinning keeps each stretch's min and max raw loss).
     const all = metrics.map((m, i) => ({
       step: m.step, trainLoss: m.trainLoss, trainLossSmooth: loss[i], evalLoss: m.evalLoss, learningRate: m.learningRate,
-      gradNorm: m.gradNorm, gradNormSmooth: grad[i],
+      gradNorm: m.gradNorm, gradNormSmooth: grad[i], lessonMetric: m.lessonMetric,
     }));
     return downsample(all, MAX_CHART_POINTS, 'trainLoss', 'evalLoss');
   }, [metrics, weight]);
@@ -102,6 +103,7 @@ export function ChartsPanel() {
   const phase = useApp(selectPhase);
   const training = isTraining(phase) || phase === 'paused';
   const shown = useStaggered(rows, training);
+  const lesson = metrics.some((m) => m.lessonMetric !== undefined); // lessons: the metric beside the loss
   return (
     <Panel id="charts" step={6} title="Charts" wide aside={
       <label className="inline small">
@@ -119,6 +121,7 @@ export function ChartsPanel() {
               {width > 0 && (
                 <>
                   <Chart label="Loss" data={shown[0]?.rows ?? rows} lines={LOSS_LINES} width={width} interactive={!(shown[0]?.live ?? training)} />
+                  {lesson && <Chart label="Lesson metric" data={shown[3]?.rows ?? rows} lines={LESSON_LINES} width={width} interactive={!(shown[3]?.live ?? training)} />}
                   <Chart label="Gradient norm" data={shown[1]?.rows ?? rows} lines={GRAD_LINES} width={width} interactive={!(shown[1]?.live ?? training)} />
                   <Chart label="Learning rate" data={shown[2]?.rows ?? rows} lines={LR_LINES} width={width} interactive={!(shown[2]?.live ?? training)} />
                 </>

@@ -1,0 +1,32 @@
+// "Your own prompt" (lessons): the base model's and the current adapter's greedy answers to a prompt the user typed,
+// with the same token budget and stop tokens. While a run trains, the answers are computed between two of its steps.
+import { paddingId } from '../../train/dataset.ts';
+import { encodePrompt } from '../../train/generation.ts';
+import { greedyAnswer } from '../../train/lessons.ts';
+import type { BackendChoice, PromptComparison } from '../protocol';
+import type { HandlerContext } from './context';
+import type { Playground } from './playground';
+import type { TrainingHost } from './training';
+
+/** Longest answer the box asks for. */
+const MAX_NEW_TOKENS = 64;
+
+export async function comparePrompt(
+  pg: Playground, training: TrainingHost, req: { prompt: string; maxNewTokens: number; backend: BackendChoice }, ctx: HandlerContext,
+): Promise<PromptComparison> {
+  const p = pg.requirePrepared();
+  const tok = p.tokenizer.tokenizer;
+  if (req.prompt.trim() === '') throw new Error('Type a prompt first.');
+  const chat = tok.chatTemplate !== null;
+  const ids = encodePrompt(tok, chat ? { messages: [{ role: 'user', content: req.prompt }] } : { text: req.prompt });
+  const opts = { maxNewTokens: Math.max(1, Math.min(MAX_NEW_TOKENS, Math.floor(req.maxNewTokens))), stopIds: p.session.stopIds(), padId: paddingId(tok) };
+  const model = await pg.loadedModel(ctx, p);
+  const { backend } = await pg.openedBackend(req.backend);
+  return training.atBoundary(async (trainer) => {
+    // Only a trainer built on the prepared model's examples has an adapter that fits it.
+    const current = trainer && training.trainedOn(p) ? trainer : null;
+    const base = await greedyAnswer(backend, model, ids, opts, null);
+    const tuned = current ? await greedyAnswer(backend, model, ids, opts, current) : null;
+    return { prompt: req.prompt, chat, base: tok.decode(base.tokens), adapter: tuned ? tok.decode(tuned.tokens) : null, step: tuned?.step ?? null };
+  });
+}
