@@ -17,7 +17,7 @@ const mirrorPort = Number(process.env.TABTUNE_MIRROR_PORT ?? port + 100);
 process.env.TABTUNE_MIRROR_URL = `http://127.0.0.1:${mirrorPort}`;
 
 const SOLO = ['**/train.spec.ts', '**/device-loss.spec.ts'];
-const RUNS = ['**/export.spec.ts', '**/session.spec.ts', '**/gemma.spec.ts', '**/quota.spec.ts', '**/resume.spec.ts', '**/share.spec.ts', '**/backend-choice.spec.ts'];
+const RUNS = ['**/lessons.spec.ts', '**/export.spec.ts', '**/session.spec.ts', '**/gemma.spec.ts', '**/quota.spec.ts', '**/resume.spec.ts', '**/share.spec.ts', '**/backend-choice.spec.ts'];
 
 export default defineConfig({
   testDir: 'e2e',

@@ -99,7 +99,7 @@ const MISMATCHED_TOKENIZERS = ['tabtune/demo', 'tabtune/tiny-gemma3'] as const;
 
 /** LoRA for lessons: every projection of a Llama-family block, so a tiny base model can learn a format quickly. */
 const LESSON_LORA = { r: 8, alpha: 16, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] };
-const YES_NO: LessonConfigPatch['data'] = { source: 'bundled', name: 'prompt-injection' };
+const YES_NO: LessonConfigPatch['data'] = { source: 'bundled', name: 'prompt-injection.jsonl' };
 
 export const LESSONS: readonly Lesson[] = [
   {
@@ -204,7 +204,7 @@ export const LESSONS: readonly Lesson[] = [
     target: { kind: 'above-best', value: 0.05 },
     setup: {
       config: {
-        data: { source: 'bundled', name: 'incident-summaries' }, mask: 'assistant', evalFraction: 0.2, lora: { ...LESSON_LORA, r: 16, alpha: 32 },
+        data: { source: 'bundled', name: 'incident-summaries.jsonl' }, mask: 'assistant', evalFraction: 0.2, lora: { ...LESSON_LORA, r: 16, alpha: 32 },
         train: { steps: 60, batchSize: 8, lr: 1e-2, schedule: 'constant', warmupSteps: 0, evalEvery: 5, sampleEvery: 20, checkpointEvery: 5 },
       },
     },
@@ -301,7 +301,7 @@ export function lessonConfig(lesson: Lesson, model: LessonModel, variation?: str
     model: { repo: model.repo, revision: model.revision ?? 'main', ...(model.sha ? { sha: model.sha } : {}) },
     ...(model.hubEndpoint ? { hubEndpoint: model.hubEndpoint } : {}),
     ...(delta.tokenizerRepo ? { tokenizer: { repo: otherTokenizer(delta.tokenizerRepo, model.repo), revision: 'main' } } : {}),
-    data: c.data ?? { source: 'bundled', name: 'prompt-injection' },
+    data: c.data ?? { source: 'bundled', name: 'prompt-injection.jsonl' },
     template,
     ...(c.mask ? { mask: c.mask } : {}),
     ...(c.maxLength !== undefined ? { maxLength: c.maxLength } : {}),

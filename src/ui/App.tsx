@@ -29,9 +29,12 @@ export function App() {
       <Notices />
       <SharedLinkNotice />
       <ResumePrompt />
-      <main className="grid" key={generation}>
+      {/* Lessons put a config on the page the way a link does; they sit outside the remounted grid to keep their state. */}
+      <div className="grid">
         <LessonsPanel />
         <OwnPromptPanel />
+      </div>
+      <main className="grid" key={generation}>
         <ModelPanel />
         <DataPanel />
         <TemplatePanel />

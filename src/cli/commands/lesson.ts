@@ -46,7 +46,7 @@ export function bundledRepoFolder(repo: string): string {
 function datasetPath(config: RunConfig): string {
   const d = config.data;
   if (d.source !== 'bundled') throw new CliError('lessons train on bundled datasets only');
-  const sample = SAMPLE_DATASETS.find((s) => s.id === d.name);
+  const sample = SAMPLE_DATASETS.find((s) => s.file === d.name || s.id === d.name);
   if (!sample) throw new CliError(`the lesson names a bundled dataset "${d.name}" that TabTune does not ship`);
   return join(ROOT, 'public', 'datasets', sample.file);
 }
