@@ -35,4 +35,6 @@ export interface PromptComparison {
   step: number | null;
   /** Whether the prompt was rendered with the chat template as a user turn (else continued as plain text). */
   chat: boolean;
+  /** The dataset's system prompt sent before the user turn, when its rows have one. */
+  system: string | null;
 }

@@ -13,17 +13,17 @@ import { loadTokenizerFrom, readModelConfig } from '../../train/model-source.ts'
 import { prepareExamples } from '../../train/session.ts';
 import { SAMPLE_DATASETS } from '../../train/sources.ts';
 import type { TrainerCheckpoint } from '../../train/state.ts';
-import { BACKENDS, DEFAULT_BACKEND, HUB_FLAGS, oneOf, parseFlags, str, type Values } from '../args.ts';
+import { BACKENDS, DEFAULT_BACKEND, HUB_FLAGS, num, oneOf, parseFlags, str, type Values } from '../args.ts';
 import { CliError } from '../errors.ts';
 import { existsSync, folderSource, join, resolve, writeFile } from '../files.ts';
 import { readData, type CliIO } from '../load.ts';
 import { openBackend, setup } from '../setup.ts';
 import { writeOutputs } from './train.ts';
 
-export const LESSON_HELP = `tabtune lesson list [--json] | tabtune lesson run NAME [--variation ID] [--model M] [--backend cpu|wasm|webgpu] --out DIR [--json FILE]
+export const LESSON_HELP = `tabtune lesson list [--json] | tabtune lesson run NAME [--variation ID] [--model M] [--steps N] [--backend cpu|wasm|webgpu] --out DIR [--json FILE]
 Lessons: guided runs whose metric (stop rate, held-out accuracy, eval loss, …) is measured before and after training.
 \`list --json\` prints [{"name","title","metric","target"}]. \`run\` trains the lesson on the bundled base model (or
---model), writes the adapter to DIR as \`tabtune train\` does, and writes {"lesson","metric","before","after","target",
+--model; --steps shortens or lengthens its run), writes the adapter to DIR as \`tabtune train\` does, and writes {"lesson","metric","before","after","target",
 "met","steps","seconds","model",…} to FILE (stdout without --json). --variation runs one of its "you could try" changes.
 `;
 
@@ -88,7 +88,9 @@ export async function lessonCommand(argv: readonly string[], io: CliIO): Promise
   if (sub !== 'run') throw new CliError(`unknown lesson command "${sub}". HINT: \`tabtune lesson list\` or \`tabtune lesson run NAME --out DIR\`.`);
   const [name, ...flags] = rest;
   if (!name || name.startsWith('-')) throw new CliError(`tabtune lesson run needs a lesson name, e.g. \`tabtune lesson run ${LESSONS[0]!.name} --out runs/lesson\`. Lessons: ${LESSONS.map((l) => l.name).join(', ')}.`);
-  const v = parseFlags('lesson run', flags, { ...HUB_FLAGS, model: { type: 'string' }, variation: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, json: { type: 'string' } });
+  const v = parseFlags('lesson run', flags, {
+    ...HUB_FLAGS, model: { type: 'string' }, variation: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' },
+  });
   if (v['help']) return io.out(LESSON_HELP), 0;
   let lesson: Lesson;
   try {
@@ -120,7 +122,9 @@ async function runLesson(lesson: Lesson, v: Values, out: string, io: CliIO): Pro
   const modelFlag = str(v, 'model');
   const modelDir = modelFlag ? resolve(io.cwd, modelFlag) : bundledRepoFolder(LESSON_MODEL_REPO);
   const ownTokenizer = await loadTokenizerFrom(folderSource(modelDir));
-  const config = lessonConfig(lesson, { repo: LESSON_MODEL_REPO, chatTemplate: ownTokenizer.tokenizer.chatTemplate }, variation);
+  const preset = lessonConfig(lesson, { repo: LESSON_MODEL_REPO, chatTemplate: ownTokenizer.tokenizer.chatTemplate }, variation);
+  const steps = num(v, 'steps', { int: true, min: 1 });
+  const config = steps === undefined ? preset : { ...preset, train: { ...preset.train, steps } };
   const flags: Values = {
     model: modelDir, data: datasetPath(config), backend: backendKind,
     ...(config.tokenizer ? { tokenizer: bundledRepoFolder(config.tokenizer.repo) } : {}),

@@ -40,6 +40,7 @@ export function OwnPromptPanel() {
         </div>
       </form>
       {state.status === 'error' && <ErrorNote>{state.message}</ErrorNote>}
+      {result?.system && <p className="small muted" data-testid="own-prompt-system" title={result.system}>After the dataset's system prompt: “{result.system.length > 90 ? `${result.system.slice(0, 90)}…` : result.system}”</p>}
       {result && (
         <div className="side-by-side" data-testid="own-prompt-result">
           <figure>

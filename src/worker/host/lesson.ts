@@ -3,6 +3,7 @@
 import { paddingId } from '../../train/dataset.ts';
 import { encodePrompt } from '../../train/generation.ts';
 import { greedyAnswer } from '../../train/lessons.ts';
+import type { Message } from '../../data/types.ts';
 import type { BackendChoice, PromptComparison } from '../protocol';
 import type { HandlerContext } from './context';
 import type { Playground } from './playground';
@@ -18,7 +19,11 @@ export async function comparePrompt(
   const tok = p.tokenizer.tokenizer;
   if (req.prompt.trim() === '') throw new Error('Type a prompt first.');
   const chat = tok.chatTemplate !== null;
-  const ids = encodePrompt(tok, chat ? { messages: [{ role: 'user', content: req.prompt }] } : { text: req.prompt });
+  // The data's system prompt (when its rows have one) goes first, so the adapter is asked in the context it learned in.
+  const first = p.session.data.rows.find((r) => r.kind === 'messages');
+  const system = first?.kind === 'messages' ? (first.messages.find((m) => m.role === 'system')?.content ?? null) : null;
+  const messages: Message[] = [...(system !== null ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: req.prompt }];
+  const ids = encodePrompt(tok, chat ? { messages } : { text: req.prompt });
   const opts = { maxNewTokens: Math.max(1, Math.min(MAX_NEW_TOKENS, Math.floor(req.maxNewTokens))), stopIds: p.session.stopIds(), padId: paddingId(tok) };
   const model = await pg.loadedModel(ctx, p);
   const { backend } = await pg.openedBackend(req.backend);
@@ -27,6 +32,6 @@ export async function comparePrompt(
     const current = trainer && training.trainedOn(p) ? trainer : null;
     const base = await greedyAnswer(backend, model, ids, opts, null);
     const tuned = current ? await greedyAnswer(backend, model, ids, opts, current) : null;
-    return { prompt: req.prompt, chat, base: tok.decode(base.tokens), adapter: tuned ? tok.decode(tuned.tokens) : null, step: tuned?.step ?? null };
+    return { prompt: req.prompt, chat, system: chat ? system : null, base: tok.decode(base.tokens), adapter: tuned ? tok.decode(tuned.tokens) : null, step: tuned?.step ?? null };
   });
 }
