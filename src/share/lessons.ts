@@ -6,7 +6,7 @@
 import { DEMO_MODEL_REPO, parseRunConfig, type RunConfig, type RunConfigInput } from './run-config.ts';
 
 /** How a lesson's metric is measured (src/train/lessons.ts implements each; none is ever a constant). */
-export type LessonMetricKind =
+type LessonMetricKind =
   /** Share of held-out prompts whose greedy generation ends with an end-of-turn token within the token budget. */
   | 'stop-rate'
   /** Share of held-out prompts whose greedy answer (up to the end of the turn) equals the reference answer. */
@@ -54,7 +54,7 @@ export interface LessonVariation {
 
 /** Config changes a lesson or variation makes: run-config fields (deep-merged) and two template tricks that depend on
  * the model's own tokenizer (resolved by `lessonConfig`). */
-export interface LessonDelta {
+interface LessonDelta {
   readonly config?: LessonConfigPatch;
   /** Render with the tokenizer's chat template preceded by `{{ bos_token }}`: BOS twice (TRL #1400). */
   readonly doubleBos?: boolean;
@@ -62,7 +62,7 @@ export interface LessonDelta {
   readonly tokenizerRepo?: string;
 }
 
-export interface LessonConfigPatch {
+interface LessonConfigPatch {
   readonly data?: RunConfigInput['data'];
   readonly mask?: RunConfig['mask'];
   readonly maxLength?: number;
@@ -272,7 +272,7 @@ function mergeDelta(a: LessonDelta, b: LessonDelta | undefined): LessonDelta {
 }
 
 /** The delta a lesson (with an optional variation) makes to the default config. */
-export function lessonDelta(lesson: Lesson, variation?: string): LessonDelta {
+function lessonDelta(lesson: Lesson, variation?: string): LessonDelta {
   return mergeDelta(lesson.setup, variation ? findVariation(lesson, variation).delta : undefined);
 }
 

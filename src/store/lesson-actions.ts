@@ -11,7 +11,7 @@ import type { AppStore } from './store';
 import type { AppState } from './types';
 
 /** New tokens the "Your own prompt" box asks for. */
-export const OWN_PROMPT_TOKENS = 24;
+const OWN_PROMPT_TOKENS = 24;
 
 export interface LessonActions {
   /** The lesson's (or a variation's) run config for the model on the page. */

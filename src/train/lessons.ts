@@ -18,7 +18,7 @@ const DEFAULT_PROMPTS = 20;
 const DEFAULT_NEW_TOKENS = 12;
 
 /** Reference answer of an example: its trained tokens without end-of-turn tokens, decoded and trimmed. */
-export function referenceAnswer(session: RunSession, e: Example): string {
+function referenceAnswer(session: RunSession, e: Example): string {
   const tok = session.tokenizer.tokenizer;
   const ids = e.ids.filter((id, i) => e.labels[i] !== IGNORE_INDEX && !tok.endOfTurnIds.has(id));
   return tok.decode(ids).trim();
@@ -35,7 +35,7 @@ function normalise(s: string): string {
 }
 
 /** One held-out prompt, what the model answered and whether it counts. */
-export interface ProbeRow {
+interface ProbeRow {
   readonly prompt: string;
   readonly reference: string;
   readonly answer: string;

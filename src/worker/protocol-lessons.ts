@@ -9,7 +9,7 @@ export interface LessonRunInfo {
 }
 
 /** One held-out prompt of a lesson measurement. */
-export interface LessonProbeRow {
+interface LessonProbeRow {
   prompt: string;
   reference: string;
   answer: string;

@@ -31,7 +31,7 @@ Lessons: guided runs whose metric (stop rate, held-out accuracy, eval loss, …)
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** A repo of the app's static Hub (public/hub, `/{repo}/resolve/{sha}/`) or of the fixture mirror, as a local folder. */
-export function bundledRepoFolder(repo: string): string {
+function bundledRepoFolder(repo: string): string {
   const revisionFile = join(ROOT, 'public', 'hub', 'api', 'models', repo, 'revision', 'main');
   if (existsSync(revisionFile)) {
     const sha = (JSON.parse(readFileSync(revisionFile, 'utf8')) as { sha?: string }).sha;
@@ -58,7 +58,7 @@ function listLessons(json: boolean, io: CliIO): number {
   return 0;
 }
 
-export interface LessonReport {
+interface LessonReport {
   lesson: string;
   variation?: string;
   metric: string;
