@@ -36,7 +36,7 @@ function lessonModel(state: AppState): Parameters<typeof lessonConfig>[1] {
   // Lessons are written for the bundled base model; its chat template comes from the Model panel's summary.
   const model = state.model;
   const bundled = state.modelChoice.kind === 'bundled' && model?.location.repo === LESSON_MODEL_REPO;
-  return { repo: LESSON_MODEL_REPO, chatTemplate: bundled ? model.tokenizer.chatTemplate : null };
+  return { repo: LESSON_MODEL_REPO, ...(bundled ? { chatTemplate: model.tokenizer.chatTemplate, bosToken: model.tokenizer.bosToken } : {}) };
 }
 
 export function createLessonActions(store: AppStore, deps: LessonDeps): LessonActions {

@@ -8,7 +8,7 @@ import { decodeShareLink, encodeShareFragment } from '../../src/share/link.ts';
 import { DEMO_MODEL_REPO, MASK_POLICIES } from '../../src/share/run-config.ts';
 
 const CHATML = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endfor %}";
-const MODEL = { repo: LESSON_MODEL_REPO, chatTemplate: CHATML };
+const MODEL = { repo: LESSON_MODEL_REPO, chatTemplate: CHATML, bosToken: '<|endoftext|>' };
 
 describe('lessons', () => {
   it('are written for the default model, with unique names, two-sentence explanations, targets and prompts', () => {
@@ -58,9 +58,13 @@ describe('lessons', () => {
   it('doubles BOS in the model\'s own chat template, and refuses a tokenizer without one', () => {
     const bos = findLesson('double-bos');
     const config = lessonConfig(bos, MODEL);
-    expect(config.template).toEqual({ kind: 'custom', source: `{{ bos_token }}${CHATML}`, kwargs: {} });
+    // ChatML writes no BOS: the lesson's template writes two; a Llama 3 style template writes one: it gets one more.
+    expect(config.template).toEqual({ kind: 'custom', source: `{{ bos_token }}{{ bos_token }}${CHATML}`, kwargs: {} });
+    const llama = `{{ bos_token }}${CHATML}`;
+    expect(lessonConfig(bos, { ...MODEL, chatTemplate: llama }).template.source).toBe(`{{ bos_token }}${llama}`);
     expect(lessonConfig(bos, MODEL, 'stock-template').template.kind).toBe('chat');
     expect(() => lessonConfig(bos, { repo: LESSON_MODEL_REPO, chatTemplate: null })).toThrow(/has none/);
+    expect(() => lessonConfig(bos, { ...MODEL, bosToken: null })).toThrow(/names none \(bos_token/);
   });
 
   it('pairs the model with another repo\'s tokenizer, never its own', () => {

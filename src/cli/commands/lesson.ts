@@ -122,7 +122,13 @@ async function runLesson(lesson: Lesson, v: Values, out: string, io: CliIO): Pro
   const modelFlag = str(v, 'model');
   const modelDir = modelFlag ? resolve(io.cwd, modelFlag) : bundledRepoFolder(LESSON_MODEL_REPO);
   const ownTokenizer = await loadTokenizerFrom(folderSource(modelDir));
-  const preset = lessonConfig(lesson, { repo: LESSON_MODEL_REPO, chatTemplate: ownTokenizer.tokenizer.chatTemplate }, variation);
+  const own = ownTokenizer.tokenizer;
+  let preset: RunConfig;
+  try {
+    preset = lessonConfig(lesson, { repo: LESSON_MODEL_REPO, chatTemplate: own.chatTemplate, bosToken: own.bosToken }, variation);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
   const steps = num(v, 'steps', { int: true, min: 1 });
   const config = steps === undefined ? preset : { ...preset, train: { ...preset.train, steps } };
   const flags: Values = {
