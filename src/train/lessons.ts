@@ -122,22 +122,41 @@ export class LessonProbe {
   }
 }
 
-/** Greedy new tokens for one prompt from the base model (trainer null) or from the trainer's current adapter and fully
- * trained tensors: the "Your own prompt" box's two answers. */
-export async function greedyAnswer(
-  backend: Backend, model: LoadedModel, ids: readonly number[], opts: { maxNewTokens: number; stopIds: readonly number[]; padId: number }, trainer: Trainer | null,
-): Promise<{ tokens: number[]; step: number | null }> {
-  const state = trainer ? await trainer.checkpoint() : null;
-  const gen = await Generator.create(backend, model.config, model.weights, trainer?.plan ?? null, { batch: 1, promptLen: ids.length, maxLen: ids.length + opts.maxNewTokens });
+/** An adapter to generate with: the plan of the trainer that made it and a checkpoint's values. */
+export interface AdapterState {
+  readonly plan: Trainer['plan'];
+  readonly fullTensors: readonly string[];
+  readonly params: Readonly<Record<string, Float32Array>>;
+  readonly step: number;
+}
+
+/** The trainer's current adapter as an AdapterState. */
+export async function currentAdapter(trainer: Trainer): Promise<AdapterState> {
+  const c = await trainer.checkpoint();
+  return { plan: trainer.plan, fullTensors: trainer.fullTensors, params: c.params, step: c.step };
+}
+
+/** Greedy new tokens for some prompts from the base model (adapter null) or from an adapter and its fully trained
+ * tensors: the "Your own prompt" box's two answers, and the overfitting lesson's best-vs-latest samples. */
+export async function greedyAnswers(
+  backend: Backend, model: LoadedModel, prompts: readonly (readonly number[])[], opts: { maxNewTokens: number; stopIds: readonly number[]; padId: number }, adapter: AdapterState | null,
+): Promise<number[][]> {
+  const promptLen = Math.max(...prompts.map((p) => p.length));
+  const gen = await Generator.create(backend, model.config, model.weights, adapter?.plan ?? null, { batch: prompts.length, promptLen, maxLen: promptLen + opts.maxNewTokens });
   try {
-    const [tokens] = await gen.generate({
-      prompts: [ids], maxNewTokens: opts.maxNewTokens, sampling: GREEDY, stopIds: opts.stopIds, rng: null, padId: opts.padId,
-      ...(state && trainer ? { adapter: state.params, weights: Object.fromEntries(trainer.fullTensors.map((n) => [n, state.params[n]!])) } : {}),
+    return await gen.generate({
+      prompts, maxNewTokens: opts.maxNewTokens, sampling: GREEDY, stopIds: opts.stopIds, rng: null, padId: opts.padId,
+      ...(adapter ? { adapter: adapter.params, weights: Object.fromEntries(adapter.fullTensors.map((n) => [n, adapter.params[n]!])) } : {}),
     });
-    return { tokens: tokens ?? [], step: state?.step ?? null };
   } finally {
     await gen.release();
   }
+}
+
+/** The held-out prompts a probe measures (their ids), for samples beside the metric. */
+export function heldOutPrompts(session: RunSession, count: number): number[][] {
+  const from = session.evalSet.length > 0 ? session.evalSet : session.train;
+  return from.slice(0, count).map(promptIds);
 }
 
 /** Examples the linter flagged with the metric's code (0 when it raised none). */

@@ -8,7 +8,7 @@ import {
   describeTarget, findLesson, lessonConfig, lessonTarget, LESSON_MODEL_REPO, LESSONS, meetsTarget, type Lesson, type LessonTarget,
 } from '../../share/lessons.ts';
 import type { RunConfig } from '../../share/run-config.ts';
-import { LessonProbe, lintFlagged } from '../../train/lessons.ts';
+import { greedyAnswers, heldOutPrompts, LessonProbe, lintFlagged, type AdapterState } from '../../train/lessons.ts';
 import { loadTokenizerFrom, readModelConfig } from '../../train/model-source.ts';
 import { prepareExamples } from '../../train/session.ts';
 import { SAMPLE_DATASETS } from '../../train/sources.ts';
@@ -71,6 +71,8 @@ interface LessonReport {
   model: string;
   /** Best eval loss of the run and its step (the overfitting lesson also writes that checkpoint to DIR/best). */
   best?: { step: number; evalLoss: number };
+  /** Overfitting: held-out prompts answered by the best checkpoint (written to DIR/best) and by the latest. */
+  bestVsLatest?: { prompt: string; best: string; latest: string }[];
   /** Why training was refused (the mismatched-tokenizer lesson). */
   refused?: string;
   /** Held-out prompts after the run: what the model answered (generation metrics). */
@@ -183,13 +185,25 @@ async function runLesson(lesson: Lesson, v: Values, out: string, io: CliIO): Pro
     const final = await trainer.checkpoint();
     writeOutputs(out, s, session, final, trainer, backend.label, null);
     const bestRun = best as { step: number; evalLoss: number; checkpoint: TrainerCheckpoint } | null;
-    if (bestRun && bestRun.step !== final.step) writeOutputs(join(out, 'best'), s, session, bestRun.checkpoint, trainer, backend.label, null);
+    let compared: LessonReport['bestVsLatest'];
+    if (bestRun && bestRun.step !== final.step) {
+      writeOutputs(join(out, 'best'), s, session, bestRun.checkpoint, trainer, backend.label, null);
+      // Overfitting: what the best and the latest checkpoints answer to the same held-out prompts.
+      const prompts = heldOutPrompts(session, 3);
+      const opts = { maxNewTokens: 24, stopIds: session.stopIds(), padId: session.padId };
+      const as = (c: TrainerCheckpoint): AdapterState => ({ plan: trainer.plan, fullTensors: trainer.fullTensors, params: c.params, step: c.step });
+      const bestOut = await greedyAnswers(backend, s.model, prompts, opts, as(bestRun.checkpoint));
+      const latestOut = await greedyAnswers(backend, s.model, prompts, opts, as(final));
+      const dec = (ids: readonly number[] | undefined) => s.tokenizer.tokenizer.decode([...(ids ?? [])]);
+      compared = prompts.map((p, i) => ({ prompt: dec(p).slice(-160), best: dec(bestOut[i]), latest: dec(latestOut[i]) }));
+    }
     if (result.reason === 'non-finite') throw new CliError(`step ${result.badStep} produced a non-finite loss; the lesson's learning rate is too high for this model.`);
     return {
       ...head, before: before.value, after: after.value, target: targetText,
       met: target ? meetsTarget(target, after.value, before.value, bestRun?.evalLoss) : null,
       steps: result.step, seconds: seconds(), model: modelDir,
       ...(bestRun ? { best: { step: bestRun.step, evalLoss: bestRun.evalLoss } } : {}),
+      ...(compared ? { bestVsLatest: compared } : {}),
       ...(after.rows.length > 0 ? { samples: after.rows.map(({ prompt, reference, answer, stopped }) => ({ prompt: prompt.slice(-160), reference, answer, stopped })) } : {}),
     };
   } finally {

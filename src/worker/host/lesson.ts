@@ -2,7 +2,7 @@
 // with the same token budget and stop tokens. While a run trains, the answers are computed between two of its steps.
 import { paddingId } from '../../train/dataset.ts';
 import { encodePrompt } from '../../train/generation.ts';
-import { greedyAnswer } from '../../train/lessons.ts';
+import { currentAdapter, greedyAnswers } from '../../train/lessons.ts';
 import type { Message } from '../../data/types.ts';
 import type { BackendChoice, PromptComparison } from '../protocol';
 import type { HandlerContext } from './context';
@@ -30,8 +30,12 @@ export async function comparePrompt(
   return training.atBoundary(async (trainer) => {
     // Only a trainer built on the prepared model's examples has an adapter that fits it.
     const current = trainer && training.trainedOn(p) ? trainer : null;
-    const base = await greedyAnswer(backend, model, ids, opts, null);
-    const tuned = current ? await greedyAnswer(backend, model, ids, opts, current) : null;
-    return { prompt: req.prompt, chat, system: chat ? system : null, base: tok.decode(base.tokens), adapter: tuned ? tok.decode(tuned.tokens) : null, step: tuned?.step ?? null };
+    const [base] = await greedyAnswers(backend, model, [ids], opts, null);
+    const adapter = current ? await currentAdapter(current) : null;
+    const tuned = adapter ? (await greedyAnswers(backend, model, [ids], opts, adapter))[0] : null;
+    return {
+      prompt: req.prompt, chat, system: chat ? system : null, base: tok.decode(base ?? []),
+      adapter: tuned ? tok.decode(tuned) : null, step: adapter?.step ?? null,
+    };
   });
 }
