@@ -101,6 +101,9 @@ export function LessonsPanel() {
           <div><span className="small muted">before</span><strong data-testid="lesson-before">{formatMetric(lesson.metric, before)}</strong></div>
           <span aria-hidden="true">→</span>
           <div><span className="small muted">{isTraining(phase) ? 'now' : 'after'}</span><strong data-testid="lesson-after">{formatMetric(lesson.metric, shownRun ? measured.at(-1)?.lessonMetric : undefined)}</strong></div>
+          {lesson.target.kind === 'above-best' && shownRun && best !== undefined && (
+            <div><span className="small muted">best (kept as the best checkpoint)</span><strong data-testid="lesson-best">{formatMetric(lesson.metric, best)}</strong></div>
+          )}
           {met !== null && <span className={met ? 'badge' : 'badge wasm'} data-testid="lesson-met">{met ? 'target met' : 'target not met'}</span>}
         </div>
         {lesson.variations.length > 0 && (
