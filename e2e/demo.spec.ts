@@ -1,4 +1,4 @@
-// The bundled demo: with no network beyond the app's own origin, the Model panel shows tabtune/demo pinned to a
+// The bundled demo: with no network beyond the app's own origin, the Model panel shows tabtune/tiny-storyteller pinned to a
 // commit (config read through the same Hub client as the real Hub), and the Data panel shows a bundled dataset.
 import { expect, test } from './fixtures';
 
@@ -12,7 +12,7 @@ test('the bundled demo model appears in the Model panel', async ({ app, page }) 
   const { model, modelState } = await app.state();
   expect(modelState).toEqual({ status: 'ready' });
   if (!model) throw new Error('no model in the store');
-  expect(model.location.repo).toBe('tabtune/demo');
+  expect(model.location.repo).toBe('tabtune/tiny-storyteller');
   expect(model.location.endpoint).toBe(new URL('/hub', page.url()).href);
   const panel = app.panel('model');
   await expect(panel.getByTestId('model-sha')).toHaveText(model.sha.slice(0, 10));

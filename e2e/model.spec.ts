@@ -4,6 +4,8 @@
 import { expect, test } from './fixtures';
 
 const MIRROR = process.env.TABTUNE_MIRROR_URL ?? '';
+/** The app's default model (pretrained by `npm run pretrain-demo`), served by the app itself. */
+const DEFAULT_REPO = 'tabtune/tiny-storyteller';
 
 test('memory bill, refusal past the buffer limits, weights download and the cache list', async ({ app, page }) => {
   await app.open();
@@ -42,17 +44,17 @@ test('memory bill, refusal past the buffer limits, weights download and the cach
   const size = model.files.filter((f) => /\.safetensors(\.index\.json)?$/.test(f.path)).reduce((n, f) => n + f.size, 0);
   await panel.getByRole('button', { name: /^Download weights/ }).click();
   await expect(panel.getByTestId('download-done')).toBeVisible();
-  expect((await app.state()).downloaded).toEqual({ repo: 'tabtune/demo', sha: model.sha, bytes: size });
+  expect((await app.state()).downloaded).toEqual({ repo: DEFAULT_REPO, sha: model.sha, bytes: size });
   const cached = panel.getByTestId('cached-models');
   await cached.locator('summary').click();
-  const entry = cached.getByRole('listitem').filter({ hasText: 'tabtune/demo' });
+  const entry = cached.getByRole('listitem').filter({ hasText: DEFAULT_REPO });
   await expect(entry).toContainText(`@${model.sha.slice(0, 10)}`);
   const repos = (await app.state()).cachedRepos;
-  const demo = repos.find((r) => r.repo === 'tabtune/demo' && r.sha === model.sha);
+  const demo = repos.find((r) => r.repo === DEFAULT_REPO && r.sha === model.sha);
   expect(demo?.bytes).toBeGreaterThanOrEqual(size);
   await cached.scrollIntoViewIfNeeded();
   await app.screenshot('model-panel-cache');
-  await entry.getByRole('button', { name: `Delete tabtune/demo at ${model.sha.slice(0, 10)} from the cache` }).click();
+  await entry.getByRole('button', { name: `Delete ${DEFAULT_REPO} at ${model.sha.slice(0, 10)} from the cache` }).click();
   await expect(entry).toHaveCount(0);
   await expect(panel.getByTestId('download-done')).toHaveCount(0);
 });

@@ -12,7 +12,7 @@ import { decodeShareLink } from '../src/share/link';
 import { expect, test } from './fixtures';
 
 const DATA = 'public/datasets/tiny-codewords.jsonl';
-const DEMO = 'fixtures/generated/hub/tabtune/demo';
+const DEMO = 'fixtures/generated/hub/tabtune/tiny-storyteller'; // the app's default model, as the mirror holds it
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const zipFiles = async (page: Page, click: () => Promise<void>) => {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);

@@ -132,8 +132,8 @@ export function parseRunConfig(input: unknown): RunConfig {
   return result.data;
 }
 
-/** The configuration the app opens with: the bundled demo model and dataset. */
-export const DEMO_MODEL_REPO = 'tabtune/demo';
+/** The configuration the app opens with: the bundled model (pretrained by `npm run pretrain-demo`) and dataset. */
+export const DEMO_MODEL_REPO = 'tabtune/tiny-storyteller';
 export function defaultRunConfig(): RunConfig {
   return parseRunConfig({
     model: { repo: DEMO_MODEL_REPO, revision: 'main' },

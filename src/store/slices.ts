@@ -8,7 +8,7 @@ import type {
 type Slice<T> = StateCreator<AppState, [], [], T>;
 
 export const PUBLIC_HUB = 'https://huggingface.co';
-export const DEMO_REPO = 'tabtune/demo';
+export const DEMO_REPO = 'tabtune/tiny-storyteller';
 
 /** Metrics kept in memory for the charts; older points are thinned, never the latest (bounded memory in long runs). */
 export const MAX_METRIC_POINTS = 5000;

@@ -25,6 +25,6 @@ describe('run config', () => {
   });
 
   it('opens on the bundled demo', () => {
-    expect(defaultRunConfig().model.repo).toBe('tabtune/demo');
+    expect(defaultRunConfig().model.repo).toBe('tabtune/tiny-storyteller');
   });
 });

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { deflate, sha256Hex, toBase64Url, utf8 } from '../../src/share/codec.ts';
 import { decodeShareLink, MAX_INLINE_CHARS } from '../../src/share/link.ts';
-import { defaultRunConfig } from '../../src/share/run-config.ts';
+import { DEMO_MODEL_REPO, defaultRunConfig } from '../../src/share/run-config.ts';
 import { createShareActions, type ShareDeps } from '../../src/store/share-actions.ts';
 import { createAppStore, type AppStore } from '../../src/store/store.ts';
 import type { DatasetPreview, ModelSummary } from '../../src/worker/protocol.ts';
@@ -59,7 +59,7 @@ function harness(over: Partial<ShareDeps> = {}): Harness {
 /** A store as the panels leave it: the demo model loaded, a dataset loaded, settings edited. */
 function configured(h: Harness, data: { kind: 'bundled'; file: string } | { kind: 'upload'; name: string }, hash: string): void {
   const s = h.store.getState();
-  s.setModel(model('tabtune/demo', `${ORIGIN}/hub`));
+  s.setModel(model(DEMO_MODEL_REPO, `${ORIGIN}/hub`));
   s.setModelState({ status: 'ready' });
   s.chooseDataset(data);
   s.setDataset(dataset(data.kind === 'bundled' ? data.file : data.name, hash));
@@ -75,7 +75,7 @@ describe('share links in the app', () => {
     configured(a, { kind: 'bundled', file: 'tiny-codewords.jsonl' }, 'b'.repeat(64));
     a.store.getState().setTokenizerChoice({ repo: 'tabtune/tiny-qwen2', revision: 'main' }, 'c'.repeat(40));
     const config = decodeShareLink((await a.share.makeLink())!);
-    expect(config.model).toEqual({ repo: 'tabtune/demo', revision: 'main', sha: SHA });
+    expect(config.model).toEqual({ repo: DEMO_MODEL_REPO, revision: 'main', sha: SHA });
     expect(config.tokenizer).toEqual({ repo: 'tabtune/tiny-qwen2', revision: 'main', sha: 'c'.repeat(40) });
   });
 
@@ -86,8 +86,8 @@ describe('share links in the app', () => {
     expect(url).toMatch(/^https:\/\/tabtune\.example\/#run=1\.[0-9a-f]{8}\./);
     expect(a.store.getState().outgoingLink).toEqual({ status: 'ready', url });
     const config = decodeShareLink(url!);
-    expect(config.model).toEqual({ repo: 'tabtune/demo', revision: 'main', sha: SHA });
-    expect(config.tokenizer).toEqual({ repo: 'tabtune/demo', revision: 'main', sha: SHA });
+    expect(config.model).toEqual({ repo: DEMO_MODEL_REPO, revision: 'main', sha: SHA });
+    expect(config.tokenizer).toEqual({ repo: DEMO_MODEL_REPO, revision: 'main', sha: SHA });
     expect(config.data).toEqual({ source: 'bundled', name: 'tiny-codewords.jsonl', hash: 'b'.repeat(64) });
     expect(config.hubEndpoint).toBeUndefined();
     expect(JSON.stringify(config)).not.toMatch(/wasm|backend/);
@@ -103,10 +103,10 @@ describe('share links in the app', () => {
     expect(s.modelChoice).toEqual({ kind: 'bundled' });
     expect(s.datasetChoice).toEqual({ kind: 'bundled', file: 'tiny-codewords.jsonl' });
     expect(s.backendChoice).toBe('auto');
-    expect(s.incomingLink).toMatchObject({ status: 'restored', summary: expect.stringContaining('tabtune/demo@aaaaaaa on tiny-codewords.jsonl, mask all, lr 0.003, 5 steps, seed 7') });
+    expect(s.incomingLink).toMatchObject({ status: 'restored', summary: expect.stringContaining(`${DEMO_MODEL_REPO}@aaaaaaa on tiny-codewords.jsonl, mask all, lr 0.003, 5 steps, seed 7`) });
 
     // After the loads: a bundled file that changed since the link was made is pointed out.
-    s.setModel(model('tabtune/demo', `${ORIGIN}/hub`));
+    s.setModel(model(DEMO_MODEL_REPO, `${ORIGIN}/hub`));
     s.setDataset(dataset('tiny-codewords.jsonl', 'c'.repeat(64)));
     await b.share.completeRestore();
     expect(b.store.getState().incomingLink).toMatchObject({ status: 'restored', notes: [expect.stringMatching(/differs from the one the link was made with/)] });
@@ -204,7 +204,7 @@ describe('share links in the app', () => {
     const a = harness();
     expect(await a.share.makeLink()).toBeNull();
     expect(a.store.getState().outgoingLink).toMatchObject({ status: 'error', message: expect.stringMatching(/Wait for the model to load/) });
-    a.store.getState().setModel(model('tabtune/demo', `${ORIGIN}/hub`));
+    a.store.getState().setModel(model(DEMO_MODEL_REPO, `${ORIGIN}/hub`));
     a.store.getState().setModelState({ status: 'ready' });
     expect(await a.share.makeLink()).toBeNull();
     expect(a.store.getState().outgoingLink).toMatchObject({ status: 'error', message: expect.stringMatching(/Load a dataset first/) });
