@@ -135,7 +135,8 @@ export const LESSONS: readonly Lesson[] = [
     setup: {
       config: {
         data: YES_NO, mask: 'assistant', evalFraction: 0.2, lora: LESSON_LORA,
-        train: { steps: 60, batchSize: 8, lr: 3e-3, warmupSteps: 4, evalEvery: 10, sampleEvery: 10, checkpointEvery: 20 },
+        full: { groups: ['embeddings', 'norms'] },
+        train: { steps: 60, batchSize: 8, lr: 5e-3, warmupSteps: 4, evalEvery: 20, sampleEvery: 20, checkpointEvery: 20 },
       },
     },
     variations: [
@@ -154,7 +155,8 @@ export const LESSONS: readonly Lesson[] = [
     setup: {
       config: {
         data: YES_NO, mask: 'assistant', evalFraction: 0.2, lora: LESSON_LORA,
-        train: { steps: 30, batchSize: 8, lr: 3e-3, warmupSteps: 3, evalEvery: 10, sampleEvery: 10, checkpointEvery: 10 },
+        full: { groups: ['embeddings', 'norms'] },
+        train: { steps: 40, batchSize: 8, lr: 5e-3, warmupSteps: 4, evalEvery: 10, sampleEvery: 10, checkpointEvery: 10 },
       },
     },
     variations: [
