@@ -29,7 +29,13 @@ for (const r of runs) {
   const args = ['lesson', 'run', r.name, ...(r.variation ? ['--variation', r.variation] : []), '--backend', backend, '--out', join(outRoot, id), '--json', json];
   const command = `tabtune ${args.join(' ')}`;
   process.stderr.write(`${command}\n`);
-  execFileSync(process.execPath, ['bin/tabtune.mjs', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    execFileSync(process.execPath, ['bin/tabtune.mjs', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const why = String((e as { stderr?: Buffer }).stderr ?? e).trim().split('\n').pop() ?? 'failed';
+    rows.push(`| ${id} | – | – | – | – | FAILED: ${why.replace(/\|/g, '/')} | – | – | \`${command}\` |`);
+    continue;
+  }
   const rep = JSON.parse(readFileSync(json, 'utf8')) as Report;
   const slow = rep.seconds > BUDGET_S ? ' (over 3 min)' : '';
   rows.push(`| ${id} | ${rep.metric} | ${fmt(rep.before)} | ${fmt(rep.after)} | ${rep.target ?? '–'} | ${rep.met === null ? '–' : rep.met ? 'yes' : 'NO'} | ${rep.steps} | ${rep.seconds.toFixed(1)}${slow} | \`${command}\` |`);

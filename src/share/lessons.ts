@@ -206,8 +206,9 @@ export const LESSONS: readonly Lesson[] = [
     target: { kind: 'above-best', value: 0.05 },
     setup: {
       config: {
-        data: { source: 'bundled', name: 'incident-summaries.jsonl' }, mask: 'assistant', evalFraction: 0.2, lora: { ...LESSON_LORA, r: 16, alpha: 32 },
-        train: { steps: 60, batchSize: 8, lr: 1e-2, schedule: 'constant', warmupSteps: 0, evalEvery: 5, sampleEvery: 20, checkpointEvery: 5 },
+        data: { source: 'bundled', name: 'tiny-codewords.jsonl' }, mask: 'assistant', evalFraction: 0.25, lora: { ...LESSON_LORA, r: 16, alpha: 32 },
+        full: { groups: ['embeddings', 'norms'] },
+        train: { steps: 60, batchSize: 4, lr: 1e-2, schedule: 'constant', warmupSteps: 0, evalEvery: 5, sampleEvery: 20, checkpointEvery: 5 },
       },
     },
     variations: [
