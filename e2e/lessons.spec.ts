@@ -5,7 +5,7 @@ import { DEFAULT_LESSON, findLesson, lessonTarget, meetsTarget } from '../src/sh
 import { expect, test } from './fixtures';
 
 test('the default lesson runs on WASM and its metric and side-by-side answers change', async ({ app, page }) => {
-  test.setTimeout(480_000);
+  test.setTimeout(720_000);
   const lesson = findLesson(DEFAULT_LESSON);
   await app.open();
   await app.startup();
@@ -30,7 +30,7 @@ test('the default lesson runs on WASM and its metric and side-by-side answers ch
   await app.screenshot('lesson-before');
 
   await panel.getByTestId('lesson-run').click();
-  await expect(app.panel('training').getByTestId('train-phase')).toHaveText('completed', { timeout: 240_000 });
+  await expect(app.panel('training').getByTestId('train-phase')).toHaveText('completed', { timeout: 600_000 });
   await expect(panel.getByTestId('lesson-met')).toBeVisible();
 
   // The metric: measured at step 0 and after the run by the worker (real greedy generation on held-out prompts).
