@@ -26,6 +26,7 @@ test('the default lesson runs on WASM and its metric and side-by-side answers ch
   await expect(own.getByTestId('own-prompt-base')).toBeVisible({ timeout: 60_000 });
   await expect(own.getByTestId('own-prompt-adapter')).toContainText('No adapter yet');
   const baseBefore = await own.getByTestId('own-prompt-base').textContent();
+  await own.screenshot({ path: 'test-output/screenshots/lesson-own-prompt-before.png' });
   await panel.scrollIntoViewIfNeeded();
   await app.screenshot('lesson-before');
 
@@ -53,6 +54,7 @@ test('the default lesson runs on WASM and its metric and side-by-side answers ch
   await expect(own.getByTestId('own-prompt-base')).toHaveText(baseBefore ?? '');
   const adapterAfter = await own.getByTestId('own-prompt-adapter').textContent();
   expect(adapterAfter).not.toBe(baseBefore);
+  await own.screenshot({ path: 'test-output/screenshots/lesson-own-prompt-after.png' });
   await panel.scrollIntoViewIfNeeded();
   await app.screenshot('lesson-after');
   await app.panel('charts').scrollIntoViewIfNeeded();

@@ -112,8 +112,10 @@ export const LESSONS: readonly Lesson[] = [
     target: { kind: 'at-least', value: 0.8 },
     setup: {
       config: {
-        data: YES_NO, mask: 'assistant', evalFraction: 0.2, lora: LESSON_LORA,
-        train: { steps: 40, batchSize: 8, lr: 3e-3, warmupSteps: 4, evalEvery: 10, sampleEvery: 10, checkpointEvery: 20 },
+        // Attention-only LoRA (the app's default targets), batch 4: the browser's WASM run of this, the default
+        // lesson, crashed Chromium's renderer with the MLP projections targeted and batch 8 (a plain run too).
+        data: YES_NO, mask: 'assistant', evalFraction: 0.2,
+        train: { steps: 40, batchSize: 4, lr: 5e-3, warmupSteps: 4, evalEvery: 10, sampleEvery: 10, checkpointEvery: 20 },
       },
     },
     variations: [
