@@ -25,6 +25,7 @@ const RUNS = [
   '**/export.spec.ts',
   '**/gemma.spec.ts',
   '**/graph-summary.spec.ts',
+  '**/lessons.spec.ts',
   '**/quota.spec.ts',
   '**/resume.spec.ts',
   '**/session.spec.ts',

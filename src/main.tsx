@@ -13,6 +13,7 @@ import { createGraphExportActions } from './store/graph-export-actions'; // ONNX
 import { saveBlob, saveBytes } from './ui/download'; // run export/import, ONNX download
 import { createModelPanelActions } from './store/model-panel'; // model panel
 import { settingsStorage } from './store/persist';
+import { createLessonActions } from './store/lesson-actions'; // lessons
 import { startWorker } from './worker/client';
 import { App } from './ui/App';
 import { AppProvider, type AppActions } from './ui/app-context';
@@ -44,6 +45,7 @@ const actions: AppActions = {
   exporting,
   model: createModelPanelActions(store, client), // model panel
   graphs: createGraphExportActions(store, { client, saveBlob }),
+  lessons: createLessonActions(store, { client, share, run, reloadRun }), // lessons
 };
 
 reprepareOnDataChange(store, run);

@@ -4,6 +4,7 @@
 import { exportCommand, EXPORT_HELP } from './commands/export.ts';
 import { generateCommand, GENERATE_HELP } from './commands/generate.ts';
 import { inspectCommand, INSPECT_HELP } from './commands/inspect.ts';
+import { lessonCommand, LESSON_HELP } from './commands/lesson.ts';
 import { stepCommand, STEP_HELP } from './commands/step.ts';
 import { trainCommand, TRAIN_HELP } from './commands/train.ts';
 import type { CliIO } from './load.ts';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], io: CliIO) => Pr
   train: { run: trainCommand, help: TRAIN_HELP },
   generate: { run: generateCommand, help: GENERATE_HELP },
   export: { run: exportCommand, help: EXPORT_HELP },
+  lesson: { run: lessonCommand, help: LESSON_HELP },
 };
 
 const USAGE = `tabtune ${TABTUNE_VERSION}: fine-tune Hugging Face causal LMs with LoRA (same code as the browser app)

@@ -39,7 +39,7 @@ export interface LintContext {
   embeddingRows?: number;
 }
 
-const ASSISTANT_MODES: ReadonlySet<MaskMode> = new Set(['assistant', 'last-assistant', 'trl', 'axolotl', 'unsloth', 'completion']);
+const ASSISTANT_MODES: ReadonlySet<MaskMode> = new Set(['assistant', 'last-assistant', 'assistant-no-eot', 'trl', 'axolotl', 'unsloth', 'completion']);
 const EXAMPLE_IDS = 5;
 
 class Tally {

@@ -6,7 +6,7 @@ import type { Tokenizer, Offsets } from './tokenizer.ts';
 import { IGNORE_INDEX, type CharSpan, type TurnSpan } from './types.ts';
 
 /** Mask policies of the run config: four of TabTune's own, then three framework presets. */
-export type MaskMode = 'assistant' | 'last-assistant' | 'completion' | 'all' | 'trl' | 'axolotl' | 'unsloth';
+export type MaskMode = 'assistant' | 'last-assistant' | 'assistant-no-eot' | 'completion' | 'all' | 'trl' | 'axolotl' | 'unsloth';
 
 /** What the mask needs from a rendered, tokenized example. */
 export interface MaskInput {
@@ -64,13 +64,15 @@ function assistantTurns(turns: readonly TurnSpan[]): number[] {
   return out;
 }
 
-/** `assistant` / `last-assistant`: content of each (or the last) assistant turn plus its end-of-turn token. */
-function maskAssistant(input: MaskInput, tok: Tokenizer, onlyLast: boolean, labels: Int32Array): void {
+/** `assistant` / `last-assistant`: content of each (or the last) assistant turn plus its end-of-turn token;
+ * `assistant-no-eot` leaves the end-of-turn token out (the classic bug the end-of-turn lesson shows). */
+function maskAssistant(input: MaskInput, tok: Tokenizer, onlyLast: boolean, labels: Int32Array, withEot = true): void {
   const chosen = assistantTurns(input.turns);
   for (const k of onlyLast ? chosen.slice(-1) : chosen) {
     const turn = input.turns[k];
     if (!turn) continue;
     markSpan(labels, input, turn);
+    if (!withEot) continue;
     const eot = turnEndToken(input, tok, firstTokenAtOrAfter(input, turn.end), nextTurnStart(input.turns, k, input.text.length));
     if (eot >= 0) labels[eot] = input.tokens.ids[eot] ?? 0;
   }
@@ -150,6 +152,9 @@ export function computeLabels(input: MaskInput, tok: Tokenizer, mode: MaskMode):
     case 'assistant':
     case 'last-assistant':
       maskAssistant(input, tok, mode === 'last-assistant', labels);
+      break;
+    case 'assistant-no-eot':
+      maskAssistant(input, tok, false, labels, false);
       break;
     case 'completion': {
       const start = input.completionStart ?? input.text.length;

@@ -18,7 +18,7 @@ export interface ClusterJob {
 }
 
 export interface MaskMapping {
-  axolotl: { roles_to_train?: string[]; train_on_eos?: 'turn' | 'last' | 'all'; train_on_inputs?: boolean };
+  axolotl: { roles_to_train?: string[]; train_on_eos?: 'turn' | 'last' | 'all' | 'none'; train_on_inputs?: boolean };
   trl: { assistant_only_loss: boolean; completion_only_loss: boolean | null };
   /** Whether each tool then trains exactly the tokens TabTune trained. */
   exact: { axolotl: boolean; trl: boolean };
@@ -52,6 +52,9 @@ export function maskMapping(policy: MaskPolicy, format: ClusterDataFormat): Mask
     case 'unsloth':
       return { axolotl: assistantTurns, trl: { assistant_only_loss: true, completion_only_loss: null }, exact: { axolotl: false, trl: false },
         note: 'Unsloth\'s train_on_responses_only also trains system/tool turns between a response and the next user turn; neither tool does.' };
+    case 'assistant-no-eot':
+      return { axolotl: { roles_to_train: ['assistant'], train_on_eos: 'none' }, trl: { assistant_only_loss: true, completion_only_loss: null }, exact: { axolotl: true, trl: false },
+        note: 'TabTune left the end-of-turn token out of the loss (Axolotl train_on_eos: none); TRL always trains it.' };
     case 'last-assistant':
       return { axolotl: { roles_to_train: ['assistant'], train_on_eos: 'last' }, trl: { assistant_only_loss: true, completion_only_loss: null }, exact: { axolotl: false, trl: false },
         note: 'Only the last assistant turn was trained in TabTune; both tools train every assistant turn. Split multi-turn rows to match.' };

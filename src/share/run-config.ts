@@ -9,7 +9,7 @@ export const RUN_CONFIG_VERSION = 1;
 /** Longest custom template source a run config (and so a share link) carries. */
 export const MAX_TEMPLATE_CHARS = 32 * 1024;
 
-export const MASK_POLICIES = ['assistant', 'last-assistant', 'completion', 'all', 'trl', 'axolotl', 'unsloth'] as const;
+export const MASK_POLICIES = ['assistant', 'last-assistant', 'assistant-no-eot', 'completion', 'all', 'trl', 'axolotl', 'unsloth'] as const;
 export type MaskPolicy = (typeof MASK_POLICIES)[number];
 
 export const SCHEDULES = ['constant', 'linear', 'cosine'] as const;

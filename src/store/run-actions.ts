@@ -3,7 +3,7 @@
 // are buffered and written at most every FLUSH_MS so a fast GPU cannot make the charts re-render on every step.
 import { WorkerRequestError, type WorkerClient } from '../worker/client';
 import type { RequestOptions } from '../worker/client';
-import type { CheckpointFiles, TemplateCheck, TrainOutcome, WorkerEvent } from '../worker/protocol';
+import type { CheckpointFiles, LessonRunInfo, TemplateCheck, TrainOutcome, WorkerEvent } from '../worker/protocol';
 import { errorMessage } from '../share/labels';
 import { dataKey } from '../share/run-config';
 import { detectDegeneration } from '../share/degeneration';
@@ -26,7 +26,8 @@ export interface RunActions {
   /** Checks an edited chat template in the worker (parse, then the first rows rendered); never throws. */
   checkTemplate(source: string): Promise<TemplateCheck>;
   inspectBatch(): Promise<void>;
-  start(): Promise<void>;
+  /** A fresh run; with `lesson`, the worker also measures the lesson's metric (lessons). */
+  start(lesson?: LessonRunInfo): Promise<void>;
   resume(): Promise<void>;
   /** The page is going away: the worker writes a checkpoint after the step under way. */
   flush(): Promise<void>;
@@ -123,6 +124,9 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
         e.samples.forEach((sample, promptIndex) => {
           s.addSample({ step: e.step, promptIndex, prompt: sample.prompt, completion: sample.completion, flags: detectDegeneration(sample.tokens, sample.completion) });
         });
+        return;
+      case 'lesson-metric': // lessons
+        queue({ step: e.measurement.step, lessonMetric: e.measurement.value });
         return;
       case 'log':
         return;
@@ -242,7 +246,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       }
     },
 
-    async start() {
+    async start(lesson) {
       const s = store.getState();
       if (isTraining(s.phase)) return;
       s.resetMetrics();
@@ -253,7 +257,7 @@ export function createRunActions(store: AppStore, client: WorkerClient): RunActi
       try {
         const save = runSaveInfo(s); // saved runs: the worker records the run and checkpoints it
         s.setTrained({ config: s.runConfig, dataName: s.prepared?.dataName ?? '', dataHash: s.prepared?.dataHash ?? '' });
-        finish(await client.request('train.start', { backend: s.backendChoice, config: s.runConfig, ...(save ? { save } : {}) }, trainOptions));
+        finish(await client.request('train.start', { backend: s.backendChoice, config: s.runConfig, ...(save ? { save } : {}), ...(lesson ? { lesson } : {}) }, trainOptions));
       } catch (err) {
         fail(err);
       }

@@ -72,6 +72,8 @@ export interface MetricPoint {
   tokensPerSecond?: number;
   /** Wall time of the step in the worker. */
   ms?: number;
+  /** Lessons: the lesson's metric (stop rate, held-out accuracy, …) measured at this step. */
+  lessonMetric?: number;
 }
 
 export interface MetricsSlice {

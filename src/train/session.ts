@@ -124,7 +124,7 @@ function l2(values: Float32Array): number {
 }
 
 /** The prompt of an example for samples: its tokens before the first trained one (what the model is asked). */
-function promptIds(e: Example): number[] {
+export function promptIds(e: Example): number[] {
   const first = Array.from(e.labels).findIndex((l) => l !== IGNORE_INDEX);
   const cut = first > 0 ? first : Math.max(1, Math.min(8, Math.floor(e.ids.length / 2)));
   return e.ids.slice(0, cut);

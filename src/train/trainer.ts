@@ -70,9 +70,12 @@ export interface RunCallbacks {
   readonly onSample?: (r: SampleRecord) => void | Promise<void>;
   readonly onCheckpoint?: (c: TrainerCheckpoint) => void | Promise<void>;
   /** Asked after every step that is not a `checkpointEvery` step: true takes a checkpoint there too, handed to
-   * `onAutosave` (the browser keeps one so a closed tab loses no completed step). */
+   * `onAutosave` (the browser keeps one so a closed tab loses as little as possible). */
   readonly autosave?: (step: number) => boolean;
   readonly onAutosave?: (c: TrainerCheckpoint) => void | Promise<void>;
+  /** Awaited between two optimizer steps: work that needs the trainer's state at a step boundary (a lesson metric, a
+   * prompt the user asked about) runs here, never during a step. */
+  readonly between?: () => Promise<void>;
 }
 
 type StopReason = 'completed' | 'stopped' | 'non-finite';
@@ -158,6 +161,7 @@ export class Trainer {
       // A step is a chain of promise resolutions that never returns to the event loop; yield once per step so a pause
       // message (worker) or Ctrl-C (CLI) can be delivered and set the stop flag.
       await new Promise((resolve) => setTimeout(resolve, 0));
+      await cb.between?.();
       if (cb.signal?.aborted) return { reason: 'stopped', step: this.step };
       const started = Date.now();
       const micro: Batch[] = [];

@@ -11,6 +11,8 @@ import { ModelPanel } from './panels/ModelPanel';
 import { SamplesPanel } from './panels/SamplesPanel';
 import { TemplatePanel } from './panels/TemplatePanel';
 import { TrainingPanel } from './panels/TrainingPanel';
+import { LessonsPanel } from './panels/LessonsPanel'; // lessons
+import { OwnPromptPanel } from './panels/OwnPromptPanel'; // lessons
 // share links, export/import
 import { SharedLinkNotice } from './panels/SharedLinkNotice';
 import { SharePanel } from './panels/SharePanel';
@@ -30,6 +32,11 @@ export function App() {
       <SharedLinkNotice />
       <ResumePrompt />
       <StartHere />
+      {/* Lessons put a config on the page the way a link does; they sit outside the remounted grid to keep their state. */}
+      <div className="grid">
+        <LessonsPanel />
+        <OwnPromptPanel />
+      </div>
       <main className="grid" key={generation}>
         <ModelPanel />
         <DataPanel />

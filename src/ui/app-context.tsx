@@ -7,6 +7,7 @@ import type { ShareActions } from '../store/share'; // share links
 import type { ExportActions } from '../store/export-actions'; // run export/import
 import type { ModelPanelActions } from '../store/model-panel'; // model panel
 import type { GraphExportActions } from '../store/graph-export-actions'; // ONNX download
+import type { LessonActions } from '../store/lesson-actions'; // lessons
 import type { AppStore } from '../store/store';
 import type { AppState } from '../store/slices';
 
@@ -25,6 +26,8 @@ export interface AppActions {
   model: ModelPanelActions;
   /** The trainer's graphs as ONNX files (src/store/graph-export-actions.ts). */
   graphs: GraphExportActions;
+  /** Lessons: open a lesson's preset, run it with its metric, ask base and adapter a prompt (src/store/lesson-actions.ts). */
+  lessons: LessonActions;
 }
 
 interface AppContextValue {

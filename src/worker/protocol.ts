@@ -4,10 +4,12 @@
 import type { MaskPolicy, RunConfig } from '../share/run-config';
 import type { ArchitectureSupport, CachedRepo, HubModelHit, HubRefs, MemoryEstimate, MemoryShape, TokenizerCheck } from './protocol-model';
 import type { GraphExportResult, GraphSummaryView } from './protocol-graph';
+import type { LessonMeasurement, LessonRunInfo, PromptComparison } from './protocol-lessons';
 import type { AdapterImportResult, ClusterExportResult, HubPushParams, HubPushResult, RunExportParams, RunExportResult, RunSaveInfo, StoredCheckpoint, StoredCheckpointLoad, StoredRun, StoredRuns } from './protocol-runs';
 
 export type * from './protocol-model';
 export type * from './protocol-runs';
+export type * from './protocol-lessons';
 
 /** Where the app fetches Hub files from: the public Hub, a mirror, or the bundled demo under `${origin}/hub`. */
 export interface HubLocation {
@@ -370,7 +372,10 @@ interface RequestMap {
    * manifest and the next step's feeds, zipped (docs/onnx-export.md); builds the trainer like batch.inspect. */
   'graph.export': { params: { backend: BackendChoice; config: RunConfig }; result: GraphExportResult };
   /** Starts a fresh run on the prepared examples; streams trainer/step/eval/samples events until it ends or pauses. */
-  'train.start': { params: { backend: BackendChoice; config: RunConfig; save?: RunSaveInfo }; result: TrainOutcome };
+  'train.start': { params: { backend: BackendChoice; config: RunConfig; save?: RunSaveInfo; lesson?: LessonRunInfo }; result: TrainOutcome };
+  /** Lessons: the base model's and the current adapter's greedy answers to a prompt, side by side; while a run trains
+   * it is answered between two steps. */
+  'prompt.compare': { params: { prompt: string; maxNewTokens: number; backend: BackendChoice }; result: PromptComparison };
   /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint); given `checkpoint`
    * files (from `run.checkpoint`, e.g. kept in IndexedDB across a reload), rebuilds the trainer from them instead. */
   'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice; runId?: string; config?: RunConfig }; result: TrainOutcome };
@@ -427,6 +432,7 @@ export type WorkerEvent =
   | { type: 'step'; step: number; loss: number; lr: number; gradNorm: number; targetTokens: number; ms: number; epoch: number }
   | { type: 'eval'; step: number; loss: number; targetTokens: number }
   | { type: 'samples'; step: number; samples: GeneratedSample[] }
+  | { type: 'lesson-metric'; measurement: LessonMeasurement }
   // saved runs: a checkpoint reached IndexedDB; a write failed (`paused`: training stops to wait for space)
   | { type: 'checkpoint'; checkpoint: StoredCheckpoint }
   | { type: 'storage-error'; message: string; paused: boolean };

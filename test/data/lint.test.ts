@@ -54,6 +54,19 @@ describe('mask linter', () => {
     expect(codes(lint(rows(chat), 'axolotl'))).not.toContain('end-of-turn-never-trained');
   });
 
+  it('end-of-turn-never-trained under assistant-no-eot (the end-of-turn lesson): same content tokens, no end-of-turn token', () => {
+    const built = (mode: MaskMode) => buildExamples(rows(chat), { tokenizer: qwen, template: qwenTemplate, mode }).examples[0]!;
+    const withEot = built('assistant');
+    const without = built('assistant-no-eot');
+    const trained = (e: typeof withEot) => e.ids.filter((_, i) => e.labels[i] !== -100);
+    const imEnd = qwen.encode('<|im_end|>', { addSpecialTokens: false })[0]!;
+    expect(trained(withEot).at(-1)).toBe(imEnd);
+    expect(trained(without)).toEqual(trained(withEot).slice(0, -1));
+    expect(qwen.decode(trained(without))).toBe('yes');
+    expect(lint(rows(chat), 'assistant-no-eot').find((x) => x.code === 'end-of-turn-never-trained')?.count).toBe(1);
+    expect(codes(lint(rows(chat), 'assistant-no-eot'))).not.toContain('non-assistant-trained');
+  });
+
   it('bos-doubled: a template that writes BOS before a template that already does; not with the stock template', () => {
     const doubled = mustCompile(`{{ bos_token }}${llama3.chatTemplate ?? ''}`, 'doubled');
     expect(codes(lint(rows(chat), 'assistant', { tokenizer: llama3, template: doubled }))).toContain('bos-doubled');

@@ -126,7 +126,7 @@ export async function trainCommand(argv: readonly string[], io: CliIO): Promise<
   }
 }
 
-function writeOutputs(out: string, s: Setup, session: RunSession, c: TrainerCheckpoint, trainer: Trainer, backendLabel: string, epochs: number | null): void {
+export function writeOutputs(out: string, s: Setup, session: RunSession, c: TrainerCheckpoint, trainer: Trainer, backendLabel: string, epochs: number | null): void {
   const files = session.artifacts(trainer, c, { baseModel: s.sources.modelRef!, revision: s.model.sha, backend: backendLabel, epochs });
   for (const [name, bytes] of s.tokenizer.files) files.set(name, bytes);
   const tokenizerLocal = s.sources.tokenizer.sha === null;

@@ -30,6 +30,7 @@ const GRAD_LINES: ChartLine[] = [
   { key: 'gradNormSmooth', name: 'smoothed', color: 'var(--line-grad)' },
 ];
 const LR_LINES: ChartLine[] = [{ key: 'learningRate', name: 'learning rate', color: 'var(--line-lr)' }];
+const LESSON_LINES: ChartLine[] = [{ key: 'lessonMetric', name: 'lesson metric (held-out)', color: 'var(--line-eval)', dots: true }]; // lessons
 
 /** Width of one chart cell, measured by a ResizeObserver only when the layout really changes. */
 function useCellWidth(minCell: number): [(el: HTMLDivElement | null) => (() => void) | undefined, number] {
@@ -65,7 +66,7 @@ function usePlotHeight(presenting: boolean): number {
   }, [presenting]);
   return presenting ? Math.round(Math.min(720, Math.max(260, viewport - 290))) : CHART_HEIGHT;
 }
-const CHARTS = 3;
+const CHARTS = 4;
 /** Delay between updating one chart and the next: each redraw is its own short task instead of one long one, with room
  * for input and paint between them. */
 const STAGGER_MS = 120;
@@ -99,7 +100,7 @@ function useStaggered(rows: ChartRow[], training: boolean): Shown[] {
 }
 
 /** The three charts, sized to their cells; inside the Panel, so it sees presentation mode (usePresenting). */
-function ChartGrid({ rows, shown, training }: { rows: ChartRow[]; shown: Shown[]; training: boolean }) {
+function ChartGrid({ rows, shown, training, lesson }: { rows: ChartRow[]; shown: Shown[]; training: boolean; lesson: boolean }) {
   const presenting = usePresenting();
   const [gridRef, width] = useCellWidth(presenting ? MIN_CELL_PRESENTING : MIN_CELL);
   const height = usePlotHeight(presenting);
@@ -111,6 +112,10 @@ function ChartGrid({ rows, shown, training }: { rows: ChartRow[]; shown: Shown[]
         <>
           <Chart label="Loss" yTitle="loss (nats)" data={shown[0]?.rows ?? rows} lines={LOSS_LINES} width={width} height={height}
             tickPx={tickPx} interactive={!(shown[0]?.live ?? training)} />
+          {lesson && (
+            <Chart label="Lesson metric" yTitle="share of held-out prompts" data={shown[3]?.rows ?? rows} lines={LESSON_LINES} width={width}
+              height={height} tickPx={tickPx} interactive={!(shown[3]?.live ?? training)} />
+          )}
           <Chart label="Gradient norm" yTitle="global L2 norm" data={shown[1]?.rows ?? rows} lines={GRAD_LINES} width={width} height={height}
             tickPx={tickPx} interactive={!(shown[1]?.live ?? training)} />
           <Chart label="Learning rate" yTitle="learning rate" data={shown[2]?.rows ?? rows} lines={LR_LINES} width={width} height={height}
@@ -132,7 +137,7 @@ export function ChartsPanel() {
     // Smoothed over every point, then thinned for drawing (the thinning keeps each stretch's min and max raw loss).
     const all = metrics.map((m, i) => ({
       step: m.step, trainLoss: m.trainLoss, trainLossSmooth: loss[i], evalLoss: m.evalLoss, learningRate: m.learningRate,
-      gradNorm: m.gradNorm, gradNormSmooth: grad[i],
+      gradNorm: m.gradNorm, gradNormSmooth: grad[i], lessonMetric: m.lessonMetric,
     }));
     return downsample(all, MAX_CHART_POINTS, 'trainLoss', 'evalLoss');
   }, [metrics, weight]);
@@ -141,6 +146,7 @@ export function ChartsPanel() {
   const phase = useApp((s) => s.phase);
   const training = isTraining(phase) || phase === 'paused';
   const shown = useStaggered(rows, training);
+  const lesson = metrics.some((m) => m.lessonMetric !== undefined); // lessons: the metric beside the loss
   return (
     <Panel id="charts" step={6} title="Charts" wide aside={
       <label className="inline small">
@@ -154,7 +160,7 @@ export function ChartsPanel() {
         )}
         {/* Mounted (empty) from the start: mounting recharts is a long task, better paid before training begins. */}
         <Suspense fallback={<p className="muted small">Loading charts…</p>}>
-          <ChartGrid rows={rows} shown={shown} training={training} />
+          <ChartGrid rows={rows} shown={shown} training={training} lesson={lesson} />
         </Suspense>
       </div>
     </Panel>

@@ -14,6 +14,7 @@ import { count } from '../../share/wording';
 const MASK_TEXT: Record<MaskPolicy, string> = {
   assistant: 'every assistant turn: its content and end-of-turn token',
   'last-assistant': 'only the last assistant turn (content + end-of-turn)',
+  'assistant-no-eot': 'assistant content without its end-of-turn token (the model never learns to stop)',
   completion: 'everything after the prompt (TRL completion_only_loss)',
   all: 'every token, prompt included (plain language modelling)',
   trl: 'TRL assistant_only_loss: the {% generation %} spans',

@@ -19,6 +19,7 @@ import { probeCapability } from './probe';
 import { TrainingHost } from './training';
 import { exportRun, importAdapter, pushAdapter } from './export'; // run export, adapter import
 import { exportCluster } from './cluster'; // cluster export
+import { comparePrompt } from './lesson'; // lessons
 
 export interface PortLike {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -79,7 +80,9 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
     case 'graph.export':
       return host.training.exportGraphs(ctx, request.backend, request.config);
     case 'train.start':
-      return host.training.start(ctx, request.backend, request.config, request.save);
+      return host.training.start(ctx, request.backend, request.config, request.save, request.lesson);
+    case 'prompt.compare': // lessons: "Your own prompt"
+      return comparePrompt(host.playground, host.training, request, ctx);
     case 'train.resume':
       return host.training.resume(ctx, request.checkpoint, request.backend, request.runId, request.config);
     case 'checkpoint.open':

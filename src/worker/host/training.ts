@@ -12,7 +12,8 @@ import { summarizeGraph } from '../../engine/summary.ts';
 import { exportRunOnnx } from '../../train/onnx-export.ts';
 import type { GraphExportResult } from '../protocol-graph';
 import { zipParts } from './zip-parts';
-import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, RunSaveInfo, TrainOutcome, TrainerInfo } from '../protocol';
+import { LessonProbe } from '../../train/lessons.ts';
+import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, LessonRunInfo, RunSaveInfo, TrainOutcome, TrainerInfo } from '../protocol';
 import { RunPersistence } from './persist'; // saved runs
 import type { HandlerContext } from './context';
 import type { Playground, Prepared } from './playground';
@@ -92,6 +93,10 @@ export class TrainingHost {
   private flushRequested = false;
   /** An imported PEFT adapter the next trainer starts from, for the model (source id) it was checked against. */
   private adopted: { modelKey: string; params: Record<string, Float32Array>; lora: RunConfig['lora'] } | null = null;
+  /** Lessons: the metric the run measures on held-out prompts, and the step it was last measured at. */
+  private lesson: { info: LessonRunInfo; probe: LessonProbe; measuredAt: number } | null = null;
+  /** Work waiting for the loop's next step boundary (a prompt the user asked about while training). */
+  private boundary: (() => Promise<void>)[] = [];
 
   /** Saved runs: records runs and writes their checkpoints to IndexedDB (./persist.ts). */
   readonly persist: RunPersistence;
@@ -204,7 +209,41 @@ export class TrainingHost {
     return { fileName: `${stem}.zip`, zip: zipParts(stem, out.files), files: out.files.map((f) => ({ path: f.path, bytes: f.bytes })) };
   }
 
-  async start(ctx: HandlerContext, choice: BackendChoice, config: RunConfig, save?: RunSaveInfo): Promise<TrainOutcome> {
+  /** Runs `fn` with the current trainer (null before any run) at a step boundary: at once when no loop runs, else
+   * between two steps of the running one, so it never reads the adapter mid-step or shares the device with a step. */
+  atBoundary<T>(fn: (trainer: Trainer | null) => Promise<T>): Promise<T> {
+    if (this.phase !== 'running') return fn(this.trainer);
+    return new Promise<T>((resolve, reject) => this.boundary.push(() => fn(this.trainer).then(resolve, reject)));
+  }
+
+  /** Whether the current trainer was built on these prepared examples (its adapter fits their model). */
+  trainedOn(p: Prepared): boolean {
+    return this.trainer !== null && this.builtFor?.dataset === p.session.dataset;
+  }
+
+  private async drainBoundary(): Promise<void> {
+    for (const job of this.boundary.splice(0)) await job();
+  }
+
+  /** Lessons: measures the run's lesson metric with the trainer's current adapter (once per step) and streams it. */
+  private async measureLesson(ctx: HandlerContext, trainer: Trainer): Promise<void> {
+    const l = this.lesson;
+    if (!l || l.measuredAt === trainer.step) return;
+    const m = await l.probe.measure(trainer);
+    l.measuredAt = trainer.step;
+    ctx.emit({ type: 'lesson-metric', measurement: { lesson: l.info.name, step: trainer.step, value: m.value, rows: m.rows.map((r) => ({ ...r })) } });
+  }
+
+  private async startLesson(ctx: HandlerContext, inputs: RunInputs, choice: BackendChoice, lesson: LessonRunInfo | undefined): Promise<void> {
+    await this.lesson?.probe.release();
+    this.lesson = null;
+    if (!lesson) return;
+    const model = await this.pg.loadedModel(ctx, inputs.prepared);
+    const { backend } = await this.pg.openedBackend(choice);
+    this.lesson = { info: lesson, probe: LessonProbe.create(lesson.metric, inputs.session, backend, model), measuredAt: -1 };
+  }
+
+  async start(ctx: HandlerContext, choice: BackendChoice, config: RunConfig, save?: RunSaveInfo, lesson?: LessonRunInfo): Promise<TrainOutcome> {
     this.notRunning('start another run');
     this.phase = 'running'; // claimed before the first await so a second start is refused
     try {
@@ -218,9 +257,12 @@ export class TrainingHost {
       await this.persist.begin(inputs.prepared, inputs.session, save, this.info?.backend ?? 'unknown', ctx);
       ctx = this.persist.observe(ctx);
       await this.emitSamples(ctx, await trainer.sample());
+      await this.startLesson(ctx, inputs, choice, lesson);
+      await this.measureLesson(ctx, trainer);
       return await this.loop(ctx, trainer);
     } finally {
       if (this.phase === 'running') this.phase = 'paused';
+      void this.drainBoundary(); // asked for during the run's last step: answered now
     }
   }
 
@@ -265,6 +307,7 @@ export class TrainingHost {
       return await this.loop(ctx, trainer);
     } finally {
       if (this.phase === 'running') this.phase = 'paused';
+      void this.drainBoundary(); // asked for during the run's last step: answered now
     }
   }
 
@@ -348,7 +391,12 @@ export class TrainingHost {
         signal: flag,
         onStep: (r) => live && ctx.emit({ type: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, targetTokens: r.targetTokens, ms: r.ms, epoch: r.epoch }),
         onEval: (r) => live && ctx.emit({ type: 'eval', step: r.step, loss: r.loss, targetTokens: r.targetTokens }),
-        onSample: async (r) => { if (live) await this.emitSamples(ctx, r); },
+        onSample: async (r) => {
+          if (!live) return;
+          await this.emitSamples(ctx, r);
+          await this.measureLesson(ctx, trainer);
+        },
+        between: () => this.drainBoundary(),
         onCheckpoint: async (c) => {
           if (!live) return;
           this.lastCheckpoint = c;
@@ -403,6 +451,7 @@ export class TrainingHost {
       // cadence does not divide), so the Samples panel always shows where training arrived.
       const every = this.run?.session.config.train.sampleEvery ?? 0;
       if (live && (every === 0 || result.step % every !== 0)) await this.emitSamples(ctx, await trainer.sample());
+      await this.measureLesson(ctx, trainer);
       this.lastCheckpoint = await trainer.checkpoint();
       // A final checkpoint that did not fit leaves the run resumable from its last saved one.
       const kept = !storageFull && (await this.persist.save(this.lastCheckpoint, 'complete', ctx, true));

@@ -1,0 +1,63 @@
+// Lessons (issue 16): open the app, pick the default lesson (the end-of-turn token), run it on WASM; the lesson metric
+// measured by the worker on held-out prompts moves from before to after as the lesson says, is charted beside the
+// loss, and the "Your own prompt" box shows the base model's and the adapter's answers side by side.
+import { DEFAULT_LESSON, findLesson, lessonTarget, meetsTarget } from '../src/share/lessons';
+import { expect, test } from './fixtures';
+
+test('the default lesson runs on WASM and its metric and side-by-side answers change', async ({ app, page }) => {
+  test.setTimeout(720_000);
+  const lesson = findLesson(DEFAULT_LESSON);
+  await app.open();
+  await app.startup();
+  const panel = app.panel('lessons');
+  await expect(panel.getByTestId('lesson-select')).toHaveValue(DEFAULT_LESSON);
+  await expect(panel.getByTestId('lesson-explanation')).toHaveText(lesson.explanation);
+  await app.panel('training').getByTestId('backend-choice').selectOption('wasm');
+
+  // Before: the lesson's config on the page, and the base model asked the lesson's prompt (no adapter yet).
+  await panel.getByTestId('lesson-open').click();
+  await expect(panel.getByTestId('lesson-on-page')).toBeVisible({ timeout: 60_000 });
+  const { runConfig } = await app.state();
+  expect(runConfig.data).toMatchObject({ source: 'bundled', name: 'prompt-injection.jsonl' });
+  expect(runConfig.mask).toBe('assistant');
+  const own = app.panel('own-prompt');
+  await expect(own.getByTestId('own-prompt-input')).toHaveValue(lesson.prompt);
+  await own.getByTestId('own-prompt-ask').click();
+  await expect(own.getByTestId('own-prompt-base')).toBeVisible({ timeout: 60_000 });
+  await expect(own.getByTestId('own-prompt-adapter')).toContainText('No adapter yet');
+  const baseBefore = await own.getByTestId('own-prompt-base').textContent();
+  await own.screenshot({ path: 'test-output/screenshots/lesson-own-prompt-before.png' });
+  await panel.scrollIntoViewIfNeeded();
+  await app.screenshot('lesson-before');
+
+  await panel.getByTestId('lesson-run').click();
+  await expect(app.panel('training').getByTestId('train-phase')).toHaveText('completed', { timeout: 600_000 });
+  await expect(panel.getByTestId('lesson-met')).toBeVisible();
+
+  // The metric: measured at step 0 and after the run by the worker (real greedy generation on held-out prompts).
+  const { metrics } = await app.state();
+  const measured = metrics.filter((m) => m.lessonMetric !== undefined);
+  expect(measured.length).toBeGreaterThanOrEqual(2);
+  expect(measured[0]!.step).toBe(0);
+  const before = measured[0]!.lessonMetric!;
+  const after = measured.at(-1)!.lessonMetric!;
+  expect(after).toBeGreaterThan(before);
+  const met = meetsTarget(lessonTarget(lesson)!, after, before);
+  await expect(panel.getByTestId('lesson-met')).toHaveText(met ? 'target met' : 'target not met');
+  await expect(panel.getByTestId('lesson-before')).toHaveText(`${Math.round(before * 100)}%`);
+  await expect(panel.getByTestId('lesson-after')).toHaveText(`${Math.round(after * 100)}%`);
+  await expect(app.panel('charts').getByTestId('chart-lesson-metric')).toBeVisible();
+
+  // After: the same prompt, same greedy decoding: the base answer is unchanged, the adapter's is the trained one.
+  await own.getByTestId('own-prompt-ask').click();
+  await expect(own.getByTestId('own-prompt-adapter')).not.toContainText('No adapter yet', { timeout: 60_000 });
+  await expect(own.getByTestId('own-prompt-base')).toHaveText(baseBefore ?? '');
+  const adapterAfter = await own.getByTestId('own-prompt-adapter').textContent();
+  expect(adapterAfter).not.toBe(baseBefore);
+  await own.screenshot({ path: 'test-output/screenshots/lesson-own-prompt-after.png' });
+  await panel.scrollIntoViewIfNeeded();
+  await app.screenshot('lesson-after');
+  await app.panel('charts').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(500);
+  await app.screenshot('lesson-after-charts');
+});
