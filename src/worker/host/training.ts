@@ -17,40 +17,9 @@ import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, 
 import { RunPersistence } from './persist'; // saved runs
 import type { HandlerContext } from './context';
 import type { Playground, Prepared } from './playground';
+import { AutosaveBudget } from './autosave';
 
 const DEVICE_LOST = /device (is |was )?lost|lost (the )?device|GPUDevice.*(lost|destroyed)|DeviceLost|context lost/i;
-
-/** Share of wall time the checkpoints written between the run's own may take: a write of w ms is repeated at most
- * every w / AUTOSAVE_SHARE ms, so a cheap checkpoint (the demo's: a few ms) is written after every step. */
-const AUTOSAVE_SHARE = 0.1;
-
-/** When the next autosave is due: writes (interval ones too) are timed, and the next waits until the time since the
- * last one ended is the write's cost over AUTOSAVE_SHARE. The first is due at once, which measures the cost. */
-class AutosaveBudget {
-  private cost = 0;
-  private endedAt = -Infinity;
-  private startedAt: number | null = null;
-
-  due(): boolean {
-    return Date.now() - this.endedAt >= this.cost / AUTOSAVE_SHARE;
-  }
-
-  /** An autosave was decided: its cost counts from here (reading the tensors off the device included). */
-  begin(): void {
-    this.startedAt = Date.now();
-  }
-
-  async timed<T>(write: () => Promise<T>): Promise<T> {
-    const started = this.startedAt ?? Date.now();
-    this.startedAt = null;
-    try {
-      return await write();
-    } finally {
-      this.endedAt = Date.now();
-      this.cost = this.endedAt - started;
-    }
-  }
-}
 
 /** How long an error on WebGPU waits for GPUDevice.lost before it counts as the run's own failure. */
 const LOST_GRACE_MS = 1000;
