@@ -68,12 +68,27 @@ export interface LoadedModel {
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'] as const;
 
-function parseJson(bytes: Uint8Array, what: string): unknown {
-  try {
-    return JSON.parse(fromUtf8(bytes));
-  } catch (e) {
-    throw new Error(`${what} is not valid JSON (${(e as Error).message}). HINT: re-download the checkpoint file.`, { cause: e });
+/** A checkpoint file TabTune cannot use (missing, not JSON, the wrong shape): `file` names it; the message says why
+ * and what to do. */
+export class CheckpointFileError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(message);
+    this.name = 'CheckpointFileError';
   }
+}
+
+/** A JSON file of a checkpoint: an object, or CheckpointFileError naming the file. */
+function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(fromUtf8(bytes));
+  } catch (e) {
+    throw new CheckpointFileError(what, `${what} is not valid JSON (${(e as Error).message.slice(0, 200)}). HINT: re-download the checkpoint file.`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CheckpointFileError(what, `${what} does not hold a JSON object. HINT: re-download the checkpoint file, or point at a Hugging Face checkpoint.`);
+  }
+  return value as Record<string, unknown>;
 }
 
 /** config.json's bytes as the JSON object parseModelConfig reads; ModelConfigError when it is not JSON at all. */
@@ -111,7 +126,7 @@ function ownedFloat32(header: SafetensorsHeader, file: Uint8Array, name: string)
 
 /** config.json of a checkpoint, raw (for the memory bill) and parsed (family, sizes, names) — no weights read. */
 export async function readModelConfig(source: FileSource): Promise<{ config: ModelConfig; raw: unknown }> {
-  const raw = parseJson(await source.read('config.json'), `${source.id}/config.json`);
+  const raw = readConfigJson(await source.read('config.json'), `${source.id}/config.json`);
   return { config: parseModelConfig(raw), raw };
 }
 
@@ -119,7 +134,7 @@ export async function readModelConfig(source: FileSource): Promise<{ config: Mod
 export async function loadModel(source: FileSource): Promise<LoadedModel> {
   const files = new Set(await source.list());
   if (!files.has('config.json')) {
-    throw new Error(`${source.id} has no config.json, so it is not a transformers checkpoint. HINT: point --model at a folder (or Hub repo) in Hugging Face layout.`);
+    throw new CheckpointFileError(`${source.id}/config.json`, `${source.id} has no config.json, so it is not a transformers checkpoint. HINT: point --model at a folder (or Hub repo) in Hugging Face layout.`);
   }
   // A local folder has no commit sha: the manifest records a hash of the files read instead. Only the per-file
   // sha256s are kept, so a shard's bytes can be dropped as soon as its tensors are converted.
@@ -141,7 +156,7 @@ export async function loadModel(source: FileSource): Promise<LoadedModel> {
   } else if (files.has(SAFETENSORS_SINGLE)) {
     shards = [SAFETENSORS_SINGLE];
   } else {
-    throw new Error(`${source.id} has no ${SAFETENSORS_SINGLE} or ${SAFETENSORS_INDEX}. HINT: TabTune reads safetensors weights only (pytorch_model.bin is a pickle); convert or pick a checkpoint that has them.`);
+    throw new CheckpointFileError(`${source.id}/${SAFETENSORS_SINGLE}`, `${source.id} has no ${SAFETENSORS_SINGLE} or ${SAFETENSORS_INDEX}. HINT: TabTune reads safetensors weights only (pytorch_model.bin is a pickle); convert or pick a checkpoint that has them.`);
   }
   // Tensors are widened to float32 shard by shard, and only those the weight table can use (not GPT-2's attention
   // mask buffers, not a tied checkpoint's duplicate lm_head): peak memory is one shard plus the float32 weights.
@@ -179,13 +194,13 @@ export async function loadTokenizerFrom(source: FileSource): Promise<TokenizerBu
   const files = new Set(await source.list());
   for (const needed of ['tokenizer.json', 'tokenizer_config.json']) {
     if (!files.has(needed)) {
-      throw new Error(`${source.id} has no ${needed}. HINT: TabTune needs a fast tokenizer (tokenizer.json + tokenizer_config.json); pass --tokenizer with a folder or repo that has both.`);
+      throw new CheckpointFileError(`${source.id}/${needed}`, `${source.id} has no ${needed}. HINT: TabTune needs a fast tokenizer (tokenizer.json + tokenizer_config.json); pass --tokenizer with a folder or repo that has both.`);
     }
   }
   const raw = new Map<string, Uint8Array>();
   for (const name of TOKENIZER_FILES) if (files.has(name)) raw.set(name, await source.read(name));
   const tokenizerJson = parseJson(raw.get('tokenizer.json')!, `${source.id}/tokenizer.json`);
-  const tokenizerConfig = parseJson(raw.get('tokenizer_config.json')!, `${source.id}/tokenizer_config.json`) as Record<string, unknown>;
+  const tokenizerConfig = parseJson(raw.get('tokenizer_config.json')!, `${source.id}/tokenizer_config.json`);
   const template = raw.get('chat_template.jinja');
   if (template && tokenizerConfig['chat_template'] === undefined) tokenizerConfig['chat_template'] = fromUtf8(template);
   const tokenizer = loadTokenizer({ tokenizerJson, tokenizerConfig });

@@ -1,10 +1,14 @@
 // Hostile config.json (issue 15): numbers are range-checked before any table or memory bill is sized from them, values
 // of the wrong type are refused with ModelConfigError / UnsupportedModelError naming the field, and nothing reaches
 // JSON.stringify, String() or Array.join unchecked (deep nesting, objects whose "toString" is not a function).
-import { describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { folderSource } from '../../src/cli/files.ts';
 import { CONFIG_LIMITS, ModelConfigError, UnsupportedModelError, parseModelConfig } from '../../src/models/config.ts';
 import { planMemory, type MemoryRun } from '../../src/train/memory-plan.ts';
-import { readConfigJson } from '../../src/train/model-source.ts';
+import { CheckpointFileError, loadModel, loadTokenizerFrom, readConfigJson } from '../../src/train/model-source.ts';
 
 const llamaLike = {
   model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 16, num_attention_heads: 2, num_key_value_heads: 1,
@@ -103,5 +107,36 @@ describe('readConfigJson (loadModel reads config.json with it)', () => {
     expect(() => readConfigJson(enc.encode('{"model_type":'), 'org/m@abc/config.json')).toThrow(/^config\.json: org\/m@abc\/config\.json is not valid JSON \(.*\)\. HINT: re-download/);
     expect(() => readConfigJson(enc.encode('null'), 'm/config.json')).toThrow(/m\/config\.json does not hold a JSON object/);
     expect(readConfigJson(enc.encode(JSON.stringify(llamaLike)), 'm/config.json')).toEqual(llamaLike);
+  });
+});
+
+describe('checkpoint files that are not what they claim', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tabtune-ckpt-'));
+  const fixture = 'fixtures/generated/hub/tabtune/tiny-llama';
+  cpSync(fixture, dir, { recursive: true });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['generation_config.json', '{"max_new_tokens":', /generation_config\.json is not valid JSON .*HINT: re-download/],
+    ['generation_config.json', '[1, 2]', /generation_config\.json does not hold a JSON object/],
+  ])('%s holding %s is a CheckpointFileError naming the file', async (file, text, message) => {
+    const copy = mkdtempSync(join(tmpdir(), 'tabtune-ckpt-'));
+    cpSync(dir, copy, { recursive: true });
+    writeFileSync(join(copy, file), text);
+    const err = await loadModel(folderSource(copy)).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointFileError);
+    expect((err as CheckpointFileError).file).toMatch(new RegExp(`${file.replace('.', '\\.')}$`));
+    expect((err as Error).message).toMatch(message);
+    rmSync(copy, { recursive: true, force: true });
+  });
+
+  it('a tokenizer_config.json that is not JSON is a CheckpointFileError naming it', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'tabtune-ckpt-'));
+    cpSync(dir, copy, { recursive: true });
+    writeFileSync(join(copy, 'tokenizer_config.json'), '\u0000\u0001');
+    const err = await loadTokenizerFrom(folderSource(copy)).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointFileError);
+    expect((err as Error).message).toMatch(/tokenizer_config\.json is not valid JSON/);
+    rmSync(copy, { recursive: true, force: true });
   });
 });
