@@ -19,7 +19,13 @@ export interface ExampleOptions {
   /** Render plain prompt/completion rows through `template` too, as a user turn and an assistant turn (a template
    * picked by hand, e.g. the plain one with its separator); otherwise they are concatenated, as TRL does. */
   templatePlainRows?: boolean;
+  /** Wall-clock time the whole dataset may spend in the template, ms (DATASET_TEMPLATE_MS): each render has its own
+   * budget, and this one caps a template that spends just under it on every row. */
+  datasetTimeMs?: number;
 }
+
+/** Default for ExampleOptions.datasetTimeMs: ordinary templates render ten thousand rows in a few seconds. */
+const DATASET_TEMPLATE_MS = 20_000;
 
 export interface Example {
   id: string;
@@ -178,7 +184,16 @@ export interface BuiltDataset {
 
 export function buildExamples(rows: readonly Row[], opts: ExampleOptions): BuiltDataset {
   const out: BuiltDataset = { examples: [], dropped: [] };
-  for (const row of rows) {
+  const limit = opts.datasetTimeMs ?? DATASET_TEMPLATE_MS;
+  const deadline = performance.now() + limit;
+  for (const [i, row] of rows.entries()) {
+    // Checked between rows: one render is bounded by its own budget, so the whole stops at most one render late.
+    if (opts.template && i > 0 && performance.now() > deadline) {
+      throw new TemplateRenderError(
+        `The chat template took more than ${limit / 1000} s to render ${i} of ${rows.length} rows, so preparing stopped. ` +
+          'Templates are limited so that a slow one cannot hold up the run; simplify the template (loops over large ranges, repeated filters) or use fewer rows.',
+      );
+    }
     const result = buildExample(row, opts);
     if (result.ok) out.examples.push(result.example);
     else out.dropped.push({ id: result.id, reason: result.reason, message: result.message });

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATE_BUDGET } from '../../src/data/template-budget.ts';
 import { ALPACA_TEMPLATE, compileTemplate, mustCompile, renderChat, TemplateCompileError, TemplateRenderError } from '../../src/data/template.ts';
-import type { Message } from '../../src/data/types.ts';
-import { chatTemplateOf } from './tokenizers.ts';
+import type { Message, Row } from '../../src/data/types.ts';
+import { buildExamples } from '../../src/data/example.ts';
+import { chatTemplateOf, realTokenizer } from './tokenizers.ts';
 
 const chat: Message[] = [{ role: 'user', content: 'Hi\nthere' }, { role: 'assistant', content: 'Hello' }];
 
@@ -97,5 +98,31 @@ describe('lists made from long strings', () => {
     expect(refusal('{{ messages[0].content.split(" ")|length }}', long)).toMatch(/split a string into more than 100000 pieces/);
     expect(refusal('{{ messages[0].content|list|length }}', long)).toMatch(/turn a string of 240000 characters into a list/);
     expect(renderChat(mustCompile('{{ messages[0].content.split("b")|length }}', 't'), long)).toBe('60001');
+  });
+});
+
+describe('the dataset-wide template budget', () => {
+  // Each render stays far under its own 1 s budget (a 20,000-iteration loop), but together the rows exceed a dataset
+  // budget of 50 ms: preparing stops with a message that counts the rows, instead of grinding on row after row.
+  const slow = mustCompile('{% for i in range(20000) %}{% endfor %}{% for m in messages %}{{ m.content }}{% endfor %}', 'slow');
+  const rows: Row[] = Array.from({ length: 200 }, (_, i) => ({
+    id: `r${i}`, kind: 'messages', messages: [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: `a${i}` }],
+  }) as Row);
+
+  it('stops preparing once the rows together took longer than the budget, naming how far it got', () => {
+    const tokenizer = realTokenizer('qwen3');
+    let err: unknown = null;
+    try {
+      buildExamples(rows, { tokenizer, template: slow, mode: 'all', datasetTimeMs: 50 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TemplateRenderError);
+    expect((err as Error).message).toMatch(/took more than 0\.05 s to render \d+ of 200 rows, so preparing stopped\..*simplify the template/);
+  });
+
+  it('the same rows under a generous budget all render', () => {
+    const built = buildExamples(rows.slice(0, 5), { tokenizer: realTokenizer('qwen3'), template: slow, mode: 'all', datasetTimeMs: 60_000 });
+    expect(built.examples).toHaveLength(5);
   });
 });
