@@ -7,6 +7,6 @@ describe('command dispatch', () => {
   it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'])('tabtune %s is an unknown command', async (name) => {
     const run = await tabtune([name]);
     expect(run.code).toBe(1);
-    expect(run.err).toBe(`tabtune: unknown command "${name}". HINT: use one of inspect, step, train, generate, export.\n`);
+    expect(run.err).toBe(`tabtune: unknown command "${name}". HINT: use one of inspect, step, train, generate, export, lesson.\n`);
   });
 });

@@ -4,20 +4,20 @@ import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/hub/safetensors.ts';
 import { buildManifest } from '../../src/share/manifest.ts';
-import { defaultRunConfig } from '../../src/share/run-config.ts';
+import { DEMO_MODEL_REPO, defaultRunConfig } from '../../src/share/run-config.ts';
 import { metricsCsv, parseMetricsCsv } from '../../src/share/run-files.ts';
 import { buildRunZip, DEFAULT_ZIP_LIMITS, readRunZip, RunZipError, type RunExport } from '../../src/share/run-zip.ts';
 import { utf8 } from '../../src/share/codec.ts';
 
 const PREFIX = 'base_model.model.model.layers.0.self_attn.q_proj';
 
-function adapterFolder(base = 'tabtune/demo', tensorNames = [`${PREFIX}.lora_A.weight`, `${PREFIX}.lora_B.weight`]): Map<string, Uint8Array> {
+function adapterFolder(base = DEMO_MODEL_REPO, tensorNames = [`${PREFIX}.lora_A.weight`, `${PREFIX}.lora_B.weight`]): Map<string, Uint8Array> {
   const weights = writeSafetensors(tensorNames.map((name, i) => ({ name, dtype: 'F32' as const, shape: [2, 4], data: Float32Array.from({ length: 8 }, (_, j) => i + j / 8) })));
   const config = { base_model_name_or_path: base, bias: 'none', lora_alpha: 16, peft_type: 'LORA', r: 2, target_modules: ['q_proj'], task_type: 'CAUSAL_LM' };
   return new Map([
     ['adapter_config.json', utf8.encode(JSON.stringify(config, null, 2))],
     ['adapter_model.safetensors', weights],
-    ['README.md', utf8.encode('---\nbase_model: tabtune/demo\nlibrary_name: peft\n---\n')],
+    ['README.md', utf8.encode(`---\nbase_model: ${DEMO_MODEL_REPO}\nlibrary_name: peft\n---\n`)],
   ]);
 }
 
@@ -137,13 +137,13 @@ describe('malformed zips are rejected with a message', () => {
     rejects(edit((f) => { f['adapter/adapter_config.json'] = strToU8('{"peft_type":"IA3","r":1,"lora_alpha":1}'); }), /peft_type "IA3"/);
   });
   it('adapter for another base model', () => {
-    rejects(edit((f) => { f['adapter/adapter_config.json'] = adapterFolder('other/model').get('adapter_config.json')!; }), /trained on "other\/model", but the manifest says "tabtune\/demo"/);
+    rejects(edit((f) => { f['adapter/adapter_config.json'] = adapterFolder('other/model').get('adapter_config.json')!; }), new RegExp(`trained on "other/model", but the manifest says "${DEMO_MODEL_REPO}"`));
   });
   it('adapter weights truncated', () => {
     rejects(edit((f) => { f['adapter/adapter_model.safetensors'] = (f['adapter/adapter_model.safetensors'] as Uint8Array).subarray(0, 40); }), /runs past the end|outside the/);
   });
   it('adapter weights that are not LoRA tensors', () => {
-    rejects(edit((f) => { f['adapter/adapter_model.safetensors'] = adapterFolder('tabtune/demo', ['model.embed_tokens.weight']).get('adapter_model.safetensors')!; }), /model\.embed_tokens\.weight, which is not a LoRA tensor/);
+    rejects(edit((f) => { f['adapter/adapter_model.safetensors'] = adapterFolder(DEMO_MODEL_REPO, ['model.embed_tokens.weight']).get('adapter_model.safetensors')!; }), /model\.embed_tokens\.weight, which is not a LoRA tensor/);
   });
   it('trainer_state without log_history', () => rejects(edit((f) => { f['trainer_state.json'] = strToU8('{"global_step":1}'); }), /no log_history/));
   it('generation_config not an object', () => rejects(edit((f) => { f['generation_config.json'] = strToU8('[1]'); }), /generation_config\.json must be a JSON object/));

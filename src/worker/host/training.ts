@@ -465,7 +465,10 @@ export class TrainingHost {
     const prepared = this.pg.prepared;
     if (this.lastCheckpoint || !adopted || !prepared || adopted.modelKey !== prepared.source.id) return false;
     this.notRunning('export the imported adapter');
-    const inputs = this.sessionFor({ ...prepared.session.config, lora: adopted.lora });
+    // The page's config under the adapter's LoRA settings, pinned to the commit the model loaded from (exports say it).
+    const base = prepared.session.config;
+    const sha = prepared.summary.sha;
+    const inputs = this.sessionFor({ ...base, model: { ...base.model, ...(sha ? { sha } : {}) }, lora: adopted.lora });
     const trainer = this.builtMatches(inputs.session, this.builtOn) && this.trainer!.step === 0 ? this.trainer! : await this.build(ctx, this.builtOn, inputs);
     this.run = inputs;
     this.lastCheckpoint = await trainer.checkpoint();
