@@ -2,6 +2,7 @@
 // error a wrong endpoint gives, and uploading a dataset file (bytes transferred to the worker).
 import { createServer } from 'node:net';
 import { expect, test } from './fixtures';
+import { DEMO_MODEL_REPO } from '../src/share/run-config';
 
 /** A loopback port nothing listens on: bound by the OS, then released. */
 function closedPort(): Promise<number> {
@@ -25,9 +26,10 @@ test('a model loads from a Hub endpoint typed into the form', async ({ app, page
   await panel.getByLabel('Repository').fill('tabtune/demo');
   await panel.getByLabel('Revision').fill('main');
   await panel.getByRole('button', { name: 'Load from Hub' }).click();
+  // The choice changes once the load succeeds (a failed one keeps the model that works).
+  await expect.poll(async () => (await app.state()).modelChoice, { timeout: 30_000 }).toEqual({ kind: 'hub', repo: 'tabtune/demo', revision: 'main' });
   await expect.poll(async () => (await app.state()).modelState.status).toBe('ready');
-  const { model, hubEndpoint, modelChoice } = await app.state();
-  expect(modelChoice).toEqual({ kind: 'hub', repo: 'tabtune/demo', revision: 'main' });
+  const { model, hubEndpoint } = await app.state();
   expect(hubEndpoint).toBe(new URL('/hub', page.url()).href);
   expect(model?.location.endpoint).toBe(hubEndpoint);
   await expect(panel.getByTestId('model-type')).toHaveText('qwen3');
@@ -51,12 +53,12 @@ test.describe('unreachable endpoint', () => {
     await expect.poll(async () => (await app.state()).modelLoadFailure?.unreachable).toBe(true);
     const failure = panel.getByTestId('model-load-failure');
     await expect(failure).toContainText(endpoint);
-    await expect(failure).toContainText('Still using tabtune/demo');
+    await expect(failure).toContainText(`Still using ${DEMO_MODEL_REPO}`);
     // The demo is still the run's model, prepared and usable.
     const s = await app.state();
     expect(s.modelState.status).toBe('ready');
     expect(s.modelChoice).toEqual({ kind: 'bundled' });
-    expect(s.model?.location.repo).toBe('tabtune/demo');
+    expect(s.model?.location.repo).toBe(DEMO_MODEL_REPO);
     await expect.poll(async () => (await app.state()).preparedState.status).toBe('ready');
     expect((await app.state()).prepared?.examples.length).toBe(examples);
     await expect(app.panel('template').getByTestId('example-tokens')).toBeVisible();

@@ -3,6 +3,7 @@
 // counting pairs, and three special tokens: <|endoftext|> (EOS and padding, as Qwen base models), <|im_start|> and
 // <|im_end|> for a ChatML chat template whose turns end with <|im_end|>. Written in the layout of the `tokenizers`
 // library (Qwen2's pre-tokenizer: a Split regex then ByteLevel), which transformers and transformers.js load.
+import { byteToUnicode } from '../../src/data/fast-bpe.ts';
 
 const SPLIT_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 /** The same split in JavaScript syntax (no inline `(?i:…)` group), for counting words while training. */
@@ -16,16 +17,6 @@ export const END_OF_TURN = '<|im_end|>';
 export const CHAT_TEMPLATE =
   "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{%- endfor %}" +
   "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
-
-function byteToUnicode(): string[] {
-  const table: string[] = [];
-  let shifted = 0;
-  for (let b = 0; b < 256; b++) {
-    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-    table[b] = String.fromCharCode(printable ? b : 256 + shifted++);
-  }
-  return table;
-}
 
 export interface TrainedBpe {
   /** Piece → id: the 256 byte pieces (ids 0–255 in byte order), then merged pieces in merge order. */

@@ -19,7 +19,8 @@ export interface FastEncoder {
 
 const MAX_CACHE = 200_000;
 
-function byteToUnicode(): string[] {
+/** GPT-2's byte-level alphabet: byte b → the printable character that stands for it in vocab and merges. */
+export function byteToUnicode(): string[] {
   const table: string[] = [];
   let shifted = 0;
   for (let b = 0; b < 256; b++) {

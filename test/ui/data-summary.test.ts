@@ -34,6 +34,14 @@ describe('binLengths', () => {
     expect([h.shortest, h.longest, h.truncated, h.maxLength]).toEqual([10, 130, 2, 64]);
   });
 
+  it('draws the cut when every example is longer than the max length (the range starts at the cut)', () => {
+    const cut = (full: number) => ({ tokens: 120, truncated: true, fullTokens: full });
+    const h = binLengths([cut(160), cut(170), cut(304)], 120, 24);
+    expect(h.lower).toBeLessThanOrEqual(120);
+    expect(h.upper).toBeGreaterThan(304);
+    expect(h.bins.reduce((n, b) => n + b.count, 0)).toBe(3);
+  });
+
   it('spans only the lengths seen: from the shortest rounded down to just past the longest', () => {
     const h = binLengths([ex(20), ex(31), ex(45), ex(47)], 4096, 10);
     expect(h.width).toBe(5);

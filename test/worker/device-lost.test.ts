@@ -2,14 +2,12 @@
 // the browser) ends the loop at once with a 'device-lost' outcome that names the checkpoint it can go on from, and
 // Resume rebuilds the trainer on a newly opened backend and continues exactly like a run that never lost its device.
 // The backend is onnxruntime-web WASM with a loss signal this test fires; everything else is the production path.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Backend } from '../../src/runtime/backend';
 import { createNodeBackend } from '../../src/runtime/node';
 import { defaultRunConfig, type RunConfig } from '../../src/share/run-config';
 import type { HubLocation, WorkerEvent } from '../../src/worker/protocol';
-import { startHarness, type Harness } from './harness';
+import { bundledDataset, startHarness, type Harness } from './harness';
 
 const DATA = 'tiny-codewords.jsonl';
 const STEPS = 6;
@@ -20,11 +18,6 @@ function config(): RunConfig {
     ...base, maxLength: 64, evalFraction: 0.2,
     train: { ...base.train, steps: STEPS, batchSize: 2, warmupSteps: 0, lr: 1e-2, evalEvery: 0, sampleEvery: 0, checkpointEvery: 2 },
   };
-}
-
-function bytes(): ArrayBuffer {
-  const b = readFileSync(join(process.cwd(), 'public/datasets', DATA));
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
 }
 
 const stepLosses = (events: WorkerEvent[]) =>
@@ -48,7 +41,7 @@ async function prepared(opened: Backend[], loseFirst?: Promise<string>): Promise
   });
   harnesses.push(h);
   const location: HubLocation = { endpoint: inject('hubMirrorUrl'), repo: 'tabtune/tiny-qwen3', revision: 'main' };
-  await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config() });
+  await h.client.request('run.prepare', { location, dataset: bundledDataset(DATA), config: config() });
   return h;
 }
 

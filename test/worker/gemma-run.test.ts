@@ -1,22 +1,15 @@
 // Gemma 3 through the worker protocol in Node (the page's path without the page): the tiny gemma3_text fixture from
 // the Hub mirror, the bundled codeword chat under Gemma's template (each assistant turn trains its content and
 // <end_of_turn>, never the role header), and 5 LoRA steps on single-threaded WASM, as the browser runs them.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodeBackend } from '../../src/runtime/node';
 import { defaultRunConfig, type RunConfig } from '../../src/share/run-config';
 import type { HubLocation, WorkerEvent } from '../../src/worker/protocol';
-import { startHarness, type Harness } from './harness';
+import { bundledDataset, startHarness, type Harness } from './harness';
 
 let h: Harness;
 let location: HubLocation;
 const DATA = 'tiny-codewords.jsonl';
-
-function bytes(): ArrayBuffer {
-  const b = readFileSync(join(process.cwd(), 'public/datasets', DATA));
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-}
 
 beforeAll(() => {
   h = startHarness({ openBackend: async () => ({ backend: await createNodeBackend('wasm', { threads: 1 }) }) });
@@ -28,7 +21,7 @@ describe('Gemma 3 through the worker', () => {
   it('renders Gemma chat masks and trains 5 steps with samples', { timeout: 300_000 }, async () => {
     const base = defaultRunConfig();
     const config: RunConfig = { ...base, maxLength: 64, evalFraction: 0.2, train: { ...base.train, steps: 5, batchSize: 2, warmupSteps: 0, lr: 1e-2, evalEvery: 5, sampleEvery: 5, checkpointEvery: 0 } };
-    const prepared = await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config });
+    const prepared = await h.client.request('run.prepare', { location, dataset: bundledDataset(DATA), config });
     expect(prepared.examples).toHaveLength(8);
     const ex = await h.client.request('example.get', { index: 0 });
     const trained = ex.tokens.filter((t) => t.label !== -100);

@@ -1,23 +1,16 @@
 // Lessons through the worker protocol (real host and client over a MessageChannel, the tiny Qwen3 fixture, WASM): a run
 // started with a lesson streams its metric at step 0, at every sample step and at the end; "Your own prompt" answers
 // with the base model alone before any run, between two steps while one trains, and with the finished adapter after.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodeBackend } from '../../src/runtime/node';
 import { findLesson, lessonConfig } from '../../src/share/lessons';
 import type { HubLocation, LessonMeasurement } from '../../src/worker/protocol';
-import { startHarness, type Harness } from './harness';
+import { bundledDataset, startHarness, type Harness } from './harness';
 
 let h: Harness;
 let location: HubLocation;
 const DATA = 'prompt-injection.jsonl';
 const lesson = findLesson('end-of-turn');
-
-function bytes(): ArrayBuffer {
-  const b = readFileSync(join(process.cwd(), 'public/datasets', DATA));
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-}
 
 beforeAll(() => {
   h = startHarness({ openBackend: async () => ({ backend: await createNodeBackend('wasm', { threads: 1 }) }) });
@@ -29,7 +22,7 @@ describe('lessons through the worker', () => {
   it('streams the lesson metric and answers the own-prompt box before, during and after a run', { timeout: 300_000 }, async () => {
     const preset = lessonConfig(lesson, { repo: 'tabtune/tiny-qwen3' });
     const config = { ...preset, train: { ...preset.train, steps: 4, batchSize: 2, evalEvery: 0, sampleEvery: 2, checkpointEvery: 0 } };
-    const prepared = await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config });
+    const prepared = await h.client.request('run.prepare', { location, dataset: bundledDataset(DATA), config });
     expect(prepared.evalCount).toBe(20);
 
     const ask = { prompt: lesson.prompt, maxNewTokens: 6, backend: 'auto' as const };

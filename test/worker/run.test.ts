@@ -1,13 +1,11 @@
 // A run through the worker protocol in Node: the real host and client over a MessageChannel, the tiny Qwen3 fixture
 // from the Hub mirror, a bundled dataset, onnxruntime-web WASM as the backend. Prepare under two mask policies, read
 // an example, inspect one batch through the step graph, train with pause/resume, and check the numbers agree.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodeBackend } from '../../src/runtime/node';
 import { defaultRunConfig, type RunConfig } from '../../src/share/run-config';
 import type { HubLocation, WorkerEvent } from '../../src/worker/protocol';
-import { startHarness, type Harness } from './harness';
+import { bundledDataset, startHarness, type Harness } from './harness';
 
 let h: Harness;
 let location: HubLocation;
@@ -21,11 +19,6 @@ function config(over: Partial<RunConfig> = {}, train: Partial<RunConfig['train']
   };
 }
 
-function bytes(): ArrayBuffer {
-  const b = readFileSync(join(process.cwd(), 'public/datasets', DATA));
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-}
-
 beforeAll(() => {
   h = startHarness({ openBackend: async () => ({ backend: await createNodeBackend('wasm', { threads: 1 }) }) });
   location = { endpoint: inject('hubMirrorUrl'), repo: 'tabtune/tiny-qwen3', revision: 'main' };
@@ -34,12 +27,12 @@ afterAll(() => h.close());
 
 describe('a run through the worker', () => {
   it('prepares examples under a mask policy and changes them when the policy changes', async () => {
-    const assistant = await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config() });
+    const assistant = await h.client.request('run.prepare', { location, dataset: bundledDataset(DATA), config: config() });
     expect(assistant.sha).toMatch(/^[0-9a-f]{40}$/);
     expect(assistant.examples).toHaveLength(8);
     expect(assistant.trainCount + assistant.evalCount).toBe(8);
     expect(assistant.evalCount).toBeGreaterThan(0);
-    const all = await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config({ mask: 'all' }) });
+    const all = await h.client.request('run.prepare', { location, dataset: bundledDataset(DATA), config: config({ mask: 'all' }) });
     // Under `all` every token is a target; under `assistant` only the answer and its end-of-turn token are.
     for (const [i, e] of all.examples.entries()) {
       expect(e.targets).toBe(e.tokens);
@@ -49,7 +42,7 @@ describe('a run through the worker', () => {
   });
 
   it('serves one example with token texts, labels and the naive comparisons', async () => {
-    await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config() });
+    await h.client.request('run.prepare', { location, dataset: bundledDataset(DATA), config: config() });
     const ex = await h.client.request('example.get', { index: 0 });
     expect(ex.text).toContain('What is the codeword for red?');
     const trained = ex.tokens.filter((t) => t.label !== -100).map((t) => t.text).join('');
@@ -62,7 +55,7 @@ describe('a run through the worker', () => {
   });
 
   it('inspects the first batch with the step graph; training starts from the same loss, pauses and resumes', { timeout: 240_000 }, async () => {
-    await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config() });
+    await h.client.request('run.prepare', { location, dataset: bundledDataset(DATA), config: config() });
     const inspected = await h.client.request('batch.inspect', { backend: 'auto', config: config() });
     expect(inspected.batch).toBe(2);
     // It says which backend ran it: the one the harness opened for this choice.
@@ -104,7 +97,7 @@ describe('a run through the worker', () => {
   });
 
   it('refuses a second run while one is running, and stop ends it', { timeout: 240_000 }, async () => {
-    await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config({}, { steps: 50 }) });
+    await h.client.request('run.prepare', { location, dataset: bundledDataset(DATA), config: config({}, { steps: 50 }) });
     let second: Promise<string> | null = null;
     const first = h.client.request('train.start', { backend: 'auto', config: config({}, { steps: 50 }) }, {
       onEvent: (e) => {
@@ -122,7 +115,7 @@ describe('a run through the worker', () => {
   });
 
   it('hands out checkpoint files, and resuming from them continues exactly like an uninterrupted run', { timeout: 240_000 }, async () => {
-    await h.client.request('run.prepare', { location, dataset: { kind: 'bytes', name: DATA, bytes: bytes() }, config: config({}, { evalEvery: 0, sampleEvery: 0 }) });
+    await h.client.request('run.prepare', { location, dataset: bundledDataset(DATA), config: config({}, { evalEvery: 0, sampleEvery: 0 }) });
     const losses = (events: WorkerEvent[]) => events.flatMap((e) => (e.type === 'step' ? [[e.step, e.loss]] : []));
     const whole: WorkerEvent[] = [];
     await h.client.request('train.start', { backend: 'auto', config: config({}, { evalEvery: 0, sampleEvery: 0 }) }, { onEvent: (e) => whole.push(e) });

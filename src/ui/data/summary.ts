@@ -51,9 +51,11 @@ export function binLengths(examples: readonly (Pick<ExampleSummary, 'tokens' | '
   const longest = lengths.at(-1) ?? 0;
   const beyond = lengths.length > 0 && longest > maxLength;
   const reaches = lengths.length > 0 && longest === maxLength;
-  // Lengths are whole tokens: a bin is at least one token wide.
-  const width = Math.max(1, niceWidth(Math.max(1, (reaches ? maxLength : longest + 1) - shortest) / maxBins));
-  const lower = Math.floor(shortest / width) * width;
+  // The range starts at the shortest example, or at the max length when every example is longer: the cut is always
+  // drawn. Lengths are whole tokens: a bin is at least one token wide.
+  const from = beyond ? Math.min(shortest, maxLength) : shortest;
+  const width = Math.max(1, niceWidth(Math.max(1, (reaches ? maxLength : longest + 1) - from) / maxBins));
+  const lower = Math.floor(from / width) * width;
   const upper = reaches ? maxLength : beyond ? Math.ceil((longest + 1) / width) * width : Math.min(maxLength, Math.ceil((longest + 1) / width) * width);
   const count = Math.max(1, Math.ceil((upper - lower) / width));
   const bins: LengthBin[] = Array.from({ length: count }, (_, i) => ({
