@@ -69,8 +69,9 @@ test.describe('unreachable endpoint', () => {
     await expect(panel.getByLabel('Hub endpoint')).toHaveValue(`${new URL(app.page.url()).origin}/hub`);
     await expect.poll(async () => (await app.state()).modelState.status).toBe('ready');
     // The bundled mirror answers the Hub's search and refs (scripts/serve.mjs): autocomplete and the revision picker work.
-    await panel.getByLabel('Repository').fill('dem');
-    const option = panel.getByRole('option', { name: /tabtune\/demo/ });
+    // The bundled model itself, so the picker's commit is the one the model loaded from.
+    await panel.getByLabel('Repository').fill(DEMO_MODEL_REPO.split('/')[1]!.slice(0, 8));
+    const option = panel.getByRole('option', { name: new RegExp(DEMO_MODEL_REPO) });
     await expect(option).toBeVisible();
     await option.click();
     await expect(panel.getByTestId('revision-sha')).toContainText(`Branch main is at commit ${(await app.state()).model?.sha ?? '?'}`);

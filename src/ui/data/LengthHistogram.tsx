@@ -16,7 +16,7 @@ export function LengthHistogram({ h }: { h: Histogram }) {
   const plotH = H - PAD.top - PAD.bottom;
   const x = (tokens: number) => PAD.left + (plotW * (tokens - h.lower)) / Math.max(1, h.upper - h.lower);
   const y = (count: number) => PAD.top + plotH - (plotH * count) / peak;
-  const markerShown = h.maxLength > h.lower && h.maxLength <= h.upper;
+  const markerShown = h.maxLength >= h.lower && h.maxLength <= h.upper;
   const label = `Token lengths of ${plural(h.examples, 'example')}: shortest ${h.shortest}, median ${h.median}, longest ${h.longest}; ` +
     `max length ${h.maxLength}; ${plural(h.truncated, 'example')} truncated.`;
   return (
@@ -41,7 +41,8 @@ export function LengthHistogram({ h }: { h: Histogram }) {
           <g className="marker">
             <line x1={x(h.maxLength)} x2={x(h.maxLength)} y1={PAD.top - 6} y2={PAD.top + plotH} />
             {/* Above the bars, so the label never sits on a bar of its own colour. */}
-            <text x={x(h.maxLength)} y={PAD.top - 8} textAnchor="end">max length {h.maxLength}</text>
+            {/* Right of the line when the cut is near the left edge (every example longer than it), else left of it. */}
+            <text x={x(h.maxLength)} y={PAD.top - 8} textAnchor={x(h.maxLength) - PAD.left < plotW / 4 ? 'start' : 'end'}>max length {h.maxLength}</text>
           </g>
         )}
         <text className="tick" x={PAD.left} y={H - 6} textAnchor="start">{h.lower}</text>
