@@ -1,6 +1,7 @@
 // Load a saved checkpoint — the best one by eval loss — after a run: its samples appear at once (sampled from that
 // adapter), the run is paused at its step, Resume trains on from it, and its adapter downloads on its own.
 import { expect, test } from './fixtures';
+import { DEMO_MODEL_REPO } from '../src/share/run-config';
 
 const SHOTS = 'test-output/screenshots';
 const STEPS = 4;
@@ -41,7 +42,7 @@ test('load the best checkpoint of a finished run, sample from it, export its ada
   // Its adapter alone, as a PEFT folder zip.
   const download = page.waitForEvent('download');
   await checkpoints.getByTestId('checkpoint-export-adapter').click();
-  expect((await download).suggestedFilename()).toBe(`tabtune-adapter-tabtune--demo-step${best.step}.zip`);
+  expect((await download).suggestedFilename()).toBe(`tabtune-adapter-${DEMO_MODEL_REPO.replace('/', '--')}-step${best.step}.zip`);
   expect((await app.state()).lastExport?.files).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors']);
 
   // Resume trains on from the loaded checkpoint to the end.
