@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { expect, test, watchProblems } from './fixtures';
+import { DEMO_MODEL_REPO } from '../src/share/run-config';
 
 const SHOTS = 'test-output/screenshots';
-const STEPS = 8;
+// Long enough that a pause near step 2 lands mid-run: the default model trains a step in a few milliseconds.
+const STEPS = 40;
 
 const state = (page: Page) => page.evaluate(() => window.__tabtune!.state());
 
@@ -34,7 +36,7 @@ test('export a paused run, import it in a fresh profile, continue it, import its
   expect(pausedAt).toBeLessThan(STEPS);
 
   const [download] = await Promise.all([page.waitForEvent('download'), share.getByTestId('export-run').click()]);
-  expect(download.suggestedFilename()).toBe(`tabtune-tabtune--demo-step${pausedAt}.zip`);
+  expect(download.suggestedFilename()).toBe(`tabtune-${DEMO_MODEL_REPO.replace('/', '--')}-step${pausedAt}.zip`);
   const zipPath = info.outputPath('run.zip');
   await download.saveAs(zipPath);
   const files = Object.keys(unzipSync(new Uint8Array(readFileSync(zipPath)))).sort();
@@ -51,7 +53,7 @@ test('export a paused run, import it in a fresh profile, continue it, import its
 
   // The same job for a GPU cluster: both configs, the launch README and the rows this tab trains on.
   const [job] = await Promise.all([page.waitForEvent('download'), share.getByTestId('cluster-zip').click()]);
-  expect(job.suggestedFilename()).toBe('tabtune-tabtune--demo-cluster.zip');
+  expect(job.suggestedFilename()).toBe(`tabtune-${DEMO_MODEL_REPO.replace('/', '--')}-cluster.zip`);
   const jobFiles = unzipSync(new Uint8Array(readFileSync(await job.path())));
   expect(Object.keys(jobFiles).sort()).toEqual(['README.md', 'axolotl.yaml', 'data/tiny-codewords.eval.jsonl', 'data/tiny-codewords.train.jsonl', 'train_sft.py']);
   expect(new TextDecoder().decode(jobFiles['axolotl.yaml'])).toMatch(/^seed: 11$/m);

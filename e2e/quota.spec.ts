@@ -43,7 +43,7 @@ test('a full disk keeps the earlier checkpoints, says so with sizes, pauses, and
   const alert = checkpoints.getByTestId('storage-error');
   await expect(alert).toBeVisible();
   await expect(alert).toHaveAttribute('role', 'alert');
-  await expect(alert).toContainText(new RegExp(`Browser storage is full: the checkpoint at step ${next} \\([\\d.]+ KiB\\) was not saved \\(0 B free of [\\d.]+ KiB\\)`));
+  await expect(alert).toContainText(new RegExp(`Browser storage is full: the checkpoint at step ${next} \\([\\d.]+ KiB\\) was not saved \\(0 B free of [\\d.]+ [KM]iB\\)`));
   await expect(alert).toContainText('Your earlier checkpoints are intact');
   await expect(alert).toContainText('deleting old runs or checkpoints in the Checkpoints panel');
   await expect(alert).toContainText(`Training is paused at step ${next}`);

@@ -57,7 +57,8 @@ test('a run keeps its data: the dataset is locked while it exists, and every exp
   test.setTimeout(300_000);
   await app.open();
   await app.startup();
-  await app.setUpCodewordRun({ steps: 12, evalEvery: 0, sampleEvery: 0, checkpointEvery: 2 });
+  await app.setUpCodewordRun({ steps: 400, // long enough that the pause at step 2 lands mid-run (the default model steps in milliseconds)
+    evalEvery: 0, sampleEvery: 0, checkpointEvery: 2 });
   const trainedHash = sha256(DATA);
   await app.panel('training').getByTestId('train-start').click();
   await app.pauseAtStep(2);

@@ -4,6 +4,7 @@
 // shows what is wrong and the page keeps working on the saved settings.
 import type { Page } from '@playwright/test';
 import { expect, test, watchProblems } from './fixtures';
+import { DEMO_MODEL_REPO } from '../src/share/run-config';
 
 const SHOTS = 'test-output/screenshots';
 const STEPS = 3;
@@ -63,7 +64,7 @@ test('a share link reproduces the run in a fresh profile, and a tampered one is 
 
   const notice = other.getByTestId('link-restored');
   await expect(notice).toContainText('Opened a shared run');
-  await expect(notice.getByTestId('link-summary')).toHaveText(/^tabtune\/demo@[0-9a-f]{7} on tiny-codewords\.jsonl, mask all, lr 0\.003, 3 steps, seed 7$/);
+  await expect(notice.getByTestId('link-summary')).toHaveText(new RegExp(`^${DEMO_MODEL_REPO}@[0-9a-f]{7} on tiny-codewords\\.jsonl, mask all, lr 0\\.003, 3 steps, seed 7$`));
   const panel = (id: string) => other.locator(`[data-panel="${id}"]`);
   await expect(panel('data').getByLabel('Bundled dataset')).toHaveValue('tiny-codewords.jsonl');
   await expect(panel('template').getByTestId('mask-policy')).toHaveValue('all');
