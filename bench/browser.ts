@@ -80,7 +80,7 @@ async function measure(backend: string): Promise<Result> {
     const long = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
     const trainer = s.trainer!;
     const repo = s.runConfig.model.repo;
-    const configJson = await (await fetch(`${ORIGIN}/hub/${repo}/resolve/main/config.json`)).json();
+    const configJson = await (await fetch(`${ORIGIN}/hub/${repo}/resolve/${s.model?.sha ?? "main"}/config.json`)).json();
     return {
       backend,
       label: trainer.backendLabel,
