@@ -5,15 +5,10 @@ import { expect, test } from './fixtures';
 
 const MIRROR = process.env.TABTUNE_MIRROR_URL ?? '';
 
-// FIXME: in Chromium the page's main thread stops answering between the step-0 samples and step 1 (Playwright's
-// page.evaluate polls stop, and the renderer crashes about 5 minutes later). The renderer's resident memory, sampled
-// with ps during the run, climbs from 0.5 GB to 4.9 GB while the model and data load, before training starts: most
-// likely a memory limit (the Gemma 3 tokenizer alone adds about 0.36 GB in Node, Qwen3's 0.14 GB). Everything before it passes here: the Hub
-// load, the Gemma masks, the batch inspector running the trainer's step graph in the page (loss 12.3776, equal to the
-// CLI's first step), and the step-0 samples. The same flow with tabtune/tiny-qwen3 passes in 37 s, the same run
-// through the worker protocol in Node passes (test/worker/gemma-run.test.ts, single-threaded WASM like the page), and
-// `tabtune train --model tabtune/tiny-gemma3 --backend wasm` trains the 5 steps. Not yet diagnosed.
-test.fixme('tiny Gemma 3 from the Hub form: Gemma chat masks and 5 training steps on WASM', async ({ app }) => {
+// This spec was test.fixme until the browser's WASM pool stopped taking one thread per core: with both cores in ORT's
+// pool the page's main thread stopped answering between the step-0 samples and step 1 (the renderer churning GBs).
+// With every core but one (src/runtime/web.ts, wasmThreads) it passes in about 15 s.
+test('tiny Gemma 3 from the Hub form: Gemma chat masks and 5 training steps on WASM', async ({ app }) => {
   // A 262k-row embedding and tokenizer load in the worker, and WASM trains on a shared 2-core machine.
   test.setTimeout(600_000);
   expect(MIRROR, 'playwright.config.ts sets TABTUNE_MIRROR_URL').toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
