@@ -78,6 +78,8 @@ function legacyEntry(storage: Storage): string | null {
 /** localStorage behind a size cap and the one-time carry-over; blocked storage (private-mode policies) reads as empty
  * and drops writes, so the settings then last for this page only. */
 export function settingsStorage(storage: () => Storage): StateStorage {
+  // persist writes after every state change (a metric point, a progress event); only a changed entry reaches the disk.
+  const written = new Map<string, string>();
   return {
     getItem: (name) => {
       try {
@@ -88,6 +90,8 @@ export function settingsStorage(storage: () => Storage): StateStorage {
       }
     },
     setItem: (name, value) => {
+      if (written.get(name) === value) return;
+      written.set(name, value);
       try {
         storage().setItem(name, value);
       } catch {

@@ -31,6 +31,14 @@ describe('kept settings', () => {
     first.chooseModel({ kind: 'hub', repo: 'tabtune/tiny-llama', revision: 'main' });
     first.chooseDataset({ kind: 'bundled', file: 'tiny-codewords.jsonl' });
     first.setPhase('running'); // not a setting: never kept
+    // Changes to state that is not kept do not write the entry again (persist saves after every change).
+    let writes = 0;
+    const setItem = storage.setItem.bind(storage);
+    storage.setItem = (k, v) => { writes += 1; setItem(k, v); };
+    first.setPhase('paused');
+    first.appendMetric({ step: 1, trainLoss: 2 });
+    expect(writes).toBe(0);
+    storage.setItem = setItem;
 
     const second = page(storage).getState();
     expect(second.runConfig).toEqual(config);
