@@ -7,14 +7,17 @@ import { fileURLToPath } from 'node:url';
 import { summarizeGraph } from '../src/engine/summary.ts';
 import { parseModelConfig } from '../src/models/config.ts';
 import { defaultRunConfig, type RunConfig } from '../src/share/run-config.ts';
-import { buildRunGraphs } from '../src/train/graphs.ts';
-import { resolveConfig } from '../src/train/session.ts';
+import { buildTrainGraphs } from '../src/train/graphs.ts';
+import { resolveConfig, resolveSubset } from '../src/train/session.ts';
 import { readFlags } from './flags.ts';
 
 /** Train-step graph nodes for `config` (LoRA targets resolved for the model, as a run does) at [batch, seqLen]. */
 export function trainStepNodes(modelConfigJson: unknown, config: RunConfig, shape: { batch: number; seqLen: number }): number {
   const model = parseModelConfig(modelConfigJson);
-  return summarizeGraph(buildRunGraphs(model, resolveConfig(config, model), shape).graphs.train).nodes;
+  const { plan, fullTensors } = resolveSubset(resolveConfig(config, model), model);
+  const t = config.train;
+  const adamw = { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null };
+  return summarizeGraph(buildTrainGraphs(model, plan, shape, adamw, fullTensors).train).nodes;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

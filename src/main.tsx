@@ -6,7 +6,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createAppStore } from './store/store';
 import { createDatasetLoader, createModelLoader, loadBundledDatasets, probeCapability } from './store/actions';
-import { createRunActions, isTraining, reprepareOnDataChange } from './store/run-actions';
+import { createRunActions, isTraining, reprepareOnDataChange } from './store/run';
 import { createShareActions } from './store/share'; // share links
 import { createExportActions } from './store/export-actions'; // run export/import
 import { createGraphExportActions } from './store/graph-export-actions'; // ONNX download

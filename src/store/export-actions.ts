@@ -7,7 +7,7 @@ import type { WorkerClient } from '../worker/client';
 import type { CheckpointFiles } from '../worker/protocol';
 import { ADAPTER_REQUIRED, readRunZip, RunZipError } from '../share/run-zip';
 import type { SampleRecord } from '../share/manifest';
-import { isTraining, type RunActions } from './run-actions';
+import { isTraining, type RunActions } from './run';
 import type { ShareActions } from './share';
 import type { AppStore } from './store';
 import { count } from '../share/wording';

@@ -5,7 +5,7 @@ import type { WorkerClient } from '../worker/client';
 import type { PromptComparison } from '../worker/protocol';
 import { findLesson, lessonConfig, LESSON_MODEL_REPO, type Lesson } from '../share/lessons';
 import type { RunConfig } from '../share/run-config';
-import type { RunActions } from './run-actions';
+import type { RunActions } from './run';
 import type { ShareActions } from './share';
 import type { AppStore } from './store';
 import type { AppState } from './slices';

@@ -1,14 +1,14 @@
 // The app store's core slices: their shapes (combined into AppState) and the small functions that create their
 // initial state and setters. Plain data only — no tensors, no sessions, no class instances — so the state can be
-// logged, compared in tests and exposed to e2e as JSON. Feature modules (share, checkpoints, model panel) hold their
-// own slice next to their actions.
+// logged, compared in tests and exposed to e2e as JSON. Feature modules (run, share, checkpoints, model panel) hold
+// their own slice next to their actions.
 import type { StateCreator } from 'zustand/vanilla';
-import { defaultRunConfig, type RunConfig } from '../share/run-config';
+import type { RunSlice } from './run'; // run config, examples, batch inspection, training
 import type { ShareSlice } from './share'; // share links, run export/import
 import type { CheckpointsSlice } from './checkpoints'; // saved runs, resume
 import type { ModelPanelSlice } from './model-panel'; // model panel: download, tokenizer, cache
 import type {
-  BackendChoice, BatchInspection, BundledDataset, Capability, DatasetMapping, DatasetPreview, ExampleDetail, ModelSummary, PreparedRun, TrainerInfo, TrainOutcome,
+  BundledDataset, Capability, DatasetMapping, DatasetPreview, ModelSummary,
 } from '../worker/protocol';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
@@ -142,43 +142,6 @@ export interface DataSlice {
   setDatasetLoadFailure(failure: LoadFailure | null): void;
 }
 
-export interface RunSlice {
-  /** The run configuration the panels edit (mask, max length, LoRA, hyperparameters, seed), schema defaults first. */
-  runConfig: RunConfig;
-  /** WebGPU when available (`auto`) or the CPU (`wasm`); not part of the run config: it changes speed, not results. */
-  backendChoice: BackendChoice;
-  prepared: PreparedRun | null;
-  preparedState: LoadState;
-  exampleIndex: number;
-  example: ExampleDetail | null;
-  exampleState: LoadState;
-  inspection: BatchInspection | null;
-  inspectionState: LoadState;
-  trainer: TrainerInfo | null;
-  /** Progress of building the trainer (weights download, graphs, sessions) while phase is `starting`. */
-  trainerState: LoadState;
-  outcome: TrainOutcome | null;
-  /** The inputs of the run started last, frozen at its start: what exports and links describe while the run's adapter
-   * exists. Null before a run, and once new data ends it. */
-  trained: TrainedInputs | null;
-  setRunConfig(config: RunConfig): void;
-  setBackendChoice(choice: BackendChoice): void;
-  setPrepared(prepared: PreparedRun | null, state: LoadState): void;
-  setExample(index: number, example: ExampleDetail | null, state: LoadState): void;
-  setInspection(inspection: BatchInspection | null, state: LoadState): void;
-  setTrainer(info: TrainerInfo | null): void;
-  setTrainerState(state: LoadState): void;
-  setOutcome(outcome: TrainOutcome | null): void;
-  setTrained(trained: TrainedInputs | null): void;
-}
-
-interface TrainedInputs {
-  readonly config: RunConfig;
-  readonly dataName: string;
-  /** Content hash of the rows trained on, as the worker prepared them. */
-  readonly dataHash: string;
-}
-
 export type AppState = RunSlice & ConfigSlice & RunStatusSlice & MetricsSlice & SamplesSlice & CapabilitySlice & ModelSlice & DataSlice
   // share links, run export/import
   & ShareSlice
@@ -273,29 +236,4 @@ export const createDataSlice: Slice<DataSlice> = (set) => ({
   setDatasetMapping: (datasetMapping) => set({ datasetMapping }),
   datasetLoadFailure: null,
   setDatasetLoadFailure: (datasetLoadFailure) => set({ datasetLoadFailure }),
-});
-
-export const createRunSlice: Slice<RunSlice> = (set) => ({
-  runConfig: defaultRunConfig(),
-  backendChoice: 'auto',
-  prepared: null,
-  preparedState: { status: 'idle' },
-  exampleIndex: 0,
-  example: null,
-  exampleState: { status: 'idle' },
-  inspection: null,
-  inspectionState: { status: 'idle' },
-  trainer: null,
-  trainerState: { status: 'idle' },
-  outcome: null,
-  trained: null,
-  setRunConfig: (runConfig) => set({ runConfig }),
-  setBackendChoice: (backendChoice) => set({ backendChoice }),
-  setPrepared: (prepared, preparedState) => set({ prepared, preparedState }),
-  setExample: (exampleIndex, example, exampleState) => set({ exampleIndex, example, exampleState }),
-  setInspection: (inspection, inspectionState) => set({ inspection, inspectionState }),
-  setTrainer: (trainer) => set({ trainer }),
-  setTrainerState: (trainerState) => set({ trainerState }),
-  setOutcome: (outcome) => set({ outcome }),
-  setTrained: (trained) => set({ trained }),
 });

@@ -6,8 +6,10 @@ import { persist, type StateStorage } from 'zustand/middleware';
 import { persistOptions } from './persist';
 import {
   createCapabilitySlice, createConfigSlice, createDataSlice, createMetricsSlice, createModelSlice,
-  createRunSlice, createRunStatusSlice, createSamplesSlice,
+  createRunStatusSlice, createSamplesSlice,
 } from './slices';
+// the run: config, examples, batch inspection, training
+import { createRunSlice } from './run';
 import type { AppState } from './slices';
 // share links, run export/import
 import { createShareSlice } from './share';

@@ -6,8 +6,7 @@ import { buildStepGraphs, type StepGraphs } from '../engine/step.ts';
 import type { ModelConfig } from '../models/config.ts';
 import { buildForward, headOf } from '../models/forward.ts';
 import { modelDropoutSpecs, type DropoutSpec } from '../models/gpt2.ts';
-import { loraDropoutInputName, planLora, selectFullTensors, type LoraPlan } from '../models/lora.ts';
-import type { RunConfig } from '../share/run-config.ts';
+import { loraDropoutInputName, type LoraPlan } from '../models/lora.ts';
 import type { Rng } from '../models/rng.ts';
 import { dropoutMask } from '../models/lora.ts';
 import { logitsChunkRows } from '../models/memory.ts';
@@ -38,18 +37,6 @@ export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphS
     },
     { adamw },
   );
-}
-
-/** The step graphs a run config trains with at `shape`: its LoRA plan, full tensors and AdamW settings (what
- * Trainer.create builds; the benches count nodes of the same graphs through it). */
-export function buildRunGraphs(cfg: ModelConfig, config: RunConfig, shape: GraphShape): { graphs: StepGraphs; plan: LoraPlan; fullTensors: string[] } {
-  const plan = planLora(cfg, config.lora);
-  const t = config.train;
-  const fullTensors = selectFullTensors(cfg, config.full.groups, config.full.layers);
-  const graphs = buildTrainGraphs(cfg, plan, shape, {
-    beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null,
-  }, fullTensors);
-  return { graphs, plan, fullTensors };
 }
 
 /** Frozen inputs (every base weight) as host tensors, by graph input name. */

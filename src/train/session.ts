@@ -11,7 +11,7 @@ import { FROZEN_DATE } from '../data/template.ts';
 import { writeSafetensors } from '../hub/index.ts';
 import type { Row } from '../data/types.ts';
 import type { ModelConfig } from '../models/config.ts';
-import { linearModules, planLora, selectFullTensors, type LoraPlan } from '../models/lora.ts';
+import { linearModules, planLora, selectFullTensors } from '../models/lora.ts';
 import { GREEDY } from '../models/sampling.ts';
 import type { Backend } from '../runtime/backend.ts';
 import { IGNORE_INDEX } from '../share/labels.ts';
@@ -22,7 +22,7 @@ import { collate, DataOrder, paddingId, prepareDataset, splitExamples, type Prep
 import type { LoadedModel, TokenizerBundle } from './model-source.ts';
 import { adapterFiles, defaultTargetModules, FULL_TENSORS_FILE, fullTensorsSafetensors, modelCard } from './peft.ts';
 import { TABTUNE_VERSION, trainerStateJson, type TrainerCheckpoint } from './state.ts';
-import { Trainer, type SampleSpec } from './trainer.ts';
+import { Trainer, type SampleSpec, type TrainedSubset } from './trainer.ts';
 
 /** New tokens per sample, in the app and the CLI alike: enough to see a phrase form (and an end-of-turn token), few
  * enough to keep sampling cheap on a software GPU. */
@@ -48,6 +48,12 @@ export function resolveConfig(config: RunConfig, model: ModelConfig): RunConfig 
   const targets = resolveLoraTargets(config.lora, model);
   const same = targets.length === config.lora.targets.length && targets.every((t, i) => t === config.lora.targets[i]);
   return same ? config : { ...config, lora: { ...config.lora, targets } };
+}
+
+/** The LoRA plan and full tensors a config trains on this model: where the LoRA rank becomes the shape of lora_A
+ * (planLora), once per config. Throws with a fix for targets or groups the model lacks. */
+export function resolveSubset(config: RunConfig, model: ModelConfig): TrainedSubset {
+  return { plan: planLora(model, config.lora), fullTensors: selectFullTensors(model, config.full.groups, config.full.layers) };
 }
 
 /** The rows a run trains on and what identifies them. */
@@ -146,6 +152,7 @@ export function prepareExamples(config: DataSettings, tokenizer: TokenizerBundle
 export class RunSession {
   /** The eval split as a set, built on the first isEval (the Data panel asks once per example). */
   private heldOut: Set<Example> | null = null;
+  private resolvedSubset: TrainedSubset | null = null;
 
   private constructor(
     /** The resolved config: what is trained, exactly. */
@@ -182,6 +189,12 @@ export class RunSession {
       throw new Error('The data settings changed (template, mask, max length, split or dataset): prepare the examples again before training.');
     }
     return new RunSession(resolveConfig(config, this.model), this.model, this.tokenizer, this.data, this.dataset, this.train, this.evalSet, this.indexOf);
+  }
+
+  /** The LoRA plan and full tensors this session's config trains (resolved on first use: a preparation that never
+   * trains does not fail on targets the model lacks). */
+  get subset(): TrainedSubset {
+    return (this.resolvedSubset ??= resolveSubset(this.config, this.model));
   }
 
   get padId(): number {
@@ -243,7 +256,7 @@ export class RunSession {
       throw new Error(`The session was prepared for a ${this.model.modelType} model but the weights loaded are ${opts.model.config.modelType}.`);
     }
     return Trainer.create({
-      backend: opts.backend, model: opts.model, config: this.config, train: this.train, eval: this.evalSet, padId: this.padId,
+      backend: opts.backend, model: opts.model, config: this.config, subset: this.subset, train: this.train, eval: this.evalSet, padId: this.padId,
       samples: this.sampleSpec(),
       ...(opts.totalSteps !== undefined ? { totalSteps: opts.totalSteps } : {}),
       ...(opts.initialAdapter ? { initialAdapter: opts.initialAdapter } : {}),
@@ -252,9 +265,9 @@ export class RunSession {
   }
 
   /** The LoRA plan a trainer of this session builds, for a checkpoint whose trainer is gone. */
-  plan(model: ModelConfig = this.model): { plan: LoraPlan; fullTensors: string[]; shape: { batch: number; seqLen: number } } {
-    const plan = planLora(model, this.config.lora);
-    return { plan, fullTensors: selectFullTensors(model, this.config.full.groups, this.config.full.layers), shape: { batch: this.batchSize, seqLen: 0 } };
+  plan(model: ModelConfig = this.model): TrainedSubset & { shape: { batch: number; seqLen: number } } {
+    const subset = model === this.model ? this.subset : resolveSubset(this.config, model);
+    return { ...subset, shape: { batch: this.batchSize, seqLen: 0 } };
   }
 
   /** The first batch through the trainer's step graph without an optimizer update. */

@@ -13,7 +13,7 @@ import { TrainSession, type Batch, type StepMetrics, type TrainState } from '../
 import type { RunConfig } from '../share/run-config.ts';
 import { collate, DataOrder, sequenceLength } from './dataset.ts';
 import { Generator } from './generation.ts';
-import { buildRunGraphs, frozenTensors, withDropoutMasks, type GraphShape } from './graphs.ts';
+import { buildTrainGraphs, frozenTensors, withDropoutMasks, type GraphShape } from './graphs.ts';
 import type { LoadedModel } from './model-source.ts';
 import type { LogEntry, TrainerCheckpoint } from './state.ts';
 
@@ -30,6 +30,13 @@ export interface SampleSpec {
   readonly stopIds: readonly number[];
 }
 
+/** What a run trains beside its frozen base: the LoRA plan (modules, shapes, scale) and the base tensors trained in
+ * full. The session resolves it from the run config once; the trainer and its graphs only read shapes from it. */
+export interface TrainedSubset {
+  readonly plan: LoraPlan;
+  readonly fullTensors: readonly string[];
+}
+
 export interface TrainerInit {
   readonly backend: Backend;
   readonly model: LoadedModel;
@@ -37,6 +44,8 @@ export interface TrainerInit {
   readonly train: readonly Example[];
   readonly eval: readonly Example[];
   readonly padId: number;
+  /** The LoRA plan and the full tensors, resolved from the config by the session (`resolveSubset`). */
+  readonly subset: TrainedSubset;
   /** Total optimizer steps of the run (defaults to config.train.steps). */
   readonly totalSteps?: number;
   /** Start from these adapter values instead of PEFT's init (e.g. an imported adapter). */
@@ -122,7 +131,10 @@ export class Trainer {
       batch: Math.min(t.batchSize, init.train.length),
       seqLen: sequenceLength([...init.train, ...init.eval], config.maxLength),
     };
-    const { graphs, plan, fullTensors } = buildRunGraphs(model.config, config, shape);
+    const { plan, fullTensors } = init.subset;
+    const graphs = buildTrainGraphs(model.config, plan, shape, {
+      beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null,
+    }, fullTensors);
     // Full tensors start from the checkpoint's own values (a copy: the base weights stay as loaded for generation).
     const base = Object.fromEntries(fullTensors.map((n) => [n, Float32Array.from(model.weights.get(n) ?? [])]));
     const params = { ...(init.initialAdapter ?? Object.fromEntries(initLoraWeights(plan, config.seed))), ...base };

@@ -3,7 +3,7 @@
 // checkpoint) or "Discard" (deletes that run). Also starts the saved-runs list for the Checkpoints panel.
 import { useEffect } from 'react';
 import { useActions, useApp } from './app-context';
-import { isTraining } from '../store/run-actions';
+import { isTraining } from '../store/run';
 import type { AppState } from '../store/slices';
 import type { AppActions } from './app-context';
 

@@ -2,7 +2,7 @@
 // Provided once by main.tsx; components never create stores or workers themselves.
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
-import type { RunActions } from '../store/run-actions';
+import type { RunActions } from '../store/run';
 import type { ShareActions } from '../store/share'; // share links
 import type { ExportActions } from '../store/export-actions'; // run export/import
 import type { ModelPanelActions } from '../store/model-panel'; // model panel
@@ -16,7 +16,7 @@ export interface AppActions {
   reloadDataset(): Promise<void>;
   /** Reads a user-picked file and sends its bytes to the worker (transferred, not copied). */
   uploadDataset(file: File): Promise<void>;
-  /** Examples, batch inspection and training (src/store/run-actions.ts). */
+  /** Examples, batch inspection and training (src/store/run.ts). */
   run: RunActions;
   /** Share links: make one for the current run, restore one, supply its data file (src/store/share.ts). */
   share: ShareActions;

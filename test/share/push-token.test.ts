@@ -9,7 +9,7 @@ import { createNodeBackend } from '../../src/runtime/node';
 import { sha256Hex } from '../../src/share/codec';
 import { defaultRunConfig } from '../../src/share/run-config';
 import { createExportActions } from '../../src/store/export-actions';
-import { createRunActions } from '../../src/store/run-actions';
+import { createRunActions } from '../../src/store/run';
 import { createShareActions } from '../../src/store/share';
 import { createAppStore } from '../../src/store/store';
 import { startCommitServer, type CommitServer } from '../hub-mirror/commit';

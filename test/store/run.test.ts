@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodeBackend } from '../../src/runtime/node';
 import { createDatasetLoader } from '../../src/store/actions';
 import { detectDegeneration } from '../../src/share/degeneration';
-import { createRunActions } from '../../src/store/run-actions';
+import { createRunActions } from '../../src/store/run';
 import { selectProgress, smooth } from '../../src/store/selectors';
 import { createAppStore } from '../../src/store/store';
 import { startHarness, type Harness } from '../worker/harness';

@@ -10,7 +10,7 @@ import type { Backend } from '../../src/runtime/backend';
 import { defaultRunConfig, type RunConfig } from '../../src/share/run-config';
 import { folderSource } from '../../src/cli/files';
 import { loadModel, type LoadedModel } from '../../src/train/model-source';
-import { resolveConfig } from '../../src/train/session';
+import { resolveConfig, resolveSubset } from '../../src/train/session';
 import { Trainer } from '../../src/train/trainer';
 import { FAMILIES, loadFixture, relError, type Family } from '../models/fixture';
 
@@ -66,7 +66,7 @@ describe.each(FAMILIES.filter((f) => f === 'qwen2' || f === 'gpt2'))('%s: full t
     const fx = loadFixture(family);
     const rows = examples(family);
     const m = await model(family);
-    const trainer = await Trainer.create({ backend, model: m, config: config(family, full), train: rows, eval: [], padId: 0 });
+    const trainer = await Trainer.create({ backend, model: m, config: config(family, full), subset: resolveSubset(config(family, full), m.config), train: rows, eval: [], padId: 0 });
     try {
       expect(trainer.fullTensors.length, `${subset} selects tensors in ${family}`).toBeGreaterThan(0);
       const trainable = trainer.graphs.trainable.map((s) => s.name);
@@ -99,7 +99,8 @@ describe.each(FAMILIES.filter((f) => f === 'qwen2' || f === 'gpt2'))('%s: full t
     const m = await model(family);
     const rows = examples(family);
     const before = Float32Array.from(m.weights.get(loadFixture(family).golden.embedding_grad.name)!);
-    const trainer = await Trainer.create({ backend, model: m, config: config(family, { groups: ['norms', 'embeddings'], layers: [] }), train: rows, eval: [], padId: 0 });
+    const c = config(family, { groups: ['norms', 'embeddings'], layers: [] });
+    const trainer = await Trainer.create({ backend, model: m, config: c, subset: resolveSubset(c, m.config), train: rows, eval: [], padId: 0 });
     try {
       await trainer.run();
       const c = await trainer.checkpoint();

@@ -9,7 +9,7 @@ import { parseModelConfig } from '../../src/models/config';
 import { createNodeBackend } from '../../src/runtime/node';
 import { defaultRunConfig, type RunConfig } from '../../src/share/run-config';
 import { createDatasetLoader } from '../../src/store/actions';
-import { createRunActions, PREPARE_DEBOUNCE_MS, reprepareOnDataChange } from '../../src/store/run-actions';
+import { createRunActions, PREPARE_DEBOUNCE_MS, reprepareOnDataChange } from '../../src/store/run';
 import { createAppStore } from '../../src/store/store';
 import { resolveLoraTargets, SAMPLE_NEW_TOKENS } from '../../src/train/session';
 import type { HubLocation, WorkerEvent } from '../../src/worker/protocol';

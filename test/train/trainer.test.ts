@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizerFrom, loadModel, type FileSource, type LoadedModel, type TokenizerBundle } from '../../src/train/model-source.ts';
 import { paddingId, prepareDataset } from '../../src/train/dataset.ts';
 import { Trainer, type TrainerInit } from '../../src/train/trainer.ts';
+import { resolveSubset } from '../../src/train/session.ts';
 import { loadDataset } from '../../src/data/dataset.ts';
 import { createNodeBackend } from '../../src/runtime/node.ts';
 import type { Backend } from '../../src/runtime/backend.ts';
@@ -34,7 +35,7 @@ function config(train: Partial<RunConfig['train']>): RunConfig {
   return { ...c, maxLength: 16, lora: { ...c.lora, targets: ['c_attn'] }, train: { ...c.train, batchSize: 2, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, ...train } };
 }
 
-const init = (c: RunConfig): TrainerInit => ({ backend, model, config: c, train: examples, eval: [], padId: paddingId(tok.tokenizer) });
+const init = (c: RunConfig): TrainerInit => ({ backend, model, config: c, subset: resolveSubset(c, model.config), train: examples, eval: [], padId: paddingId(tok.tokenizer) });
 
 describe('Trainer', () => {
   it('stops on a non-finite loss and keeps the last good state', { timeout: 120_000 }, async () => {

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useActions, useApp } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { HeatLegend, IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
-import { isTraining } from '../../store/run-actions';
+import { isTraining } from '../../store/run';
 import type { BatchInspection } from '../../worker/protocol';
 import { StepGraphSummary } from './GraphSummary';
 

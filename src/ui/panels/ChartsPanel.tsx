@@ -5,7 +5,7 @@ import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useR
 import { useApp } from '../app-context';
 import { Empty, Panel, usePresenting } from '../Panel';
 import { downsample, MAX_CHART_POINTS, smooth } from '../../store/selectors';
-import { isTraining } from '../../store/run-actions';
+import { isTraining } from '../../store/run';
 import type { ChartLine, ChartRow } from './MetricChart';
 
 const loadChart = () => import('./MetricChart');

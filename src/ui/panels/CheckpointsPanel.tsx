@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { formatBytes } from '../format';
-import { isTraining } from '../../store/run-actions';
+import { isTraining } from '../../store/run';
 import type { AppState } from '../../store/slices';
 import type { StoredCheckpoint, StoredRun } from '../../worker/protocol';
 

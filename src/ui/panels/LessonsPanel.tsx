@@ -5,7 +5,7 @@
 import { useMemo, useState } from 'react';
 import { useActions, useApp } from '../app-context';
 import { ErrorNote, Panel } from '../Panel';
-import { isTraining } from '../../store/run-actions';
+import { isTraining } from '../../store/run';
 import { errorMessage } from '../../share/labels';
 import { shareUrl } from '../../share/link';
 import {

@@ -4,7 +4,7 @@
 import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { useActions, useApp } from '../app-context';
 import { ErrorNote, Panel, Progress } from '../Panel';
-import { isTraining } from '../../store/run-actions';
+import { isTraining } from '../../store/run';
 import type { AppState } from '../../store/slices';
 import { count } from '../../share/wording';
 

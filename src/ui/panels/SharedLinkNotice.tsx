@@ -3,7 +3,7 @@
 // tampered, oversized or too-new link — why it was refused, while the app goes on with the saved settings.
 import type { ChangeEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
-import { isTraining } from '../../store/run-actions';
+import { isTraining } from '../../store/run';
 
 
 function Dismiss() {

@@ -5,7 +5,7 @@ import type { ChangeEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
 import { Empty, ErrorNote, Facts, Panel, Progress } from '../Panel';
 import { IGNORE, Legend, TokenStrip, type StripToken } from '../tokens';
-import { isTraining } from '../../store/run-actions';
+import { isTraining } from '../../store/run';
 import { MASK_POLICIES, type MaskPolicy } from '../../share/run-config';
 import type { ExampleDetail, PreparedRun } from '../../worker/protocol';
 import { TemplateEditor } from '../template/TemplateEditor';

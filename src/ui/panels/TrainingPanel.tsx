@@ -6,7 +6,7 @@ import { useActions, useApp, useStoreApi } from '../app-context';
 import { ErrorNote, Panel, Progress } from '../Panel';
 import { formatCount } from '../format';
 import { selectProgress } from '../../store/selectors';
-import { isTraining } from '../../store/run-actions';
+import { isTraining } from '../../store/run';
 import type { BackendChoice } from '../../worker/protocol';
 import { FULL_GROUPS, runConfigSchema, SCHEDULES, type RunConfig } from '../../share/run-config';
 import { count } from '../../share/wording';

@@ -5,7 +5,7 @@
 // keep the last template that worked.
 import { useEffect, useState, type ChangeEvent } from 'react';
 import { useActions, useApp, useStoreApi } from '../app-context';
-import { isTraining } from '../../store/run-actions';
+import { isTraining } from '../../store/run';
 import { PRESET_SOURCES, TEMPLATE_KINDS, TEMPLATE_TITLES, type TemplateKind } from '../../share/templates';
 import type { RunConfig } from '../../share/run-config';
 import type { TemplateCheck } from '../../worker/protocol';

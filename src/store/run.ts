@@ -1,21 +1,87 @@
-// Actions of a run: prepare the examples (tokenizer + dataset + mask policy), show one example, inspect one batch,
-// and start / pause / resume / stop training, turning the worker's streamed events into store updates. Metric points
-// are buffered and written at most every FLUSH_MS so a fast GPU cannot make the charts re-render on every step.
-import { WorkerRequestError, type WorkerClient } from '../worker/client';
-import type { RequestOptions } from '../worker/client';
-import type { CheckpointFiles, LessonRunInfo, TemplateCheck, TrainOutcome, WorkerEvent } from '../worker/protocol';
+// The run: its slice (the run config the panels edit, the prepared examples, one example, the batch inspection, the
+// trainer and how the run ended) and its actions — prepare the examples (tokenizer + dataset + mask policy), show one
+// example, inspect one batch, and start / pause / resume / stop training, turning the worker's streamed events into
+// store updates. Metric points are buffered and written at most every FLUSH_MS so a fast GPU cannot make the charts
+// re-render on every step.
+import { WorkerRequestError, type RequestOptions, type WorkerClient } from '../worker/client';
+import type {
+  BackendChoice, BatchInspection, CheckpointFiles, ExampleDetail, LessonRunInfo, PreparedRun, TemplateCheck, TrainerInfo, TrainOutcome, WorkerEvent,
+} from '../worker/protocol';
 import { errorMessage } from '../share/labels';
-import { dataKey } from '../share/run-config';
 import { detectDegeneration } from '../share/degeneration';
 import { createCheckpointActions, runSaveInfo, type CheckpointActions } from './checkpoints'; // saved runs
 import { selectModelLocation } from './selectors';
+import type { StateCreator } from 'zustand/vanilla';
 import type { AppStore } from './store';
-import type { MetricPoint, RunPhase } from './slices';
+import { dataKey, defaultRunConfig, type RunConfig } from '../share/run-config';
+import type { AppState, LoadState, MetricPoint, RunPhase } from './slices';
 
 /** Longest delay between a step finishing in the worker and its point reaching the charts. */
 const FLUSH_MS = 1000;
 /** Edits to a data setting settle for this long before the examples are rebuilt. */
 export const PREPARE_DEBOUNCE_MS = 300;
+
+export interface RunSlice {
+  /** The run configuration the panels edit (mask, max length, LoRA, hyperparameters, seed), schema defaults first. */
+  runConfig: RunConfig;
+  /** WebGPU when available (`auto`) or the CPU (`wasm`); not part of the run config: it changes speed, not results. */
+  backendChoice: BackendChoice;
+  prepared: PreparedRun | null;
+  preparedState: LoadState;
+  exampleIndex: number;
+  example: ExampleDetail | null;
+  exampleState: LoadState;
+  inspection: BatchInspection | null;
+  inspectionState: LoadState;
+  trainer: TrainerInfo | null;
+  /** Progress of building the trainer (weights download, graphs, sessions) while phase is `starting`. */
+  trainerState: LoadState;
+  outcome: TrainOutcome | null;
+  /** The inputs of the run started last, frozen at its start: what exports and links describe while the run's adapter
+   * exists. Null before a run, and once new data ends it. */
+  trained: TrainedInputs | null;
+  setRunConfig(config: RunConfig): void;
+  setBackendChoice(choice: BackendChoice): void;
+  setPrepared(prepared: PreparedRun | null, state: LoadState): void;
+  setExample(index: number, example: ExampleDetail | null, state: LoadState): void;
+  setInspection(inspection: BatchInspection | null, state: LoadState): void;
+  setTrainer(info: TrainerInfo | null): void;
+  setTrainerState(state: LoadState): void;
+  setOutcome(outcome: TrainOutcome | null): void;
+  setTrained(trained: TrainedInputs | null): void;
+}
+
+interface TrainedInputs {
+  readonly config: RunConfig;
+  readonly dataName: string;
+  /** Content hash of the rows trained on, as the worker prepared them. */
+  readonly dataHash: string;
+}
+
+export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set) => ({
+  runConfig: defaultRunConfig(),
+  backendChoice: 'auto',
+  prepared: null,
+  preparedState: { status: 'idle' },
+  exampleIndex: 0,
+  example: null,
+  exampleState: { status: 'idle' },
+  inspection: null,
+  inspectionState: { status: 'idle' },
+  trainer: null,
+  trainerState: { status: 'idle' },
+  outcome: null,
+  trained: null,
+  setRunConfig: (runConfig) => set({ runConfig }),
+  setBackendChoice: (backendChoice) => set({ backendChoice }),
+  setPrepared: (prepared, preparedState) => set({ prepared, preparedState }),
+  setExample: (exampleIndex, example, exampleState) => set({ exampleIndex, example, exampleState }),
+  setInspection: (inspection, inspectionState) => set({ inspection, inspectionState }),
+  setTrainer: (trainer) => set({ trainer }),
+  setTrainerState: (trainerState) => set({ trainerState }),
+  setOutcome: (outcome) => set({ outcome }),
+  setTrained: (trained) => set({ trained }),
+});
 
 export interface RunActions {
   /** Re-renders and re-masks the dataset with the current model, dataset and run config (no weights needed). */
