@@ -9,7 +9,6 @@ import { createDatasetLoader, createModelLoader, loadBundledDatasets, probeCapab
 import { createRunActions, isTraining, reprepareOnDataChange } from './store/run';
 import { createShareActions } from './store/share'; // share links
 import { createExportActions } from './store/export-actions'; // run export/import
-import { createGraphExportActions } from './store/graph-export-actions'; // ONNX download
 import { saveBlob, saveBytes } from './ui/download'; // run export/import, ONNX download
 import { createModelPanelActions } from './store/model-panel'; // model panel
 import { settingsStorage } from './store/persist';
@@ -31,7 +30,7 @@ const run = createRunActions(store, client);
 const sendUpload = (name: string, bytes: ArrayBuffer) => loadDataset({ name, bytes }).then(() => run.prepare());
 const share = createShareActions(store, { uploadDataset: sendUpload, pageUrl: () => location.href });
 const reloadRun = () => Promise.all([loadModel(), loadDataset()]).then(() => run.prepare());
-const exporting = createExportActions(store, { client, share, run, save: saveBytes, reloadRun });
+const exporting = createExportActions(store, { client, share, run, save: saveBytes, saveBlob, reloadRun });
 const actions: AppActions = {
   reloadModel: () => loadModel().then(() => run.prepare()),
   reloadDataset: () => loadDataset().then(() => run.prepare()),
@@ -44,7 +43,6 @@ const actions: AppActions = {
   share,
   exporting,
   model: createModelPanelActions(store, client), // model panel
-  graphs: createGraphExportActions(store, { client, saveBlob }),
   lessons: createLessonActions(store, { client, share, run, reloadRun }), // lessons
 };
 

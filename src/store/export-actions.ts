@@ -1,7 +1,8 @@
 // Run zips and adapters in the app: "Download run (.zip)" asks the worker to build the zip from its latest checkpoint
 // and hands the bytes to the page to save; "Import run (.zip)" restores the config (like a share link), the metrics
 // and the samples into the panels and keeps the checkpoint for "Continue training"; "Import PEFT adapter" (a zip or
-// the two files) is checked by the worker against the loaded model and becomes the adapter the next trainer uses.
+// the two files) is checked by the worker against the loaded model and becomes the adapter the next trainer uses;
+// "Download ONNX" saves the trainer's graphs.
 import { errorMessage } from '../share/labels';
 import type { WorkerClient } from '../worker/client';
 import type { CheckpointFiles } from '../worker/protocol';
@@ -18,6 +19,7 @@ export interface ExportDeps {
   run: RunActions;
   /** Saves bytes or text as a file for the user (a Blob link in the page). */
   save(fileName: string, bytes: Uint8Array | string, type: string): void;
+  saveBlob(fileName: string, blob: Blob): void;
   /** Loads the chosen model and dataset again and re-prepares (after an import changed them). */
   reloadRun(): Promise<void>;
 }
@@ -36,6 +38,10 @@ export interface ExportActions {
   /** Pushes the adapter folder to the Hub set in Settings. The token is an argument only: it goes to the worker for
    * this request and is never written to the store, a link, storage or a log. */
   push(input: { token: string; repo: string; private: boolean }): Promise<void>;
+  /** "Download ONNX" in the batch inspector: the current trainer's graphs as ONNX files in one zip
+   * (docs/onnx-export.md). Resolves with what it held, rejects with the worker's message; progress and errors stay
+   * with the button that asked. */
+  downloadOnnx(onStage?: (stage: string) => void): Promise<{ fileName: string; files: { path: string; bytes: number }[] }>;
 }
 
 
@@ -150,6 +156,18 @@ export function createExportActions(store: AppStore, deps: ExportDeps): ExportAc
       } catch (err) {
         store.getState().setImportState({ status: 'error', message: errorMessage(err) });
       }
+    },
+
+    async downloadOnnx(onStage) {
+      const s = store.getState();
+      const result = await deps.client.request('graph.export', { backend: s.backendChoice, config: s.runConfig }, {
+        onEvent: (e) => {
+          if (e.type === 'trainer') store.getState().setTrainer(e.info);
+          if (e.type === 'progress') onStage?.(e.stage);
+        },
+      });
+      deps.saveBlob(result.fileName, result.zip);
+      return { fileName: result.fileName, files: result.files };
     },
 
     async exportCluster(which) {

@@ -6,7 +6,6 @@ import type { RunActions } from '../store/run';
 import type { ShareActions } from '../store/share'; // share links
 import type { ExportActions } from '../store/export-actions'; // run export/import
 import type { ModelPanelActions } from '../store/model-panel'; // model panel
-import type { GraphExportActions } from '../store/graph-export-actions'; // ONNX download
 import type { LessonActions } from '../store/lesson-actions'; // lessons
 import type { AppStore } from '../store/store';
 import type { AppState } from '../store/slices';
@@ -20,12 +19,10 @@ export interface AppActions {
   run: RunActions;
   /** Share links: make one for the current run, restore one, supply its data file (src/store/share.ts). */
   share: ShareActions;
-  /** Run zip download/import and PEFT adapter import (src/store/export-actions.ts). */
+  /** Run zip download/import, PEFT adapter import, cluster export, Hub push, ONNX download (src/store/export-actions.ts). */
   exporting: ExportActions;
   /** Model panel: weights download, separate tokenizer, cache list, memory bill (src/store/model-panel.ts). */
   model: ModelPanelActions;
-  /** The trainer's graphs as ONNX files (src/store/graph-export-actions.ts). */
-  graphs: GraphExportActions;
   /** Lessons: open a lesson's preset, run it with its metric, ask base and adapter a prompt (src/store/lesson-actions.ts). */
   lessons: LessonActions;
 }

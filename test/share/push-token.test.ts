@@ -49,7 +49,7 @@ describe('push to the Hub from the app', () => {
     const store = createAppStore({ origin: 'https://tabtune.example' });
     const run = createRunActions(store, h.client);
     const share = createShareActions(store, { uploadDataset: () => Promise.resolve(), pageUrl: () => 'https://tabtune.example/' });
-    const exporting = createExportActions(store, { client: h.client, share, run, save: () => undefined, reloadRun: () => Promise.resolve() });
+    const exporting = createExportActions(store, { client: h.client, share, run, save: () => undefined, saveBlob: () => undefined, reloadRun: () => Promise.resolve() });
     const location = { endpoint: inject('hubMirrorUrl'), repo: 'tabtune/tiny-qwen3', revision: 'main' };
     const base = defaultRunConfig();
     const config = { ...base, maxLength: 64, train: { ...base.train, steps: 1, batchSize: 2, warmupSteps: 0, evalEvery: 0, sampleEvery: 0 } };

@@ -25,12 +25,12 @@ function layerLabel(layer: string): string {
 }
 
 function OnnxDownload() {
-  const { graphs } = useActions();
+  const { exporting } = useActions();
   const [state, setState] = useState<{ status: 'idle' | 'loading' | 'done' | 'error'; text: string }>({ status: 'idle', text: '' });
   const download = async () => {
     setState({ status: 'loading', text: 'Building the ONNX files' });
     try {
-      const r = await graphs.downloadOnnx((stage) => setState({ status: 'loading', text: stage }));
+      const r = await exporting.downloadOnnx((stage) => setState({ status: 'loading', text: stage }));
       const total = r.files.reduce((n, f) => n + f.bytes, 0);
       setState({ status: 'done', text: `${r.fileName}: ${r.files.map((f) => `${f.path} ${bytes(f.bytes)}`).join(', ')} (${bytes(total)})` });
     } catch (err) {
