@@ -4,7 +4,7 @@
 // (scripts/serve.mjs sends COOP/COEP), so the worker runs onnxruntime-web multi-threaded where there are 3+ cores, and
 // the label names the threads ORT started.
 import { expect, test } from './fixtures';
-import { wasmThreads } from '../src/runtime/web';
+import { wasmThreads } from '../src/runtime/adapter';
 
 test('automatic choice on a software adapter: WASM on every core but one, the inspector and the trainer say so', async ({ app, page }) => {
   test.setTimeout(150_000);
@@ -18,6 +18,9 @@ test('automatic choice on a software adapter: WASM on every core but one, the in
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   const threads = wasmThreads(cores);
   const label = `WASM (onnxruntime-web, ${threads} thread${threads === 1 ? '' : 's'})`;
+  // The Device panel names the threads training uses, not only the cores.
+  expect(capability?.wasmThreads).toBe(threads);
+  await expect(app.panel('device')).toContainText(`WASM trains on ${threads} thread${threads === 1 ? '' : 's'}`);
 
   await app.setUpCodewordRun({ steps: 2, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0 });
   const training = app.panel('training');

@@ -1,7 +1,7 @@
 // Which backend fits this machine: a WebGPU adapter that is software (SwiftShader, or one the browser marks as a
 // fallback adapter) emulates the GPU on the CPU cores WASM would use directly, and is far slower than WASM for training
-// (93 s to the first step of the demo, against about 3 s on WASM). Pure: no ORT import, shared by the worker's probe
-// and the browser backend.
+// (93 s to the first step of the demo, against about 3 s on WASM). Also how many threads WASM gets. Pure: no ORT
+// import, shared by the worker's probe and the browser backend.
 
 /** The parts of GPUAdapterInfo (or the probe's AdapterSummary) that tell a software adapter apart. */
 export interface AdapterIdentity {
@@ -31,4 +31,14 @@ export function softwareAdapterNote(info: AdapterIdentity): string | null {
   const name = softwareAdapterName(info);
   if (!name) return null;
   return `The only WebGPU adapter is a software renderer (${name}), slower than WebAssembly on this machine, so training runs on WASM; pick WebGPU under "Train on" to use it anyway.`;
+}
+
+/**
+ * Threads for ORT's WASM pool on a machine with `cores` logical cores: all but one. ORT's pool computes on the calling
+ * thread too, so `cores` threads leave nothing for the page's main thread and the garbage collector; measured on a
+ * 2-core machine with other work on it, 2 threads stalled the tab at step 0 (its main thread stopped answering, the
+ * renderer churning 3–4 GB) while 1 thread trained 30 steps in 10 s.
+ */
+export function wasmThreads(cores: number): number {
+  return Math.max(1, Math.floor(cores) - 1);
 }

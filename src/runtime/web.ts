@@ -4,7 +4,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import type { Backend, HostTensor, OrtModule, OrtTensor, RuntimeSession, SessionConfig } from './backend.ts';
 import { hostFromOrt, sessionOptions, wrapSession } from './backend.ts';
-import { softwareAdapterNote } from './adapter.ts';
+import { softwareAdapterNote, wasmThreads } from './adapter.ts';
 import { identityModel } from './copier.ts';
 
 export interface WebBackendOptions {
@@ -53,16 +53,6 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
 }
 
 let wasmStart: Promise<number> | undefined;
-
-/**
- * Threads for ORT's WASM pool on a machine with `cores` logical cores: all but one. ORT's pool computes on the calling
- * thread too, so `cores` threads leave nothing for the page's main thread and the garbage collector; measured on a
- * 2-core machine with other work on it, 2 threads stalled the tab at step 0 (its main thread stopped answering, the
- * renderer churning 3–4 GB) while 1 thread trained 30 steps in 10 s.
- */
-export function wasmThreads(cores: number): number {
-  return Math.max(1, Math.floor(cores) - 1);
-}
 
 /**
  * Starts onnxruntime-web's WASM runtime once per worker and says how many threads it really runs. ORT reads

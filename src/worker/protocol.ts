@@ -49,6 +49,8 @@ export interface Capability {
   /** SharedArrayBuffer is available (WASM threads need it; the server sends COOP/COEP headers for it). */
   crossOriginIsolated: boolean;
   hardwareConcurrency: number;
+  /** Threads onnxruntime-web's WASM backend trains on: every core but one when isolated, else 1. */
+  wasmThreads: number;
   userAgent: string;
 }
 

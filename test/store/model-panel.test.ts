@@ -17,9 +17,9 @@ const memory = (problems: string[], limits?: NonNullable<MemoryEstimate['shape']
 });
 const webgpu = (limits: Record<string, number>): Capability => ({
   webgpu: { available: true, adapter: { vendor: 'v', architecture: 'a', device: 'd', description: '', isFallbackAdapter: false, features: [], limits } },
-  backend: 'webgpu', crossOriginIsolated: true, hardwareConcurrency: 2, userAgent: 'test',
+  backend: 'webgpu', crossOriginIsolated: true, hardwareConcurrency: 2, wasmThreads: 1, userAgent: 'test',
 });
-const wasm: Capability = { webgpu: { available: false, reason: 'r', hint: 'h' }, backend: 'wasm', crossOriginIsolated: true, hardwareConcurrency: 2, userAgent: 'test' };
+const wasm: Capability = { webgpu: { available: false, reason: 'r', hint: 'h' }, backend: 'wasm', crossOriginIsolated: true, hardwareConcurrency: 2, wasmThreads: 1, userAgent: 'test' };
 
 describe('memory limits and fit', () => {
   it('asks for the WebGPU buffer limits, or the WASM heap, or nothing before the probe', () => {

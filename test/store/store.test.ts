@@ -35,7 +35,7 @@ describe('store slices and selectors', () => {
   it('shows the WASM fallback banner only when WebGPU is missing, with the reason', () => {
     const store = createAppStore({ origin: 'http://o' });
     expect(selectFallbackBanner(store.getState())).toBeNull();
-    const base = { crossOriginIsolated: false, hardwareConcurrency: 2, userAgent: 'test' };
+    const base = { crossOriginIsolated: false, hardwareConcurrency: 2, wasmThreads: 1, userAgent: 'test' };
     store.getState().setCapability({ ...base, backend: 'wasm', webgpu: { available: false, reason: 'No adapter.', hint: 'Try X.' } });
     expect(selectFallbackBanner(store.getState())).toMatch(/WebAssembly.*No adapter\..*Try X\./);
     store.getState().setCapability({

@@ -80,7 +80,9 @@ export function DevicePanel() {
       ))}
       {cap && (
         <p className="muted small">
-          {count(cap.hardwareConcurrency, 'CPU thread')} · {cap.crossOriginIsolated ? 'cross-origin isolated (WASM threads on)' : 'not cross-origin isolated (WASM single-threaded)'}
+          {count(cap.hardwareConcurrency, 'CPU thread')} · {cap.crossOriginIsolated
+            ? `cross-origin isolated: WASM trains on ${count(cap.wasmThreads, 'thread')} (every core but one, which the page keeps)`
+            : 'not cross-origin isolated: WASM trains on 1 thread'}
         </p>
       )}
     </Panel>

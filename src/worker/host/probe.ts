@@ -1,6 +1,6 @@
 // Capability probe, run once in the worker (where training runs): the WebGPU adapter's identity, every limit and
 // feature, or the exact reason WebGPU is missing and what the user can try. Pure data out; no device is kept.
-import { softwareAdapterNote } from '../../runtime/adapter.ts';
+import { softwareAdapterNote, wasmThreads } from '../../runtime/adapter.ts';
 import type { AdapterSummary, Capability, WebGpuProbe } from '../protocol';
 
 const NO_GPU_HINT =
@@ -85,6 +85,7 @@ export async function probeCapability(): Promise<Capability> {
     ...(note ? { backendNote: note } : {}),
     crossOriginIsolated: Boolean(globalThis.crossOriginIsolated),
     hardwareConcurrency: globalThis.navigator?.hardwareConcurrency ?? 1,
+    wasmThreads: globalThis.crossOriginIsolated ? wasmThreads(globalThis.navigator?.hardwareConcurrency ?? 1) : 1,
     userAgent: globalThis.navigator?.userAgent ?? 'unknown',
   };
 }
