@@ -60,6 +60,16 @@ function usePresentation(ref: RefObject<HTMLElement | null>, button: RefObject<H
   return [presenting, setPresenting] as const;
 }
 
+/** Four corners of a screen, drawn rather than a font glyph (⛶ is missing from many system fonts, including those of
+ * headless Chromium, and rendered as an empty box). Sized by the button's font. */
+export function PresentIcon() {
+  return (
+    <svg className="present-icon" viewBox="0 0 16 16" width="1em" height="1em" aria-hidden="true" focusable="false">
+      <path d="M1.5 5.5v-4h4M10.5 1.5h4v4M14.5 10.5v4h-4M5.5 14.5h-4v-4" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" strokeLinejoin="round" />
+    </svg>
+  );
+}
+
 export function Panel(props: { id: string; step?: number; title: string; aside?: ReactNode; children: ReactNode; wide?: boolean }) {
   const headingId = `${props.id}-title`;
   const helpId = useId();
@@ -85,7 +95,7 @@ export function Panel(props: { id: string; step?: number; title: string; aside?:
           <button ref={presentButton} type="button" className="tool" aria-pressed={presenting} onClick={() => setPresenting((p) => !p)}
             aria-label={presenting ? `Leave full screen (Escape)` : `Present the ${props.title} panel full screen`}
             title={presenting ? 'Leave full screen (Escape)' : 'Present full screen'} data-testid="panel-present">
-            {presenting ? '✕' : '⛶'}
+            {presenting ? '✕' : <PresentIcon />}
           </button>
         </div>
       </header>

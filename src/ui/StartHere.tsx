@@ -1,6 +1,7 @@
 // "Start here": a short guide for a first visit, above the panels. Dismissed once, it stays dismissed (remembered in
 // localStorage; where storage is blocked it comes back on the next visit, which is harmless).
 import { useState } from 'react';
+import { PresentIcon } from './Panel';
 
 const START_HERE_KEY = 'tabtune.startHere';
 
@@ -35,7 +36,7 @@ export function StartHere() {
           starts the run, and <strong>6 Charts</strong> and <strong>7 Samples</strong> show what it learns.
         </p>
         <p className="small">
-          Each panel&apos;s <strong>?</strong> explains what it shows; <strong>⛶</strong> presents it full screen for a
+          Each panel&apos;s <strong>?</strong> explains what it shows; <span aria-label="the full-screen button" role="img"><PresentIcon /></span> presents it full screen for a
           projector (Escape leaves).
         </p>
       </div>

@@ -32,21 +32,23 @@ const GRAD_LINES: ChartLine[] = [
 const LR_LINES: ChartLine[] = [{ key: 'learningRate', name: 'learning rate', color: 'var(--line-lr)' }];
 const LESSON_LINES: ChartLine[] = [{ key: 'lessonMetric', name: 'lesson metric (held-out)', color: 'var(--line-eval)', dots: true }]; // lessons
 
-/** Width of one chart cell, measured by a ResizeObserver only when the layout really changes. */
-function useCellWidth(minCell: number): [(el: HTMLDivElement | null) => (() => void) | undefined, number] {
-  const [width, setWidth] = useState(0);
+/** Columns and the width of one chart cell for `charts` charts, measured by a ResizeObserver only when the layout
+ * really changes. The grid takes its columns from here too, so a chart always fills its cell. */
+function useCells(minCell: number, charts: number): [(el: HTMLDivElement | null) => (() => void) | undefined, { cols: number; width: number }] {
+  const [cells, setCells] = useState({ cols: 1, width: 0 });
   const ref = useCallback((el: HTMLDivElement | null) => {
     if (!el) return undefined;
     const measure = () => {
-      const cols = Math.min(CHARTS, Math.max(1, Math.floor((el.clientWidth + GAP) / (minCell + GAP))));
-      setWidth(Math.floor((el.clientWidth - GAP * (cols - 1)) / cols));
+      const cols = Math.min(charts, Math.max(1, Math.floor((el.clientWidth + GAP) / (minCell + GAP))));
+      const width = Math.floor((el.clientWidth - GAP * (cols - 1)) / cols);
+      setCells((c) => (c.cols === cols && c.width === width ? c : { cols, width }));
     };
     measure();
     const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
-  }, [minCell]);
-  return [ref, width];
+  }, [minCell, charts]);
+  return [ref, cells];
 }
 const GAP = 8;
 const MIN_CELL = 260;
@@ -99,15 +101,15 @@ function useStaggered(rows: ChartRow[], training: boolean): Shown[] {
   return shown;
 }
 
-/** The three charts, sized to their cells; inside the Panel, so it sees presentation mode (usePresenting). */
+/** The charts (the lesson metric's only in a lesson), sized to their cells; inside the Panel, so it sees presentation mode (usePresenting). */
 function ChartGrid({ rows, shown, training, lesson }: { rows: ChartRow[]; shown: Shown[]; training: boolean; lesson: boolean }) {
   const presenting = usePresenting();
-  const [gridRef, width] = useCellWidth(presenting ? MIN_CELL_PRESENTING : MIN_CELL);
+  const [gridRef, { cols, width }] = useCells(presenting ? MIN_CELL_PRESENTING : MIN_CELL, lesson ? CHARTS : CHARTS - 1);
   const height = usePlotHeight(presenting);
   // Tick labels grow with the screen when presented (16 px at 1280 wide, 22 px at 1920), 12 px on the page.
   const tickPx = presenting ? Math.round(Math.min(24, Math.max(16, window.innerWidth * 0.0115))) : 12;
   return (
-    <div className="chart-grid" ref={gridRef}>
+    <div className="chart-grid" ref={gridRef} style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))` }}>
       {width > 0 && (
         <>
           <Chart label="Loss" yTitle="loss (nats)" data={shown[0]?.rows ?? rows} lines={LOSS_LINES} width={width} height={height}
