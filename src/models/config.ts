@@ -5,7 +5,7 @@
 // preview() (bounded, never recursive). Imports nothing outside this folder but that message helper.
 import { preview } from '../engine/preview.ts';
 import {
-  bool, CONFIG_LIMITS, epsilon, int, ModelConfigError, num, obj, optInt, positive, probability, softcap, tokenIds, UnsupportedModelError,
+  bool, CONFIG_LIMITS, epsilon, int, ModelConfigError, obj, optInt, positive, probability, softcap, tokenIds, UnsupportedModelError,
   type Json,
 } from './config-values.ts';
 
