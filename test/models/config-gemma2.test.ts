@@ -9,6 +9,7 @@ import { buildForward } from '../../src/models/forward.ts';
 import { planLora } from '../../src/models/lora.ts';
 import { logitsChunkRows, memoryBill } from '../../src/models/memory.ts';
 import { parameterCount, weightTable } from '../../src/models/weights.ts';
+import { WASM_BUDGET_BYTES, planMemory } from '../../src/train/memory-plan.ts';
 
 /** gemma-2-2b's config.json as published (transformers 4.42: no layer_types, both hidden_act spellings). */
 const gemma2b = {
@@ -121,6 +122,15 @@ describe('Gemma 2 config', () => {
     // The embedding [256000, 2304] is the largest single tensor: 2.36 GB in float32.
     expect(bill.largestTensorBytes).toBe(256000 * 2304 * 4);
     expect(bill.totalBytes).toBe(bill.weightBytes + bill.trainableBytes + bill.activationBytes);
+    // On a GPU whose storage bindings stop at 2 GiB, that embedding cannot be one buffer: the plan refuses and says why.
+    const run = { maxLength: 512, lora: { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] }, train: { batchSize: 1 } };
+    const plan = planMemory(gemma2b, run, { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31 });
+    expect(plan.fits).toBe(false);
+    expect(plan.problems.map((p) => p.message).join('\n')).toMatch(/embedding table \[256000, 2304\] takes 2.36 GB in one GPU buffer.*use the WASM backend or pick a smaller model/);
+    // And its 10.5 GB of float32 weights alone are past the 4 GiB a wasm32 runtime addresses.
+    const wasm = planMemory(gemma2b, run, { budgetBytes: WASM_BUDGET_BYTES });
+    expect(wasm.fits).toBe(false);
+    expect(wasm.problems.map((p) => p.message).join('\n')).toMatch(/14.62 GB/);
   });
 
   it('builds sliding-window masks only on local layers: longer than the window is allowed (no Mistral-style refusal)', () => {
