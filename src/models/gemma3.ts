@@ -28,10 +28,13 @@ export function buildGemma3Forward(g: GraphBuilder, cfg: Gemma3Config, opts: For
   const rep = heads.q / heads.kv;
   const hasLocal = cfg.layerTypes.includes('sliding_attention');
   const hasGlobal = cfg.layerTypes.includes('full_attention');
+  const globalFreq = ropeInvFreq(cfg.rope, D);
+  const localFreq = ropeInvFreq(cfg.localRope, D);
   const prelude = g.scope('prelude', () => {
-    const globalRope = hasGlobal ? ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.rope, D), maxPos, scale) : null;
+    const globalRope = hasGlobal ? ropeTables(ctx, data.positionIds, globalFreq, maxPos, scale) : null;
     // Gemma 2's local layers rotate like its global ones: one set of tables serves both.
-    const localRope = !hasLocal ? null : globalRope && cfg.localRope === cfg.rope ? globalRope : ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.localRope, D), maxPos, scale);
+    const sameFreq = localFreq.every((f, j) => f === globalFreq[j]);
+    const localRope = !hasLocal ? null : globalRope && sameFreq ? globalRope : ropeTables(ctx, data.positionIds, localFreq, maxPos, scale);
     return {
       global: globalRope ? { bias: attentionBias(ctx, data.positionIds, data.attentionMask, rep), rope: globalRope } : null,
       local: localRope ? { bias: attentionBias(ctx, data.positionIds, data.attentionMask, rep, cfg.slidingWindow), rope: localRope } : null,

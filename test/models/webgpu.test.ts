@@ -201,5 +201,5 @@ describe.each(['gemma2'] as const)('%s against the PyTorch reference on WebGPU (
     } finally {
       await session.release();
     }
-  });
+  }, 240_000); // ~45 s alone on SwiftShader, over a minute beside other work
 });
