@@ -77,7 +77,7 @@ test('a Hub checkpoint found by search, picked with the keyboard, pinned to its 
   await expect(list).toBeVisible();
   await expect(box).toHaveAttribute('aria-expanded', 'true');
   const options = list.getByRole('option');
-  await expect(options).toHaveCount(7);
+  await expect(options).toHaveCount(8);
   await expect(options.filter({ hasText: 'tabtune/tiny-llama' })).toContainText(/downloads · [\d.]+ MiB/);
   await app.screenshot('model-panel-search');
   // Escape closes the list; typing opens it again.
@@ -86,10 +86,10 @@ test('a Hub checkpoint found by search, picked with the keyboard, pinned to its 
   await box.press('Backspace');
   await box.press('y');
   await expect(list).toBeVisible();
-  await expect(options).toHaveCount(7);
+  await expect(options).toHaveCount(8);
   // Arrow keys move the active option (aria-activedescendant); Enter picks it.
   let picked = false;
-  for (let i = 0; i < 7 && !picked; i++) {
+  for (let i = 0; i < 8 && !picked; i++) {
     await box.press('ArrowDown');
     const activeId = await box.getAttribute('aria-activedescendant');
     expect(activeId).not.toBeNull();

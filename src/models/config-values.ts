@@ -45,10 +45,13 @@ export function probability(c: Json, key: string): number {
   return v;
 }
 
-export function softcap(c: Json, key: string): number | null {
+/** A tanh soft-capping value: positive and finite, null when the config sets null, `fallback` (the config class's
+ * default) when the key is missing. */
+export function softcap(c: Json, key: string, fallback: number | null = null): number | null {
   const v = c[key];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !(v > 0)) throw new ModelConfigError(key, `${key} must be a positive number or null, got ${preview(v)}`);
+  if (v === undefined) return fallback;
+  if (v === null) return null;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new ModelConfigError(key, `${key} must be a positive number or null, got ${preview(v)}`);
   return v;
 }
 

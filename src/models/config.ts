@@ -1,17 +1,17 @@
 // Model configuration: parses a Hugging Face config.json into a typed ModelConfig for the families TabTune runs
-// (llama, mistral without sliding window, qwen2, qwen3, smollm3, gemma3_text, gpt2) and rejects everything else with a
+// (llama, mistral without sliding window, qwen2, qwen3, smollm3, gemma3_text, gemma2, gpt2) and rejects everything else with a
 // message naming what is supported. HF config keys are spelled as transformers writes them. Every number is
 // range-checked here, before any table, graph or memory bill is sized from it, and every bad value is quoted through
 // preview() (bounded, never recursive). Imports nothing outside this folder but that message helper.
 import { preview } from '../engine/preview.ts';
 import {
-  bool, CONFIG_LIMITS, epsilon, int, ModelConfigError, num, obj, optInt, positive, probability, softcap, tokenIds, UnsupportedModelError,
+  bool, CONFIG_LIMITS, epsilon, int, ModelConfigError, obj, optInt, positive, probability, softcap, tokenIds, UnsupportedModelError,
   type Json,
 } from './config-values.ts';
 
 export { CONFIG_LIMITS, ModelConfigError, UnsupportedModelError };
 
-export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gpt2'] as const;
+export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gemma2', 'gpt2'] as const;
 type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
 
 /** `architectures` values TabTune accepts, per model_type (the CausalLM heads transformers saves). */
@@ -22,12 +22,13 @@ const ARCHITECTURES: Readonly<Record<ModelType, string>> = {
   qwen3: 'Qwen3ForCausalLM',
   smollm3: 'SmolLM3ForCausalLM',
   gemma3_text: 'Gemma3ForCausalLM',
+  gemma2: 'Gemma2ForCausalLM',
   gpt2: 'GPT2LMHeadModel',
 };
 
 const SUPPORTED_TEXT =
   'TabTune supports model_type llama (Llama 2/3, SmolLM, TinyLlama), mistral (without sliding window), qwen2 (Qwen2/2.5), ' +
-  'qwen3, smollm3, gemma3_text (Gemma 3 text models such as gemma-3-270m and gemma-3-1b) and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
+  'qwen3, smollm3, gemma3_text (Gemma 3 text models such as gemma-3-270m and gemma-3-1b), gemma2 (Gemma 2) and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
 
 /**
  * model_type values of well-known causal LMs (and a few non-causal families people try) that TabTune does not run,
@@ -35,7 +36,6 @@ const SUPPORTED_TEXT =
  */
 const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
   gemma: 'Gemma (1)',
-  gemma2: 'Gemma 2',
   gemma3: 'Gemma 3 with vision (Gemma3ForConditionalGeneration); text-only Gemma 3 checkpoints are model_type gemma3_text, which is supported',
   gemma3n: 'Gemma 3n',
   olmo: 'OLMo',
@@ -130,15 +130,19 @@ type LayerType = 'sliding_attention' | 'full_attention';
  * Gemma 3 text (Gemma3ForCausalLM): pre- and post-norms around both branches (RMSNorm as x·(1 + w)), per-head q/k
  * norms, embeddings scaled by √hidden_size, GeGLU with tanh GELU, attention scale query_pre_attn_scalar^-½, local
  * sliding-window layers with their own RoPE base, optional tanh soft-capping of attention scores and logits.
+ * Gemma 2 (Gemma2ForCausalLM) is the same decoder without q/k norms, with one RoPE base for every layer, sliding
+ * windows on alternate layers and soft-capping on by default; it shares this family, as Qwen3 shares 'llama'.
  */
 export interface Gemma3Config extends CommonConfig {
   readonly family: 'gemma3';
-  readonly modelType: 'gemma3_text';
+  readonly modelType: 'gemma3_text' | 'gemma2';
+  /** Gemma 3's per-head RMSNorm of q and k before RoPE (q_norm, k_norm); Gemma 2 has none. */
+  readonly qkNorm: boolean;
   readonly numKvHeads: number;
   readonly rmsNormEps: number;
   /** RoPE of the full-attention (global) layers: rope_theta plus rope_scaling. */
   readonly rope: RopeConfig;
-  /** RoPE of the sliding-window (local) layers: rope_local_base_freq, never scaled. */
+  /** RoPE of the sliding-window (local) layers: rope_local_base_freq, never scaled (Gemma 2: the same as `rope`). */
   readonly localRope: RopeConfig;
   /** Bias on q/k/v/o_proj (`attention_bias`). */
   readonly attentionBias: boolean;
@@ -181,7 +185,7 @@ export function parseModelConfig(raw: unknown): ModelConfig {
       );
     }
   }
-  return mt === 'gpt2' ? parseGpt2(c) : mt === 'gemma3_text' ? parseGemma3(c) : parseLlamaFamily(c, mt);
+  return mt === 'gpt2' ? parseGpt2(c) : mt === 'gemma3_text' || mt === 'gemma2' ? parseGemma(c, mt) : parseLlamaFamily(c, mt);
 }
 
 /** TabTune trains without attention dropout; a config that asks for it is refused rather than silently ignored. */
@@ -256,58 +260,75 @@ function smolRopeLayers(c: Json, numLayers: number): boolean[] {
   return Array.from({ length: numLayers }, (_, i) => (i + 1) % interval !== 0);
 }
 
-function parseGemma3(c: Json): Gemma3Config {
-  const mt = 'gemma3_text';
+/**
+ * Gemma 3 text and Gemma 2, with each config class's own defaults: Gemma2Config turns soft-capping on (attention 50,
+ * logits 30) and uses rope_theta 10000 on every layer; Gemma3TextConfig leaves soft-capping off and gives local layers
+ * rope_local_base_freq.
+ */
+function parseGemma(c: Json, mt: Gemma3Config['modelType']): Gemma3Config {
+  const gemma2 = mt === 'gemma2';
   const hiddenSize = int(c, 'hidden_size', CONFIG_LIMITS.hidden_size);
   const numHeads = int(c, 'num_attention_heads', CONFIG_LIMITS.num_attention_heads);
   const numKvHeads = optInt(c, 'num_key_value_heads', CONFIG_LIMITS.num_key_value_heads, 1) ?? numHeads;
-  // Gemma3TextConfig's default head_dim is 256, independent of hidden_size.
+  // Gemma3TextConfig's and Gemma2Config's default head_dim is 256, independent of hidden_size.
   const headDim = optInt(c, 'head_dim', CONFIG_LIMITS.head_dim, 1) ?? 256;
   const numLayers = int(c, 'num_hidden_layers', CONFIG_LIMITS.num_hidden_layers);
   if (numHeads % numKvHeads !== 0) throw new ModelConfigError('num_key_value_heads', `num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   if (headDim % 2 !== 0) throw new ModelConfigError('head_dim', `head_dim ${headDim} must be even for RoPE`);
+  if (gemma2 && hiddenSize % numHeads !== 0) {
+    // Gemma2Config refuses this too, although head_dim is its own key.
+    throw new ModelConfigError('num_attention_heads', `hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}, which Gemma 2 requires. HINT: the file is corrupt; re-download config.json.`);
+  }
   const act = c['hidden_activation'] ?? 'gelu_pytorch_tanh';
   if (act !== 'gelu_pytorch_tanh') {
     throw new UnsupportedModelError(`config.json: hidden_activation ${preview(act)} is not supported for ${mt}; TabTune implements gelu_pytorch_tanh (GeGLU with tanh GELU)`);
   }
   if (c['use_bidirectional_attention'] === true) {
-    throw new UnsupportedModelError(`config.json: use_bidirectional_attention true (an embedding model such as EmbeddingGemma) is not supported; TabTune trains causal language models`);
+    throw new UnsupportedModelError(`config.json: use_bidirectional_attention true (an embedding model such as EmbeddingGemma) is not supported for ${mt}; TabTune trains causal language models`);
   }
   const partial = c['partial_rotary_factor'];
   if (partial !== undefined && partial !== null && partial !== 1) {
     throw new UnsupportedModelError(`config.json: partial_rotary_factor ${preview(partial)} is not supported; TabTune rotates the whole head`);
   }
   refuseAttentionDropout(c, mt);
-  const layerTypes = gemmaLayerTypes(c, numLayers);
-  const slidingWindow = optInt(c, 'sliding_window', CONFIG_LIMITS.sliding_window, 1);
+  const layerTypes = gemmaLayerTypes(c, numLayers, mt);
+  // Gemma2Config's sliding_window default is 4096; config.json files written by transformers always carry the key.
+  const slidingWindow = c['sliding_window'] === undefined && gemma2 ? 4096 : optInt(c, 'sliding_window', CONFIG_LIMITS.sliding_window, 1);
   if (layerTypes.includes('sliding_attention') && (slidingWindow === null || slidingWindow < 1)) {
-    throw new ModelConfigError('sliding_window', 'layer_types marks sliding_attention layers but sliding_window is missing or 0; set sliding_window (512 for Gemma 3 270M/1B)');
+    const typical = gemma2 ? '4096 for Gemma 2' : '512 for Gemma 3 270M/1B';
+    throw new ModelConfigError('sliding_window', `layer_types marks sliding_attention layers but sliding_window is missing or 0; set sliding_window (${typical})`);
   }
-  const { global, local } = gemmaRope(c);
+  const { global, local } = gemma2 ? gemma2Rope(c) : gemmaRope(c);
   const scalar = c['query_pre_attn_scalar'] ?? 256;
-  if (typeof scalar !== 'number' || !(scalar > 0)) throw new ModelConfigError('query_pre_attn_scalar', `query_pre_attn_scalar must be a positive number, got ${preview(scalar)}`);
+  if (typeof scalar !== 'number' || !Number.isFinite(scalar) || !(scalar > 0)) throw new ModelConfigError('query_pre_attn_scalar', `query_pre_attn_scalar must be a positive number, got ${preview(scalar)}`);
   return {
     family: 'gemma3',
     modelType: mt,
     ...common(c, { hiddenSize, numHeads, headDim, intermediateSize: int(c, 'intermediate_size', CONFIG_LIMITS.intermediate_size), numLayers }),
-    maxPositionEmbeddings: optInt(c, 'max_position_embeddings', CONFIG_LIMITS.max_position_embeddings, 1) ?? 131072,
-    // Gemma3TextConfig defaults tie_word_embeddings to true; its checkpoints store no lm_head.weight.
+    maxPositionEmbeddings: optInt(c, 'max_position_embeddings', CONFIG_LIMITS.max_position_embeddings, 1) ?? (gemma2 ? 8192 : 131072),
+    // Both config classes default tie_word_embeddings to true; their checkpoints store no lm_head.weight.
     tieWordEmbeddings: bool(c, 'tie_word_embeddings', true),
+    qkNorm: !gemma2,
     numKvHeads,
-    rmsNormEps: c['rms_norm_eps'] === undefined ? 1e-6 : num(c, 'rms_norm_eps'),
+    rmsNormEps: c['rms_norm_eps'] === undefined ? 1e-6 : epsilon(c, 'rms_norm_eps'),
     rope: global,
     localRope: local,
     attentionBias: bool(c, 'attention_bias', false),
     queryPreAttnScalar: scalar,
     slidingWindow: slidingWindow ?? 0,
     layerTypes,
-    attnLogitSoftcapping: softcap(c, 'attn_logit_softcapping'),
-    finalLogitSoftcapping: softcap(c, 'final_logit_softcapping'),
+    // A missing key takes the config class's default; an explicit null turns soft-capping off in both.
+    attnLogitSoftcapping: softcap(c, 'attn_logit_softcapping', gemma2 ? 50 : null),
+    finalLogitSoftcapping: softcap(c, 'final_logit_softcapping', gemma2 ? 30 : null),
   };
 }
 
-/** `layer_types`, or transformers' derivation from sliding_window_pattern (every pattern-th layer is global). */
-function gemmaLayerTypes(c: Json, numLayers: number): LayerType[] {
+/**
+ * `layer_types`, or transformers' derivation when a config has none: Gemma 3 makes every sliding_window_pattern-th
+ * layer global; Gemma 2 alternates, local first (Gemma2Config's default, and the `layer_idx % 2 == 0` rule of the
+ * releases before layer_types existed).
+ */
+function gemmaLayerTypes(c: Json, numLayers: number, mt: Gemma3Config['modelType']): LayerType[] {
   const given = c['layer_types'];
   if (given !== undefined && given !== null) {
     if (!Array.isArray(given) || given.length !== numLayers) {
@@ -315,12 +336,12 @@ function gemmaLayerTypes(c: Json, numLayers: number): LayerType[] {
     }
     for (const t of given) {
       if (t !== 'sliding_attention' && t !== 'full_attention') {
-        throw new UnsupportedModelError(`config.json: layer type ${preview(t)} is not supported for gemma3_text; TabTune implements sliding_attention and full_attention`);
+        throw new UnsupportedModelError(`config.json: layer type ${preview(t)} is not supported for ${mt}; TabTune implements sliding_attention and full_attention`);
       }
     }
     return given as LayerType[];
   }
-  const pattern = c['sliding_window_pattern'] ?? c['_sliding_window_pattern'] ?? 6;
+  const pattern = mt === 'gemma2' ? 2 : (c['sliding_window_pattern'] ?? c['_sliding_window_pattern'] ?? 6);
   if (typeof pattern !== 'number' || !Number.isInteger(pattern) || pattern < 1) throw new ModelConfigError('sliding_window_pattern', `sliding_window_pattern must be a positive integer, got ${preview(pattern)}`);
   return Array.from({ length: numLayers }, (_, i) => ((i + 1) % pattern !== 0 ? 'sliding_attention' : 'full_attention'));
 }
@@ -345,6 +366,12 @@ function gemmaRope(c: Json): { global: RopeConfig; local: RopeConfig } {
   const localTheta = c['rope_local_base_freq'] ?? 10000;
   // Gemma3TextConfig's rope_theta default is 1e6, not the Llama 1e4.
   return { global: parseRope({ ...c, rope_theta: c['rope_theta'] ?? 1_000_000 }), local: parseRope({ rope_theta: localTheta }) };
+}
+
+/** Gemma 2: one RoPE (rope_theta, default 10000, or transformers 5's rope_parameters) on local and global layers. */
+function gemma2Rope(c: Json): { global: RopeConfig; local: RopeConfig } {
+  const rope = parseRope(c);
+  return { global: rope, local: rope };
 }
 
 function parseGpt2(c: Json): Gpt2Config {

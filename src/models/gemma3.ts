@@ -2,7 +2,8 @@
 // blocks with four RMSNorms (x·(1 + w)) — input and post-attention around attention, pre- and post-feedforward around
 // the MLP, the post-norms on the branch outputs before each residual add — per-head q/k norms before RoPE, attention
 // scale query_pre_attn_scalar^-½, sliding-window layers with their own RoPE base, GeGLU with tanh GELU, a tied head,
-// and tanh soft-capping of attention scores and logits when the config sets it.
+// and tanh soft-capping of attention scores and logits when the config sets it. Gemma 2 (Gemma2ForCausalLM) runs
+// through the same builder: no q/k norms, one RoPE base shared by the alternating local and global layers.
 import type { GraphBuilder } from '../engine/graph.ts';
 import type { Value } from '../engine/ir.ts';
 import * as O from '../engine/ops.ts';
@@ -11,7 +12,7 @@ import { ropeInvFreq } from './config.ts';
 import type { CacheBinding, Ctx, ForwardGraph, ForwardOptions } from './layers.ts';
 import { applyRope, attention, attentionBias, declareInputs, linear, lmHead, ropeTables, softcapValues, weight } from './layers.ts';
 
-/** Gemma3RMSNorm: x / rms(x) · (1 + w), computed in float32. */
+/** Gemma3RMSNorm (and Gemma2RMSNorm): x / rms(x) · (1 + w), computed in float32. */
 function gemmaNorm(ctx: Ctx, x: Value, name: string, eps: number): Value {
   return O.SimplifiedLayerNormalization(ctx.g, x, O.Add(ctx.g, weight(ctx, name), 1), eps);
 }
@@ -27,17 +28,18 @@ export function buildGemma3Forward(g: GraphBuilder, cfg: Gemma3Config, opts: For
   const rep = heads.q / heads.kv;
   const hasLocal = cfg.layerTypes.includes('sliding_attention');
   const hasGlobal = cfg.layerTypes.includes('full_attention');
-  const prelude = g.scope('prelude', () => ({
-    global: hasGlobal
-      ? { bias: attentionBias(ctx, data.positionIds, data.attentionMask, rep), rope: ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.rope, D), maxPos, scale) }
-      : null,
-    local: hasLocal
-      ? {
-          bias: attentionBias(ctx, data.positionIds, data.attentionMask, rep, cfg.slidingWindow),
-          rope: ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.localRope, D), maxPos, scale),
-        }
-      : null,
-  }));
+  const globalFreq = ropeInvFreq(cfg.rope, D);
+  const localFreq = ropeInvFreq(cfg.localRope, D);
+  const prelude = g.scope('prelude', () => {
+    const globalRope = hasGlobal ? ropeTables(ctx, data.positionIds, globalFreq, maxPos, scale) : null;
+    // Gemma 2's local layers rotate like its global ones: one set of tables serves both.
+    const sameFreq = localFreq.every((f, j) => f === globalFreq[j]);
+    const localRope = !hasLocal ? null : globalRope && sameFreq ? globalRope : ropeTables(ctx, data.positionIds, localFreq, maxPos, scale);
+    return {
+      global: globalRope ? { bias: attentionBias(ctx, data.positionIds, data.attentionMask, rep), rope: globalRope } : null,
+      local: localRope ? { bias: attentionBias(ctx, data.positionIds, data.attentionMask, rep, cfg.slidingWindow), rope: localRope } : null,
+    };
+  });
   const embed = weight(ctx, 'model.embed_tokens.weight');
   // Gemma3TextScaledWordEmbedding multiplies by √hidden_size cast to the embedding dtype: float32 here.
   let x: Value = O.Mul(g, O.Gather(g, embed, O.Reshape(g, data.inputIds, [N])), Math.fround(Math.sqrt(cfg.hiddenSize))); // [N, H]
@@ -50,8 +52,10 @@ export function buildGemma3Forward(g: GraphBuilder, cfg: Gemma3Config, opts: For
       let q = O.Reshape(g, linear(ctx, h, `${p}.self_attn.q_proj`, { bias: cfg.attentionBias }), [B, T, heads.q, D]);
       let k = O.Reshape(g, linear(ctx, h, `${p}.self_attn.k_proj`, { bias: cfg.attentionBias }), [B, T, heads.kv, D]);
       const v = O.Reshape(g, linear(ctx, h, `${p}.self_attn.v_proj`, { bias: cfg.attentionBias }), [B, T, heads.kv, D]);
-      q = gemmaNorm(ctx, q, `${p}.self_attn.q_norm.weight`, eps);
-      k = gemmaNorm(ctx, k, `${p}.self_attn.k_norm.weight`, eps);
+      if (cfg.qkNorm) {
+        q = gemmaNorm(ctx, q, `${p}.self_attn.q_norm.weight`, eps);
+        k = gemmaNorm(ctx, k, `${p}.self_attn.k_norm.weight`, eps);
+      }
       q = applyRope(ctx, q, kind.rope.q); // also applies the attention scale query_pre_attn_scalar^-½
       k = applyRope(ctx, k, kind.rope.k);
       const a = attention(ctx, q, k, v, heads, kind.bias, i, data.positionIds, cfg.attnLogitSoftcapping);

@@ -19,6 +19,7 @@ export function weightTable(cfg: ModelConfig): WeightSpec[] {
   return cfg.family === 'gpt2' ? gpt2Table(cfg) : cfg.family === 'gemma3' ? gemma3Table(cfg) : llamaTable(cfg);
 }
 
+/** Gemma 3 text and Gemma 2 (the same tensors but q_norm/k_norm, which Gemma 2 lacks). */
 function gemma3Table(c: Gemma3Config): WeightSpec[] {
   const h = c.hiddenSize;
   const q = c.numHeads * c.headDim;
@@ -32,8 +33,10 @@ function gemma3Table(c: Gemma3Config): WeightSpec[] {
       add(`self_attn.${proj}.weight`, [out, h], 'linear');
       if (c.attentionBias) add(`self_attn.${proj}.bias`, [out], 'bias');
     }
-    add('self_attn.q_norm.weight', [c.headDim], 'norm');
-    add('self_attn.k_norm.weight', [c.headDim], 'norm');
+    if (c.qkNorm) {
+      add('self_attn.q_norm.weight', [c.headDim], 'norm');
+      add('self_attn.k_norm.weight', [c.headDim], 'norm');
+    }
     add('self_attn.o_proj.weight', [h, q], 'linear');
     if (c.attentionBias) add('self_attn.o_proj.bias', [h], 'bias');
     add('post_attention_layernorm.weight', [h], 'norm');

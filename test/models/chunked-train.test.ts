@@ -1,6 +1,6 @@
 // Training graphs for a 262k-token vocabulary: buildTrainGraphs switches to the chunked head + loss once the full
 // logits would pass 128 MiB, and the chunked graphs give the same loss, per-token NLL and LoRA gradients as the plain
-// graphs (full logits, autodiff through the loss) on the tiny Gemma 3 fixture (real vocabulary, 262,208 rows).
+// graphs (full logits, autodiff through the loss) on the tiny Gemma 3 and Gemma 2 fixtures (real vocabulary, 262,208 rows).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStepGraphs } from '../../src/engine/step.ts';
 import { buildForward } from '../../src/models/forward.ts';
@@ -22,8 +22,9 @@ afterAll(async () => {
   await cpu.release();
 });
 
-describe('chunked head in Gemma 3 training graphs', () => {
-  const fx = loadFixture('gemma3');
+// Gemma 2 as well: its configs turn final-logit soft-capping on by default, and the chunked head must keep it.
+describe.each(['gemma3', 'gemma2'] as const)('chunked head in %s training graphs', (family) => {
+  const fx = loadFixture(family);
   const l = fx.golden.lora;
   const plan = planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules });
 

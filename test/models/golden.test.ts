@@ -124,7 +124,7 @@ describe.each(FAMILIES)('%s against the PyTorch reference', (family) => {
     expect(relError(out['grad:embedding_rows']!.data, emb.data)).toBeLessThanOrEqual(1e-3);
   });
 
-  it.runIf(family !== 'gpt2')('RoPE inverse frequencies match (llama3 scaling on the llama fixture, local and linear-scaled global on gemma3)', () => {
+  it.runIf(family !== 'gpt2')('RoPE inverse frequencies match (llama3 scaling on the llama fixture, local and linear-scaled global on gemma3, one base on gemma2)', () => {
     const fx = loadFixture(family);
     if (fx.cfg.family === 'gpt2') throw new Error('a RoPE family expected');
     expect(relError(ropeInvFreq(fx.cfg.rope, fx.cfg.headDim), fx.golden.rope_inv_freq!)).toBeLessThanOrEqual(1e-9);
