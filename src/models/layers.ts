@@ -57,7 +57,7 @@ export interface ForwardGraph {
   readonly positionIds: Value;
   readonly attentionMask: Value;
   readonly logitsIndex: Value | null;
-  /** Final-normed hidden states [N, H]. */
+  /** The LM head's input [N, H]: final-normed hidden states (Granite's already divided by logits_scaling). */
   readonly hidden: Value;
   readonly logits: Value | null;
   readonly weights: ReadonlyMap<string, Value>;

@@ -10,7 +10,7 @@ import type { ModelConfig } from '../../src/models/config.ts';
 import { parseModelConfig } from '../../src/models/config.ts';
 import { resolveCheckpoint, weightTable } from '../../src/models/weights.ts';
 
-export const FAMILIES = ['llama', 'qwen2', 'qwen3', 'smollm3', 'gemma3', 'gpt2'] as const;
+export const FAMILIES = ['llama', 'qwen2', 'qwen3', 'smollm3', 'gemma3', 'olmo2', 'granite', 'gpt2'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 const ROOT = join(import.meta.dirname, '..', '..');
