@@ -193,6 +193,8 @@ export interface GraniteConfig extends CommonConfig {
   readonly residualMultiplier: number;
   /** Logits are divided by it. */
   readonly logitsScaling: number;
+  /** Dropout on the attention probabilities in training (`attention_dropout`; Granite 3 configs publish 0.1). */
+  readonly attentionDropout: number;
 }
 
 export type ModelConfig = LlamaFamilyConfig | Gemma3Config | Olmo2Config | GraniteConfig | Gpt2Config;
@@ -393,7 +395,7 @@ function gemmaRope(c: Json): { global: RopeConfig; local: RopeConfig } {
 }
 
 /** Heads and head size of an OLMo 2 or Granite config (RoPE over whole heads, GQA, SwiGLU only). */
-function rotaryDecoderDims(c: Json, mt: 'olmo2' | 'granite'): Dims & { numKvHeads: number } {
+function rotaryDecoderDims(c: Json, mt: 'olmo2' | 'granite', dropout: 'refused' | 'read'): Dims & { numKvHeads: number } {
   const hiddenSize = int(c, 'hidden_size', CONFIG_LIMITS.hidden_size);
   const numHeads = int(c, 'num_attention_heads', CONFIG_LIMITS.num_attention_heads);
   const numKvHeads = optInt(c, 'num_key_value_heads', CONFIG_LIMITS.num_key_value_heads, 1) ?? numHeads;
@@ -411,7 +413,7 @@ function rotaryDecoderDims(c: Json, mt: 'olmo2' | 'granite'): Dims & { numKvHead
   if (partial !== undefined && partial !== null && partial !== 1) {
     throw new UnsupportedModelError(`config.json: partial_rotary_factor ${preview(partial)} is not supported for ${mt}; TabTune rotates the whole head`);
   }
-  refuseAttentionDropout(c, mt);
+  if (dropout === 'refused') refuseAttentionDropout(c, mt);
   return {
     hiddenSize, numHeads, numKvHeads, headDim,
     intermediateSize: int(c, 'intermediate_size', CONFIG_LIMITS.intermediate_size),
@@ -420,7 +422,7 @@ function rotaryDecoderDims(c: Json, mt: 'olmo2' | 'granite'): Dims & { numKvHead
 }
 
 function parseOlmo2(c: Json): Olmo2Config {
-  const { numKvHeads, ...dims } = rotaryDecoderDims(c, 'olmo2');
+  const { numKvHeads, ...dims } = rotaryDecoderDims(c, 'olmo2', 'refused');
   // OLMo 2 drops OLMo 1's clip_qkv (Olmo2Config deletes it); a config asking for it was made for another model.
   if (c['clip_qkv'] !== undefined && c['clip_qkv'] !== null) {
     throw new UnsupportedModelError(`config.json: clip_qkv ${preview(c['clip_qkv'])} is not supported for olmo2; OLMo 2 does not clip q/k/v (that is OLMo 1, model_type olmo)`);
@@ -451,7 +453,12 @@ function graniteMultiplier(c: Json, key: string): number {
 }
 
 function parseGranite(c: Json): GraniteConfig {
-  const { numKvHeads, ...dims } = rotaryDecoderDims(c, 'granite');
+  // Granite 3 checkpoints publish attention_dropout 0.1: it is applied in training (seeded masks), as transformers does.
+  const { numKvHeads, ...dims } = rotaryDecoderDims(c, 'granite', 'read');
+  const attentionDropout = c['attention_dropout'] ?? 0;
+  if (typeof attentionDropout !== 'number' || !(attentionDropout >= 0 && attentionDropout < 1)) {
+    throw new ModelConfigError('attention_dropout', `attention_dropout must be a probability in [0, 1), got ${preview(attentionDropout)}`);
+  }
   return {
     family: 'granite',
     modelType: 'granite',
@@ -468,6 +475,7 @@ function parseGranite(c: Json): GraniteConfig {
     attentionMultiplier: graniteMultiplier(c, 'attention_multiplier'),
     residualMultiplier: graniteMultiplier(c, 'residual_multiplier'),
     logitsScaling: graniteMultiplier(c, 'logits_scaling'),
+    attentionDropout,
   };
 }
 

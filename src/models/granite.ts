@@ -1,18 +1,30 @@
 // Forward graph of dense Granite (Granite 3.x) as transformers' GraniteForCausalLM defines it: the Llama block —
 // pre-RMSNorm attention and SwiGLU MLP, RoPE, GQA — with four multipliers from config.json: embeddings ×
 // embedding_multiplier, attention scores × attention_multiplier (the scale itself, in place of 1/√head_dim), each branch
-// output × residual_multiplier before its residual add, and logits ÷ logits_scaling.
+// output × residual_multiplier before its residual add, and logits ÷ logits_scaling. In training graphs
+// (opts.modelDropout) the attention probabilities are multiplied by attention_dropout masks, as transformers trains.
 import type { GraphBuilder } from '../engine/graph.ts';
 import type { Value } from '../engine/ir.ts';
 import * as O from '../engine/ops.ts';
 import type { GraniteConfig } from './config.ts';
 import { ropeInvFreq } from './config.ts';
+import type { DropoutSpec } from './gpt2.ts';
 import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
 import { applyRope, attention, attentionBias, declareInputs, linear, lmHead, rmsNorm, ropeTables, weight } from './layers.ts';
+
+/** One inverted-dropout mask [B, heads, T, T] per layer on the attention probabilities, when attention_dropout > 0. */
+export function graniteDropoutSpecs(cfg: GraniteConfig, batch: number, seqLen: number): DropoutSpec[] {
+  if (!(cfg.attentionDropout > 0)) return [];
+  return Array.from({ length: cfg.numLayers }, (_, i) => ({
+    name: `dropout.model.layers.${i}.self_attn`, shape: [batch, cfg.numHeads, seqLen, seqLen], p: cfg.attentionDropout,
+  }));
+}
 
 export function buildGraniteForward(g: GraphBuilder, cfg: GraniteConfig, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
   const { B, T, N } = ctx;
+  if (opts.modelDropout && opts.cache) throw new Error('forward: model dropout is for training graphs, not KV-cache generation');
+  const masks = (opts.modelDropout ? graniteDropoutSpecs(cfg, B, T) : []).map((s) => g.input(s.name, 'float32', s.shape));
   const D = cfg.headDim;
   const eps = cfg.rmsNormEps;
   const heads = { q: cfg.numHeads, kv: cfg.numKvHeads, dim: D };
@@ -36,7 +48,10 @@ export function buildGraniteForward(g: GraphBuilder, cfg: GraniteConfig, opts: F
       const q = applyRope(ctx, O.Reshape(g, linear(ctx, h, `${p}.self_attn.q_proj`, ab), [B, T, heads.q, D]), rope.q);
       const k = applyRope(ctx, O.Reshape(g, linear(ctx, h, `${p}.self_attn.k_proj`, ab), [B, T, heads.kv, D]), rope.k);
       const v = O.Reshape(g, linear(ctx, h, `${p}.self_attn.v_proj`, ab), [B, T, heads.kv, D]);
-      const a = attention(ctx, q, k, v, heads, bias, i, data.positionIds);
+      // attention() lays grouped heads out as [B, KV, rep·T, Tk], which is [B, H, T, Tk] reshaped (h = kv·rep + r).
+      const m = masks[i];
+      const probsMask = m ? O.Reshape(g, m, [B, heads.kv, (heads.q / heads.kv) * T, T]) : null;
+      const a = attention(ctx, q, k, v, heads, bias, i, data.positionIds, null, probsMask);
       if (a.cache) cache.push(a.cache);
       const x1 = O.Add(g, x, residual(linear(ctx, a.out, `${p}.self_attn.o_proj`, ab)));
       const h2 = rmsNorm(ctx, x1, `${p}.post_attention_layernorm.weight`, eps);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/engine/graph.ts';
 import { UnsupportedModelError, parseModelConfig, ropeInvFreq } from '../../src/models/config.ts';
 import { buildForward } from '../../src/models/forward.ts';
+import { modelDropoutSpecs } from '../../src/models/gpt2.ts';
 import { planLora } from '../../src/models/lora.ts';
 import { checkTokenizerFits, memoryBill } from '../../src/models/memory.ts';
 import { parameterCount, resolveCheckpoint, weightTable } from '../../src/models/weights.ts';
@@ -199,9 +200,9 @@ describe('OLMo 2 config', () => {
   });
 });
 
-/** granite-3.1-2b-base's config.json shapes and multipliers (GraniteForCausalLM, GQA, tied); attention_dropout 0. */
+/** granite-3.1-2b's config.json shapes, multipliers and attention_dropout 0.1 (GraniteForCausalLM, GQA, tied). */
 const granite2b = {
-  architectures: ['GraniteForCausalLM'], attention_bias: false, attention_dropout: 0.0, attention_multiplier: 0.015625, bos_token_id: 0,
+  architectures: ['GraniteForCausalLM'], attention_bias: false, attention_dropout: 0.1, attention_multiplier: 0.015625, bos_token_id: 0,
   embedding_multiplier: 12.0, eos_token_id: 0, hidden_act: 'silu', hidden_size: 2048, initializer_range: 0.02, intermediate_size: 8192,
   logits_scaling: 8.0, max_position_embeddings: 131072, mlp_bias: false, model_type: 'granite', num_attention_heads: 32,
   num_hidden_layers: 40, num_key_value_heads: 8, pad_token_id: 0, residual_multiplier: 0.22, rms_norm_eps: 1e-5, rope_scaling: null,
@@ -214,22 +215,26 @@ describe('Granite config', () => {
     if (cfg.family !== 'granite') throw new Error('granite family expected');
     expect(cfg).toMatchObject({
       modelType: 'granite', headDim: 64, numKvHeads: 8, tieWordEmbeddings: true, rmsNormEps: 1e-5, attentionBias: false, mlpBias: false,
-      embeddingMultiplier: 12, attentionMultiplier: 0.015625, residualMultiplier: 0.22, logitsScaling: 8,
+      embeddingMultiplier: 12, attentionMultiplier: 0.015625, residualMultiplier: 0.22, logitsScaling: 8, attentionDropout: 0.1,
     });
+    // attention_dropout is applied in training graphs: one [B, heads, T, T] mask per layer.
+    expect(modelDropoutSpecs(cfg, 2, 16)).toHaveLength(40);
+    expect(modelDropoutSpecs(cfg, 2, 16)[39]).toEqual({ name: 'dropout.model.layers.39.self_attn', shape: [2, 32, 16, 16], p: 0.1 });
+    expect(modelDropoutSpecs(parseModelConfig({ ...granite2b, attention_dropout: 0 }), 2, 16)).toEqual([]);
     expect(weightTable(cfg).map((w) => w.name)).not.toContain('lm_head.weight');
     // 2.53B parameters: the published size of granite-3.1-2b (tied head counted once).
     expect(parameterCount(cfg)).toBe(2_533_531_648);
     // GraniteConfig defaults: every multiplier 1, untied head, rms_norm_eps 1e-6.
     const bare = parseModelConfig({
       ...granite2b, embedding_multiplier: undefined, attention_multiplier: undefined, residual_multiplier: undefined, logits_scaling: undefined,
-      tie_word_embeddings: undefined, rms_norm_eps: undefined,
+      tie_word_embeddings: undefined, rms_norm_eps: undefined, attention_dropout: undefined,
     });
-    expect(bare).toMatchObject({ embeddingMultiplier: 1, attentionMultiplier: 1, residualMultiplier: 1, logitsScaling: 1, tieWordEmbeddings: false, rmsNormEps: 1e-6 });
+    expect(bare).toMatchObject({ embeddingMultiplier: 1, attentionMultiplier: 1, residualMultiplier: 1, logitsScaling: 1, tieWordEmbeddings: false, rmsNormEps: 1e-6, attentionDropout: 0 });
     expect(parseModelConfig({ ...granite2b, mlp_bias: true, attention_bias: true })).toMatchObject({ mlpBias: true, attentionBias: true });
   });
 
   it('refuses what it does not implement and out-of-range multipliers, naming the key', () => {
-    expect(() => parseModelConfig({ ...granite2b, attention_dropout: 0.1 })).toThrow(/attention_dropout 0.1 is not supported for granite.*HINT: set attention_dropout to 0.0/);
+    expect(() => parseModelConfig({ ...granite2b, attention_dropout: 1 })).toThrow(/attention_dropout must be a probability in \[0, 1\), got 1/);
     expect(() => parseModelConfig({ ...granite2b, logits_scaling: 0 })).toThrow(/logits_scaling must be a positive number from 0.000001 to 1000000, got 0/);
     expect(() => parseModelConfig({ ...granite2b, residual_multiplier: -0.22 })).toThrow(/residual_multiplier must be a positive number/);
     expect(() => parseModelConfig({ ...granite2b, embedding_multiplier: 1e9 })).toThrow(/embedding_multiplier must be a positive number from/);
