@@ -305,6 +305,10 @@ describe('memory bill and tokenizer fit', () => {
       expect(bill.totalBytes).toBe(bill.weightBytes + bill.trainableBytes + bill.activationBytes);
       expect(bill.activationBytes).toBeGreaterThan(0);
     }
+    // Granite's attention dropout adds, per layer, a [1, 32, 512, 512] mask and the masked probabilities.
+    const withDropout = memoryBill(parseModelConfig(granite2b), { batch: 1, seqLen: 512 }, null);
+    const without = memoryBill(parseModelConfig({ ...granite2b, attention_dropout: 0 }), { batch: 1, seqLen: 512 }, null);
+    expect(withDropout.activationBytes - without.activationBytes).toBe(40 * 2 * 32 * 512 * 512 * 4);
   });
 
   it('refuses a tokenizer larger than the embedding table', () => {
