@@ -34,6 +34,8 @@ export const CONFIG_LIMITS = {
   max_position_embeddings: 1 << 24,
   sliding_window: 1 << 24,
   eos_token_id: 1024,
+  /** Granite's embedding/attention/residual multipliers and logits_scaling lie in [1/this, this]. */
+  granite_multiplier: 1e6,
 } as const;
 
 export type Json = Record<string, unknown>;

@@ -1,5 +1,5 @@
 // Model configuration: parses a Hugging Face config.json into a typed ModelConfig for the families TabTune runs
-// (llama, mistral without sliding window, qwen2, qwen3, smollm3, gemma3_text, gemma2, gpt2) and rejects everything else with a
+// (llama, mistral without sliding window, qwen2, qwen3, smollm3, gemma3_text, gemma2, olmo2, granite, gpt2) and rejects everything else with a
 // message naming what is supported. HF config keys are spelled as transformers writes them. Every number is
 // range-checked here, before any table, graph or memory bill is sized from it, and every bad value is quoted through
 // preview() (bounded, never recursive). Imports nothing outside this folder but that message helper.
@@ -11,7 +11,7 @@ import {
 
 export { CONFIG_LIMITS, ModelConfigError, UnsupportedModelError };
 
-export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gemma2', 'gpt2'] as const;
+export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gemma2', 'olmo2', 'granite', 'gpt2'] as const;
 type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
 
 /** `architectures` values TabTune accepts, per model_type (the CausalLM heads transformers saves). */
@@ -23,12 +23,15 @@ const ARCHITECTURES: Readonly<Record<ModelType, string>> = {
   smollm3: 'SmolLM3ForCausalLM',
   gemma3_text: 'Gemma3ForCausalLM',
   gemma2: 'Gemma2ForCausalLM',
+  olmo2: 'Olmo2ForCausalLM',
+  granite: 'GraniteForCausalLM',
   gpt2: 'GPT2LMHeadModel',
 };
 
 const SUPPORTED_TEXT =
   'TabTune supports model_type llama (Llama 2/3, SmolLM, TinyLlama), mistral (without sliding window), qwen2 (Qwen2/2.5), ' +
-  'qwen3, smollm3, gemma3_text (Gemma 3 text models such as gemma-3-270m and gemma-3-1b), gemma2 (Gemma 2) and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
+  'qwen3, smollm3, gemma3_text (Gemma 3 text models such as gemma-3-270m and gemma-3-1b), gemma2 (Gemma 2), olmo2 (OLMo 2), ' +
+  'granite (dense Granite 3.x) and gpt2, with architectures ' + Object.values(ARCHITECTURES).join(', ');
 
 /**
  * model_type values of well-known causal LMs (and a few non-causal families people try) that TabTune does not run,
@@ -39,9 +42,11 @@ const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
   gemma3: 'Gemma 3 with vision (Gemma3ForConditionalGeneration); text-only Gemma 3 checkpoints are model_type gemma3_text, which is supported',
   gemma3n: 'Gemma 3n',
   olmo: 'OLMo',
-  olmo2: 'OLMo 2',
-  granite: 'Granite',
-  granitemoe: 'Granite MoE',
+  olmo3: 'OLMo 3 (sliding-window attention); OLMo 2 checkpoints are model_type olmo2, which is supported',
+  olmoe: 'OLMoE (mixture of experts)',
+  granitemoe: 'Granite MoE (mixture of experts); dense Granite checkpoints are model_type granite, which is supported',
+  granitemoeshared: 'Granite MoE with shared experts; dense Granite checkpoints are model_type granite, which is supported',
+  granitemoehybrid: 'Granite 4 (hybrid Mamba-2 / attention); dense Granite checkpoints are model_type granite, which is supported',
   phi: 'Phi-1/Phi-2',
   phi3: 'Phi-3/Phi-4',
   mixtral: 'Mixtral (mixture of experts)',
@@ -156,7 +161,47 @@ export interface Gemma3Config extends CommonConfig {
   readonly finalLogitSoftcapping: number | null;
 }
 
-export type ModelConfig = LlamaFamilyConfig | Gemma3Config | Gpt2Config;
+/**
+ * OLMo 2 (Olmo2ForCausalLM): RMSNorm post-norm blocks — each branch output is normed before its residual add
+ * (post_attention_layernorm, post_feedforward_layernorm) and nothing is normed before a branch — with q_norm and
+ * k_norm over the whole q / k projection outputs (all heads at once) before RoPE, SwiGLU MLP, untied head by default.
+ */
+export interface Olmo2Config extends CommonConfig {
+  readonly family: 'olmo2';
+  readonly modelType: 'olmo2';
+  readonly numKvHeads: number;
+  readonly rmsNormEps: number;
+  readonly rope: RopeConfig;
+  /** Bias on q/k/v/o_proj (`attention_bias`). */
+  readonly attentionBias: boolean;
+}
+
+/**
+ * Dense Granite (GraniteForCausalLM, Granite 3.x): Llama with four multipliers — embeddings × embedding_multiplier,
+ * attention scores × attention_multiplier (in place of 1/√head_dim), each branch output × residual_multiplier
+ * before its residual add, logits ÷ logits_scaling.
+ */
+export interface GraniteConfig extends CommonConfig {
+  readonly family: 'granite';
+  readonly modelType: 'granite';
+  readonly numKvHeads: number;
+  readonly rmsNormEps: number;
+  readonly rope: RopeConfig;
+  /** Bias on q/k/v/o_proj (`attention_bias`). */
+  readonly attentionBias: boolean;
+  /** Bias on gate/up/down_proj (`mlp_bias`). */
+  readonly mlpBias: boolean;
+  readonly embeddingMultiplier: number;
+  /** The attention scale itself (scores = q·k × attentionMultiplier). */
+  readonly attentionMultiplier: number;
+  readonly residualMultiplier: number;
+  /** Logits are divided by it. */
+  readonly logitsScaling: number;
+  /** Dropout on the attention probabilities in training (`attention_dropout`; Granite 3 configs publish 0.1). */
+  readonly attentionDropout: number;
+}
+
+export type ModelConfig = LlamaFamilyConfig | Gemma3Config | Olmo2Config | GraniteConfig | Gpt2Config;
 
 /** Parses the JSON object of a checkpoint's config.json. Throws UnsupportedModelError for other architectures. */
 export function parseModelConfig(raw: unknown): ModelConfig {
@@ -185,6 +230,8 @@ export function parseModelConfig(raw: unknown): ModelConfig {
       );
     }
   }
+  if (mt === 'olmo2') return parseOlmo2(c);
+  if (mt === 'granite') return parseGranite(c);
   return mt === 'gpt2' ? parseGpt2(c) : mt === 'gemma3_text' || mt === 'gemma2' ? parseGemma(c, mt) : parseLlamaFamily(c, mt);
 }
 
@@ -372,6 +419,91 @@ function gemmaRope(c: Json): { global: RopeConfig; local: RopeConfig } {
 function gemma2Rope(c: Json): { global: RopeConfig; local: RopeConfig } {
   const rope = parseRope(c);
   return { global: rope, local: rope };
+}
+
+/** Heads and head size of an OLMo 2 or Granite config (RoPE over whole heads, GQA, SwiGLU only). */
+function rotaryDecoderDims(c: Json, mt: 'olmo2' | 'granite', dropout: 'refused' | 'read'): Dims & { numKvHeads: number } {
+  const hiddenSize = int(c, 'hidden_size', CONFIG_LIMITS.hidden_size);
+  const numHeads = int(c, 'num_attention_heads', CONFIG_LIMITS.num_attention_heads);
+  const numKvHeads = optInt(c, 'num_key_value_heads', CONFIG_LIMITS.num_key_value_heads, 1) ?? numHeads;
+  const headDim = optInt(c, 'head_dim', CONFIG_LIMITS.head_dim, 1) ?? hiddenSize / numHeads;
+  if (!Number.isInteger(headDim)) {
+    throw new ModelConfigError('head_dim', `hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads} and head_dim is missing. HINT: the file is corrupt; re-download config.json.`);
+  }
+  if (headDim % 2 !== 0) throw new ModelConfigError('head_dim', `head_dim ${headDim} is odd; rotary embeddings rotate pairs of channels, so it must be even.`);
+  if (numHeads % numKvHeads !== 0) {
+    throw new ModelConfigError('num_key_value_heads', `num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}. HINT: the file is corrupt; re-download config.json.`);
+  }
+  const act = c['hidden_act'] ?? 'silu';
+  if (act !== 'silu') throw new UnsupportedModelError(`config.json: hidden_act ${preview(act)} is not supported for ${mt}; TabTune implements silu (SwiGLU)`);
+  const partial = c['partial_rotary_factor'];
+  if (partial !== undefined && partial !== null && partial !== 1) {
+    throw new UnsupportedModelError(`config.json: partial_rotary_factor ${preview(partial)} is not supported for ${mt}; TabTune rotates the whole head`);
+  }
+  if (dropout === 'refused') refuseAttentionDropout(c, mt);
+  return {
+    hiddenSize, numHeads, numKvHeads, headDim,
+    intermediateSize: int(c, 'intermediate_size', CONFIG_LIMITS.intermediate_size),
+    numLayers: int(c, 'num_hidden_layers', CONFIG_LIMITS.num_hidden_layers),
+  };
+}
+
+function parseOlmo2(c: Json): Olmo2Config {
+  const { numKvHeads, ...dims } = rotaryDecoderDims(c, 'olmo2', 'refused');
+  // OLMo 2 drops OLMo 1's clip_qkv (Olmo2Config deletes it); a config asking for it was made for another model.
+  if (c['clip_qkv'] !== undefined && c['clip_qkv'] !== null) {
+    throw new UnsupportedModelError(`config.json: clip_qkv ${preview(c['clip_qkv'])} is not supported for olmo2; OLMo 2 does not clip q/k/v (that is OLMo 1, model_type olmo)`);
+  }
+  return {
+    family: 'olmo2',
+    modelType: 'olmo2',
+    ...common(c, dims),
+    maxPositionEmbeddings: optInt(c, 'max_position_embeddings', CONFIG_LIMITS.max_position_embeddings, 1) ?? 2048,
+    // Olmo2Config defaults: untied head, rms_norm_eps 1e-5.
+    tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
+    numKvHeads,
+    rmsNormEps: c['rms_norm_eps'] === undefined || c['rms_norm_eps'] === null ? 1e-5 : epsilon(c, 'rms_norm_eps'),
+    rope: parseRope(c),
+    attentionBias: bool(c, 'attention_bias', false),
+  };
+}
+
+/** A Granite multiplier: GraniteConfig's default 1.0 when missing, else a positive number within CONFIG_LIMITS. */
+function graniteMultiplier(c: Json, key: string): number {
+  const v = c[key];
+  if (v === undefined || v === null) return 1;
+  const max = CONFIG_LIMITS.granite_multiplier;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0) || v > max || v < 1 / max) {
+    throw new ModelConfigError(key, `${key} must be a positive number from ${1 / max} to ${max}, got ${preview(v)} (Granite 3 uses values such as 12, 0.015625, 0.22 and 8).`);
+  }
+  return v;
+}
+
+function parseGranite(c: Json): GraniteConfig {
+  // Granite 3 checkpoints publish attention_dropout 0.1: it is applied in training (seeded masks), as transformers does.
+  const { numKvHeads, ...dims } = rotaryDecoderDims(c, 'granite', 'read');
+  const attentionDropout = c['attention_dropout'] ?? 0;
+  if (typeof attentionDropout !== 'number' || !(attentionDropout >= 0 && attentionDropout < 1)) {
+    throw new ModelConfigError('attention_dropout', `attention_dropout must be a probability in [0, 1), got ${preview(attentionDropout)}`);
+  }
+  return {
+    family: 'granite',
+    modelType: 'granite',
+    ...common(c, dims),
+    maxPositionEmbeddings: optInt(c, 'max_position_embeddings', CONFIG_LIMITS.max_position_embeddings, 1) ?? 2048,
+    // GraniteConfig defaults: untied head (Granite 3 checkpoints set tie_word_embeddings true), rms_norm_eps 1e-6.
+    tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
+    numKvHeads,
+    rmsNormEps: c['rms_norm_eps'] === undefined || c['rms_norm_eps'] === null ? 1e-6 : epsilon(c, 'rms_norm_eps'),
+    rope: parseRope(c),
+    attentionBias: bool(c, 'attention_bias', false),
+    mlpBias: bool(c, 'mlp_bias', false),
+    embeddingMultiplier: graniteMultiplier(c, 'embedding_multiplier'),
+    attentionMultiplier: graniteMultiplier(c, 'attention_multiplier'),
+    residualMultiplier: graniteMultiplier(c, 'residual_multiplier'),
+    logitsScaling: graniteMultiplier(c, 'logits_scaling'),
+    attentionDropout,
+  };
 }
 
 function parseGpt2(c: Json): Gpt2Config {

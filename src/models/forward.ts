@@ -5,12 +5,16 @@ import type { Value } from '../engine/ir.ts';
 import type { ModelConfig } from './config.ts';
 import { buildGemma3Forward } from './gemma3.ts';
 import { buildGpt2Forward } from './gpt2.ts';
+import { buildGraniteForward } from './granite.ts';
 import type { ForwardGraph, ForwardOptions } from './layers.ts';
 import { buildLlamaForward } from './llama.ts';
+import { buildOlmo2Forward } from './olmo2.ts';
 
 export function buildForward(g: GraphBuilder, cfg: ModelConfig, opts: ForwardOptions): ForwardGraph {
   if (cfg.family === 'gpt2') return buildGpt2Forward(g, cfg, opts);
   if (cfg.family === 'gemma3') return buildGemma3Forward(g, cfg, opts);
+  if (cfg.family === 'olmo2') return buildOlmo2Forward(g, cfg, opts);
+  if (cfg.family === 'granite') return buildGraniteForward(g, cfg, opts);
   return buildLlamaForward(g, cfg, opts);
 }
 

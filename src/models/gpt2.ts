@@ -3,7 +3,8 @@
 import type { GraphBuilder } from '../engine/graph.ts';
 import type { Value } from '../engine/ir.ts';
 import * as O from '../engine/ops.ts';
-import type { Gpt2Config } from './config.ts';
+import type { Gpt2Config, ModelConfig } from './config.ts';
+import { graniteDropoutSpecs } from './granite.ts';
 import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
 import { attention, attentionBias, declareInputs, layerNorm, linear, lmHead, weight } from './layers.ts';
 
@@ -19,7 +20,7 @@ export interface DropoutSpec {
  * embedding sum (`transformer.drop`), attention probabilities (`h.<i>.attn.attn_dropout`), the attention output after
  * c_proj (`h.<i>.attn.resid_dropout`) and the MLP output (`h.<i>.mlp.dropout`). Sites with p = 0 get no input.
  */
-export function modelDropoutSpecs(cfg: Gpt2Config, batch: number, seqLen: number): DropoutSpec[] {
+function gpt2DropoutSpecs(cfg: Gpt2Config, batch: number, seqLen: number): DropoutSpec[] {
   const N = batch * seqLen;
   const H = cfg.hiddenSize;
   const out: DropoutSpec[] = [];
@@ -33,11 +34,18 @@ export function modelDropoutSpecs(cfg: Gpt2Config, batch: number, seqLen: number
   return out;
 }
 
+/** The model's own dropout sites in training graphs: GPT-2's (above), Granite's attention dropout; none elsewhere. */
+export function modelDropoutSpecs(cfg: ModelConfig, batch: number, seqLen: number): DropoutSpec[] {
+  if (cfg.family === 'gpt2') return gpt2DropoutSpecs(cfg, batch, seqLen);
+  if (cfg.family === 'granite') return graniteDropoutSpecs(cfg, batch, seqLen);
+  return [];
+}
+
 export function buildGpt2Forward(g: GraphBuilder, cfg: Gpt2Config, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
   const { B, T, N } = ctx;
   if (opts.modelDropout && opts.cache) throw new Error('forward: model dropout is for training graphs, not KV-cache generation');
-  const masks = new Map((opts.modelDropout ? modelDropoutSpecs(cfg, B, T) : []).map((s) => [s.name, g.input(s.name, 'float32', s.shape)] as const));
+  const masks = new Map((opts.modelDropout ? gpt2DropoutSpecs(cfg, B, T) : []).map((s) => [s.name, g.input(s.name, 'float32', s.shape)] as const));
   const drop = (x: Value, site: string): Value => {
     const m = masks.get(`dropout.${site}`);
     return m ? O.Mul(g, x, m) : x;

@@ -1,7 +1,7 @@
 // Public surface of src/models (imports only src/engine): config parsing, weight tables, forward graphs, LoRA,
 // generation graphs and the host loop, sampling, the memory bill and the seeded generator.
 export { CONFIG_LIMITS, ModelConfigError, SUPPORTED_MODEL_TYPES, UnsupportedModelError, parseModelConfig, ropeInvFreq } from './config.ts';
-export type { Gemma3Config, Gpt2Config, LlamaFamilyConfig, ModelConfig, RopeConfig } from './config.ts';
+export type { Gemma3Config, Gpt2Config, GraniteConfig, LlamaFamilyConfig, ModelConfig, Olmo2Config, RopeConfig } from './config.ts';
 export { CheckpointMismatchError, parameterCount, resolveCheckpoint, weightTable } from './weights.ts';
 export type { CheckpointMapping, WeightSpec } from './weights.ts';
 export { buildForward, defaultPositionIds, headOf } from './forward.ts';

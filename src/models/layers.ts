@@ -29,7 +29,7 @@ export interface ForwardOptions {
   readonly loraRole?: InputRole;
   /** Declare `lora_dropout.<module>` mask inputs [N, in] (training with dropout > 0). */
   readonly loraDropout?: boolean;
-  /** Declare the model's own dropout mask inputs (GPT-2's embd/attn/resid dropout; see modelDropoutSpecs). */
+  /** Declare the model's own dropout mask inputs (GPT-2's embd/attn/resid dropout, Granite's attention dropout; see modelDropoutSpecs). */
   readonly modelDropout?: boolean;
   /** Base tensors (weight-table names) trained fully: declared with role 'trainable' instead of 'frozen'. */
   readonly trainableWeights?: readonly string[];
@@ -57,7 +57,7 @@ export interface ForwardGraph {
   readonly positionIds: Value;
   readonly attentionMask: Value;
   readonly logitsIndex: Value | null;
-  /** Final-normed hidden states [N, H]. */
+  /** The LM head's input [N, H]: final-normed hidden states (Granite's already divided by logits_scaling). */
   readonly hidden: Value;
   readonly logits: Value | null;
   readonly weights: ReadonlyMap<string, Value>;

@@ -2,6 +2,7 @@
 // parameters with their gradients and AdamW moments, and an estimate of the activations one training step keeps
 // alive for the backward pass. All float32, since that is what the graphs compute in.
 import type { ModelConfig } from './config.ts';
+import { modelDropoutSpecs } from './gpt2.ts';
 import type { LoraPlan } from './lora.ts';
 import { trainableSummary } from './lora.ts';
 import { parameterCount } from './weights.ts';
@@ -45,7 +46,9 @@ export function logitsChunkRows(cfg: ModelConfig, tokens: number): number | null
  * Activations per decoder layer are counted as the projections' inputs and outputs that autodiff keeps (about
  * 12·H + 4·I floats per token, from q/k/v/o, the two norms, the MLP and residuals) plus the attention scores and
  * probabilities (2·heads·T floats per token); the head adds logits, their exponentials and gradient (3·V per token),
- * or, for vocabularies large enough to be chunked (logitsChunkRows), four [rows, V] tensors of one chunk.
+ * or, for vocabularies large enough to be chunked (logitsChunkRows), four [rows, V] tensors of one chunk. The model's
+ * own dropout sites (GPT-2's, Granite's attention dropout [B, heads, T, T] per layer) add each mask and the masked
+ * tensor autodiff keeps.
  */
 export function memoryBill(cfg: ModelConfig, shape: { batch: number; seqLen: number }, plan: LoraPlan | null, fullTensors: readonly string[] = []): MemoryBill {
   const tokens = shape.batch * shape.seqLen;
@@ -57,7 +60,8 @@ export function memoryBill(cfg: ModelConfig, shape: { batch: number; seqLen: num
   // masked copy) and nothing per position afterwards.
   const chunk = logitsChunkRows(cfg, tokens);
   const head = chunk === null ? tokens * 3 * cfg.vocabSize : Math.min(chunk, tokens) * 4 * cfg.vocabSize;
-  const activationBytes = (cfg.numLayers * perLayer + head) * F32;
+  const dropout = modelDropoutSpecs(cfg, shape.batch, shape.seqLen).reduce((n, s) => n + 2 * s.shape.reduce((a, b) => a * b, 1), 0);
+  const activationBytes = (cfg.numLayers * perLayer + head + dropout) * F32;
   const largestTensorBytes = Math.max(chunk ?? tokens, cfg.hiddenSize) * cfg.vocabSize * F32;
   return { weightBytes, trainableParams, trainableBytes, activationBytes, largestTensorBytes, totalBytes: weightBytes + trainableBytes + activationBytes };
 }

@@ -1,7 +1,7 @@
 // Weight-name tables: every tensor a family's forward graph reads, under its transformers name, with the shape it must
 // have. The graph builders declare one graph input per entry (same name), so the table is also the feed list; loaders
 // map checkpoint keys onto it with resolveCheckpoint(), which asserts each shape and explains what is missing.
-import type { Gemma3Config, Gpt2Config, LlamaFamilyConfig, ModelConfig } from './config.ts';
+import type { Gemma3Config, Gpt2Config, GraniteConfig, LlamaFamilyConfig, ModelConfig, Olmo2Config } from './config.ts';
 
 type WeightKind = 'embedding' | 'position' | 'norm' | 'linear' | 'bias' | 'head';
 
@@ -16,7 +16,42 @@ export interface WeightSpec {
 
 /** The tensors the forward graph reads, in a fixed order. Tied heads read the embedding (no lm_head entry). */
 export function weightTable(cfg: ModelConfig): WeightSpec[] {
+  if (cfg.family === 'olmo2') return olmo2Table(cfg);
+  if (cfg.family === 'granite') return graniteTable(cfg);
   return cfg.family === 'gpt2' ? gpt2Table(cfg) : cfg.family === 'gemma3' ? gemma3Table(cfg) : llamaTable(cfg);
+}
+
+/** OLMo 2: no input_layernorm; post-attention and post-feedforward norms; q_norm / k_norm as wide as q / k. */
+function olmo2Table(c: Olmo2Config): WeightSpec[] {
+  const h = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const t: WeightSpec[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, h], kind: 'embedding', layer: null }];
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = `model.layers.${i}`;
+    const add = (name: string, shape: number[], kind: WeightKind): void => void t.push({ name: `${p}.${name}`, shape, kind, layer: i });
+    for (const [proj, out] of [['q_proj', q], ['k_proj', kv], ['v_proj', kv]] as const) {
+      add(`self_attn.${proj}.weight`, [out, h], 'linear');
+      if (c.attentionBias) add(`self_attn.${proj}.bias`, [out], 'bias');
+    }
+    add('self_attn.o_proj.weight', [h, q], 'linear');
+    if (c.attentionBias) add('self_attn.o_proj.bias', [h], 'bias');
+    add('self_attn.q_norm.weight', [q], 'norm');
+    add('self_attn.k_norm.weight', [kv], 'norm');
+    add('post_attention_layernorm.weight', [h], 'norm');
+    add('mlp.gate_proj.weight', [c.intermediateSize, h], 'linear');
+    add('mlp.up_proj.weight', [c.intermediateSize, h], 'linear');
+    add('mlp.down_proj.weight', [h, c.intermediateSize], 'linear');
+    add('post_feedforward_layernorm.weight', [h], 'norm');
+  }
+  t.push({ name: 'model.norm.weight', shape: [h], kind: 'norm', layer: null });
+  if (!c.tieWordEmbeddings) t.push({ name: 'lm_head.weight', shape: [c.vocabSize, h], kind: 'head', layer: null });
+  return t;
+}
+
+/** Granite: the Llama layout (its multipliers are config numbers, not tensors). */
+function graniteTable(c: GraniteConfig): WeightSpec[] {
+  return llamaTable({ ...c, family: 'llama', modelType: 'llama', qkvBias: c.attentionBias, oBias: c.attentionBias, qkNorm: false, slidingWindow: null, ropeLayers: null });
 }
 
 /** Gemma 3 text and Gemma 2 (the same tensors but q_norm/k_norm, which Gemma 2 lacks). */

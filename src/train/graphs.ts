@@ -50,9 +50,9 @@ export function frozenTensors(model: LoadedModel, graphs: Pick<StepGraphs, 'froz
   return out;
 }
 
-/** The model's own dropout sites in training graphs (GPT-2's embd/attn/resid dropout; none for the other families). */
+/** The model's own dropout sites in training graphs (GPT-2's embd/attn/resid dropout, Granite's attention dropout). */
 function modelDropoutOf(cfg: ModelConfig, shape: GraphShape): DropoutSpec[] {
-  return cfg.family === 'gpt2' ? modelDropoutSpecs(cfg, shape.batch, shape.seqLen) : [];
+  return modelDropoutSpecs(cfg, shape.batch, shape.seqLen);
 }
 
 /**

@@ -1,9 +1,13 @@
 // Training graphs for a 262k-token vocabulary: buildTrainGraphs switches to the chunked head + loss once the full
 // logits would pass 128 MiB, and the chunked graphs give the same loss, per-token NLL and LoRA gradients as the plain
-// graphs (full logits, autodiff through the loss) on the tiny Gemma 3 and Gemma 2 fixtures (real vocabulary, 262,208 rows).
+// graphs (full logits, autodiff through the loss) on the tiny Gemma 3 and Gemma 2 fixtures (real vocabulary, 262,208
+// rows), and on tiny Granite, whose logits_scaling the chunked head must carry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStepGraphs } from '../../src/engine/step.ts';
 import { buildForward } from '../../src/models/forward.ts';
+import type { ModelConfig } from '../../src/models/config.ts';
+import { parseModelConfig } from '../../src/models/config.ts';
+import type { LoraPlan } from '../../src/models/lora.ts';
 import { planLora } from '../../src/models/lora.ts';
 import { logitsChunkRows, memoryBill } from '../../src/models/memory.ts';
 import type { Backend, HostTensor } from '../../src/runtime/backend.ts';
@@ -11,6 +15,7 @@ import { createNodeBackend } from '../../src/runtime/node.ts';
 import { TrainSession } from '../../src/runtime/train-session.ts';
 import { buildTrainGraphs } from '../../src/train/graphs.ts';
 import { loadFixture, relError } from './fixture.ts';
+import type { Fixture } from './fixture.ts';
 
 const T = 300;
 const ADAMW = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
@@ -39,34 +44,53 @@ describe.each(['gemma3', 'gemma2'] as const)('chunked head in %s training graphs
   });
 
   it('gives the loss, per-token NLL and LoRA gradients of the plain graphs', async () => {
-    const chunked = buildTrainGraphs(fx.cfg, plan, { batch: 1, seqLen: T }, ADAMW);
-    const plain = buildStepGraphs((g) => buildForward(g, fx.cfg, { batch: 1, seqLen: T, lora: plan, logits: 'all' }).logits!, { adamw: ADAMW });
-    const ids = fx.golden.batch.input_ids[0]!;
-    const input = Int32Array.from({ length: T }, (_, i) => ids[i % ids.length]! + (i % 5));
-    const labels = Int32Array.from(input, (id, i) => (i < 20 || i % 17 === 0 ? -100 : id));
-    const dims = [1, T];
-    const batch = {
-      input_ids: { dtype: 'int32' as const, dims, data: input },
-      position_ids: { dtype: 'int32' as const, dims, data: Int32Array.from({ length: T }, (_, i) => i) },
-      attention_mask: { dtype: 'int32' as const, dims, data: new Int32Array(T).fill(1) },
-      labels: { dtype: 'int32' as const, dims, data: labels },
-    };
-    const params = Object.fromEntries(Object.entries(l.tensors).map(([k, t]) => [k, Float32Array.from(t.data)]));
-    const run = async (graphs: typeof plain) => {
-      const frozen: Record<string, HostTensor> = {};
-      for (const s of graphs.frozen) frozen[s.name] = { dtype: 'float32', dims: s.shape, data: fx.weights.get(s.name)! };
-      const session = await TrainSession.create({ backend: cpu, graphs, params, frozen });
-      try {
-        return { grads: await session.gradients(batch), evaluation: await session.evaluate(batch) };
-      } finally {
-        await session.release();
-      }
-    };
-    const a = await run(chunked);
-    const b = await run(plain);
-    expect(a.grads.targetTokens).toBe(b.grads.targetTokens);
-    expect(Math.abs(a.grads.nllSum - b.grads.nllSum) / b.grads.nllSum).toBeLessThanOrEqual(1e-5);
-    expect(relError(a.evaluation.tokenNll, b.evaluation.tokenNll)).toBeLessThanOrEqual(1e-5);
-    for (const name of Object.keys(b.grads.grads)) expect(relError(a.grads.grads[name]!, b.grads.grads[name]!), name).toBeLessThanOrEqual(1e-4);
+    await expectChunkedEqualsPlain(fx.cfg, fx, plan, T);
+  });
+});
+
+/** Runs the chunked step graphs (buildTrainGraphs at seqLen) and the plain ones on one row and compares them. */
+async function expectChunkedEqualsPlain(cfg: ModelConfig, fx: Fixture, plan: LoraPlan, seqLen: number): Promise<void> {
+  const l = fx.golden.lora;
+  const chunked = buildTrainGraphs(cfg, plan, { batch: 1, seqLen }, ADAMW);
+  expect(chunked.train.nodes.some((n) => n.outputs.some((o) => o.shape.length === 3 && o.shape[2] === cfg.vocabSize)), 'chunked graphs build no [B, T, V] logits').toBe(false);
+  const plain = buildStepGraphs((g) => buildForward(g, cfg, { batch: 1, seqLen, lora: plan, logits: 'all' }).logits!, { adamw: ADAMW });
+  const ids = fx.golden.batch.input_ids[0]!;
+  const input = Int32Array.from({ length: seqLen }, (_, i) => ids[i % ids.length]! + (i % 5));
+  const labels = Int32Array.from(input, (id, i) => (i < 20 || i % 17 === 0 ? -100 : id));
+  const dims = [1, seqLen];
+  const batch = {
+    input_ids: { dtype: 'int32' as const, dims, data: input },
+    position_ids: { dtype: 'int32' as const, dims, data: Int32Array.from({ length: seqLen }, (_, i) => i) },
+    attention_mask: { dtype: 'int32' as const, dims, data: new Int32Array(seqLen).fill(1) },
+    labels: { dtype: 'int32' as const, dims, data: labels },
+  };
+  const params = Object.fromEntries(Object.entries(l.tensors).map(([k, t]) => [k, Float32Array.from(t.data)]));
+  const run = async (graphs: typeof plain) => {
+    const frozen: Record<string, HostTensor> = {};
+    for (const s of graphs.frozen) frozen[s.name] = { dtype: 'float32', dims: s.shape, data: fx.weights.get(s.name)! };
+    const session = await TrainSession.create({ backend: cpu, graphs, params, frozen });
+    try {
+      return { grads: await session.gradients(batch), evaluation: await session.evaluate(batch) };
+    } finally {
+      await session.release();
+    }
+  };
+  const a = await run(chunked);
+  const b = await run(plain);
+  expect(a.grads.targetTokens).toBe(b.grads.targetTokens);
+  expect(Math.abs(a.grads.nllSum - b.grads.nllSum) / b.grads.nllSum).toBeLessThanOrEqual(1e-5);
+  expect(relError(a.evaluation.tokenNll, b.evaluation.tokenNll)).toBeLessThanOrEqual(1e-5);
+  for (const name of Object.keys(b.grads.grads)) expect(relError(a.grads.grads[name]!, b.grads.grads[name]!), name).toBeLessThanOrEqual(1e-4);
+}
+
+describe('chunked head in Granite training graphs', () => {
+  it('carries logits_scaling (the head input is divided by it): loss, per-token NLL and LoRA gradients of the plain graphs', async () => {
+    const fx = loadFixture('granite');
+    // attention_dropout off: the plain graphs below take no dropout masks (eval-mode numbers on both sides).
+    const cfg = parseModelConfig({ ...(fx.rawConfig as object), attention_dropout: 0 });
+    const l = fx.golden.lora;
+    const plan = planLora(cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules });
+    expect(logitsChunkRows(cfg, 700)).not.toBeNull(); // 700 × 50,304 × 4 bytes passes 128 MiB
+    await expectChunkedEqualsPlain(cfg, fx, plan, 700);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/engine/graph.ts';
 import { UnsupportedModelError, parseModelConfig, ropeInvFreq } from '../../src/models/config.ts';
 import { buildForward } from '../../src/models/forward.ts';
+import { modelDropoutSpecs } from '../../src/models/gpt2.ts';
 import { planLora } from '../../src/models/lora.ts';
 import { checkTokenizerFits, memoryBill } from '../../src/models/memory.ts';
 import { parameterCount, resolveCheckpoint, weightTable } from '../../src/models/weights.ts';
@@ -20,6 +21,8 @@ describe('parseModelConfig', () => {
     expect(llama.family === 'llama' && llama.rope).toMatchObject({ type: 'llama3', factor: 8, originalMaxPositionEmbeddings: 8192, theta: 500000 });
     expect(loadFixture('qwen2').cfg).toMatchObject({ qkvBias: true, oBias: false, tieWordEmbeddings: true, eosTokenIds: [151645] });
     expect(loadFixture('qwen3').cfg).toMatchObject({ qkNorm: true, headDim: 16, hiddenSize: 32, qkvBias: false });
+    expect(loadFixture('olmo2').cfg).toMatchObject({ family: 'olmo2', numKvHeads: 2, headDim: 8, tieWordEmbeddings: false, attentionBias: true });
+    expect(loadFixture('granite').cfg).toMatchObject({ family: 'granite', tieWordEmbeddings: true, embeddingMultiplier: 12, attentionMultiplier: 0.2, residualMultiplier: 0.22, logitsScaling: 4 });
     expect(loadFixture('gpt2').cfg).toMatchObject({ family: 'gpt2', intermediateSize: 256, headDim: 16, tieWordEmbeddings: true, layerNormEps: 1e-5 });
   });
 
@@ -27,7 +30,7 @@ describe('parseModelConfig', () => {
     const gemma = () => parseModelConfig({ model_type: 'gemma3', architectures: ['Gemma3ForCausalLM'] });
     expect(gemma).toThrow(UnsupportedModelError);
     expect(gemma).toThrow(/model_type "gemma3" \(architectures Gemma3ForCausalLM\) is not supported: it is Gemma 3 with vision.*model_type gemma3_text.*TabTune supports model_type llama.*mistral.*qwen2.*qwen3.*gemma3_text.*gpt2/);
-    expect(() => parseModelConfig({ model_type: 'olmo2' })).toThrow(/model_type "olmo2" is not supported: it is OLMo 2, a family TabTune knows but does not run yet\. TabTune supports/);
+    expect(() => parseModelConfig({ model_type: 'olmo' })).toThrow(/model_type "olmo" is not supported: it is OLMo, a family TabTune knows but does not run yet\. TabTune supports.*olmo2.*granite/);
     expect(() => parseModelConfig({ model_type: 'my_own_lm' })).toThrow(/model_type "my_own_lm" is not supported\. TabTune supports/);
     expect(() => parseModelConfig({ model_type: 'constructor' })).toThrow(/model_type "constructor" is not supported\. TabTune supports/);
     expect(() => parseModelConfig({ ...llamaLike, architectures: ['LlamaForSequenceClassification'] })).toThrow(/LlamaForSequenceClassification is not supported.*LlamaForCausalLM/);
@@ -149,6 +152,109 @@ describe('SmolLM3 config', () => {
   });
 });
 
+/** OLMo-2-0425-1B's config.json shapes and settings (Olmo2ForCausalLM, MHA, untied). */
+const olmo2_1b = {
+  architectures: ['Olmo2ForCausalLM'], attention_bias: false, attention_dropout: 0.0, eos_token_id: 100257, hidden_act: 'silu',
+  hidden_size: 2048, initializer_range: 0.02, intermediate_size: 8192, max_position_embeddings: 4096, model_type: 'olmo2',
+  num_attention_heads: 16, num_hidden_layers: 16, num_key_value_heads: 16, pad_token_id: 100277, rms_norm_eps: 1e-6,
+  rope_scaling: null, rope_theta: 500000, tie_word_embeddings: false, torch_dtype: 'float32', use_cache: true, vocab_size: 100352,
+};
+
+describe('OLMo 2 config', () => {
+  it('reads OLMo 2 1B: untied head, post-norms and whole-projection q/k norms in the weight table', () => {
+    const cfg = parseModelConfig(olmo2_1b);
+    if (cfg.family !== 'olmo2') throw new Error('olmo2 family expected');
+    expect(cfg).toMatchObject({ modelType: 'olmo2', hiddenSize: 2048, headDim: 128, numKvHeads: 16, tieWordEmbeddings: false, rmsNormEps: 1e-6, attentionBias: false, eosTokenIds: [100257] });
+    expect(cfg.rope).toMatchObject({ theta: 500000, type: 'default' });
+    const names = weightTable(cfg).map((w) => w.name);
+    expect(names).not.toContain('model.layers.0.input_layernorm.weight');
+    expect(names).toContain('model.layers.0.post_feedforward_layernorm.weight');
+    expect(names).toContain('lm_head.weight');
+    // 1.48B parameters: the published size of OLMo-2-0425-1B (untied head counted).
+    expect(parameterCount(cfg)).toBe(1_484_916_736);
+    // GQA: k_norm spans kv_heads·head_dim, q_norm heads·head_dim.
+    const gqa = parseModelConfig({ ...olmo2_1b, num_key_value_heads: 4 });
+    const shape = (n: string) => weightTable(gqa).find((w) => w.name === n)!.shape;
+    expect(shape('model.layers.3.self_attn.q_norm.weight')).toEqual([2048]);
+    expect(shape('model.layers.3.self_attn.k_norm.weight')).toEqual([512]);
+    // Olmo2Config defaults: rms_norm_eps 1e-5, untied head.
+    expect(parseModelConfig({ ...olmo2_1b, rms_norm_eps: undefined, tie_word_embeddings: undefined })).toMatchObject({ rmsNormEps: 1e-5, tieWordEmbeddings: false });
+  });
+
+  it('refuses what it does not implement, naming the key', () => {
+    expect(() => parseModelConfig({ ...olmo2_1b, attention_dropout: 0.1 })).toThrow(/attention_dropout 0.1 is not supported for olmo2/);
+    expect(() => parseModelConfig({ ...olmo2_1b, hidden_act: 'gelu' })).toThrow(/hidden_act "gelu" is not supported for olmo2/);
+    expect(() => parseModelConfig({ ...olmo2_1b, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling type "yarn"/);
+    expect(() => parseModelConfig({ ...olmo2_1b, clip_qkv: 8 })).toThrow(/clip_qkv 8 is not supported for olmo2/);
+    expect(() => parseModelConfig({ ...olmo2_1b, attention_bias: 'yes' })).toThrow(/attention_bias must be true or false/);
+    expect(() => parseModelConfig({ ...olmo2_1b, num_key_value_heads: 3 })).toThrow(/not a multiple of num_key_value_heads 3/);
+    expect(() => parseModelConfig({ ...olmo2_1b, architectures: ['Olmo2Model'] })).toThrow(/Olmo2Model is not supported for model_type olmo2.*Olmo2ForCausalLM/);
+    expect(() => parseModelConfig({ ...olmo2_1b, model_type: 'olmo3' })).toThrow(/it is OLMo 3.*model_type olmo2, which is supported/);
+  });
+
+  it('targets PEFT module names for LoRA', () => {
+    const cfg = parseModelConfig(olmo2_1b);
+    expect(planLora(cfg, { r: 8, alpha: 16, targets: ['all-linear'] }).targets).toHaveLength(16 * 7);
+    expect(planLora(cfg, { r: 8, alpha: 16, targets: ['k_proj', 'down_proj'] }).targets[1]).toMatchObject({ module: 'model.layers.0.mlp.down_proj', inFeatures: 8192, outFeatures: 2048 });
+    expect(() => planLora(cfg, { r: 8, alpha: 16, targets: ['c_attn'] })).toThrow(/use q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj or all-linear/);
+  });
+});
+
+/** granite-3.1-2b's config.json shapes, multipliers and attention_dropout 0.1 (GraniteForCausalLM, GQA, tied). */
+const granite2b = {
+  architectures: ['GraniteForCausalLM'], attention_bias: false, attention_dropout: 0.1, attention_multiplier: 0.015625, bos_token_id: 0,
+  embedding_multiplier: 12.0, eos_token_id: 0, hidden_act: 'silu', hidden_size: 2048, initializer_range: 0.02, intermediate_size: 8192,
+  logits_scaling: 8.0, max_position_embeddings: 131072, mlp_bias: false, model_type: 'granite', num_attention_heads: 32,
+  num_hidden_layers: 40, num_key_value_heads: 8, pad_token_id: 0, residual_multiplier: 0.22, rms_norm_eps: 1e-5, rope_scaling: null,
+  rope_theta: 5000000.0, tie_word_embeddings: true, torch_dtype: 'bfloat16', use_cache: true, vocab_size: 49155,
+};
+
+describe('Granite config', () => {
+  it('reads Granite 3 2B: the four multipliers, tied head', () => {
+    const cfg = parseModelConfig(granite2b);
+    if (cfg.family !== 'granite') throw new Error('granite family expected');
+    expect(cfg).toMatchObject({
+      modelType: 'granite', headDim: 64, numKvHeads: 8, tieWordEmbeddings: true, rmsNormEps: 1e-5, attentionBias: false, mlpBias: false,
+      embeddingMultiplier: 12, attentionMultiplier: 0.015625, residualMultiplier: 0.22, logitsScaling: 8, attentionDropout: 0.1,
+    });
+    // attention_dropout is applied in training graphs: one [B, heads, T, T] mask per layer.
+    expect(modelDropoutSpecs(cfg, 2, 16)).toHaveLength(40);
+    expect(modelDropoutSpecs(cfg, 2, 16)[39]).toEqual({ name: 'dropout.model.layers.39.self_attn', shape: [2, 32, 16, 16], p: 0.1 });
+    expect(modelDropoutSpecs(parseModelConfig({ ...granite2b, attention_dropout: 0 }), 2, 16)).toEqual([]);
+    expect(weightTable(cfg).map((w) => w.name)).not.toContain('lm_head.weight');
+    // 2.53B parameters: the published size of granite-3.1-2b (tied head counted once).
+    expect(parameterCount(cfg)).toBe(2_533_531_648);
+    // GraniteConfig defaults: every multiplier 1, untied head, rms_norm_eps 1e-6.
+    const bare = parseModelConfig({
+      ...granite2b, embedding_multiplier: undefined, attention_multiplier: undefined, residual_multiplier: undefined, logits_scaling: undefined,
+      tie_word_embeddings: undefined, rms_norm_eps: undefined, attention_dropout: undefined,
+    });
+    expect(bare).toMatchObject({ embeddingMultiplier: 1, attentionMultiplier: 1, residualMultiplier: 1, logitsScaling: 1, tieWordEmbeddings: false, rmsNormEps: 1e-6, attentionDropout: 0 });
+    expect(parseModelConfig({ ...granite2b, mlp_bias: true, attention_bias: true })).toMatchObject({ mlpBias: true, attentionBias: true });
+  });
+
+  it('refuses what it does not implement and out-of-range multipliers, naming the key', () => {
+    expect(() => parseModelConfig({ ...granite2b, attention_dropout: 1 })).toThrow(/attention_dropout must be a probability in \[0, 1\), got 1/);
+    expect(() => parseModelConfig({ ...granite2b, logits_scaling: 0 })).toThrow(/logits_scaling must be a positive number from 0.000001 to 1000000, got 0/);
+    expect(() => parseModelConfig({ ...granite2b, residual_multiplier: -0.22 })).toThrow(/residual_multiplier must be a positive number/);
+    expect(() => parseModelConfig({ ...granite2b, embedding_multiplier: 1e9 })).toThrow(/embedding_multiplier must be a positive number from/);
+    expect(() => parseModelConfig({ ...granite2b, attention_multiplier: '0.5' })).toThrow(/attention_multiplier must be a positive number/);
+    expect(() => parseModelConfig({ ...granite2b, hidden_act: 'gelu' })).toThrow(/hidden_act "gelu" is not supported for granite/);
+    expect(() => parseModelConfig({ ...granite2b, rope_scaling: { type: 'dynamic', factor: 2 } })).toThrow(/rope_scaling type "dynamic"/);
+    for (const [mt, name] of [['granitemoe', 'Granite MoE'], ['granitemoeshared', 'Granite MoE with shared experts'], ['granitemoehybrid', 'Granite 4']] as const) {
+      expect(() => parseModelConfig({ ...granite2b, model_type: mt })).toThrow(new RegExp(`model_type "${mt}" \\(architectures GraniteForCausalLM\\) is not supported: it is ${name}.*dense Granite checkpoints are model_type granite`));
+    }
+    expect(() => parseModelConfig({ ...granite2b, architectures: ['GraniteMoeForCausalLM'] })).toThrow(/GraniteMoeForCausalLM is not supported for model_type granite/);
+  });
+
+  it('targets PEFT module names for LoRA', () => {
+    const cfg = parseModelConfig(granite2b);
+    const plan = planLora(cfg, { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] });
+    expect(plan.targets.map((t) => t.outFeatures).slice(0, 2)).toEqual([2048, 512]);
+    expect(planLora(cfg, { r: 8, alpha: 16, targets: ['all-linear'] }).targets).toHaveLength(40 * 7);
+  });
+});
+
 describe('weight tables', () => {
   it('list every tensor with its shape and count parameters', () => {
     const cfg = parseModelConfig(llamaLike);
@@ -187,6 +293,22 @@ describe('memory bill and tokenizer fit', () => {
     expect(bill.activationBytes).toBe(16 * (192 + 128 + 32 + 120) * 4);
     expect(bill.totalBytes).toBe(bill.weightBytes + bill.trainableBytes + bill.activationBytes);
     expect(bill.largestTensorBytes).toBe(16 * 40 * 4);
+  });
+
+  it('bills OLMo 2 and Granite from their weight tables (untied OLMo 2 head included, tied Granite head once)', () => {
+    for (const raw of [olmo2_1b, granite2b]) {
+      const cfg = parseModelConfig(raw);
+      const plan = planLora(cfg, { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] });
+      const bill = memoryBill(cfg, { batch: 1, seqLen: 512 }, plan);
+      expect(bill.weightBytes).toBe(parameterCount(cfg) * 4);
+      expect(bill.trainableParams).toBe(plan.targets.reduce((n, t) => n + 8 * (t.inFeatures + t.outFeatures), 0));
+      expect(bill.totalBytes).toBe(bill.weightBytes + bill.trainableBytes + bill.activationBytes);
+      expect(bill.activationBytes).toBeGreaterThan(0);
+    }
+    // Granite's attention dropout adds, per layer, a [1, 32, 512, 512] mask and the masked probabilities.
+    const withDropout = memoryBill(parseModelConfig(granite2b), { batch: 1, seqLen: 512 }, null);
+    const without = memoryBill(parseModelConfig({ ...granite2b, attention_dropout: 0 }), { batch: 1, seqLen: 512 }, null);
+    expect(withDropout.activationBytes - without.activationBytes).toBe(40 * 2 * 32 * 512 * 512 * 4);
   });
 
   it('refuses a tokenizer larger than the embedding table', () => {

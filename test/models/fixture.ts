@@ -10,7 +10,7 @@ import type { ModelConfig } from '../../src/models/config.ts';
 import { parseModelConfig } from '../../src/models/config.ts';
 import { resolveCheckpoint, weightTable } from '../../src/models/weights.ts';
 
-export const FAMILIES = ['llama', 'qwen2', 'qwen3', 'smollm3', 'gemma3', 'gemma2', 'gpt2'] as const;
+export const FAMILIES = ['llama', 'qwen2', 'qwen3', 'smollm3', 'gemma3', 'gemma2', 'olmo2', 'granite', 'gpt2'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -39,7 +39,7 @@ export interface Golden {
   readonly rope_inv_freq: number[] | null;
   /** Gemma 3's sliding-window layers (rope_local_base_freq); null for other families. */
   readonly rope_local_inv_freq?: number[] | null;
-  /** GPT-2 in training mode: the reference's dropout masks (graph input names) and the LoRA loss/gradients under them. */
+  /** GPT-2 and Granite in training mode: the reference's dropout masks (graph input names) and the LoRA loss/gradients under them. */
   readonly dropout?: { masks: Record<string, TensorJson>; loss_lora: number; grads: Record<string, TensorJson> } | null;
   readonly generation: { prompt: number[]; max_new_tokens: number; eos_token_id: number[]; tokens: number[]; min_margin: number };
 }

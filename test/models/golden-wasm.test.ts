@@ -1,6 +1,7 @@
 // The golden values again on onnxruntime-web's WASM backend (the browser's fallback path, run in Node): base logits
-// and loss, LoRA loss and LoRA gradients of every fixture family against the float64 PyTorch reference, with the same
-// bounds as golden.test.ts (which runs them on onnxruntime-node's CPU EP).
+// and loss, LoRA loss and LoRA gradients of every fixture family against the float64 PyTorch reference (and, for GPT-2
+// and Granite, under the reference's training-mode dropout masks), with the same bounds as golden.test.ts (which runs
+// them on onnxruntime-node's CPU EP).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../../src/engine/autodiff.ts';
 import type { Graph } from '../../src/engine/graph.ts';
@@ -103,6 +104,32 @@ describe.each(FAMILIES)('%s against the PyTorch reference on WASM', (family) => 
     }
     const lossErr = Math.abs(out['loss']![0]! - fx.golden.loss_lora) / Math.abs(fx.golden.loss_lora);
     console.log(`${family} (wasm): LoRA loss rel err ${lossErr.toExponential(2)}, worst gradient rel err ${worst.toExponential(2)}`);
+    expect(lossErr).toBeLessThanOrEqual(1e-4);
+  });
+
+  it.runIf(family === 'gpt2' || family === 'granite')('in training mode: LoRA loss and gradients under the reference\'s dropout masks match', async () => {
+    const fx = loadFixture(family);
+    const d = fx.golden.dropout;
+    if (!d) throw new Error(`test/golden/${family}.json has no dropout section: regenerate it with scripts/fixtures/reference.py`);
+    const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
+    const l = fx.golden.lora;
+    const g = new GraphBuilder(`${family}-wasm-dropout`);
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules }), modelDropout: true });
+    const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
+    const loss = Div(g, ce.nllSum, ce.targetCount);
+    g.output(loss, 'loss');
+    const params = fwd.lora.flatMap((b) => [b.a, b.b]);
+    grad(g, loss, params).forEach((x, i) => g.output(x, `grad:${params[i]!.name}`));
+    const masks = Object.fromEntries(Object.entries(d.masks).map(([k, t]) => [k, wasm.tensor({ dtype: 'float32', dims: t.shape, data: Float32Array.from(t.data) })]));
+    const out = await run(g.build(), { ...feeds(fx, true), ...masks });
+    let worst = 0;
+    for (const p of params) {
+      const e = relError(out[`grad:${p.name}`]!, d.grads[p.name]!.data);
+      worst = Math.max(worst, e);
+      expect(e, p.name).toBeLessThanOrEqual(1e-3);
+    }
+    const lossErr = Math.abs(out['loss']![0]! - d.loss_lora) / Math.abs(d.loss_lora);
+    console.log(`${family} (wasm, model dropout): LoRA loss rel err ${lossErr.toExponential(2)}, worst gradient rel err ${worst.toExponential(2)}`);
     expect(lossErr).toBeLessThanOrEqual(1e-4);
   });
 });

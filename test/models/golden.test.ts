@@ -144,13 +144,13 @@ describe.each(FAMILIES)('%s against the PyTorch reference', (family) => {
   });
 });
 
-describe('GPT-2 in training mode against the PyTorch reference', () => {
-  it('applies embd/attn/resid dropout where transformers does: LoRA loss and gradients under the same masks match', async () => {
-    const fx = loadFixture('gpt2');
+describe.each(['gpt2', 'granite'] as const)('%s in training mode against the PyTorch reference', (family) => {
+  it('applies dropout where transformers does (GPT-2: embd/attn/resid; Granite: attention_dropout): LoRA loss and gradients under the same masks match', async () => {
+    const fx = loadFixture(family);
     const d = fx.golden.dropout;
-    if (!d) throw new Error('test/golden/gpt2.json has no dropout section: regenerate it with scripts/fixtures/reference.py');
+    if (!d) throw new Error(`test/golden/${family}.json has no dropout section: regenerate it with scripts/fixtures/reference.py`);
     const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
-    const g = new GraphBuilder('gpt2-dropout');
+    const g = new GraphBuilder(`${family}-dropout`);
     const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: goldenPlan(fx), modelDropout: true });
     const declared = g.inputs.filter((v) => v.name.startsWith('dropout.')).map((v) => v.name).sort();
     expect(declared).toEqual(Object.keys(d.masks).sort());
@@ -162,8 +162,10 @@ describe('GPT-2 in training mode against the PyTorch reference', () => {
     const masks = Object.fromEntries(Object.entries(d.masks).map(([k, t]) => [k, Float32Array.from(t.data)]));
     const out = await (await cpuSession(g.build()))({ ...batchFeeds(fx), labels: flat(fx.golden.batch.labels), ...weightFeeds(fx), ...adapterFeeds(fx.golden), ...masks });
     expect(Math.abs(out['loss']!.data[0]! - d.loss_lora) / d.loss_lora).toBeLessThanOrEqual(1e-4);
-    // The masks change the loss: dropout is really applied, not ignored.
-    expect(Math.abs(d.loss_lora - fx.golden.loss_lora)).toBeGreaterThan(1e-3);
+    // The masks change the result (Granite's ÷ logits_scaling keeps its loss shift small, its gradients move more):
+    // dropout is really applied, not ignored.
+    expect(Math.abs(d.loss_lora - fx.golden.loss_lora)).toBeGreaterThan(1e-4);
+    expect(Math.max(...params.map((p) => relError(d.grads[p.name]!.data, fx.golden.grads[p.name]!.data)))).toBeGreaterThan(1e-2);
     for (const p of params) expect(relError(out[`grad:${p.name}`]!.data, d.grads[p.name]!.data), p.name).toBeLessThanOrEqual(1e-3);
   });
 });

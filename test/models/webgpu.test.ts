@@ -5,7 +5,9 @@
 // Gemma 2, on WebGPU at the end of this file). Qwen3, Gemma 3, Gemma 2 (q/k norms off, one RoPE table for both layer
 // kinds) and GPT-2 between them emit every op pattern the builders have (RoPE, GQA Expand, RMSNorm on 2-D and 4-D,
 // LayerNorm, biased Gemm, tanh-GELU, the cache write, sliding-window masks, tanh soft-capping); Llama and Qwen2 differ only in constants and which inputs exist, and
-// SwiftShader's first-run shader compilation costs ~10 s per session, so they are left to the CPU tests.
+// SwiftShader's first-run shader compilation costs ~10 s per session, so they are left to the CPU tests. OLMo 2
+// (post-norms, whole-projection q/k norms) and Granite (multipliers) run here too, and also against the float64
+// reference itself at their full fixture vocabulary (50,304 rows), with the golden bounds of golden.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../../src/engine/autodiff.ts';
 import { GraphBuilder } from '../../src/engine/graph.ts';
@@ -26,8 +28,11 @@ import { weightTable } from '../../src/models/weights.ts';
 import type { Backend, OrtTensor } from '../../src/runtime/backend.ts';
 import { createNodeBackend } from '../../src/runtime/node.ts';
 import { flat, loadFixture, relError } from './fixture.ts';
+import type { Fixture } from './fixture.ts';
 
 const VOCAB = 256;
+/** SwiftShader compiles shaders on the CPU: a training graph's first session took 35–70 s on a shared two-core box. */
+const SWIFTSHADER_TIMEOUT_MS = 180_000;
 let gpu: Backend;
 let cpu: Backend;
 beforeAll(async () => {
@@ -107,12 +112,12 @@ async function generateOn(be: Backend, cfg: ModelConfig, plan: LoraPlan, params:
   }
 }
 
-describe.each(['qwen3', 'gemma3', 'gemma2', 'gpt2'] as const)('%s graphs on WebGPU without CPU fallback', (family) => {
+describe.each(['qwen3', 'gemma3', 'gemma2', 'olmo2', 'granite', 'gpt2'] as const)('%s graphs on WebGPU without CPU fallback', (family) => {
   const cfg = parseModelConfig({ ...(loadFixture(family).rawConfig as object), vocab_size: VOCAB });
   const plan = planLora(cfg, { r: 4, alpha: 8, targets: family === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['all-linear'] });
   const params = randomParams(cfg, plan);
 
-  it('LoRA loss and gradients agree with the CPU EP', async () => {
+  it('LoRA loss and gradients agree with the CPU EP', { timeout: SWIFTSHADER_TIMEOUT_MS }, async () => {
     const [B, T] = [2, 8];
     const g = new GraphBuilder(`${family}-train`);
     const fwd = buildForward(g, cfg, { batch: B, seqLen: T, lora: plan });
@@ -132,7 +137,7 @@ describe.each(['qwen3', 'gemma3', 'gemma2', 'gpt2'] as const)('%s graphs on WebG
     for (const p of ps) expect(relError(onGpu[`grad:${p.name}`]!, onCpu[`grad:${p.name}`]!), p.name).toBeLessThanOrEqual(1e-4);
   });
 
-  it('KV-cache generation agrees with the CPU EP', async () => {
+  it('KV-cache generation agrees with the CPU EP', { timeout: SWIFTSHADER_TIMEOUT_MS }, async () => {
     const shape = { batch: 2, promptLen: 5, maxLen: 9 };
     const prompts = [[5, 9, 200, 31, 7], [44, 3]];
     const onGpu = await generateOn(gpu, cfg, plan, params, shape, prompts);
@@ -202,4 +207,97 @@ describe.each(['gemma2'] as const)('%s against the PyTorch reference on WebGPU (
       await session.release();
     }
   }, 240_000); // ~45 s alone on SwiftShader, over a minute beside other work
+});
+
+/** The golden batch, the fixture's weights and (optionally) the golden adapter as tensors on `be`. */
+function goldenFeeds(be: Backend, fx: Fixture, withAdapter: boolean): Record<string, OrtTensor> {
+  const { input_ids, attention_mask, labels } = fx.golden.batch;
+  const [B, T] = [input_ids.length, input_ids[0]!.length];
+  const int = (data: number[] | Int32Array) => be.tensor({ dtype: 'int32', dims: [B, T], data: Int32Array.from(data) });
+  const out: Record<string, OrtTensor> = {
+    input_ids: int(flat(input_ids)), attention_mask: int(flat(attention_mask)), position_ids: int(defaultPositionIds(B, T)), labels: int(flat(labels)),
+  };
+  for (const s of weightTable(fx.cfg)) out[s.name] = be.tensor({ dtype: 'float32', dims: [...s.shape], data: fx.weights.get(s.name)! });
+  if (withAdapter) for (const [k, t] of Object.entries(fx.golden.lora.tensors)) out[k] = be.tensor({ dtype: 'float32', dims: t.shape, data: Float32Array.from(t.data) });
+  return out;
+}
+
+describe.each(['olmo2', 'granite'] as const)('%s against the PyTorch reference on WebGPU', (family) => {
+  it('base logits (vocabulary subset) and loss match', { timeout: SWIFTSHADER_TIMEOUT_MS }, async () => {
+    const fx = loadFixture(family);
+    const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
+    const g = new GraphBuilder(`${family}-webgpu-golden`);
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T });
+    const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
+    g.output(Div(g, ce.nllSum, ce.targetCount), 'loss');
+    const rows = Reshape(g, fwd.logits!, [B * T, fx.cfg.vocabSize]);
+    g.output(Gather(g, rows, g.constant(fx.golden.vocab_subset, 'int32'), 1), 'logits_subset');
+    const out = await runOn(gpu, g.build(), (be) => goldenFeeds(be, fx, false));
+    const S = fx.golden.vocab_subset.length;
+    const got: number[] = [];
+    const want: number[] = [];
+    fx.golden.batch.attention_mask.forEach((row, b) => row.forEach((m, t) => {
+      if (m === 0) return;
+      const i = b * T + t;
+      got.push(...out['logits_subset']!.subarray(i * S, (i + 1) * S));
+      want.push(...fx.golden.logits[b]![t]!);
+    }));
+    const logitsErr = relError(got, want);
+    const lossErr = Math.abs(out['loss']![0]! - fx.golden.loss) / Math.abs(fx.golden.loss);
+    console.log(`${family} (webgpu): logits rel err ${logitsErr.toExponential(2)}, loss ${lossErr.toExponential(2)}`);
+    expect(logitsErr).toBeLessThanOrEqual(1e-4);
+    expect(lossErr).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('LoRA loss and gradients match', { timeout: SWIFTSHADER_TIMEOUT_MS }, async () => {
+    const fx = loadFixture(family);
+    const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
+    const l = fx.golden.lora;
+    const g = new GraphBuilder(`${family}-webgpu-golden-lora`);
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules }) });
+    const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
+    const loss = Div(g, ce.nllSum, ce.targetCount);
+    g.output(loss, 'loss');
+    const ps = fwd.lora.flatMap((b) => [b.a, b.b]);
+    expect(ps.map((p) => p.name).sort()).toEqual(Object.keys(fx.golden.grads).sort());
+    grad(g, loss, ps).forEach((d, i) => g.output(d, `grad:${ps[i]!.name}`));
+    const out = await runOn(gpu, g.build(), (be) => goldenFeeds(be, fx, true));
+    let worst = 0;
+    for (const p of ps) {
+      const e = relError(out[`grad:${p.name}`]!, fx.golden.grads[p.name]!.data);
+      worst = Math.max(worst, e);
+      expect(e, p.name).toBeLessThanOrEqual(1e-3);
+    }
+    const lossErr = Math.abs(out['loss']![0]! - fx.golden.loss_lora) / Math.abs(fx.golden.loss_lora);
+    console.log(`${family} (webgpu): LoRA loss rel err ${lossErr.toExponential(2)}, worst gradient rel err ${worst.toExponential(2)}`);
+    expect(lossErr).toBeLessThanOrEqual(1e-4);
+  });
+
+  it.runIf(family === 'granite')('in training mode: LoRA loss and gradients under the reference\'s attention-dropout masks match', { timeout: SWIFTSHADER_TIMEOUT_MS }, async () => {
+    const fx = loadFixture(family);
+    const d = fx.golden.dropout;
+    if (!d) throw new Error(`test/golden/${family}.json has no dropout section: regenerate it with scripts/fixtures/reference.py`);
+    const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
+    const l = fx.golden.lora;
+    const g = new GraphBuilder(`${family}-webgpu-golden-dropout`);
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules }), modelDropout: true });
+    const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
+    const loss = Div(g, ce.nllSum, ce.targetCount);
+    g.output(loss, 'loss');
+    const ps = fwd.lora.flatMap((b) => [b.a, b.b]);
+    grad(g, loss, ps).forEach((x, i) => g.output(x, `grad:${ps[i]!.name}`));
+    const out = await runOn(gpu, g.build(), (be) => ({
+      ...goldenFeeds(be, fx, true),
+      ...Object.fromEntries(Object.entries(d.masks).map(([k, t]) => [k, be.tensor({ dtype: 'float32', dims: t.shape, data: Float32Array.from(t.data) })])),
+    }));
+    let worst = 0;
+    for (const p of ps) {
+      const e = relError(out[`grad:${p.name}`]!, d.grads[p.name]!.data);
+      worst = Math.max(worst, e);
+      expect(e, p.name).toBeLessThanOrEqual(1e-3);
+    }
+    const lossErr = Math.abs(out['loss']![0]! - d.loss_lora) / Math.abs(d.loss_lora);
+    console.log(`${family} (webgpu, attention dropout): LoRA loss rel err ${lossErr.toExponential(2)}, worst gradient rel err ${worst.toExponential(2)}`);
+    expect(lossErr).toBeLessThanOrEqual(1e-4);
+  });
 });

@@ -1,6 +1,6 @@
 // GPT-2's own dropout (embd_pdrop, attn_pdrop, resid_pdrop) in training graphs: the step graphs declare one mask input
 // per site, training batches get seeded inverted-dropout masks, evaluation and inspection get all-ones masks, and the
-// Llama-family graphs have none.
+// Llama-family graphs have none. Granite's attention_dropout goes the same way, one mask per layer.
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../src/models/config.ts';
 import { planLora } from '../../src/models/lora.ts';
@@ -48,5 +48,27 @@ describe('GPT-2 dropout in training', () => {
     const qwen = loadFixture('qwen2').cfg;
     expect(withDropoutMasks(empty, qwen, planLora(qwen, { r: 2, alpha: 4, targets: ['q_proj'] }), shape, Rng.fromSeed('s'))).toBe(empty);
     expect(() => parseModelConfig({ ...(loadFixture('gpt2').rawConfig as object), resid_pdrop: 1 })).toThrow(/resid_pdrop must be a probability in \[0, 1\)/);
+  });
+});
+
+describe('Granite attention dropout in training', () => {
+  const cfg = loadFixture('granite').cfg;
+  const plan = planLora(cfg, { r: 2, alpha: 4, targets: ['q_proj', 'v_proj'] });
+
+  it('declares one [B, heads, T, T] mask per layer, draws seeded masks for training and all-ones for evaluation', () => {
+    const graphs = buildTrainGraphs(cfg, plan, shape, ADAMW);
+    const sites = graphs.data.filter((d) => d.name.startsWith('dropout.'));
+    expect(sites.map((d) => [d.name, d.shape])).toEqual([
+      ['dropout.model.layers.0.self_attn', [2, cfg.numHeads, 8, 8]],
+      ['dropout.model.layers.1.self_attn', [2, cfg.numHeads, 8, 8]],
+    ]);
+    const train = withDropoutMasks(empty, cfg, plan, shape, Rng.fromSeed('s'));
+    const m = train['dropout.model.layers.1.self_attn']!.data as Float32Array;
+    expect(m).toEqual(withDropoutMasks(empty, cfg, plan, shape, Rng.fromSeed('s'))['dropout.model.layers.1.self_attn']!.data);
+    expect(new Set(m)).toEqual(new Set([0, Math.fround(1 / 0.9)]));
+    const evaluation = withDropoutMasks(empty, cfg, plan, shape, null);
+    expect([...(evaluation['dropout.model.layers.0.self_attn']!.data as Float32Array)].every((v) => v === 1)).toBe(true);
+    const noDrop = parseModelConfig({ ...(loadFixture('granite').rawConfig as object), attention_dropout: 0 });
+    expect(withDropoutMasks(empty, noDrop, planLora(noDrop, { r: 2, alpha: 4, targets: ['q_proj'] }), shape, Rng.fromSeed('s'))).toBe(empty);
   });
 });

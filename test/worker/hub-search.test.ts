@@ -24,10 +24,10 @@ describe('hub.search', () => {
     await fetch(`${mirror.url}/tabtune/tiny-llama/resolve/main/config.json`);
     const hits = await h.client.request('hub.search', { endpoint: mirror.url, query: 'TINY', limit: 10 });
     expect(hits.map((x) => x.id)).toEqual([
-      'tabtune/tiny-qwen2', 'tabtune/tiny-llama', 'tabtune/tiny-gemma2', 'tabtune/tiny-gemma3', 'tabtune/tiny-gpt2', 'tabtune/tiny-qwen3', 'tabtune/tiny-smollm3',
-      'tabtune/tiny-storyteller',
+      'tabtune/tiny-qwen2', 'tabtune/tiny-llama', 'tabtune/tiny-gemma2', 'tabtune/tiny-gemma3', 'tabtune/tiny-gpt2', 'tabtune/tiny-granite',
+      'tabtune/tiny-olmo2', 'tabtune/tiny-qwen3', 'tabtune/tiny-smollm3', 'tabtune/tiny-storyteller',
     ]);
-    expect(hits.map((x) => x.downloads)).toEqual([2, 1, 0, 0, 0, 0, 0, 0]);
+    expect(hits.map((x) => x.downloads)).toEqual([2, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
     const llama = hits[1];
     expect(llama?.lastModified).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(llama?.likes).toBe(0);

@@ -40,7 +40,7 @@ afterAll(async () => {
 describe('model panel requests', () => {
   it('bills memory from config.json before download, the same numbers src/models computes', async () => {
     const model = await h.client.request('model.inspect', { location: { endpoint: hub, repo: 'tabtune/tiny-llama', revision: 'main' }, shape });
-    expect(model.support).toEqual({ supported: true, message: null, supportedTypes: ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gemma2', 'gpt2'] });
+    expect(model.support).toEqual({ supported: true, message: null, supportedTypes: ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3_text', 'gemma2', 'olmo2', 'granite', 'gpt2'] });
     const cfg = parseModelConfig(JSON.parse(readFileSync(join(FIXTURES, 'tiny-llama', 'config.json'), 'utf8')));
     const bill = memoryBill(cfg, { batch: 4, seqLen: 256 }, planLora(cfg, { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] }));
     const m = model.memory;
