@@ -105,6 +105,8 @@ test('the overfitting lesson shows the best checkpoint\'s and the latest adapter
   expect(best.step).toBeLessThan(lesson.setup.config!.train!.steps!);
   for (const a of await view.getByTestId('lesson-best-answer').allTextContents()) expect(a.length).toBeGreaterThan(0);
   await expect(panel.getByTestId('lesson-met')).toBeVisible();
+  // The panel's "best" is that same checkpoint's eval loss.
+  await expect(panel.getByTestId('lesson-best')).toHaveText(best.evalLoss!.toFixed(3));
   await view.scrollIntoViewIfNeeded();
   await page.waitForTimeout(300);
   await panel.screenshot({ path: 'test-output/screenshots/lesson-overfitting-best-vs-latest.png' });

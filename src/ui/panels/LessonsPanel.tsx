@@ -80,7 +80,11 @@ export function LessonsPanel() {
   const after = refused ? refused.count : shownRun && measured.length > 1 ? measured.at(-1)?.lessonMetric : undefined;
   const shownAfter = refused ? refused.count : shownRun ? measured.at(-1)?.lessonMetric : undefined;
   const target = lessonTarget(lesson, shownRun?.variation);
-  const best = measured.length > 0 ? Math.min(...measured.map((m) => m.lessonMetric!)) : undefined;
+  // An eval-loss lesson's best is the lowest of every evaluation (the checkpoint the store keeps as best), not only of
+  // the lesson's own measurements at sample steps.
+  const evals = lesson.metric.kind === 'eval-loss' ? metrics.flatMap((m) => (m.evalLoss !== undefined ? [m.evalLoss] : [])) : [];
+  const bestOf = [...measured.map((m) => m.lessonMetric!), ...evals];
+  const best = bestOf.length > 0 ? Math.min(...bestOf) : undefined;
   const met = target && before !== undefined && after !== undefined && !isTraining(phase) ? meetsTarget(target, after, before, best) : null;
   const overfitting = lesson.target.kind === 'above-best';
   const finished = shownRun !== null && !refused && phase === 'completed';
