@@ -111,3 +111,25 @@ test('the overfitting lesson shows the best checkpoint\'s and the latest adapter
   await page.waitForTimeout(300);
   await panel.screenshot({ path: 'test-output/screenshots/lesson-overfitting-best-vs-latest.png' });
 });
+
+test('the doubled-BOS lesson runs on the default model in the app: flagged, then measured as trained and as served', async ({ app }) => {
+  test.setTimeout(600_000);
+  const lesson = findLesson('double-bos');
+  await app.open();
+  await app.startup();
+  const panel = app.panel('lessons');
+  await panel.getByTestId('lesson-select').selectOption(lesson.name);
+  await app.panel('training').getByTestId('backend-choice').selectOption('wasm');
+  await panel.getByTestId('lesson-run').click();
+  await expect(app.panel('training').getByTestId('train-phase')).toHaveText('completed', { timeout: 480_000 });
+  // Every prompt-injection row starts with two <|endoftext|> tokens: the linter flags all 100, before and after.
+  await expect(panel.getByTestId('lesson-before')).toHaveText('100');
+  await expect(panel.getByTestId('lesson-after')).toHaveText('100');
+  await expect(panel.getByTestId('lesson-met')).toHaveText('target met');
+  await expect(app.panel('template').getByTestId('lint')).toContainText('Two BOS tokens at the start');
+  const view = panel.getByTestId('lesson-effect');
+  await expect(view.getByTestId('lesson-effect-served')).toContainText('eval loss', { timeout: 120_000 });
+  await expect(view.getByTestId('lesson-effect-trained')).toContainText(`step ${lesson.setup.config!.train!.steps}`);
+  await view.scrollIntoViewIfNeeded();
+  await panel.screenshot({ path: 'test-output/screenshots/lesson-double-bos-effect.png' });
+});

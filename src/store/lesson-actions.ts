@@ -2,7 +2,7 @@
 // template, mask, LoRA, hyperparameters), starting it asks the worker to measure the lesson's metric before, during
 // and after the run, and "Your own prompt" asks the worker for the base model's and the adapter's answers side by side.
 import type { WorkerClient } from '../worker/client';
-import type { BestVsLatest, LessonLint, PromptComparison } from '../worker/protocol';
+import type { BestVsLatest, LessonEffectResult, LessonLint, PromptComparison } from '../worker/protocol';
 import { selectModelLocation } from './selectors';
 import { findLesson, lessonConfig, LESSON_MODEL_REPO, type Lesson } from '../share/lessons';
 import type { RunConfig } from '../share/run-config';
@@ -28,6 +28,9 @@ export interface LessonActions {
   lint(name: string): Promise<LessonLint>;
   /** Overfitting: the saved run's best checkpoint and the latest adapter on the same held-out prompts. */
   bestVsLatest(): Promise<BestVsLatest>;
+  /** Doubled BOS: after the run, the adapter's effect metric and eval loss on the held-out rows as trained and as
+   * served (the lesson's `effect.servedAs` render). */
+  effect(name: string): Promise<LessonEffectResult>;
 }
 
 /** Held-out prompts and new tokens of the best-vs-latest comparison (the CLI report's too). */
@@ -75,6 +78,15 @@ export function createLessonActions(store: AppStore, deps: LessonDeps): LessonAc
     },
     bestVsLatest() {
       return deps.client.request('lesson.bestVsLatest', { ...BEST_VS_LATEST, backend: store.getState().backendChoice });
+    },
+    effect(name) {
+      const lesson = findLesson(name);
+      if (!lesson.effect) throw new Error(`Lesson "${lesson.name}" measures no effect beside its metric.`);
+      const s = store.getState();
+      // The served render's data settings with the run's own hyperparameters (its trainer must hold the same tensors).
+      const served = config(name, lesson.effect.servedAs);
+      const servedConfig = { ...s.runConfig, template: served.template };
+      return deps.client.request('lesson.effect', { metric: lesson.effect.metric, servedConfig, backend: s.backendChoice });
     },
     compare(prompt) {
       return deps.client.request('prompt.compare', { prompt, maxNewTokens: OWN_PROMPT_TOKENS, backend: store.getState().backendChoice });

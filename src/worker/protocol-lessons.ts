@@ -63,3 +63,13 @@ export interface BestVsLatest {
   latest: ComparedCheckpoint;
   rows: { prompt: string; reference: string; best: string; latest: string }[];
 }
+
+/** Lessons (doubled BOS): what training on the lesson's render did, measured after the run on the same held-out rows
+ * as trained (the lesson's render) and as served (another render, e.g. the tokenizer's own template). */
+export interface LessonEffectResult {
+  /** The trainer's step when measured. */
+  step: number;
+  asTrained: { value: number; evalLoss: number };
+  asServed: { value: number; evalLoss: number };
+  rows: { prompt: string; reference: string; asTrained: string; asServed: string }[];
+}

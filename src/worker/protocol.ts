@@ -4,7 +4,8 @@
 import type { MaskPolicy, RunConfig } from '../share/run-config';
 import type { ArchitectureSupport, CachedRepo, HubModelHit, HubRefs, MemoryEstimate, MemoryShape, TokenizerCheck } from './protocol-model';
 import type { GraphExportResult, GraphSummaryView } from './protocol-graph';
-import type { BestVsLatest, LessonLint, LessonMeasurement, LessonRunInfo, PromptComparison } from './protocol-lessons';
+import type { LessonMetric } from '../share/lessons';
+import type { BestVsLatest, LessonEffectResult, LessonLint, LessonMeasurement, LessonRunInfo, PromptComparison } from './protocol-lessons';
 import type { AdapterImportResult, ClusterExportResult, HubPushParams, HubPushResult, RunExportParams, RunExportResult, RunSaveInfo, StoredCheckpoint, StoredCheckpointLoad, StoredRun, StoredRuns } from './protocol-runs';
 
 export type * from './protocol-model';
@@ -380,6 +381,9 @@ interface RequestMap {
   'lesson.lint': { params: { location: HubLocation; dataset: DatasetRef; config: RunConfig; code: string }; result: LessonLint };
   /** Lessons: the saved run's best checkpoint (by eval loss) and the latest adapter on the same held-out prompts. */
   'lesson.bestVsLatest': { params: { prompts: number; maxNewTokens: number; backend: BackendChoice }; result: BestVsLatest };
+  /** Lessons: the current adapter's metric and eval loss on the held-out rows as trained and rendered under
+   * `servedConfig`'s data settings (same rows, model and tokenizer). */
+  'lesson.effect': { params: { metric: LessonMetric; servedConfig: RunConfig; backend: BackendChoice }; result: LessonEffectResult };
   /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint); given `checkpoint`
    * files (from `run.checkpoint`, e.g. kept in IndexedDB across a reload), rebuilds the trainer from them instead. */
   'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice; runId?: string; config?: RunConfig }; result: TrainOutcome };

@@ -58,7 +58,7 @@ describe('tabtune lesson', () => {
     expect(report.met).toBe(true);
   });
 
-  it('the linter lessons: doubled BOS flagged on a Llama 3 template; a tokenizer past the embedding table flagged and refused', { timeout: 240_000 }, async () => {
+  it('the linter lessons: doubled BOS flagged on a Llama 3 template; a tokenizer past the embedding table flagged and refused', { timeout: 420_000 }, async () => {
     const out = tempDir();
     const bos = await tabtune(['lesson', 'run', 'double-bos', '--model', fixture('llama'), '--steps', '1', '--out', out, '--json', join(out, 'bos.json')]);
     expect(bos.code, bos.err).toBe(0);

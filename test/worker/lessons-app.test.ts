@@ -68,6 +68,25 @@ describe('lessons in the app, through the worker', () => {
     }
   });
 
+  it('doubled BOS: after the run, the adapter measured on the held-out rows as trained and as served', { timeout: 240_000 }, async () => {
+    const lesson = findLesson('double-bos');
+    const model = await storyteller();
+    const preset = lessonConfig(lesson, model);
+    const config = { ...preset, train: { ...preset.train, steps: 4, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0 } };
+    const servedConfig = { ...config, template: lessonConfig(lesson, model, lesson.effect!.servedAs).template };
+    await h.client.request('run.prepare', { location, dataset: bundledDataset(dataName(config)), config });
+    const ask = { metric: lesson.effect!.metric, servedConfig, backend: 'auto' as const };
+    await expect(h.client.request('lesson.effect', ask)).rejects.toThrow(/run the lesson first/);
+    expect((await h.client.request('train.start', { backend: 'auto', config })).reason).toBe('completed');
+    const r = await h.client.request('lesson.effect', ask);
+    expect(r.step).toBe(4);
+    expect(r.rows).toHaveLength(20);
+    // Two BOS in front or none: the same questions, so different losses but the same references.
+    expect(r.rows.every((x) => x.reference === 'yes' || x.reference === 'no')).toBe(true);
+    expect(r.asTrained.evalLoss).not.toBe(r.asServed.evalLoss);
+    for (const v of [r.asTrained.value, r.asServed.value]) expect(Number.isInteger(v * 20)).toBe(true);
+  });
+
   it('overfitting: the store\'s best checkpoint and the latest adapter answer the same held-out prompts', { timeout: 300_000 }, async () => {
     const lesson = findLesson('overfitting');
     const preset = lessonConfig(lesson, await storyteller());

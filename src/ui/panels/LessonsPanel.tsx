@@ -13,7 +13,8 @@ import { shareUrl } from '../../share/link';
 import {
   DEFAULT_LESSON, describeTarget, findLesson, formatMetric, lessonTarget, LESSONS, meetsTarget,
 } from '../../share/lessons';
-import type { BestVsLatest, LessonLint } from '../../worker/protocol';
+import type { BestVsLatest, LessonEffectResult, LessonLint } from '../../worker/protocol';
+import type { LessonEffect } from '../../share/lessons';
 import { visible } from '../tokens';
 import './lessons.css';
 
@@ -58,6 +59,34 @@ function BestVsLatestView(props: { compared: Compared; onAsk: () => void; busy: 
   );
 }
 
+type Effect = { status: 'asking' } | { status: 'ready'; value: LessonEffectResult } | { status: 'error'; message: string };
+
+/** Doubled BOS: the trained adapter on the held-out rows as trained and as served. */
+function EffectView(props: { effect: LessonEffect; state: Effect }) {
+  const c = props.state;
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  return (
+    <div data-testid="lesson-effect">
+      <h3 className="small">What training on it did</h3>
+      <p className="small muted">{props.effect.about}</p>
+      {c.status === 'asking' && <span className="small muted" role="status">Measuring as trained and as served…</span>}
+      {c.status === 'error' && <ErrorNote>{c.message}</ErrorNote>}
+      {c.status === 'ready' && (
+        <div className="side-by-side">
+          <figure data-testid="lesson-effect-trained">
+            <figcaption className="small muted">As trained (the lesson's template), step {c.value.step}</figcaption>
+            <p className="completion">{props.effect.metric.label}: <strong>{pct(c.value.asTrained.value)}</strong>; eval loss <strong>{c.value.asTrained.evalLoss.toFixed(3)}</strong></p>
+          </figure>
+          <figure data-testid="lesson-effect-served">
+            <figcaption className="small muted">As served (the tokenizer's own template)</figcaption>
+            <p className="completion">{props.effect.metric.label}: <strong>{pct(c.value.asServed.value)}</strong>; eval loss <strong>{c.value.asServed.evalLoss.toFixed(3)}</strong></p>
+          </figure>
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function LessonsPanel() {
   const { lessons } = useActions();
   const [picked, setPicked] = useState(DEFAULT_LESSON);
@@ -69,6 +98,7 @@ export function LessonsPanel() {
   const preparing = useApp((s) => s.preparedState).status === 'loading';
   const [linted, setLinted] = useState<{ name: string; variation?: string; lint: LessonLint } | null>(null);
   const [compared, setCompared] = useState<Compared | null>(null);
+  const [effect, setEffect] = useState<Effect | null>(null);
   const lesson = findLesson(picked);
   const busy = isTraining(phase) || active?.status === 'opening';
 
@@ -102,6 +132,16 @@ export function LessonsPanel() {
     if (overfitting && finished && compared === null) void askBestVsLatest();
     // eslint-disable-next-line react-hooks/exhaustive-deps -- asked once per finished run; the button asks again
   }, [overfitting, finished, compared]);
+  // A lesson with an effect (doubled BOS) ends with it measured as trained and as served (its own run, no variation).
+  const measuresEffect = lesson.effect !== undefined && finished && shownRun?.variation === undefined;
+  useEffect(() => {
+    if (!measuresEffect || effect !== null) return;
+    setEffect({ status: 'asking' });
+    lessons.effect(lesson.name).then(
+      (value) => setEffect({ status: 'ready', value }),
+      (err: unknown) => setEffect({ status: 'error', message: errorMessage(err) }),
+    );
+  }, [measuresEffect, effect, lessons, lesson.name]);
 
   const open = async (variation?: string): Promise<boolean> => {
     setActive({ name: lesson.name, ...(variation ? { variation } : {}), status: 'opening' });
@@ -116,8 +156,11 @@ export function LessonsPanel() {
   };
   const run = async (variation?: string): Promise<void> => {
     const onPage = active?.name === lesson.name && active.variation === variation && active.status === 'ready';
-    if (!onPage && !(await open(variation))) return;
+    // The previous run's result goes first, so nothing is asked of its adapter while this one sets up.
+    setRan(null);
     setCompared(null);
+    setEffect(null);
+    if (!onPage && !(await open(variation))) return;
     if (lesson.metric.kind === 'lint-flagged') {
       // The linter's count comes from rendering and tokenising alone; a run the session refuses stops here with it.
       try {
@@ -188,6 +231,7 @@ export function LessonsPanel() {
             <ErrorNote>{refused.refused}</ErrorNote>
           </div>
         )}
+        {measuresEffect && effect && lesson.effect && <EffectView effect={lesson.effect} state={effect} />}
         {overfitting && finished && compared && <BestVsLatestView compared={compared} busy={busy} onAsk={() => void askBestVsLatest()} />}
         {lesson.variations.length > 0 && (
           <div>

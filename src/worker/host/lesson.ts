@@ -4,9 +4,10 @@
 // the saved run's best checkpoint (by eval loss) and the latest adapter answering the same held-out prompts.
 import { paddingId } from '../../train/dataset.ts';
 import { encodePrompt } from '../../train/generation.ts';
-import { currentAdapter, greedyAnswers, heldOutPrompts, referenceAnswer, type AdapterState } from '../../train/lessons.ts';
+import { currentAdapter, greedyAnswers, heldOutPrompts, LessonProbe, referenceAnswer, servedSession, type AdapterState } from '../../train/lessons.ts';
+import type { LessonMetric } from '../../share/lessons.ts';
 import type { Message } from '../../data/types.ts';
-import type { BackendChoice, BestVsLatest, DatasetRef, HubLocation, LessonLint, PromptComparison } from '../protocol';
+import type { BackendChoice, BestVsLatest, DatasetRef, HubLocation, LessonEffectResult, LessonLint, PromptComparison } from '../protocol';
 import type { RunConfig } from '../../share/run-config.ts';
 import type { HandlerContext } from './context';
 import type { Playground } from './playground';
@@ -83,5 +84,33 @@ export async function bestVsLatest(
       latest: { step: latest.step, evalLoss: kept.latest?.step === latest.step ? kept.latest.evalLoss : null },
       rows: examples.map((e, i) => ({ prompt: tok.decode(prompts[i] ?? []).trim(), reference: referenceAnswer(p.session, e), best: answer(bestOut[i]), latest: answer(latestOut[i]) })),
     };
+  });
+}
+
+export async function lessonEffect(
+  pg: Playground, training: TrainingHost, req: { metric: LessonMetric; servedConfig: RunConfig; backend: BackendChoice }, ctx: HandlerContext,
+): Promise<LessonEffectResult> {
+  const p = pg.requirePrepared();
+  const model = await pg.loadedModel(ctx, p);
+  const { backend } = await pg.openedBackend(req.backend);
+  const served = servedSession(p.session, req.servedConfig);
+  return training.atBoundary(async (trainer) => {
+    if (!trainer || !training.trainedOn(p)) throw new Error('There is no trained adapter for the examples on the page: run the lesson first.');
+    const probes = [LessonProbe.create(req.metric, p.session, backend, model), LessonProbe.create(req.metric, served, backend, model)] as const;
+    // The served rows' eval loss comes from a second trainer holding the same weights (its graphs fit their lengths).
+    const other = await served.createTrainer({ backend, model, resume: await trainer.checkpoint() });
+    try {
+      const [asTrained, asServed] = [await probes[0].measure(trainer), await probes[1].measure(trainer)];
+      const [trainedLoss, servedLoss] = [(await trainer.evaluate()).loss, (await other.evaluate()).loss];
+      return {
+        step: trainer.step,
+        asTrained: { value: asTrained.value, evalLoss: trainedLoss },
+        asServed: { value: asServed.value, evalLoss: servedLoss },
+        rows: asServed.rows.map((r, i) => ({ prompt: r.prompt, reference: r.reference, asTrained: asTrained.rows[i]?.answer ?? '', asServed: r.answer })),
+      };
+    } finally {
+      await other.release();
+      for (const probe of probes) await probe.release();
+    }
   });
 }
