@@ -85,6 +85,7 @@ describe('lessons in the app, through the worker', () => {
     expect(r.rows.every((x) => x.reference === 'yes' || x.reference === 'no')).toBe(true);
     expect(r.asTrained.evalLoss).not.toBe(r.asServed.evalLoss);
     for (const v of [r.asTrained.value, r.asServed.value]) expect(Number.isInteger(v * 20)).toBe(true);
+    await h.client.request('train.stop', {}); // ends the run, so the next test may prepare other data
   });
 
   it('overfitting: the store\'s best checkpoint and the latest adapter answer the same held-out prompts', { timeout: 300_000 }, async () => {
