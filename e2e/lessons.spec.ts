@@ -61,3 +61,75 @@ test('the default lesson runs on WASM and its metric and side-by-side answers ch
   await page.waitForTimeout(500);
   await app.screenshot('lesson-after-charts');
 });
+
+test('the mismatched-tokenizer lesson shows the linter\'s count as its metric, and the session\'s refusal', async ({ app }) => {
+  test.setTimeout(240_000);
+  const lesson = findLesson('mismatched-tokenizer');
+  await app.open();
+  await app.startup();
+  const panel = app.panel('lessons');
+  await panel.getByTestId('lesson-select').selectOption(lesson.name);
+  await app.panel('training').getByTestId('backend-choice').selectOption('wasm');
+  await panel.getByTestId('lesson-run').click();
+  // The Qwen demo's tokenizer on the storyteller: every prompt-injection row holds ids past its 1,024 rows.
+  await expect(panel.getByTestId('lesson-refused')).toContainText('embedding table has 1024 rows', { timeout: 120_000 });
+  await expect(panel.getByTestId('lesson-before')).toHaveText('100');
+  await expect(panel.getByTestId('lesson-after')).toHaveText('100');
+  await expect(panel.getByTestId('lesson-met')).toHaveText('target met');
+  await expect(panel.getByTestId('lesson-refused')).toContainText('Use the model\'s own tokenizer');
+  // Refused, never trained: no step was taken.
+  expect((await app.state()).metrics.filter((m) => m.trainLoss !== undefined)).toEqual([]);
+  await panel.scrollIntoViewIfNeeded();
+  await panel.screenshot({ path: 'test-output/screenshots/lesson-mismatched-refused.png' });
+});
+
+test('the overfitting lesson shows the best checkpoint\'s and the latest adapter\'s answers side by side', async ({ app, page }) => {
+  test.setTimeout(600_000);
+  const lesson = findLesson('overfitting');
+  await app.open();
+  await app.startup();
+  const panel = app.panel('lessons');
+  await panel.getByTestId('lesson-select').selectOption(lesson.name);
+  await app.panel('training').getByTestId('backend-choice').selectOption('wasm');
+  await panel.getByTestId('lesson-run').click();
+  await expect(app.panel('training').getByTestId('train-phase')).toHaveText('completed', { timeout: 480_000 });
+
+  // The best checkpoint is the run's lowest eval loss (the store's best, the Checkpoints panel's badge); latest = the end.
+  const { metrics } = await app.state();
+  const evals = metrics.filter((m) => m.evalLoss !== undefined);
+  const best = evals.reduce((a, b) => (b.evalLoss! < a.evalLoss! ? b : a));
+  const view = panel.getByTestId('lesson-best-vs-latest');
+  await expect(view.getByTestId('lesson-compared-row')).toHaveCount(2, { timeout: 60_000 });
+  await expect(view.getByTestId('lesson-best-caption').first()).toHaveText(`Best: step ${best.step}, eval loss ${best.evalLoss!.toFixed(3)}`);
+  await expect(view.getByTestId('lesson-latest-caption').first()).toContainText(`Latest: step ${lesson.setup.config!.train!.steps}`);
+  expect(best.step).toBeLessThan(lesson.setup.config!.train!.steps!);
+  for (const a of await view.getByTestId('lesson-best-answer').allTextContents()) expect(a.length).toBeGreaterThan(0);
+  await expect(panel.getByTestId('lesson-met')).toBeVisible();
+  // The panel's "best" is that same checkpoint's eval loss.
+  await expect(panel.getByTestId('lesson-best')).toHaveText(best.evalLoss!.toFixed(3));
+  await view.scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  await panel.screenshot({ path: 'test-output/screenshots/lesson-overfitting-best-vs-latest.png' });
+});
+
+test('the doubled-BOS lesson runs on the default model in the app: flagged, then measured as trained and as served', async ({ app }) => {
+  test.setTimeout(600_000);
+  const lesson = findLesson('double-bos');
+  await app.open();
+  await app.startup();
+  const panel = app.panel('lessons');
+  await panel.getByTestId('lesson-select').selectOption(lesson.name);
+  await app.panel('training').getByTestId('backend-choice').selectOption('wasm');
+  await panel.getByTestId('lesson-run').click();
+  await expect(app.panel('training').getByTestId('train-phase')).toHaveText('completed', { timeout: 480_000 });
+  // Every prompt-injection row starts with two <|endoftext|> tokens: the linter flags all 100, before and after.
+  await expect(panel.getByTestId('lesson-before')).toHaveText('100');
+  await expect(panel.getByTestId('lesson-after')).toHaveText('100');
+  await expect(panel.getByTestId('lesson-met')).toHaveText('target met');
+  await expect(app.panel('template').getByTestId('lint')).toContainText('Two BOS tokens at the start');
+  const view = panel.getByTestId('lesson-effect');
+  await expect(view.getByTestId('lesson-effect-served')).toContainText('eval loss', { timeout: 120_000 });
+  await expect(view.getByTestId('lesson-effect-trained')).toContainText(`step ${lesson.setup.config!.train!.steps}`);
+  await view.scrollIntoViewIfNeeded();
+  await panel.screenshot({ path: 'test-output/screenshots/lesson-double-bos-effect.png' });
+});

@@ -21,7 +21,7 @@ export function modelCard(spec: PretrainSpec, r: PretrainResult, run: { steps: n
     '## Model',
     `- \`LlamaForCausalLM\`: ${spec.layers} layers, hidden ${spec.hidden}, ${spec.heads} heads (head_dim ${spec.hidden / spec.heads}), SwiGLU ${spec.intermediate}, RMSNorm, RoPE θ 10000, tied embeddings, ${spec.maxPositions} positions.`,
     `- ${r.params.toLocaleString('en-US')} parameters, float32 (${mb.toFixed(1)} MB of weights).`,
-    `- Tokenizer: byte-level BPE (GPT-2's byte alphabet, Qwen2's pre-tokenizer split), ${vocab} ids: 256 bytes, ${spec.merges} merges learned from the corpus, and \`<|endoftext|>\` (EOS, padding), \`<|im_start|>\`, \`<|im_end|>\` (end of turn). Any text in any script encodes without an unknown token.`,
+    `- Tokenizer: byte-level BPE (GPT-2's byte alphabet, Qwen2's pre-tokenizer split), ${vocab} ids: 256 bytes, ${spec.merges} merges learned from the corpus, and \`<|endoftext|>\` (EOS, padding, and the BOS token config.json names, never added by the tokenizer), \`<|im_start|>\`, \`<|im_end|>\` (end of turn). Any text in any script encodes without an unknown token.`,
     '- Chat template: ChatML without a default system prompt; turns end with `<|im_end|>`.',
     '',
     '## Data',

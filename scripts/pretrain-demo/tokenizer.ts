@@ -1,7 +1,9 @@
 // A small byte-level BPE tokenizer for tabtune/tiny-storyteller, trained on the pretraining corpus: the 256 bytes
 // (GPT-2's byte-to-unicode alphabet, so any text, in any script, encodes with no unknown token), merges learned by
 // counting pairs, and three special tokens: <|endoftext|> (EOS and padding, as Qwen base models), <|im_start|> and
-// <|im_end|> for a ChatML chat template whose turns end with <|im_end|>. Written in the layout of the `tokenizers`
+// <|im_end|> for a ChatML chat template whose turns end with <|im_end|>. <|endoftext|> is also named the BOS token, the
+// id config.json gives as bos_token_id (as GPT-2 does), but the tokenizer never adds it: text encodes exactly as the
+// pretraining corpus did, and a template that writes `{{ bos_token }}` (the doubled-BOS lesson's) gets a real token. Written in the layout of the `tokenizers`
 // library (Qwen2's pre-tokenizer: a Split regex then ByteLevel), which transformers and transformers.js load.
 import { byteToUnicode } from '../../src/data/fast-bpe.ts';
 
@@ -104,7 +106,7 @@ export function tokenizerJsons(bpe: TrainedBpe, modelMaxLength: number): { token
     add_prefix_space: false,
     added_tokens_decoder: decoder,
     additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
-    bos_token: null,
+    bos_token: EOS_TOKEN,
     chat_template: CHAT_TEMPLATE,
     clean_up_tokenization_spaces: false,
     eos_token: EOS_TOKEN,
@@ -116,6 +118,6 @@ export function tokenizerJsons(bpe: TrainedBpe, modelMaxLength: number): { token
     unk_token: null,
   };
   const entry = (content: string) => ({ content, lstrip: false, normalized: false, rstrip: false, single_word: false });
-  const specialMap = { additional_special_tokens: ['<|im_start|>', '<|im_end|>'], eos_token: entry(EOS_TOKEN), pad_token: entry(EOS_TOKEN) };
+  const specialMap = { additional_special_tokens: ['<|im_start|>', '<|im_end|>'], bos_token: entry(EOS_TOKEN), eos_token: entry(EOS_TOKEN), pad_token: entry(EOS_TOKEN) };
   return { tokenizer, config, specialMap, ids };
 }

@@ -2,7 +2,8 @@
 // template, mask, LoRA, hyperparameters), starting it asks the worker to measure the lesson's metric before, during
 // and after the run, and "Your own prompt" asks the worker for the base model's and the adapter's answers side by side.
 import type { WorkerClient } from '../worker/client';
-import type { PromptComparison } from '../worker/protocol';
+import type { BestVsLatest, LessonEffectResult, LessonLint, PromptComparison } from '../worker/protocol';
+import { selectModelLocation } from './selectors';
 import { findLesson, lessonConfig, LESSON_MODEL_REPO, type Lesson } from '../share/lessons';
 import type { RunConfig } from '../share/run-config';
 import type { RunActions } from './run';
@@ -22,7 +23,18 @@ export interface LessonActions {
   start(name: string): Promise<void>;
   /** The base model's and the current adapter's greedy answers to `prompt`. */
   compare(prompt: string): Promise<PromptComparison>;
+  /** Linter lessons: the linter's count for the config on the page (after `open`), and the session's refusal when it
+   * will not prepare that run, measured in the worker from rendering and tokenising alone. */
+  lint(name: string): Promise<LessonLint>;
+  /** Overfitting: the saved run's best checkpoint and the latest adapter on the same held-out prompts. */
+  bestVsLatest(): Promise<BestVsLatest>;
+  /** Doubled BOS: after the run, the adapter's effect metric and eval loss on the held-out rows as trained and as
+   * served (the lesson's `effect.servedAs` render). */
+  effect(name: string): Promise<LessonEffectResult>;
 }
+
+/** Held-out prompts and new tokens of the best-vs-latest comparison (the CLI report's too). */
+const BEST_VS_LATEST = { prompts: 3, maxNewTokens: 24 };
 
 export interface LessonDeps {
   client: WorkerClient;
@@ -53,6 +65,28 @@ export function createLessonActions(store: AppStore, deps: LessonDeps): LessonAc
     start(name) {
       const lesson = findLesson(name);
       return deps.run.start({ name: lesson.name, metric: lesson.metric });
+    },
+    lint(name) {
+      const lesson = findLesson(name);
+      const code = lesson.metric.lintCode;
+      if (!code) throw new Error(`Lesson "${lesson.name}" is not measured by the linter.`);
+      const s = store.getState();
+      if (!s.dataset) throw new Error('Set the lesson up first: its dataset has not loaded.');
+      return deps.client.request('lesson.lint', {
+        location: selectModelLocation(s), dataset: { kind: 'previewed', hash: s.dataset.hash, name: s.dataset.name }, config: s.runConfig, code,
+      });
+    },
+    bestVsLatest() {
+      return deps.client.request('lesson.bestVsLatest', { ...BEST_VS_LATEST, backend: store.getState().backendChoice });
+    },
+    effect(name) {
+      const lesson = findLesson(name);
+      if (!lesson.effect) throw new Error(`Lesson "${lesson.name}" measures no effect beside its metric.`);
+      const s = store.getState();
+      // The served render's data settings with the run's own hyperparameters (its trainer must hold the same tensors).
+      const served = config(name, lesson.effect.servedAs);
+      const servedConfig = { ...s.runConfig, template: served.template };
+      return deps.client.request('lesson.effect', { metric: lesson.effect.metric, servedConfig, backend: s.backendChoice });
     },
     compare(prompt) {
       return deps.client.request('prompt.compare', { prompt, maxNewTokens: OWN_PROMPT_TOKENS, backend: store.getState().backendChoice });

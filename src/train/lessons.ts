@@ -4,12 +4,13 @@
 // during and after it; nothing here trains or orchestrates a run.
 import type { Example } from '../data/example.ts';
 import type { LessonMetric } from '../share/lessons.ts';
+import type { RunConfig } from '../share/run-config.ts';
 import { IGNORE_INDEX } from '../share/labels.ts';
 import { GREEDY } from '../models/sampling.ts';
 import type { Backend } from '../runtime/backend.ts';
 import { Generator } from './generation.ts';
 import type { LoadedModel } from './model-source.ts';
-import { promptIds, type RunSession } from './session.ts';
+import { promptIds, RunSession } from './session.ts';
 import type { Trainer } from './trainer.ts';
 
 /** Held-out prompts measured when a metric does not say. */
@@ -18,7 +19,7 @@ const DEFAULT_PROMPTS = 20;
 const DEFAULT_NEW_TOKENS = 12;
 
 /** Reference answer of an example: its trained tokens without end-of-turn tokens, decoded and trimmed. */
-function referenceAnswer(session: RunSession, e: Example): string {
+export function referenceAnswer(session: RunSession, e: Example): string {
   const tok = session.tokenizer.tokenizer;
   const ids = e.ids.filter((id, i) => e.labels[i] !== IGNORE_INDEX && !tok.endOfTurnIds.has(id));
   return tok.decode(ids).trim();
@@ -162,4 +163,10 @@ export function heldOutPrompts(session: RunSession, count: number): number[][] {
 /** Examples the linter flagged with the metric's code (0 when it raised none). */
 export function lintFlagged(session: Pick<RunSession, 'dataset'>, metric: Pick<LessonMetric, 'lintCode'>): number {
   return session.dataset.warnings.find((w) => w.code === metric.lintCode)?.count ?? 0;
+}
+
+/** The same rows, model and tokenizer under another config's data settings (the doubled-BOS lesson's "as served"
+ * render: the tokenizer's own template). The split is the same, so the held-out rows are the same questions. */
+export function servedSession(session: RunSession, config: RunConfig): RunSession {
+  return RunSession.prepare({ config, model: session.model, tokenizer: session.tokenizer, data: session.data });
 }

@@ -38,3 +38,38 @@ export interface PromptComparison {
   /** The dataset's system prompt sent before the user turn, when its rows have one. */
   system: string | null;
 }
+
+/** Lessons (mismatched tokenizer, doubled BOS): the linter's count for a lesson's config, measured from rendering and
+ * tokenising alone, and the session's refusal when it will not prepare the run (ids past the embedding table). */
+export interface LessonLint {
+  code: string;
+  /** Examples the linter flags with `code` (0 when it raised no such warning). */
+  count: number;
+  /** The session's message when it refuses to prepare the run; null when the run can train. */
+  refused: string | null;
+}
+
+/** One checkpoint of a best-vs-latest comparison. */
+interface ComparedCheckpoint {
+  step: number;
+  /** Its eval loss as the checkpoint store recorded it (null when none was measured at that step). */
+  evalLoss: number | null;
+}
+
+/** Lessons (overfitting): the best checkpoint by eval loss (from the saved run's checkpoint store) and the latest
+ * adapter, asked the same held-out prompts with greedy decoding, side by side. */
+export interface BestVsLatest {
+  best: ComparedCheckpoint;
+  latest: ComparedCheckpoint;
+  rows: { prompt: string; reference: string; best: string; latest: string }[];
+}
+
+/** Lessons (doubled BOS): what training on the lesson's render did, measured after the run on the same held-out rows
+ * as trained (the lesson's render) and as served (another render, e.g. the tokenizer's own template). */
+export interface LessonEffectResult {
+  /** The trainer's step when measured. */
+  step: number;
+  asTrained: { value: number; evalLoss: number };
+  asServed: { value: number; evalLoss: number };
+  rows: { prompt: string; reference: string; asTrained: string; asServed: string }[];
+}

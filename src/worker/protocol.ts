@@ -4,7 +4,8 @@
 import type { MaskPolicy, RunConfig } from '../share/run-config';
 import type { ArchitectureSupport, CachedRepo, HubModelHit, HubRefs, MemoryEstimate, MemoryShape, TokenizerCheck } from './protocol-model';
 import type { GraphExportResult, GraphSummaryView } from './protocol-graph';
-import type { LessonMeasurement, LessonRunInfo, PromptComparison } from './protocol-lessons';
+import type { LessonMetric } from '../share/lessons';
+import type { BestVsLatest, LessonEffectResult, LessonLint, LessonMeasurement, LessonRunInfo, PromptComparison } from './protocol-lessons';
 import type { AdapterImportResult, ClusterExportResult, HubPushParams, HubPushResult, RunExportParams, RunExportResult, RunSaveInfo, StoredCheckpoint, StoredCheckpointLoad, StoredRun, StoredRuns } from './protocol-runs';
 
 export type * from './protocol-model';
@@ -378,6 +379,13 @@ interface RequestMap {
   /** Lessons: the base model's and the current adapter's greedy answers to a prompt, side by side; while a run trains
    * it is answered between two steps. */
   'prompt.compare': { params: { prompt: string; maxNewTokens: number; backend: BackendChoice }; result: PromptComparison };
+  /** Lessons: the linter's count for a lesson config (with the session's refusal, if it refuses to prepare it). */
+  'lesson.lint': { params: { location: HubLocation; dataset: DatasetRef; config: RunConfig; code: string }; result: LessonLint };
+  /** Lessons: the saved run's best checkpoint (by eval loss) and the latest adapter on the same held-out prompts. */
+  'lesson.bestVsLatest': { params: { prompts: number; maxNewTokens: number; backend: BackendChoice }; result: BestVsLatest };
+  /** Lessons: the current adapter's metric and eval loss on the held-out rows as trained and rendered under
+   * `servedConfig`'s data settings (same rows, model and tokenizer). */
+  'lesson.effect': { params: { metric: LessonMetric; servedConfig: RunConfig; backend: BackendChoice }; result: LessonEffectResult };
   /** Continues a paused run (or one stopped by a device loss / NaN, from its last checkpoint); given `checkpoint`
    * files (from `run.checkpoint`, e.g. kept in IndexedDB across a reload), rebuilds the trainer from them instead. */
   'train.resume': { params: { checkpoint?: CheckpointFiles; backend?: BackendChoice; runId?: string; config?: RunConfig }; result: TrainOutcome };

@@ -10,6 +10,12 @@ import { fixture, readJson, tabtune, tempDir } from './harness.ts';
 interface Report {
   lesson: string; variation?: string; metric: string; before: number; after: number; target: string | null; met: boolean | null;
   steps: number; seconds: number; model: string; refused?: string; samples?: { prompt: string; reference: string; answer: string; stopped: boolean }[];
+  effect?: {
+    metric: string; about: string;
+    asTrained: { before: number; after: number; evalLossBefore: number; evalLossAfter: number };
+    asServed: { before: number; after: number; evalLossBefore: number; evalLossAfter: number };
+    samples: { prompt: string; reference: string; asTrained: string; asServed: string }[];
+  };
 }
 
 describe('tabtune lesson', () => {
@@ -52,7 +58,7 @@ describe('tabtune lesson', () => {
     expect(report.met).toBe(true);
   });
 
-  it('the linter lessons: doubled BOS flagged on a Llama 3 template; a tokenizer past the embedding table flagged and refused', { timeout: 240_000 }, async () => {
+  it('the linter lessons: doubled BOS flagged on a Llama 3 template; a tokenizer past the embedding table flagged and refused', { timeout: 420_000 }, async () => {
     const out = tempDir();
     const bos = await tabtune(['lesson', 'run', 'double-bos', '--model', fixture('llama'), '--steps', '1', '--out', out, '--json', join(out, 'bos.json')]);
     expect(bos.code, bos.err).toBe(0);
@@ -62,6 +68,12 @@ describe('tabtune lesson', () => {
     const stock = await tabtune(['lesson', 'run', 'double-bos', '--variation', 'stock-template', '--model', fixture('llama'), '--steps', '1', '--out', out, '--json', join(out, 'stock.json')]);
     expect(stock.code, stock.err).toBe(0);
     expect(readJson<Report>(join(out, 'stock.json'))).toMatchObject({ variation: 'stock-template', before: 0, after: 0, target: '<= 0', met: true });
+    // Without the variation the run also measures what training behind two BOS did, as trained and as served.
+    expect(b.effect?.metric).toBe('held-out answers right');
+    expect(b.effect?.samples).toHaveLength(20);
+    expect(b.effect?.asTrained.after).toBe(b.effect!.samples.filter((x) => x.asTrained === x.reference).length / 20);
+    expect(b.effect?.asServed.after).toBe(b.effect!.samples.filter((x) => x.asServed === x.reference).length / 20);
+    expect(readJson<Report>(join(out, 'stock.json')).effect).toBeUndefined();
 
     // Llama 3's 128,256-row table and a tokenizer with more ids (the Qwen demo's 151,669): refused before training.
     const mis = await tabtune(['lesson', 'run', 'mismatched-tokenizer', '--model', fixture('llama'), '--out', out, '--json', join(out, 'mis.json')]);
@@ -70,6 +82,20 @@ describe('tabtune lesson', () => {
     expect(m.before).toBeGreaterThan(0);
     expect(m).toMatchObject({ steps: 0, met: true });
     expect(m.refused).toMatch(/tabtune\/demo\/.*'s 151669 ids do not fit the 128256-row embedding table/);
+  });
+
+  it('doubled BOS runs on the default model: its tokenizer names <|endoftext|> as BOS, so every example is flagged', { timeout: 240_000 }, async () => {
+    const out = tempDir();
+    const r = await tabtune(['lesson', 'run', 'double-bos', '--steps', '2', '--out', join(out, 'adapter'), '--json', join(out, 'bos.json')]);
+    expect(r.code, r.err).toBe(0);
+    const b = readJson<Report>(join(out, 'bos.json'));
+    expect(b).toMatchObject({ lesson: 'double-bos', before: 100, after: 100, target: '>= 1', met: true, steps: 2 });
+    expect(b.model).toMatch(/tiny-storyteller/);
+    // The held-out questions as trained (two BOS) and as served (none) are different renders of the same rows.
+    const e = b.effect!;
+    expect(e.samples.map((x) => x.reference).every((x) => x === 'yes' || x === 'no')).toBe(true);
+    expect(e.asTrained.evalLossBefore).not.toBe(e.asServed.evalLossBefore);
+    for (const x of [e.asTrained.evalLossBefore, e.asTrained.evalLossAfter, e.asServed.evalLossBefore, e.asServed.evalLossAfter]) expect(Number.isFinite(x)).toBe(true);
   });
 
   it('says which lessons and variations exist', async () => {

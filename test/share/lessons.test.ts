@@ -65,6 +65,10 @@ describe('lessons', () => {
     expect(lessonConfig(bos, MODEL, 'stock-template').template.kind).toBe('chat');
     expect(() => lessonConfig(bos, { repo: LESSON_MODEL_REPO, chatTemplate: null })).toThrow(/has none/);
     expect(() => lessonConfig(bos, { ...MODEL, bosToken: null })).toThrow(/names none \(bos_token/);
+    // What training does is measured against the render the model is served with: the variation without BOS.
+    expect(bos.effect?.servedAs).toBe('stock-template');
+    expect(lessonConfig(bos, MODEL, bos.effect!.servedAs).template).toEqual({ kind: 'chat', kwargs: {} });
+    expect(bos.effect?.metric.kind).toBe('exact-match');
   });
 
   it('pairs the model with another repo\'s tokenizer, never its own', () => {

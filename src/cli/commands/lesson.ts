@@ -8,7 +8,7 @@ import {
   describeTarget, findLesson, lessonConfig, lessonTarget, LESSON_MODEL_REPO, LESSONS, meetsTarget, type Lesson, type LessonTarget,
 } from '../../share/lessons.ts';
 import type { RunConfig } from '../../share/run-config.ts';
-import { greedyAnswers, heldOutPrompts, LessonProbe, lintFlagged, type AdapterState } from '../../train/lessons.ts';
+import { greedyAnswers, heldOutPrompts, LessonProbe, lintFlagged, servedSession, type AdapterState, type Measurement } from '../../train/lessons.ts';
 import { loadTokenizerFrom, readModelConfig } from '../../train/model-source.ts';
 import { prepareExamples } from '../../train/session.ts';
 import { SAMPLE_DATASETS } from '../../train/sources.ts';
@@ -73,6 +73,16 @@ interface LessonReport {
   best?: { step: number; evalLoss: number };
   /** Overfitting: held-out prompts answered by the best checkpoint (written to DIR/best) and by the latest. */
   bestVsLatest?: { prompt: string; best: string; latest: string }[];
+  /** Linter lessons that train (doubled BOS): a second metric on the held-out rows as trained and as served, before
+   * and after the run, with what the trained model answered each way. */
+  effect?: {
+    metric: string;
+    about: string;
+    /** The metric before and after, and the held-out eval loss before and after. */
+    asTrained: { before: number; after: number; evalLossBefore: number; evalLossAfter: number };
+    asServed: { before: number; after: number; evalLossBefore: number; evalLossAfter: number };
+    samples: { prompt: string; reference: string; asTrained: string; asServed: string }[];
+  };
   /** Why training was refused (the mismatched-tokenizer lesson). */
   refused?: string;
   /** Held-out prompts after the run: what the model answered (generation metrics). */
@@ -161,11 +171,31 @@ async function runLesson(lesson: Lesson, v: Values, out: string, io: CliIO): Pro
   const backend = await openBackend(backendKind);
   const trainer = await session.createTrainer({ backend, model: s.model });
   const probe = LessonProbe.create(lesson.metric, session, backend, s.model);
+  // The effect of training on what the linter flagged: measured on the lesson's render and on the served one.
+  const effect = lesson.effect && !variation ? lesson.effect : null;
+  const served = effect
+    ? servedSession(session, { ...lessonConfig(lesson, { repo: LESSON_MODEL_REPO, chatTemplate: own.chatTemplate, bosToken: own.bosToken }, effect.servedAs), train: config.train })
+    : null;
+  const effectProbes = effect && served ? [LessonProbe.create(effect.metric, session, backend, s.model), LessonProbe.create(effect.metric, served, backend, s.model)] as const : null;
+  // Each measurement: the effect metric as trained and as served, then the held-out eval loss each way (the served
+  // rows through a second trainer holding the same weights).
+  const measureEffect = async (): Promise<{ answers: Measurement[]; evalLoss: number[] } | null> => {
+    if (!effectProbes || !served) return null;
+    const answers = [await effectProbes[0].measure(trainer), await effectProbes[1].measure(trainer)];
+    const other = await served.createTrainer({ backend, model: s.model, resume: await trainer.checkpoint() });
+    try {
+      return { answers, evalLoss: [(await trainer.evaluate()).loss, (await other.evaluate()).loss] };
+    } finally {
+      await other.release();
+    }
+  };
   let best: { step: number; evalLoss: number; checkpoint: TrainerCheckpoint } | null = null;
   try {
     io.out(`Lesson ${lesson.name}${variation ? ` (${variation})` : ''}: ${session.train.length} training rows, ${session.evalSet.length} held out, ${session.config.train.steps} steps on ${backend.label}\n`);
     const before = await probe.measure(trainer);
     io.out(`before: ${lesson.metric.label} = ${before.value.toFixed(4)}\n`);
+    const effectBefore = await measureEffect();
+    if (effectBefore) io.out(`before: ${effect!.metric.label} as trained ${effectBefore.answers[0]!.value.toFixed(4)}, as served ${effectBefore.answers[1]!.value.toFixed(4)}; eval loss ${effectBefore.evalLoss.map((x) => x.toFixed(4)).join(' / ')}\n`);
     if (lesson.metric.kind === 'eval-loss') best = { step: 0, evalLoss: before.value, checkpoint: await trainer.checkpoint() };
     let lastEval: { step: number; loss: number } | null = null;
     const result = await trainer.run({
@@ -182,6 +212,8 @@ async function runLesson(lesson: Lesson, v: Values, out: string, io: CliIO): Pro
     });
     const after = await probe.measure(trainer);
     io.out(`after: ${lesson.metric.label} = ${after.value.toFixed(4)}\n`);
+    const effectAfter = await measureEffect();
+    if (effectAfter) io.out(`after: ${effect!.metric.label} as trained ${effectAfter.answers[0]!.value.toFixed(4)}, as served ${effectAfter.answers[1]!.value.toFixed(4)}; eval loss ${effectAfter.evalLoss.map((x) => x.toFixed(4)).join(' / ')}\n`);
     const final = await trainer.checkpoint();
     writeOutputs(out, s, session, final, trainer, backend.label, null);
     const bestRun = best as { step: number; evalLoss: number; checkpoint: TrainerCheckpoint } | null;
@@ -204,10 +236,19 @@ async function runLesson(lesson: Lesson, v: Values, out: string, io: CliIO): Pro
       steps: result.step, seconds: seconds(), model: modelDir,
       ...(bestRun ? { best: { step: bestRun.step, evalLoss: bestRun.evalLoss } } : {}),
       ...(compared ? { bestVsLatest: compared } : {}),
+      ...(effect && effectBefore && effectAfter ? {
+        effect: {
+          metric: effect.metric.label, about: effect.about,
+          asTrained: { before: effectBefore.answers[0]!.value, after: effectAfter.answers[0]!.value, evalLossBefore: effectBefore.evalLoss[0]!, evalLossAfter: effectAfter.evalLoss[0]! },
+          asServed: { before: effectBefore.answers[1]!.value, after: effectAfter.answers[1]!.value, evalLossBefore: effectBefore.evalLoss[1]!, evalLossAfter: effectAfter.evalLoss[1]! },
+          samples: effectAfter.answers[1]!.rows.map((r, i) => ({ prompt: r.prompt.slice(-120), reference: r.reference, asTrained: effectAfter.answers[0]!.rows[i]?.answer ?? '', asServed: r.answer })),
+        },
+      } : {}),
       ...(after.rows.length > 0 ? { samples: after.rows.map(({ prompt, reference, answer, stopped }) => ({ prompt: prompt.slice(-160), reference, answer, stopped })) } : {}),
     };
   } finally {
     await probe.release();
+    for (const p of effectProbes ?? []) await p.release();
     await trainer.release();
     await backend.release();
   }

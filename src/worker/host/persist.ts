@@ -209,6 +209,19 @@ export class RunPersistence {
     }
   }
 
+  /** Lessons (overfitting): the active run's best checkpoint by eval loss, as the store keeps it (the one the
+   * Checkpoints panel badges "best"), and the latest checkpoint's metadata; null when the run is not being saved. */
+  async bestAndLatest(): Promise<{ best: { checkpoint: TrainerCheckpoint; evalLoss: number | null } | null; latest: { step: number; evalLoss: number | null } | null } | null> {
+    const run = this.active;
+    if (!run) return null;
+    const store = await this.store();
+    const [best, latest] = [await store.loadBest(run.id), await store.loadLatest(run.id)];
+    return {
+      best: best ? { checkpoint: fromStoredState(best.state), evalLoss: best.meta.evalLoss ?? null } : null,
+      latest: latest ? { step: latest.meta.step, evalLoss: latest.meta.evalLoss ?? null } : null,
+    };
+  }
+
   /** Stops writing to the active run (a new unsaved start). */
   detach(): void {
     this.active = null;

@@ -6,7 +6,8 @@ import type { Backend } from '../../runtime/index.ts';
 import type { RunConfig } from '../../share/run-config.ts';
 import { IGNORE_INDEX } from '../../share/labels.ts';
 import { readModelConfig } from '../../train/model-source.ts';
-import { RunSession } from '../../train/session.ts';
+import { prepareExamples, RunSession, type SessionInit } from '../../train/session.ts';
+import type { LintWarning } from '../../data/lint.ts';
 import { hubSource, loadModel, loadTokenizerFrom, type FileSource, type LoadedModel, type TokenizerBundle } from '../../train/model-source.ts';
 import type { BackendChoice, DatasetRef, ExampleDetail, HubLocation, PreparedRun, TemplateCheck } from '../protocol';
 import { checkTemplate } from '../../train/dataset.ts';
@@ -64,7 +65,8 @@ export class Playground {
     return dataset;
   }
 
-  async prepare(location: HubLocation, ref: DatasetRef, config: RunConfig, ctx: HandlerContext): Promise<PreparedRun> {
+  /** The model's source and config, the (maybe separate) tokenizer and the dataset rows a run is prepared from. */
+  private async inputs(location: HubLocation, ref: DatasetRef, config: RunConfig, ctx: HandlerContext) {
     ctx.emit({ type: 'progress', stage: `Resolving ${location.repo}@${location.revision}`, loaded: 0, total: 3 });
     const source = await hubSource(hubConfig(location.endpoint), location.repo, location.revision, ctx.signal);
     ctx.emit({ type: 'progress', stage: 'Loading the tokenizer', loaded: 1, total: 3 });
@@ -84,9 +86,25 @@ export class Playground {
     if (data.rows.length === 0) throw new Error(`${data.name} has no usable rows (${data.errors[0]?.message ?? 'empty file'}); fix the file or pick another dataset.`);
     const { config: model } = await readModelConfig(source);
     ctx.emit({ type: 'progress', stage: `Rendering and masking ${count(data.rows.length, 'row')}`, loaded: 3, total: 3 });
-    const session = RunSession.prepare({
-      config, model, tokenizer, separateTokenizer: tokenizerSource !== source, data: { name: data.name, hash: data.hash, rows: data.rows },
-    });
+    const init: SessionInit = { config, model, tokenizer, separateTokenizer: tokenizerSource !== source, data: { name: data.name, hash: data.hash, rows: data.rows } };
+    return { source, tokenizer, data, init };
+  }
+
+  /** Lessons: the linter's warnings for a config, and the session's refusal when it would not prepare the run because
+   * the tokenizer's ids do not fit the model's embedding table (the warnings are still counted, as the CLI does). */
+  async lint(location: HubLocation, ref: DatasetRef, config: RunConfig, ctx: HandlerContext): Promise<{ warnings: LintWarning[]; refused: string | null }> {
+    const { init } = await this.inputs(location, ref, config, ctx);
+    try {
+      return { warnings: RunSession.prepare(init).dataset.warnings, refused: null };
+    } catch (err) {
+      if (!init.separateTokenizer || init.tokenizer.tokenizer.vocabSize <= init.model.vocabSize) throw err;
+      return { warnings: prepareExamples(config, init.tokenizer, init.data, init.model.vocabSize).warnings, refused: (err as Error).message };
+    }
+  }
+
+  async prepare(location: HubLocation, ref: DatasetRef, config: RunConfig, ctx: HandlerContext): Promise<PreparedRun> {
+    const { source, tokenizer, data, init } = await this.inputs(location, ref, config, ctx);
+    const session = RunSession.prepare(init);
     const { dataset } = session;
     const summary: PreparedRun = {
       repo: location.repo,

@@ -19,7 +19,7 @@ import { probeCapability } from './probe';
 import { TrainingHost } from './training';
 import { exportRun, importAdapter, pushAdapter } from './export'; // run export, adapter import
 import { exportCluster } from './cluster'; // cluster export
-import { comparePrompt } from './lesson'; // lessons
+import { bestVsLatest, comparePrompt, lessonEffect, lintLesson } from './lesson'; // lessons
 
 export interface PortLike {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -83,6 +83,12 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
       return host.training.start(ctx, request.backend, request.config, request.save, request.lesson);
     case 'prompt.compare': // lessons: "Your own prompt"
       return comparePrompt(host.playground, host.training, request, ctx);
+    case 'lesson.lint': // lessons: the linter's count, even for a run the session refuses
+      return lintLesson(host.playground, request, ctx);
+    case 'lesson.bestVsLatest': // lessons: overfitting
+      return bestVsLatest(host.playground, host.training, request, ctx);
+    case 'lesson.effect': // lessons: doubled BOS, as trained vs as served
+      return lessonEffect(host.playground, host.training, request, ctx);
     case 'train.resume':
       return host.training.resume(ctx, request.checkpoint, request.backend, request.runId, request.config);
     case 'checkpoint.open':
