@@ -389,6 +389,9 @@ interface RequestMap {
   'train.pause': { params: Record<string, never>; result: { step: number } };
   /** Asks the running loop to write a checkpoint after the current step (the page is going away). */
   'train.flush': { params: Record<string, never>; result: { step: number } };
+  /** The port to the checkpoint service worker (src/worker/checkpoint-handoff.ts): from now on every completed step's
+   * state is handed to it before the page is told of the step, so a closed tab loses none it showed. */
+  'train.handoff': { params: { port: MessagePort }; result: { connected: true } };
   /** Ends the run (running or paused); the adapter stays in memory until the next start. */
   'train.stop': { params: Record<string, never>; result: { step: number } };
   // saved runs -------------------------------------------------------------------------------------------------
@@ -468,6 +471,8 @@ export function requestTransferables(request: WorkerRequest): Transferable[] {
       return request.dataset.kind === 'bytes' ? [request.dataset.bytes] : [];
     case 'adapter.import': // run export, adapter import
       return [...new Set(Object.values(request.files).map((f) => f.buffer as ArrayBuffer))];
+    case 'train.handoff':
+      return [request.port];
     case 'train.resume':
       return request.checkpoint ? [...new Set(Object.values(request.checkpoint.files).map((f) => f.buffer as ArrayBuffer))] : [];
     default:
