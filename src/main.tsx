@@ -50,8 +50,8 @@ const actions: AppActions = {
 };
 
 reprepareOnDataChange(store, run);
-// A closing tab loses no step it showed as completed: the training worker hands each step's state to the checkpoint
-// service worker before the page hears of the step, and when the tab goes away the service worker is asked to stay
+// A closing tab loses no step it showed as completed: the training worker hands step states to the checkpoint
+// service worker and tells the page of a step only once a state at or past it was handed over, and when the tab goes away the service worker is asked to stay
 // until the last step shown is written (src/worker/checkpoint-handoff.ts). Without service workers the worker
 // checkpoints after the step under way when asked (and autosaves when that is cheap, src/worker/host/training.ts),
 // so a reload offers a step close to the last one shown.

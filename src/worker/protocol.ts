@@ -389,8 +389,9 @@ interface RequestMap {
   'train.pause': { params: Record<string, never>; result: { step: number } };
   /** Asks the running loop to write a checkpoint after the current step (the page is going away). */
   'train.flush': { params: Record<string, never>; result: { step: number } };
-  /** The port to the checkpoint service worker (src/worker/checkpoint-handoff.ts): from now on every completed step's
-   * state is handed to it before the page is told of the step, so a closed tab loses none it showed. */
+  /** The port to the checkpoint service worker (src/worker/checkpoint-handoff.ts): from now on recovery points go to
+   * it, and the page is told of a step only once a state at or past it was handed over, so a closed tab loses no step
+   * it showed. */
   'train.handoff': { params: { port: MessagePort }; result: { connected: true } };
   /** Ends the run (running or paused); the adapter stays in memory until the next start. */
   'train.stop': { params: Record<string, never>; result: { step: number } };

@@ -1,8 +1,9 @@
 // Handing each completed step's state to the checkpoint service worker, so a closed tab loses no step it showed.
 // A dedicated worker dies with its page, and with it any IndexedDB write still under way; a service worker does not:
 // while an event it is handling is extended (ExtendableMessageEvent.waitUntil) it runs on after the tab is gone. So
-// the training worker posts the state of every completed step over a MessagePort to the service worker
-// (`CheckpointHandoff`, before the page hears of the step), and the service worker writes it (`HandoffWriter`),
+// the training worker posts completed steps' states over a MessagePort to the service worker (`CheckpointHandoff`;
+// the page hears of a step only once a state at or past it was posted, src/worker/host/training.ts), and the service
+// worker writes them (`HandoffWriter`),
 // coalescing to the newest state when writes fall behind. The page (src/worker/checkpoint-handoff.ts) set up the port
 // and, when it goes away, asks the service worker to hold on until the last step it showed is written.
 import { RunStore, type CheckpointState } from '../../storage/index.ts';

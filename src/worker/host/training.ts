@@ -45,8 +45,8 @@ function rows(data: ArrayLike<number>, batch: number, seqLen: number): number[][
   return Array.from({ length: batch }, (_, b) => Array.from({ length: seqLen }, (_, t) => data[b * seqLen + t] ?? 0));
 }
 
-/** The events of a training loop, held back while a step is under way when its state is handed to the checkpoint
- * service worker, and let through once it was handed over (or written): the page never shows a step as completed
+/** The events of a training loop, held back while recovery points go to the checkpoint service worker, and let
+ * through once a state at or past their step was handed over (or written): the page never shows a step as completed
  * that a closed tab could lose. What the run's persistence records from them is recorded at once (it is the state). */
 class StepGate {
   private queue: WorkerEvent[] = [];
@@ -306,7 +306,7 @@ export class TrainingHost {
     }
   }
 
-  /** `train.handoff`: the port to the checkpoint service worker; completed steps are handed to it from now on. */
+  /** `train.handoff`: the port to the checkpoint service worker; recovery points are handed to it from now on. */
   handOffTo(port: MessagePort): { connected: true } {
     this.persist.connectHandoff(port);
     return { connected: true };
@@ -387,8 +387,10 @@ export class TrainingHost {
     let live = true;
     const autosaves = new AutosaveBudget();
     let autosaveOff = false;
-    // With the checkpoint service worker, every completed step's state is handed to it before the page hears of the
-    // step; without one (or after a failed write there) the worker autosaves itself within its time budget.
+    // With the checkpoint service worker, recovery points are handed to it, and the page hears of a step only once a
+    // state at or past it was handed over or written: steps whose hand-off the time budget skipped are shown with the
+    // next one that is handed off. Without one (or after a failed write there) the worker autosaves itself within the
+    // same budget and the page hears of every step at once, as the loss of a few steps is then possible anyway.
     this.persist.retryHandoff();
     gate.hold(this.persist.handingOff);
     try {
@@ -402,7 +404,7 @@ export class TrainingHost {
           await this.measureLesson(ctx, trainer);
         },
         between: () => {
-          gate.pass();
+          if (!this.persist.handingOff) gate.hold(false); // the service worker failed a write: back to autosaves
           return this.drainBoundary();
         },
         onCheckpoint: async (c) => {
@@ -414,7 +416,6 @@ export class TrainingHost {
           gate.pass();
         },
         autosave: () => {
-          if (live && this.persist.handingOff) return true;
           const now = (this.flushRequested || autosaves.due()) && live && !autosaveOff && this.persist.saving;
           this.flushRequested = false;
           if (now) autosaves.begin();
@@ -424,7 +425,7 @@ export class TrainingHost {
           if (!live) return;
           this.lastCheckpoint = c;
           if (this.persist.handingOff) {
-            this.persist.handOff(c);
+            await autosaves.timed(() => Promise.resolve(this.persist.handOff(c)));
             gate.pass();
             return;
           }
@@ -443,11 +444,15 @@ export class TrainingHost {
           flag.aborted = true;
           throw new DeviceLostError(why);
         })])
-        : running).finally(() => gate.hold(false));
+        : running).catch((e: unknown) => {
+        gate.hold(false);
+        throw e;
+      });
       if (result.reason === 'stopped') {
         this.lastCheckpoint = await trainer.checkpoint();
         await this.persist.save(this.lastCheckpoint, this.stopRequested ? 'stop' : 'pause', ctx);
         await this.persist.setStatus(this.stopRequested ? 'stopped' : 'paused');
+        gate.hold(false); // the steps not handed off are in the checkpoint just written
         if (this.stopRequested) {
           this.phase = 'stopped';
           return this.outcome('stopped', result.step, `Stopped at step ${result.step}. Press Start for a new run.`);
@@ -457,6 +462,7 @@ export class TrainingHost {
           : null);
       }
       if (result.reason === 'non-finite') {
+        gate.hold(false);
         await this.persist.setStatus('failed');
         return this.outcome('non-finite', result.step,
           `Step ${result.badStep ?? '?'} produced a NaN/Inf loss or gradient norm, so training stopped and kept the last good checkpoint (step ${result.step}). ` +
@@ -470,9 +476,11 @@ export class TrainingHost {
       this.lastCheckpoint = await trainer.checkpoint();
       // A final checkpoint that did not fit leaves the run resumable from its last saved one.
       const kept = !storageFull && (await this.persist.save(this.lastCheckpoint, 'complete', ctx, true));
+      gate.hold(false);
       await this.persist.setStatus(kept ? 'finished' : 'paused');
       return this.outcome('completed', result.step, null);
     } catch (err) {
+      gate.hold(false);
       const why = err instanceof DeviceLostError || DEVICE_LOST.test(errorMessage(err)) ? errorMessage(err) : await this.lostSoon();
       if (why === null) throw err;
       // The GPU device is gone with every buffer on it: drop the trainer and backend; resume rebuilds from the checkpoint.
