@@ -2,10 +2,10 @@
 // everything a reload can resume from comes from the pause checkpoint or a recovery point (an autosave). Pause →
 // reload → the offer is the paused step exactly; resume, let it train, then close the tab mid-run → a new tab offers
 // at least the last step the closed tab showed as completed: the training worker hands step states to the checkpoint
-// service worker and the page shows a step only once a state at or past it was handed over; the service worker wrote
-// it after the tab was gone (src/worker/host/handoff.ts). The run then finishes from there with each step logged once. Where service workers
-// are blocked the app works as before: the worker autosaves within its time budget, so the offer is a recovery point
-// past the pause, possibly a few steps behind what the closed tab showed.
+// service worker and the page shows a step only once a state at or past it was handed over; the service worker
+// wrote it after the tab was gone (src/worker/host/handoff.ts). The run then finishes from there with each step
+// logged once. Where service workers are blocked the app works as before: the worker autosaves within its time
+// budget, so the offer is a recovery point past the pause, possibly a few steps behind what the closed tab showed.
 import type { BrowserContext, Page } from '@playwright/test';
 import { expect, test, AppPage, watchProblems } from './fixtures';
 

@@ -9,9 +9,9 @@ import { HandoffWriter } from './handoff';
 const scope = globalThis as unknown as ServiceWorkerGlobalScope;
 
 // A new version takes over at once: it holds no state a running tab depends on beyond its connections, which the
-// page re-creates when a renew finds its connection unknown.
+// page re-creates when a renew finds its connection unknown. It controls no page (its scope holds none, and it claims
+// none), and would not see their requests anyway.
 scope.addEventListener('install', () => void scope.skipWaiting());
-scope.addEventListener('activate', (ev) => ev.waitUntil(scope.clients.claim()));
 
 let opened: Promise<RunStore> | null = null;
 function store(): Promise<RunStore> {
