@@ -14,6 +14,7 @@ import { createModelPanelActions } from './store/model-panel'; // model panel
 import { settingsStorage } from './store/persist';
 import { createLessonActions } from './store/lesson-actions'; // lessons
 import { startWorker } from './worker/client';
+import { connectCheckpointHandoff } from './worker/checkpoint-handoff';
 import { App } from './ui/App';
 import { AppProvider, type AppActions } from './ui/app-context';
 import { installTestApi } from './ui/test-api';
@@ -47,10 +48,19 @@ const actions: AppActions = {
 };
 
 reprepareOnDataChange(store, run);
-// A closing, reloading or hidden tab: the worker checkpoints after the step under way (it autosaves when that is cheap,
-// src/worker/host/training.ts), so a reload offers to resume from the last completed step.
-addEventListener('pagehide', () => void run.flush());
-document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && void run.flush());
+// A closing tab loses no step it showed as completed: the training worker hands step states to the checkpoint
+// service worker and tells the page of a step only once a state at or past it was handed over, and when the tab goes away the service worker is asked to stay
+// until the last step shown is written (src/worker/checkpoint-handoff.ts). Without service workers the worker
+// checkpoints after the step under way when asked (and autosaves when that is cheap, src/worker/host/training.ts),
+// so a reload offers a step close to the last one shown.
+const handoff = connectCheckpointHandoff(client);
+const goingAway = (): void => {
+  const shown = store.getState().step;
+  void handoff.then((link) => link?.hold(shown));
+  void run.flush();
+};
+addEventListener('pagehide', goingAway);
+document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && goingAway());
 // Share links: a link in the address wins over the saved settings; it is applied before anything loads, then
 // dropped from the address so a reload keeps the user's later edits (saved above) instead of re-applying it.
 const hasLink = () => /[#&]run=/.test(location.hash);

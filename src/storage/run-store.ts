@@ -26,6 +26,10 @@ export interface SaveOptions {
   trainLoss?: number;
   keepLatest?: number;
   now?: Date;
+  /** Write only when the run's latest checkpoint is older than this step, and only while the run exists: a copy of the
+   * state written on the tab's behalf (src/worker/host/handoff.ts) may land after a newer checkpoint, or after the run
+   * was deleted, and must then change nothing. saveCheckpoint returns null when it skipped the write. */
+  onlyNewer?: boolean;
 }
 
 export interface RunUsage {
@@ -145,7 +149,9 @@ export class RunStore {
 
   /** Writes a checkpoint atomically, moves the latest (and maybe best) pointer, and prunes older checkpoints
    * beyond `keepLatest` (never the best; autosaves are not counted, and only the newest checkpoint may be one). On a full disk throws StorageQuotaError and changes nothing. */
-  async saveCheckpoint(runId: string, state: CheckpointState, opts: SaveOptions): Promise<CheckpointMeta> {
+  async saveCheckpoint(runId: string, state: CheckpointState, opts: SaveOptions & { onlyNewer: true }): Promise<CheckpointMeta | null>;
+  async saveCheckpoint(runId: string, state: CheckpointState, opts: SaveOptions): Promise<CheckpointMeta>;
+  async saveCheckpoint(runId: string, state: CheckpointState, opts: SaveOptions): Promise<CheckpointMeta | null> {
     const id = checkpointId(runId, state.step);
     const bytes = checkpointBytes(state);
     const meta: CheckpointMeta = {
@@ -158,11 +164,19 @@ export class RunStore {
     const space = this.budget === null ? await storageSpace(this.storage) : undefined;
     if (space && bytes > space.free) throw new StorageQuotaError({ step: state.step }, bytes, space);
 
-    await this.guard(async () => {
+    const written = await this.guard(async () => {
       const tx = this.db.transaction([STORES.runs, STORES.checkpoints, STORES.checkpointData], 'readwrite');
       try {
         const runs = tx.objectStore(STORES.runs);
         const run = (await runs.get(runId)) as RunRecord | undefined;
+        if (opts.onlyNewer) {
+          // Checked inside the transaction, so a checkpoint the worker writes meanwhile is ordered before or after it.
+          const latest = run?.latestCheckpointId ? ((await tx.objectStore(STORES.checkpoints).get(run.latestCheckpointId)) as CheckpointMeta | undefined) : undefined;
+          if (!run || (latest && latest.step >= state.step)) {
+            await tx.done;
+            return false;
+          }
+        }
         if (!run) throw new Error(`No saved run with id ${runId}; create the run before checkpointing it.`);
         const data: CheckpointData = { id, ...state };
         await tx.objectStore(STORES.checkpointData).put(data);
@@ -193,13 +207,14 @@ export class RunStore {
         if (best) Object.assign(next, { bestCheckpointId: best.id, bestEvalLoss: best.evalLoss });
         await runs.put(next);
         await tx.done;
+        return true;
       } catch (e) {
         abortQuietly(tx);
         await tx.done.catch(() => undefined);
         throw e;
       }
     }, { step: state.step }, bytes);
-    return meta;
+    return written ? meta : null;
   }
 
   async listCheckpoints(runId: string): Promise<CheckpointMeta[]> {

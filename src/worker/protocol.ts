@@ -399,6 +399,10 @@ interface RequestMap {
   'train.pause': { params: Record<string, never>; result: { step: number } };
   /** Asks the running loop to write a checkpoint after the current step (the page is going away). */
   'train.flush': { params: Record<string, never>; result: { step: number } };
+  /** The port to the checkpoint service worker (src/worker/checkpoint-handoff.ts): from now on recovery points go to
+   * it, and the page is told of a step only once a state at or past it was handed over, so a closed tab loses no step
+   * it showed. */
+  'train.handoff': { params: { port: MessagePort }; result: { connected: true } };
   /** Ends the run (running or paused); the adapter stays in memory until the next start. */
   'train.stop': { params: Record<string, never>; result: { step: number } };
   // saved runs -------------------------------------------------------------------------------------------------
@@ -478,6 +482,8 @@ export function requestTransferables(request: WorkerRequest): Transferable[] {
       return request.dataset.kind === 'bytes' ? [request.dataset.bytes] : [];
     case 'adapter.import': // run export, adapter import
       return [...new Set(Object.values(request.files).map((f) => f.buffer as ArrayBuffer))];
+    case 'train.handoff':
+      return [request.port];
     case 'train.resume':
       return request.checkpoint ? [...new Set(Object.values(request.checkpoint.files).map((f) => f.buffer as ArrayBuffer))] : [];
     default:

@@ -13,6 +13,7 @@ import type { RunSaveInfo, StoredCheckpoint, StoredCheckpointLoad, StoredRun, St
 import type { HandlerContext } from './context';
 import type { Prepared } from './playground';
 import type { RunSession } from '../../train/session.ts';
+import { CheckpointHandoff } from './handoff';
 
 function tensors(group: Readonly<Record<string, Float32Array>>): StoredTensor[] {
   return Object.keys(group).map((name) => ({ name, shape: [group[name]!.length], data: group[name]! }));
@@ -87,6 +88,8 @@ export class RunPersistence {
   private opened: Promise<RunStore> | null = null;
   private active: ActiveRun | null = null;
   private quotaBytes: number | null = null;
+  /** The port to the checkpoint service worker, once the page connected one (./handoff.ts). */
+  private handoff: CheckpointHandoff | null = null;
 
   constructor(private readonly open: () => Promise<RunStore> = () => RunStore.open()) {}
 
@@ -165,6 +168,40 @@ export class RunPersistence {
     return this.active !== null;
   }
 
+  /** Connects the checkpoint service worker (the page sends a new port after the service worker restarted). */
+  connectHandoff(port: MessagePort): void {
+    this.handoff = new CheckpointHandoff(port);
+    if (this.quotaBytes !== null) this.handoff.simulateQuota(this.quotaBytes);
+  }
+
+  /** Whether completed steps of the active run are handed to the service worker (a saved run, a port, and no failed
+   * write there since the last `retryHandoff`). */
+  get handingOff(): boolean {
+    return this.active !== null && this.handoff?.usable === true;
+  }
+
+  /** A new training loop tries the service worker again after a failed write there. */
+  retryHandoff(): void {
+    this.handoff?.reset();
+  }
+
+  /** What the last hand-off cost: bytes of tensors copied onto the port and milliseconds spent posting them. */
+  get handoffCost(): { bytes: number; ms: number } | null {
+    return this.handoff?.lastCost ?? null;
+  }
+
+  /** Hands the checkpoint of a completed step to the service worker, which writes it as the run's autosave even if
+   * this tab closes right after (a copy: `c` stays the worker's). Synchronous: once it returns the step is safe. */
+  handOff(c: TrainerCheckpoint): void {
+    const run = this.active;
+    if (!run || !this.handoff) return;
+    const at = run.metrics.find((m) => m.step === c.step);
+    this.handoff.send(run.id, toStoredState(c, run.metrics, run.samples), {
+      ...(at?.evalLoss !== undefined ? { evalLoss: at.evalLoss } : {}),
+      ...(at?.trainLoss !== undefined ? { trainLoss: at.trainLoss } : {}),
+    });
+  }
+
   /** Writes a checkpoint of the active run. Returns false when storage is full (the caller pauses training); other
    * failures are reported and training goes on, since they do not get better by waiting. An autosave is quiet: the
    * page is not told (it is a recovery point, not a checkpoint the user asked for) and its failure is only returned. */
@@ -180,6 +217,7 @@ export class RunPersistence {
         ...(at?.trainLoss !== undefined ? { trainLoss: at.trainLoss } : {}),
       });
       run.failedAt = null;
+      this.handoff?.saved(c.step); // a hold for this step need not wait on the service worker
       if (reason === 'autosave') return true;
       const record = await store.getRun(run.id);
       if (record) ctx.emit({ type: 'checkpoint', checkpoint: storedCheckpoint(meta, record) });
@@ -273,6 +311,7 @@ export class RunPersistence {
 
   async simulateQuota(bytes: number | null): Promise<{ bytes: number | null }> {
     this.quotaBytes = bytes;
+    this.handoff?.simulateQuota(bytes);
     (await this.store()).simulateQuota(bytes);
     return { bytes };
   }

@@ -99,6 +99,8 @@ function dispatch(request: WorkerRequest, ctx: HandlerContext, host: Host): Prom
       return Promise.resolve(host.training.pause());
     case 'train.flush':
       return Promise.resolve(host.training.flush());
+    case 'train.handoff':
+      return Promise.resolve(host.training.handOffTo(request.port));
     case 'train.stop':
       return Promise.resolve(host.training.stop());
     // saved runs: IndexedDB, owned by the worker (host/persist.ts)

@@ -13,7 +13,7 @@ import { exportRunOnnx } from '../../train/onnx-export.ts';
 import type { GraphExportResult } from '../protocol-graph';
 import { zipParts } from './zip-parts';
 import { LessonProbe } from '../../train/lessons.ts';
-import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, LessonRunInfo, RunSaveInfo, TrainOutcome, TrainerInfo } from '../protocol';
+import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, LessonRunInfo, RunSaveInfo, TrainOutcome, TrainerInfo, WorkerEvent } from '../protocol';
 import { RunPersistence } from './persist'; // saved runs
 import type { HandlerContext } from './context';
 import type { Playground, Prepared } from './playground';
@@ -43,6 +43,30 @@ type HostPhase = 'idle' | 'running' | 'paused' | 'stopped';
 
 function rows(data: ArrayLike<number>, batch: number, seqLen: number): number[][] {
   return Array.from({ length: batch }, (_, b) => Array.from({ length: seqLen }, (_, t) => data[b * seqLen + t] ?? 0));
+}
+
+/** The events of a training loop, held back while recovery points go to the checkpoint service worker, and let
+ * through once a state at or past their step was handed over (or written): the page never shows a step as completed
+ * that a closed tab could lose. What the run's persistence records from them is recorded at once (it is the state). */
+class StepGate {
+  private queue: WorkerEvent[] = [];
+  private holding = false;
+  readonly ctx: HandlerContext;
+
+  constructor(inner: HandlerContext) {
+    this.ctx = { signal: inner.signal, emit: (e) => (this.holding ? this.queue.push(e) : inner.emit(e)) };
+    this.pass = (): void => {
+      for (const e of this.queue.splice(0)) inner.emit(e);
+    };
+  }
+
+  /** Lets the held events through. */
+  readonly pass: () => void;
+
+  hold(on: boolean): void {
+    this.holding = on;
+    if (!on) this.pass();
+  }
 }
 
 export class TrainingHost {
@@ -224,11 +248,12 @@ export class TrainingHost {
       if (reuse && this.info) ctx.emit({ type: 'trainer', info: this.info });
       this.run = inputs;
       await this.persist.begin(inputs.prepared, inputs.session, save, this.info?.backend ?? 'unknown', ctx);
-      ctx = this.persist.observe(ctx);
+      const gate = new StepGate(ctx);
+      ctx = this.persist.observe(gate.ctx);
       await this.emitSamples(ctx, await trainer.sample());
       await this.startLesson(ctx, inputs, choice, lesson);
       await this.measureLesson(ctx, trainer);
-      return await this.loop(ctx, trainer);
+      return await this.loop(ctx, trainer, gate);
     } finally {
       if (this.phase === 'running') this.phase = 'paused';
       void this.drainBoundary(); // asked for during the run's last step: answered now
@@ -250,7 +275,8 @@ export class TrainingHost {
     this.phase = 'running';
     try {
       let trainer = this.trainer;
-      ctx = this.persist.observe(ctx);
+      const gate = new StepGate(ctx);
+      ctx = this.persist.observe(gate.ctx);
       const rebuild = async (checkpoint: TrainerCheckpoint, on: BackendChoice): Promise<Trainer> => {
         const baseConfig = config ?? this.run?.session.config;
         if (!baseConfig) throw new Error('There is no run configuration to resume with; press Start.');
@@ -273,14 +299,20 @@ export class TrainingHost {
       } else if (this.info) {
         ctx.emit({ type: 'trainer', info: { ...this.info, step: trainer.step } });
       }
-      return await this.loop(ctx, trainer);
+      return await this.loop(ctx, trainer, gate);
     } finally {
       if (this.phase === 'running') this.phase = 'paused';
       void this.drainBoundary(); // asked for during the run's last step: answered now
     }
   }
 
-  /** The page is going away: the loop writes a checkpoint after the step under way. */
+  /** `train.handoff`: the port to the checkpoint service worker; recovery points are handed to it from now on. */
+  handOffTo(port: MessagePort): { connected: true } {
+    this.persist.connectHandoff(port);
+    return { connected: true };
+  }
+
+  /** The page is going away: the loop writes a checkpoint after the step under way (without a service worker). */
   flush(): { step: number } {
     this.flushRequested = true;
     return { step: this.trainer?.step ?? 0 };
@@ -344,7 +376,7 @@ export class TrainingHost {
     return Promise.race([lost, new Promise<null>((resolve) => setTimeout(() => resolve(null), LOST_GRACE_MS))]);
   }
 
-  private async loop(ctx: HandlerContext, trainer: Trainer): Promise<TrainOutcome> {
+  private async loop(ctx: HandlerContext, trainer: Trainer, gate: StepGate): Promise<TrainOutcome> {
     const flag = { aborted: false };
     let storageFull = false;
     this.flag = flag;
@@ -355,6 +387,12 @@ export class TrainingHost {
     let live = true;
     const autosaves = new AutosaveBudget();
     let autosaveOff = false;
+    // With the checkpoint service worker, recovery points are handed to it, and the page hears of a step only once a
+    // state at or past it was handed over or written: steps whose hand-off the time budget skipped are shown with the
+    // next one that is handed off. Without one (or after a failed write there) the worker autosaves itself within the
+    // same budget and the page hears of every step at once, as the loss of a few steps is then possible anyway.
+    this.persist.retryHandoff();
+    gate.hold(this.persist.handingOff);
     try {
       const running = trainer.run({
         signal: flag,
@@ -365,13 +403,17 @@ export class TrainingHost {
           await this.emitSamples(ctx, r);
           await this.measureLesson(ctx, trainer);
         },
-        between: () => this.drainBoundary(),
+        between: () => {
+          if (!this.persist.handingOff) gate.hold(false); // the service worker failed a write: back to autosaves
+          return this.drainBoundary();
+        },
         onCheckpoint: async (c) => {
           if (!live) return;
           this.lastCheckpoint = c;
           // Storage full: pause rather than train steps that could not be saved (saved runs).
           if (!(await autosaves.timed(() => this.persist.save(c, 'interval', ctx, c.step >= trainer.totalSteps)))) storageFull = true;
           if (storageFull) flag.aborted = true;
+          gate.pass();
         },
         autosave: () => {
           const now = (this.flushRequested || autosaves.due()) && live && !autosaveOff && this.persist.saving;
@@ -382,6 +424,11 @@ export class TrainingHost {
         onAutosave: async (c) => {
           if (!live) return;
           this.lastCheckpoint = c;
+          if (this.persist.handingOff) {
+            await autosaves.timed(() => Promise.resolve(this.persist.handOff(c)));
+            gate.pass();
+            return;
+          }
           // A failed autosave (storage full, or failing) turns autosaves off for this loop; the run's own checkpoints
           // still report and handle the failure.
           if (!(await autosaves.timed(() => this.persist.save(c, 'autosave', ctx)))) autosaveOff = true;
@@ -391,17 +438,21 @@ export class TrainingHost {
       // run is told to stop and its eventual rejection (buffers gone) is expected, so it is swallowed.
       const lost = this.deviceLost;
       if (lost) running.catch(() => undefined);
-      const result = lost
-        ? await Promise.race([running, lost.then((why) => {
+      const result = await (lost
+        ? Promise.race([running, lost.then((why) => {
           live = false;
           flag.aborted = true;
           throw new DeviceLostError(why);
         })])
-        : await running;
+        : running).catch((e: unknown) => {
+        gate.hold(false);
+        throw e;
+      });
       if (result.reason === 'stopped') {
         this.lastCheckpoint = await trainer.checkpoint();
         await this.persist.save(this.lastCheckpoint, this.stopRequested ? 'stop' : 'pause', ctx);
         await this.persist.setStatus(this.stopRequested ? 'stopped' : 'paused');
+        gate.hold(false); // the steps not handed off are in the checkpoint just written
         if (this.stopRequested) {
           this.phase = 'stopped';
           return this.outcome('stopped', result.step, `Stopped at step ${result.step}. Press Start for a new run.`);
@@ -411,6 +462,7 @@ export class TrainingHost {
           : null);
       }
       if (result.reason === 'non-finite') {
+        gate.hold(false);
         await this.persist.setStatus('failed');
         return this.outcome('non-finite', result.step,
           `Step ${result.badStep ?? '?'} produced a NaN/Inf loss or gradient norm, so training stopped and kept the last good checkpoint (step ${result.step}). ` +
@@ -424,9 +476,11 @@ export class TrainingHost {
       this.lastCheckpoint = await trainer.checkpoint();
       // A final checkpoint that did not fit leaves the run resumable from its last saved one.
       const kept = !storageFull && (await this.persist.save(this.lastCheckpoint, 'complete', ctx, true));
+      gate.hold(false);
       await this.persist.setStatus(kept ? 'finished' : 'paused');
       return this.outcome('completed', result.step, null);
     } catch (err) {
+      gate.hold(false);
       const why = err instanceof DeviceLostError || DEVICE_LOST.test(errorMessage(err)) ? errorMessage(err) : await this.lostSoon();
       if (why === null) throw err;
       // The GPU device is gone with every buffer on it: drop the trainer and backend; resume rebuilds from the checkpoint.
