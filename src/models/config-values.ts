@@ -57,7 +57,7 @@ export function softcap(c: Json, key: string, fallback: number | null = null): n
   return v;
 }
 
-export function num(c: Json, key: string, label = key): number {
+function num(c: Json, key: string, label = key): number {
   const v = c[key];
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelConfigError(label, `${label} must be a number, got ${preview(v)}.`);
   return v;
