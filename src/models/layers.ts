@@ -139,8 +139,7 @@ export function linear(ctx: Ctx, x: Value, module: string, opts: { bias: boolean
   const scale = ctx.opts.lora!.scale;
   const xin = l.dropout ? O.Mul(g, x, l.dropout) : x;
   const down = O.Gemm(g, xin, l.a, null, { transB: true }); // [N, r]
-  const up = O.Gemm(g, down, l.b, null, { transB: true, alpha: scale }); // [N, out]
-  return O.Add(g, base, up);
+  return O.Gemm(g, down, l.b, base, { transB: true, alpha: scale }); // base + scale · down Bᵀ: [N, out], no Add
 }
 
 export function rmsNorm(ctx: Ctx, x: Value, name: string, eps: number): Value {
