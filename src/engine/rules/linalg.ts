@@ -60,12 +60,15 @@ function gemmRule(c: RuleContext): (Value | null)[] {
   const transB = c.int('transB', 0) === 1;
   const alpha = c.float('alpha', 1);
   const beta = c.float('beta', 1);
-  const da = only(c.needs[0]!, () =>
-    transA ? O.Gemm(g, b, dy, null, { transA: transB, transB: true, alpha }) : O.Gemm(g, dy, b, null, { transB: !transB, alpha }),
-  );
-  const db = only(c.needs[1]!, () =>
-    transB ? O.Gemm(g, dy, a, null, { transA: true, transB: transA, alpha }) : O.Gemm(g, a, dy, null, { transA: !transA, alpha }),
-  );
+  // Each gradient Gemm adds the adjoint other consumers already sent to that input as its C (no separate Add).
+  const da = only(c.needs[0]!, () => {
+    const acc = c.partial(0);
+    return transA ? O.Gemm(g, b, dy, acc, { transA: transB, transB: true, alpha }) : O.Gemm(g, dy, b, acc, { transB: !transB, alpha });
+  });
+  const db = only(c.needs[1]!, () => {
+    const acc = c.partial(1);
+    return transB ? O.Gemm(g, dy, a, acc, { transA: true, transB: transA, alpha }) : O.Gemm(g, a, dy, acc, { transA: !transA, alpha });
+  });
   const dc = only(!!c.needs[2], () => (beta === 1 ? dy : O.Mul(g, dy, beta)));
   return [da, db, dc];
 }
