@@ -3,6 +3,7 @@
 import * as O from '../../src/engine/ops.ts';
 import type { Value } from '../../src/engine/ir.ts';
 import type { GraphBuilder } from '../../src/engine/graph.ts';
+import { makeTensor } from '../../src/engine/graph.ts';
 import type { GradCheckCase } from './gradcheck.ts';
 
 type V = Readonly<Record<string, Value>>;
@@ -62,6 +63,13 @@ export const RULE_CASES: readonly RuleCase[] = [
     inputs: { a: { shape: [2, 3, 4] }, b: { shape: [4, 5] } },
     wrt: ['a', 'b'],
     build: (g, v: V) => O.MatMul(g, v.a!, v.b!),
+  },
+  {
+    op: 'MatMul',
+    title: 'batched activation x constant 2-D matrix (transposed at build time, like the RoPE rotation)',
+    inputs: { a: { shape: [2, 3, 4] } },
+    wrt: ['a'],
+    build: (g, v: V) => O.MatMul(g, v.a!, g.constant(makeTensor(v.a!.dtype, [4, 3], [0.5, -1, 2, 0, 1.5, 3, -0.25, 1, 0.75, -2, 0, 1]))),
   },
   {
     op: 'MatMul',

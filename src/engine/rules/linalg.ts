@@ -2,6 +2,7 @@
 // activation times a 2-D weight are one Gemm over the flattened batch (not a batched MatMul then a ReduceSum).
 import type { Value } from '../ir.ts';
 import type { GraphBuilder } from '../graph.ts';
+import { makeTensor } from '../graph.ts';
 import * as O from '../ops.ts';
 import type { OpGrad, RuleContext } from './context.ts';
 
@@ -18,6 +19,16 @@ function mT(g: GraphBuilder, x: Value): Value {
 
 /** Rows of a [..., K] tensor as a 2-D [N, K] matrix. */
 const flat2d = (g: GraphBuilder, x: Value): Value => O.Reshape(g, x, [-1, x.shape[x.shape.length - 1]!]);
+
+/** Bᵀ of a 2-D constant B as a new constant, or null when B is not a constant. */
+function transposedConstant(g: GraphBuilder, b: Value): Value | null {
+  const t = g.constantData(b);
+  if (!t) return null;
+  const [rows, cols] = b.shape as [number, number];
+  const data: number[] = new Array<number>(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = Number(t.data[i * cols + j]);
+  return g.constant(makeTensor(t.dtype, [cols, rows], data));
+}
 
 function matmulRule(c: RuleContext): (Value | null)[] {
   const { g } = c;
@@ -37,9 +48,13 @@ function matmulRule(c: RuleContext): (Value | null)[] {
   let db: Value | null = null;
   if (c.needs[0]) {
     // dA = dY B^T. With 2-D B and batched dY this is one Gemm on the flattened rows.
-    da = b.shape.length === 2 && dy.shape.length > 2
-      ? O.Reshape(g, O.Gemm(g, flat2d(g, dy), b, null, { transB: true }), [...dy.shape.slice(0, -1), b.shape[0]!])
-      : O.MatMul(g, dy, mT(g, b));
+    // A constant 2-D B (RoPE's rotation) is transposed at build time: one broadcasting MatMul, no Reshape or Transpose.
+    const bT = b.shape.length === 2 ? transposedConstant(g, b) : null;
+    da = bT
+      ? O.MatMul(g, dy, bT)
+      : b.shape.length === 2 && dy.shape.length > 2
+        ? O.Reshape(g, O.Gemm(g, flat2d(g, dy), b, null, { transB: true }), [...dy.shape.slice(0, -1), b.shape[0]!])
+        : O.MatMul(g, dy, mT(g, b));
     if (aVec) da = O.Reshape(g, O.ReduceSum(g, da, da.shape.slice(0, -2).map((_, i) => i).concat([da.shape.length - 2]), { keepdims: false }), c.in(0).shape);
   }
   if (c.needs[1]) {
