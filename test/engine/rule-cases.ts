@@ -49,6 +49,21 @@ export const RULE_CASES: readonly RuleCase[] = [
   },
   { op: 'Cast', inputs: { a: { shape: [4] } }, wrt: ['a'], build: (g, v: V) => O.Mul(g, O.Cast(g, O.Cast(g, v.a!, 'float32'), v.a!.dtype), v.a!), ...f32 },
   { op: 'Gelu', title: 'tanh', inputs: { a: { shape: [6], range: [-3, 3] } }, wrt: ['a'], build: (g, v: V) => O.Gelu(g, v.a!, 'tanh') },
+  {
+    op: 'com.microsoft.RotaryEmbedding',
+    title: 'head-major, GQA-like positions with a gap (float32 kernel)',
+    inputs: { a: { shape: [2, 2, 3, 4] } },
+    wrt: ['a'],
+    build: (g, v: V) =>
+      viaFloat32(g, v.a!, (x) => {
+        const cos: number[] = [];
+        const sin: number[] = [];
+        for (let p = 0; p < 6; p++) for (const f of [1, 0.1]) (cos.push(0.8 * Math.cos(p * f)), sin.push(0.8 * Math.sin(p * f)));
+        const pos = g.constant(makeTensor('int64', [2, 3], [0, 1, 2, 3, 5, 4]));
+        return O.RotaryEmbedding(g, x, pos, g.constant(makeTensor('float32', [6, 2], cos)), g.constant(makeTensor('float32', [6, 2], sin)));
+      }),
+    ...f32,
+  },
   { op: 'Gelu', title: 'erf', inputs: { a: { shape: [6], range: [-3, 3] } }, wrt: ['a'], build: (g, v: V) => viaFloat32(g, v.a!, (x) => O.Gelu(g, x)), ...f32 },
   {
     op: 'com.microsoft.FastGelu',

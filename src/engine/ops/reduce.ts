@@ -102,6 +102,33 @@ export function LayerNormalization(g: GraphBuilder, x: Value, scale: Value, bias
   return g.node({ op: 'LayerNormalization', inputs: bias ? [x, scale, bias] : [x, scale], attrs, outputs: [{ dtype: x.dtype, shape: x.shape }] })[0]!;
 }
 
+/**
+ * com.microsoft RotaryEmbedding on x [B, heads, S, D] (the 4-D, head-major form), rotate_half convention (not
+ * interleaved): y = x·cos[pos] + rotate_half(x)·sin[pos], with `positionIds` int64 [B, S] indexing the caches
+ * cos, sin [maxPositions, D/2]. Runs on the WebGPU and the CPU/WASM EPs (float32).
+ */
+export function RotaryEmbedding(g: GraphBuilder, x: Value, positionIds: Value, cos: Value, sin: Value): Value {
+  checkDtype('RotaryEmbedding', x, ['float32']);
+  checkRank('RotaryEmbedding', x, 4);
+  checkDtype('RotaryEmbedding', positionIds, ['int64']);
+  checkSameDtype('RotaryEmbedding', [x, cos, sin]);
+  const [B, , S, D] = x.shape as [number, number, number, number];
+  if (positionIds.shape.length !== 2 || positionIds.shape[0] !== B || positionIds.shape[1] !== S) {
+    throw new Error(`RotaryEmbedding: position ids ${shapeToString(positionIds.shape)} must be [${B}, ${S}] for x ${shapeToString(x.shape)}`);
+  }
+  for (const t of [cos, sin]) {
+    if (t.shape.length !== 2 || t.shape[1]! * 2 !== D) throw new Error(`RotaryEmbedding: cache "${t.name}" ${shapeToString(t.shape)} must be [maxPositions, ${D / 2}]`);
+  }
+  if (!sameShape(cos.shape, sin.shape)) throw new Error(`RotaryEmbedding: cos ${shapeToString(cos.shape)} and sin ${shapeToString(sin.shape)} caches differ`);
+  return g.node({
+    op: 'RotaryEmbedding',
+    domain: MS_DOMAIN,
+    inputs: [x, positionIds, cos, sin],
+    attrs: { interleaved: attr.int(0) },
+    outputs: [{ dtype: x.dtype, shape: x.shape }],
+  })[0]!;
+}
+
 /** com.microsoft FastGelu (tanh approximation, GPT-2's gelu_new), optional bias added first. */
 export function FastGelu(g: GraphBuilder, x: Value, bias?: Value): Value {
   checkDtype('FastGelu', x, FLOAT_TYPES);
