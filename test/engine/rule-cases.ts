@@ -58,7 +58,12 @@ export const RULE_CASES: readonly RuleCase[] = [
       viaFloat32(g, v.a!, (x) => {
         const cos: number[] = [];
         const sin: number[] = [];
-        for (let p = 0; p < 6; p++) for (const f of [1, 0.1]) (cos.push(0.8 * Math.cos(p * f)), sin.push(0.8 * Math.sin(p * f)));
+        for (let p = 0; p < 6; p++) {
+          for (const f of [1, 0.1]) {
+            cos.push(0.8 * Math.cos(p * f));
+            sin.push(0.8 * Math.sin(p * f));
+          }
+        }
         const pos = g.constant(makeTensor('int64', [2, 3], [0, 1, 2, 3, 5, 4]));
         return O.RotaryEmbedding(g, x, pos, g.constant(makeTensor('float32', [6, 2], cos)), g.constant(makeTensor('float32', [6, 2], sin)));
       }),
