@@ -118,14 +118,16 @@ function normAxesOf(c: RuleContext): number[] {
 }
 
 /**
- * RMSNorm backward, recomputing r = 1/sqrt(mean(x^2) + eps) from x (no reliance on the optional inv_std_var output):
+ * RMSNorm backward, recomputing r = 1/sqrt(mean(x^2) + eps) from x (4 nodes) (no reliance on the optional inv_std_var output):
  * n = x r, y = n s; ds = dy n (summed over leading dims by the walk); dx = r (gs - n mean(gs n)), gs = dy s.
  */
 function simplifiedLayerNormRule(c: RuleContext): (Value | null)[] {
   const { g } = c;
   const [x, s, dy] = [c.in(0), c.in(1), c.dy0()];
   const axes = normAxesOf(c);
-  const r = O.Reciprocal(g, O.Sqrt(g, O.Add(g, O.ReduceMean(g, O.Mul(g, x, x), axes), c.float('epsilon', 1e-5))));
+  // r = 1/sqrt(Σx²/H + eps) = √H / sqrt(Σx² + H·eps): ReduceSumSquare folds the square into the reduction.
+  const H = axes.reduce((n, a) => n * x.shape[a]!, 1);
+  const r = O.Div(g, g.constant(Math.sqrt(H), x.dtype), O.Sqrt(g, O.Add(g, O.ReduceSumSquare(g, x, axes), H * c.float('epsilon', 1e-5))));
   const n = O.Mul(g, x, r);
   const dx = only(c.needs[0]!, () => {
     const gs = O.Mul(g, dy, s);
