@@ -94,6 +94,33 @@ export function SimplifiedLayerNormalization(g: GraphBuilder, x: Value, scale: V
   return g.node({ op: 'SimplifiedLayerNormalization', inputs: [x, scale], attrs, outputs: [{ dtype: x.dtype, shape: x.shape }] })[0]!;
 }
 
+/**
+ * com.microsoft SkipSimplifiedLayerNormalization: sum = x + skip, y = RMSNorm(sum) · scale, on 2-D or 3-D inputs over
+ * the last axis. Outputs y, mean and inv_std_var ([..., 1]; the WebGPU EP does not write them: never consume them)
+ * and sum. GraphBuilder.build() emits it in place of Add + SimplifiedLayerNormalization (fuseSkipNorms).
+ */
+export function SkipSimplifiedLayerNormalization(g: GraphBuilder, x: Value, skip: Value, scale: Value, epsilon: number): { y: Value; sum: Value } {
+  checkDtype('SkipSimplifiedLayerNormalization', x, ['float32']);
+  checkSameDtype('SkipSimplifiedLayerNormalization', [x, skip, scale]);
+  if (x.shape.length !== 2 && x.shape.length !== 3) throw new Error(`SkipSimplifiedLayerNormalization: input ${shapeToString(x.shape)} must be 2-D or 3-D`);
+  if (!sameShape(x.shape, skip.shape)) throw new Error(`SkipSimplifiedLayerNormalization: skip ${shapeToString(skip.shape)} must have the input's shape ${shapeToString(x.shape)}`);
+  normScaleCheck('SkipSimplifiedLayerNormalization', x, scale, -1);
+  const stat = [...x.shape.slice(0, -1), 1];
+  const [y, , , sum] = g.node({
+    op: 'SkipSimplifiedLayerNormalization',
+    domain: MS_DOMAIN,
+    inputs: [x, skip, scale],
+    attrs: { epsilon: attr.float(epsilon) },
+    outputs: [
+      { dtype: x.dtype, shape: x.shape },
+      { dtype: x.dtype, shape: stat },
+      { dtype: x.dtype, shape: stat },
+      { dtype: x.dtype, shape: x.shape },
+    ],
+  });
+  return { y: y!, sum: sum! };
+}
+
 /** LayerNormalization-17: Y = (X - mean) / sqrt(var + epsilon) * scale + bias over dims >= axis. */
 export function LayerNormalization(g: GraphBuilder, x: Value, scale: Value, bias: Value | null, epsilon: number, axis = -1): Value {
   normScaleCheck('LayerNormalization', x, scale, axis);
