@@ -100,6 +100,7 @@ const REINFER: Readonly<Record<string, (a: Args) => Value[]>> = {
     const p = a.s.producer(y)!;
     return [y, p.outputs[1]!, p.outputs[2]!, sum];
   },
+  'com.microsoft:QuickGelu': (a) => one(O.QuickGelu(a.s, req(a.x, 0), float(a.node, 'alpha', 1.702))),
   'com.microsoft:FastGelu': (a) => one(O.FastGelu(a.s, req(a.x, 0), a.x[1] ?? undefined)),
   ':Reshape': (a) => one(O.Reshape(a.s, req(a.x, 0), a.ints(1))),
   ':Transpose': (a) => one(O.Transpose(a.s, req(a.x, 0), intList(a.node, 'perm'))),

@@ -286,6 +286,11 @@ export function attention(
   return { out: O.Reshape(g, merged, [ctx.N, heads.q * D]), cache };
 }
 
+/** SiLU x·sigmoid(x) as one node (com.microsoft QuickGelu with alpha 1; runs on the WebGPU and WASM EPs). */
+export function silu(ctx: Ctx, x: Value): Value {
+  return O.QuickGelu(ctx.g, x, 1);
+}
+
 /** cap·tanh(x / cap): Gemma's soft-capping of attention scores and final logits. */
 export function softcapValues(g: GraphBuilder, x: Value, cap: number): Value {
   return O.Mul(g, O.Tanh(g, O.Div(g, x, cap)), cap);

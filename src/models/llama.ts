@@ -8,7 +8,7 @@ import * as O from '../engine/ops.ts';
 import type { LlamaFamilyConfig } from './config.ts';
 import { ropeInvFreq } from './config.ts';
 import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
-import { applyRope, attention, attentionBias, declareInputs, linear, lmHead, rmsNorm, ropeTables, weight } from './layers.ts';
+import { applyRope, attention, attentionBias, declareInputs, linear, lmHead, rmsNorm, ropeTables, silu, weight } from './layers.ts';
 
 export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
@@ -49,7 +49,7 @@ export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts:
       const h2 = rmsNorm(ctx, x1, `${p}.post_attention_layernorm.weight`, eps);
       const gate = linear(ctx, h2, `${p}.mlp.gate_proj`, { bias: cfg.mlpBias });
       const up = linear(ctx, h2, `${p}.mlp.up_proj`, { bias: cfg.mlpBias });
-      const act = O.Mul(g, O.Mul(g, gate, O.Sigmoid(g, gate)), up); // silu(gate) * up
+      const act = O.Mul(g, silu(ctx, gate), up);
       return O.Add(g, x1, linear(ctx, act, `${p}.mlp.down_proj`, { bias: cfg.mlpBias }));
     });
   }

@@ -69,6 +69,8 @@ export const RULE_CASES: readonly RuleCase[] = [
       }),
     ...f32,
   },
+  { op: 'com.microsoft.QuickGelu', title: 'alpha 1 (SiLU), float32 kernel', inputs: { a: { shape: [7], range: [-4, 4] } }, wrt: ['a'], build: (g, v: V) => viaFloat32(g, v.a!, (x) => O.QuickGelu(g, x, 1)), ...f32 },
+  { op: 'com.microsoft.QuickGelu', title: 'alpha 1.702, float32 kernel', inputs: { a: { shape: [7], range: [-3, 3] } }, wrt: ['a'], build: (g, v: V) => viaFloat32(g, v.a!, (x) => O.QuickGelu(g, x, 1.702)), ...f32 },
   { op: 'Gelu', title: 'erf', inputs: { a: { shape: [6], range: [-3, 3] } }, wrt: ['a'], build: (g, v: V) => viaFloat32(g, v.a!, (x) => O.Gelu(g, x)), ...f32 },
   {
     op: 'com.microsoft.FastGelu',

@@ -156,6 +156,12 @@ export function RotaryEmbedding(g: GraphBuilder, x: Value, positionIds: Value, c
   })[0]!;
 }
 
+/** com.microsoft QuickGelu: x·sigmoid(alpha·x); alpha 1 is SiLU (Swish), the Llama-family MLP activation. */
+export function QuickGelu(g: GraphBuilder, x: Value, alpha = 1): Value {
+  checkDtype('QuickGelu', x, ['float32']);
+  return g.node({ op: 'QuickGelu', domain: MS_DOMAIN, inputs: [x], attrs: { alpha: attr.float(alpha) }, outputs: [{ dtype: x.dtype, shape: x.shape }] })[0]!;
+}
+
 /** com.microsoft FastGelu (tanh approximation, GPT-2's gelu_new), optional bias added first. */
 export function FastGelu(g: GraphBuilder, x: Value, bias?: Value): Value {
   checkDtype('FastGelu', x, FLOAT_TYPES);

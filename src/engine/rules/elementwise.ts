@@ -98,6 +98,13 @@ export const ELEMENTWISE_RULES: Readonly<Record<string, OpGrad>> = {
       return [O.RotaryEmbedding(c.g, c.dy0(), c.in(1), c.in(2), negated(c.g, c.in(3))), null, null, null];
     },
   },
+  // y = x·s, s = sigmoid(a·x): dy/dx = s + a·y·(1 - s), with s recomputed (one node) from x.
+  'com.microsoft.QuickGelu': g1((c, x, y, dy) => {
+    const a = c.float('alpha', 1.702);
+    const s = O.Sigmoid(c.g, a === 1 ? x : O.Mul(c.g, x, a));
+    const ay = a === 1 ? y : O.Mul(c.g, y, a);
+    return O.Mul(c.g, dy, O.Add(c.g, s, O.Mul(c.g, ay, O.Sub(c.g, 1, s))));
+  }),
   'com.microsoft.FastGelu': {
     rule: (c) => {
       const u = c.x[1] ? O.Add(c.g, c.in(0), c.in(1)) : c.in(0);
