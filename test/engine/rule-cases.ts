@@ -95,6 +95,13 @@ export const RULE_CASES: readonly RuleCase[] = [
   },
   {
     op: 'MatMul',
+    title: 'by a transposed operand (attention scores q kᵀ: the key gradient skips a Transpose)',
+    inputs: { a: { shape: [2, 3, 4] }, b: { shape: [2, 5, 4] } },
+    wrt: ['a', 'b'],
+    build: (g, v: V) => O.MatMul(g, v.a!, O.Transpose(g, v.b!, [0, 2, 1])),
+  },
+  {
+    op: 'MatMul',
     title: 'broadcast batch (GQA-like)',
     inputs: { a: { shape: [2, 2, 3, 4] }, b: { shape: [2, 1, 4, 3] } },
     wrt: ['a', 'b'],

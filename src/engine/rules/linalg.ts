@@ -58,6 +58,15 @@ function matmulRule(c: RuleContext): (Value | null)[] {
     if (aVec) da = O.Reshape(g, O.ReduceSum(g, da, da.shape.slice(0, -2).map((_, i) => i).concat([da.shape.length - 2]), { keepdims: false }), c.in(0).shape);
   }
   if (c.needs[1]) {
+    // B made by a Transpose of its last two axes (attention's keys, Kᵀ): dB = (dYᵀ A)ᵀ, whose outer Transpose cancels
+    // against the gradient of that Transpose, so the key gradient costs Transpose(dY) + MatMul instead of three nodes.
+    const bp = g.producer(c.in(1));
+    const bPerm = bp?.op === 'Transpose' && bp.attrs['perm']?.kind === 'ints' ? (bp.attrs['perm'].value as readonly number[]) : null;
+    const r = b.shape.length;
+    const lastTwoSwap = bPerm !== null && r >= 2 && bPerm.every((p, i) => p === (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i));
+    if (lastTwoSwap && !aVec && !bVec && a.shape.length === r && a.shape.slice(0, -2).join() === b.shape.slice(0, -2).join()) {
+      return [da, mT(g, O.MatMul(g, mT(g, dy), a))];
+    }
     // dB = A^T dY. With 2-D B and batched A, sum over the batch inside one Gemm: flat(A)^T flat(dY).
     db = b.shape.length === 2 && a.shape.length > 2
       ? O.Gemm(g, flat2d(g, a), flat2d(g, dy), null, { transA: true })
