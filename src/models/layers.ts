@@ -142,6 +142,30 @@ export function linear(ctx: Ctx, x: Value, module: string, opts: { bias: boolean
   return O.Gemm(g, down, l.b, base, { transB: true, alpha: scale }); // base + scale · down Bᵀ: [N, out], no Add
 }
 
+/**
+ * Several projections of the same input (q/k/v): as linear() each, except that the LoRA A matrices of the targeted
+ * ones (without dropout) are concatenated in the graph, so one Gemm makes every down-projection and one Gemm its input
+ * gradient (Split/Concat around them); the adapter tensors stay separate PEFT inputs.
+ */
+export function linears(ctx: Ctx, x: Value, modules: readonly string[], opts: { bias: boolean; conv1d?: boolean }): Value[] {
+  const { g } = ctx;
+  const shared = modules.filter((m) => {
+    const l = ctx.lora.get(m);
+    return l !== undefined && l.dropout === null;
+  });
+  if (shared.length < 2) return modules.map((m) => linear(ctx, x, m, opts));
+  const as = shared.map((m) => ctx.lora.get(m)!.a);
+  const downs = O.Split(g, O.Gemm(g, x, O.Concat(g, as, 0), null, { transB: true }), as.map((a) => a.shape[0]!), 1); // [N, r] each
+  const scale = ctx.opts.lora!.scale;
+  return modules.map((m) => {
+    const i = shared.indexOf(m);
+    if (i < 0) return linear(ctx, x, m, opts);
+    const bias = opts.bias ? weight(ctx, `${m}.bias`) : null;
+    const base = O.Gemm(g, x, weight(ctx, `${m}.weight`), bias, { transB: !opts.conv1d });
+    return O.Gemm(g, downs[i]!, ctx.lora.get(m)!.b, base, { transB: true, alpha: scale });
+  });
+}
+
 export function rmsNorm(ctx: Ctx, x: Value, name: string, eps: number): Value {
   return O.SimplifiedLayerNormalization(ctx.g, x, weight(ctx, name), eps);
 }

@@ -8,7 +8,7 @@ import * as O from '../engine/ops.ts';
 import type { LlamaFamilyConfig } from './config.ts';
 import { ropeInvFreq } from './config.ts';
 import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
-import { applyRope, attention, attentionBias, declareInputs, linear, lmHead, rmsNorm, ropeTables, silu, weight } from './layers.ts';
+import { applyRope, attention, attentionBias, declareInputs, linear, linears, lmHead, rmsNorm, ropeTables, silu, weight } from './layers.ts';
 
 export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
@@ -28,9 +28,10 @@ export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts:
     const p = `model.layers.${i}`;
     x = g.scope(`layers.${i}`, () => {
       const h = rmsNorm(ctx, x, `${p}.input_layernorm.weight`, eps);
-      let q = O.Reshape(g, linear(ctx, h, `${p}.self_attn.q_proj`, { bias: cfg.qkvBias }), [B, T, heads.q, D]);
-      let k = O.Reshape(g, linear(ctx, h, `${p}.self_attn.k_proj`, { bias: cfg.qkvBias }), [B, T, heads.kv, D]);
-      const v = O.Reshape(g, linear(ctx, h, `${p}.self_attn.v_proj`, { bias: cfg.qkvBias }), [B, T, heads.kv, D]);
+      const [qp, kp, vp] = linears(ctx, h, ['q_proj', 'k_proj', 'v_proj'].map((m) => `${p}.self_attn.${m}`), { bias: cfg.qkvBias });
+      let q = O.Reshape(g, qp!, [B, T, heads.q, D]);
+      let k = O.Reshape(g, kp!, [B, T, heads.kv, D]);
+      const v = O.Reshape(g, vp!, [B, T, heads.kv, D]);
       if (cfg.qkNorm) {
         // Qwen3: RMSNorm over each head's channels, before RoPE.
         q = rmsNorm(ctx, q, `${p}.self_attn.q_norm.weight`, eps);
