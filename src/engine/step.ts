@@ -118,7 +118,10 @@ interface Built {
   readonly nllSum: Value;
   readonly targetCount: Value;
   readonly tokenNll: Value;
-  /** With a ChunkedHead: gradients start from `hidden`, seeded with d nllSum / d hidden. */
+  /**
+   * Where autodiff starts: with a ChunkedHead, `hidden` seeded with d nllSum / d hidden; otherwise the logits seeded
+   * with causalLmLoss's fused d nllSum / d logits (so the loss itself is never differentiated node by node).
+   */
   readonly seeded: { readonly hidden: Value; readonly dHidden: Value } | null;
 }
 
@@ -144,8 +147,8 @@ function buildForward(name: string, forward: ForwardFn, gradient: boolean): Buil
     return { g, byRole, labels, ...loss, seeded: loss.dHidden ? { hidden: chunked.hidden, dHidden: loss.dHidden } : null };
   }
   const labels = g.input(STEP_IO.labels, 'int32', [logits!.shape[0]!, logits!.shape[1]!], 'data');
-  const loss = causalLmLoss(g, logits!, labels);
-  return { g, byRole, labels, ...loss, seeded: null };
+  const loss = causalLmLoss(g, logits!, labels, { gradient });
+  return { g, byRole, labels, ...loss, seeded: loss.dLogits ? { hidden: logits!, dHidden: loss.dLogits } : null };
 }
 
 /** d nllSum / d params: through autodiff from the loss, or from `hidden` seeded with the chunked head's gradient. */
