@@ -1,7 +1,8 @@
 // Nodes in a run's train-step graph, counted the way the benches report them (engine/summary.ts, the function the
 // batch inspector's graph summary uses), for a model config.json and a run config: `npx tsx bench/graph-nodes.ts
-// CONFIG_JSON [--batch B] [--seq T]` prints the count for the default run config, and the e2e compares the inspector's
-// number with trainStepNodes for the app's own config.
+// CONFIG_JSON [--batch B] [--seq T] [--targets LIST]` prints the count for the default run config, and the e2e compares the inspector's
+// number with trainStepNodes for the app's own config. `--targets q_proj,k_proj,...` (or all-linear) replaces the default
+// LoRA targets.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { summarizeGraph } from '../src/engine/summary.ts';
@@ -22,8 +23,11 @@ export function trainStepNodes(modelConfigJson: unknown, config: RunConfig, shap
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const path = process.argv[2];
-  if (!path || path.startsWith('--')) throw new Error('usage: npx tsx bench/graph-nodes.ts CONFIG_JSON [--batch B] [--seq T]');
-  const flags = readFlags(process.argv.slice(3), ['batch', 'seq']);
+  if (!path || path.startsWith('--')) throw new Error('usage: npx tsx bench/graph-nodes.ts CONFIG_JSON [--batch B] [--seq T] [--targets LIST]');
+  const flags = readFlags(process.argv.slice(3), ['batch', 'seq', 'targets']);
   const shape = { batch: flags.int('batch', 4), seqLen: flags.int('seq', 128) };
-  console.log(trainStepNodes(JSON.parse(readFileSync(path, 'utf8')), defaultRunConfig(), shape));
+  const base = defaultRunConfig();
+  const targets = flags.get('targets')?.split(',').filter((t) => t !== '');
+  const config = targets ? { ...base, lora: { ...base.lora, targets } } : base;
+  console.log(trainStepNodes(JSON.parse(readFileSync(path, 'utf8')), config, shape));
 }

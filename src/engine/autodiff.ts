@@ -52,6 +52,9 @@ export function grad(g: GraphBuilder, loss: Value, wrt: readonly Value[], seed?:
     if (list) list.push(d);
     else adjoints.set(v.id, [d]);
   };
+  const replace = (v: Value, d: Value): void => {
+    adjoints.set(v.id, [d]);
+  };
   const total = (v: Value): Value | null => {
     const list = adjoints.get(v.id);
     if (!list) return null;
@@ -67,7 +70,7 @@ export function grad(g: GraphBuilder, loss: Value, wrt: readonly Value[], seed?:
       // Each node's gradient nodes are named inside the forward node's own scope (`/grad/layers.3/attn/MatMul_812`), so a
       // summary can charge backward work to the layer whose forward caused it.
       g.scope('grad', () => {
-        for (const n of path) withScopeOf(g, n, () => backprop(g, n, active, total, contribute));
+        for (const n of path) withScopeOf(g, n, () => backprop(g, n, active, total, contribute, replace));
       });
     }
     return wrt.map((w) => total(w) ?? zerosLike(g, w));
@@ -87,6 +90,7 @@ function backprop(
   active: ReadonlySet<number>,
   total: (v: Value) => Value | null,
   contribute: (v: Value, d: Value) => void,
+  replace: (v: Value, d: Value) => void,
 ): void {
   const key = opKey(n);
   const entry = GRAD_TABLE[key];
@@ -97,14 +101,27 @@ function backprop(
   const needs = n.inputs.map((v, i) => !!v && active.has(v.id) && !nondiff.includes(i));
   if (!needs.some(Boolean)) return;
   const dy = n.outputs.map((v) => total(v));
-  const ctx: RuleContext = makeContext(g, n, dy, needs);
+  // Inputs whose partial adjoint the rule folded into its own gradient (ctx.partial): that gradient replaces the sum.
+  const taken = new Set<number>();
+  const partial = (i: number): Value | null => {
+    const v = n.inputs[i];
+    if (!v || !needs[i] || taken.has(i) || n.inputs.some((u, k) => k !== i && u?.id === v.id)) return null;
+    const sum = total(v);
+    if (!sum || sum.dtype !== v.dtype || !sameShape(sum.shape, v.shape)) return null;
+    taken.add(i);
+    return sum;
+  };
+  const ctx: RuleContext = makeContext(g, n, dy, needs, partial);
   const grads = entry.rule!(ctx);
   n.inputs.forEach((v, i) => {
     if (!v || !needs[i]) return;
     const d = grads[i];
     if (!d) throw new Error(`${where}: the rule returned no gradient for input ${i} ("${v.name}")`);
     if (d.dtype !== v.dtype) throw new Error(`${where}: gradient for input ${i} is ${d.dtype}, input is ${v.dtype}`);
-    contribute(v, unbroadcast(g, d, v.shape, where));
+    if (taken.has(i)) {
+      if (!sameShape(d.shape, v.shape)) throw new Error(`${where}: the rule took input ${i}'s partial adjoint but returned shape ${shapeToString(d.shape)}`);
+      replace(v, d);
+    } else contribute(v, unbroadcast(g, d, v.shape, where));
   });
 }
 

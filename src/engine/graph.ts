@@ -60,6 +60,11 @@ export interface NodeSpec {
 export interface BuildOptions {
   /** Drop nodes whose outputs do not reach a graph output (default true). Inputs are always kept. */
   readonly prune?: boolean;
+  /**
+   * Fuse each Add whose sum feeds a SimplifiedLayerNormalization (a residual then the next norm) into one
+   * com.microsoft SkipSimplifiedLayerNormalization that makes both values (default true). Exact: the same sum and norm.
+   */
+  readonly fuse?: boolean;
 }
 
 type Origin =
@@ -219,8 +224,8 @@ export class GraphBuilder {
       }
       return r;
     };
-    const nodes = this.nodeList
-      .filter((n) => live === null || live.has(n.id))
+    const kept = this.nodeList.filter((n) => live === null || live.has(n.id));
+    const nodes = (options.fuse === false ? kept : fuseSkipNorms(kept, this.values.length))
       .map((n) => Object.freeze({ ...n, inputs: Object.freeze(n.inputs.map((v) => (v ? map(v) : null))), outputs: Object.freeze(n.outputs.map(map)) }));
     const usedConstants = new Set<number>();
     for (const n of nodes) for (const v of n.inputs) if (v) usedConstants.add(v.id);
@@ -280,6 +285,49 @@ export class GraphBuilder {
     this.owned(value, 'lookup');
     return this.origins[value.id]!;
   }
+}
+
+/**
+ * Add + SimplifiedLayerNormalization of its sum → one SkipSimplifiedLayerNormalization at the Add's place, whose
+ * outputs 0 and 3 are the norm's and the Add's own values (so every consumer, forward or backward, is unchanged).
+ * Only 2-D/3-D same-shape float32 sums normalised over the last axis, with a scale defined before the Add. `nextId`:
+ * first free value id (for the two statistics outputs, which nothing reads).
+ */
+function fuseSkipNorms(nodes: readonly Node[], nextId: number): Node[] {
+  const index = new Map<number, number>(); // value id → index of its producer in `nodes`
+  nodes.forEach((n, i) => n.outputs.forEach((v) => index.set(v.id, i)));
+  const replace = new Map<number, Node>(); // Add node index → fused node
+  const drop = new Set<number>(); // SimplifiedLayerNormalization node indices
+  let id = nextId;
+  nodes.forEach((n, i) => {
+    if (n.op !== 'SimplifiedLayerNormalization' || n.domain !== '' || n.outputs.length !== 1) return;
+    const [x, scale] = n.inputs;
+    if (!x || !scale || x.dtype !== 'float32' || (x.shape.length !== 2 && x.shape.length !== 3)) return;
+    const axis = n.attrs['axis']?.kind === 'int' ? (n.attrs['axis'].value as number) : -1;
+    if (axis !== -1 && axis !== x.shape.length - 1) return;
+    const ai = index.get(x.id);
+    if (ai === undefined || replace.has(ai)) return;
+    const add = nodes[ai]!;
+    const [a, b] = add.inputs;
+    if (add.op !== 'Add' || add.domain !== '' || !a || !b || a.shape.join() !== x.shape.join() || b.shape.join() !== x.shape.join()) return;
+    if ((index.get(scale.id) ?? -1) > ai || scale.shape.length !== 1) return;
+    const stat = Object.freeze([...x.shape.slice(0, -1), 1]);
+    const name = n.name.replace(/SimplifiedLayerNormalization_(\d+)$/, 'SkipSimplifiedLayerNormalization_$1');
+    const statValue = (what: string): Value => Object.freeze({ id: id++, name: `${name}_${what}`, dtype: x.dtype, shape: stat });
+    const epsilon = n.attrs['epsilon'] ?? { kind: 'float', value: 1e-5 };
+    replace.set(ai, {
+      id: n.id,
+      op: 'SkipSimplifiedLayerNormalization',
+      domain: MS_DOMAIN,
+      name,
+      inputs: [a, b, scale],
+      outputs: [n.outputs[0]!, statValue('mean'), statValue('inv_std_var'), x],
+      attrs: { epsilon },
+      phase: add.phase,
+    });
+    drop.add(i);
+  });
+  return nodes.flatMap((n, i) => (drop.has(i) ? [] : [replace.get(i) ?? n]));
 }
 
 function checkShape(shape: Shape, where: string): void {

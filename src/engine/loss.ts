@@ -22,13 +22,21 @@ export interface CrossEntropyOutputs {
   readonly tokenNll: Value;
 }
 
+export interface CausalLmLossOutputs extends CrossEntropyOutputs {
+  /**
+   * [B, T, V] float32: d nllSum / d logits = (softmax − onehot(target)) · mask, in four nodes (null unless `gradient`);
+   * the train step seeds autodiff with it from the logits instead of differentiating the loss node by node.
+   */
+  readonly dLogits: Value | null;
+}
+
 /**
  * Causal-LM loss. `logits` is [B, T, V] float32; `labels` is [B, T] int32 **unshifted**, exactly as transformers
  * collates them (same length as input_ids, -100 = no loss). The shift happens here: position t is scored against
  * labels[t + 1], and the last position has no target. Shifting the labels (not slicing the logits) avoids copying the
  * [B, T, V] tensor.
  */
-export function causalLmLoss(g: GraphBuilder, logits: Value, labels: Value): CrossEntropyOutputs {
+export function causalLmLoss(g: GraphBuilder, logits: Value, labels: Value, opts: { readonly gradient?: boolean } = {}): CausalLmLossOutputs {
   const [B, T, V] = logits.shape;
   if (logits.shape.length !== 3 || B === undefined || T === undefined || V === undefined) {
     throw new Error(`causalLmLoss: logits must be [batch, seq, vocab], got [${logits.shape.join(', ')}]`);
@@ -36,7 +44,7 @@ export function causalLmLoss(g: GraphBuilder, logits: Value, labels: Value): Cro
   if (labels.dtype !== 'int32' || labels.shape.length !== 2 || labels.shape[0] !== B || labels.shape[1] !== T) {
     throw new Error(`causalLmLoss: labels must be int32 [${B}, ${T}] to match the logits, got ${labels.dtype} [${labels.shape.join(', ')}]`);
   }
-  return maskedCrossEntropy(g, logits, shiftLabels(g, labels));
+  return maskedCrossEntropy(g, logits, shiftLabels(g, labels), opts.gradient ?? false);
 }
 
 /** targets[b, t] = labels[b, t + 1]; targets[b, T - 1] = -100. */
@@ -53,19 +61,30 @@ function shiftLabels(g: GraphBuilder, labels: Value): Value {
  * Cross-entropy of `logits` [B, T, V] against already-aligned `targets` [B, T] int32 (-100 = ignored), stable via the
  * max shift: nll = log Σ exp(x - max) - (x[target] - max).
  */
-function maskedCrossEntropy(g: GraphBuilder, logits: Value, targets: Value): CrossEntropyOutputs {
+function maskedCrossEntropy(g: GraphBuilder, logits: Value, targets: Value, gradient: boolean): CausalLmLossOutputs {
   const keep = Not(g, Equal(g, targets, IGNORE_INDEX)); // [B, T] bool
   const mask = Cast(g, keep, 'float32'); // [B, T]
   // Ignored positions gather index 0 (any valid index); their NLL is multiplied by 0 below.
   const index = Unsqueeze(g, Where(g, keep, targets, 0), [2]); // [B, T, 1] int32
   const shifted = Sub(g, logits, ReduceMax(g, logits, [2])); // [B, T, V]
-  const logSumExp = Log(g, ReduceSum(g, Exp(g, shifted), [2])); // [B, T, 1]
+  const e = Exp(g, shifted);
+  const sum = ReduceSum(g, e, [2]); // [B, T, 1]
+  const logSumExp = Log(g, sum);
   const picked = GatherElements(g, shifted, index, 2); // [B, T, 1]
   const tokenNll = Mul(g, Squeeze(g, Sub(g, logSumExp, picked), [2]), mask); // [B, T]
+  // softmax − onehot(target) (ScatterElements adds −1 at the target), zero on positions without a target.
+  const dLogits = gradient
+    ? g.phase('backward', () => {
+        const [B, T] = targets.shape as [number, number];
+        const onehotOff = g.constant(makeTensor('float32', [B, T, 1], new Array<number>(B * T).fill(-1)));
+        return Mul(g, ScatterElements(g, Div(g, e, sum), index, onehotOff, 2, 'add'), Unsqueeze(g, mask, [2]));
+      })
+    : null;
   return {
     nllSum: ReduceSum(g, tokenNll, [], { keepdims: false }),
     targetCount: ReduceSum(g, mask, [], { keepdims: false }),
     tokenNll,
+    dLogits,
   };
 }
 

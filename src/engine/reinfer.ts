@@ -94,6 +94,13 @@ const REINFER: Readonly<Record<string, (a: Args) => Value[]>> = {
     one(O.SimplifiedLayerNormalization(a.s, req(a.x, 0), req(a.x, 1), float(a.node, 'epsilon', 1e-5), int(a.node, 'axis', -1))),
   ':LayerNormalization': (a) =>
     one(O.LayerNormalization(a.s, req(a.x, 0), req(a.x, 1), a.x[2] ?? null, float(a.node, 'epsilon', 1e-5), int(a.node, 'axis', -1))),
+  'com.microsoft:RotaryEmbedding': (a) => one(O.RotaryEmbedding(a.s, req(a.x, 0), req(a.x, 1), req(a.x, 2), req(a.x, 3))),
+  'com.microsoft:SkipSimplifiedLayerNormalization': (a) => {
+    const { y, sum } = O.SkipSimplifiedLayerNormalization(a.s, req(a.x, 0), req(a.x, 1), req(a.x, 2), float(a.node, 'epsilon', 1e-5));
+    const p = a.s.producer(y)!;
+    return [y, p.outputs[1]!, p.outputs[2]!, sum];
+  },
+  'com.microsoft:QuickGelu': (a) => one(O.QuickGelu(a.s, req(a.x, 0), float(a.node, 'alpha', 1.702))),
   'com.microsoft:FastGelu': (a) => one(O.FastGelu(a.s, req(a.x, 0), a.x[1] ?? undefined)),
   ':Reshape': (a) => one(O.Reshape(a.s, req(a.x, 0), a.ints(1))),
   ':Transpose': (a) => one(O.Transpose(a.s, req(a.x, 0), intList(a.node, 'perm'))),

@@ -118,7 +118,10 @@ interface Built {
   readonly nllSum: Value;
   readonly targetCount: Value;
   readonly tokenNll: Value;
-  /** With a ChunkedHead: gradients start from `hidden`, seeded with d nllSum / d hidden. */
+  /**
+   * Where autodiff starts: with a ChunkedHead, `hidden` seeded with d nllSum / d hidden; otherwise the logits seeded
+   * with causalLmLoss's fused d nllSum / d logits (so the loss itself is never differentiated node by node).
+   */
   readonly seeded: { readonly hidden: Value; readonly dHidden: Value } | null;
 }
 
@@ -144,8 +147,8 @@ function buildForward(name: string, forward: ForwardFn, gradient: boolean): Buil
     return { g, byRole, labels, ...loss, seeded: loss.dHidden ? { hidden: chunked.hidden, dHidden: loss.dHidden } : null };
   }
   const labels = g.input(STEP_IO.labels, 'int32', [logits!.shape[0]!, logits!.shape[1]!], 'data');
-  const loss = causalLmLoss(g, logits!, labels);
-  return { g, byRole, labels, ...loss, seeded: null };
+  const loss = causalLmLoss(g, logits!, labels, { gradient });
+  return { g, byRole, labels, ...loss, seeded: loss.dLogits ? { hidden: logits!, dHidden: loss.dLogits } : null };
 }
 
 /** d nllSum / d params: through autodiff from the loss, or from `hidden` seeded with the chunked head's gradient. */
@@ -155,10 +158,30 @@ function nllGrads(b: Built, params: readonly Value[]): Value[] {
 
 const spec = (v: Value): TensorSpec => ({ name: v.name, dtype: v.dtype, shape: v.shape });
 
+/** Columns of a tensor's row view: the last dim (a scalar counts as one column). */
+const colsOf = (shape: Shape): number => shape[shape.length - 1] ?? 1;
+
+/**
+ * Tensors that share their last dim sit next to each other (in declaration order within each run of equal widths,
+ * runs in order of first appearance): a run is then one axis-0 Concat of the tensors' row views, and its flat layout
+ * is exactly that of the flat vector, with no per-tensor Reshape (LoRA A [r, in] and B [out, r] of every layer fall
+ * into three runs). The runtime reads slots by name and offset, so the order is free.
+ */
+function byColumns<T extends { readonly shape: Shape }>(members: readonly T[]): T[] {
+  const runs = new Map<number, T[]>();
+  for (const m of members) {
+    const c = colsOf(m.shape);
+    const run = runs.get(c);
+    if (run) run.push(m);
+    else runs.set(c, [m]);
+  }
+  return [...runs.values()].flat();
+}
+
 function makeGroups(params: readonly Value[], noDecay: (name: string) => boolean): OptimGroup[] {
   const groups: OptimGroup[] = [];
   for (const id of ['decay', 'no_decay'] as const) {
-    const members = params.filter((p) => noDecay(p.name) === (id === 'no_decay'));
+    const members = byColumns(params.filter((p) => noDecay(p.name) === (id === 'no_decay')));
     let offset = 0;
     const slots = members.map((p) => {
       const size = numel(p.shape);
@@ -201,15 +224,54 @@ function splitTree(g: GraphBuilder, x: Value, sizes: readonly number[]): Value[]
   return chunks.flatMap((c, i) => splitTree(g, parts[i]!, c));
 }
 
-/** The tensors of one group as a flat [size] vector (Reshape each to 1-D, Concat). */
-function flatten(g: GraphBuilder, group: OptimGroup, byName: ReadonlyMap<string, Value>): Value {
-  return concatTree(g, group.params.map((s) => Reshape(g, byName.get(s.name)!, [s.size])));
+/** Consecutive slots of a group with the same column count: one [rows, cols] block of the flat vector. */
+interface Run {
+  readonly cols: number;
+  readonly slots: readonly ParamSlot[];
 }
 
-/** A flat [size] vector back into the group's tensors (Split, Reshape each). */
+function runsOf(group: OptimGroup): Run[] {
+  const runs: { cols: number; slots: ParamSlot[] }[] = [];
+  for (const s of group.params) {
+    const cols = colsOf(s.shape);
+    const last = runs[runs.length - 1];
+    if (last && last.cols === cols) last.slots.push(s);
+    else runs.push({ cols, slots: [s] });
+  }
+  return runs;
+}
+
+const rowsOf = (s: ParamSlot, cols: number): number => s.size / cols;
+
+/** A tensor as its [rows, cols] row view (no node for a 2-D tensor). */
+function rowView(g: GraphBuilder, v: Value, cols: number): Value {
+  return v.shape.length === 2 ? v : Reshape(g, v, [numel(v.shape) / cols, cols]);
+}
+
+/**
+ * The tensors of one group as a flat [size] vector: per run of equal widths, an axis-0 Concat of the row views, one
+ * Reshape to 1-D, then a Concat of the runs.
+ */
+function flatten(g: GraphBuilder, group: OptimGroup, byName: ReadonlyMap<string, Value>): Value {
+  const runs = runsOf(group).map((run) => {
+    const block = concatTree(g, run.slots.map((s) => rowView(g, byName.get(s.name)!, run.cols)));
+    return Reshape(g, block, [numel(block.shape)]);
+  });
+  return concatTree(g, runs);
+}
+
+/** A flat [size] vector back into the group's tensors: Split into runs, each viewed [rows, cols] and Split by rows. */
 function unflatten(g: GraphBuilder, group: OptimGroup, flat: Value): Value[] {
-  const parts = splitTree(g, flat, group.params.map((s) => s.size));
-  return group.params.map((s, i) => Reshape(g, parts[i]!, s.shape));
+  const runs = runsOf(group);
+  const blocks = splitTree(g, flat, runs.map((run) => run.slots.reduce((n, s) => n + s.size, 0)));
+  return runs.flatMap((run, i) => {
+    const rows = run.slots.map((s) => rowsOf(s, run.cols));
+    const block = Reshape(g, blocks[i]!, [rows.reduce((a, b) => a + b, 0), run.cols]);
+    return splitTree(g, block, rows).map((part, k) => {
+      const s = run.slots[k]!;
+      return s.shape.length === 2 ? part : Reshape(g, part, s.shape);
+    });
+  });
 }
 
 /** Builds the train, accumulate and eval graphs for one forward pass (fixed batch shape). Deterministic. */

@@ -33,6 +33,7 @@ const INT64_INPUTS: Readonly<Record<string, readonly number[]>> = {
   ReduceLogSumExp: [1],
   ReduceSumSquare: [1],
   Gather: [1],
+  RotaryEmbedding: [1],
   GatherElements: [1],
   ScatterElements: [1],
   ScatterND: [1],
@@ -98,7 +99,9 @@ export function verifyGraph(graph: Graph): void {
       }
     });
     for (const v of n.outputs) {
-      if (v.dtype === 'int64') problems.push(`${where}: output "${v.name}" is int64; produce int32 instead (WebGPU has no int64 arithmetic)`);
+      // Cast may make int64 (the WebGPU EP's int64 allowlist has it): every consumer is checked above to take it only
+      // as an index (RotaryEmbedding's position_ids).
+      if (v.dtype === 'int64' && n.op !== 'Cast') problems.push(`${where}: output "${v.name}" is int64; produce int32 instead (WebGPU has no int64 arithmetic)`);
     }
     if (inputsOk) {
       try {

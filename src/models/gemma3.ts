@@ -10,7 +10,7 @@ import * as O from '../engine/ops.ts';
 import type { Gemma3Config } from './config.ts';
 import { ropeInvFreq } from './config.ts';
 import type { CacheBinding, Ctx, ForwardGraph, ForwardOptions } from './layers.ts';
-import { applyRope, attention, attentionBias, declareInputs, linear, lmHead, ropeTables, softcapValues, weight } from './layers.ts';
+import { applyRope, attention, attentionBias, declareInputs, linear, linears, lmHead, ropeTables, softcapValues, weight } from './layers.ts';
 
 /** Gemma3RMSNorm (and Gemma2RMSNorm): x / rms(x) · (1 + w), computed in float32. */
 function gemmaNorm(ctx: Ctx, x: Value, name: string, eps: number): Value {
@@ -49,9 +49,10 @@ export function buildGemma3Forward(g: GraphBuilder, cfg: Gemma3Config, opts: For
     const kind = (cfg.layerTypes[i] === 'sliding_attention' ? prelude.local : prelude.global)!;
     x = g.scope(`layers.${i}`, () => {
       const h = gemmaNorm(ctx, x, `${p}.input_layernorm.weight`, eps);
-      let q = O.Reshape(g, linear(ctx, h, `${p}.self_attn.q_proj`, { bias: cfg.attentionBias }), [B, T, heads.q, D]);
-      let k = O.Reshape(g, linear(ctx, h, `${p}.self_attn.k_proj`, { bias: cfg.attentionBias }), [B, T, heads.kv, D]);
-      const v = O.Reshape(g, linear(ctx, h, `${p}.self_attn.v_proj`, { bias: cfg.attentionBias }), [B, T, heads.kv, D]);
+      const [qp, kp, vp] = linears(ctx, h, ['q_proj', 'k_proj', 'v_proj'].map((m) => `${p}.self_attn.${m}`), { bias: cfg.attentionBias });
+      let q = O.Reshape(g, qp!, [B, T, heads.q, D]);
+      let k = O.Reshape(g, kp!, [B, T, heads.kv, D]);
+      const v = O.Reshape(g, vp!, [B, T, heads.kv, D]);
       if (cfg.qkNorm) {
         q = gemmaNorm(ctx, q, `${p}.self_attn.q_norm.weight`, eps);
         k = gemmaNorm(ctx, k, `${p}.self_attn.k_norm.weight`, eps);

@@ -139,8 +139,31 @@ export function linear(ctx: Ctx, x: Value, module: string, opts: { bias: boolean
   const scale = ctx.opts.lora!.scale;
   const xin = l.dropout ? O.Mul(g, x, l.dropout) : x;
   const down = O.Gemm(g, xin, l.a, null, { transB: true }); // [N, r]
-  const up = O.Gemm(g, down, l.b, null, { transB: true, alpha: scale }); // [N, out]
-  return O.Add(g, base, up);
+  return O.Gemm(g, down, l.b, base, { transB: true, alpha: scale }); // base + scale · down Bᵀ: [N, out], no Add
+}
+
+/**
+ * Several projections of the same input (q/k/v): as linear() each, except that the LoRA A matrices of the targeted
+ * ones (without dropout) are concatenated in the graph, so one Gemm makes every down-projection and one Gemm its input
+ * gradient (Split/Concat around them); the adapter tensors stay separate PEFT inputs.
+ */
+export function linears(ctx: Ctx, x: Value, modules: readonly string[], opts: { bias: boolean; conv1d?: boolean }): Value[] {
+  const { g } = ctx;
+  const shared = modules.filter((m) => {
+    const l = ctx.lora.get(m);
+    return l !== undefined && l.dropout === null;
+  });
+  if (shared.length < 2) return modules.map((m) => linear(ctx, x, m, opts));
+  const as = shared.map((m) => ctx.lora.get(m)!.a);
+  const downs = O.Split(g, O.Gemm(g, x, O.Concat(g, as, 0), null, { transB: true }), as.map((a) => a.shape[0]!), 1); // [N, r] each
+  const scale = ctx.opts.lora!.scale;
+  return modules.map((m) => {
+    const i = shared.indexOf(m);
+    if (i < 0) return linear(ctx, x, m, opts);
+    const bias = opts.bias ? weight(ctx, `${m}.bias`) : null;
+    const base = O.Gemm(g, x, weight(ctx, `${m}.weight`), bias, { transB: !opts.conv1d });
+    return O.Gemm(g, downs[i]!, ctx.lora.get(m)!.b, base, { transB: true, alpha: scale });
+  });
 }
 
 export function rmsNorm(ctx: Ctx, x: Value, name: string, eps: number): Value {
@@ -176,19 +199,27 @@ export function attentionBias(ctx: Ctx, positionIds: Value, attentionMask: Value
   return O.Reshape(g, O.Expand(g, O.Reshape(g, bias, [B, 1, 1, T, Tk]), [B, 1, rep, T, Tk]), [B, 1, rep * T, Tk]);
 }
 
+/** RoPE caches for one table set: cos and sin [maxPositions, D/2], and the token positions as int64 [B, T]. */
+export interface RopeCache {
+  readonly cos: Value;
+  readonly sin: Value;
+  readonly positions: Value;
+}
+
 export interface RopeTables {
-  /** cos and sin [B, T, 1, D] for keys. */
-  readonly k: { readonly cos: Value; readonly sin: Value };
+  /** Caches for keys. */
+  readonly k: RopeCache;
   /** The same multiplied by the attention scale 1/√D, so queries come out of RoPE pre-scaled (one Mul fewer per layer). */
-  readonly q: { readonly cos: Value; readonly sin: Value };
+  readonly q: RopeCache;
 }
 
 /**
- * cos and sin of RoPE angles for integer positions, without Sin/Cos ops: angle(p) = angle(hi·K) + angle(lo) with
- * p = hi·K + lo, and two small float64-exact tables combined by the angle-addition formulas.
+ * cos and sin of RoPE angles for the integer positions 0 .. maxPositions-1, without Sin/Cos ops: angle(p) =
+ * angle(hi·K) + angle(lo) with p = hi·K + lo, and two small float64-exact tables combined by the angle-addition
+ * formulas. Built once per graph (the com.microsoft RotaryEmbedding op indexes them by position).
  */
 export function ropeTables(ctx: Ctx, positionIds: Value, invFreq: Float64Array, maxPositions: number, qScale: number): RopeTables {
-  const { g, B, T } = ctx;
+  const { g } = ctx;
   const half = invFreq.length;
   const K = Math.max(1, Math.ceil(Math.sqrt(maxPositions)));
   const rows = Math.ceil(maxPositions / K);
@@ -197,34 +228,28 @@ export function ropeTables(ctx: Ctx, positionIds: Value, invFreq: Float64Array, 
     for (let i = 0; i < n; i++) for (let j = 0; j < half; j++) data.push(f(i * stride * invFreq[j]!));
     return g.constant(makeTensor('float32', [n, half], data));
   };
-  const hi = O.Div(g, positionIds, K); // [B, T] int32, positions are non-negative so this is floor
-  const lo = O.Sub(g, positionIds, O.Mul(g, hi, K));
-  const cosHi = O.Gather(g, table(rows, K, Math.cos), hi); // [B, T, half]
+  const all = O.Range(g, 0, maxPositions, 1, 'int32'); // [maxPositions]
+  const hi = O.Div(g, all, K); // int32, non-negative so this is floor
+  const lo = O.Sub(g, all, O.Mul(g, hi, K));
+  const cosHi = O.Gather(g, table(rows, K, Math.cos), hi); // [maxPositions, half]
   const sinHi = O.Gather(g, table(rows, K, Math.sin), hi);
   const cosLo = O.Gather(g, table(K, 1, Math.cos), lo);
   const sinLo = O.Gather(g, table(K, 1, Math.sin), lo);
-  const cosHalf = O.Sub(g, O.Mul(g, cosHi, cosLo), O.Mul(g, sinHi, sinLo));
-  const sinHalf = O.Add(g, O.Mul(g, sinHi, cosLo), O.Mul(g, cosHi, sinLo));
-  // transformers concatenates the frequencies twice (emb = cat(freqs, freqs)) and rotates halves.
-  const cos = O.Reshape(g, O.Concat(g, [cosHalf, cosHalf], 2), [B, T, 1, 2 * half]);
-  const sin = O.Reshape(g, O.Concat(g, [sinHalf, sinHalf], 2), [B, T, 1, 2 * half]);
-  return { k: { cos, sin }, q: { cos: O.Mul(g, cos, qScale), sin: O.Mul(g, sin, qScale) } };
+  const cos = O.Sub(g, O.Mul(g, cosHi, cosLo), O.Mul(g, sinHi, sinLo));
+  const sin = O.Add(g, O.Mul(g, sinHi, cosLo), O.Mul(g, cosHi, sinLo));
+  const positions = O.Cast(g, positionIds, 'int64'); // RotaryEmbedding's position_ids are int64 (an index input)
+  return { k: { cos, sin, positions }, q: { cos: O.Mul(g, cos, qScale), sin: O.Mul(g, sin, qScale), positions } };
 }
 
 /**
- * x·cos + rotate_half(x)·sin on [B, T, heads, D], where rotate_half(x) = cat(-x2, x1) is a product with a signed
- * permutation matrix: one exact MatMul instead of Split/Neg/Concat.
+ * x·cos + rotate_half(x)·sin (transformers' convention, rotate_half(x) = cat(-x2, x1)) on [B, T, heads, D], as one
+ * com.microsoft RotaryEmbedding in head-major layout: the Transposes around it compose with attention()'s own, so the
+ * rotation costs one node forward and one backward (the same op with -sin).
  */
-export function applyRope(ctx: Ctx, x: Value, t: { cos: Value; sin: Value }): Value {
+export function applyRope(ctx: Ctx, x: Value, t: RopeCache): Value {
   const { g } = ctx;
-  const d = x.shape[3]!;
-  const r = new Array<number>(d * d).fill(0);
-  for (let j = 0; j < d / 2; j++) {
-    r[(j + d / 2) * d + j] = -1; // out[j] = -x[j + d/2]
-    r[j * d + j + d / 2] = 1; // out[j + d/2] = x[j]
-  }
-  const rotated = O.MatMul(g, x, g.constant(makeTensor('float32', [d, d], r)));
-  return O.Add(g, O.Mul(g, x, t.cos), O.Mul(g, rotated, t.sin));
+  const rotated = O.RotaryEmbedding(g, O.Transpose(g, x, [0, 2, 1, 3]), t.positions, t.cos, t.sin); // [B, heads, T, D]
+  return O.Transpose(g, rotated, [0, 2, 1, 3]);
 }
 
 /**
@@ -283,6 +308,11 @@ export function attention(
   if (rep > 1) out = O.Reshape(g, out, [B, heads.q, T, D]);
   const merged = O.Transpose(g, out, [0, 2, 1, 3]); // [B, T, H, D]
   return { out: O.Reshape(g, merged, [ctx.N, heads.q * D]), cache };
+}
+
+/** SiLU x·sigmoid(x) as one node (com.microsoft QuickGelu with alpha 1; runs on the WebGPU and WASM EPs). */
+export function silu(ctx: Ctx, x: Value): Value {
+  return O.QuickGelu(ctx.g, x, 1);
 }
 
 /** cap·tanh(x / cap): Gemma's soft-capping of attention scores and final logits. */

@@ -8,7 +8,7 @@ import * as O from '../engine/ops.ts';
 import type { LlamaFamilyConfig } from './config.ts';
 import { ropeInvFreq } from './config.ts';
 import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
-import { applyRope, attention, attentionBias, declareInputs, linear, lmHead, rmsNorm, ropeTables, weight } from './layers.ts';
+import { applyRope, attention, attentionBias, declareInputs, linear, linears, lmHead, rmsNorm, ropeTables, silu, weight } from './layers.ts';
 
 export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
@@ -28,9 +28,10 @@ export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts:
     const p = `model.layers.${i}`;
     x = g.scope(`layers.${i}`, () => {
       const h = rmsNorm(ctx, x, `${p}.input_layernorm.weight`, eps);
-      let q = O.Reshape(g, linear(ctx, h, `${p}.self_attn.q_proj`, { bias: cfg.qkvBias }), [B, T, heads.q, D]);
-      let k = O.Reshape(g, linear(ctx, h, `${p}.self_attn.k_proj`, { bias: cfg.qkvBias }), [B, T, heads.kv, D]);
-      const v = O.Reshape(g, linear(ctx, h, `${p}.self_attn.v_proj`, { bias: cfg.qkvBias }), [B, T, heads.kv, D]);
+      const [qp, kp, vp] = linears(ctx, h, ['q_proj', 'k_proj', 'v_proj'].map((m) => `${p}.self_attn.${m}`), { bias: cfg.qkvBias });
+      let q = O.Reshape(g, qp!, [B, T, heads.q, D]);
+      let k = O.Reshape(g, kp!, [B, T, heads.kv, D]);
+      const v = O.Reshape(g, vp!, [B, T, heads.kv, D]);
       if (cfg.qkNorm) {
         // Qwen3: RMSNorm over each head's channels, before RoPE.
         q = rmsNorm(ctx, q, `${p}.self_attn.q_norm.weight`, eps);
@@ -49,7 +50,7 @@ export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts:
       const h2 = rmsNorm(ctx, x1, `${p}.post_attention_layernorm.weight`, eps);
       const gate = linear(ctx, h2, `${p}.mlp.gate_proj`, { bias: cfg.mlpBias });
       const up = linear(ctx, h2, `${p}.mlp.up_proj`, { bias: cfg.mlpBias });
-      const act = O.Mul(g, O.Mul(g, gate, O.Sigmoid(g, gate)), up); // silu(gate) * up
+      const act = O.Mul(g, silu(ctx, gate), up);
       return O.Add(g, x1, linear(ctx, act, `${p}.mlp.down_proj`, { bias: cfg.mlpBias }));
     });
   }

@@ -7,6 +7,7 @@ import { grad, unbroadcast } from '../../src/engine/autodiff.ts';
 import { verifyGraph } from '../../src/engine/verify.ts';
 import { runGraph } from './run-graph.ts';
 import { gradCheck } from './gradcheck.ts';
+import type { Value } from '../../src/engine/ir.ts';
 
 describe('grad', () => {
   it('sums contributions when a value fans out (x used three times)', async () => {
@@ -15,6 +16,30 @@ describe('grad', () => {
       wrt: ['x'],
       build: (g, v) => O.Add(g, O.Mul(g, v.x!, v.x!), O.Exp(g, v.x!)),
     });
+  });
+
+  it('folds earlier adjoints into a gradient Gemm as its C (x feeds an elementwise op and two Gemms, a LoRA linear)', async () => {
+    const build = (g: GraphBuilder, v: Readonly<Record<string, Value>>): Value => {
+      const x = v.x!;
+      const base = O.Gemm(g, x, v.w!, null, { transB: true });
+      const lora = O.Gemm(g, O.Gemm(g, x, v.a!, null, { transB: true }), v.b!, base, { transB: true, alpha: 0.5 });
+      return O.Add(g, O.Mul(g, lora, lora), O.Tanh(g, x));
+    };
+    await gradCheck({ inputs: { x: { shape: [3, 4] }, w: { shape: [4, 4] }, a: { shape: [2, 4] }, b: { shape: [4, 2] } }, wrt: ['x', 'w', 'a', 'b'], build });
+    // The three contributions to dx (Tanh, the base Gemm, the LoRA A Gemm) are summed inside Gemm C inputs: one Add
+    // (the Tanh and Mul terms) at most, none of them after a Gemm.
+    const g = new GraphBuilder('fold');
+    const ins = { x: g.input('x', 'float32', [3, 4], 'trainable'), w: g.input('w', 'float32', [4, 4]), a: g.input('a', 'float32', [2, 4], 'trainable'), b: g.input('b', 'float32', [4, 2], 'trainable') };
+    const loss = O.ReduceSum(g, build(g, ins), []);
+    const [dx] = grad(g, loss, [ins.x, ins.a, ins.b]);
+    g.output(dx!, 'dx');
+    const graph = g.build();
+    verifyGraph(graph);
+    const producer = graph.nodes.find((n) => n.outputs.some((o) => o.name === 'dx'))!;
+    expect(producer.op).toBe('Gemm');
+    expect(producer.inputs[2]).not.toBeNull();
+    const gemmOutputs = new Set(graph.nodes.filter((n) => n.op === 'Gemm').flatMap((n) => n.outputs.map((o) => o.id)));
+    expect(graph.nodes.filter((n) => n.op === 'Add' && n.inputs.some((i) => i && gemmOutputs.has(i.id)))).toEqual([]);
   });
 
   it('uses the seed, and gives zeros to inputs the loss does not depend on', async () => {

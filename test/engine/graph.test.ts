@@ -128,6 +128,29 @@ describe('GraphBuilder', () => {
     expect(() => new GraphBuilder('empty').build()).toThrow(/no outputs/);
   });
 
+  it('fuses a residual Add and the norm of its sum into SkipSimplifiedLayerNormalization, gradients included, with the same values', async () => {
+    const g = new GraphBuilder('skipnorm');
+    const x = g.input('x', 'float32', [3, 4], 'trainable');
+    const r = g.input('r', 'float32', [3, 4]);
+    const w = g.input('w', 'float32', [4]);
+    const sum = O.Add(g, x, r);
+    const y = O.SimplifiedLayerNormalization(g, sum, w, 1e-5);
+    const loss = O.ReduceSum(g, O.Mul(g, O.Add(g, y, sum), y), []); // the sum is used again, like the next residual
+    const [dx] = grad(g, loss, [x]);
+    g.output(loss, 'loss');
+    g.output(dx!, 'dx');
+    const fused = g.build();
+    const plain = g.build({ fuse: false });
+    const ops = (gr: Graph) => gr.nodes.map((n) => n.op);
+    expect(ops(fused)).toContain('SkipSimplifiedLayerNormalization');
+    expect(ops(fused).filter((o) => o === 'SimplifiedLayerNormalization')).toEqual([]);
+    expect(fused.nodes.length).toBe(plain.nodes.length - 1);
+    const feeds = { x: Array.from({ length: 12 }, (_, i) => Math.sin(i) * 2), r: Array.from({ length: 12 }, (_, i) => Math.cos(i * 3)), w: [1, 0.5, -2, 3] };
+    const [a, b] = [await runGraph(fused, feeds), await runGraph(plain, feeds)];
+    expect(a.loss!.data[0]).toBeCloseTo(b.loss!.data[0]!, 4);
+    a.dx!.data.forEach((v, i) => expect(v).toBeCloseTo(b.dx!.data[i]!, 4));
+  });
+
   it('prints one line per input, constant, node and output', () => {
     const text = printGraph(mlp());
     expect(text).toMatch(/^graph mlp \(opset ai\.onnx:21\)/);

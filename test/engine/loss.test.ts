@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/engine/graph.ts';
 import { verifyGraph } from '../../src/engine/verify.ts';
 import { causalLmLoss, IGNORE_INDEX } from '../../src/engine/loss.ts';
+import { grad } from '../../src/engine/autodiff.ts';
 import { runGraph } from './run-graph.ts';
 import { seededRandom } from './step-fixtures.ts';
 
@@ -39,6 +40,26 @@ function lossGraph(B: number, T: number, V: number) {
   verifyGraph(graph);
   return graph;
 }
+
+describe('causalLmLoss fused gradient', () => {
+  it('dLogits equals autodiff of the NLL sum (softmax − onehot, masked)', async () => {
+    const [B, T, V] = [2, 5, 7];
+    const g = new GraphBuilder('dlogits');
+    const logits = g.input('logits', 'float32', [B, T, V], 'trainable');
+    const labels = g.input('labels', 'int32', [B, T]);
+    const out = causalLmLoss(g, logits, labels, { gradient: true });
+    const [auto] = grad(g, out.nllSum, [logits]);
+    g.output(out.dLogits!, 'fused');
+    g.output(auto!, 'auto');
+    const graph = g.build();
+    verifyGraph(graph);
+    const x = Array.from({ length: B * T * V }, (_, i) => Math.sin(i * 1.3) * 3);
+    const y = [3, 1, IGNORE_INDEX, 6, 0, IGNORE_INDEX, 2, 2, 5, 4];
+    const r = await runGraph(graph, { logits: x, labels: y });
+    expect(r.fused!.data.some((v) => v !== 0)).toBe(true);
+    r.fused!.data.forEach((v, i) => expect(v).toBeCloseTo(r.auto!.data[i]!, 6));
+  });
+});
 
 describe('causalLmLoss', () => {
   const B = 3;

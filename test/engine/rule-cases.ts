@@ -3,6 +3,7 @@
 import * as O from '../../src/engine/ops.ts';
 import type { Value } from '../../src/engine/ir.ts';
 import type { GraphBuilder } from '../../src/engine/graph.ts';
+import { makeTensor } from '../../src/engine/graph.ts';
 import type { GradCheckCase } from './gradcheck.ts';
 
 type V = Readonly<Record<string, Value>>;
@@ -48,6 +49,28 @@ export const RULE_CASES: readonly RuleCase[] = [
   },
   { op: 'Cast', inputs: { a: { shape: [4] } }, wrt: ['a'], build: (g, v: V) => O.Mul(g, O.Cast(g, O.Cast(g, v.a!, 'float32'), v.a!.dtype), v.a!), ...f32 },
   { op: 'Gelu', title: 'tanh', inputs: { a: { shape: [6], range: [-3, 3] } }, wrt: ['a'], build: (g, v: V) => O.Gelu(g, v.a!, 'tanh') },
+  {
+    op: 'com.microsoft.RotaryEmbedding',
+    title: 'head-major, GQA-like positions with a gap (float32 kernel)',
+    inputs: { a: { shape: [2, 2, 3, 4] } },
+    wrt: ['a'],
+    build: (g, v: V) =>
+      viaFloat32(g, v.a!, (x) => {
+        const cos: number[] = [];
+        const sin: number[] = [];
+        for (let p = 0; p < 6; p++) {
+          for (const f of [1, 0.1]) {
+            cos.push(0.8 * Math.cos(p * f));
+            sin.push(0.8 * Math.sin(p * f));
+          }
+        }
+        const pos = g.constant(makeTensor('int64', [2, 3], [0, 1, 2, 3, 5, 4]));
+        return O.RotaryEmbedding(g, x, pos, g.constant(makeTensor('float32', [6, 2], cos)), g.constant(makeTensor('float32', [6, 2], sin)));
+      }),
+    ...f32,
+  },
+  { op: 'com.microsoft.QuickGelu', title: 'alpha 1 (SiLU), float32 kernel', inputs: { a: { shape: [7], range: [-4, 4] } }, wrt: ['a'], build: (g, v: V) => viaFloat32(g, v.a!, (x) => O.QuickGelu(g, x, 1)), ...f32 },
+  { op: 'com.microsoft.QuickGelu', title: 'alpha 1.702, float32 kernel', inputs: { a: { shape: [7], range: [-3, 3] } }, wrt: ['a'], build: (g, v: V) => viaFloat32(g, v.a!, (x) => O.QuickGelu(g, x, 1.702)), ...f32 },
   { op: 'Gelu', title: 'erf', inputs: { a: { shape: [6], range: [-3, 3] } }, wrt: ['a'], build: (g, v: V) => viaFloat32(g, v.a!, (x) => O.Gelu(g, x)), ...f32 },
   {
     op: 'com.microsoft.FastGelu',
@@ -62,6 +85,20 @@ export const RULE_CASES: readonly RuleCase[] = [
     inputs: { a: { shape: [2, 3, 4] }, b: { shape: [4, 5] } },
     wrt: ['a', 'b'],
     build: (g, v: V) => O.MatMul(g, v.a!, v.b!),
+  },
+  {
+    op: 'MatMul',
+    title: 'batched activation x constant 2-D matrix (transposed at build time, like the RoPE rotation)',
+    inputs: { a: { shape: [2, 3, 4] } },
+    wrt: ['a'],
+    build: (g, v: V) => O.MatMul(g, v.a!, g.constant(makeTensor(v.a!.dtype, [4, 3], [0.5, -1, 2, 0, 1.5, 3, -0.25, 1, 0.75, -2, 0, 1]))),
+  },
+  {
+    op: 'MatMul',
+    title: 'by a transposed operand (attention scores q kᵀ: the key gradient skips a Transpose)',
+    inputs: { a: { shape: [2, 3, 4] }, b: { shape: [2, 5, 4] } },
+    wrt: ['a', 'b'],
+    build: (g, v: V) => O.MatMul(g, v.a!, O.Transpose(g, v.b!, [0, 2, 1])),
   },
   {
     op: 'MatMul',

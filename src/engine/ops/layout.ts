@@ -24,6 +24,14 @@ export function Transpose(g: GraphBuilder, x: Value, perm?: readonly number[]): 
   if (p.length !== rank || [...p].sort((a, b) => a - b).some((a, i) => a !== i)) {
     throw new Error(`Transpose: perm [${p.join(', ')}] is not a permutation of ${rank} axes`);
   }
+  // A Transpose of a Transpose is one Transpose of the source (perms composed), and an identity perm is no node: the
+  // attention layout changes (RoPE in head-major form, then the attention's own transposes) cost nothing twice.
+  const inner = g.producer(x);
+  if (inner?.op === 'Transpose' && inner.domain === '') {
+    const innerPerm = inner.attrs['perm'];
+    if (innerPerm?.kind === 'ints') return Transpose(g, inner.inputs[0]!, p.map((a) => (innerPerm.value as readonly number[])[a]!));
+  }
+  if (p.every((a, i) => a === i)) return x;
   const shape = p.map((a) => x.shape[a]!);
   return g.node({ op: 'Transpose', inputs: [x], attrs: { perm: attr.ints(p) }, outputs: [{ dtype: x.dtype, shape }] })[0]!;
 }

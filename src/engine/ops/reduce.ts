@@ -94,12 +94,72 @@ export function SimplifiedLayerNormalization(g: GraphBuilder, x: Value, scale: V
   return g.node({ op: 'SimplifiedLayerNormalization', inputs: [x, scale], attrs, outputs: [{ dtype: x.dtype, shape: x.shape }] })[0]!;
 }
 
+/**
+ * com.microsoft SkipSimplifiedLayerNormalization: sum = x + skip, y = RMSNorm(sum) · scale, on 2-D or 3-D inputs over
+ * the last axis. Outputs y, mean and inv_std_var ([..., 1]; the WebGPU EP does not write them: never consume them)
+ * and sum. GraphBuilder.build() emits it in place of Add + SimplifiedLayerNormalization (fuseSkipNorms).
+ */
+export function SkipSimplifiedLayerNormalization(g: GraphBuilder, x: Value, skip: Value, scale: Value, epsilon: number): { y: Value; sum: Value } {
+  checkDtype('SkipSimplifiedLayerNormalization', x, ['float32']);
+  checkSameDtype('SkipSimplifiedLayerNormalization', [x, skip, scale]);
+  if (x.shape.length !== 2 && x.shape.length !== 3) throw new Error(`SkipSimplifiedLayerNormalization: input ${shapeToString(x.shape)} must be 2-D or 3-D`);
+  if (!sameShape(x.shape, skip.shape)) throw new Error(`SkipSimplifiedLayerNormalization: skip ${shapeToString(skip.shape)} must have the input's shape ${shapeToString(x.shape)}`);
+  normScaleCheck('SkipSimplifiedLayerNormalization', x, scale, -1);
+  const stat = [...x.shape.slice(0, -1), 1];
+  const [y, , , sum] = g.node({
+    op: 'SkipSimplifiedLayerNormalization',
+    domain: MS_DOMAIN,
+    inputs: [x, skip, scale],
+    attrs: { epsilon: attr.float(epsilon) },
+    outputs: [
+      { dtype: x.dtype, shape: x.shape },
+      { dtype: x.dtype, shape: stat },
+      { dtype: x.dtype, shape: stat },
+      { dtype: x.dtype, shape: x.shape },
+    ],
+  });
+  return { y: y!, sum: sum! };
+}
+
 /** LayerNormalization-17: Y = (X - mean) / sqrt(var + epsilon) * scale + bias over dims >= axis. */
 export function LayerNormalization(g: GraphBuilder, x: Value, scale: Value, bias: Value | null, epsilon: number, axis = -1): Value {
   normScaleCheck('LayerNormalization', x, scale, axis);
   if (bias) normScaleCheck('LayerNormalization', x, bias, axis);
   const attrs = { axis: attr.int(axis), epsilon: attr.float(epsilon), stash_type: attr.int(1) };
   return g.node({ op: 'LayerNormalization', inputs: bias ? [x, scale, bias] : [x, scale], attrs, outputs: [{ dtype: x.dtype, shape: x.shape }] })[0]!;
+}
+
+/**
+ * com.microsoft RotaryEmbedding on x [B, heads, S, D] (the 4-D, head-major form), rotate_half convention (not
+ * interleaved): y = x·cos[pos] + rotate_half(x)·sin[pos], with `positionIds` int64 [B, S] indexing the caches
+ * cos, sin [maxPositions, D/2]. Runs on the WebGPU and the CPU/WASM EPs (float32).
+ */
+export function RotaryEmbedding(g: GraphBuilder, x: Value, positionIds: Value, cos: Value, sin: Value): Value {
+  checkDtype('RotaryEmbedding', x, ['float32']);
+  checkRank('RotaryEmbedding', x, 4);
+  checkDtype('RotaryEmbedding', positionIds, ['int64']);
+  checkSameDtype('RotaryEmbedding', [x, cos, sin]);
+  const [B, , S, D] = x.shape as [number, number, number, number];
+  if (positionIds.shape.length !== 2 || positionIds.shape[0] !== B || positionIds.shape[1] !== S) {
+    throw new Error(`RotaryEmbedding: position ids ${shapeToString(positionIds.shape)} must be [${B}, ${S}] for x ${shapeToString(x.shape)}`);
+  }
+  for (const t of [cos, sin]) {
+    if (t.shape.length !== 2 || t.shape[1]! * 2 !== D) throw new Error(`RotaryEmbedding: cache "${t.name}" ${shapeToString(t.shape)} must be [maxPositions, ${D / 2}]`);
+  }
+  if (!sameShape(cos.shape, sin.shape)) throw new Error(`RotaryEmbedding: cos ${shapeToString(cos.shape)} and sin ${shapeToString(sin.shape)} caches differ`);
+  return g.node({
+    op: 'RotaryEmbedding',
+    domain: MS_DOMAIN,
+    inputs: [x, positionIds, cos, sin],
+    attrs: { interleaved: attr.int(0) },
+    outputs: [{ dtype: x.dtype, shape: x.shape }],
+  })[0]!;
+}
+
+/** com.microsoft QuickGelu: x·sigmoid(alpha·x); alpha 1 is SiLU (Swish), the Llama-family MLP activation. */
+export function QuickGelu(g: GraphBuilder, x: Value, alpha = 1): Value {
+  checkDtype('QuickGelu', x, ['float32']);
+  return g.node({ op: 'QuickGelu', domain: MS_DOMAIN, inputs: [x], attrs: { alpha: attr.float(alpha) }, outputs: [{ dtype: x.dtype, shape: x.shape }] })[0]!;
 }
 
 /** com.microsoft FastGelu (tanh approximation, GPT-2's gelu_new), optional bias added first. */

@@ -21,6 +21,12 @@ export interface RuleContext {
   ints(name: string): number[] | undefined;
   /** Data of constant input i (axes, shapes, slice bounds) as numbers. */
   constInts(i: number): number[];
+  /**
+   * The gradient that other consumers of input i have contributed so far, when it has exactly input i's shape (null
+   * otherwise, or when nothing came yet). A rule that takes it must return the sum of it and its own gradient for
+   * input i (e.g. as Gemm's C, which saves the Add the walk would emit); the walk then replaces the partial sum.
+   */
+  partial(i: number): Value | null;
 }
 
 type GradRule = (c: RuleContext) => readonly (Value | null | undefined)[];
@@ -32,7 +38,13 @@ export interface OpGrad {
   readonly unsupported?: string;
 }
 
-export function makeContext(g: GraphBuilder, node: Node, dy: readonly (Value | null)[], needs: readonly boolean[]): RuleContext {
+export function makeContext(
+  g: GraphBuilder,
+  node: Node,
+  dy: readonly (Value | null)[],
+  needs: readonly boolean[],
+  partial: (i: number) => Value | null = () => null,
+): RuleContext {
   const attr = node.attrs;
   return {
     g,
@@ -61,5 +73,6 @@ export function makeContext(g: GraphBuilder, node: Node, dy: readonly (Value | n
       if (!t) throw new Error(`${node.name}: input ${i} must be a constant to differentiate this op`);
       return Array.from(t.data as ArrayLike<number | bigint>, (d) => Number(d));
     },
+    partial,
   };
 }

@@ -1,6 +1,7 @@
 // Gradient rules for element-wise ops. Each reuses the forward output y where that saves nodes (Exp, Sqrt, Tanh,
 // Sigmoid, Div, Reciprocal). Only ops that run on WebGPU appear in the rules (no Sign, no Or): see ort-webgpu.md.
 import type { Value } from '../ir.ts';
+import type { GraphBuilder } from '../graph.ts';
 import * as O from '../ops.ts';
 import type { OpGrad, RuleContext } from './context.ts';
 
@@ -88,6 +89,22 @@ export const ELEMENTWISE_RULES: Readonly<Record<string, OpGrad>> = {
     const pdf = O.Mul(c.g, O.Exp(c.g, O.Mul(c.g, O.Mul(c.g, x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
     return O.Mul(c.g, dy, O.Add(c.g, cdf, O.Mul(c.g, x, pdf)));
   }),
+  // A rotation is orthogonal: dx = R(θ)ᵀ dy = R(-θ) dy, i.e. the same op with the sin cache negated (one Neg per cache
+  // and graph, shared by every layer). Positions are indices; the caches are built from constants and positions.
+  'com.microsoft.RotaryEmbedding': {
+    nondiff: [1],
+    rule: (c) => {
+      if (c.needs[2] || c.needs[3]) throw new Error(`${c.node.name}: RotaryEmbedding has no gradient rule for its cos/sin caches; build them from constants and positions`);
+      return [O.RotaryEmbedding(c.g, c.dy0(), c.in(1), c.in(2), negated(c.g, c.in(3))), null, null, null];
+    },
+  },
+  // y = x·s, s = sigmoid(a·x): dy/dx = s + a·y·(1 - s), with s recomputed (one node) from x.
+  'com.microsoft.QuickGelu': g1((c, x, y, dy) => {
+    const a = c.float('alpha', 1.702);
+    const s = O.Sigmoid(c.g, a === 1 ? x : O.Mul(c.g, x, a));
+    const ay = a === 1 ? y : O.Mul(c.g, y, a);
+    return O.Mul(c.g, dy, O.Add(c.g, s, O.Mul(c.g, ay, O.Sub(c.g, 1, s))));
+  }),
   'com.microsoft.FastGelu': {
     rule: (c) => {
       const u = c.x[1] ? O.Add(c.g, c.in(0), c.in(1)) : c.in(0);
@@ -96,3 +113,20 @@ export const ELEMENTWISE_RULES: Readonly<Record<string, OpGrad>> = {
     },
   },
 };
+
+const negatedMemo = new WeakMap<GraphBuilder, Map<number, Value>>();
+
+/** -v, built once per graph and value. */
+function negated(g: GraphBuilder, v: Value): Value {
+  let memo = negatedMemo.get(g);
+  if (!memo) {
+    memo = new Map();
+    negatedMemo.set(g, memo);
+  }
+  let n = memo.get(v.id);
+  if (!n) {
+    n = O.Neg(g, v);
+    memo.set(v.id, n);
+  }
+  return n;
+}

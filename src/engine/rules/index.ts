@@ -20,6 +20,9 @@ const NON_DIFFERENTIABLE: Readonly<Record<string, OpGrad>> = {
 };
 
 const UNSUPPORTED: Readonly<Record<string, OpGrad>> = {
+  'com.microsoft.SkipSimplifiedLayerNormalization': {
+    unsupported: 'GraphBuilder.build() fuses it from Add + SimplifiedLayerNormalization after autodiff; build those two instead',
+  },
   ScatterND: { unsupported: 'its gradient needs GatherND; use ScatterElements (differentiable) instead' },
 };
 

@@ -2,6 +2,7 @@
 // activation times a 2-D weight are one Gemm over the flattened batch (not a batched MatMul then a ReduceSum).
 import type { Value } from '../ir.ts';
 import type { GraphBuilder } from '../graph.ts';
+import { makeTensor } from '../graph.ts';
 import * as O from '../ops.ts';
 import type { OpGrad, RuleContext } from './context.ts';
 
@@ -18,6 +19,16 @@ function mT(g: GraphBuilder, x: Value): Value {
 
 /** Rows of a [..., K] tensor as a 2-D [N, K] matrix. */
 const flat2d = (g: GraphBuilder, x: Value): Value => O.Reshape(g, x, [-1, x.shape[x.shape.length - 1]!]);
+
+/** Bᵀ of a 2-D constant B as a new constant, or null when B is not a constant. */
+function transposedConstant(g: GraphBuilder, b: Value): Value | null {
+  const t = g.constantData(b);
+  if (!t) return null;
+  const [rows, cols] = b.shape as [number, number];
+  const data: number[] = new Array<number>(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = Number(t.data[i * cols + j]);
+  return g.constant(makeTensor(t.dtype, [cols, rows], data));
+}
 
 function matmulRule(c: RuleContext): (Value | null)[] {
   const { g } = c;
@@ -37,12 +48,25 @@ function matmulRule(c: RuleContext): (Value | null)[] {
   let db: Value | null = null;
   if (c.needs[0]) {
     // dA = dY B^T. With 2-D B and batched dY this is one Gemm on the flattened rows.
-    da = b.shape.length === 2 && dy.shape.length > 2
-      ? O.Reshape(g, O.Gemm(g, flat2d(g, dy), b, null, { transB: true }), [...dy.shape.slice(0, -1), b.shape[0]!])
-      : O.MatMul(g, dy, mT(g, b));
+    // A constant 2-D B (RoPE's rotation) is transposed at build time: one broadcasting MatMul, no Reshape or Transpose.
+    const bT = b.shape.length === 2 ? transposedConstant(g, b) : null;
+    da = bT
+      ? O.MatMul(g, dy, bT)
+      : b.shape.length === 2 && dy.shape.length > 2
+        ? O.Reshape(g, O.Gemm(g, flat2d(g, dy), b, null, { transB: true }), [...dy.shape.slice(0, -1), b.shape[0]!])
+        : O.MatMul(g, dy, mT(g, b));
     if (aVec) da = O.Reshape(g, O.ReduceSum(g, da, da.shape.slice(0, -2).map((_, i) => i).concat([da.shape.length - 2]), { keepdims: false }), c.in(0).shape);
   }
   if (c.needs[1]) {
+    // B made by a Transpose of its last two axes (attention's keys, Kᵀ): dB = (dYᵀ A)ᵀ, whose outer Transpose cancels
+    // against the gradient of that Transpose, so the key gradient costs Transpose(dY) + MatMul instead of three nodes.
+    const bp = g.producer(c.in(1));
+    const bPerm = bp?.op === 'Transpose' && bp.attrs['perm']?.kind === 'ints' ? (bp.attrs['perm'].value as readonly number[]) : null;
+    const r = b.shape.length;
+    const lastTwoSwap = bPerm !== null && r >= 2 && bPerm.every((p, i) => p === (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i));
+    if (lastTwoSwap && !aVec && !bVec && a.shape.length === r && a.shape.slice(0, -2).join() === b.shape.slice(0, -2).join()) {
+      return [da, mT(g, O.MatMul(g, mT(g, dy), a))];
+    }
     // dB = A^T dY. With 2-D B and batched A, sum over the batch inside one Gemm: flat(A)^T flat(dY).
     db = b.shape.length === 2 && a.shape.length > 2
       ? O.Gemm(g, flat2d(g, a), flat2d(g, dy), null, { transA: true })
@@ -60,12 +84,15 @@ function gemmRule(c: RuleContext): (Value | null)[] {
   const transB = c.int('transB', 0) === 1;
   const alpha = c.float('alpha', 1);
   const beta = c.float('beta', 1);
-  const da = only(c.needs[0]!, () =>
-    transA ? O.Gemm(g, b, dy, null, { transA: transB, transB: true, alpha }) : O.Gemm(g, dy, b, null, { transB: !transB, alpha }),
-  );
-  const db = only(c.needs[1]!, () =>
-    transB ? O.Gemm(g, dy, a, null, { transA: true, transB: transA, alpha }) : O.Gemm(g, a, dy, null, { transA: !transA, alpha }),
-  );
+  // Each gradient Gemm adds the adjoint other consumers already sent to that input as its C (no separate Add).
+  const da = only(c.needs[0]!, () => {
+    const acc = c.partial(0);
+    return transA ? O.Gemm(g, b, dy, acc, { transA: transB, transB: true, alpha }) : O.Gemm(g, dy, b, acc, { transB: !transB, alpha });
+  });
+  const db = only(c.needs[1]!, () => {
+    const acc = c.partial(1);
+    return transB ? O.Gemm(g, dy, a, acc, { transA: true, transB: transA, alpha }) : O.Gemm(g, a, dy, acc, { transA: !transA, alpha });
+  });
   const dc = only(!!c.needs[2], () => (beta === 1 ? dy : O.Mul(g, dy, beta)));
   return [da, db, dc];
 }
@@ -100,14 +127,16 @@ function normAxesOf(c: RuleContext): number[] {
 }
 
 /**
- * RMSNorm backward, recomputing r = 1/sqrt(mean(x^2) + eps) from x (no reliance on the optional inv_std_var output):
+ * RMSNorm backward, recomputing r = 1/sqrt(mean(x^2) + eps) from x (4 nodes) (no reliance on the optional inv_std_var output):
  * n = x r, y = n s; ds = dy n (summed over leading dims by the walk); dx = r (gs - n mean(gs n)), gs = dy s.
  */
 function simplifiedLayerNormRule(c: RuleContext): (Value | null)[] {
   const { g } = c;
   const [x, s, dy] = [c.in(0), c.in(1), c.dy0()];
   const axes = normAxesOf(c);
-  const r = O.Reciprocal(g, O.Sqrt(g, O.Add(g, O.ReduceMean(g, O.Mul(g, x, x), axes), c.float('epsilon', 1e-5))));
+  // r = 1/sqrt(Σx²/H + eps) = √H / sqrt(Σx² + H·eps): ReduceSumSquare folds the square into the reduction.
+  const H = axes.reduce((n, a) => n * x.shape[a]!, 1);
+  const r = O.Div(g, g.constant(Math.sqrt(H), x.dtype), O.Sqrt(g, O.Add(g, O.ReduceSumSquare(g, x, axes), H * c.float('epsilon', 1e-5))));
   const n = O.Mul(g, x, r);
   const dx = only(c.needs[0]!, () => {
     const gs = O.Mul(g, dy, s);
