@@ -7,7 +7,7 @@ import type { GraphBuilder } from './graph.ts';
 import { makeTensor } from './graph.ts';
 import { IGNORE_INDEX } from './labels.ts';
 import {
-  Cast, Concat, Div, Equal, Exp, Gather, GatherElements, Gemm, Log, Mul, Not, ReduceMax, ReduceSum, Reshape, ScatterElements, Squeeze, Sub, Tanh,
+  Cast, Concat, Div, Equal, Exp, Gather, GatherElements, Gemm, Log, Mul, Not, Range, ReduceMax, ReduceSum, Reshape, Squeeze, Sub, Tanh,
   Unsqueeze, Where,
 } from './ops.ts';
 
@@ -58,6 +58,17 @@ function shiftLabels(g: GraphBuilder, labels: Value): Value {
 }
 
 /**
+ * softmax − onehot(target) along `axis` (the cross-entropy's gradient by its logits): Where(index == arange, p − 1, p),
+ * elementwise kernels only. ScatterElements(p, index, −1, 'add') would be one node, but ORT's WebGPU kernel first copies
+ * its data input into its output with a buffer copy that graph capture does not record, so every replay would add −1
+ * onto the previous step's values (the same hazard as GatherElements' adjoint in rules/layout.ts).
+ */
+function softmaxMinusOneHot(g: GraphBuilder, p: Value, index: Value, axis: number): Value {
+  const positions = Reshape(g, Range(g, 0, p.shape[axis]!), p.shape.map((d, i) => (i === axis ? d : 1)));
+  return Where(g, Equal(g, index, positions), Sub(g, p, 1), p);
+}
+
+/**
  * Cross-entropy of `logits` [B, T, V] against already-aligned `targets` [B, T] int32 (-100 = ignored), stable via the
  * max shift: nll = log Σ exp(x - max) - (x[target] - max).
  */
@@ -72,13 +83,9 @@ function maskedCrossEntropy(g: GraphBuilder, logits: Value, targets: Value, grad
   const logSumExp = Log(g, sum);
   const picked = GatherElements(g, shifted, index, 2); // [B, T, 1]
   const tokenNll = Mul(g, Squeeze(g, Sub(g, logSumExp, picked), [2]), mask); // [B, T]
-  // softmax − onehot(target) (ScatterElements adds −1 at the target), zero on positions without a target.
+  // softmax − onehot(target), zero on positions without a target.
   const dLogits = gradient
-    ? g.phase('backward', () => {
-        const [B, T] = targets.shape as [number, number];
-        const onehotOff = g.constant(makeTensor('float32', [B, T, 1], new Array<number>(B * T).fill(-1)));
-        return Mul(g, ScatterElements(g, Div(g, e, sum), index, onehotOff, 2, 'add'), Unsqueeze(g, mask, [2]));
-      })
+    ? g.phase('backward', () => g.scope('grad', () => Mul(g, softmaxMinusOneHot(g, Div(g, e, sum), index, 2), Unsqueeze(g, mask, [2]))))
     : null;
   return {
     nllSum: ReduceSum(g, tokenNll, [], { keepdims: false }),
@@ -161,8 +168,7 @@ export function chunkedHeadLoss(g: GraphBuilder, hidden: Value, head: Value, lab
     if (opts.gradient) {
       // d nll / d logits = softmax − onehot(target), zero on rows without a target: backward work, built here.
       g.phase('backward', () => {
-        const onehotOff = g.constant(makeTensor('float32', [n, 1], new Array<number>(n).fill(-1)));
-        let d = Mul(g, ScatterElements(g, Div(g, e, sum), index, onehotOff, 1, 'add'), Unsqueeze(g, mask, [1])); // [n, V]
+        let d = Mul(g, softmaxMinusOneHot(g, Div(g, e, sum), index, 1), Unsqueeze(g, mask, [1])); // [n, V]
         if (t !== null) d = Mul(g, d, Sub(g, 1, Mul(g, t, t))); // through cap·tanh(z / cap)
         grads.push(Gemm(g, d, head)); // [n, H]
       });
