@@ -216,7 +216,7 @@ export class Trainer {
   async sample(): Promise<SampleRecord> {
     const spec = this.init.samples;
     if (!spec || spec.prompts.length === 0) return { step: this.step, tokens: [] };
-    this.generator ??= await Generator.create(this.init.backend, this.init.model.config, this.init.model.weights, this.plan, this.sampleShape!);
+    this.generator ??= await Generator.create(this.init.backend, this.init.model.config, this.init.model.weights, this.plan, this.sampleShape!, { replaceable: this.fullTensors });
     const state = await this.session.exportState();
     const tokens = await this.generator.generate({
       prompts: spec.prompts,
