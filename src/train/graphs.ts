@@ -2,7 +2,7 @@
 // the runtime binds to their frozen inputs. The forward pass comes from src/models, the loss/backward/AdamW from
 // src/engine/step.ts; nothing here runs a graph.
 import type { AdamWConfig } from '../engine/optim.ts';
-import { buildStepGraphs, type StepGraphs } from '../engine/step.ts';
+import { buildStepGraphs, type StepConfig, type StepGraphs } from '../engine/step.ts';
 import type { ModelConfig } from '../models/config.ts';
 import { buildForward, headOf } from '../models/forward.ts';
 import { modelDropoutSpecs, type DropoutSpec } from '../models/gpt2.ts';
@@ -25,7 +25,7 @@ export interface GraphShape {
  * weight-table name). LoRA dropout masks become data inputs. Logits over 128 MiB (logitsChunkRows: Gemma 3's 262k
  * vocabulary, or long batches) go through the chunked head + loss.
  */
-export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig, fullTensors: readonly string[] = []): StepGraphs {
+export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig, fullTensors: readonly string[] = [], step: Pick<StepConfig, 'computedOutputs'> = {}): StepGraphs {
   const withDropout = (plan.config.dropout ?? 0) > 0;
   const chunkRows = logitsChunkRows(cfg, shape.batch * shape.seqLen);
   const modelDropout = modelDropoutOf(cfg, shape).length > 0;
@@ -36,19 +36,20 @@ export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphS
       const fwd = buildForward(g, cfg, { ...opts, logits: 'none' });
       return { hidden: fwd.hidden, ...headOf(cfg, fwd), batch: shape.batch, seqLen: shape.seqLen, chunkRows };
     },
-    { adamw },
+    { adamw, ...step },
   );
 }
 
 /** The step graphs a run config trains with at `shape`: its LoRA plan, full tensors and AdamW settings (what
- * Trainer.create builds; the benches count nodes of the same graphs through it). */
-export function buildRunGraphs(cfg: ModelConfig, config: RunConfig, shape: GraphShape): { graphs: StepGraphs; plan: LoraPlan; fullTensors: string[] } {
+ * Trainer.create builds; the benches count nodes of the same graphs through it). `step.computedOutputs` for graph
+ * capture (StepConfig). */
+export function buildRunGraphs(cfg: ModelConfig, config: RunConfig, shape: GraphShape, step: Pick<StepConfig, 'computedOutputs'> = {}): { graphs: StepGraphs; plan: LoraPlan; fullTensors: string[] } {
   const plan = planLora(cfg, config.lora);
   const t = config.train;
   const fullTensors = selectFullTensors(cfg, config.full.groups, config.full.layers);
   const graphs = buildTrainGraphs(cfg, plan, shape, {
     beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null,
-  }, fullTensors);
+  }, fullTensors, step);
   return { graphs, plan, fullTensors };
 }
 

@@ -134,7 +134,7 @@ function bigTensors(cfg: ModelConfig, batch: number, seqLen: number): BigTensor[
  * decode session (when it samples), plus the transient copy of the samples' prefill, which is fed them. Heavier weights
  * are fed to every run: one transient copy.
  */
-export function weightCopies(weightBytes: number, train: MemoryRun['train'], sessionWeights: boolean): number {
+function weightCopies(weightBytes: number, train: MemoryRun['train'], sessionWeights: boolean): number {
   if (!sessionWeights || weightBytes > HELD_WEIGHTS_LIMIT_BYTES) return 1;
   const evaluates = train.evalEvery !== 0;
   const samples = train.sampleEvery !== 0;
