@@ -117,7 +117,7 @@ describe.skipIf(!available)(`browser WebGPU backend${available ? '' : ` (skipped
     expect(reshape[2]).not.toEqual([31, 61]);
   });
 
-  it('the trainer on the demo model captures its graphs on WebGPU by default: 50 steps equal an uncaptured run, bit for bit', { timeout: 600_000 }, async () => {
+  it('the trainer on the demo model captures its graphs on WebGPU by default: 50 steps equal an uncaptured run, bit for bit', { timeout: 900_000 }, async () => {
     const trainDemo = (prefer: 'webgpu' | 'wasm', steps: number, capture: boolean) => page.evaluate(([p, s, c]) => window.tabtuneTrainDemo(p, s, c), [prefer, steps, capture] as const);
     const captured = await trainDemo('webgpu', 50, true);
     const plain = await trainDemo('webgpu', 50, false);

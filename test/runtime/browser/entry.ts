@@ -117,7 +117,7 @@ async function trainDemo(prefer: 'webgpu' | 'wasm', steps: number, graphCapture:
   const model = await loadModel(source);
   const c = defaultRunConfig();
   const config = {
-    ...c, maxLength: 16, lora: { ...c.lora, r: 4, dropout: 0.1 },
+    ...c, maxLength: 16, lora: { ...c.lora, r: 4, dropout: 0.1, targets: ['q_proj', 'v_proj'] },
     train: { ...c.train, steps, batchSize: 2, gradAccum: 2, lr: 1e-2, warmupSteps: 5, evalEvery: 25, sampleEvery: 0, checkpointEvery: 0 },
   };
   const trainer = await Trainer.create({ backend, model, config, train: demoExamples(12, 1), eval: demoExamples(2, 2), padId: 0, graphCapture });
