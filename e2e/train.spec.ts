@@ -136,7 +136,9 @@ test('Hub fixture on WebGPU: mask policies, batch inspector, 20 training steps w
   expect(state.metrics.filter((m) => m.evalLoss !== undefined).map((m) => m.step)).toEqual([10, 20]);
   expect([...new Set(state.samples.map((s) => s.step))]).toEqual([0, 10, 20]);
   await expect(training.getByTestId('train-step')).toHaveText('20');
-  await expect(training.getByTestId('trainer-info')).toContainText('WebGPU');
+  // WebGPU trains with graph capture by default (the inspector above ran an uncaptured trainer, labelled without it).
+  await expect(training.getByTestId('trainer-info')).toContainText('WebGPU (onnxruntime-web), graph capture');
+  expect(state.trainer?.backendLabel).toBe('WebGPU (onnxruntime-web), graph capture');
   await app.panel('charts').scrollIntoViewIfNeeded();
   await expect(app.panel('charts').locator('[data-testid="chart-loss"] .recharts-line path').first()).toBeVisible();
   await expect(app.panel('samples').getByTestId('samples').locator('thead th')).toHaveText(['prompt', 'step 0', 'step 10', 'step 20']);

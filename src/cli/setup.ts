@@ -83,6 +83,8 @@ function memoryLimits(v: Values, io: CliIO, backend: BackendFlag): MemoryLimits 
   return {
     ...(buffer !== undefined ? { maxBufferSize: buffer, maxStorageBufferBindingSize: buffer } : {}),
     ...(budget !== undefined ? { budgetBytes: budget } : {}),
+    // WASM and CPU sessions hold their own copies of the frozen weights (runtime/held-weights.ts).
+    ...(backend === 'wasm' || backend === 'cpu' ? { sessionWeights: true } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import {
 
 export { IGNORE_INDEX };
 
-export interface CrossEntropyOutputs {
+interface CrossEntropyOutputs {
   /** [] float32: Σ token NLL over target positions. */
   readonly nllSum: Value;
   /** [] float32: number of target positions (exact up to 2^24 tokens per graph run). */

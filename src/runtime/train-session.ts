@@ -7,12 +7,12 @@
 import type { StepGraphs, TensorSpec } from '../engine/step.ts';
 import { STEP_IO } from '../engine/step.ts';
 import type { Graph } from '../engine/graph.ts';
-import type { ConstTensor } from '../engine/ir.ts';
-import { serializeGraph, type ExternalInputs } from '../engine/onnx.ts';
+import { serializeGraph } from '../engine/onnx.ts';
 import { ADAMW_INPUTS, adamwHostScalars } from '../engine/optim.ts';
 import type { Backend, HostTensor, OrtTensor, RuntimeSession, SessionConfig } from './backend.ts';
 import { elementCount } from './backend.ts';
 import { CaptureBuffers } from './capture.ts';
+import { HeldWeights } from './held-weights.ts';
 
 export interface StepMetrics {
   /** Σ token NLL over the window's micro-batches. */
@@ -83,57 +83,6 @@ function checkSpec(spec: TensorSpec, t: HostTensor, what: string): void {
 
 const f32 = (shape: readonly number[], data?: Float32Array): HostTensor => ({ dtype: 'float32', dims: shape, data: data ?? new Float32Array(elementCount(shape)) });
 
-/**
- * Largest total of frozen weights the sessions hold themselves. Each session that runs holds its own copy (train, and
- * accumulate and eval once used: up to three): on WASM in the 4 GiB wasm32 heap, where fed weights need one transient
- * copy per run; inline (CPU EP) they also pass through the model bytes, which protobuf caps at 2 GB. Above this the
- * weights are fed as before.
- */
-const HELD_WEIGHTS_LIMIT_BYTES = 768 * 1024 ** 2;
-
-/**
- * Frozen weights for the sessions to hold (Backend.sessionWeights): 'external', each tensor its own external-data
- * buffer, a view of the caller's array (no copy on this side); 'inline', raw data in the model bytes. Per graph, only
- * the frozen inputs that graph has.
- */
-class HeldWeights {
-  private readonly files = new Map<string, { location: string; data: Uint8Array }>();
-
-  constructor(
-    readonly how: 'external' | 'inline',
-    private readonly specs: readonly TensorSpec[],
-    private readonly values: Readonly<Record<string, HostTensor>>,
-  ) {
-    specs.forEach((spec, i) => {
-      const t = values[spec.name]!;
-      this.files.set(spec.name, { location: `frozen/${i}.bin`, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
-    });
-  }
-
-  /** serializeGraph's `external` option and the session's buffers for `graph`: only the frozen inputs it has. */
-  externalFor(graph: Graph): { external: ExternalInputs; externalData: { path: string; data: Uint8Array }[] } {
-    const external = new Map<string, { location: string; offset: number; length: number }>();
-    const externalData: { path: string; data: Uint8Array }[] = [];
-    for (const input of graph.inputs) {
-      const file = this.files.get(input.value.name);
-      if (!file) continue;
-      external.set(input.value.name, { location: file.location, offset: 0, length: file.data.byteLength });
-      externalData.push({ path: file.location, data: file.data });
-    }
-    return { external, externalData };
-  }
-
-  /** serializeGraph's `inline` option for `graph`: the frozen inputs it has, as raw data of the model. */
-  inlineFor(graph: Graph): Map<string, ConstTensor> {
-    const names = new Set(graph.inputs.map((i) => i.value.name));
-    const inline = new Map<string, ConstTensor>();
-    for (const spec of this.specs) {
-      if (names.has(spec.name)) inline.set(spec.name, { dtype: spec.dtype, shape: spec.shape, data: this.values[spec.name]!.data as ConstTensor['data'] });
-    }
-    return inline;
-  }
-}
-
 export class TrainSession {
   /** Optimizer steps taken so far. */
   stepCount: number;
@@ -178,15 +127,8 @@ export class TrainSession {
     }
     // On WASM the frozen weights become initializers of each session, read once from one packed buffer; the sessions
     // other than train are then made on first use, so a run without accumulation or eval keeps one copy, not three.
-    const frozenBytes = graphs.frozen.reduce((n, spec) => n + init.frozen[spec.name]!.data.byteLength, 0);
-    const hold = backend.sessionWeights && !capture && init.frozenIn !== 'feeds' && frozenBytes <= HELD_WEIGHTS_LIMIT_BYTES;
-    const held = hold ? new HeldWeights(backend.sessionWeights!, graphs.frozen, init.frozen) : null;
-    const make = (graph: Graph, config: SessionConfig) => {
-      if (!held) return backend.createSession(serializeGraph(graph), config);
-      if (held.how === 'inline') return backend.createSession(serializeGraph(graph, { inline: held.inlineFor(graph) }), config);
-      const { external, externalData } = held.externalFor(graph);
-      return backend.createSession(serializeGraph(graph, { external }), { ...config, externalData });
-    };
+    const held = capture ? null : HeldWeights.forBackend(backend, graphs.frozen, init.frozen, init.frozenIn === 'feeds');
+    const make = (graph: Graph, config: SessionConfig) => (held ? held.createSession(backend, graph, config) : backend.createSession(serializeGraph(graph), config));
     const created: RuntimeSession[] = [];
     const once = (graph: Graph, config: SessionConfig): (() => Promise<RuntimeSession>) => {
       let session: Promise<RuntimeSession> | undefined;

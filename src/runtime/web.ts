@@ -142,28 +142,19 @@ async function webgpuBackend(): Promise<Backend> {
       return wrapSession(await module.InferenceSession.create(model, sessionOptions('webgpu', config, { device })), `${label} session`);
     },
     tensor: (t: HostTensor): OrtTensor => new module.Tensor(t.dtype, t.data, t.dims),
-    read: async (t: OrtTensor): Promise<HostTensor> => hostFromOrt(t, await t.getData()),
+    // Not Tensor.getData(): on a GPU tensor it turns the tensor into a CPU one for good (ORT keeps the downloaded copy
+    // and drops the buffer's location), so a state tensor read for a checkpoint would be fed from that stale host copy
+    // afterwards, and a captured graph, which needs its fixed buffers, fails ("Buffer is not registered").
+    read: async (t: OrtTensor): Promise<HostTensor> => hostFromOrt(t, t.location === 'gpu-buffer' ? await download(device, t.gpuBuffer as GPUBuffer, t.type, byteSize(t)) : await t.getData()),
     async upload(t: HostTensor): Promise<OrtTensor> {
       // Buffers must be ≥16 bytes with a 16-byte-aligned size (ort-webgpu.md); the tensor's dims say how much is used.
       const size = Math.max(16, Math.ceil(t.data.byteLength / 16) * 16);
       const buffer = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
       device.queue.writeBuffer(buffer, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);
       const dataType = t.dtype as 'float32' | 'int32' | 'int64' | 'bool' | 'uint8';
-      const bytes = t.data.byteLength;
-      const ctor = t.data.constructor as new (b: ArrayBuffer) => typeof t.data;
-      // getData() on these tensors (checkpoints read state that graph capture keeps in them) goes through a staging copy.
-      const download = async () => {
-        const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-        const encoder = device.createCommandEncoder();
-        encoder.copyBufferToBuffer(buffer, 0, staging, 0, size);
-        device.queue.submit([encoder.finish()]);
-        await staging.mapAsync(GPUMapMode.READ);
-        const copy = staging.getMappedRange(0, size).slice(0, bytes);
-        staging.unmap();
-        staging.destroy();
-        return new ctor(copy);
-      };
-      return module.Tensor.fromGpuBuffer(buffer, { dataType, dims: t.dims, dispose: () => buffer.destroy(), download: download as never });
+      return module.Tensor.fromGpuBuffer(buffer, {
+        dataType, dims: t.dims, dispose: () => buffer.destroy(), download: (() => download(device, buffer, dataType, t.data.byteLength)) as never,
+      });
     },
     release: async (): Promise<void> => {
       await probe.release();
@@ -181,6 +172,26 @@ async function webgpuBackend(): Promise<Backend> {
       },
     },
   };
+}
+
+/** The first `bytes` of a GPU buffer, read through a staging copy queued after the work already submitted. */
+async function download(device: GPUDevice, buffer: GPUBuffer, dtype: string, bytes: number): Promise<Float32Array | Int32Array | BigInt64Array | Uint8Array> {
+  const size = Math.ceil(bytes / 4) * 4;
+  const staging = device.createBuffer({ size: Math.max(4, size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  try {
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, size);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const copy = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    if (dtype === 'float32') return new Float32Array(copy);
+    if (dtype === 'int32') return new Int32Array(copy);
+    if (dtype === 'int64') return new BigInt64Array(copy);
+    return new Uint8Array(copy);
+  } finally {
+    staging.destroy();
+  }
 }
 
 function byteSize(t: OrtTensor): number {

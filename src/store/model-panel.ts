@@ -80,7 +80,8 @@ export function memoryLimits(capability: Capability | null, choice: BackendChoic
     const { maxBufferSize, maxStorageBufferBindingSize } = capability.webgpu.adapter.limits;
     return { ...(maxBufferSize !== undefined ? { maxBufferSize } : {}), ...(maxStorageBufferBindingSize !== undefined ? { maxStorageBufferBindingSize } : {}) };
   }
-  return { budgetBytes: WASM_HEAP_BYTES };
+  // WASM sessions hold their own copies of the frozen weights in that heap (the bill counts each).
+  return { budgetBytes: WASM_HEAP_BYTES, sessionWeights: true };
 }
 
 /** The run shape the memory bill is for: batch × max length (the longest a batch can be), the LoRA setting, and the

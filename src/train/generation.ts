@@ -1,6 +1,7 @@
 // Text generation on a runtime backend: the KV-cache prefill/decode graphs of src/models, bound to the base weights
 // (uploaded once) and to the current adapter, driven by models' host loop. Used for training samples and for
-// `tabtune generate`. The cache stays on the device between decode steps on WebGPU; only logits come back.
+// `tabtune generate`. The cache stays on the device between decode steps on WebGPU; only logits come back. On WASM/CPU
+// the decode session holds the base weights (runtime/held-weights.ts), so a token feeds only what changes.
 import { serializeGraph } from '../engine/onnx.ts';
 import type { ModelConfig } from '../models/config.ts';
 import { buildGenerationGraphs, generate, type DecodeFeeds, type GenerationShape, type PrefillFeeds } from '../models/generate.ts';
@@ -11,7 +12,8 @@ import { FROZEN_DATE, mustCompile, renderChat } from '../data/template.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
 import type { Message } from '../data/types.ts';
 import { weightTable } from '../models/weights.ts';
-import type { Backend, OrtTensor, RuntimeSession } from '../runtime/backend.ts';
+import type { Backend, HostTensor, OrtTensor, RuntimeSession } from '../runtime/backend.ts';
+import { HeldWeights } from '../runtime/held-weights.ts';
 
 export interface GenerateRequest {
   readonly prompts: readonly (readonly number[])[];
@@ -27,6 +29,16 @@ export interface GenerateRequest {
   readonly onToken?: (row: number, token: number) => void;
 }
 
+export interface GeneratorOptions {
+  /**
+   * Base weights a request may replace (GenerateRequest.weights: tensors trained in full). They stay inputs of every
+   * session; the others are held by the decode session where the backend holds weights (WASM, CPU).
+   */
+  readonly replaceable?: readonly string[];
+  /** 'feeds' feeds every weight on every run, as on WebGPU (the old path, for benchmarks and tests). Default 'session'. */
+  readonly frozenIn?: 'session' | 'feeds';
+}
+
 export class Generator {
   private constructor(
     private readonly backend: Backend,
@@ -35,22 +47,39 @@ export class Generator {
     readonly shape: GenerationShape,
     private readonly prefillSession: RuntimeSession,
     private readonly decodeSession: RuntimeSession,
+    /** Every base weight, fed to prefill (one run per request). */
     private readonly weights: Record<string, OrtTensor>,
+    /** The base weights decode is fed: none of those its session holds. */
+    private readonly decodeWeights: Record<string, OrtTensor>,
   ) {}
 
-  /** Builds the graphs for `shape` and uploads the base weights once. */
-  static async create(backend: Backend, cfg: ModelConfig, weights: ReadonlyMap<string, Float32Array>, plan: LoraPlan | null, shape: GenerationShape): Promise<Generator> {
+  /**
+   * Builds the graphs for `shape` and uploads the base weights once. Where the backend holds weights in its sessions
+   * (WASM, CPU), the decode session holds them (read once, at creation): decode runs once per token, and WASM would
+   * otherwise copy every weight into its heap for each one. Prefill, run once per request, is fed them, which spares
+   * the heap a second held copy.
+   */
+  static async create(backend: Backend, cfg: ModelConfig, weights: ReadonlyMap<string, Float32Array>, plan: LoraPlan | null, shape: GenerationShape, options: GeneratorOptions = {}): Promise<Generator> {
     const graphs = buildGenerationGraphs(cfg, shape, plan);
     const cacheOutputs = Array.from({ length: graphs.layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
-    const prefill = await backend.createSession(serializeGraph(graphs.prefill), { deviceOutputs: cacheOutputs });
-    const decode = await backend.createSession(serializeGraph(graphs.decode), { deviceOutputs: cacheOutputs });
-    const bound: Record<string, OrtTensor> = {};
-    for (const spec of weightTable(cfg)) {
+    const table = weightTable(cfg);
+    const host: Record<string, HostTensor> = {};
+    for (const spec of table) {
       const data = weights.get(spec.name);
       if (!data) throw new Error(`generation needs weight "${spec.name}", which the checkpoint did not provide`);
-      bound[spec.name] = await backend.upload({ dtype: 'float32', dims: spec.shape, data });
+      host[spec.name] = { dtype: 'float32', dims: spec.shape, data };
     }
-    return new Generator(backend, cfg, plan, shape, prefill, decode, bound);
+    const replaceable = new Set(options.replaceable ?? []);
+    const heldSpecs = table.filter((s) => !replaceable.has(s.name)).map((s) => ({ name: s.name, dtype: 'float32' as const, shape: s.shape }));
+    const held = HeldWeights.forBackend(backend, heldSpecs, host, options.frozenIn === 'feeds');
+    const prefill = await backend.createSession(serializeGraph(graphs.prefill), { deviceOutputs: cacheOutputs });
+    const decode = held
+      ? await held.createSession(backend, graphs.decode, { deviceOutputs: cacheOutputs })
+      : await backend.createSession(serializeGraph(graphs.decode), { deviceOutputs: cacheOutputs });
+    const bound: Record<string, OrtTensor> = {};
+    for (const spec of table) bound[spec.name] = await backend.upload(host[spec.name]!);
+    const decodeWeights = Object.fromEntries(Object.entries(bound).filter(([name]) => !held?.has(name)));
+    return new Generator(backend, cfg, plan, shape, prefill, decode, bound, decodeWeights);
   }
 
   /** New tokens per prompt. Prompts must fit the prefill length; they are right-padded by models' loop. */
@@ -70,6 +99,7 @@ export class Generator {
     for (const [name, data] of Object.entries(req.weights ?? {})) {
       const base = this.weights[name];
       if (!base) throw new Error(`generation has no base weight "${name}" to replace`);
+      if (!(name in this.decodeWeights)) throw new Error(`base weight "${name}" is held by the decode session: name it in GeneratorOptions.replaceable to replace it per request`);
       adapterFeeds[name] = this.backend.tensor({ dtype: 'float32', dims: [...base.dims], data });
     }
     let cache: Record<string, OrtTensor> = {};
@@ -98,7 +128,7 @@ export class Generator {
       },
       decode: async (f: DecodeFeeds): Promise<Float32Array> => {
         const out = await this.decodeSession.run({
-          ...this.weights, ...adapterFeeds, ...cache,
+          ...this.decodeWeights, ...adapterFeeds, ...cache,
           input_ids: int(f.input_ids, [B, 1]), position_ids: int(f.position_ids, [B, 1]), attention_mask: int(f.attention_mask, [B, this.shape.maxLen]),
         });
         takeCache(out);

@@ -2,7 +2,7 @@
 // the runtime binds to their frozen inputs. The forward pass comes from src/models, the loss/backward/AdamW from
 // src/engine/step.ts; nothing here runs a graph.
 import type { AdamWConfig } from '../engine/optim.ts';
-import { buildStepGraphs, type StepGraphs } from '../engine/step.ts';
+import { buildStepGraphs, type StepConfig, type StepGraphs } from '../engine/step.ts';
 import type { ModelConfig } from '../models/config.ts';
 import { buildForward, headOf } from '../models/forward.ts';
 import { modelDropoutSpecs, type DropoutSpec } from '../models/gpt2.ts';
@@ -24,7 +24,7 @@ export interface GraphShape {
  * weight-table name). LoRA dropout masks become data inputs. Logits over 128 MiB (logitsChunkRows: Gemma 3's 262k
  * vocabulary, or long batches) go through the chunked head + loss.
  */
-export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig, fullTensors: readonly string[] = []): StepGraphs {
+export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig, fullTensors: readonly string[] = [], step: Pick<StepConfig, 'computedOutputs'> = {}): StepGraphs {
   const withDropout = (plan.config.dropout ?? 0) > 0;
   const chunkRows = logitsChunkRows(cfg, shape.batch * shape.seqLen);
   const modelDropout = modelDropoutOf(cfg, shape).length > 0;
@@ -35,7 +35,7 @@ export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphS
       const fwd = buildForward(g, cfg, { ...opts, logits: 'none' });
       return { hidden: fwd.hidden, ...headOf(cfg, fwd), batch: shape.batch, seqLen: shape.seqLen, chunkRows };
     },
-    { adamw },
+    { adamw, ...step },
   );
 }
 

@@ -95,7 +95,7 @@ export class LessonProbe {
       const promptLen = Math.max(...prompts.map((p) => p.length));
       this.generator = await Generator.create(this.backend, this.model.config, this.model.weights, trainer.plan, {
         batch: prompts.length, promptLen, maxLen: promptLen + maxNewTokens,
-      });
+      }, { replaceable: trainer.fullTensors });
     }
     const state = await trainer.checkpoint();
     const stopIds = this.session.stopIds();

@@ -7,12 +7,14 @@ import { parseModelConfig, type ModelConfig } from '../models/config.ts';
 import { planLora, selectFullTensors, trainableSummary, type TensorGroup } from '../models/lora.ts';
 import { resolveLoraTargets } from './session.ts';
 import { logitsChunkRows, memoryBill } from '../models/memory.ts';
+import { HELD_WEIGHTS_LIMIT_BYTES } from '../runtime/held-weights.ts';
 
 /** A structural subset of RunConfig (src/share/run-config.ts): the RunConfig itself can be passed. */
 export interface MemoryRun {
   readonly maxLength: number;
   readonly lora: { readonly r: number; readonly alpha: number; readonly rslora?: boolean; readonly dropout?: number; readonly targets: readonly string[] };
-  readonly train: { readonly batchSize: number };
+  /** The cadences say which sessions a run creates (weightCopies); absent, every one is counted. */
+  readonly train: { readonly batchSize: number; readonly evalEvery?: number; readonly sampleEvery?: number };
   /** Base tensors trained fully (weight-table names), if any. */
   readonly fullTensors?: readonly string[];
   /** The run config's full-tensor choice (groups and layers), resolved per family here. */
@@ -25,11 +27,18 @@ export interface MemoryLimits {
   readonly maxStorageBufferBindingSize?: number;
   /** Total bytes the run may use (device memory estimate, or WASM_BUDGET_BYTES); left out, the total is not checked. */
   readonly budgetBytes?: number;
+  /**
+   * The backend's sessions hold the frozen weights themselves (WASM and the CPU EP: Backend.sessionWeights), each
+   * session its own copy in the budgeted memory: the weights are then counted once per such session (weightCopies).
+   */
+  readonly sessionWeights?: boolean;
 }
 
 interface MemoryBillDetail {
-  /** Base weights as float32 on the device (BF16/F16 checkpoints are widened on load). */
+  /** Base weights as float32 on the device (BF16/F16 checkpoints are widened on load), one copy. */
   readonly weightBytes: number;
+  /** Copies of the base weights the run keeps in the budgeted memory (weightCopies); totalBytes counts them all. */
+  readonly weightCopies: number;
   /** Base parameters plus the adapter's. */
   readonly totalParams: number;
   readonly trainableParams: number;
@@ -118,7 +127,21 @@ function bigTensors(cfg: ModelConfig, batch: number, seqLen: number): BigTensor[
   ];
 }
 
-function detail(cfg: ModelConfig, run: MemoryRun, batch: number, seqLen: number): MemoryBillDetail {
+/**
+ * Copies of the base weights in the budgeted memory. On WebGPU one (GPU buffers every session reads). On a backend whose
+ * sessions hold them (runtime/held-weights.ts, up to HELD_WEIGHTS_LIMIT_BYTES) one per session that holds them: train,
+ * accumulate (gradient accumulation, the batch inspector, `tabtune step`), eval (when the run evaluates) and the samples'
+ * decode session (when it samples), plus the transient copy of the samples' prefill, which is fed them. Heavier weights
+ * are fed to every run: one transient copy.
+ */
+function weightCopies(weightBytes: number, train: MemoryRun['train'], sessionWeights: boolean): number {
+  if (!sessionWeights || weightBytes > HELD_WEIGHTS_LIMIT_BYTES) return 1;
+  const evaluates = train.evalEvery !== 0;
+  const samples = train.sampleEvery !== 0;
+  return 2 + (evaluates ? 1 : 0) + (samples ? 2 : 0);
+}
+
+function detail(cfg: ModelConfig, run: MemoryRun, batch: number, seqLen: number, sessionWeights = false): MemoryBillDetail {
   // The targets a trainer would use for this family (GPT-2 gets c_attn for the schema default), so the bill matches.
   const targets = resolveLoraTargets({ r: run.lora.r, alpha: run.lora.alpha, rslora: run.lora.rslora ?? false, dropout: run.lora.dropout ?? 0, targets: [...run.lora.targets] }, cfg);
   const plan = planLora(cfg, { ...run.lora, targets });
@@ -127,8 +150,10 @@ function detail(cfg: ModelConfig, run: MemoryRun, batch: number, seqLen: number)
   const summary = trainableSummary(cfg, plan, full);
   const paramBytes = summary.trainable * F32;
   const largest = bigTensors(cfg, batch, seqLen).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const copies = weightCopies(bill.weightBytes, run.train, sessionWeights);
   return {
     weightBytes: bill.weightBytes,
+    weightCopies: copies,
     totalParams: summary.total,
     trainableParams: summary.trainable,
     trainableFraction: summary.fraction,
@@ -138,15 +163,15 @@ function detail(cfg: ModelConfig, run: MemoryRun, batch: number, seqLen: number)
     activationBytes: bill.activationBytes,
     activationNote: ACTIVATION_NOTE,
     largestTensor: { name: largest.name, bytes: largest.bytes },
-    totalBytes: bill.totalBytes,
+    totalBytes: bill.totalBytes + (copies - 1) * bill.weightBytes,
     batch,
     seqLen,
   };
 }
 
 /** The longest length (≥ MIN_LENGTH) whose total fits the budget, by bisection (the total grows with the length). */
-function longestFitting(cfg: ModelConfig, run: MemoryRun, budget: number): number | null {
-  const total = (len: number) => detail(cfg, run, run.train.batchSize, len).totalBytes;
+function longestFitting(cfg: ModelConfig, run: MemoryRun, budget: number, limits: MemoryLimits): number | null {
+  const total = (len: number) => detail(cfg, run, run.train.batchSize, len, limits.sessionWeights).totalBytes;
   if (total(MIN_LENGTH) > budget) return null;
   let lo = MIN_LENGTH;
   let hi = run.maxLength;
@@ -167,7 +192,7 @@ export function planMemory(configJson: unknown, run: MemoryRun, limits: MemoryLi
   const cfg = parseModelConfig(configJson);
   const batch = run.train.batchSize;
   const seqLen = run.maxLength;
-  const bill = detail(cfg, run, batch, seqLen);
+  const bill = detail(cfg, run, batch, seqLen, limits.sessionWeights);
   const problems: MemoryProblem[] = [];
   const bufferLimits: [string, number][] = [];
   if (limits.maxStorageBufferBindingSize) bufferLimits.push(['maxStorageBufferBindingSize', limits.maxStorageBufferBindingSize]);
@@ -188,17 +213,22 @@ export function planMemory(configJson: unknown, run: MemoryRun, limits: MemoryLi
     }
   }
   if (limits.budgetBytes !== undefined && bill.totalBytes > limits.budgetBytes) {
-    const len = longestFitting(cfg, run, limits.budgetBytes);
+    const len = longestFitting(cfg, run, limits.budgetBytes, limits);
     const fixes = [len !== null && len < seqLen ? `lower max length to ${len}` : '', 'pick a smaller model'].filter((f) => f !== '');
     problems.push({
       kind: 'over-budget',
       message:
-        `the run needs about ${formatBytes(bill.totalBytes)} (weights ${formatBytes(bill.weightBytes)}, trainable + gradients + AdamW ` +
+        `the run needs about ${formatBytes(bill.totalBytes)} (weights ${formatBytes(bill.weightBytes * bill.weightCopies)}${copiesNote(bill)}, trainable + gradients + AdamW ` +
         `${formatBytes(bill.trainableBytes + bill.gradientBytes + bill.optimizerBytes)}, activations ${formatBytes(bill.activationBytes)} for ` +
         `${batch} × ${seqLen} tokens) but ${formatBytes(limits.budgetBytes)} is available: ${joinFixes(fixes)}.`,
     });
   }
   return { bill, fits: problems.length === 0, problems };
+}
+
+/** ", one copy per session that holds them (N × 12.3 MB)" where the weights are counted more than once, else "". */
+function copiesNote(b: MemoryBillDetail): string {
+  return b.weightCopies > 1 ? `, one copy per session that holds them (${b.weightCopies} × ${formatBytes(b.weightBytes)})` : '';
 }
 
 function joinFixes(fixes: readonly string[]): string {
@@ -213,7 +243,7 @@ export function formatMemoryPlan(plan: MemoryPlan): string {
   const pct = (b.trainableFraction * 100).toFixed(b.trainableFraction < 0.01 ? 3 : 2);
   return [
     `Memory bill for batch ${b.batch} × max length ${b.seqLen} (float32):`,
-    row('weights', b.weightBytes, `${b.totalParams.toLocaleString('en-US')} parameters with the adapter`),
+    row('weights', b.weightBytes * b.weightCopies, `${b.totalParams.toLocaleString('en-US')} parameters with the adapter${copiesNote(b)}`),
     row('trainable parameters', b.trainableBytes, `${b.trainableParams.toLocaleString('en-US')} (${pct}%)`),
     row('gradients', b.gradientBytes),
     row('AdamW moments', b.optimizerBytes),

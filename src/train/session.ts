@@ -121,6 +121,8 @@ export interface TrainerOptions {
   readonly totalSteps?: number;
   readonly initialAdapter?: Readonly<Record<string, Float32Array>>;
   readonly resume?: TrainerCheckpoint;
+  /** Ask for WebGPU graph capture where the backend supports it (TrainerInit.graphCapture). */
+  readonly graphCapture?: boolean;
 }
 
 function l2(values: Float32Array): number {
@@ -261,6 +263,7 @@ export class RunSession {
       ...(opts.totalSteps !== undefined ? { totalSteps: opts.totalSteps } : {}),
       ...(opts.initialAdapter ? { initialAdapter: opts.initialAdapter } : {}),
       ...(opts.resume ? { resume: opts.resume } : {}),
+      ...(opts.graphCapture ? { graphCapture: true } : {}),
     });
   }
 

@@ -52,6 +52,27 @@ export interface TrainerInit {
   readonly initialAdapter?: Readonly<Record<string, Float32Array>>;
   readonly resume?: TrainerCheckpoint;
   readonly samples?: SampleSpec;
+  /**
+   * Record the step graphs once and replay them (WebGPU graph capture: one submission instead of a dispatch per node),
+   * where the backend supports it; the graphs are then built for it (StepConfig.computedOutputs). The browser asks for
+   * it on training runs. Trainer.graphCapture says what was decided, and why not where it was asked for.
+   */
+  readonly graphCapture?: boolean;
+}
+
+/** Whether a trainer replays captured step graphs; `note` says why not when capture was asked for on WebGPU. */
+interface CaptureState {
+  readonly on: boolean;
+  readonly note: string | null;
+}
+
+/** What a request for graph capture gets on `backend`: host backends have no dispatches to save and say nothing. */
+function captureFor(backend: Backend, wanted: boolean): CaptureState {
+  if (!wanted || backend.kind !== 'webgpu') return { on: false, note: null };
+  if (!backend.supportsGraphCapture || !backend.device) {
+    return { on: false, note: `graph capture off: ${backend.label} cannot record graphs (it needs the browser's GPUDevice to write inputs into fixed buffers)` };
+  }
+  return { on: true, note: null };
 }
 
 interface StepRecord extends StepMetrics {
@@ -115,6 +136,7 @@ export class Trainer {
     private session: TrainSession,
     readonly totalSteps: number,
     private readonly schedule: ScheduleConfig,
+    private capture: CaptureState,
   ) {
     const r = init.resume;
     this.log = r ? [...r.logHistory] : [];
@@ -132,28 +154,49 @@ export class Trainer {
       seqLen: sequenceLength([...init.train, ...init.eval], config.maxLength),
     };
     const { plan, fullTensors } = init.subset;
+    let capture = captureFor(init.backend, init.graphCapture === true);
     const graphs = buildTrainGraphs(model.config, plan, shape, {
       beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null,
-    }, fullTensors);
+    }, fullTensors, { computedOutputs: capture.on });
     // Full tensors start from the checkpoint's own values (a copy: the base weights stay as loaded for generation).
     const base = Object.fromEntries(fullTensors.map((n) => [n, Float32Array.from(model.weights.get(n) ?? [])]));
     const params = { ...(init.initialAdapter ?? Object.fromEntries(initLoraWeights(plan, config.seed))), ...base };
-    const session = await TrainSession.create({
+    const sessionInit = {
       backend: init.backend,
       graphs,
       params,
       frozen: frozenTensors(model, graphs),
       ...(init.resume ? { state: { step: init.resume.step, params: init.resume.params, m: init.resume.m, v: init.resume.v } } : {}),
-    });
+    };
+    let session: TrainSession;
+    try {
+      session = await TrainSession.create({ ...sessionInit, graphCapture: capture.on });
+    } catch (err) {
+      if (!capture.on) throw err;
+      // ORT refused to set up capture for these graphs: the same graphs train uncaptured (Max(p, p) is exact).
+      capture = { on: false, note: `graph capture off: ${err instanceof Error ? err.message : String(err)}` };
+      session = await TrainSession.create(sessionInit);
+    }
     const totalSteps = init.totalSteps ?? t.steps;
     const schedule: ScheduleConfig = { kind: t.schedule, peakLr: t.lr, warmupSteps: Math.min(t.warmupSteps, totalSteps), totalSteps };
-    const trainer = new Trainer(init, plan, fullTensors, graphs, shape, session, totalSteps, schedule);
+    const trainer = new Trainer(init, plan, fullTensors, graphs, shape, session, totalSteps, schedule, capture);
     trainer.lastGood = await trainer.checkpoint();
     return trainer;
   }
 
   get step(): number {
     return this.session.stepCount;
+  }
+
+  /** Whether the step graphs are captured and replayed (WebGPU), and why not where that was asked for. */
+  get graphCapture(): CaptureState {
+    return this.capture;
+  }
+
+  /** The backend's label with the capture state: "WebGPU (onnxruntime-web), graph capture". */
+  get backendLabel(): string {
+    const label = this.init.backend.label;
+    return this.capture.on ? `${label}, graph capture` : this.capture.note ? `${label}, ${this.capture.note}` : label;
   }
 
   get logHistory(): readonly LogEntry[] {
@@ -228,7 +271,7 @@ export class Trainer {
   async sample(): Promise<SampleRecord> {
     const spec = this.init.samples;
     if (!spec || spec.prompts.length === 0) return { step: this.step, tokens: [] };
-    this.generator ??= await Generator.create(this.init.backend, this.init.model.config, this.init.model.weights, this.plan, this.sampleShape!);
+    this.generator ??= await Generator.create(this.init.backend, this.init.model.config, this.init.model.weights, this.plan, this.sampleShape!, { replaceable: this.fullTensors });
     const state = await this.session.exportState();
     const tokens = await this.generator.generate({
       prompts: spec.prompts,
@@ -258,12 +301,25 @@ export class Trainer {
     };
   }
 
-  /** Gradients of one batch (no optimizer step), normalised by its target tokens: `tabtune step`. */
+  /**
+   * Gradients of one batch (no optimizer step), normalised by its target tokens: `tabtune step`, the batch inspector.
+   * They are read from the accumulate graph's outputs, which a captured graph would replay on its recorded buffers: a
+   * captured trainer answers from an uncaptured session of the same graphs and state, made for the question.
+   */
   async gradients(examples: readonly Example[]): Promise<{ loss: number; targetTokens: number; grads: Record<string, Float32Array>; tokenNll: Float32Array }> {
     const batch = withDropoutMasks(collate(examples, this.shape.batch, this.shape.seqLen, this.init.padId), this.init.model.config, this.plan, this.shape, null);
-    const g = await this.session.gradients(batch);
-    const e = await this.session.evaluate(batch);
-    return { loss: g.nllSum / Math.max(1, g.targetTokens), targetTokens: g.targetTokens, grads: g.grads, tokenNll: e.tokenNll };
+    const session = this.capture.on ? await this.uncapturedSession(await this.session.exportState()) : this.session;
+    try {
+      const g = await session.gradients(batch);
+      const e = await session.evaluate(batch);
+      return { loss: g.nllSum / Math.max(1, g.targetTokens), targetTokens: g.targetTokens, grads: g.grads, tokenNll: e.tokenNll };
+    } finally {
+      if (session !== this.session) await session.release();
+    }
+  }
+
+  private uncapturedSession(state: TrainState): Promise<TrainSession> {
+    return TrainSession.create({ backend: this.init.backend, graphs: this.graphs, params: state.params, frozen: frozenTensors(this.init.model, this.graphs), state });
   }
 
   async release(): Promise<void> {
@@ -299,6 +355,7 @@ export class Trainer {
       params: c.params,
       frozen: frozenTensors(this.init.model, this.graphs),
       state: { step: c.step, params: c.params, m: c.m, v: c.v },
+      graphCapture: this.capture.on,
     });
     this.order = new DataOrder(this.init.train.length, this.init.config.seed, c.cursor);
     this.dropoutRng = Rng.fromState(c.rng.dropout);

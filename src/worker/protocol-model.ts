@@ -19,14 +19,16 @@ export interface MemoryShape {
   /** Base tensors trained in full beside the adapter (the run config's `full`); absent = LoRA only. */
   full?: RunConfig['full'];
   /** Limits to check against (the capability probe's WebGPU limits, or a byte budget for WASM); none = no check. */
-  limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number; budgetBytes?: number };
+  limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number; budgetBytes?: number; sessionWeights?: boolean };
 }
 
 /** Bytes one training run needs on the device, computed from config.json alone (before any weights download). */
 export interface MemoryEstimate {
   shape: MemoryShape;
-  /** Frozen base weights as float32. */
+  /** Frozen base weights as float32, one copy. */
   weightBytes: number;
+  /** Copies of them the run keeps (WASM: one per session that holds them); totalBytes counts them all. */
+  weightCopies: number;
   trainableParams: number;
   /** Trainable parameters themselves (float32). */
   trainableBytes: number;

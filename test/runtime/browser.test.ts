@@ -17,6 +17,7 @@ import type { BrowserRun } from './browser/entry.ts';
 const CHROMIUM = process.env.TABTUNE_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ORT_DIST = join(process.cwd(), 'node_modules/onnxruntime-web/dist');
+const DEMO_MODEL = join(process.cwd(), 'fixtures/tiny-storyteller');
 const available = existsSync(CHROMIUM);
 
 let server: Server;
@@ -34,9 +35,9 @@ beforeAll(async () => {
     if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/entry.js"></script>');
     if (url === '/favicon.ico') return void res.writeHead(204).end();
     if (url === '/entry.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-    const file = url.startsWith('/ort/') ? join(ORT_DIST, url.slice(5).split('?')[0]!) : '';
+    const file = url.startsWith('/ort/') ? join(ORT_DIST, url.slice(5).split('?')[0]!) : url.startsWith('/model/') ? join(DEMO_MODEL, url.slice(7)) : '';
     if (file && !file.includes('..') && existsSync(file)) {
-      const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+      const type = file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.json') ? 'application/json' : file.endsWith('.mjs') || file.endsWith('.js') ? 'text/javascript' : 'application/octet-stream';
       return void res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
     }
     res.writeHead(404).end();
@@ -114,6 +115,33 @@ describe.skipIf(!available)(`browser WebGPU backend${available ? '' : ` (skipped
     const reshape = await repro('reshape', true);
     expect(reshape[1]).toEqual(reshape[2]);
     expect(reshape[2]).not.toEqual([31, 61]);
+  });
+
+  it('the trainer on the demo model captures its graphs on WebGPU by default: 50 steps equal an uncaptured run, bit for bit', { timeout: 900_000 }, async () => {
+    const trainDemo = (prefer: 'webgpu' | 'wasm', steps: number, capture: boolean) => page.evaluate(([p, s, c]) => window.tabtuneTrainDemo(p, s, c), [prefer, steps, capture] as const);
+    const captured = await trainDemo('webgpu', 50, true);
+    const plain = await trainDemo('webgpu', 50, false);
+    console.log(`demo trainer, 50 steps on SwiftShader WebGPU: captured ${(captured.ms / 1000).toFixed(1)} s, uncaptured ${(plain.ms / 1000).toFixed(1)} s`);
+    expect(captured.capture).toEqual({ on: true, note: null });
+    expect(captured.label).toBe('WebGPU (onnxruntime-web), graph capture');
+    expect(plain.capture).toEqual({ on: false, note: null });
+    expect(plain.label).toBe('WebGPU (onnxruntime-web)');
+    // Built for capture: one Max(p, p) per LoRA tensor more (StepConfig.computedOutputs).
+    expect(captured.graphNodes).toBe(plain.graphNodes + Object.keys(plain.params).length);
+    expect(captured.losses).toHaveLength(50);
+    expect(captured.losses).toEqual(plain.losses);
+    expect(captured.gradNorms).toEqual(plain.gradNorms);
+    expect(captured.evalLosses).toEqual(plain.evalLosses);
+    expect(Object.keys(captured.params).sort()).toEqual(Object.keys(plain.params).sort());
+    for (const [name, p] of Object.entries(plain.params)) expect(captured.params[name], name).toEqual(p);
+    expect(new Set(plain.losses).size).toBeGreaterThan(40);
+    // The batch inspector on a captured trainer answers from an uncaptured session: the same loss and gradients.
+    expect(captured.inspected).toEqual(plain.inspected);
+    expect(captured.inspected.gradSquares).toBeGreaterThan(0);
+    // On WASM a request for capture is moot: nothing to replay, nothing said.
+    const wasm = await trainDemo('wasm', 1, true);
+    expect(wasm.capture).toEqual({ on: false, note: null });
+    expect(wasm.label).toMatch(/^WASM \(onnxruntime-web, \d+ threads?\)$/);
   });
 
   it('falls back to WASM in the page when asked, with the same losses', { timeout: 300_000 }, async () => {

@@ -11,7 +11,7 @@ import { startHarness, type Harness } from '../worker/harness';
 
 const MiB = 1024 ** 2;
 const memory = (problems: string[], limits?: NonNullable<MemoryEstimate['shape']['limits']>): MemoryEstimate => ({
-  shape: { batch: 8, seqLen: 1024, lora: { r: 8, targets: ['q_proj'] }, ...(limits ? { limits } : {}) }, weightBytes: 1, trainableParams: 10,
+  shape: { batch: 8, seqLen: 1024, lora: { r: 8, targets: ['q_proj'] }, ...(limits ? { limits } : {}) }, weightBytes: 1, weightCopies: 1, trainableParams: 10,
   trainableBytes: 40, gradientBytes: 40, optimizerBytes: 80, activationBytes: 1, largestTensorBytes: 600 * MiB, largestTensorName: 'logits [8×1024, 1000]',
   activationNote: 'n', totalBytes: 162, problems,
 });
@@ -25,7 +25,7 @@ describe('memory limits and fit', () => {
   it('asks for the WebGPU buffer limits, or the WASM heap, or nothing before the probe', () => {
     expect(memoryLimits(webgpu({ maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB, maxComputeWorkgroupSizeX: 256 })))
       .toEqual({ maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB });
-    expect(memoryLimits(wasm)).toEqual({ budgetBytes: WASM_HEAP_BYTES });
+    expect(memoryLimits(wasm)).toEqual({ budgetBytes: WASM_HEAP_BYTES, sessionWeights: true });
     expect(memoryLimits(null)).toBeUndefined();
   });
 
@@ -33,21 +33,21 @@ describe('memory limits and fit', () => {
     const limits = { maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB };
     const swiftshader: Capability = { ...webgpu(limits), backend: 'wasm', backendNote: 'software renderer (SwiftShader)' };
     expect(trainingBackend(swiftshader, 'auto')).toBe('wasm');
-    expect(memoryLimits(swiftshader, 'auto')).toEqual({ budgetBytes: WASM_HEAP_BYTES });
+    expect(memoryLimits(swiftshader, 'auto')).toEqual({ budgetBytes: WASM_HEAP_BYTES, sessionWeights: true });
     expect(trainingBackend(swiftshader, 'webgpu')).toBe('webgpu');
     expect(memoryLimits(swiftshader, 'webgpu')).toEqual(limits);
-    expect(memoryLimits(webgpu(limits), 'wasm')).toEqual({ budgetBytes: WASM_HEAP_BYTES });
+    expect(memoryLimits(webgpu(limits), 'wasm')).toEqual({ budgetBytes: WASM_HEAP_BYTES, sessionWeights: true });
     // WebGPU picked where there is none: WASM is what runs.
     expect(trainingBackend(wasm, 'webgpu')).toBe('wasm');
     expect(memoryFit(memory([], limits), swiftshader, 'webgpu').note).toMatch(/does not report how much memory/);
-    expect(memoryFit(memory([], { budgetBytes: WASM_HEAP_BYTES }), swiftshader, 'auto').note).toBeNull();
+    expect(memoryFit(memory([], { budgetBytes: WASM_HEAP_BYTES, sessionWeights: true }), swiftshader, 'auto').note).toBeNull();
   });
 
   it('refuses with the worker\'s reasons, passes without, and knows nothing before the probe', () => {
     const gpu = webgpu({ maxStorageBufferBindingSize: 128 * MiB });
     expect(memoryFit(memory(['too big'], { maxStorageBufferBindingSize: 128 * MiB }), gpu)).toMatchObject({ verdict: 'refused', problems: ['too big'] });
     expect(memoryFit(memory([], { maxStorageBufferBindingSize: 128 * MiB }), gpu)).toEqual({ verdict: 'fits', problems: [], note: expect.stringMatching(/does not report how much memory/) });
-    expect(memoryFit(memory([], { budgetBytes: WASM_HEAP_BYTES }), wasm)).toEqual({ verdict: 'fits', problems: [], note: null });
+    expect(memoryFit(memory([], { budgetBytes: WASM_HEAP_BYTES, sessionWeights: true }), wasm)).toEqual({ verdict: 'fits', problems: [], note: null });
     expect(memoryFit(memory([]), null).verdict).toBe('unknown');
   });
 });

@@ -82,6 +82,19 @@ describe('planMemory', () => {
     expect(planMemory(smol, run({ maxLength: len + 1 }), { budgetBytes: budget }).fits).toBe(false);
   });
 
+  it('counts one copy of the weights per session that holds them where sessions hold them (WASM, CPU), one on WebGPU', () => {
+    const gpu = planMemory(smol, run()).bill;
+    expect(gpu.weightCopies).toBe(1);
+    // train + accumulate + eval + the samples' decode session, and the samples' prefill fed them once more.
+    const wasm = planMemory(smol, run(), { sessionWeights: true }).bill;
+    expect(wasm.weightCopies).toBe(5);
+    expect(wasm.totalBytes - gpu.totalBytes).toBe(4 * gpu.weightBytes);
+    expect(planMemory(smol, run({ train: { batchSize: 4, evalEvery: 0, sampleEvery: 0 } }), { sessionWeights: true }).bill.weightCopies).toBe(2);
+    expect(planMemory(smol, run({ train: { batchSize: 4, evalEvery: 10, sampleEvery: 0 } }), { sessionWeights: true }).bill.weightCopies).toBe(3);
+    const text = formatMemoryPlan(planMemory(smol, run(), { sessionWeights: true }));
+    expect(text).toMatch(/weights +2\.70 GB {2}\d[\d,]* parameters with the adapter, one copy per session that holds them \(5 × 540\.6 MB\)/);
+  });
+
   it('says only "pick a smaller model" when even the weights exceed the budget', () => {
     const plan = planMemory(smol, run(), { budgetBytes: 100e6 });
     expect(plan.problems[0]!.message).toMatch(/available: pick a smaller model\.$/);

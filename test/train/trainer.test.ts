@@ -52,6 +52,20 @@ describe('Trainer', () => {
     await trainer.release();
   });
 
+  it('asked for graph capture on WASM, trains as without it and says nothing (no dispatches to replay)', { timeout: 120_000 }, async () => {
+    const c = config({ lr: 1e-2, steps: 2, warmupSteps: 1 });
+    const asked = await Trainer.create({ ...init(c), graphCapture: true });
+    expect(asked.graphCapture).toEqual({ on: false, note: null });
+    expect(asked.backendLabel).toBe(backend.label);
+    await asked.run();
+    const plain = await Trainer.create(init(c));
+    await plain.run();
+    expect(asked.graphs.train.nodes.length).toBe(plain.graphs.train.nodes.length);
+    expect(asked.logHistory).toEqual(plain.logHistory);
+    await asked.release();
+    await plain.release();
+  });
+
   it('pauses on its stop flag and continues to the same state as an uninterrupted run', { timeout: 120_000 }, async () => {
     const c = config({ lr: 1e-2, steps: 4, warmupSteps: 1 });
     const straight = await Trainer.create(init(c));

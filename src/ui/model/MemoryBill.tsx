@@ -14,7 +14,9 @@ export function MemoryBill({ memory }: { memory: MemoryEstimate }) {
   const fit = memoryFit(memory, capability, choice);
   const { batch, seqLen, lora } = memory.shape;
   const rows: [string, string, number, string?][] = [
-    ['Weights', 'frozen, float32', memory.weightBytes],
+    memory.weightCopies > 1
+      ? ['Weights', `frozen, float32: ${memory.weightCopies} copies, one per WASM session that holds them`, memory.weightBytes * memory.weightCopies]
+      : ['Weights', 'frozen, float32', memory.weightBytes],
     ['Trainable', `${formatCount(memory.trainableParams)} LoRA parameters`, memory.trainableBytes],
     ['Gradients', 'one per trainable parameter', memory.gradientBytes],
     ['Optimizer', 'AdamW: two moments', memory.optimizerBytes],

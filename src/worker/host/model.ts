@@ -141,7 +141,7 @@ function estimateMemory(configJson: unknown, shape: MemoryShape): MemoryEstimate
   };
   const { bill, problems } = planMemory(configJson, run, shape.limits ?? {});
   return {
-    shape, weightBytes: bill.weightBytes, trainableParams: bill.trainableParams, trainableBytes: bill.trainableBytes,
+    shape, weightBytes: bill.weightBytes, weightCopies: bill.weightCopies, trainableParams: bill.trainableParams, trainableBytes: bill.trainableBytes,
     gradientBytes: bill.gradientBytes, optimizerBytes: bill.optimizerBytes, activationBytes: bill.activationBytes,
     largestTensorBytes: bill.largestTensor.bytes, largestTensorName: bill.largestTensor.name, activationNote: bill.activationNote,
     totalBytes: bill.totalBytes, problems: problems.map((p) => p.message),

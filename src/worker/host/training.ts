@@ -73,6 +73,10 @@ export class TrainingHost {
   private trainer: Trainer | null = null;
   private builtFor: RunSession | null = null;
   private builtOn: BackendChoice = 'auto';
+  /** Whether the current trainer was built to train (graph capture asked for) rather than to inspect or export. */
+  private builtToTrain = false;
+  /** The current trainer's backend label without its capture state (the batch inspector never replays a capture). */
+  private builtLabel = '';
   private info: TrainerInfo | null = null;
   private flag = { aborted: false };
   private phase: HostPhase = 'idle';
@@ -104,21 +108,28 @@ export class TrainingHost {
     return { prepared, session: prepared.session.withConfig(config) };
   }
 
-  private async build(ctx: HandlerContext, choice: BackendChoice, inputs: RunInputs, resume?: TrainerCheckpoint): Promise<Trainer> {
+  /**
+   * A trainer for `inputs` on the chosen backend. `toTrain`: it will run the training loop, so it asks for WebGPU graph
+   * capture (used where the backend supports it; the label says so). The batch inspector and graph export build
+   * without: the inspector reads the accumulate graph's outputs, which a replay would leave on its recorded buffers.
+   */
+  private async build(ctx: HandlerContext, choice: BackendChoice, inputs: RunInputs, toTrain: boolean, resume?: TrainerCheckpoint): Promise<Trainer> {
     await this.release();
     const model = await this.pg.loadedModel(ctx, inputs.prepared);
     ctx.emit({ type: 'progress', stage: 'Starting the backend', loaded: 0, total: null });
     const { backend, fallbackReason } = await this.pg.openedBackend(choice);
     ctx.emit({ type: 'progress', stage: 'Building the step graphs and sessions', loaded: 0, total: null });
     const adopted = !resume && this.adopted?.modelKey === inputs.prepared.source.id ? { initialAdapter: this.adopted.params } : {};
-    const trainer = await inputs.session.createTrainer({ backend, model, ...(resume ? { resume } : {}), ...adopted });
+    const trainer = await inputs.session.createTrainer({ backend, model, ...(resume ? { resume } : {}), ...adopted, graphCapture: toTrain });
     this.trainer = trainer;
     this.builtFor = inputs.session;
     this.builtOn = choice;
+    this.builtToTrain = toTrain;
+    this.builtLabel = backend.label;
     this.deviceLost = backend.lost ?? null;
     this.info = {
       backend: backend.kind === 'webgpu' ? 'webgpu' : 'wasm',
-      backendLabel: backend.label,
+      backendLabel: trainer.backendLabel,
       fallbackReason: fallbackReason ?? null,
       batch: trainer.shape.batch,
       seqLen: trainer.shape.seqLen,
@@ -162,7 +173,7 @@ export class TrainingHost {
   async inspect(ctx: HandlerContext, choice: BackendChoice, config: RunConfig): Promise<BatchInspection> {
     this.notRunning('inspect a batch');
     const inputs = this.sessionFor(config);
-    const trainer = this.builtMatches(inputs.session, choice) ? this.trainer! : await this.build(ctx, choice, inputs);
+    const trainer = this.builtMatches(inputs.session, choice) ? this.trainer! : await this.build(ctx, choice, inputs, false);
     if (this.info) ctx.emit({ type: 'trainer', info: { ...this.info, step: trainer.step } });
     const started = performance.now();
     const r = await inputs.session.inspect(trainer);
@@ -184,7 +195,8 @@ export class TrainingHost {
       gradNorms: r.gradNorms.map(({ name, size, norm }) => ({ name, size, norm })),
       graph: summarizeGraph(trainer.graphs.train, { top: 12 }),
       ms,
-      backendLabel: this.info?.backendLabel ?? 'unknown',
+      // A captured trainer answers from an uncaptured session (Trainer.gradients): the label names what ran.
+      backendLabel: trainer.graphCapture.on ? `${this.builtLabel}, uncaptured for the inspection` : (this.info?.backendLabel ?? 'unknown'),
       fallbackReason: this.info?.fallbackReason ?? null,
     };
   }
@@ -193,7 +205,7 @@ export class TrainingHost {
   async exportGraphs(ctx: HandlerContext, choice: BackendChoice, config: RunConfig): Promise<GraphExportResult> {
     this.notRunning('export the graphs');
     const inputs = this.sessionFor(config);
-    const trainer = this.builtMatches(inputs.session, choice) ? this.trainer! : await this.build(ctx, choice, inputs);
+    const trainer = this.builtMatches(inputs.session, choice) ? this.trainer! : await this.build(ctx, choice, inputs, false);
     const model = await this.pg.loadedModel(ctx, inputs.prepared);
     ctx.emit({ type: 'progress', stage: 'Writing the ONNX files', loaded: 0, total: null });
     const source = inputs.prepared.source;
@@ -241,10 +253,12 @@ export class TrainingHost {
     this.phase = 'running'; // claimed before the first await so a second start is refused
     try {
       const inputs = this.sessionFor(config);
-      // A trainer that has not taken a step for exactly this run is reused (the batch inspector built it).
-      const reuse = this.builtMatches(inputs.session, choice) && this.trainer!.step === 0 && this.run === null;
+      // A trainer that has not taken a step for exactly this run is reused (the batch inspector built it), unless it
+      // was built without the graph capture a WebGPU run trains with.
+      const captureFits = this.builtToTrain || this.info?.backend !== 'webgpu';
+      const reuse = this.builtMatches(inputs.session, choice) && this.trainer!.step === 0 && this.run === null && captureFits;
       this.lastCheckpoint = null;
-      const trainer = reuse ? this.trainer! : await this.build(ctx, choice, inputs);
+      const trainer = reuse ? this.trainer! : await this.build(ctx, choice, inputs, true);
       if (reuse && this.info) ctx.emit({ type: 'trainer', info: this.info });
       this.run = inputs;
       await this.persist.begin(inputs.prepared, inputs.session, save, this.info?.backend ?? 'unknown', ctx);
@@ -282,7 +296,7 @@ export class TrainingHost {
         if (!baseConfig) throw new Error('There is no run configuration to resume with; press Start.');
         this.run = this.sessionFor(baseConfig);
         this.lastCheckpoint = checkpoint;
-        return this.build(ctx, on, this.run, checkpoint);
+        return this.build(ctx, on, this.run, true, checkpoint);
       };
       if (runId) {
         // A run saved in IndexedDB (after a reload): its latest checkpoint, and it goes on being saved there.
@@ -295,7 +309,7 @@ export class TrainingHost {
         trainer = await rebuild(parseCheckpoint(tensors, state, 'the saved checkpoint'), choice ?? this.builtOn);
       } else if (!trainer || previous === 'idle') {
         if (!this.lastCheckpoint || !this.run) throw new Error('There is no paused run or checkpoint to resume; press Start.');
-        trainer = await this.build(ctx, this.builtOn, this.run, this.lastCheckpoint);
+        trainer = await this.build(ctx, this.builtOn, this.run, true, this.lastCheckpoint);
       } else if (this.info) {
         ctx.emit({ type: 'trainer', info: { ...this.info, step: trainer.step } });
       }
@@ -329,7 +343,7 @@ export class TrainingHost {
     const checkpoint = parseCheckpoint(tensors, state, `the checkpoint at step ${saved.step}`);
     this.persist.detach();
     const inputs = this.sessionFor(config);
-    const trainer = await this.build(ctx, choice, inputs, checkpoint);
+    const trainer = await this.build(ctx, choice, inputs, true, checkpoint);
     this.run = inputs;
     this.lastCheckpoint = checkpoint;
     this.phase = 'paused';
@@ -523,7 +537,7 @@ export class TrainingHost {
     const base = prepared.session.config;
     const sha = prepared.summary.sha;
     const inputs = this.sessionFor({ ...base, model: { ...base.model, ...(sha ? { sha } : {}) }, lora: adopted.lora });
-    const trainer = this.builtMatches(inputs.session, this.builtOn) && this.trainer!.step === 0 ? this.trainer! : await this.build(ctx, this.builtOn, inputs);
+    const trainer = this.builtMatches(inputs.session, this.builtOn) && this.trainer!.step === 0 ? this.trainer! : await this.build(ctx, this.builtOn, inputs, false);
     this.run = inputs;
     this.lastCheckpoint = await trainer.checkpoint();
     return true;

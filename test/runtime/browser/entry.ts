@@ -1,5 +1,6 @@
 // Browser side of test/runtime/browser.test.ts, bundled with esbuild and run in Chromium (WebGPU on SwiftShader):
-// trains the tiny model with the browser backend (onnxruntime-web/webgpu) and reports losses and parameters.
+// trains the tiny model with the browser backend (onnxruntime-web/webgpu) and reports losses and parameters, and runs
+// the app's Trainer on the demo checkpoint (served under /model/) with and without graph capture.
 import * as ort from 'onnxruntime-web/webgpu';
 import { GraphBuilder, makeTensor } from '../../../src/engine/graph.ts';
 import { serializeGraph } from '../../../src/engine/onnx.ts';
@@ -8,6 +9,11 @@ import { buildStepGraphs } from '../../../src/engine/step.ts';
 import { createWebBackend } from '../../../src/runtime/web.ts';
 import { TrainSession } from '../../../src/runtime/train-session.ts';
 import { TINY, collate, tinyForward, tinyRows, tinyWeights } from '../../engine/step-fixtures.ts';
+import type { Example } from '../../../src/data/example.ts';
+import { defaultRunConfig } from '../../../src/share/run-config.ts';
+import { loadModel, type FileSource } from '../../../src/train/model-source.ts';
+import { Trainer } from '../../../src/train/trainer.ts';
+import { resolveSubset } from '../../../src/train/session.ts';
 
 export interface BrowserRun {
   backend: string;
@@ -74,11 +80,75 @@ async function captureRepro(kind: 'scatter' | 'reshape', capture: boolean): Prom
   return outs;
 }
 
+interface TrainerRun {
+  label: string;
+  capture: { on: boolean; note: string | null };
+  graphNodes: number;
+  losses: number[];
+  gradNorms: number[];
+  evalLosses: number[];
+  params: Record<string, number[]>;
+  /** The batch inspector's answer after the run (Trainer.gradients): loss and the gradients' sum of squares. */
+  inspected: { loss: number; gradSquares: number };
+  ms: number;
+}
+
+/** Synthetic examples over the demo vocabulary: rows of 9–16 tokens, the first three of each not trained. */
+function demoExamples(count: number, seed: number): Example[] {
+  return Array.from({ length: count }, (_, i): Example => {
+    const n = 9 + ((i * 5 + seed) % 8);
+    const ids = Array.from({ length: n }, (_, t) => (seed * 131 + i * 37 + t * t * 11 + t * 7) % 1021);
+    const labels = Int32Array.from(ids, (id, t) => (t < 3 ? -100 : id));
+    return { id: `row-${seed}-${i}`, text: '', ids, labels, starts: new Int32Array(n), ends: new Int32Array(n), turns: [], messages: [], templated: false, fullLength: n, notes: [] };
+  });
+}
+
+/**
+ * The app's training path on the browser backend: Trainer.create (what the worker's TrainingHost builds) on the demo
+ * checkpoint with LoRA dropout and gradient accumulation, `steps` optimizer steps with an eval every 25, graph capture
+ * asked for or not.
+ */
+async function trainDemo(prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean): Promise<TrainerRun> {
+  const { backend } = await createWebBackend({ prefer, wasmPaths: '/ort/' });
+  const files = ['config.json', 'generation_config.json', 'model.safetensors'];
+  const source: FileSource = {
+    id: 'tiny-storyteller', sha: 'fixture', list: async () => files,
+    read: async (path) => new Uint8Array(await (await fetch(`/model/${path}`)).arrayBuffer()),
+  };
+  const model = await loadModel(source);
+  const c = defaultRunConfig();
+  const config = {
+    ...c, maxLength: 16, lora: { ...c.lora, r: 4, dropout: 0.1, targets: ['q_proj', 'v_proj'] },
+    train: { ...c.train, steps, batchSize: 2, gradAccum: 2, lr: 1e-2, warmupSteps: 5, evalEvery: 25, sampleEvery: 0, checkpointEvery: 0 },
+  };
+  const trainer = await Trainer.create({ backend, model, config, subset: resolveSubset(config, model.config), train: demoExamples(12, 1), eval: demoExamples(2, 2), padId: 0, graphCapture });
+  const losses: number[] = [];
+  const gradNorms: number[] = [];
+  const evalLosses: number[] = [];
+  const started = performance.now();
+  const result = await trainer.run({ onStep: (r) => (losses.push(r.loss), gradNorms.push(r.gradNorm)), onEval: (r) => evalLosses.push(r.loss) });
+  const ms = performance.now() - started;
+  if (result.reason !== 'completed') throw new Error(`the run ended ${result.reason} at step ${result.step}`);
+  const state = await trainer.checkpoint();
+  const g = await trainer.gradients(demoExamples(2, 3));
+  const gradSquares = Object.values(g.grads).reduce((s, v) => s + v.reduce((a, x) => a + x * x, 0), 0);
+  const out: TrainerRun = {
+    label: trainer.backendLabel, capture: trainer.graphCapture, graphNodes: trainer.graphs.train.nodes.length, losses, gradNorms, evalLosses, params: {},
+    inspected: { loss: g.loss, gradSquares }, ms,
+  };
+  for (const [k, v] of Object.entries(state.params)) out.params[k] = Array.from(v);
+  await trainer.release();
+  await backend.release();
+  return out;
+}
+
 declare global {
   interface Window {
+    tabtuneTrainDemo: (prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean) => Promise<TrainerRun>;
     tabtuneRun: (prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean | 'fixed-buffers') => Promise<BrowserRun>;
     tabtuneCaptureRepro: (kind: 'scatter' | 'reshape', capture: boolean) => Promise<number[][]>;
   }
 }
 window.tabtuneRun = run;
+window.tabtuneTrainDemo = trainDemo;
 window.tabtuneCaptureRepro = captureRepro;
