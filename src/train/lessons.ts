@@ -143,7 +143,8 @@ export async function greedyAnswers(
   backend: Backend, model: LoadedModel, prompts: readonly (readonly number[])[], opts: { maxNewTokens: number; stopIds: readonly number[]; padId: number }, adapter: AdapterState | null,
 ): Promise<number[][]> {
   const promptLen = Math.max(...prompts.map((p) => p.length));
-  const gen = await Generator.create(backend, model.config, model.weights, adapter?.plan ?? null, { batch: prompts.length, promptLen, maxLen: promptLen + opts.maxNewTokens });
+  const gen = await Generator.create(backend, model.config, model.weights, adapter?.plan ?? null, { batch: prompts.length, promptLen, maxLen: promptLen + opts.maxNewTokens },
+    { replaceable: adapter?.fullTensors ?? [] });
   try {
     return await gen.generate({
       prompts, maxNewTokens: opts.maxNewTokens, sampling: GREEDY, stopIds: opts.stopIds, rng: null, padId: opts.padId,
