@@ -77,7 +77,7 @@ test('a Hub checkpoint found by search, picked with the keyboard, pinned to its 
   await expect(list).toBeVisible();
   await expect(box).toHaveAttribute('aria-expanded', 'true');
   const options = list.getByRole('option');
-  await expect(options).toHaveCount(8);
+  await expect(options).toHaveCount(10);
   await expect(options.filter({ hasText: 'tabtune/tiny-llama' })).toContainText(/downloads · [\d.]+ MiB/);
   await app.screenshot('model-panel-search');
   // Escape closes the list; typing opens it again.
