@@ -86,10 +86,10 @@ test('a Hub checkpoint found by search, picked with the keyboard, pinned to its 
   await box.press('Backspace');
   await box.press('y');
   await expect(list).toBeVisible();
-  await expect(options).toHaveCount(8);
+  await expect(options).toHaveCount(10);
   // Arrow keys move the active option (aria-activedescendant); Enter picks it.
   let picked = false;
-  for (let i = 0; i < 8 && !picked; i++) {
+  for (let i = 0; i < 10 && !picked; i++) {
     await box.press('ArrowDown');
     const activeId = await box.getAttribute('aria-activedescendant');
     expect(activeId).not.toBeNull();
