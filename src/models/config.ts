@@ -247,37 +247,19 @@ function refuseAttentionDropout(c: Json, mt: string): void {
 }
 
 function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFamilyConfig {
-  const hiddenSize = int(c, 'hidden_size', CONFIG_LIMITS.hidden_size);
-  const numHeads = int(c, 'num_attention_heads', CONFIG_LIMITS.num_attention_heads);
-  const numKvHeads = optInt(c, 'num_key_value_heads', CONFIG_LIMITS.num_key_value_heads, 1) ?? numHeads;
-  const headDim = optInt(c, 'head_dim', CONFIG_LIMITS.head_dim, 1) ?? hiddenSize / numHeads;
-  if (!Number.isInteger(headDim)) {
-    throw new ModelConfigError('head_dim', `hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads} and head_dim is missing. HINT: the file is corrupt; re-download config.json.`);
-  }
-  if (headDim % 2 !== 0) throw new ModelConfigError('head_dim', `head_dim ${headDim} is odd; rotary embeddings rotate pairs of channels, so it must be even.`);
-  if (numHeads % numKvHeads !== 0) {
-    throw new ModelConfigError('num_key_value_heads', `num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}. HINT: the file is corrupt; re-download config.json.`);
-  }
-  const act = c['hidden_act'] ?? 'silu';
-  if (act !== 'silu') throw new UnsupportedModelError(`config.json: hidden_act ${preview(act)} is not supported for ${mt}; TabTune implements silu (SwiGLU)`);
-  const partial = c['partial_rotary_factor'];
-  if (partial !== undefined && partial !== null && partial !== 1) {
-    throw new UnsupportedModelError(`config.json: partial_rotary_factor ${preview(partial)} is not supported; TabTune rotates the whole head`);
-  }
+  const { numKvHeads, ...dims } = rotaryDecoderDims(c, mt, 'refused');
   if (mt === 'qwen2' || mt === 'qwen3' || mt === 'smollm3') {
     if (c['use_sliding_window'] === true) {
       throw new UnsupportedModelError(`config.json: use_sliding_window true is not supported for ${mt}; TabTune implements full attention only`);
     }
   }
-  refuseAttentionDropout(c, mt);
   const window = mt === 'mistral' ? optInt(c, 'sliding_window', CONFIG_LIMITS.sliding_window, 1) : null;
   const attentionBias = bool(c, 'attention_bias', false);
-  const numLayers = int(c, 'num_hidden_layers', CONFIG_LIMITS.num_hidden_layers);
   if (mt === 'smollm3' && c['mlp_bias'] === true) throw new UnsupportedModelError('config.json: mlp_bias true is not supported for smollm3; its MLP has no biases');
   return {
     family: 'llama',
     modelType: mt,
-    ...common(c, { hiddenSize, numHeads, headDim, intermediateSize: int(c, 'intermediate_size', CONFIG_LIMITS.intermediate_size), numLayers }),
+    ...common(c, dims),
     maxPositionEmbeddings: optInt(c, 'max_position_embeddings', CONFIG_LIMITS.max_position_embeddings, 1) ?? 2048,
     // SmolLM3Config defaults tie_word_embeddings to true and SmolLM3-3B's config.json leaves it out; Llama's default is false.
     tieWordEmbeddings: bool(c, 'tie_word_embeddings', mt === 'smollm3'),
@@ -289,7 +271,7 @@ function parseLlamaFamily(c: Json, mt: LlamaFamilyConfig['modelType']): LlamaFam
     mlpBias: mt === 'llama' ? bool(c, 'mlp_bias', false) : false,
     qkNorm: mt === 'qwen3',
     slidingWindow: window,
-    ropeLayers: mt === 'smollm3' ? smolRopeLayers(c, numLayers) : null,
+    ropeLayers: mt === 'smollm3' ? smolRopeLayers(c, dims.numLayers) : null,
   };
 }
 
@@ -421,8 +403,8 @@ function gemma2Rope(c: Json): { global: RopeConfig; local: RopeConfig } {
   return { global: rope, local: rope };
 }
 
-/** Heads and head size of an OLMo 2 or Granite config (RoPE over whole heads, GQA, SwiGLU only). */
-function rotaryDecoderDims(c: Json, mt: 'olmo2' | 'granite', dropout: 'refused' | 'read'): Dims & { numKvHeads: number } {
+/** Heads and head size of a Llama-family, OLMo 2 or Granite config (RoPE over whole heads, GQA, SwiGLU only). */
+function rotaryDecoderDims(c: Json, mt: LlamaFamilyConfig['modelType'] | 'olmo2' | 'granite', dropout: 'refused' | 'read'): Dims & { numKvHeads: number } {
   const hiddenSize = int(c, 'hidden_size', CONFIG_LIMITS.hidden_size);
   const numHeads = int(c, 'num_attention_heads', CONFIG_LIMITS.num_attention_heads);
   const numKvHeads = optInt(c, 'num_key_value_heads', CONFIG_LIMITS.num_key_value_heads, 1) ?? numHeads;
