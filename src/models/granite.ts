@@ -7,10 +7,9 @@ import type { GraphBuilder } from '../engine/graph.ts';
 import type { Value } from '../engine/ir.ts';
 import * as O from '../engine/ops.ts';
 import type { GraniteConfig } from './config.ts';
-import { ropeInvFreq } from './config.ts';
 import type { DropoutSpec } from './gpt2.ts';
 import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
-import { applyRope, attention, attentionBias, declareInputs, linear, lmHead, rmsNorm, ropeTables, weight } from './layers.ts';
+import { applyRope, attention, declareInputs, linear, linears, lmHead, rmsNorm, rotaryDecoderStart, silu, weight } from './layers.ts';
 
 /** One inverted-dropout mask [B, heads, T, T] per layer on the attention probabilities, when attention_dropout > 0. */
 export function graniteDropoutSpecs(cfg: GraniteConfig, batch: number, seqLen: number): DropoutSpec[] {
@@ -22,20 +21,15 @@ export function graniteDropoutSpecs(cfg: GraniteConfig, batch: number, seqLen: n
 
 export function buildGraniteForward(g: GraphBuilder, cfg: GraniteConfig, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
-  const { B, T, N } = ctx;
+  const { B, T } = ctx;
   if (opts.modelDropout && opts.cache) throw new Error('forward: model dropout is for training graphs, not KV-cache generation');
   const masks = (opts.modelDropout ? graniteDropoutSpecs(cfg, B, T) : []).map((s) => g.input(s.name, 'float32', s.shape));
   const D = cfg.headDim;
   const eps = cfg.rmsNormEps;
-  const heads = { q: cfg.numHeads, kv: cfg.numKvHeads, dim: D };
-  const maxPos = opts.cache ? opts.cache.maxLen : T;
-  const { bias, rope } = g.scope('prelude', () => ({
-    bias: attentionBias(ctx, data.positionIds, data.attentionMask, heads.q / heads.kv),
-    // The query side of the RoPE tables carries attention_multiplier, so scores come out scaled.
-    rope: ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.rope, D), maxPos, cfg.attentionMultiplier),
-  }));
-  const embed = weight(ctx, 'model.embed_tokens.weight');
-  let x: Value = O.Gather(g, embed, O.Reshape(g, data.inputIds, [N])); // [N, H]
+  // The query side of the RoPE tables carries attention_multiplier, so scores come out scaled.
+  const start = rotaryDecoderStart(ctx, data, cfg, cfg.attentionMultiplier);
+  const { heads, bias, rope, embed } = start;
+  let x: Value = start.x; // [N, H]
   if (cfg.embeddingMultiplier !== 1) x = O.Mul(g, x, cfg.embeddingMultiplier);
   const residual = (branch: Value): Value => (cfg.residualMultiplier === 1 ? branch : O.Mul(g, branch, cfg.residualMultiplier));
   const cache: CacheBinding[] = [];
@@ -45,9 +39,10 @@ export function buildGraniteForward(g: GraphBuilder, cfg: GraniteConfig, opts: F
     const p = `model.layers.${i}`;
     x = g.scope(`layers.${i}`, () => {
       const h = rmsNorm(ctx, x, `${p}.input_layernorm.weight`, eps);
-      const q = applyRope(ctx, O.Reshape(g, linear(ctx, h, `${p}.self_attn.q_proj`, ab), [B, T, heads.q, D]), rope.q);
-      const k = applyRope(ctx, O.Reshape(g, linear(ctx, h, `${p}.self_attn.k_proj`, ab), [B, T, heads.kv, D]), rope.k);
-      const v = O.Reshape(g, linear(ctx, h, `${p}.self_attn.v_proj`, ab), [B, T, heads.kv, D]);
+      const [qp, kp, vp] = linears(ctx, h, ['q_proj', 'k_proj', 'v_proj'].map((m) => `${p}.self_attn.${m}`), ab);
+      const q = applyRope(ctx, O.Reshape(g, qp!, [B, T, heads.q, D]), rope.q);
+      const k = applyRope(ctx, O.Reshape(g, kp!, [B, T, heads.kv, D]), rope.k);
+      const v = O.Reshape(g, vp!, [B, T, heads.kv, D]);
       // attention() lays grouped heads out as [B, KV, rep·T, Tk], which is [B, H, T, Tk] reshaped (h = kv·rep + r).
       const m = masks[i];
       const probsMask = m ? O.Reshape(g, m, [B, heads.kv, (heads.q / heads.kv) * T, T]) : null;
@@ -57,7 +52,7 @@ export function buildGraniteForward(g: GraphBuilder, cfg: GraniteConfig, opts: F
       const h2 = rmsNorm(ctx, x1, `${p}.post_attention_layernorm.weight`, eps);
       const gate = linear(ctx, h2, `${p}.mlp.gate_proj`, mb);
       const up = linear(ctx, h2, `${p}.mlp.up_proj`, mb);
-      const act = O.Mul(g, O.Mul(g, gate, O.Sigmoid(g, gate)), up); // silu(gate) * up
+      const act = O.Mul(g, silu(ctx, gate), up);
       return O.Add(g, x1, residual(linear(ctx, act, `${p}.mlp.down_proj`, mb)));
     });
   }

@@ -5,7 +5,8 @@ import type { GraphBuilder, InputRole } from '../engine/graph.ts';
 import { makeTensor } from '../engine/graph.ts';
 import type { Value } from '../engine/ir.ts';
 import * as O from '../engine/ops.ts';
-import type { ModelConfig } from './config.ts';
+import type { ModelConfig, RopeConfig } from './config.ts';
+import { ropeInvFreq } from './config.ts';
 import type { LoraPlan, LoraTarget } from './lora.ts';
 import { loraDropoutInputName, loraShapes } from './lora.ts';
 import { weightTable } from './weights.ts';
@@ -211,6 +212,23 @@ export interface RopeTables {
   readonly k: RopeCache;
   /** The same multiplied by the attention scale 1/√D, so queries come out of RoPE pre-scaled (one Mul fewer per layer). */
   readonly q: RopeCache;
+}
+
+/**
+ * What the RoPE decoders with one RoPE base (Llama family, OLMo 2, Granite) build before their first block: the attention
+ * bias (causal, padding, grouped-query layout), the RoPE tables with `qScale` on the query side (1/√d, or Granite's
+ * attention_multiplier), and the token embeddings [N, H] with their table (the tied head reuses it).
+ */
+export function rotaryDecoderStart(ctx: Ctx, data: Pick<ForwardGraph, 'inputIds' | 'positionIds' | 'attentionMask'>, cfg: { readonly headDim: number; readonly numHeads: number; readonly numKvHeads: number; readonly rope: RopeConfig }, qScale: number): { heads: { q: number; kv: number; dim: number }; bias: Value; rope: RopeTables; embed: Value; x: Value } {
+  const { g } = ctx;
+  const heads = { q: cfg.numHeads, kv: cfg.numKvHeads, dim: cfg.headDim };
+  const maxPos = ctx.opts.cache ? ctx.opts.cache.maxLen : ctx.T;
+  const { bias, rope } = g.scope('prelude', () => ({
+    bias: attentionBias(ctx, data.positionIds, data.attentionMask, heads.q / heads.kv),
+    rope: ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.rope, cfg.headDim), maxPos, qScale),
+  }));
+  const embed = weight(ctx, 'model.embed_tokens.weight');
+  return { heads, bias, rope, embed, x: O.Gather(g, embed, O.Reshape(g, data.inputIds, [ctx.N])) };
 }
 
 /**

@@ -6,23 +6,17 @@ import type { GraphBuilder } from '../engine/graph.ts';
 import type { Value } from '../engine/ir.ts';
 import * as O from '../engine/ops.ts';
 import type { LlamaFamilyConfig } from './config.ts';
-import { ropeInvFreq } from './config.ts';
 import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
-import { applyRope, attention, attentionBias, declareInputs, linear, linears, lmHead, rmsNorm, ropeTables, silu, weight } from './layers.ts';
+import { applyRope, attention, declareInputs, linear, linears, lmHead, rmsNorm, rotaryDecoderStart, silu, weight } from './layers.ts';
 
 export function buildLlamaForward(g: GraphBuilder, cfg: LlamaFamilyConfig, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
-  const { B, T, N } = ctx;
+  const { B, T } = ctx;
   const D = cfg.headDim;
   const eps = cfg.rmsNormEps;
-  const heads = { q: cfg.numHeads, kv: cfg.numKvHeads, dim: D };
-  const maxPos = opts.cache ? opts.cache.maxLen : T;
-  const { bias, rope } = g.scope('prelude', () => ({
-    bias: attentionBias(ctx, data.positionIds, data.attentionMask, heads.q / heads.kv),
-    rope: ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.rope, D), maxPos, 1 / Math.sqrt(D)),
-  }));
-  const embed = weight(ctx, 'model.embed_tokens.weight');
-  let x: Value = O.Gather(g, embed, O.Reshape(g, data.inputIds, [N])); // [N, H]
+  const start = rotaryDecoderStart(ctx, data, cfg, 1 / Math.sqrt(D));
+  const { heads, bias, rope, embed } = start;
+  let x: Value = start.x; // [N, H]
   const cache: CacheBinding[] = [];
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `model.layers.${i}`;

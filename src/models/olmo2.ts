@@ -6,32 +6,27 @@ import type { GraphBuilder } from '../engine/graph.ts';
 import type { Value } from '../engine/ir.ts';
 import * as O from '../engine/ops.ts';
 import type { Olmo2Config } from './config.ts';
-import { ropeInvFreq } from './config.ts';
 import type { CacheBinding, ForwardGraph, ForwardOptions } from './layers.ts';
-import { applyRope, attention, attentionBias, declareInputs, linear, lmHead, rmsNorm, ropeTables, weight } from './layers.ts';
+import { applyRope, attention, declareInputs, linear, linears, lmHead, rmsNorm, rotaryDecoderStart, silu, weight } from './layers.ts';
 
 export function buildOlmo2Forward(g: GraphBuilder, cfg: Olmo2Config, opts: ForwardOptions): ForwardGraph {
   const { ctx, data } = declareInputs(g, cfg, opts);
-  const { B, T, N } = ctx;
+  const { B, T } = ctx;
   const D = cfg.headDim;
   const eps = cfg.rmsNormEps;
-  const heads = { q: cfg.numHeads, kv: cfg.numKvHeads, dim: D };
-  const maxPos = opts.cache ? opts.cache.maxLen : T;
-  const { bias, rope } = g.scope('prelude', () => ({
-    bias: attentionBias(ctx, data.positionIds, data.attentionMask, heads.q / heads.kv),
-    rope: ropeTables(ctx, data.positionIds, ropeInvFreq(cfg.rope, D), maxPos, 1 / Math.sqrt(D)),
-  }));
-  const embed = weight(ctx, 'model.embed_tokens.weight');
-  let x: Value = O.Gather(g, embed, O.Reshape(g, data.inputIds, [N])); // [N, H]
+  const start = rotaryDecoderStart(ctx, data, cfg, 1 / Math.sqrt(D));
+  const { heads, bias, rope, embed } = start;
+  let x: Value = start.x; // [N, H]
   const cache: CacheBinding[] = [];
   const ab = { bias: cfg.attentionBias };
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `model.layers.${i}`;
     x = g.scope(`layers.${i}`, () => {
       // q_norm / k_norm normalise the [N, heads·D] projection rows as a whole, then the rows split into heads.
-      const qFlat = rmsNorm(ctx, linear(ctx, x, `${p}.self_attn.q_proj`, ab), `${p}.self_attn.q_norm.weight`, eps);
-      const kFlat = rmsNorm(ctx, linear(ctx, x, `${p}.self_attn.k_proj`, ab), `${p}.self_attn.k_norm.weight`, eps);
-      const v = O.Reshape(g, linear(ctx, x, `${p}.self_attn.v_proj`, ab), [B, T, heads.kv, D]);
+      const [qp, kp, vp] = linears(ctx, x, ['q_proj', 'k_proj', 'v_proj'].map((m) => `${p}.self_attn.${m}`), ab);
+      const qFlat = rmsNorm(ctx, qp!, `${p}.self_attn.q_norm.weight`, eps);
+      const kFlat = rmsNorm(ctx, kp!, `${p}.self_attn.k_norm.weight`, eps);
+      const v = O.Reshape(g, vp!, [B, T, heads.kv, D]);
       const q = applyRope(ctx, O.Reshape(g, qFlat, [B, T, heads.q, D]), rope.q); // also applies the scale 1/√D
       const k = applyRope(ctx, O.Reshape(g, kFlat, [B, T, heads.kv, D]), rope.k);
       const a = attention(ctx, q, k, v, heads, bias, i, data.positionIds);
@@ -40,7 +35,7 @@ export function buildOlmo2Forward(g: GraphBuilder, cfg: Olmo2Config, opts: Forwa
       const x1 = O.Add(g, x, rmsNorm(ctx, attnOut, `${p}.post_attention_layernorm.weight`, eps));
       const gate = linear(ctx, x1, `${p}.mlp.gate_proj`, { bias: false });
       const up = linear(ctx, x1, `${p}.mlp.up_proj`, { bias: false });
-      const act = O.Mul(g, O.Mul(g, gate, O.Sigmoid(g, gate)), up); // silu(gate) * up
+      const act = O.Mul(g, silu(ctx, gate), up);
       const mlpOut = linear(ctx, act, `${p}.mlp.down_proj`, { bias: false });
       return O.Add(g, x1, rmsNorm(ctx, mlpOut, `${p}.post_feedforward_layernorm.weight`, eps));
     });
