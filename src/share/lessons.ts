@@ -170,7 +170,7 @@ export const LESSONS: readonly Lesson[] = [
       config: {
         data: YES_NO, mask: 'assistant', evalFraction: 0.2, lora: LESSON_LORA,
         full: { groups: ['embeddings', 'norms'] },
-        train: { steps: 40, batchSize: 8, lr: 5e-3, warmupSteps: 4, evalEvery: 10, sampleEvery: 10, checkpointEvery: 10 },
+        train: { steps: 60, batchSize: 8, lr: 5e-3, warmupSteps: 4, evalEvery: 10, sampleEvery: 10, checkpointEvery: 10 },
       },
     },
     variations: [
