@@ -22,7 +22,7 @@ for (const t of plan.targets) {
   adapter[t.keyB] = Float32Array.from({ length: t.outFeatures * plan.config.r }, () => rng.uniform(-0.2, 0.2));
 }
 const replaced = 'model.norm.weight';
-const trainedNorm = Float32Array.from(model.weights.get(replaced)!, (x, i) => x * (1 + 0.1 * Math.sin(i)));
+const trainedNorm = Float32Array.from(model.weights.get(replaced)!, (x, i) => x * (1 + 0.5 * Math.sin(i)));
 const prompts = [[1021, 5, 77, 300], [1021, 40]];
 const shape = { batch: 2, promptLen: 4, maxLen: 4 + 24 };
 const backends: Backend[] = [];
