@@ -6,6 +6,7 @@ import { planMemory } from '../../src/train/memory-plan.ts';
 import { readConfigJson } from '../../src/train/model-source.ts';
 import { defaultTargetModules } from '../../src/train/peft.ts';
 import { SMOLLM2_135M_SHAPES } from '../../scripts/fixtures/bench-checkpoint.ts';
+import { FIXTURES } from '../../scripts/fixtures/families.ts';
 import { TINY_LLAMA_CONFIG } from '../support/checkpoints.ts';
 import type { FuzzTarget } from '../target.ts';
 
@@ -26,6 +27,8 @@ export default {
       rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 },
     }),
     json({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], n_embd: 8, n_head: 2, n_layer: 2, n_positions: 64, vocab_size: 24, layer_norm_epsilon: 1e-5, activation_function: 'gelu_new' }),
+    // Every family's fixture config (SmolLM3, Gemma 3, Gemma 2, OLMo 2, Granite among them), so each parser is mutated.
+    ...FIXTURES.map((f) => json(f.config)),
   ],
   run(input) {
     const raw = readConfigJson(input, 'config.json');
@@ -34,7 +37,7 @@ export default {
     planMemory(raw, { maxLength: 512, lora: { r: 8, alpha: 16, targets }, train: { batchSize: 4 } }, {
       maxBufferSize: 2 * GiB, maxStorageBufferBindingSize: GiB, budgetBytes: 4 * GiB,
     });
-    if (cfg.family === 'llama') ropeInvFreq(cfg.rope, cfg.headDim);
+    if ('rope' in cfg) ropeInvFreq(cfg.rope, cfg.headDim);
   },
   rejects: [ModelConfigError, UnsupportedModelError, LoraError],
 } satisfies FuzzTarget;
