@@ -4,7 +4,6 @@
 // lost WebGPU device ends the loop with a message; the last checkpoint stays in memory so `train.resume` can continue.
 // A run's inputs are frozen when it starts (`run`): exports describe what was trained, whatever the page shows later.
 import type { RunConfig } from '../../share/run-config.ts';
-import { errorMessage } from '../../share/labels.ts';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, parseCheckpoint, type TrainerCheckpoint } from '../../train/state.ts';
 import { dataKey, type RunSession } from '../../train/session.ts';
 import type { SampleRecord, Trainer } from '../../train/trainer.ts';
@@ -13,24 +12,14 @@ import { exportRunOnnx } from '../../train/onnx-export.ts';
 import type { GraphExportResult } from '../protocol-graph';
 import { zipParts } from './zip-parts';
 import { LessonProbe } from '../../train/lessons.ts';
-import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, LessonRunInfo, RunSaveInfo, TrainOutcome, TrainerInfo, WorkerEvent } from '../protocol';
+import type { BackendChoice, BatchInspection, CheckpointFiles, GeneratedSample, LessonRunInfo, RunSaveInfo, TrainOutcome, TrainerInfo } from '../protocol';
 import { RunPersistence } from './persist'; // saved runs
+import { batchInspection } from './inspection';
+import { StepGate } from './step-gate';
 import type { HandlerContext } from './context';
 import type { Playground, Prepared } from './playground';
 import { AutosaveBudget } from './autosave';
-
-const DEVICE_LOST = /device (is |was )?lost|lost (the )?device|GPUDevice.*(lost|destroyed)|DeviceLost|context lost/i;
-
-/** How long an error on WebGPU waits for GPUDevice.lost before it counts as the run's own failure. */
-const LOST_GRACE_MS = 1000;
-
-/** The backend's device went away while the loop ran (Backend.lost settled): the loop stops without waiting on it. */
-class DeviceLostError extends Error {
-  constructor(why: string) {
-    super(why);
-    this.name = 'DeviceLostError';
-  }
-}
+import { DeviceLostError, lossOf, lostWithinGrace } from './device-lost';
 
 /** The inputs of a run, frozen when it starts: the prepared examples and the session (config) it trains. */
 export interface RunInputs {
@@ -40,34 +29,6 @@ export interface RunInputs {
 
 /** Where the host's run is: no trainer yet, a loop running, a loop paused with a trainer, or a run that was stopped. */
 type HostPhase = 'idle' | 'running' | 'paused' | 'stopped';
-
-function rows(data: ArrayLike<number>, batch: number, seqLen: number): number[][] {
-  return Array.from({ length: batch }, (_, b) => Array.from({ length: seqLen }, (_, t) => data[b * seqLen + t] ?? 0));
-}
-
-/** The events of a training loop, held back while recovery points go to the checkpoint service worker, and let
- * through once a state at or past their step was handed over (or written): the page never shows a step as completed
- * that a closed tab could lose. What the run's persistence records from them is recorded at once (it is the state). */
-class StepGate {
-  private queue: WorkerEvent[] = [];
-  private holding = false;
-  readonly ctx: HandlerContext;
-
-  constructor(inner: HandlerContext) {
-    this.ctx = { signal: inner.signal, emit: (e) => (this.holding ? this.queue.push(e) : inner.emit(e)) };
-    this.pass = (): void => {
-      for (const e of this.queue.splice(0)) inner.emit(e);
-    };
-  }
-
-  /** Lets the held events through. */
-  readonly pass: () => void;
-
-  hold(on: boolean): void {
-    this.holding = on;
-    if (!on) this.pass();
-  }
-}
 
 export class TrainingHost {
   private trainer: Trainer | null = null;
@@ -178,27 +139,9 @@ export class TrainingHost {
     const started = performance.now();
     const r = await inputs.session.inspect(trainer);
     const ms = performance.now() - started;
-    const tok = inputs.prepared.tokenizer.tokenizer;
-    const ids = rows(r.inputIds, r.batch, r.seqLen);
-    return {
-      batch: r.batch,
-      seqLen: r.seqLen,
-      exampleIndices: r.indices,
-      exampleIds: r.examples.map((e) => e.id),
-      inputIds: ids,
-      attentionMask: rows(r.attentionMask, r.batch, r.seqLen),
-      labels: rows(r.labels, r.batch, r.seqLen),
-      tokenTexts: ids.map((row) => row.map((id) => tok.tokenText(id))),
-      loss: r.loss,
-      targetTokens: r.targetTokens,
-      tokenNll: rows(r.tokenNll, r.batch, r.seqLen),
-      gradNorms: r.gradNorms.map(({ name, size, norm }) => ({ name, size, norm })),
-      graph: summarizeGraph(trainer.graphs.train, { top: 12 }),
-      ms,
-      // A captured trainer answers from an uncaptured session (Trainer.gradients): the label names what ran.
-      backendLabel: trainer.graphCapture.on ? `${this.builtLabel}, uncaptured for the inspection` : (this.info?.backendLabel ?? 'unknown'),
-      fallbackReason: this.info?.fallbackReason ?? null,
-    };
+    // A captured trainer answers from an uncaptured session (Trainer.gradients): the label names what ran.
+    const backendLabel = trainer.graphCapture.on ? `${this.builtLabel}, uncaptured for the inspection` : (this.info?.backendLabel ?? 'unknown');
+    return batchInspection(r, inputs.prepared.tokenizer.tokenizer, summarizeGraph(trainer.graphs.train, { top: 12 }), ms, backendLabel, this.info?.fallbackReason ?? null);
   }
 
   /** `graph.export`: the trainer's graphs as ONNX files, zipped; the replayable step is the trainer's next one. */
@@ -384,11 +327,6 @@ export class TrainingHost {
   /** Why the device was lost, when an error of the loop was its symptom: a destroyed device fails ORT's pending work
    * (a buffer read "unmapped before mapping was resolved") before, or just after, GPUDevice.lost settles. Null when
    * the device is still there after a short wait, so the error is the run's own. */
-  private async lostSoon(): Promise<string | null> {
-    const lost = this.deviceLost;
-    if (!lost) return null;
-    return Promise.race([lost, new Promise<null>((resolve) => setTimeout(() => resolve(null), LOST_GRACE_MS))]);
-  }
 
   private async loop(ctx: HandlerContext, trainer: Trainer, gate: StepGate): Promise<TrainOutcome> {
     const flag = { aborted: false };
@@ -495,7 +433,7 @@ export class TrainingHost {
       return this.outcome('completed', result.step, null);
     } catch (err) {
       gate.hold(false);
-      const why = err instanceof DeviceLostError || DEVICE_LOST.test(errorMessage(err)) ? errorMessage(err) : await this.lostSoon();
+      const why = lossOf(err) ?? await lostWithinGrace(this.deviceLost);
       if (why === null) throw err;
       // The GPU device is gone with every buffer on it: drop the trainer and backend; resume rebuilds from the checkpoint.
       this.trainer = null;
