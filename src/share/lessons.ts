@@ -112,6 +112,14 @@ const MISMATCHED_TOKENIZERS = ['tabtune/demo', 'tabtune/tiny-gemma3'] as const;
 /** LoRA for lessons: every projection of a Llama-family block, so a tiny base model can learn a format quickly. */
 const LESSON_LORA = { r: 8, alpha: 16, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] };
 const YES_NO: LessonConfigPatch['data'] = { source: 'bundled', name: 'prompt-injection.jsonl' };
+/** The yes/no classifier's recipe (the bundled prompt-injection rows, answer tokens trained, 60 steps), shared by the
+ * lessons that need the model to learn that task; each sets its own eval, sample and checkpoint cadence. */
+function yesNoRecipe(every: number): LessonConfigPatch {
+  return {
+    data: YES_NO, mask: 'assistant', evalFraction: 0.2, lora: LESSON_LORA, full: { groups: ['embeddings', 'norms'] },
+    train: { steps: 60, batchSize: 8, lr: 5e-3, warmupSteps: 4, evalEvery: every, sampleEvery: every, checkpointEvery: every },
+  };
+}
 
 export const LESSONS: readonly Lesson[] = [
   {
@@ -147,11 +155,7 @@ export const LESSONS: readonly Lesson[] = [
     metric: { kind: 'exact-match', label: 'held-out accuracy', percent: true, maxNewTokens: 4, prompts: 20 },
     target: { kind: 'at-least', value: 0.9 },
     setup: {
-      config: {
-        data: YES_NO, mask: 'assistant', evalFraction: 0.2, lora: LESSON_LORA,
-        full: { groups: ['embeddings', 'norms'] },
-        train: { steps: 60, batchSize: 8, lr: 5e-3, warmupSteps: 4, evalEvery: 20, sampleEvery: 20, checkpointEvery: 20 },
-      },
+      config: yesNoRecipe(20),
     },
     variations: [
       { id: 'low-lr', label: 'Learning rate 10× lower', expect: 'Accuracy rises much more slowly.', delta: { config: { train: { lr: 3e-4 } } } },
@@ -167,11 +171,7 @@ export const LESSONS: readonly Lesson[] = [
     metric: { kind: 'exact-match', label: 'held-out answers right', percent: true, maxNewTokens: 4, prompts: 20 },
     target: { kind: 'at-least', value: 0.8 },
     setup: {
-      config: {
-        data: YES_NO, mask: 'assistant', evalFraction: 0.2, lora: LESSON_LORA,
-        full: { groups: ['embeddings', 'norms'] },
-        train: { steps: 60, batchSize: 8, lr: 5e-3, warmupSteps: 4, evalEvery: 10, sampleEvery: 10, checkpointEvery: 10 },
-      },
+      config: yesNoRecipe(10),
     },
     variations: [
       { id: 'everything', label: 'Train on everything', expect: 'The loss falls on the system prompt first; held-out answers lag behind.', delta: { config: { mask: 'all' } } },
@@ -194,10 +194,7 @@ export const LESSONS: readonly Lesson[] = [
     setup: {
       doubleBos: true,
       // The yes/no classifier's recipe, so that the run learns the task and the two renders can be compared on it.
-      config: {
-        data: YES_NO, mask: 'assistant', evalFraction: 0.2, lora: LESSON_LORA, full: { groups: ['embeddings', 'norms'] },
-        train: { steps: 60, batchSize: 8, lr: 5e-3, warmupSteps: 4, evalEvery: 20, sampleEvery: 20, checkpointEvery: 20 },
-      },
+      config: yesNoRecipe(20),
     },
     variations: [
       { id: 'stock-template', label: "Use the tokenizer's own template", expect: 'No BOS at all: the linter has nothing to flag.', delta: { doubleBos: false }, target: { kind: 'at-most', value: 0 } },
