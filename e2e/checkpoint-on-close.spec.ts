@@ -9,7 +9,9 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import { expect, test, AppPage, watchProblems } from './fixtures';
 
-const STEPS = 30;
+// Steps on the codeword set take tens of milliseconds, and a page sees a step some steps after the worker ran it: the
+// run is long enough that a fast machine cannot finish it between the test reading a step and the tab closing.
+const STEPS = 200;
 
 /** Pause/reload/resume, then close the tab mid-run; returns what the closed tab showed and what a new tab offers. */
 async function closeMidRun(app: AppPage, page: Page, context: BrowserContext) {
@@ -40,6 +42,7 @@ async function closeMidRun(app: AppPage, page: Page, context: BrowserContext) {
   const offer = next.getByTestId('resume-prompt');
   await expect(offer).toBeVisible();
   const latest = (await again.state()).resumeOffer!.checkpoints.find((c) => c.latest)!;
+  console.log(`paused at ${paused}, closed showing ${shown}, offered ${latest.step}`);
   return { paused, shown, latest, next, again, offer, problems };
 }
 
