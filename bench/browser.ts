@@ -17,8 +17,11 @@ import { readFlags } from './flags.ts';
 const flags = readFlags(process.argv.slice(2), ['steps', 'backends', 'port']);
 const STEPS = flags.int('steps', 12);
 const PORT = flags.int('port', 4391);
-const BACKENDS = (flags.get('backends') ?? 'wasm,webgpu').split(',').map((b) => b.trim());
-for (const b of BACKENDS) if (b !== 'wasm' && b !== 'webgpu') throw new Error(`--backends takes wasm and/or webgpu, got ${b}`);
+const BACKENDS = (flags.get('backends') ?? 'wasm,webgpu').split(',').map((b) => {
+  const kind = b.trim();
+  if (kind !== 'wasm' && kind !== 'webgpu') throw new Error(`--backends takes wasm and/or webgpu, got ${kind}`);
+  return kind;
+});
 const ROOT = join(import.meta.dirname, '..');
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 
@@ -38,7 +41,7 @@ interface Result {
 
 const state = (page: Page) => page.evaluate(() => window.__tabtune!.state()) as Promise<StateSnapshot>;
 
-async function measure(backend: string): Promise<Result> {
+async function measure(backend: 'wasm' | 'webgpu'): Promise<Result> {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
     const page = await (await browser.newContext()).newPage();
@@ -87,7 +90,7 @@ async function measure(backend: string): Promise<Result> {
       model: repo,
       batch: trainer.batch,
       seqLen: trainer.seqLen,
-      nodesPerStep: trainStepNodes(configJson, s.runConfig, { batch: trainer.batch, seqLen: trainer.seqLen }),
+      nodesPerStep: trainStepNodes(configJson, s.runConfig, { batch: trainer.batch, seqLen: trainer.seqLen }, backend, trainer.backendLabel.includes('graph capture')),
       pageReadyMs: Math.round(pageReadyMs),
       firstStepMs: Math.round(builtMs + (steps[0]?.ms ?? 0)),
       tokensPerSecond: Math.round(mean(after.map((m) => m.tokensPerSecond ?? 0)) * 10) / 10,

@@ -30,7 +30,7 @@ test('graph summary in the inspector: node count equals the bench count; ONNX do
   const model = state.model!;
   const base = new URL(model.location.endpoint, page.url()).href.replace(/\/$/, '');
   const configJson: unknown = await (await page.request.get(`${base}/${model.location.repo}/resolve/${model.sha}/config.json`)).json();
-  const bench = trainStepNodes(configJson, state.runConfig, { batch: inspection.batch, seqLen: inspection.seqLen });
+  const bench = trainStepNodes(configJson, state.runConfig, { batch: inspection.batch, seqLen: inspection.seqLen }, 'wasm'); // the inspector ran on WASM
   expect(inspection.graph.nodes).toBe(shown);
   expect(shown).toBe(bench);
   const phases = inspection.graph.byPhase;

@@ -55,6 +55,7 @@ const REINFER: Readonly<Record<string, (a: Args) => Value[]>> = {
   ':Less': bin(O.Less),
   ':And': bin(O.And),
   ':MatMul': bin(O.MatMul),
+  ':Einsum': (a) => one(O.Einsum(a.s, str(a.node, 'equation', ''), a.x.map((_, i) => req(a.x, i)))),
   ':Sqrt': un(O.Sqrt),
   ':Reciprocal': un(O.Reciprocal),
   ':Exp': un(O.Exp),

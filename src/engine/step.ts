@@ -64,11 +64,15 @@ export interface StepConfig {
   /**
    * Every parameter output made by a compute kernel (for WebGPU graph capture). ORT 1.30's capture replays dispatches
    * only: a Reshape that makes a graph output fills it with a buffer copy that runs once, at capture, so replays return
-   * the capture-time value. With this set, each unflattened parameter passes through Max(p, p) (exact: the same
-   * value) so that its output is written by a dispatch on every replay. One elementwise node per trainable tensor.
+   * the capture-time value. With this set, each unflattened parameter that such a copy would make (COPYING_OPS)
+   * passes through Max(p, p) (exact: the same value) so that its output is written by a dispatch on every replay; the
+   * Split outputs that most parameters are need nothing.
    */
   readonly computedOutputs?: boolean;
 }
+
+/** Ops whose WebGPU kernels write their output with a buffer copy, which ORT 1.30's graph capture never replays. */
+export const COPYING_OPS: ReadonlySet<string> = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'ScatterElements']);
 
 /** Fixed names of the step graphs' non-model inputs and outputs (the AdamW scalars are ADAMW_INPUTS). */
 export const STEP_IO = {
@@ -322,7 +326,7 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
       const m = g.input(STEP_IO.m(group.id), 'float32', [group.size], 'state');
       const v = g.input(STEP_IO.v(group.id), 'float32', [group.size], 'state');
       const u = adamwUpdate(g, flatten(g, group, paramByName), clipped[i]!, m, v, scalars, adamw, group.id === 'decay');
-      unflatten(g, group, u.param).forEach((p, k) => g.output(config.computedOutputs ? Max(g, p, p) : p, STEP_IO.next(group.params[k]!.name)));
+      unflatten(g, group, u.param).forEach((p, k) => g.output(config.computedOutputs && COPYING_OPS.has(g.producer(p)?.op ?? '') ? Max(g, p, p) : p, STEP_IO.next(group.params[k]!.name)));
       g.output(u.m, STEP_IO.next(m.name));
       g.output(u.v, STEP_IO.next(v.name));
     });

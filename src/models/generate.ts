@@ -7,6 +7,7 @@ import * as O from '../engine/ops.ts';
 import type { ModelConfig } from './config.ts';
 import { buildForward } from './forward.ts';
 import type { LoraPlan } from './lora.ts';
+import type { ForwardOptions } from './layers.ts';
 import type { Rng } from './rng.ts';
 import type { SamplingOptions } from './sampling.ts';
 import { chooseToken } from './sampling.ts';
@@ -28,12 +29,13 @@ export interface GenerationGraphs {
   readonly layers: number;
 }
 
-/** Builds prefill and decode graphs. Weights are 'frozen' inputs and the adapter (if any) 'trainable', as in training. */
-export function buildGenerationGraphs(cfg: ModelConfig, shape: GenerationShape, lora: LoraPlan | null = null): GenerationGraphs {
+/** Builds prefill and decode graphs. Weights are 'frozen' inputs and the adapter (if any) 'trainable', as in training;
+ * `opts.einsumAttention` as in training graphs (WebGPU). */
+export function buildGenerationGraphs(cfg: ModelConfig, shape: GenerationShape, lora: LoraPlan | null = null, opts: Pick<ForwardOptions, 'einsumAttention'> = {}): GenerationGraphs {
   const build = (mode: 'prefill' | 'decode'): Graph => {
     const g = new GraphBuilder(`${cfg.modelType}-${mode}`);
     const seqLen = mode === 'prefill' ? shape.promptLen : 1;
-    const fwd = buildForward(g, cfg, { batch: shape.batch, seqLen, lora, cache: { mode, maxLen: shape.maxLen }, logits: mode === 'prefill' ? 'selected' : 'all' });
+    const fwd = buildForward(g, cfg, { batch: shape.batch, seqLen, lora, cache: { mode, maxLen: shape.maxLen }, logits: mode === 'prefill' ? 'selected' : 'all', ...opts });
     const logits = fwd.logits!;
     g.output(mode === 'prefill' ? logits : O.Reshape(g, logits, [shape.batch, cfg.vocabSize]), 'logits'); // [B, V]
     fwd.cache.forEach((c, i) => {

@@ -43,10 +43,7 @@ export function buildGraniteForward(g: GraphBuilder, cfg: GraniteConfig, opts: F
       const q = applyRope(ctx, O.Reshape(g, qp!, [B, T, heads.q, D]), rope.q);
       const k = applyRope(ctx, O.Reshape(g, kp!, [B, T, heads.kv, D]), rope.k);
       const v = O.Reshape(g, vp!, [B, T, heads.kv, D]);
-      // attention() lays grouped heads out as [B, KV, rep·T, Tk], which is [B, H, T, Tk] reshaped (h = kv·rep + r).
-      const m = masks[i];
-      const probsMask = m ? O.Reshape(g, m, [B, heads.kv, (heads.q / heads.kv) * T, T]) : null;
-      const a = attention(ctx, q, k, v, heads, bias, i, data.positionIds, null, probsMask);
+      const a = attention(ctx, q, k, v, heads, bias, i, data.positionIds, null, masks[i] ?? null);
       if (a.cache) cache.push(a.cache);
       const x1 = O.Add(g, x, residual(linear(ctx, a.out, `${p}.self_attn.o_proj`, ab)));
       const h2 = rmsNorm(ctx, x1, `${p}.post_attention_layernorm.weight`, eps);

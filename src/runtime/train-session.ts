@@ -5,7 +5,7 @@
 // k micro-batch runs (k − 1 on the accumulate graph, the last on the train graph) and exactly one readback: the
 // 3-float metrics tensor.
 import type { StepGraphs, TensorSpec } from '../engine/step.ts';
-import { STEP_IO } from '../engine/step.ts';
+import { COPYING_OPS, STEP_IO } from '../engine/step.ts';
 import type { Graph } from '../engine/graph.ts';
 import { serializeGraph } from '../engine/onnx.ts';
 import { ADAMW_INPUTS, adamwHostScalars } from '../engine/optim.ts';
@@ -364,8 +364,6 @@ export class TrainSession {
   }
 }
 
-/** Ops whose WebGPU kernels write their output with a buffer copy, which ORT 1.30's graph capture never replays. */
-const COPYING_OPS = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'ScatterElements']);
 
 /** Refuses step graphs whose outputs a captured replay would leave stale (see StepConfig.computedOutputs). */
 function checkCapturable(graphs: StepGraphs): void {

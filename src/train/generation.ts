@@ -12,6 +12,7 @@ import { FROZEN_DATE, mustCompile, renderChat } from '../data/template.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
 import type { Message } from '../data/types.ts';
 import { weightTable } from '../models/weights.ts';
+import { graphBuildFor } from './graphs.ts';
 import type { Backend, HostTensor, OrtTensor, RuntimeSession } from '../runtime/backend.ts';
 import { HeldWeights } from '../runtime/held-weights.ts';
 
@@ -60,7 +61,7 @@ export class Generator {
    * the heap a second held copy.
    */
   static async create(backend: Backend, cfg: ModelConfig, weights: ReadonlyMap<string, Float32Array>, plan: LoraPlan | null, shape: GenerationShape, options: GeneratorOptions = {}): Promise<Generator> {
-    const graphs = buildGenerationGraphs(cfg, shape, plan);
+    const graphs = buildGenerationGraphs(cfg, shape, plan, { einsumAttention: graphBuildFor(backend.kind, false).einsumAttention });
     const cacheOutputs = Array.from({ length: graphs.layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
     const table = weightTable(cfg);
     const host: Record<string, HostTensor> = {};

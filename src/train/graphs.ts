@@ -10,7 +10,7 @@ import { loraDropoutInputName, type LoraPlan } from '../models/lora.ts';
 import type { Rng } from '../models/rng.ts';
 import { dropoutMask } from '../models/lora.ts';
 import { logitsChunkRows } from '../models/memory.ts';
-import type { HostTensor } from '../runtime/backend.ts';
+import type { BackendKind, HostTensor } from '../runtime/backend.ts';
 import type { Batch } from '../runtime/train-session.ts';
 import type { LoadedModel } from './model-source.ts';
 
@@ -19,18 +19,30 @@ export interface GraphShape {
   readonly seqLen: number;
 }
 
+/** How the graphs are built for the backend that runs them (the numbers are the same either way). */
+export interface GraphBuild extends Pick<StepConfig, 'computedOutputs'> {
+  /** ForwardOptions.einsumAttention: fewer nodes, for WebGPU (see graphBuildFor). */
+  readonly einsumAttention?: boolean;
+}
+
+/** The graph build a backend runs best: Einsum attention on WebGPU, where each node is a dispatch; MatMul elsewhere. */
+export function graphBuildFor(kind: BackendKind, capture: boolean): GraphBuild {
+  return { computedOutputs: capture, einsumAttention: kind === 'webgpu' };
+}
+
 /**
  * Step graphs for LoRA training of `cfg` at a fixed [batch, seqLen], plus any base tensors trained in full (by
  * weight-table name). LoRA dropout masks become data inputs. Logits over 128 MiB (logitsChunkRows: Gemma 3's 262k
  * vocabulary, or long batches) go through the chunked head + loss.
  */
-export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig, fullTensors: readonly string[] = [], step: Pick<StepConfig, 'computedOutputs'> = {}): StepGraphs {
+export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphShape, adamw: AdamWConfig, fullTensors: readonly string[] = [], build: GraphBuild = {}): StepGraphs {
   const withDropout = (plan.config.dropout ?? 0) > 0;
   const chunkRows = logitsChunkRows(cfg, shape.batch * shape.seqLen);
   const modelDropout = modelDropoutOf(cfg, shape).length > 0;
+  const { einsumAttention = false, ...step } = build;
   return buildStepGraphs(
     (g) => {
-      const opts = { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, modelDropout, trainableWeights: fullTensors };
+      const opts = { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, modelDropout, trainableWeights: fullTensors, einsumAttention };
       if (chunkRows === null) return buildForward(g, cfg, { ...opts, logits: 'all' }).logits!;
       const fwd = buildForward(g, cfg, { ...opts, logits: 'none' });
       return { hidden: fwd.hidden, ...headOf(cfg, fwd), batch: shape.batch, seqLen: shape.seqLen, chunkRows };

@@ -24,7 +24,7 @@ export async function exportRunOnnx(trainer: Trainer, model: LoadedModel, about:
   ];
   const shape = trainer.sampleShape;
   if (shape) {
-    const gen = buildGenerationGraphs(model.config, shape, trainer.plan);
+    const gen = buildGenerationGraphs(model.config, shape, trainer.plan, { einsumAttention: trainer.graphBuild.einsumAttention });
     graphs.push(
       { id: 'prefill', graph: gen.prefill, purpose: `Generation, first run: a right-padded prompt batch [${shape.batch}, ${shape.promptLen}] → next-token logits and the KV cache.` },
       { id: 'decode', graph: gen.decode, purpose: `Generation, one token per row per run with the KV cache (${shape.maxLen} slots per row).` },

@@ -13,7 +13,7 @@ import { TrainSession, type Batch, type StepMetrics, type TrainState } from '../
 import type { RunConfig } from '../share/run-config.ts';
 import { collate, DataOrder, sequenceLength } from './dataset.ts';
 import { Generator } from './generation.ts';
-import { buildTrainGraphs, frozenTensors, withDropoutMasks, type GraphShape } from './graphs.ts';
+import { buildTrainGraphs, frozenTensors, graphBuildFor, withDropoutMasks, type GraphBuild, type GraphShape } from './graphs.ts';
 import type { LoadedModel } from './model-source.ts';
 import type { LogEntry, TrainerCheckpoint } from './state.ts';
 
@@ -157,7 +157,7 @@ export class Trainer {
     let capture = captureFor(init.backend, init.graphCapture === true);
     const graphs = buildTrainGraphs(model.config, plan, shape, {
       beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : null,
-    }, fullTensors, { computedOutputs: capture.on });
+    }, fullTensors, graphBuildFor(init.backend.kind, capture.on));
     // Full tensors start from the checkpoint's own values (a copy: the base weights stay as loaded for generation).
     const base = Object.fromEntries(fullTensors.map((n) => [n, Float32Array.from(model.weights.get(n) ?? [])]));
     const params = { ...(init.initialAdapter ?? Object.fromEntries(initLoraWeights(plan, config.seed))), ...base };
@@ -186,6 +186,11 @@ export class Trainer {
 
   get step(): number {
     return this.session.stepCount;
+  }
+
+  /** How the step graphs were built for this backend (the generation graphs that go with them are built alike). */
+  get graphBuild(): GraphBuild {
+    return graphBuildFor(this.init.backend.kind, this.capture.on);
   }
 
   /** Whether the step graphs are captured and replayed (WebGPU), and why not where that was asked for. */

@@ -78,6 +78,21 @@ export const RULE_CASES: readonly RuleCase[] = [
     wrt: ['a', 'b'],
     build: (g, v: V) => O.FastGelu(g, v.a!, v.b!),
   },
+  {
+    op: 'Einsum',
+    title: 'grouped-query scores, the attention builders\' layout',
+    inputs: { a: { shape: [2, 3, 2, 2, 4] }, b: { shape: [2, 5, 2, 4] } },
+    wrt: ['a', 'b'],
+    build: (g, v: V) => O.Einsum(g, 'btkrd,bskd->bkrts', [v.a!, v.b!]),
+  },
+  {
+    op: 'Einsum',
+    title: 'probabilities times values, back to the token-major layout',
+    inputs: { a: { shape: [2, 2, 2, 3, 5] }, b: { shape: [2, 5, 2, 4] } },
+    wrt: ['a', 'b'],
+    build: (g, v: V) => O.Einsum(g, 'bkrts,bskd->btkrd', [v.a!, v.b!]),
+  },
+  { op: 'Einsum', title: 'one operand, a permutation', inputs: { a: { shape: [2, 3, 4] } }, wrt: ['a'], build: (g, v: V) => O.Einsum(g, 'abc->cab', [v.a!]) },
   { op: 'MatMul', title: '2-D', inputs: { a: { shape: [2, 3] }, b: { shape: [3, 4] } }, wrt: ['a', 'b'], build: (g, v: V) => O.MatMul(g, v.a!, v.b!) },
   {
     op: 'MatMul',

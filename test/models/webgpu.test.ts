@@ -7,7 +7,8 @@
 // LayerNorm, biased Gemm, tanh-GELU, the cache write, sliding-window masks, tanh soft-capping); Llama and Qwen2 differ only in constants and which inputs exist, and
 // SwiftShader's first-run shader compilation costs ~10 s per session, so they are left to the CPU tests. OLMo 2
 // (post-norms, whole-projection q/k norms) and Granite (multipliers) run here too, and also against the float64
-// reference itself at their full fixture vocabulary (50,304 rows), with the golden bounds of golden.test.ts.
+// reference itself at their full fixture vocabulary (50,304 rows), with the golden bounds of golden.test.ts. Every
+// graph here is built as the app builds it for WebGPU (ForwardOptions.einsumAttention).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../../src/engine/autodiff.ts';
 import { GraphBuilder } from '../../src/engine/graph.ts';
@@ -82,7 +83,7 @@ async function runOn(be: Backend, graph: Graph, feeds: (be: Backend) => Record<s
 
 /** Greedy generation on one backend through its own prefill/decode sessions; returns tokens and every step's logits. */
 async function generateOn(be: Backend, cfg: ModelConfig, plan: LoraPlan, params: ReturnType<typeof randomParams>, shape: GenerationShape, prompts: number[][]) {
-  const graphs = buildGenerationGraphs(cfg, shape, plan);
+  const graphs = buildGenerationGraphs(cfg, shape, plan, { einsumAttention: true });
   const pre = await be.createSession(serializeGraph(graphs.prefill));
   const dec = await be.createSession(serializeGraph(graphs.decode));
   const logits: Float32Array[] = [];
@@ -120,7 +121,7 @@ describe.each(['qwen3', 'gemma3', 'gemma2', 'olmo2', 'granite', 'gpt2'] as const
   it('LoRA loss and gradients agree with the CPU EP', { timeout: SWIFTSHADER_TIMEOUT_MS }, async () => {
     const [B, T] = [2, 8];
     const g = new GraphBuilder(`${family}-train`);
-    const fwd = buildForward(g, cfg, { batch: B, seqLen: T, lora: plan });
+    const fwd = buildForward(g, cfg, { batch: B, seqLen: T, einsumAttention: true, lora: plan });
     const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
     const loss = Div(g, ce.nllSum, ce.targetCount);
     g.output(loss, 'loss');
@@ -158,7 +159,7 @@ describe.each(['gemma2'] as const)('%s against the PyTorch reference on WebGPU (
     const l = fx.golden.lora;
     const plan = planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules });
     const g = new GraphBuilder(`${family}-webgpu-golden`);
-    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: plan });
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, einsumAttention: true, lora: plan });
     const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
     const loss = Div(g, ce.nllSum, ce.targetCount);
     g.output(loss, 'loss');
@@ -227,7 +228,7 @@ describe.each(['olmo2', 'granite'] as const)('%s against the PyTorch reference o
     const fx = loadFixture(family);
     const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
     const g = new GraphBuilder(`${family}-webgpu-golden`);
-    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T });
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, einsumAttention: true });
     const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
     g.output(Div(g, ce.nllSum, ce.targetCount), 'loss');
     const rows = Reshape(g, fwd.logits!, [B * T, fx.cfg.vocabSize]);
@@ -254,7 +255,7 @@ describe.each(['olmo2', 'granite'] as const)('%s against the PyTorch reference o
     const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
     const l = fx.golden.lora;
     const g = new GraphBuilder(`${family}-webgpu-golden-lora`);
-    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules }) });
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, einsumAttention: true, lora: planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules }) });
     const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
     const loss = Div(g, ce.nllSum, ce.targetCount);
     g.output(loss, 'loss');
@@ -280,7 +281,7 @@ describe.each(['olmo2', 'granite'] as const)('%s against the PyTorch reference o
     const [B, T] = [fx.golden.batch.input_ids.length, fx.golden.batch.input_ids[0]!.length];
     const l = fx.golden.lora;
     const g = new GraphBuilder(`${family}-webgpu-golden-dropout`);
-    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules }), modelDropout: true });
+    const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, einsumAttention: true, lora: planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules }), modelDropout: true });
     const ce = causalLmLoss(g, fwd.logits!, g.input('labels', 'int32', [B, T]));
     const loss = Div(g, ce.nllSum, ce.targetCount);
     g.output(loss, 'loss');

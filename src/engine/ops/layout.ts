@@ -13,6 +13,10 @@ const ints = (g: GraphBuilder, xs: readonly number[]): Value => g.constant(xs, '
 /** Reshape-21 (allowzero 0): 0 copies a dim, one -1 is inferred. */
 export function Reshape(g: GraphBuilder, x: Value, shape: readonly number[]): Value {
   const out = reshapeShape('Reshape', x.shape, shape);
+  // A Reshape of a Reshape is one Reshape of the source (the element order never changes), so views built in steps
+  // (a projection viewed per head, then per query group) cost one node; the inner one is pruned when nothing else reads it.
+  const inner = g.producer(x);
+  if (inner?.op === 'Reshape' && inner.domain === '') return Reshape(g, inner.inputs[0]!, out);
   // Emit the resolved shape, not the 0/-1 form, so the graph says what it does.
   return g.node({ op: 'Reshape', inputs: [x, ints(g, out)], outputs: [{ dtype: x.dtype, shape: out }] })[0]!;
 }

@@ -130,16 +130,20 @@ export function LayerNormalization(g: GraphBuilder, x: Value, scale: Value, bias
 }
 
 /**
- * com.microsoft RotaryEmbedding on x [B, heads, S, D] (the 4-D, head-major form), rotate_half convention (not
- * interleaved): y = x·cos[pos] + rotate_half(x)·sin[pos], with `positionIds` int64 [B, S] indexing the caches
- * cos, sin [maxPositions, D/2]. Runs on the WebGPU and the CPU/WASM EPs (float32).
+ * com.microsoft RotaryEmbedding, rotate_half convention (not interleaved): y = x·cos[pos] + rotate_half(x)·sin[pos],
+ * with `positionIds` int64 [B, S] indexing the caches cos, sin [maxPositions, D/2]. x is head-major [B, heads, S, D],
+ * or token-major [B, S, heads·D] (the heads are then counted from the caches' width, and written as num_heads).
+ * Runs on the WebGPU and the CPU/WASM EPs (float32).
  */
 export function RotaryEmbedding(g: GraphBuilder, x: Value, positionIds: Value, cos: Value, sin: Value): Value {
   checkDtype('RotaryEmbedding', x, ['float32']);
-  checkRank('RotaryEmbedding', x, 4);
+  if (x.shape.length !== 3 && x.shape.length !== 4) throw new Error(`RotaryEmbedding: input ${shapeToString(x.shape)} must be [B, heads, S, D] or [B, S, heads·D]`);
   checkDtype('RotaryEmbedding', positionIds, ['int64']);
   checkSameDtype('RotaryEmbedding', [x, cos, sin]);
-  const [B, , S, D] = x.shape as [number, number, number, number];
+  const tokenMajor = x.shape.length === 3;
+  const B = x.shape[0]!;
+  const S = x.shape[tokenMajor ? 1 : 2]!;
+  const D = tokenMajor ? cos.shape[1]! * 2 : x.shape[3]!;
   if (positionIds.shape.length !== 2 || positionIds.shape[0] !== B || positionIds.shape[1] !== S) {
     throw new Error(`RotaryEmbedding: position ids ${shapeToString(positionIds.shape)} must be [${B}, ${S}] for x ${shapeToString(x.shape)}`);
   }
@@ -147,11 +151,12 @@ export function RotaryEmbedding(g: GraphBuilder, x: Value, positionIds: Value, c
     if (t.shape.length !== 2 || t.shape[1]! * 2 !== D) throw new Error(`RotaryEmbedding: cache "${t.name}" ${shapeToString(t.shape)} must be [maxPositions, ${D / 2}]`);
   }
   if (!sameShape(cos.shape, sin.shape)) throw new Error(`RotaryEmbedding: cos ${shapeToString(cos.shape)} and sin ${shapeToString(sin.shape)} caches differ`);
+  if (tokenMajor && (D === 0 || x.shape[2]! % D !== 0)) throw new Error(`RotaryEmbedding: hidden size ${x.shape[2]} of ${shapeToString(x.shape)} is not a whole number of ${D}-wide heads`);
   return g.node({
     op: 'RotaryEmbedding',
     domain: MS_DOMAIN,
     inputs: [x, positionIds, cos, sin],
-    attrs: { interleaved: attr.int(0) },
+    attrs: tokenMajor ? { interleaved: attr.int(0), num_heads: attr.int(x.shape[2]! / D) } : { interleaved: attr.int(0) },
     outputs: [{ dtype: x.dtype, shape: x.shape }],
   })[0]!;
 }

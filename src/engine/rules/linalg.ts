@@ -161,8 +161,30 @@ function layerNormRule(c: RuleContext): (Value | null)[] {
   return [dx, only(c.needs[1]!, () => O.Mul(g, dy, n)), only(!!c.needs[2], () => dy)];
 }
 
+/**
+ * Einsum: the gradient of one operand is the einsum of the output's adjoint with the other operand, read back into the
+ * operand's subscripts ("bkts,bskd->btkd" gives dA by "btkd,bskd->bkts" and dB by "bkts,btkd->bskd"). One node per
+ * operand. Every subscript of the operand must appear in the output or the other operand (nothing summed away that a
+ * gradient would have to broadcast back), which is how the attention builders use it.
+ */
+function einsumRule(c: RuleContext): (Value | null)[] {
+  const { g } = c;
+  const operands = c.x.map((_, i) => c.in(i));
+  const spec = O.parseEinsum(c.str('equation', ''), operands.length);
+  const dy = c.dy0();
+  return operands.map((_, i) => only(c.needs[i]!, () => {
+    const target = spec.inputs[i]!;
+    const others = spec.inputs.filter((_, k) => k !== i);
+    const available = new Set([spec.output, ...others].join(''));
+    const lost = [...target].filter((ch) => !available.has(ch));
+    if (lost.length > 0) throw new Error(`Einsum gradient: subscript(s) ${lost.join(', ')} of "${target}" are summed away in "${c.str('equation', '')}"; broadcast them explicitly`);
+    return O.Einsum(g, `${[spec.output, ...others].join(',')}->${target}`, [dy, ...operands.filter((_, k) => k !== i)]);
+  }));
+}
+
 export const LINALG_RULES: Readonly<Record<string, OpGrad>> = {
   MatMul: { rule: matmulRule },
+  Einsum: { rule: einsumRule },
   Gemm: { rule: gemmRule },
   // dx = y (dy - sum(dy y)) along the softmax axis.
   Softmax: {
