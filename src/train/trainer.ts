@@ -10,6 +10,7 @@ import { Rng } from '../models/rng.ts';
 import type { SamplingOptions } from '../models/sampling.ts';
 import type { Backend } from '../runtime/backend.ts';
 import { TrainSession, type Batch, type StepMetrics, type TrainState } from '../runtime/train-session.ts';
+import { errorMessage } from '../share/labels.ts';
 import type { RunConfig } from '../share/run-config.ts';
 import { collate, DataOrder, sequenceLength } from './dataset.ts';
 import { Generator } from './generation.ts';
@@ -125,6 +126,8 @@ export class Trainer {
   private sampleRng: Rng;
   private lastGood: TrainerCheckpoint | null = null;
   private generator: Generator | null = null;
+  /** Whether the captured session has run once (recorded its graphs); see optimizerStep. */
+  private captureRecorded = false;
 
   private constructor(
     private readonly init: TrainerInit,
@@ -227,7 +230,7 @@ export class Trainer {
       const micro: Batch[] = [];
       for (let k = 0; k < t.gradAccum; k++) micro.push(this.nextBatch());
       const lr = learningRate(this.schedule, this.step);
-      const m = await this.session.step(micro, lr);
+      const m = await this.optimizerStep(micro, lr);
       if (!Number.isFinite(m.loss) || !Number.isFinite(m.gradNorm)) {
         await this.restore(this.lastGood!);
         return { reason: 'non-finite', step: this.step, badStep: m.step };
@@ -351,9 +354,30 @@ export class Trainer {
     return withDropoutMasks(batch, this.init.model.config, this.plan, this.shape, rng);
   }
 
-  /** Replaces the device state with a host checkpoint (after a non-finite loss). */
-  private async restore(c: TrainerCheckpoint): Promise<void> {
+  /**
+   * One optimizer step. A captured session records its graphs on its first run; a fault there that creating the
+   * session did not show (a driver, or ORT) leaves the run to go on uncaptured, as a capture refused at creation does:
+   * the session is rebuilt from the state before this step (`lastGood`, taken after every rebuild and checkpoint) and
+   * the same micro-batches are run again. Later faults are the run's own.
+   */
+  private async optimizerStep(micro: Batch[], lr: number): Promise<StepMetrics> {
+    if (!this.capture.on || this.captureRecorded) return this.session.step(micro, lr);
+    const before = this.lastGood;
+    try {
+      const m = await this.session.step(micro, lr);
+      this.captureRecorded = true;
+      return m;
+    } catch (err) {
+      if (!before || before.step !== this.step) throw err;
+      this.capture = { on: false, note: `graph capture off: its first replay failed (${errorMessage(err)})` };
+      await this.rebuildSession(before);
+      return this.session.step(micro, lr);
+    }
+  }
+
+  private async rebuildSession(c: TrainerCheckpoint): Promise<void> {
     await this.session.release();
+    this.captureRecorded = false;
     this.session = await TrainSession.create({
       backend: this.init.backend,
       graphs: this.graphs,
@@ -362,6 +386,11 @@ export class Trainer {
       state: { step: c.step, params: c.params, m: c.m, v: c.v },
       graphCapture: this.capture.on,
     });
+  }
+
+  /** Replaces the device state with a host checkpoint (after a non-finite loss). */
+  private async restore(c: TrainerCheckpoint): Promise<void> {
+    await this.rebuildSession(c);
     this.order = new DataOrder(this.init.train.length, this.init.config.seed, c.cursor);
     this.dropoutRng = Rng.fromState(c.rng.dropout);
     this.sampleRng = Rng.fromState(c.rng.sample);

@@ -145,6 +145,18 @@ describe.skipIf(!available)(`browser WebGPU backend${available ? '' : ` (skipped
     expect(wasm.label).toMatch(/^WASM \(onnxruntime-web, \d+ threads?\)$/);
   });
 
+  it('a captured graph whose first replay fails trains on uncaptured, from the state before it, with the same losses', { timeout: 300_000 }, async () => {
+    const trainDemo = (capture: boolean, fail: boolean) => page.evaluate(([c, f]) => window.tabtuneTrainDemo('webgpu', 6, c, f), [capture, fail] as const);
+    const recovered = await trainDemo(true, true);
+    const plain = await trainDemo(false, false);
+    expect(recovered.capture.on).toBe(false);
+    expect(recovered.capture.note).toBe('graph capture off: its first replay failed (injected fault: the captured graph could not be recorded)');
+    expect(recovered.label).toBe(`WebGPU (onnxruntime-web), ${recovered.capture.note}`);
+    expect(recovered.losses).toHaveLength(6);
+    expect(recovered.losses).toEqual(plain.losses);
+    for (const [name, p] of Object.entries(plain.params)) expect(recovered.params[name], name).toEqual(p);
+  });
+
   it('falls back to WASM in the page when asked, with the same losses', { timeout: 300_000 }, async () => {
     const wasm = await runInPage('wasm', 2, false);
     expect(wasm.backend).toMatch(/WASM/);

@@ -7,6 +7,7 @@ import { serializeGraph } from '../../../src/engine/onnx.ts';
 import * as O from '../../../src/engine/ops.ts';
 import { buildStepGraphs } from '../../../src/engine/step.ts';
 import { createWebBackend } from '../../../src/runtime/web.ts';
+import type { Backend, RuntimeSession, SessionConfig } from '../../../src/runtime/backend.ts';
 import { TrainSession } from '../../../src/runtime/train-session.ts';
 import { TINY, collate, tinyForward, tinyRows, tinyWeights } from '../../engine/step-fixtures.ts';
 import type { Example } from '../../../src/data/example.ts';
@@ -108,8 +109,40 @@ function demoExamples(count: number, seed: number): Example[] {
  * checkpoint with LoRA dropout and gradient accumulation, `steps` optimizer steps with an eval every 25, graph capture
  * asked for or not.
  */
-async function trainDemo(prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean): Promise<TrainerRun> {
-  const { backend } = await createWebBackend({ prefer, wasmPaths: '/ort/' });
+/**
+ * The backend with one fault injected: the first run of the first session created for graph capture rejects, as a
+ * driver or ORT fault at recording time would. Everything else is the real backend.
+ */
+function failingFirstCapture(backend: Backend): Backend {
+  let failed = false;
+  const createSession = async (model: Uint8Array, config?: SessionConfig): Promise<RuntimeSession> => {
+    const session = await backend.createSession(model, config);
+    if (!config?.graphCapture || failed) return session;
+    return new Proxy(session, {
+      get(target, key) {
+        if (key === 'run' && !failed) {
+          return () => {
+            failed = true;
+            return Promise.reject(new Error('injected fault: the captured graph could not be recorded'));
+          };
+        }
+        const v: unknown = Reflect.get(target, key);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+  };
+  return new Proxy(backend, {
+    get(target, key) {
+      if (key === 'createSession') return createSession;
+      const v: unknown = Reflect.get(target, key);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+async function trainDemo(prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean, failFirstCapture = false): Promise<TrainerRun> {
+  const created = await createWebBackend({ prefer, wasmPaths: '/ort/' });
+  const backend = failFirstCapture ? failingFirstCapture(created.backend) : created.backend;
   const files = ['config.json', 'generation_config.json', 'model.safetensors'];
   const source: FileSource = {
     id: 'tiny-storyteller', sha: 'fixture', list: async () => files,
@@ -144,7 +177,7 @@ async function trainDemo(prefer: 'webgpu' | 'wasm', steps: number, graphCapture:
 
 declare global {
   interface Window {
-    tabtuneTrainDemo: (prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean) => Promise<TrainerRun>;
+    tabtuneTrainDemo: (prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean, failFirstCapture?: boolean) => Promise<TrainerRun>;
     tabtuneRun: (prefer: 'webgpu' | 'wasm', steps: number, graphCapture: boolean | 'fixed-buffers') => Promise<BrowserRun>;
     tabtuneCaptureRepro: (kind: 'scatter' | 'reshape', capture: boolean) => Promise<number[][]>;
   }
