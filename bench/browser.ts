@@ -90,7 +90,7 @@ async function measure(backend: 'wasm' | 'webgpu'): Promise<Result> {
       model: repo,
       batch: trainer.batch,
       seqLen: trainer.seqLen,
-      nodesPerStep: trainStepNodes(configJson, s.runConfig, { batch: trainer.batch, seqLen: trainer.seqLen }, backend, trainer.backendLabel.includes('graph capture')),
+      nodesPerStep: trainStepNodes(configJson, s.runConfig, { batch: trainer.batch, seqLen: trainer.seqLen, ...(trainer.headRows === null ? {} : { trainedRows: trainer.headRows }) }, backend, trainer.backendLabel.includes('graph capture')),
       pageReadyMs: Math.round(pageReadyMs),
       firstStepMs: Math.round(builtMs + (steps[0]?.ms ?? 0)),
       tokensPerSecond: Math.round(mean(after.map((m) => m.tokensPerSecond ?? 0)) * 10) / 10,

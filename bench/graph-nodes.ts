@@ -10,12 +10,12 @@ import { summarizeGraph } from '../src/engine/summary.ts';
 import { parseModelConfig } from '../src/models/config.ts';
 import { defaultRunConfig, type RunConfig } from '../src/share/run-config.ts';
 import type { BackendKind } from '../src/runtime/backend.ts';
-import { buildTrainGraphs, graphBuildFor } from '../src/train/graphs.ts';
+import { buildTrainGraphs, graphBuildFor, type GraphShape } from '../src/train/graphs.ts';
 import { resolveConfig, resolveSubset } from '../src/train/session.ts';
 import { readFlags } from './flags.ts';
 
 /** Train-step graph nodes for `config` (LoRA targets resolved for the model, as a run does) at [batch, seqLen]. */
-export function trainStepNodes(modelConfigJson: unknown, config: RunConfig, shape: { batch: number; seqLen: number }, backend: BackendKind, capture = false): number {
+export function trainStepNodes(modelConfigJson: unknown, config: RunConfig, shape: GraphShape, backend: BackendKind, capture = false): number {
   const model = parseModelConfig(modelConfigJson);
   const { plan, fullTensors } = resolveSubset(resolveConfig(config, model), model);
   const t = config.train;

@@ -30,7 +30,12 @@ test('graph summary in the inspector: node count equals the bench count; ONNX do
   const model = state.model!;
   const base = new URL(model.location.endpoint, page.url()).href.replace(/\/$/, '');
   const configJson: unknown = await (await page.request.get(`${base}/${model.location.repo}/resolve/${model.sha}/config.json`)).json();
-  const bench = trainStepNodes(configJson, state.runConfig, { batch: inspection.batch, seqLen: inspection.seqLen }, 'wasm'); // the inspector ran on WASM
+  // The codeword set trains only its answers: the head runs on the rows a batch can train, and the panel says so.
+  expect(inspection.headRows).not.toBeNull();
+  expect(inspection.headRows! * 2).toBeLessThanOrEqual(inspection.batch * inspection.seqLen);
+  await expect(summary.getByTestId('graph-head-rows')).toContainText(`run on ${inspection.headRows} rows, not on all ${inspection.batch * inspection.seqLen} positions`);
+  const shape = { batch: inspection.batch, seqLen: inspection.seqLen, trainedRows: inspection.headRows! };
+  const bench = trainStepNodes(configJson, state.runConfig, shape, 'wasm'); // the inspector ran on WASM
   expect(inspection.graph.nodes).toBe(shown);
   expect(shown).toBe(bench);
   const phases = inspection.graph.byPhase;

@@ -182,3 +182,71 @@ export function chunkedHeadLoss(g: GraphBuilder, hidden: Value, head: Value, lab
     dHidden: opts.gradient ? g.phase('backward', () => concatRows(g, grads)) : null,
   };
 }
+
+export interface TrainedRowsOutputs {
+  readonly nllSum: Value;
+  readonly targetCount: Value;
+  /** [N, H] float32: d nllSum / d hidden (null unless `gradient`), zero on rows without a target. */
+  readonly dHidden: Value | null;
+}
+
+/**
+ * The LM head and the causal-LM loss on the trained positions only: `rows` int32 [K] are the flat positions b·T + t
+ * whose next token is a target and `targets` int32 [K] those tokens (already shifted; -100 pads the list to K, see
+ * trainedRows). With responses-only masks most positions of an SFT batch have no target, and the head — the widest
+ * Gemm of a small model — then costs K/N of the full one, forward and backward. `hidden` [N, H] (final-normed), `head`
+ * [V, H] frozen. d nllSum / d hidden goes back to all N rows through a one-hot [N, K] MatMul: exact (one non-zero per
+ * sum) and elementwise-built, where ScatterElements would break graph capture (see softmaxMinusOneHot).
+ */
+export function trainedRowsLoss(g: GraphBuilder, hidden: Value, head: Value, rows: Value, targets: Value, opts: { readonly softcap?: number | null; readonly gradient: boolean }): TrainedRowsOutputs {
+  const [N, H] = hidden.shape;
+  const [K] = rows.shape;
+  if (hidden.shape.length !== 2 || head.shape.length !== 2 || N === undefined || H === undefined || head.shape[1] !== H) {
+    throw new Error(`trainedRowsLoss: hidden must be [N, H] and head [V, H], got [${hidden.shape.join(', ')}] and [${head.shape.join(', ')}]`);
+  }
+  if (rows.dtype !== 'int32' || targets.dtype !== 'int32' || rows.shape.length !== 1 || K === undefined || targets.shape.length !== 1 || targets.shape[0] !== K) {
+    throw new Error(`trainedRowsLoss: rows and targets must be int32 [K], got ${rows.dtype} [${rows.shape.join(', ')}] and ${targets.dtype} [${targets.shape.join(', ')}]`);
+  }
+  const cap = opts.softcap ?? null;
+  const keep = Not(g, Equal(g, targets, IGNORE_INDEX));
+  const mask = Cast(g, keep, 'float32'); // [K]
+  const index = Unsqueeze(g, Where(g, keep, targets, 0), [1]); // [K, 1]
+  const z = Gemm(g, Gather(g, hidden, rows, 0), head, null, { transB: true }); // [K, V]
+  const t = cap === null ? null : Tanh(g, Div(g, z, cap));
+  const logits = t === null || cap === null ? z : Mul(g, t, cap);
+  const shifted = Sub(g, logits, ReduceMax(g, logits, [1]));
+  const e = Exp(g, shifted);
+  const sum = ReduceSum(g, e, [1]); // [K, 1]
+  const nll = Mul(g, Squeeze(g, Sub(g, Log(g, sum), GatherElements(g, shifted, index, 1)), [1]), mask); // [K]
+  const dHidden = opts.gradient
+    ? g.phase('backward', () => g.scope('grad', () => {
+      let d = Mul(g, softmaxMinusOneHot(g, Div(g, e, sum), index, 1), Unsqueeze(g, mask, [1])); // [K, V]
+      if (t !== null) d = Mul(g, d, Sub(g, 1, Mul(g, t, t))); // through cap·tanh(z / cap)
+      const onRows = Cast(g, Equal(g, Reshape(g, Range(g, 0, N), [N, 1]), Reshape(g, rows, [1, K])), 'float32'); // [N, K]
+      return Gemm(g, onRows, Gemm(g, d, head)); // [N, H]
+    }))
+    : null;
+  return { nllSum: ReduceSum(g, nll, [], { keepdims: false }), targetCount: ReduceSum(g, mask, [], { keepdims: false }), dHidden };
+}
+
+/**
+ * The host side of trainedRowsLoss for a collated batch: the flat positions whose next label is a target and those
+ * labels, padded to `k` with row 0 and -100. `labels` are unshifted [B·T], as collated. Throws when the batch has more
+ * than `k` targets (the graph was built for fewer).
+ */
+export function trainedRows(labels: Int32Array, batch: number, seqLen: number, k: number): { rows: Int32Array; targets: Int32Array } {
+  const rows = new Int32Array(k);
+  const targets = new Int32Array(k).fill(IGNORE_INDEX);
+  let n = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t + 1 < seqLen; t++) {
+      const label = labels[b * seqLen + t + 1]!;
+      if (label === IGNORE_INDEX) continue;
+      if (n === k) throw new Error(`trainedRows: the batch has more than ${k} target tokens, the number its graphs were built for`);
+      rows[n] = b * seqLen + t;
+      targets[n] = label;
+      n++;
+    }
+  }
+  return { rows, targets };
+}

@@ -7,8 +7,8 @@ import { numel } from './ir.ts';
 import type { Graph, InputRole } from './graph.ts';
 import { GraphBuilder } from './graph.ts';
 import { grad } from './autodiff.ts';
-import { causalLmLoss, chunkedHeadLoss } from './loss.ts';
-import { Add, Concat, Max, Mul, Reshape, Split } from './ops.ts';
+import { causalLmLoss, chunkedHeadLoss, trainedRowsLoss } from './loss.ts';
+import { Add, Concat, Div, Gemm, Max, Mul, Reshape, Split, Tanh } from './ops.ts';
 import type { AdamWConfig, ResolvedAdamW } from './optim.ts';
 import { adamwScalarInputs, adamwUpdate, clipFactor, globalNorm, normaliseByCount, resolveAdamW } from './optim.ts';
 
@@ -28,11 +28,26 @@ interface ChunkedHead {
 }
 
 /**
- * Builds the model's forward pass into `g` and returns logits [B, T, V] float32, or a ChunkedHead. It declares its own
+ * The forward pass stopped before the LM head, for batches in which few positions are trained: train and accumulate
+ * graphs compute the head and loss on `rows` trained positions only (trainedRowsLoss; data inputs label_rows and
+ * label_targets, from trainedRows), the eval graph on every position (it reports per-token NLL). The head must be frozen.
+ */
+interface TrainedRowsHead {
+  readonly hidden: Value;
+  readonly head: Value;
+  readonly softcap: number | null;
+  readonly batch: number;
+  readonly seqLen: number;
+  /** K: the most target tokens a batch of this run can hold. */
+  readonly trainedRows: number;
+}
+
+/**
+ * Builds the model's forward pass into `g` and returns logits [B, T, V] float32, a ChunkedHead or a TrainedRowsHead. It declares its own
  * inputs: batch tensors with role 'data', frozen weights 'frozen', trainable tensors 'trainable'. It must build the
  * same graph every time it is called (it is called once per graph).
  */
-export type ForwardFn = (g: GraphBuilder) => Value | ChunkedHead;
+export type ForwardFn = (g: GraphBuilder) => Value | ChunkedHead | TrainedRowsHead;
 
 export interface TensorSpec {
   readonly name: string;
@@ -92,6 +107,9 @@ export const STEP_IO = {
   evalMetrics: 'eval_metrics',
   /** eval graph: float32 [B, T], the NLL of predicting token t+1 at position t (0 where no target). */
   tokenNll: 'token_nll',
+  /** Train and accumulate graphs with a TrainedRowsHead: int32 [K] flat positions b·T + t, and their targets. */
+  labelRows: 'label_rows',
+  labelTargets: 'label_targets',
 } as const;
 
 export interface StepGraphs {
@@ -117,11 +135,14 @@ export function defaultNoDecay(name: string): boolean {
 
 interface Built {
   readonly g: GraphBuilder;
-  readonly byRole: Record<InputRole, Value[]>;
-  readonly labels: Value;
+  /** The graph's data inputs: the batch tensors the forward declared, then the loss's (labels, or trained rows). */
+  readonly data: readonly Value[];
+  readonly frozen: readonly Value[];
+  readonly trainable: readonly Value[];
   readonly nllSum: Value;
   readonly targetCount: Value;
-  readonly tokenNll: Value;
+  /** Null in train/accumulate graphs with a TrainedRowsHead (the eval graph always has it). */
+  readonly tokenNll: Value | null;
   /**
    * Where autodiff starts: with a ChunkedHead, `hidden` seeded with d nllSum / d hidden; otherwise the logits seeded
    * with causalLmLoss's fused d nllSum / d logits (so the loss itself is never differentiated node by node).
@@ -132,11 +153,6 @@ interface Built {
 function buildForward(name: string, forward: ForwardFn, gradient: boolean): Built {
   const g = new GraphBuilder(name);
   const out = forward(g);
-  const chunked = 'hidden' in out ? out : null;
-  const logits = chunked ? null : (out as Value);
-  if (logits && (logits.dtype !== 'float32' || logits.shape.length !== 3)) {
-    throw new Error(`forward must return float32 logits [batch, seq, vocab], got ${logits.dtype} [${logits.shape.join(', ')}]`);
-  }
   const byRole: Record<InputRole, Value[]> = { data: [], frozen: [], trainable: [], state: [] };
   for (const v of g.inputs) byRole[g.inputRole(v)!].push(v);
   if (byRole.state.length > 0) throw new Error(`forward declared state inputs (${byRole.state.map((v) => v.name).join(', ')}); state belongs to the step graph`);
@@ -144,15 +160,36 @@ function buildForward(name: string, forward: ForwardFn, gradient: boolean): Buil
   for (const p of byRole.trainable) {
     if (p.dtype !== 'float32') throw new Error(`trainable input "${p.name}" is ${p.dtype}; trainable tensors must be float32`);
   }
-  if (chunked) {
-    if (g.inputRole(chunked.head) === 'trainable') throw new Error('a chunked LM head must be frozen: its gradient is not computed (train it with full logits)');
-    const labels = g.input(STEP_IO.labels, 'int32', [chunked.batch, chunked.seqLen], 'data');
-    const loss = chunkedHeadLoss(g, chunked.hidden, chunked.head, labels, { chunkRows: chunked.chunkRows, softcap: chunked.softcap, gradient });
-    return { g, byRole, labels, ...loss, seeded: loss.dHidden ? { hidden: chunked.hidden, dHidden: loss.dHidden } : null };
+  const dataInputs = (...added: Value[]): Pick<Built, 'g' | 'data' | 'frozen' | 'trainable'> => ({ g, data: [...byRole.data, ...added], frozen: byRole.frozen, trainable: byRole.trainable });
+  if ('hidden' in out && g.inputRole(out.head) === 'trainable') {
+    throw new Error('an LM head computed by chunks or on trained rows must be frozen: its gradient is not computed (train it with full logits)');
   }
-  const labels = g.input(STEP_IO.labels, 'int32', [logits!.shape[0]!, logits!.shape[1]!], 'data');
-  const loss = causalLmLoss(g, logits!, labels, { gradient });
-  return { g, byRole, labels, ...loss, seeded: loss.dLogits ? { hidden: logits!, dHidden: loss.dLogits } : null };
+  if ('trainedRows' in out) {
+    if (gradient) {
+      const rows = g.input(STEP_IO.labelRows, 'int32', [out.trainedRows], 'data');
+      const targets = g.input(STEP_IO.labelTargets, 'int32', [out.trainedRows], 'data');
+      const loss = trainedRowsLoss(g, out.hidden, out.head, rows, targets, { softcap: out.softcap, gradient });
+      return { ...dataInputs(rows, targets), nllSum: loss.nllSum, targetCount: loss.targetCount, tokenNll: null, seeded: loss.dHidden ? { hidden: out.hidden, dHidden: loss.dHidden } : null };
+    }
+    // eval: the head on every position, for the per-token NLL that evaluation and the inspector report.
+    const z = Reshape(g, Gemm(g, out.hidden, out.head, null, { transB: true }), [out.batch, out.seqLen, out.head.shape[0]!]);
+    return logitsLoss(g, out.softcap === null ? z : Mul(g, Tanh(g, Div(g, z, out.softcap)), out.softcap), gradient, dataInputs);
+  }
+  if ('hidden' in out) {
+    const labels = g.input(STEP_IO.labels, 'int32', [out.batch, out.seqLen], 'data');
+    const loss = chunkedHeadLoss(g, out.hidden, out.head, labels, { chunkRows: out.chunkRows, softcap: out.softcap, gradient });
+    return { ...dataInputs(labels), ...loss, seeded: loss.dHidden ? { hidden: out.hidden, dHidden: loss.dHidden } : null };
+  }
+  if (out.dtype !== 'float32' || out.shape.length !== 3) {
+    throw new Error(`forward must return float32 logits [batch, seq, vocab], got ${out.dtype} [${out.shape.join(', ')}]`);
+  }
+  return logitsLoss(g, out, gradient, dataInputs);
+}
+
+function logitsLoss(g: GraphBuilder, logits: Value, gradient: boolean, dataInputs: (...added: Value[]) => Pick<Built, 'g' | 'data' | 'frozen' | 'trainable'>): Built {
+  const labels = g.input(STEP_IO.labels, 'int32', [logits.shape[0]!, logits.shape[1]!], 'data');
+  const loss = causalLmLoss(g, logits, labels, { gradient });
+  return { ...dataInputs(labels), ...loss, seeded: loss.dLogits ? { hidden: logits, dHidden: loss.dLogits } : null };
 }
 
 /** d nllSum / d params: through autodiff from the loss, or from `hidden` seeded with the chunked head's gradient. */
@@ -287,13 +324,14 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
   const ev = buildForward('eval', forward, false);
   const evalMetrics = Concat(ev.g, [Reshape(ev.g, ev.nllSum, [1]), Reshape(ev.g, ev.targetCount, [1])], 0);
   ev.g.output(evalMetrics, STEP_IO.evalMetrics);
+  if (!ev.tokenNll) throw new Error('the eval graph has no per-token NLL; this is a bug');
   ev.g.output(ev.tokenNll, STEP_IO.tokenNll);
-  const groups = makeGroups(ev.byRole.trainable, noDecay);
+  const groups = makeGroups(ev.trainable, noDecay);
 
   // ---- accumulate: gradients of the NLL *sum*, added to running sums (sft-conventions §3: normalise once per window)
   const ac = buildForward('accumulate', forward, true);
-  const acGradList = nllGrads(ac, ac.byRole.trainable);
-  const acByName = new Map(ac.byRole.trainable.map((p, i) => [p.name, acGradList[i]!] as const));
+  const acGradList = nllGrads(ac, ac.trainable);
+  const acByName = new Map(ac.trainable.map((p, i) => [p.name, acGradList[i]!] as const));
   // Accumulation is optimizer bookkeeping: tagged so, and named under /optim/ (summaries count it apart from backward).
   ac.g.phase('optimizer', () => ac.g.scope('optim', () => {
     for (const group of groups) {
@@ -309,7 +347,7 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
   // ---- train: the last micro-batch, then the optimizer update of the whole window
   const tr = buildForward('train-step', forward, true);
   const g = tr.g;
-  const params = tr.byRole.trainable;
+  const params = tr.trainable;
   const stepGrads = nllGrads(tr, params);
   const gradByName = new Map(params.map((p, i) => [p.name, stepGrads[i]!] as const));
   const paramByName = new Map(params.map((p) => [p.name, p] as const));
@@ -337,8 +375,9 @@ export function buildStepGraphs(forward: ForwardFn, config: StepConfig = {}): St
     train: g.build(),
     accumulate: ac.g.build(),
     eval: ev.g.build(),
-    data: [...tr.byRole.data.map(spec), spec(tr.labels)],
-    frozen: tr.byRole.frozen.map(spec),
+    // Every graph's data inputs (the eval graph takes labels where a trained-rows head gives the others label rows).
+    data: [...new Map([...tr.data, ...ev.data].map((v) => [v.name, spec(v)] as const)).values()],
+    frozen: tr.frozen.map(spec),
     trainable: params.map(spec),
     groups,
     adamw,

@@ -200,7 +200,7 @@ export class TrainSession {
       return feeds;
     };
     for (const batch of microBatches.slice(0, -1)) {
-      const out = await (await this.accumulateSession()).run({ ...this.batchFeeds(batch), ...this.modelFeeds(), ...accFeeds() });
+      const out = await (await this.accumulateSession()).run({ ...this.batchFeeds(batch, this.graphs.accumulate), ...this.modelFeeds(), ...accFeeds() });
       disposeAll(acc);
       acc = out;
     }
@@ -215,7 +215,7 @@ export class TrainSession {
       moments[STEP_IO.m(group.id)] = this.state[STEP_IO.m(group.id)]!;
       moments[STEP_IO.v(group.id)] = this.state[STEP_IO.v(group.id)]!;
     }
-    const out = await this.train.run({ ...this.batchFeeds(microBatches[microBatches.length - 1]!), ...this.modelFeeds(), ...moments, ...accFeeds(), ...scalars });
+    const out = await this.train.run({ ...this.batchFeeds(microBatches[microBatches.length - 1]!, this.graphs.train), ...this.modelFeeds(), ...moments, ...accFeeds(), ...scalars });
     disposeAll(acc);
     const old = this.state;
     const next: Record<string, OrtTensor> = {};
@@ -246,7 +246,7 @@ export class TrainSession {
     }
     const batchFeeds = async (batch: Batch) => {
       const feeds: Record<string, OrtTensor> = {};
-      for (const spec of this.graphs.data) {
+      for (const spec of this.dataOf(this.graphs.train)) { // the accumulate graph takes the same
         const host = batch[spec.name];
         if (!host) throw new Error(`batch has no "${spec.name}" (the graphs take ${this.graphs.data.map((d) => d.name).join(', ')})`);
         checkSpec(spec, host, 'batch input');
@@ -276,7 +276,7 @@ export class TrainSession {
   /** Forward + loss on one batch with the current parameters (no state change). */
   async evaluate(batch: Batch): Promise<EvalResult> {
     this.alive();
-    const out = await (await this.evalSession()).run({ ...this.batchFeeds(batch), ...this.modelFeeds() });
+    const out = await (await this.evalSession()).run({ ...this.batchFeeds(batch, this.graphs.eval), ...this.modelFeeds() });
     const m = (await this.backend.read(out[STEP_IO.evalMetrics]!)).data as Float32Array;
     const tokenNll = (await this.backend.read(out[STEP_IO.tokenNll]!)).data as Float32Array;
     return { nllSum: m[0]!, targetTokens: m[1]!, tokenNll };
@@ -290,7 +290,7 @@ export class TrainSession {
     this.alive();
     // A captured accumulate graph replays on the buffers bound when it was recorded; feeding others would be ignored.
     if (this.capture) throw new Error('gradients() needs a TrainSession created without graphCapture');
-    const feeds: Record<string, OrtTensor> = { ...this.batchFeeds(batch), ...this.modelFeeds() };
+    const feeds: Record<string, OrtTensor> = { ...this.batchFeeds(batch, this.graphs.accumulate), ...this.modelFeeds() };
     for (const group of this.graphs.groups) feeds[STEP_IO.gradAcc(group.id)] = this.fixed[STEP_IO.gradAcc(group.id)]!;
     feeds[STEP_IO.nllAcc] = this.fixed[STEP_IO.nllAcc]!;
     feeds[STEP_IO.countAcc] = this.fixed[STEP_IO.countAcc]!;
@@ -352,9 +352,15 @@ export class TrainSession {
     return feeds;
   }
 
-  private batchFeeds(batch: Batch): Record<string, OrtTensor> {
+  /** The batch inputs `graph` takes (graphs.data lists every graph's: labels for eval, trained rows for training). */
+  private dataOf(graph: Graph): readonly TensorSpec[] {
+    const names = new Set(graph.inputs.map((i) => i.value.name));
+    return this.graphs.data.filter((d) => names.has(d.name));
+  }
+
+  private batchFeeds(batch: Batch, graph: Graph): Record<string, OrtTensor> {
     const feeds: Record<string, OrtTensor> = {};
-    for (const spec of this.graphs.data) {
+    for (const spec of this.dataOf(graph)) {
       const t = batch[spec.name];
       if (!t) throw new Error(`batch has no "${spec.name}" (the graphs take ${this.graphs.data.map((d) => d.name).join(', ')})`);
       checkSpec(spec, t, 'batch input');

@@ -129,6 +129,20 @@ export function sequenceLength(examples: readonly Example[], maxLength: number):
 }
 
 /**
+ * The most target tokens one batch of `batch` of these examples can hold at `seqLen`: the sum of the `batch` largest
+ * per-example counts (a label at position t + 1 < seqLen is scored at position t). The step graphs' trained-rows head
+ * is built for this many rows (train/graphs.ts).
+ */
+export function mostTargetsPerBatch(examples: readonly Example[], batch: number, seqLen: number): number {
+  const counts = examples.map((e) => {
+    let n = 0;
+    for (let t = 1; t < Math.min(seqLen, e.labels.length); t++) if (e.labels[t] !== IGNORE_INDEX) n++;
+    return n;
+  });
+  return counts.sort((a, b) => b - a).slice(0, batch).reduce((a, b) => a + b, 0);
+}
+
+/**
  * Right-padded batch of exactly `batch` rows × `seqLen` tokens for the step graphs: src/data's collate (labels -100 on
  * padding by position, never by comparing ids with pad — sft-conventions §2) widened to the graph's static shape.
  * Missing rows (a short eval tail) are all padding and contribute no targets; position ids run 0..T-1 on every row,

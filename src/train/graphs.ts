@@ -2,7 +2,8 @@
 // the runtime binds to their frozen inputs. The forward pass comes from src/models, the loss/backward/AdamW from
 // src/engine/step.ts; nothing here runs a graph.
 import type { AdamWConfig } from '../engine/optim.ts';
-import { buildStepGraphs, type StepConfig, type StepGraphs } from '../engine/step.ts';
+import { trainedRows } from '../engine/loss.ts';
+import { buildStepGraphs, STEP_IO, type StepConfig, type StepGraphs } from '../engine/step.ts';
 import type { ModelConfig } from '../models/config.ts';
 import { buildForward, headOf } from '../models/forward.ts';
 import { modelDropoutSpecs, type DropoutSpec } from '../models/gpt2.ts';
@@ -17,6 +18,34 @@ import type { LoadedModel } from './model-source.ts';
 export interface GraphShape {
   readonly batch: number;
   readonly seqLen: number;
+  /**
+   * The most target tokens a batch of the run holds (mostTargetsPerBatch). When at most half the positions, training
+   * graphs compute the LM head and loss on those rows only (engine trainedRowsLoss): an SFT batch with responses-only
+   * masks trains on a fraction of its positions, and the head is the widest Gemm of a small model. Batches then carry
+   * label_rows / label_targets (withTrainedRows). Unset: the head runs on every position.
+   */
+  readonly trainedRows?: number;
+}
+
+/** Whether graphs of `shape` use the trained-rows head (see GraphShape.trainedRows). */
+function trainedRowsHead(shape: GraphShape, fullTensors: readonly string[]): number | null {
+  const k = shape.trainedRows;
+  if (k === undefined || k < 1 || 2 * k > shape.batch * shape.seqLen) return null;
+  // A head trained in full needs its gradient, which the trained-rows loss does not compute.
+  if (fullTensors.some((n) => HEAD_TENSORS.has(n))) return null;
+  return k;
+}
+
+/** The tensors an LM head reads, tied or not, in every family's weight table. */
+const HEAD_TENSORS: ReadonlySet<string> = new Set(['lm_head.weight', 'model.embed_tokens.weight', 'transformer.wte.weight']);
+
+/** Adds the trained-rows inputs to a collated batch when the graphs of `shape` take them (see GraphShape.trainedRows). */
+export function withTrainedRows(batch: Batch, shape: GraphShape, fullTensors: readonly string[]): Batch {
+  const k = trainedRowsHead(shape, fullTensors);
+  const labels = batch[STEP_IO.labels];
+  if (k === null || !labels) return batch;
+  const { rows, targets } = trainedRows(labels.data as Int32Array, shape.batch, shape.seqLen, k);
+  return { ...batch, [STEP_IO.labelRows]: { dtype: 'int32', dims: [k], data: rows }, [STEP_IO.labelTargets]: { dtype: 'int32', dims: [k], data: targets } };
 }
 
 /** How the graphs are built for the backend that runs them (the numbers are the same either way). */
@@ -43,6 +72,11 @@ export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphS
   return buildStepGraphs(
     (g) => {
       const opts = { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, modelDropout, trainableWeights: fullTensors, einsumAttention };
+      const rows = trainedRowsHead(shape, fullTensors);
+      if (chunkRows === null && rows !== null) {
+        const fwd = buildForward(g, cfg, { ...opts, logits: 'none' });
+        return { hidden: fwd.hidden, ...headOf(cfg, fwd), batch: shape.batch, seqLen: shape.seqLen, trainedRows: rows };
+      }
       if (chunkRows === null) return buildForward(g, cfg, { ...opts, logits: 'all' }).logits!;
       const fwd = buildForward(g, cfg, { ...opts, logits: 'none' });
       return { hidden: fwd.hidden, ...headOf(cfg, fwd), batch: shape.batch, seqLen: shape.seqLen, chunkRows };

@@ -4,7 +4,7 @@
 // through an abort flag, and checkpoints that resume bit-exactly (adapter, AdamW moments, step, RNG, data cursor).
 import type { Example } from '../data/example.ts';
 import { learningRate, type ScheduleConfig } from '../engine/schedule.ts';
-import type { StepGraphs } from '../engine/step.ts';
+import { STEP_IO, type StepGraphs } from '../engine/step.ts';
 import { initLoraWeights, type LoraPlan } from '../models/lora.ts';
 import { Rng } from '../models/rng.ts';
 import type { SamplingOptions } from '../models/sampling.ts';
@@ -12,9 +12,9 @@ import type { Backend } from '../runtime/backend.ts';
 import { TrainSession, type Batch, type StepMetrics, type TrainState } from '../runtime/train-session.ts';
 import { errorMessage } from '../share/labels.ts';
 import type { RunConfig } from '../share/run-config.ts';
-import { collate, DataOrder, sequenceLength } from './dataset.ts';
+import { collate, DataOrder, mostTargetsPerBatch, sequenceLength } from './dataset.ts';
 import { Generator } from './generation.ts';
-import { buildTrainGraphs, frozenTensors, graphBuildFor, withDropoutMasks, type GraphBuild, type GraphShape } from './graphs.ts';
+import { buildTrainGraphs, frozenTensors, graphBuildFor, withDropoutMasks, withTrainedRows, type GraphBuild, type GraphShape } from './graphs.ts';
 import type { LoadedModel } from './model-source.ts';
 import type { LogEntry, TrainerCheckpoint } from './state.ts';
 
@@ -152,10 +152,10 @@ export class Trainer {
     const { config, model } = init;
     if (init.train.length === 0) throw new Error('no training examples: every row was dropped or the dataset is empty. HINT: run `tabtune inspect` to see why.');
     const t = config.train;
-    const shape: GraphShape = {
-      batch: Math.min(t.batchSize, init.train.length),
-      seqLen: sequenceLength([...init.train, ...init.eval], config.maxLength),
-    };
+    const batch = Math.min(t.batchSize, init.train.length);
+    const seqLen = sequenceLength([...init.train, ...init.eval], config.maxLength);
+    // Training batches come from the training split only; the eval graph runs the head on every position anyway.
+    const shape: GraphShape = { batch, seqLen, trainedRows: mostTargetsPerBatch(init.train, batch, seqLen) };
     const { plan, fullTensors } = init.subset;
     let capture = captureFor(init.backend, init.graphCapture === true);
     const graphs = buildTrainGraphs(model.config, plan, shape, {
@@ -189,6 +189,11 @@ export class Trainer {
 
   get step(): number {
     return this.session.stepCount;
+  }
+
+  /** Rows the training graphs compute the LM head on, or null when they compute it on every position. */
+  get headRows(): number | null {
+    return this.graphs.data.some((d) => d.name === STEP_IO.labelRows) ? (this.shape.trainedRows ?? null) : null;
   }
 
   /** How the step graphs were built for this backend (the generation graphs that go with them are built alike). */
@@ -315,7 +320,7 @@ export class Trainer {
    * captured trainer answers from an uncaptured session of the same graphs and state, made for the question.
    */
   async gradients(examples: readonly Example[]): Promise<{ loss: number; targetTokens: number; grads: Record<string, Float32Array>; tokenNll: Float32Array }> {
-    const batch = withDropoutMasks(collate(examples, this.shape.batch, this.shape.seqLen, this.init.padId), this.init.model.config, this.plan, this.shape, null);
+    const batch = this.batchOf(examples, null);
     const session = this.capture.on ? await this.uncapturedSession(await this.session.exportState()) : this.session;
     try {
       const g = await session.gradients(batch);
@@ -349,9 +354,14 @@ export class Trainer {
   }
 
   private nextBatch(order = this.order, rng = this.dropoutRng): Batch {
-    const idx = order.next(this.shape.batch);
-    const batch = collate(idx.map((i) => this.init.train[i]!), this.shape.batch, this.shape.seqLen, this.init.padId);
-    return withDropoutMasks(batch, this.init.model.config, this.plan, this.shape, rng);
+    return this.batchOf(order.next(this.shape.batch).map((i) => this.init.train[i]!), rng);
+  }
+
+  /** Examples as the step graphs take them: collated, with dropout masks (drawn from `rng`, none when null) and the
+   * trained-rows inputs where the graphs have that head. */
+  private batchOf(examples: readonly Example[], rng: Rng | null): Batch {
+    const batch = collate(examples, this.shape.batch, this.shape.seqLen, this.init.padId);
+    return withTrainedRows(withDropoutMasks(batch, this.init.model.config, this.plan, this.shape, rng), this.shape, this.fullTensors);
   }
 
   /**

@@ -283,6 +283,9 @@ export interface BatchInspection {
   gradNorms: { name: string; size: number; norm: number }[];
   /** What the train-step graph holds: nodes by op, phase and layer, the largest tensors (engine/summary.ts). */
   graph: GraphSummaryView;
+  /** Rows the training graphs compute the LM head on (the most targets a batch of the run holds), or null when the
+   * head runs on every position (train/graphs.ts GraphShape.trainedRows). */
+  headRows: number | null;
   ms: number;
   /** The backend that ran it (the trainer's label), and why WebGPU was not used when that applies. */
   backendLabel: string;
@@ -302,6 +305,8 @@ export interface TrainerInfo {
   fallbackReason: string | null;
   batch: number;
   seqLen: number;
+  /** BatchInspection.headRows of the run's graphs. */
+  headRows: number | null;
   trainableTensors: number;
   trainableParameters: number;
   totalSteps: number;

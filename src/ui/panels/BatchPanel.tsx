@@ -108,7 +108,7 @@ function Result({ inspection }: { inspection: BatchInspection }) {
       <Legend kinds={['masked', 'padding']} />
       <p className="small muted">Gradient L2 norm per trainable tensor{zeroA ? ' (lora_A is 0 before the first step: lora_B starts at zero, so A gets no gradient yet)' : ''}:</p>
       <GradNorms inspection={inspection} />
-      <StepGraphSummary summary={inspection.graph} />
+      <StepGraphSummary summary={inspection.graph} headRows={inspection.headRows} positions={inspection.batch * inspection.seqLen} />
     </>
   );
 }

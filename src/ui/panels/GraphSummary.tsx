@@ -47,7 +47,7 @@ function OnnxDownload() {
   );
 }
 
-export function StepGraphSummary({ summary }: { summary: GraphSummaryView }) {
+export function StepGraphSummary({ summary, headRows = null, positions }: { summary: GraphSummaryView; headRows?: number | null; positions?: number }) {
   const maxLayer = Math.max(1, ...summary.byLayer.map((l) => l.total));
   const share = (n: number) => `${((100 * n) / Math.max(1, summary.nodes)).toFixed(0)} %`;
   return (
@@ -60,6 +60,12 @@ export function StepGraphSummary({ summary }: { summary: GraphSummaryView }) {
         its node count. Backward is what autodiff added; the optimizer part is gradient clipping and AdamW on the trainable
         tensors only.{summary.fusedNodes > 0 ? ` ${summary.fusedNodes} nodes are fused contrib ops (com.microsoft), each replacing several standard ones.` : ''}
       </p>
+      {headRows !== null && positions !== undefined ? (
+        <p className="small muted" data-testid="graph-head-rows">
+          The LM head and the loss run on {headRows} rows, not on all {positions} positions: no batch of this run has more
+          tokens to learn, and a position with no label needs no logits.
+        </p>
+      ) : null}
       <Facts testId="graph-facts" rows={[
         ['frozen weights', bytes(summary.inputBytes.frozen)],
         ['trainable tensors', bytes(summary.inputBytes.trainable)],

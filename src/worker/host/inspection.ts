@@ -8,7 +8,7 @@ function rows(data: ArrayLike<number>, batch: number, seqLen: number): number[][
 }
 
 export function batchInspection(
-  r: BatchReport, tok: { tokenText(id: number): string }, graph: GraphSummary, ms: number, backendLabel: string, fallbackReason: string | null,
+  r: BatchReport, tok: { tokenText(id: number): string }, graph: GraphSummary, headRows: number | null, ms: number, backendLabel: string, fallbackReason: string | null,
 ): BatchInspection {
   const ids = rows(r.inputIds, r.batch, r.seqLen);
   return {
@@ -25,6 +25,7 @@ export function batchInspection(
     tokenNll: rows(r.tokenNll, r.batch, r.seqLen),
     gradNorms: r.gradNorms.map(({ name, size, norm }) => ({ name, size, norm })),
     graph,
+    headRows,
     ms,
     backendLabel,
     fallbackReason,

@@ -94,6 +94,7 @@ export class TrainingHost {
       fallbackReason: fallbackReason ?? null,
       batch: trainer.shape.batch,
       seqLen: trainer.shape.seqLen,
+      headRows: trainer.headRows,
       trainableTensors: trainer.graphs.trainable.length,
       trainableParameters: trainer.graphs.trainable.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0),
       totalSteps: trainer.totalSteps,
@@ -141,7 +142,7 @@ export class TrainingHost {
     const ms = performance.now() - started;
     // A captured trainer answers from an uncaptured session (Trainer.gradients): the label names what ran.
     const backendLabel = trainer.graphCapture.on ? `${this.builtLabel}, uncaptured for the inspection` : (this.info?.backendLabel ?? 'unknown');
-    return batchInspection(r, inputs.prepared.tokenizer.tokenizer, summarizeGraph(trainer.graphs.train, { top: 12 }), ms, backendLabel, this.info?.fallbackReason ?? null);
+    return batchInspection(r, inputs.prepared.tokenizer.tokenizer, summarizeGraph(trainer.graphs.train, { top: 12 }), trainer.headRows, ms, backendLabel, this.info?.fallbackReason ?? null);
   }
 
   /** `graph.export`: the trainer's graphs as ONNX files, zipped; the replayable step is the trainer's next one. */
