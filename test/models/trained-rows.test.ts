@@ -10,7 +10,7 @@ import { planLora } from '../../src/models/lora.ts';
 import type { Backend, HostTensor } from '../../src/runtime/backend.ts';
 import { createNodeBackend } from '../../src/runtime/node.ts';
 import { TrainSession } from '../../src/runtime/train-session.ts';
-import { buildTrainGraphs, withDropoutMasks, withTrainedRows, type GraphShape } from '../../src/train/graphs.ts';
+import { buildTrainGraphs, graphBuildFor, withDropoutMasks, withTrainedRows, type GraphShape } from '../../src/train/graphs.ts';
 import { loadFixture, relError } from './fixture.ts';
 
 const ADAMW = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
@@ -86,5 +86,47 @@ describe.each(['llama', 'gemma2', 'gpt2'] as const)('trained-rows head in %s tra
     expect(buildTrainGraphs(cfg, plan, { batch: B, seqLen: T, trainedRows: B * T / 2 + 1 }, ADAMW).data.map((d) => d.name)).not.toContain('label_rows');
     const head = family === 'gpt2' ? 'transformer.wte.weight' : cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     expect(buildTrainGraphs(cfg, plan, shape, ADAMW, [head]).data.map((d) => d.name)).not.toContain('label_rows');
+  });
+});
+
+// The app's WebGPU build of the same graphs (Einsum attention, trained-rows head) on onnxruntime-node's WebGPU EP
+// with CPU fallback disabled: every node of the head's gather, one-hot and loss runs on the GPU, with the CPU EP's numbers.
+describe('trained-rows head on WebGPU', () => {
+  it('runs without CPU fallback and gives the CPU EP\'s loss and LoRA gradients', { timeout: 180_000 }, async () => {
+    const fx = loadFixture('qwen3');
+    const l = fx.golden.lora;
+    const plan = planLora(fx.cfg, { r: l.r, alpha: l.lora_alpha, targets: l.target_modules });
+    const shape: GraphShape = { batch: 1, seqLen: 16, trainedRows: 6 };
+    const graphs = buildTrainGraphs(fx.cfg, plan, shape, ADAMW, [], graphBuildFor('webgpu', false));
+    const ids = fx.golden.batch.input_ids[0]!;
+    const input = Int32Array.from({ length: 16 }, (_, i) => ids[i % ids.length]!);
+    const dims = [1, 16];
+    const batch = withTrainedRows({
+      input_ids: { dtype: 'int32', dims, data: input },
+      position_ids: { dtype: 'int32', dims, data: Int32Array.from({ length: 16 }, (_, i) => i) },
+      attention_mask: { dtype: 'int32', dims, data: new Int32Array(16).fill(1) },
+      labels: { dtype: 'int32', dims, data: Int32Array.from(input, (id, i) => (i >= 10 ? id : -100)) },
+    }, shape, []);
+    const params = Object.fromEntries(Object.entries(l.tensors).map(([k, t]) => [k, Float32Array.from(t.data)]));
+    const frozen: Record<string, HostTensor> = {};
+    for (const s of graphs.frozen) frozen[s.name] = { dtype: 'float32', dims: s.shape, data: fx.weights.get(s.name)! };
+    const gpu = await createNodeBackend('webgpu');
+    const on = async (backend: Backend) => {
+      const session = await TrainSession.create({ backend, graphs, params, frozen });
+      try {
+        return await session.gradients(batch);
+      } finally {
+        await session.release();
+      }
+    };
+    try {
+      const a = await on(gpu);
+      const b = await on(cpu);
+      expect(a.targetTokens).toBe(6);
+      expect(Math.abs(a.nllSum - b.nllSum) / b.nllSum).toBeLessThanOrEqual(1e-5);
+      for (const name of Object.keys(b.grads)) expect(relError(a.grads[name]!, b.grads[name]!), name).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await gpu.release();
+    }
   });
 });
