@@ -38,8 +38,8 @@ export interface ForwardOptions {
   /** 'all': logits [B, T, V]; 'selected': one position per row from input `logits_index` [B] → [B, V]; 'none'. */
   readonly logits?: 'all' | 'selected' | 'none';
   /**
-   * Attention as two Einsums over the token-major views the projections write, with RoPE on [B, T, heads·D]: about 11
-   * nodes fewer per layer of a training step (no head Transposes), for the WebGPU EP, where every node is a dispatch.
+   * Attention as two Einsums over the token-major views the projections write, with RoPE on [B, T, heads·D]: 12 nodes
+   * fewer per layer of a training step (no head Transposes), for the WebGPU EP, where every node is a dispatch.
    * Off (the default), attention is Transpose + MatMul, which the CPU/WASM EP runs faster: its Einsum kernel transposes
    * internally, and took twice as long on this attention at T = 128 in onnxruntime-web.
    */
@@ -183,10 +183,10 @@ export function layerNorm(ctx: Ctx, x: Value, prefix: string, eps: number): Valu
 }
 
 /**
- * Additive attention bias [B, 1, rep·T, Tk] ([B, 1, 1, T, Tk] with einsumAttention): key slot j is visible to the query at position p when j <= p (causal by
+ * Additive attention bias [B, 1, rep·T, Tk]: key slot j is visible to the query at position p when j <= p (causal by
  * position, which also serves cache decoding where slot = position), j > p - slidingWindow when a window is given,
- * and attention_mask[b, j] = 1. The T query rows
- * repeat `rep` times to line up with the grouped-query layout of attention().
+ * and attention_mask[b, j] = 1. The T query rows repeat `rep` times to line up with the grouped-query layout of
+ * attention(); with einsumAttention the bias is [B, 1, 1, T, Tk] and broadcasts over key/value heads and groups.
  */
 export function attentionBias(ctx: Ctx, positionIds: Value, attentionMask: Value, rep: number, slidingWindow: number | null = null): Value {
   const { g, B, T } = ctx;
