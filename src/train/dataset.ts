@@ -129,17 +129,19 @@ export function sequenceLength(examples: readonly Example[], maxLength: number):
 }
 
 /**
- * The most target tokens one batch of `batch` of these examples can hold at `seqLen`: the sum of the `batch` largest
- * per-example counts (a label at position t + 1 < seqLen is scored at position t). The step graphs' trained-rows head
- * is built for this many rows (train/graphs.ts).
+ * The most target tokens one batch of `batch` of these examples can hold at `seqLen`: `batch` times the largest
+ * per-example count (a label at position t + 1 < seqLen is scored at position t). Not the sum of the `batch` largest
+ * counts: a batch that straddles two epochs of the data order can hold one example twice. The step graphs'
+ * trained-rows head is built for this many rows (train/graphs.ts).
  */
 export function mostTargetsPerBatch(examples: readonly Example[], batch: number, seqLen: number): number {
-  const counts = examples.map((e) => {
+  let most = 0;
+  for (const e of examples) {
     let n = 0;
     for (let t = 1; t < Math.min(seqLen, e.labels.length); t++) if (e.labels[t] !== IGNORE_INDEX) n++;
-    return n;
-  });
-  return counts.sort((a, b) => b - a).slice(0, batch).reduce((a, b) => a + b, 0);
+    most = Math.max(most, n);
+  }
+  return batch * most;
 }
 
 /**

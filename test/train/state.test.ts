@@ -6,7 +6,8 @@ import { parseModelConfig } from '../../src/models/config.ts';
 import { initLoraWeights, planLora } from '../../src/models/lora.ts';
 import { Rng } from '../../src/models/rng.ts';
 import { epochOrder } from '../../src/data/batch.ts';
-import { collate, DataOrder, splitExamples } from '../../src/train/dataset.ts';
+import { trainedRows } from '../../src/engine/loss.ts';
+import { collate, DataOrder, mostTargetsPerBatch, splitExamples } from '../../src/train/dataset.ts';
 import { fromUtf8, sortedJson } from '../../src/train/json.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterFiles, loadAdapter, mergeAdapter, modelCard } from '../../src/train/peft.ts';
 import { CHECKPOINT_STATE, CHECKPOINT_TENSORS, checkpointFiles, parseCheckpoint, trainerStateJson, type TrainerCheckpoint } from '../../src/train/state.ts';
@@ -42,6 +43,21 @@ describe('data order and collation', () => {
     expect([resumed.next(2), resumed.next(2)]).toEqual(straight.slice(2));
     expect(new Set(straight.flat().slice(0, 5)).size).toBe(5); // epoch 0 is a permutation
     expect(epochOrder(5, 7, 0)).not.toEqual(epochOrder(5, 7, 1));
+  });
+  it('mostTargetsPerBatch bounds every batch of the data order, across epoch boundaries that repeat an example', () => {
+    // Seven examples with 1..7 targets; batches of 2 straddle epochs (7 is odd), so one batch can hold an example twice.
+    const examples = Array.from({ length: 7 }, (_, i) => ex(`e${i}`, Array.from({ length: 9 }, (_, t) => t + 1), Array.from({ length: 9 }, (_, t) => (t >= 1 && t <= i + 1 ? t + 1 : -100))));
+    const k = mostTargetsPerBatch(examples, 2, 9);
+    expect(k).toBe(14);
+    const order = new DataOrder(7, 3);
+    let repeated = false;
+    for (let step = 0; step < 70; step++) {
+      const idx = order.next(2);
+      if (idx[0] === idx[1]) repeated = true;
+      const { labels } = collate(idx.map((i) => examples[i]!), 2, 9, 0);
+      expect(() => trainedRows(labels!.data as Int32Array, 2, 9, k)).not.toThrow();
+    }
+    expect(repeated, 'some batch held one example twice').toBe(true);
   });
   it('right-pads with labels -100 by position (pad id = eos still trains real EOS tokens)', () => {
     const eos = 9;
