@@ -356,18 +356,7 @@ function cacheKeysValues(ctx: Ctx, kh: Value, vh: Value, layer: number, position
  * [B, KV, rep, T, Tk] from one Einsum with keys [B, Tk, KV, D], and the output written back token-major by a second,
  * so no head Transpose is built forward or backward. With a KV cache, keys and values are head-major ([B, KV, S, D]).
  */
-function einsumAttention(
-  ctx: Ctx,
-  q: Value,
-  k: Value,
-  v: Value,
-  heads: { q: number; kv: number; dim: number },
-  bias: Value,
-  layer: number,
-  positionIds: Value,
-  softcap: number | null,
-  probsMask: Value | null,
-): { out: Value; cache: CacheBinding | null } {
+function einsumAttention(...[ctx, q, k, v, heads, bias, layer, positionIds, softcap = null, probsMask = null]: Parameters<typeof attention>): ReturnType<typeof attention> {
   const { g, B, T } = ctx;
   const { dim: D, kv: KV } = heads;
   const rep = heads.q / KV;

@@ -354,9 +354,16 @@ export class TrainSession {
 
   /** The batch inputs `graph` takes (graphs.data lists every graph's: labels for eval, trained rows for training). */
   private dataOf(graph: Graph): readonly TensorSpec[] {
-    const names = new Set(graph.inputs.map((i) => i.value.name));
-    return this.graphs.data.filter((d) => names.has(d.name));
+    let specs = this.dataByGraph.get(graph);
+    if (!specs) {
+      const names = new Set(graph.inputs.map((i) => i.value.name));
+      specs = this.graphs.data.filter((d) => names.has(d.name));
+      this.dataByGraph.set(graph, specs); // once per graph, not per step
+    }
+    return specs;
   }
+
+  private readonly dataByGraph = new Map<Graph, readonly TensorSpec[]>();
 
   private batchFeeds(batch: Batch, graph: Graph): Record<string, OrtTensor> {
     const feeds: Record<string, OrtTensor> = {};
