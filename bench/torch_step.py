@@ -1,7 +1,9 @@
-"""PyTorch CPU eager reference for `npm run bench:torch` (bench/torch.ts): the Llama-shaped LoRA train step of
-bench/llama-forward.ts, same seeded weights (read from the files torch.ts writes), same batch, same AdamW and
-clipping, timed the same way. Prints one JSON line: losses of every step, ms per timed step (mean and fastest), threads, the BLAS
-library PyTorch loaded. Usage: python3 bench/torch_step.py DIR (DIR holds manifest.json and tensors.bin)."""
+"""PyTorch CPU eager reference for `npm run bench:torch` (bench/torch.ts): a LoRA train step of LlamaForCausalLM as
+transformers defines it (nn.Linear weights [out, in], rotate-half RoPE, eager attention with an additive causal mask,
+RMSNorm, SwiGLU, untied head) plus PEFT's LoRA branch, in float32, on the weights and batch bench/torch.ts wrote,
+with the same AdamW and clipping. Plain tensors rather than transformers' modules, so no framework overhead is
+counted against PyTorch. Prints one JSON line: losses of every step, ms per timed step (mean and fastest), threads,
+the BLAS library PyTorch loaded. Usage: python3 bench/torch_step.py DIR (DIR holds manifest.json and tensors.bin)."""
 import json
 import math
 import sys
@@ -10,67 +12,76 @@ import time
 import torch
 
 
-def main(folder: str) -> None:
+def load(folder):
     manifest = json.load(open(f"{folder}/manifest.json"))
     raw = open(f"{folder}/tensors.bin", "rb").read()
-    d = manifest["dims"]
-    torch.set_num_threads(manifest["threads"])
     tensors = {}
     for t in manifest["tensors"]:
         dtype = torch.float32 if t["dtype"] == "float32" else torch.int32
         flat = torch.frombuffer(bytearray(raw[t["offset"]:t["offset"] + t["length"]]), dtype=dtype)
         tensors[t["name"]] = flat.reshape(t["dims"]).clone()
+    return manifest, tensors
 
-    B, T, H, V = d["batch"], d["seq"], d["hidden"], d["vocab"]
-    nh, nkv, r = d["heads"], d["kvHeads"], d["rank"]
-    hd = H // nh
-    scale = d["alpha"] / r
-    frozen = {k: v for k, v in tensors.items() if k not in manifest["trainable"] and k not in ("input_ids", "labels")}
-    params = {k: tensors[k].requires_grad_(True) for k in manifest["trainable"]}
-    ids = tensors["input_ids"].long()
-    labels = tensors["labels"].long()
-    cos, sin = frozen["rope.cos"], frozen["rope.sin"]
-    causal = torch.triu(torch.full((T, T), -1e9), diagonal=1)
 
-    def rms(x, w):
-        return x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * w
+def main(folder: str) -> None:
+    manifest, tensors = load(folder)
+    c = manifest["config"]
+    torch.set_num_threads(manifest["threads"])
+    B, T = tensors["input_ids"].shape
+    n_heads, n_kv, hd = c["heads"], c["kvHeads"], c["headDim"]
+    eps = c["eps"]
+    scale = manifest["loraScale"]
+    params = {name: tensors[name].requires_grad_(True) for name in manifest["trainable"]}
+    lora = {m["module"]: (params[m["keyA"]], params[m["keyB"]]) for m in manifest["lora"]}
+    w = {k: v for k, v in tensors.items() if k not in params}
+    ids = w["input_ids"].long()
+    labels = w["labels"].long()
+    # RoPE tables once per run (transformers recomputes them per forward; that costs microseconds either way).
+    inv_freq = 1.0 / (c["ropeTheta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    freqs = torch.arange(T, dtype=torch.float64)[:, None] * inv_freq[None, :]
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos().float(), emb.sin().float()
+    causal = torch.triu(torch.full((T, T), torch.finfo(torch.float32).min), diagonal=1)
 
-    def linear(p, name, x):
-        lora = (x @ params[f"{p}.{name}.lora_A.weight"].t()) @ params[f"{p}.{name}.lora_B.weight"].t()
-        return x @ frozen[f"{p}.{name}.weight"] + lora * scale
+    def rms(x, weight):
+        return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
-    def heads(x, n):
-        return x.reshape(B, T, n, hd).transpose(1, 2)
+    def linear(path, x):
+        y = x @ w[path + ".weight"].t()
+        if path in lora:
+            a, b = lora[path]
+            y = y + (x @ a.t()) @ b.t() * scale
+        return y
 
-    def rope(x):
-        x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
-        return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+    def rotate_half(x):
+        return torch.cat((-x[..., hd // 2:], x[..., : hd // 2]), dim=-1)
 
     def forward():
-        x = frozen["embed_tokens.weight"][ids]
-        for l in range(d["layers"]):
-            p = f"layers.{l}"
-            h = rms(x, frozen[f"{p}.input_layernorm.weight"])
-            q = rope(heads(linear(p, "q_proj", h), nh))
-            k = rope(heads(linear(p, "k_proj", h), nkv))
-            v = heads(linear(p, "v_proj", h), nkv)
-            if nkv != nh:
-                k = k.repeat_interleave(nh // nkv, dim=1)
-                v = v.repeat_interleave(nh // nkv, dim=1)
-            scores = (q @ k.transpose(2, 3)) * (1 / math.sqrt(hd)) + causal
-            attn = torch.softmax(scores, dim=-1) @ v
-            x = x + linear(p, "o_proj", attn.transpose(1, 2).reshape(B, T, H))
-            h2 = rms(x, frozen[f"{p}.post_attention_layernorm.weight"])
-            gate = linear(p, "gate_proj", h2)
-            x = x + linear(p, "down_proj", torch.nn.functional.silu(gate) * linear(p, "up_proj", h2))
-        return rms(x, frozen["norm.weight"]) @ frozen["lm_head.weight"]
+        x = w["model.embed_tokens.weight"][ids]
+        for i in range(c["layers"]):
+            p = f"model.layers.{i}"
+            h = rms(x, w[p + ".input_layernorm.weight"])
+            q = linear(p + ".self_attn.q_proj", h).view(B, T, n_heads, hd).transpose(1, 2)
+            k = linear(p + ".self_attn.k_proj", h).view(B, T, n_kv, hd).transpose(1, 2)
+            v = linear(p + ".self_attn.v_proj", h).view(B, T, n_kv, hd).transpose(1, 2)
+            q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+            if n_kv != n_heads:
+                k = k.repeat_interleave(n_heads // n_kv, dim=1)
+                v = v.repeat_interleave(n_heads // n_kv, dim=1)
+            scores = (q @ k.transpose(2, 3)) * hd ** -0.5 + causal
+            attn = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, T, n_heads * hd)
+            x = x + linear(p + ".self_attn.o_proj", attn)
+            h = rms(x, w[p + ".post_attention_layernorm.weight"])
+            gated = torch.nn.functional.silu(linear(p + ".mlp.gate_proj", h)) * linear(p + ".mlp.up_proj", h)
+            x = x + linear(p + ".mlp.down_proj", gated)
+        return rms(x, w["model.norm.weight"]) @ w["lm_head.weight"].t()
 
     opt = torch.optim.AdamW(list(params.values()), lr=manifest["lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=manifest["weightDecay"])
 
     def step() -> float:
         opt.zero_grad(set_to_none=True)
         logits = forward()
-        loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, V), labels[:, 1:].reshape(-1), reduction="mean")
+        loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), ignore_index=-100)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(list(params.values()), manifest["maxGradNorm"])
         opt.step()

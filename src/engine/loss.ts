@@ -24,7 +24,7 @@ interface CrossEntropyOutputs {
 
 export interface CausalLmLossOutputs extends CrossEntropyOutputs {
   /**
-   * [B, T, V] float32: d nllSum / d logits = (softmax − onehot(target)) · mask, in four nodes (null unless `gradient`);
+   * [B, T, V] float32: d nllSum / d logits = (softmax − onehot(target)) · mask (null unless `gradient`);
    * the train step seeds autodiff with it from the logits instead of differentiating the loss node by node.
    */
   readonly dLogits: Value | null;
@@ -58,14 +58,19 @@ function shiftLabels(g: GraphBuilder, labels: Value): Value {
 }
 
 /**
- * softmax − onehot(target) along `axis` (the cross-entropy's gradient by its logits): Where(index == arange, p − 1, p),
- * elementwise kernels only. ScatterElements(p, index, −1, 'add') would be one node, but ORT's WebGPU kernel first copies
- * its data input into its output with a buffer copy that graph capture does not record, so every replay would add −1
- * onto the previous step's values (the same hazard as GatherElements' adjoint in rules/layout.ts).
+ * (softmax − onehot(target)) · mask along `axis`, the cross-entropy's gradient by its logits, from the forward pass's
+ * e = exp(x − max) and its `sum` along `axis`: e · (mask / sum) − (target == arange). `targets` keeps −100 on the
+ * positions without a target, so its one-hot row is all zeros there and the mask only scales the [.., 1]-shaped
+ * factor. Four passes over the [.., V] tensor (Mul, Equal, Cast, Sub) where Div, Sub, Equal, Where and Mul took five;
+ * on the CPU EP the three-input Where alone cost more than the other four together. ScatterElements(p, index, −1,
+ * 'add') would be one node, but ORT's WebGPU kernel first copies its data input into its output with a buffer copy
+ * that graph capture does not record, so every replay would add −1 onto the previous step's values (the same hazard
+ * as GatherElements' adjoint in rules/layout.ts).
  */
-function softmaxMinusOneHot(g: GraphBuilder, p: Value, index: Value, axis: number): Value {
-  const positions = Reshape(g, Range(g, 0, p.shape[axis]!), p.shape.map((d, i) => (i === axis ? d : 1)));
-  return Where(g, Equal(g, index, positions), Sub(g, p, 1), p);
+function crossEntropyGrad(g: GraphBuilder, e: Value, sum: Value, targets: Value, mask: Value, axis: number): Value {
+  const positions = Reshape(g, Range(g, 0, e.shape[axis]!), e.shape.map((d, i) => (i === axis ? d : 1)));
+  const oneHot = Cast(g, Equal(g, Unsqueeze(g, targets, [axis]), positions), 'float32');
+  return Sub(g, Mul(g, e, Div(g, Unsqueeze(g, mask, [axis]), sum)), oneHot);
 }
 
 /**
@@ -85,7 +90,7 @@ function maskedCrossEntropy(g: GraphBuilder, logits: Value, targets: Value, grad
   const tokenNll = Mul(g, Squeeze(g, Sub(g, logSumExp, picked), [2]), mask); // [B, T]
   // softmax − onehot(target), zero on positions without a target.
   const dLogits = gradient
-    ? g.phase('backward', () => g.scope('grad', () => Mul(g, softmaxMinusOneHot(g, Div(g, e, sum), index, 2), Unsqueeze(g, mask, [2]))))
+    ? g.phase('backward', () => g.scope('grad', () => crossEntropyGrad(g, e, sum, targets, mask, 2)))
     : null;
   return {
     nllSum: ReduceSum(g, tokenNll, [], { keepdims: false }),
@@ -168,7 +173,7 @@ export function chunkedHeadLoss(g: GraphBuilder, hidden: Value, head: Value, lab
     if (opts.gradient) {
       // d nll / d logits = softmax − onehot(target), zero on rows without a target: backward work, built here.
       g.phase('backward', () => {
-        let d = Mul(g, softmaxMinusOneHot(g, Div(g, e, sum), index, 1), Unsqueeze(g, mask, [1])); // [n, V]
+        let d = crossEntropyGrad(g, e, sum, tg, mask, 1); // [n, V]
         if (t !== null) d = Mul(g, d, Sub(g, 1, Mul(g, t, t))); // through cap·tanh(z / cap)
         grads.push(Gemm(g, d, head)); // [n, H]
       });
@@ -196,7 +201,7 @@ export interface TrainedRowsOutputs {
  * trainedRows). With responses-only masks most positions of an SFT batch have no target, and the head — the widest
  * Gemm of a small model — then costs K/N of the full one, forward and backward. `hidden` [N, H] (final-normed), `head`
  * [V, H] frozen. d nllSum / d hidden goes back to all N rows through a one-hot [N, K] MatMul: exact (one non-zero per
- * sum) and elementwise-built, where ScatterElements would break graph capture (see softmaxMinusOneHot).
+ * sum) and elementwise-built, where ScatterElements would break graph capture (see crossEntropyGrad).
  */
 export function trainedRowsLoss(g: GraphBuilder, hidden: Value, head: Value, rows: Value, targets: Value, opts: { readonly softcap?: number | null; readonly gradient: boolean }): TrainedRowsOutputs {
   const [N, H] = hidden.shape;
@@ -220,7 +225,7 @@ export function trainedRowsLoss(g: GraphBuilder, hidden: Value, head: Value, row
   const nll = Mul(g, Squeeze(g, Sub(g, Log(g, sum), GatherElements(g, shifted, index, 1)), [1]), mask); // [K]
   const dHidden = opts.gradient
     ? g.phase('backward', () => g.scope('grad', () => {
-      let d = Mul(g, softmaxMinusOneHot(g, Div(g, e, sum), index, 1), Unsqueeze(g, mask, [1])); // [K, V]
+      let d = crossEntropyGrad(g, e, sum, targets, mask, 1); // [K, V]
       if (t !== null) d = Mul(g, d, Sub(g, 1, Mul(g, t, t))); // through cap·tanh(z / cap)
       const onRows = Cast(g, Equal(g, Reshape(g, Range(g, 0, N), [N, 1]), Reshape(g, rows, [1, K])), 'float32'); // [N, K]
       return Gemm(g, onRows, Gemm(g, d, head)); // [N, H]

@@ -33,6 +33,8 @@ describe('sessionOptions', () => {
     // The CPU pool does not busy-wait between ops (a browser tab shares its cores with everything else).
     expect(wasm.extra).toEqual({ session: { 'intra_op.allow_spinning': '0' } });
     expect(wasm.preferredOutputLocation).toBeUndefined();
+    // The native CPU EP (Node only, a process that exists to run the step) keeps ORT's spinning pool.
+    expect(sessionOptions('cpu').extra).toEqual({ session: { 'intra_op.allow_spinning': '1' } });
   });
 });
 
