@@ -2,10 +2,12 @@
 // ...]`): the LoRA train step of a LlamaForCausalLM built by the product's own graph builder (src/train/graphs.ts, the
 // graphs the CLI and the app run for that backend) on onnxruntime-node's CPU EP (`cpu`), onnxruntime-web's WASM in
 // Node (`wasm`) and in a Web Worker of Chromium (`browser`, bench/torch-browser.ts), and the same step in PyTorch eager
-// (bench/torch_step.py) at the same shapes, seeded weights, batch, AdamW, clipping and thread count. Every round runs PyTorch, then each backend, from fresh weights, and asserts the losses agree; the figures
-// are medians over the rounds, so a slow moment of a shared machine moves one round, not the ratio. Optional, never
-// part of `npm test`: needs Debian's python3-torch and libopenblas0-pthread (with the reference BLAS PyTorch is about
-// 10× slower and the ratio means nothing; the BLAS PyTorch loaded is printed).
+// (bench/torch_step.py) at the same shapes, seeded weights, batch, AdamW, clipping and thread count. Every round runs
+// PyTorch, then each backend, from fresh weights, and asserts the losses agree. Each ratio is the median over the
+// rounds of that round's PyTorch time over the backend's: the two are measured seconds apart, so a slow minute of a
+// shared machine moves one round, not the ratio. Optional, never part of `npm test`: needs Debian's python3-torch and
+// libopenblas0-pthread (with the reference BLAS PyTorch is about 10× slower and the ratio means nothing; the BLAS
+// PyTorch loaded is printed) and, for `browser`, Debian's chromium.
 import { readFlags } from './flags.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -168,10 +170,10 @@ async function main(): Promise<void> {
   const torch = summary[0]!;
   console.log(`${torch.label}: ${torch.msPerStep.toFixed(1)} ms/step (fastest ${torch.fastestMs.toFixed(1)}), ${Math.round(torch.tokensPerSec)} tokens/s`);
   const results = summary.slice(1).map((r) => {
-    const ratio = torch.msPerStep / r.msPerStep;
+    const ratio = median(rounds[r.path]!.map((t, i) => rounds.torch![i]!.ms / t.ms));
     // On a shared machine the fastest steps are the least disturbed: their ratio is the steadier figure.
     const fastestRatio = torch.fastestMs / r.fastestMs;
-    console.log(`${r.label}, ${nodes[r.path]} nodes: ${r.msPerStep.toFixed(1)} ms/step (fastest ${r.fastestMs.toFixed(1)}), ${Math.round(r.tokensPerSec)} tokens/s, ${ratio.toFixed(2)}× PyTorch, fastest steps ${fastestRatio.toFixed(2)}×`);
+    console.log(`${r.label}, ${nodes[r.path]} nodes: ${r.msPerStep.toFixed(1)} ms/step (fastest ${r.fastestMs.toFixed(1)}), ${Math.round(r.tokensPerSec)} tokens/s, ${ratio.toFixed(2)}× PyTorch (median of the rounds), fastest steps ${fastestRatio.toFixed(2)}×`);
     return { backend: r.path, label: r.label, nodes: nodes[r.path], msPerStep: r.msPerStep, fastestMs: r.fastestMs, tokensPerSec: r.tokensPerSec, ratioToTorch: ratio, fastestRatioToTorch: fastestRatio };
   });
   if (a.json) {
