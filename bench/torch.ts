@@ -15,6 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostTensor } from '../src/runtime/backend.ts';
 import { createNodeBackend } from '../src/runtime/node.ts';
+import { CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { startBrowserBench, type BrowserBench } from './torch-browser.ts';
 import { ADAMW, LR, RMS_EPS, ROPE_THETA, setup, timeSteps, type Dims, type Setup, type Timing } from './torch-model.ts';
 
@@ -44,7 +45,10 @@ function parseArgs(argv: string[]): Args {
     batch: int('batch', 4), seq: int('seq', 128), hidden: int('hidden', 256), layers: int('layers', 4), heads: int('heads', 4), kvHeads: int('kv-heads', 4),
     intermediate: int('intermediate', 688), vocab: int('vocab', 4096), rank: int('rank', 8),
   };
-  const backends = (flags.get('backends') ?? 'cpu,wasm,browser').split(',');
+  // By default every path; the browser one only where Chromium is installed (asked for by name, a missing one fails).
+  const fallback = existsSync(CHROMIUM_PATH) ? 'cpu,wasm,browser' : 'cpu,wasm';
+  if (!flags.get('backends') && !existsSync(CHROMIUM_PATH)) console.log(`no Chromium at ${CHROMIUM_PATH}: the browser path is left out`);
+  const backends = (flags.get('backends') ?? fallback).split(',');
   for (const b of backends) if (!PATHS.includes(b as Path)) throw new Error(`--backends: "${b}" is not one of ${PATHS.join(', ')}`);
   const json = flags.get('json');
   return {
