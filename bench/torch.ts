@@ -1,7 +1,9 @@
 // PyTorch CPU eager comparison (`npm run bench:torch [-- --backends cpu,wasm,browser --threads N --rounds R --json FILE
 // ...]`): the LoRA train step of a LlamaForCausalLM built by the product's own graph builder (src/train/graphs.ts, the
 // graphs the CLI and the app run for that backend) on onnxruntime-node's CPU EP (`cpu`), onnxruntime-web's WASM in
-// Node (`wasm`) and in a Web Worker of Chromium (`browser`, bench/torch-browser.ts), and the same step in PyTorch eager
+// Node (`wasm`) and in a Web Worker of Chromium (`browser`, bench/torch-browser.ts), and, asked for by name,
+// onnxruntime-node's WebGPU EP (`webgpu`: start it through scripts/with-swiftshader.mjs on a machine without a GPU;
+// pair it with `--torch-device cuda` on one with an NVIDIA GPU), and the same step in PyTorch eager
 // (bench/torch_step.py) at the same shapes, seeded weights, batch, AdamW, clipping and thread count. Every round runs
 // PyTorch, then each backend, from fresh weights, and asserts the losses agree. Each ratio is the median over the
 // rounds of that round's PyTorch time over the backend's: the two are measured seconds apart, so a slow minute of a
@@ -24,8 +26,8 @@ const PYTHON = process.env.TABTUNE_PYTHON ?? '/usr/bin/python3';
 const FIRST_LOSS_TOL = 1e-5;
 const LOSS_TOL = 1e-3;
 
-type Path = 'cpu' | 'wasm' | 'browser';
-const PATHS: readonly Path[] = ['cpu', 'wasm', 'browser'];
+type Path = 'cpu' | 'wasm' | 'browser' | 'webgpu';
+const PATHS: readonly Path[] = ['cpu', 'wasm', 'browser', 'webgpu'];
 
 interface Args {
   dims: Dims;
@@ -35,11 +37,18 @@ interface Args {
   /** Untimed steps first: WASM grows its heap over its first three steps here (about 660, 530, 480 ms, then 230). */
   warmup: number;
   rounds: number;
+  /** Where PyTorch runs: 'cpu' (the targets' comparison) or 'cuda' (beside `webgpu` on a machine with a GPU). */
+  torchDevice: 'cpu' | 'cuda';
   json?: string;
 }
 
+function torchDevice(s: string): Args['torchDevice'] {
+  if (s !== 'cpu' && s !== 'cuda') throw new Error(`--torch-device: "${s}" is not cpu or cuda`);
+  return s;
+}
+
 function parseArgs(argv: string[]): Args {
-  const flags = readFlags(argv, ['json', 'backends', 'threads', 'steps', 'warmup', 'rounds', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank']);
+  const flags = readFlags(argv, ['json', 'backends', 'threads', 'steps', 'warmup', 'rounds', 'torch-device', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank']);
   const int = flags.int;
   const dims: Dims = {
     batch: int('batch', 4), seq: int('seq', 128), hidden: int('hidden', 256), layers: int('layers', 4), heads: int('heads', 4), kvHeads: int('kv-heads', 4),
@@ -53,7 +62,7 @@ function parseArgs(argv: string[]): Args {
   const json = flags.get('json');
   return {
     dims, backends: backends as Args['backends'], threads: int('threads', availableParallelism()), steps: int('steps', 5), warmup: int('warmup', 4),
-    rounds: int('rounds', 3), ...(json ? { json } : {}),
+    rounds: int('rounds', 3), torchDevice: torchDevice(flags.get('torch-device') ?? 'cpu'), ...(json ? { json } : {}),
   };
 }
 
@@ -80,14 +89,14 @@ function writeInputs(dir: string, a: Args, s: Setup): void {
   const d = a.dims;
   const manifest = {
     config: { heads: d.heads, kvHeads: d.kvHeads, headDim: d.hidden / d.heads, layers: d.layers, eps: RMS_EPS, ropeTheta: ROPE_THETA },
-    threads: a.threads, steps: a.steps, warmup: a.warmup, lr: LR, weightDecay: ADAMW.weightDecay, maxGradNorm: ADAMW.maxGradNorm,
+    device: a.torchDevice, threads: a.threads, steps: a.steps, warmup: a.warmup, lr: LR, weightDecay: ADAMW.weightDecay, maxGradNorm: ADAMW.maxGradNorm,
     loraScale: s.plan.scale, lora: s.plan.targets.map((t) => ({ module: t.module, keyA: t.keyA, keyB: t.keyB })),
     trainable: Object.keys(s.params), tensors: entries,
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
 }
 
-function torchRun(dir: string, threads: number): Timing & { threads: number; torch: string; blas: string[] } {
+function torchRun(dir: string, threads: number): Timing & { threads: number; torch: string; blas: string[]; device: string } {
   // GNU OpenMP's idle threads spin by default. With as many threads as cores they starve OpenBLAS's own pthreads:
   // 2 threads measured 382 ms per step spinning against 119 ms passive here. Passive waiting is PyTorch at its best.
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
@@ -97,8 +106,8 @@ function torchRun(dir: string, threads: number): Timing & { threads: number; tor
   } catch (err) {
     throw new Error(`PyTorch reference failed (${PYTHON} bench/torch_step.py); is python3-torch installed? ${(err as Error).message}`, { cause: err });
   }
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { losses: number[]; msPerStep: number; fastestMs: number; threads: number; torch: string; blas: string[] };
-  return { losses: r.losses, ms: r.msPerStep, fastest: r.fastestMs, threads: r.threads, torch: r.torch, blas: r.blas };
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { losses: number[]; msPerStep: number; fastestMs: number; threads: number; torch: string; blas: string[]; device: string };
+  return { losses: r.losses, ms: r.msPerStep, fastest: r.fastestMs, threads: r.threads, torch: r.torch, blas: r.blas, device: r.device };
 }
 
 async function ortRun(path: Path, a: Args, browser: BrowserBench | null): Promise<Timing & { label: string; nodes: number }> {
@@ -147,8 +156,11 @@ async function main(): Promise<void> {
     for (let r = 1; r <= a.rounds; r++) {
       const torch = torchRun(dir, a.threads);
       if (r === 1) {
-        labels.torch = `PyTorch ${torch.torch} CPU eager (${torch.threads} thread(s), BLAS ${torch.blas.join(', ') || 'none found'})`;
-        if (!torch.blas.some((b) => /openblas/.test(b))) console.log('warning: PyTorch did not load OpenBLAS; install libopenblas0-pthread or the ratio means nothing');
+        labels.torch =
+          a.torchDevice === 'cuda'
+            ? `PyTorch ${torch.torch} CUDA eager (${torch.device}, float32 without TF32)`
+            : `PyTorch ${torch.torch} CPU eager (${torch.threads} thread(s), BLAS ${torch.blas.join(', ') || 'none found'})`;
+        if (a.torchDevice === 'cpu' && !torch.blas.some((b) => /openblas/.test(b))) console.log('warning: PyTorch did not load OpenBLAS; install libopenblas0-pthread or the ratio means nothing');
       }
       rounds.torch!.push(torch);
       const line = [`round ${r}: PyTorch ${torch.ms.toFixed(1)} ms`];

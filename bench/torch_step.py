@@ -1,7 +1,8 @@
 """PyTorch CPU eager reference for `npm run bench:torch` (bench/torch.ts): a LoRA train step of LlamaForCausalLM as
 transformers defines it (nn.Linear weights [out, in], rotate-half RoPE, eager attention with an additive causal mask,
 RMSNorm, SwiGLU, untied head) plus PEFT's LoRA branch, in float32, on the weights and batch bench/torch.ts wrote,
-with the same AdamW and clipping. Plain tensors rather than transformers' modules, so no framework overhead is
+with the same AdamW and clipping, on the CPU or (manifest "device": "cuda") an NVIDIA GPU; float(loss) at the end of
+each step waits for the GPU, so the step times are whole. Plain tensors rather than transformers' modules, so no framework overhead is
 counted against PyTorch. Prints one JSON line: losses of every step, ms per timed step (mean and fastest), threads,
 the BLAS library PyTorch loaded. Usage: python3 bench/torch_step.py DIR (DIR holds manifest.json and tensors.bin)."""
 import json
@@ -27,6 +28,10 @@ def main(folder: str) -> None:
     manifest, tensors = load(folder)
     c = manifest["config"]
     torch.set_num_threads(manifest["threads"])
+    device = torch.device(manifest.get("device", "cpu"))
+    # float32 throughout, as the graphs compute: no TF32 matrix products on an NVIDIA GPU.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    tensors = {k: v.to(device) for k, v in tensors.items()}
     B, T = tensors["input_ids"].shape
     n_heads, n_kv, hd = c["heads"], c["kvHeads"], c["headDim"]
     eps = c["eps"]
@@ -40,8 +45,8 @@ def main(folder: str) -> None:
     inv_freq = 1.0 / (c["ropeTheta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
     freqs = torch.arange(T, dtype=torch.float64)[:, None] * inv_freq[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos().float(), emb.sin().float()
-    causal = torch.triu(torch.full((T, T), torch.finfo(torch.float32).min), diagonal=1)
+    cos, sin = emb.cos().float().to(device), emb.sin().float().to(device)
+    causal = torch.triu(torch.full((T, T), torch.finfo(torch.float32).min), diagonal=1).to(device)
 
     def rms(x, weight):
         return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
@@ -96,7 +101,8 @@ def main(folder: str) -> None:
         fastest = min(fastest, (time.perf_counter() - t) * 1000)
     ms = (time.perf_counter() - start) * 1000 / manifest["steps"]
     blas = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.lower() and line.split()[-1].startswith("/")})
-    print(json.dumps({"losses": losses, "msPerStep": ms, "fastestMs": fastest, "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas}))
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(json.dumps({"losses": losses, "msPerStep": ms, "fastestMs": fastest, "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas, "device": name}))
 
 
 if __name__ == "__main__":
