@@ -2,7 +2,7 @@
 // it in a dedicated Web Worker of a cross-origin-isolated page in Chromium, as the app runs its trainer, so the step
 // is the browser's onnxruntime-web WASM build with real WASM threads. Replies with the label, losses and timings.
 import { createWebBackend } from '../src/runtime/web.ts';
-import { timeSteps, type Dims } from './torch-model.ts';
+import { setup, timeSteps, type Dims } from './torch-model.ts';
 
 export interface BrowserRequest {
   dims: Dims;
@@ -22,7 +22,7 @@ scope.onmessage = (e) => {
   void (async () => {
     try {
       const { backend } = await createWebBackend({ prefer: 'wasm', wasmPaths: '/ort/', threads });
-      const t = await timeSteps(backend, 'wasm', dims, warmup, steps);
+      const t = await timeSteps(backend, 'wasm', setup(dims), warmup, steps);
       await backend.release();
       scope.postMessage({ ok: true, label: `${backend.label} in Chromium`, isolated: scope.crossOriginIsolated === true, ...t });
     } catch (err) {

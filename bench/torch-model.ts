@@ -46,6 +46,7 @@ function seeded(seed: number): (bound: number) => number {
 }
 
 export interface Setup {
+  dims: Dims;
   cfg: ModelConfig;
   plan: LoraPlan;
   frozen: Record<string, HostTensor>;
@@ -81,7 +82,7 @@ export function setup(d: Dims): Setup {
     attention_mask: { dtype: 'int32', dims, data: new Int32Array(n).fill(1) },
     labels: { dtype: 'int32', dims, data: ids.slice() },
   };
-  return { cfg, plan, frozen, params, batch };
+  return { dims: d, cfg, plan, frozen, params, batch };
 }
 
 export interface Timing {
@@ -93,12 +94,11 @@ export interface Timing {
 
 /**
  * Trains `warmup` untimed then `steps` timed steps of the graphs `kind` runs (graphBuildFor) on `backend`, from the
- * seeded weights, and releases the session.
+ * seeded weights of `s` (copied: every call starts from the same state), and releases the session.
  */
-export async function timeSteps(backend: Backend, kind: BackendKind, d: Dims, warmup: number, steps: number): Promise<Timing & { nodes: number }> {
-  const s = setup(d);
-  const graphs = buildTrainGraphs(s.cfg, s.plan, { batch: d.batch, seqLen: d.seq }, ADAMW, [], graphBuildFor(kind, false));
-  const params = Object.fromEntries(graphs.trainable.map((t) => [t.name, s.params[t.name]!]));
+export async function timeSteps(backend: Backend, kind: BackendKind, s: Setup, warmup: number, steps: number): Promise<Timing & { nodes: number }> {
+  const graphs = buildTrainGraphs(s.cfg, s.plan, { batch: s.dims.batch, seqLen: s.dims.seq }, ADAMW, [], graphBuildFor(kind, false));
+  const params = Object.fromEntries(graphs.trainable.map((t) => [t.name, s.params[t.name]!.slice()]));
   const frozen = Object.fromEntries(graphs.frozen.map((f) => [f.name, s.frozen[f.name]!]));
   const session = await TrainSession.create({ backend, graphs, params, frozen });
   try {

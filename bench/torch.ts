@@ -55,9 +55,9 @@ function parseArgs(argv: string[]): Args {
     intermediate: int('intermediate', 688), vocab: int('vocab', 4096), rank: int('rank', 8),
   };
   // By default every path; the browser one only where Chromium is installed (asked for by name, a missing one fails).
-  const fallback = existsSync(CHROMIUM_PATH) ? 'cpu,wasm,browser' : 'cpu,wasm';
-  if (!flags.get('backends') && !existsSync(CHROMIUM_PATH)) console.log(`no Chromium at ${CHROMIUM_PATH}: the browser path is left out`);
-  const backends = (flags.get('backends') ?? fallback).split(',');
+  const chromium = existsSync(CHROMIUM_PATH);
+  if (!flags.get('backends') && !chromium) console.log(`no Chromium at ${CHROMIUM_PATH}: the browser path is left out`);
+  const backends = (flags.get('backends') ?? (chromium ? 'cpu,wasm,browser' : 'cpu,wasm')).split(',');
   for (const b of backends) if (!PATHS.includes(b as Path)) throw new Error(`--backends: "${b}" is not one of ${PATHS.join(', ')}`);
   const json = flags.get('json');
   return {
@@ -110,11 +110,11 @@ function torchRun(dir: string, threads: number): Timing & { threads: number; tor
   return { losses: r.losses, ms: r.msPerStep, fastest: r.fastestMs, threads: r.threads, torch: r.torch, blas: r.blas, device: r.device };
 }
 
-async function ortRun(path: Path, a: Args, browser: BrowserBench | null): Promise<Timing & { label: string; nodes: number }> {
+async function ortRun(path: Path, a: Args, s: Setup, browser: BrowserBench | null): Promise<Timing & { label: string; nodes: number }> {
   if (path === 'browser') return browser!.run({ dims: a.dims, threads: a.threads, warmup: a.warmup, steps: a.steps });
   const backend = await createNodeBackend(path, { threads: a.threads });
   try {
-    return { label: backend.label, ...(await timeSteps(backend, path, a.dims, a.warmup, a.steps)) };
+    return { label: backend.label, ...(await timeSteps(backend, path, s, a.warmup, a.steps)) };
   } finally {
     await backend.release();
   }
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   const paths = ['torch', ...a.backends] as const;
   const rounds: Record<string, Timing[]> = Object.fromEntries(paths.map((p) => [p, []]));
   const labels: Record<string, string> = {};
-  let nodes: Record<string, number> = {};
+  const nodes: Record<string, number> = {};
   const browser = a.backends.includes('browser') ? await startBrowserBench() : null;
   try {
     writeInputs(dir, a, s);
@@ -165,10 +165,10 @@ async function main(): Promise<void> {
       rounds.torch!.push(torch);
       const line = [`round ${r}: PyTorch ${torch.ms.toFixed(1)} ms`];
       for (const kind of a.backends) {
-        const o = await ortRun(kind, a, browser);
+        const o = await ortRun(kind, a, s, browser);
         checkLosses(o.label, o.losses, torch.losses);
         labels[kind] = o.label;
-        nodes = { ...nodes, [kind]: o.nodes };
+        nodes[kind] = o.nodes;
         rounds[kind]!.push(o);
         line.push(`${kind} ${o.ms.toFixed(1)} ms`);
       }
