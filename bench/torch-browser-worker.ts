@@ -2,7 +2,7 @@
 // it in a dedicated Web Worker of a cross-origin-isolated page in Chromium, as the app runs its trainer, so the step
 // is the browser's onnxruntime-web WASM build with real WASM threads. Replies with the label, losses and timings.
 import { createWebBackend } from '../src/runtime/web.ts';
-import { setup, timeSteps, type Dims } from './torch-model.ts';
+import { setup, timeSteps, type Dims, type Timing } from './torch-model.ts';
 
 export interface BrowserRequest {
   dims: Dims;
@@ -12,7 +12,7 @@ export interface BrowserRequest {
 }
 
 export type BrowserReply =
-  | { ok: true; label: string; isolated: boolean; nodes: number; losses: number[]; ms: number; fastest: number }
+  | ({ ok: true; label: string; isolated: boolean; nodes: number } & Timing)
   | { ok: false; error: string };
 
 const scope = globalThis as unknown as { onmessage: ((e: MessageEvent<BrowserRequest>) => void) | null; postMessage(m: BrowserReply): void; crossOriginIsolated?: boolean };

@@ -34,7 +34,12 @@ interface Args {
   backends: Path[];
   threads: number;
   steps: number;
-  /** Untimed steps first: WASM grows its heap over its first three steps here (about 660, 530, 480 ms, then 230). */
+  /**
+   * Untimed steps first, so the timed ones are the steady state a run trains at (the first steps are bench:browser's
+   * time to first step). A fresh onnxruntime-web module takes five to seven steps to get there, in Node and in each
+   * round's new Chromium worker, while V8 moves its kernels from baseline to optimised code: 607, 542, 470, 452, 283,
+   * 289, then 232 ms here (the JSON's stepMs). With four warm-up steps the mean counted two of the slow ones.
+   */
   warmup: number;
   rounds: number;
   /** Where PyTorch runs: 'cpu' (the targets' comparison) or 'cuda' (beside `webgpu` on a machine with a GPU). */
@@ -61,7 +66,7 @@ function parseArgs(argv: string[]): Args {
   for (const b of backends) if (!PATHS.includes(b as Path)) throw new Error(`--backends: "${b}" is not one of ${PATHS.join(', ')}`);
   const json = flags.get('json');
   return {
-    dims, backends: backends as Args['backends'], threads: int('threads', availableParallelism()), steps: int('steps', 5), warmup: int('warmup', 4),
+    dims, backends: backends as Args['backends'], threads: int('threads', availableParallelism()), steps: int('steps', 5), warmup: int('warmup', 8),
     rounds: int('rounds', 3), torchDevice: torchDevice(flags.get('torch-device') ?? 'cpu'), ...(json ? { json } : {}),
   };
 }
@@ -106,8 +111,8 @@ function torchRun(dir: string, threads: number): Timing & { threads: number; tor
   } catch (err) {
     throw new Error(`PyTorch reference failed (${PYTHON} bench/torch_step.py); is python3-torch installed? ${(err as Error).message}`, { cause: err });
   }
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { losses: number[]; msPerStep: number; fastestMs: number; threads: number; torch: string; blas: string[]; device: string };
-  return { losses: r.losses, ms: r.msPerStep, fastest: r.fastestMs, threads: r.threads, torch: r.torch, blas: r.blas, device: r.device };
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { losses: number[]; msPerStep: number; fastestMs: number; stepMs: number[]; threads: number; torch: string; blas: string[]; device: string };
+  return { losses: r.losses, ms: r.msPerStep, fastest: r.fastestMs, stepMs: r.stepMs, threads: r.threads, torch: r.torch, blas: r.blas, device: r.device };
 }
 
 async function ortRun(path: Path, a: Args, s: Setup, browser: BrowserBench | null): Promise<Timing & { label: string; nodes: number }> {

@@ -3,10 +3,9 @@ transformers defines it (nn.Linear weights [out, in], rotate-half RoPE, eager at
 RMSNorm, SwiGLU, untied head) plus PEFT's LoRA branch, in float32, on the weights and batch bench/torch.ts wrote,
 with the same AdamW and clipping, on the CPU or (manifest "device": "cuda") an NVIDIA GPU; float(loss) at the end of
 each step waits for the GPU, so the step times are whole. Plain tensors rather than transformers' modules, so no framework overhead is
-counted against PyTorch. Prints one JSON line: losses of every step, ms per timed step (mean and fastest), threads,
+counted against PyTorch. Prints one JSON line: losses of every step, ms per timed step (mean and fastest), every step's ms, threads,
 the BLAS library PyTorch loaded. Usage: python3 bench/torch_step.py DIR (DIR holds manifest.json and tensors.bin)."""
 import json
-import math
 import sys
 import time
 
@@ -92,17 +91,24 @@ def main(folder: str) -> None:
         opt.step()
         return float(loss)
 
-    losses = [step() for _ in range(manifest["warmup"])]
-    start = time.perf_counter()
-    fastest = math.inf
-    for _ in range(manifest["steps"]):
+    losses: list[float] = []
+    step_ms: list[float] = []
+
+    def timed() -> float:
         t = time.perf_counter()
         losses.append(step())
-        fastest = min(fastest, (time.perf_counter() - t) * 1000)
+        ms = (time.perf_counter() - t) * 1000
+        step_ms.append(round(ms, 1))
+        return ms
+
+    for _ in range(manifest["warmup"]):
+        timed()
+    start = time.perf_counter()
+    fastest = min(timed() for _ in range(manifest["steps"]))
     ms = (time.perf_counter() - start) * 1000 / manifest["steps"]
     blas = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.lower() and line.split()[-1].startswith("/")})
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(json.dumps({"losses": losses, "msPerStep": ms, "fastestMs": fastest, "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas, "device": name}))
+    print(json.dumps({"losses": losses, "msPerStep": ms, "fastestMs": fastest, "stepMs": step_ms, "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas, "device": name}))
 
 
 if __name__ == "__main__":
