@@ -1,5 +1,5 @@
 // PyTorch CPU eager comparison (`npm run bench:torch [-- --backends cpu,wasm,browser --threads N --rounds R --json FILE
-// ...]`): the LoRA train step of a LlamaForCausalLM built by the product's own graph builder (src/train/graphs.ts, the
+// --profile cpu,wasm ...]`): the LoRA train step of a LlamaForCausalLM built by the product's own graph builder (src/train/graphs.ts, the
 // graphs the CLI and the app run for that backend) on onnxruntime-node's CPU EP (`cpu`), onnxruntime-web's WASM in
 // Node (`wasm`) and in a Web Worker of Chromium (`browser`, bench/torch-browser.ts), and, asked for by name,
 // onnxruntime-node's WebGPU EP (`webgpu`: start it through scripts/with-swiftshader.mjs on a machine without a GPU;
@@ -19,6 +19,7 @@ import type { HostTensor } from '../src/runtime/backend.ts';
 import { createNodeBackend } from '../src/runtime/node.ts';
 import { CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { startBrowserBench, type BrowserBench } from './torch-browser.ts';
+import { printProfile, profileStep, type StepProfile } from './torch-profile.ts';
 import { ADAMW, LR, RMS_EPS, ROPE_THETA, setup, timeSteps, type Dims, type Setup, type Timing } from './torch-model.ts';
 
 const PYTHON = process.env.TABTUNE_PYTHON ?? '/usr/bin/python3';
@@ -44,6 +45,8 @@ interface Args {
   rounds: number;
   /** Where PyTorch runs: 'cpu' (the targets' comparison) or 'cuda' (beside `webgpu` on a machine with a GPU). */
   torchDevice: 'cpu' | 'cuda';
+  /** Node paths to profile with ORT's per-node profiler after the rounds (torch-profile.ts). */
+  profile: ('cpu' | 'wasm')[];
   json?: string;
 }
 
@@ -53,7 +56,7 @@ function torchDevice(s: string): Args['torchDevice'] {
 }
 
 function parseArgs(argv: string[]): Args {
-  const flags = readFlags(argv, ['json', 'backends', 'threads', 'steps', 'warmup', 'rounds', 'torch-device', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank']);
+  const flags = readFlags(argv, ['json', 'profile', 'backends', 'threads', 'steps', 'warmup', 'rounds', 'torch-device', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank']);
   const int = flags.int;
   const dims: Dims = {
     batch: int('batch', 4), seq: int('seq', 128), hidden: int('hidden', 256), layers: int('layers', 4), heads: int('heads', 4), kvHeads: int('kv-heads', 4),
@@ -65,9 +68,11 @@ function parseArgs(argv: string[]): Args {
   const backends = (flags.get('backends') ?? (chromium ? 'cpu,wasm,browser' : 'cpu,wasm')).split(',');
   for (const b of backends) if (!PATHS.includes(b as Path)) throw new Error(`--backends: "${b}" is not one of ${PATHS.join(', ')}`);
   const json = flags.get('json');
+  const profile = (flags.get('profile') ?? '').split(',').filter(Boolean);
+  for (const p of profile) if (p !== 'cpu' && p !== 'wasm') throw new Error(`--profile: "${p}" is not cpu or wasm (the Node paths ORT can profile)`);
   return {
     dims, backends: backends as Args['backends'], threads: int('threads', availableParallelism()), steps: int('steps', 5), warmup: int('warmup', 8),
-    rounds: int('rounds', 3), torchDevice: torchDevice(flags.get('torch-device') ?? 'cpu'), ...(json ? { json } : {}),
+    rounds: int('rounds', 3), torchDevice: torchDevice(flags.get('torch-device') ?? 'cpu'), profile: profile as Args['profile'], ...(json ? { json } : {}),
   };
 }
 
@@ -197,8 +202,14 @@ async function main(): Promise<void> {
     console.log(`${r.label}, ${nodes[r.path]} nodes: ${r.msPerStep.toFixed(1)} ms/step (fastest ${r.fastestMs.toFixed(1)}), ${Math.round(r.tokensPerSec)} tokens/s, ${ratio.toFixed(2)}× PyTorch (median of the rounds), fastest steps ${fastestRatio.toFixed(2)}×`);
     return { backend: r.path, label: r.label, nodes: nodes[r.path], msPerStep: r.msPerStep, fastestMs: r.fastestMs, tokensPerSec: r.tokensPerSec, ratioToTorch: ratio, fastestRatioToTorch: fastestRatio };
   });
+  const profiles: StepProfile[] = [];
+  for (const kind of a.profile) {
+    const p = await profileStep(kind, a.dims, a.threads, a.warmup, a.steps);
+    printProfile(p);
+    profiles.push(p);
+  }
   if (a.json) {
-    writeFileSync(a.json, `${JSON.stringify({ bench: 'torch', dims: d, threads: a.threads, steps: a.steps, warmup: a.warmup, rounds, torch, results }, null, 2)}\n`);
+    writeFileSync(a.json, `${JSON.stringify({ bench: 'torch', dims: d, threads: a.threads, steps: a.steps, warmup: a.warmup, rounds, torch, results, profiles }, null, 2)}\n`);
     console.log(`wrote ${a.json}`);
   }
 }
