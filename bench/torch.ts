@@ -1,9 +1,9 @@
 // PyTorch CPU eager comparison (`npm run bench:torch [-- --backends cpu,wasm,browser --threads N --rounds R --json FILE
-// --profile cpu,wasm ...]`): the LoRA train step of a LlamaForCausalLM built by the product's own graph builder (src/train/graphs.ts, the
-// graphs the CLI and the app run for that backend) on onnxruntime-node's CPU EP (`cpu`), onnxruntime-web's WASM in
-// Node (`wasm`) and in a Web Worker of Chromium (`browser`, bench/torch-browser.ts), and, asked for by name,
-// onnxruntime-node's WebGPU EP (`webgpu`: start it through scripts/with-swiftshader.mjs on a machine without a GPU;
-// pair it with `--torch-device cuda` on one with an NVIDIA GPU), and the same step in PyTorch eager
+// --profile cpu,wasm ...]`): the LoRA train step of a LlamaForCausalLM built by the product's own graph builder
+// (src/train/graphs.ts, the graphs the CLI and the app run for that backend) on onnxruntime-node's CPU EP (`cpu`),
+// onnxruntime-web's WASM in Node (`wasm`) and in a Web Worker of Chromium (`browser`, bench/torch-browser.ts), and,
+// asked for by name, onnxruntime-node's WebGPU EP (`webgpu`: start it through scripts/with-swiftshader.mjs on a
+// machine without a GPU; pair it with `--torch-device cuda` on one with an NVIDIA GPU), and the same step in PyTorch eager
 // (bench/torch_step.py) at the same shapes, seeded weights, batch, AdamW, clipping and thread count. Every round runs
 // PyTorch, then each backend, from fresh weights, and asserts the losses agree. Each ratio is the median over the
 // rounds of that round's PyTorch time over the backend's: the two are measured seconds apart, so a slow minute of a
@@ -38,7 +38,7 @@ interface Args {
   /**
    * Untimed steps first, so the timed ones are the steady state a run trains at (the first steps are bench:browser's
    * time to first step). A fresh onnxruntime-web module takes five to seven steps to get there, in Node and in each
-   * round's new Chromium worker, while V8 moves its kernels from baseline to optimised code: 607, 542, 470, 452, 283,
+   * round's new Chromium worker (most likely V8 tiering its kernels up from baseline code): 607, 542, 470, 452, 283,
    * 289, then 232 ms here (the JSON's stepMs). With four warm-up steps the mean counted two of the slow ones.
    */
   warmup: number;
