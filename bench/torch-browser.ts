@@ -19,7 +19,8 @@ export interface BrowserBench {
   close(): Promise<void>;
 }
 
-export async function startBrowserBench(): Promise<BrowserBench> {
+/** `extraArgs`: Chromium flags beside the e2e ones (bench:torch's `--chromium-args`, e.g. `--js-flags=--no-liftoff`). */
+export async function startBrowserBench(extraArgs: readonly string[] = []): Promise<BrowserBench> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install chromium, or set TABTUNE_CHROMIUM`);
   const bundle = await build({
     entryPoints: [join(import.meta.dirname, 'torch-browser-worker.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'error',
@@ -37,7 +38,7 @@ export async function startBrowserBench(): Promise<BrowserBench> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: BASE_FLAGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...BASE_FLAGS, ...extraArgs] });
     const page: Page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     if (!(await page.evaluate(() => crossOriginIsolated))) throw new Error('the bench page is not cross-origin isolated: WASM would run one thread');

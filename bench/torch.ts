@@ -38,8 +38,9 @@ interface Args {
   /**
    * Untimed steps first, so the timed ones are the steady state a run trains at (the first steps are bench:browser's
    * time to first step). A fresh onnxruntime-web module takes five to seven steps to get there, in Node and in each
-   * round's new Chromium worker (most likely V8 tiering its kernels up from baseline code): 607, 542, 470, 452, 283,
-   * 289, then 232 ms here (the JSON's stepMs). With four warm-up steps the mean counted two of the slow ones.
+   * round's new Chromium worker, while V8 tiers its kernels up from baseline code: 607, 542, 470, 452, 283,
+   * 289, then 232 ms here (the JSON's stepMs). With `--chromium-args=--js-flags=--no-liftoff` (all optimised up front)
+   * the second step is already steady. With four warm-up steps the mean counted two of the slow ones.
    */
   warmup: number;
   rounds: number;
@@ -47,6 +48,11 @@ interface Args {
   torchDevice: 'cpu' | 'cuda';
   /** Node paths to profile with ORT's per-node profiler after the rounds (torch-profile.ts). */
   profile: ('cpu' | 'wasm')[];
+  /**
+   * Extra Chromium flags for the browser path, space-separated (`--chromium-args=--js-flags=--no-liftoff`: V8 compiles
+   * every WASM function optimised up front, which shows what the slow first steps and the gap to Node are made of).
+   */
+  chromiumArgs: string[];
   json?: string;
 }
 
@@ -56,7 +62,7 @@ function torchDevice(s: string): Args['torchDevice'] {
 }
 
 function parseArgs(argv: string[]): Args {
-  const flags = readFlags(argv, ['json', 'profile', 'backends', 'threads', 'steps', 'warmup', 'rounds', 'torch-device', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank']);
+  const flags = readFlags(argv, ['json', 'profile', 'chromium-args', 'backends', 'threads', 'steps', 'warmup', 'rounds', 'torch-device', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank']);
   const int = flags.int;
   const dims: Dims = {
     batch: int('batch', 4), seq: int('seq', 128), hidden: int('hidden', 256), layers: int('layers', 4), heads: int('heads', 4), kvHeads: int('kv-heads', 4),
@@ -72,7 +78,8 @@ function parseArgs(argv: string[]): Args {
   for (const p of profile) if (p !== 'cpu' && p !== 'wasm') throw new Error(`--profile: "${p}" is not cpu or wasm (the Node paths ORT can profile)`);
   return {
     dims, backends: backends as Args['backends'], threads: int('threads', availableParallelism()), steps: int('steps', 5), warmup: int('warmup', 8),
-    rounds: int('rounds', 3), torchDevice: torchDevice(flags.get('torch-device') ?? 'cpu'), profile: profile as Args['profile'], ...(json ? { json } : {}),
+    rounds: int('rounds', 3), torchDevice: torchDevice(flags.get('torch-device') ?? 'cpu'), profile: profile as Args['profile'],
+    chromiumArgs: (flags.get('chromium-args') ?? '').split(' ').filter(Boolean), ...(json ? { json } : {}),
   };
 }
 
@@ -156,7 +163,7 @@ async function main(): Promise<void> {
   const rounds: Record<string, Timing[]> = Object.fromEntries(paths.map((p) => [p, []]));
   const labels: Record<string, string> = {};
   const nodes: Record<string, number> = {};
-  const browser = a.backends.includes('browser') ? await startBrowserBench() : null;
+  const browser = a.backends.includes('browser') ? await startBrowserBench(a.chromiumArgs) : null;
   try {
     writeInputs(dir, a, s);
     console.log(
