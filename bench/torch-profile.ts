@@ -1,9 +1,9 @@
 // `npm run bench:torch -- --profile cpu,wasm`: where one train step's time goes on onnxruntime-node's CPU EP and on
 // onnxruntime-web's WASM in Node, from ORT's own per-node profile, after the timed rounds (profiling slows each node a
 // little, so these sessions are never the timed ones). The table is per op type, with the thin GEMMs (a matrix
-// dimension of at most 32: LoRA's rank-r products) apart from the rest, and per phase (forward, backward, optimizer: the builder's
-// /grad/ and /optim/ name scopes). The steps run in a child process (this file with --child), whose stdout carries
-// the profile: onnxruntime-node's file, copied there, or onnxruntime-web's own print.
+// dimension of at most 32: LoRA's rank-r products) apart from the rest, and per phase (forward, backward, optimizer:
+// the builder's /grad/ and /optim/ name scopes). The steps run in a child process (this file with --child), whose
+// stdout carries the profile: onnxruntime-node's file, copied there, or onnxruntime-web's own print.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
