@@ -92,8 +92,7 @@ export interface Timing {
   fastest: number;
   /**
    * Every step's ms, the warm-up steps first (in `--json`'s rounds): how a graph change moves the first steps shows
-   * here, not in the mean. A build measured 1–4 % faster per steady WASM step in Node took six slow steps in Chromium
-   * (V8 tiering its kernels up) where the build it replaced took two or three, so it was not kept.
+   * here, not in the mean (docs/architecture.md has the case that was not kept for it).
    */
   stepMs: number[];
 }

@@ -42,7 +42,7 @@ export interface StepProfile {
  * onnxruntime-web prints its profile from a WASM thread straight to file descriptor 1, past any hook in this process,
  * so the child's stdout is where it is read.
  */
-export async function profileStep(kind: 'cpu' | 'wasm', dims: Dims, threads: number, warmup: number, steps: number): Promise<StepProfile> {
+export function profileStep(kind: 'cpu' | 'wasm', dims: Dims, threads: number, warmup: number, steps: number): StepProfile {
   const tsx = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules/.bin/tsx');
   const request: ChildRequest = { kind, dims, threads, warmup, steps };
   const run = spawnSync(existsSync(tsx) ? tsx : 'tsx', [fileURLToPath(import.meta.url), '--child', JSON.stringify(request)], {
@@ -86,20 +86,13 @@ async function child(r: ChildRequest): Promise<void> {
   }
 }
 
-/** The events of one or more profiles: a JSON array each, or (onnxruntime-web's console form) one event per line. */
+/** The events of the child's profile: both runtimes write a JSON array with one event per line. */
 function parseEvents(text: string): TraceEvent[] {
-  const events: TraceEvent[] = [];
-  for (const line of text.split('\n')) {
-    const t = line.trim().replace(/,$/, '');
-    if (!t.startsWith('{')) continue;
-    try {
-      events.push(JSON.parse(t) as TraceEvent);
-    } catch {
-      // A line that is not one whole event (a file's pretty-printed array): parsed below.
-    }
-  }
-  if (events.length > 0) return events;
-  return text.split(/\n(?=\[)/).flatMap((chunk) => (chunk.trim() ? (JSON.parse(chunk) as TraceEvent[]) : []));
+  return text
+    .split('\n')
+    .map((line) => line.trim().replace(/,$/, ''))
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as TraceEvent);
 }
 
 /** The matrix dimensions (the last two axes) of each shape: a batched attention product is not thin for its batch. */

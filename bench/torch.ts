@@ -211,7 +211,7 @@ async function main(): Promise<void> {
   });
   const profiles: StepProfile[] = [];
   for (const kind of a.profile) {
-    const p = await profileStep(kind, a.dims, a.threads, a.warmup, a.steps);
+    const p = profileStep(kind, a.dims, a.threads, a.warmup, a.steps);
     printProfile(p);
     profiles.push(p);
   }
