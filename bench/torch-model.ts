@@ -24,8 +24,6 @@ export interface Dims {
   intermediate: number;
   vocab: number;
   rank: number;
-  /** How the graphs take LoRA (GraphBuild.mergeLora; default 'auto'). Not a shape, but every path builds from these. */
-  mergeLora?: 'auto' | 'always' | 'never';
 }
 
 /** The model as a checkpoint's config.json would describe it: Llama, untied head. */
@@ -104,7 +102,7 @@ export interface Timing {
  * seeded weights of `s` (copied: every call starts from the same state), and releases the session.
  */
 export async function timeSteps(backend: Backend, kind: BackendKind, s: Setup, warmup: number, steps: number): Promise<Timing & { nodes: number }> {
-  const graphs = buildTrainGraphs(s.cfg, s.plan, { batch: s.dims.batch, seqLen: s.dims.seq }, ADAMW, [], { ...graphBuildFor(kind, false), mergeLora: s.dims.mergeLora ?? 'auto' });
+  const graphs = buildTrainGraphs(s.cfg, s.plan, { batch: s.dims.batch, seqLen: s.dims.seq }, ADAMW, [], graphBuildFor(kind, false));
   const params = Object.fromEntries(graphs.trainable.map((t) => [t.name, s.params[t.name]!.slice()]));
   const frozen = Object.fromEntries(graphs.frozen.map((f) => [f.name, s.frozen[f.name]!]));
   const session = await TrainSession.create({ backend, graphs, params, frozen });

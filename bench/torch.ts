@@ -56,23 +56,17 @@ interface Args {
   json?: string;
 }
 
-/** `--merge-lora auto|always|never`: how every ORT path's graphs take LoRA (ForwardOptions.mergeLora), for an A/B. */
-function mergeMode(s: string): NonNullable<Dims['mergeLora']> {
-  if (s !== 'auto' && s !== 'always' && s !== 'never') throw new Error(`--merge-lora: "${s}" is not auto, always or never`);
-  return s;
-}
-
 function torchDevice(s: string): Args['torchDevice'] {
   if (s !== 'cpu' && s !== 'cuda') throw new Error(`--torch-device: "${s}" is not cpu or cuda`);
   return s;
 }
 
 function parseArgs(argv: string[]): Args {
-  const flags = readFlags(argv, ['json', 'profile', 'chromium-args', 'backends', 'threads', 'steps', 'warmup', 'rounds', 'torch-device', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank', 'merge-lora']);
+  const flags = readFlags(argv, ['json', 'profile', 'chromium-args', 'backends', 'threads', 'steps', 'warmup', 'rounds', 'torch-device', 'batch', 'seq', 'hidden', 'layers', 'heads', 'kv-heads', 'intermediate', 'vocab', 'rank']);
   const int = flags.int;
   const dims: Dims = {
     batch: int('batch', 4), seq: int('seq', 128), hidden: int('hidden', 256), layers: int('layers', 4), heads: int('heads', 4), kvHeads: int('kv-heads', 4),
-    intermediate: int('intermediate', 688), vocab: int('vocab', 4096), rank: int('rank', 8), mergeLora: mergeMode(flags.get('merge-lora') ?? 'auto'),
+    intermediate: int('intermediate', 688), vocab: int('vocab', 4096), rank: int('rank', 8),
   };
   // By default every path; the browser one only where Chromium is installed (asked for by name, a missing one fails).
   const chromium = existsSync(CHROMIUM_PATH);
@@ -174,7 +168,7 @@ async function main(): Promise<void> {
     writeInputs(dir, a, s);
     console.log(
       `LlamaForCausalLM (src/train/graphs.ts): batch ${d.batch} × seq ${d.seq}, hidden ${d.hidden}, ${d.layers} layers, vocab ${d.vocab}, untied head, ` +
-        `LoRA r=${d.rank} on 7 projections (merge ${d.mergeLora ?? 'auto'}); ${a.threads} thread(s); ${a.rounds} round(s) of ${a.warmup} warm-up + ${a.steps} timed steps`,
+        `LoRA r=${d.rank} on 7 projections; ${a.threads} thread(s); ${a.rounds} round(s) of ${a.warmup} warm-up + ${a.steps} timed steps`,
     );
     for (let r = 1; r <= a.rounds; r++) {
       const torch = torchRun(dir, a.threads);

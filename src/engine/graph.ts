@@ -3,9 +3,6 @@
 // Names are derived from counters and scopes only, so the same construction always yields the same graph.
 import type { Attr, ConstTensor, DType, Node, Phase, Shape, Value } from './ir.ts';
 import { numel, shapeToString } from './ir.ts';
-import { lowerComposites } from './composite.ts';
-
-export { TABTUNE_DOMAIN } from './composite.ts';
 
 /** What a graph input is for. The runtime binds `frozen` weights to GPU buffers and feeds `state` back each step. */
 export type InputRole = 'data' | 'frozen' | 'trainable' | 'state';
@@ -213,9 +210,7 @@ export class GraphBuilder {
   /** Freezes the graph. Output renames are applied to the returned graph's values; the builder stays usable. */
   build(options: BuildOptions = {}): Graph {
     if (this.outputList.length === 0) throw new Error(`graph "${this.name}" has no outputs; call output() before build()`);
-    // Composite ops (ops/composite.ts) become ONNX nodes first, so pruning sees what will run.
-    const lowered = lowerComposites(this.nodeList, new Set(this.outputList.map((o) => o.value.id)), this.nodeList.length);
-    const live = options.prune === false ? null : this.liveNodes(lowered);
+    const live = options.prune === false ? null : this.liveNodes();
     const rename = new Map<number, string>();
     for (const o of this.outputList) if (o.name !== o.value.name) rename.set(o.value.id, o.name);
     const remapped = new Map<number, Value>();
@@ -229,7 +224,7 @@ export class GraphBuilder {
       }
       return r;
     };
-    const kept = lowered.filter((n) => live === null || live.has(n.id));
+    const kept = this.nodeList.filter((n) => live === null || live.has(n.id));
     const nodes = (options.fuse === false ? kept : fuseSkipNorms(kept, this.values.length))
       .map((n) => Object.freeze({ ...n, inputs: Object.freeze(n.inputs.map((v) => (v ? map(v) : null))), outputs: Object.freeze(n.outputs.map(map)) }));
     const usedConstants = new Set<number>();
@@ -249,11 +244,11 @@ export class GraphBuilder {
     });
   }
 
-  private liveNodes(nodes: readonly Node[]): Set<number> {
+  private liveNodes(): Set<number> {
     const live = new Set<number>();
     const needed = new Set<number>(this.outputList.map((o) => o.value.id));
-    for (let i = nodes.length - 1; i >= 0; i--) {
-      const n = nodes[i]!;
+    for (let i = this.nodeList.length - 1; i >= 0; i--) {
+      const n = this.nodeList[i]!;
       if (!n.outputs.some((v) => needed.has(v.id))) continue;
       live.add(n.id);
       for (const v of n.inputs) if (v) needed.add(v.id);

@@ -4,5 +4,4 @@ export * from './ops/elementwise.ts';
 export * from './ops/reduce.ts';
 export * from './ops/layout.ts';
 export * from './ops/einsum.ts';
-export * from './ops/composite.ts';
 export { ONNX_DTYPE,      } from './ops/common.ts';

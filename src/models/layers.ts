@@ -44,12 +44,6 @@ export interface ForwardOptions {
    * internally, and took twice as long on this attention at T = 128 in onnxruntime-web.
    */
   readonly einsumAttention?: boolean;
-  /**
-   * LoRA through the merged weight w + s·B A (engine LoraLinear): 'auto' (the default) where that moves fewer
-   * elements through rank-r products than the adapter's own path (loraMergePays), 'always' or 'never'. Same values
-   * either way; modules with LoRA dropout always take the adapter path, since their A sees a different input.
-   */
-  readonly mergeLora?: 'auto' | 'always' | 'never';
 }
 
 interface LoraBinding {
@@ -147,14 +141,10 @@ export function linear(ctx: Ctx, x: Value, module: string, opts: { bias: boolean
   const { g } = ctx;
   const w = weight(ctx, `${module}.weight`);
   const bias = opts.bias ? weight(ctx, `${module}.bias`) : null;
-  const l = ctx.lora.get(module);
-  const scale = ctx.opts.lora?.scale ?? 1;
-  if (l && l.dropout === null && mergeLora(ctx, l.target.inFeatures, [l.target.outFeatures])) {
-    const down = O.Gemm(g, O.StopGradient(g, x), l.a, null, { transB: true }); // [N, r], for B's and A's gradients
-    return O.LoraLinear(g, x, w, l.a, l.b, down, bias, { scale, conv1d: opts.conv1d ?? false }).y;
-  }
   const base = O.Gemm(g, x, w, bias, { transB: !opts.conv1d });
+  const l = ctx.lora.get(module);
   if (!l) return base;
+  const scale = ctx.opts.lora!.scale;
   const xin = l.dropout ? O.Mul(g, x, l.dropout) : x;
   const down = O.Gemm(g, xin, l.a, null, { transB: true }); // [N, r]
   return O.Gemm(g, down, l.b, base, { transB: true, alpha: scale }); // base + scale · down Bᵀ: [N, out], no Add
@@ -172,40 +162,16 @@ export function linears(ctx: Ctx, x: Value, modules: readonly string[], opts: { 
     return l !== undefined && l.dropout === null;
   });
   if (shared.length < 2) return modules.map((m) => linear(ctx, x, m, opts));
-  const targets = shared.map((m) => ctx.lora.get(m)!.target);
-  const merge = mergeLora(ctx, targets[0]!.inFeatures, targets.map((t) => t.outFeatures));
   const as = shared.map((m) => ctx.lora.get(m)!.a);
-  const downs = O.Split(g, O.Gemm(g, merge ? O.StopGradient(g, x) : x, O.Concat(g, as, 0), null, { transB: true }), as.map((a) => a.shape[0]!), 1); // [N, r] each
+  const downs = O.Split(g, O.Gemm(g, x, O.Concat(g, as, 0), null, { transB: true }), as.map((a) => a.shape[0]!), 1); // [N, r] each
   const scale = ctx.opts.lora!.scale;
   return modules.map((m) => {
     const i = shared.indexOf(m);
     if (i < 0) return linear(ctx, x, m, opts);
     const bias = opts.bias ? weight(ctx, `${m}.bias`) : null;
-    const l = ctx.lora.get(m)!;
-    if (merge) return O.LoraLinear(g, x, weight(ctx, `${m}.weight`), l.a, l.b, downs[i]!, bias, { scale, conv1d: opts.conv1d ?? false }).y;
     const base = O.Gemm(g, x, weight(ctx, `${m}.weight`), bias, { transB: !opts.conv1d });
     return O.Gemm(g, downs[i]!, ctx.lora.get(m)!.b, base, { transB: true, alpha: scale });
   });
-}
-
-/**
- * Whether LoRA on modules reading one input of `inFeatures` (projections of `outFeatures`, sharing that input's
- * down-projection) costs less through the merged weight (see ForwardOptions.mergeLora). Per training step the adapter
- * path writes N·Σout elements in products of inner dimension r (scale · down Bᵀ) and, for x's gradient, N·in more
- * (d down · A); the merged path writes in·Σout (the merged weights) and its x gradient comes free with the base
- * weight's. Products of inner dimension r run at about the same cost per written element on every CPU kernel measured
- * (docs/architecture.md), so the element counts decide. Graphs without a backward pass (LoRA inputs not trainable)
- * count the forward only.
- */
-function loraMergePays(tokens: number, inFeatures: number, outFeatures: readonly number[], training: boolean): boolean {
-  const outs = outFeatures.reduce((a, b) => a + b, 0);
-  return tokens * (outs + (training ? inFeatures : 0)) > inFeatures * outs;
-}
-
-function mergeLora(ctx: Ctx, inFeatures: number, outFeatures: readonly number[]): boolean {
-  const mode = ctx.opts.mergeLora ?? 'auto';
-  if (mode !== 'auto') return mode === 'always';
-  return loraMergePays(ctx.N, inFeatures, outFeatures, (ctx.opts.loraRole ?? 'trainable') === 'trainable');
 }
 
 export function rmsNorm(ctx: Ctx, x: Value, name: string, eps: number): Value {

@@ -52,8 +52,6 @@ export function withTrainedRows(batch: Batch, shape: GraphShape, fullTensors: re
 export interface GraphBuild extends Pick<StepConfig, 'computedOutputs'> {
   /** ForwardOptions.einsumAttention: fewer nodes, for WebGPU (see graphBuildFor). */
   readonly einsumAttention?: boolean;
-  /** ForwardOptions.mergeLora (default 'auto': where it costs less, on every backend). */
-  readonly mergeLora?: 'auto' | 'always' | 'never';
 }
 
 /** The graph build a backend runs best: Einsum attention on WebGPU, where each node is a dispatch; MatMul elsewhere. */
@@ -70,10 +68,10 @@ export function buildTrainGraphs(cfg: ModelConfig, plan: LoraPlan, shape: GraphS
   const withDropout = (plan.config.dropout ?? 0) > 0;
   const chunkRows = logitsChunkRows(cfg, shape.batch * shape.seqLen);
   const modelDropout = modelDropoutOf(cfg, shape).length > 0;
-  const { einsumAttention = false, mergeLora = 'auto', ...step } = build;
+  const { einsumAttention = false, ...step } = build;
   return buildStepGraphs(
     (g) => {
-      const opts = { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, modelDropout, trainableWeights: fullTensors, einsumAttention, mergeLora };
+      const opts = { batch: shape.batch, seqLen: shape.seqLen, lora: plan, loraDropout: withDropout, modelDropout, trainableWeights: fullTensors, einsumAttention };
       const rows = trainedRowsHead(shape, fullTensors);
       if (chunkRows === null && rows !== null) {
         const fwd = buildForward(g, cfg, { ...opts, logits: 'none' });

@@ -130,26 +130,6 @@ export const RULE_CASES: readonly RuleCase[] = [
     build: (g, v: V) => O.Gemm(g, v.a!, v.b!, v.c!, { transA: true, transB: true, alpha: 0.7, beta: 1.3 }),
   },
   { op: 'Gemm', title: 'no transposes', inputs: { a: { shape: [2, 3] }, b: { shape: [3, 4] } }, wrt: ['a', 'b'], build: (g, v: V) => O.Gemm(g, v.a!, v.b!) },
-  {
-    // As the model builders use it: A's gradient through the down-projection of StopGradient(x), x's through the merged
-    // weight only. The base weight is trained too here, to check that path of the rule.
-    op: 'ai.tabtune.LoraLinear',
-    title: 'nn.Linear layout, bias, base weight trained',
-    inputs: { x: { shape: [5, 4] }, w: { shape: [3, 4] }, a: { shape: [2, 4] }, b: { shape: [3, 2] }, bias: { shape: [3] } },
-    wrt: ['x', 'w', 'a', 'b', 'bias'],
-    build: (g, v: V) => O.LoraLinear(g, v.x!, v.w!, v.a!, v.b!, O.Gemm(g, O.StopGradient(g, v.x!), v.a!, null, { transB: true }), v.bias!, { scale: 1.7 }).y,
-  },
-  {
-    op: 'ai.tabtune.LoraLinear',
-    title: 'GPT-2 Conv1D layout, x used again after it',
-    inputs: { x: { shape: [5, 4] }, w: { shape: [4, 3] }, a: { shape: [2, 4] }, b: { shape: [3, 2] } },
-    wrt: ['x', 'a', 'b'],
-    build: (g, v: V) => {
-      const down = O.Gemm(g, O.StopGradient(g, v.x!), v.a!, null, { transB: true });
-      const y = O.LoraLinear(g, v.x!, v.w!, v.a!, v.b!, down, null, { scale: 0.6, conv1d: true }).y;
-      return O.Concat(g, [y, O.Mul(g, v.x!, v.x!)], 1);
-    },
-  },
   { op: 'Softmax', inputs: { a: { shape: [2, 3, 4], range: [-3, 3] } }, wrt: ['a'], build: (g, v: V) => O.Softmax(g, v.a!, 1) },
   { op: 'ReduceSum', inputs: { a: { shape: [2, 3, 4] } }, wrt: ['a'], build: (g, v: V) => O.ReduceSum(g, v.a!, [0, 2], { keepdims: false }) },
   { op: 'ReduceMean', inputs: { a: { shape: [2, 3, 4] } }, wrt: ['a'], build: (g, v: V) => O.ReduceMean(g, v.a!, [-1]) },

@@ -13,11 +13,11 @@ import type { Feed } from '../engine/run-graph.ts';
 import { adapterFeeds, flat, loadFixture, weightFeeds } from './fixture.ts';
 import type { Fixture } from './fixture.ts';
 
-async function logitsOf(fx: Fixture, plan: LoraPlan | null, adapter: Record<string, Feed>, opts: { dropout?: Record<string, Feed>; mergeLora?: 'never' } = {}): Promise<number[]> {
+async function logitsOf(fx: Fixture, plan: LoraPlan | null, adapter: Record<string, Feed>, opts: { dropout?: Record<string, Feed> } = {}): Promise<number[]> {
   const { input_ids, attention_mask } = fx.golden.batch;
   const [B, T] = [input_ids.length, input_ids[0]!.length];
   const g = new GraphBuilder('lora');
-  const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: plan, loraDropout: opts.dropout !== undefined, mergeLora: opts.mergeLora ?? 'auto' });
+  const fwd = buildForward(g, fx.cfg, { batch: B, seqLen: T, lora: plan, loraDropout: opts.dropout !== undefined });
   g.output(fwd.logits!, 'logits');
   const run = await cpuSession(g.build());
   const out = await run({ input_ids: flat(input_ids), attention_mask: flat(attention_mask), position_ids: defaultPositionIds(B, T), ...weightFeeds(fx), ...adapter, ...opts.dropout });
@@ -116,9 +116,7 @@ describe.each(['llama', 'gpt2'] as const)('%s LoRA graph', (family) => {
     const masks = (fill: number): Record<string, Feed> =>
       Object.fromEntries(plan.targets.map((t) => [loraDropoutInputName(t), new Float32Array(N * t.inFeatures).fill(fill)]));
     const adapter = adapterFeeds(fx.golden);
-    // Bitwise comparisons: modules with dropout masks take the adapter path (never the merged weight), so the graph
-    // without masks is built that way too.
-    const plain = await logitsOf(fx, plan, adapter, { mergeLora: 'never' });
+    const plain = await logitsOf(fx, plan, adapter);
     const base = await logitsOf(fx, null, {});
     expect(identical(plain, base)).toBe(false);
     expect(identical(await logitsOf(fx, plan, adapter, { dropout: masks(1) }), plain)).toBe(true);
@@ -128,38 +126,5 @@ describe.each(['llama', 'gpt2'] as const)('%s LoRA graph', (family) => {
     expect(zeros).toBeGreaterThan(300);
     expect(zeros).toBeLessThan(700);
     expect(m.every((x) => x === 0 || Math.abs(x - 1 / 0.9) < 1e-6)).toBe(true);
-  });
-});
-
-describe('the merged LoRA path (ForwardOptions.mergeLora)', () => {
-  // Llama fixture: hidden 32, q 32 wide, k and v 16. For q/k/v the adapter path writes N·(64 + 32) elements in rank-r
-  // products per training step (N·64 in a forward-only graph), the merged path 32·64 = 2,048.
-  const cfg = loadFixture('llama').cfg;
-  const plan = planLora(cfg, { r: 4, alpha: 8, targets: ['q_proj', 'k_proj', 'v_proj'] });
-  const merged = (batch: number, seqLen: number, extra: { loraRole?: 'frozen'; mergeLora?: 'always' | 'never' } = {}): number => {
-    const g = new GraphBuilder('merge');
-    buildForward(g, cfg, { batch, seqLen, lora: plan, ...extra });
-    return g.nodes.filter((n) => n.op === 'LoraLinear').length;
-  };
-
-  it("'auto' merges where the merged weight moves fewer elements than the adapter's products", () => {
-    expect(merged(1, 16), '16 tokens: 1,536 < 2,048').toBe(0);
-    expect(merged(1, 24), '24 tokens: 2,304 > 2,048').toBe(plan.targets.length);
-    expect(merged(1, 24, { loraRole: 'frozen' }), 'forward only, 24 tokens: 1,536 < 2,048').toBe(0);
-    expect(merged(4, 16, { loraRole: 'frozen' }), 'forward only, 64 tokens: 4,096 > 2,048').toBe(plan.targets.length);
-    expect(merged(4, 16, { mergeLora: 'never' })).toBe(0);
-    expect(merged(1, 2, { mergeLora: 'always' })).toBe(plan.targets.length);
-  });
-
-  it('lowers to ONNX Gemms at build; a forward-only graph reads A only to merge the weights', () => {
-    const g = new GraphBuilder('merge');
-    buildForward(g, cfg, { batch: 1, seqLen: 4, lora: plan, mergeLora: 'always', logits: 'none' });
-    const graph = (g.output(g.nodes.at(-1)!.outputs[0]!, 'out'), g.build());
-    expect(graph.nodes.filter((n) => n.domain === 'ai.tabtune')).toEqual([]);
-    expect(graph.opset.map((o) => o.domain)).not.toContain('ai.tabtune');
-    expect(graph.nodes.filter((n) => n.name.endsWith('/merge')).length, 'one merged weight per target').toBe(plan.targets.length);
-    // The down-projection exists for B's and A's gradients only: nothing reads it without a backward pass.
-    const readersOfA = graph.nodes.filter((n) => n.inputs.some((v) => v?.name.endsWith('lora_A.weight')));
-    expect(readersOfA.map((n) => n.name.endsWith('/merge'))).toEqual(plan.targets.map(() => true));
   });
 });

@@ -5,7 +5,6 @@ import type { OpGrad } from './context.ts';
 import { ELEMENTWISE_RULES } from './elementwise.ts';
 import { LINALG_RULES } from './linalg.ts';
 import { LAYOUT_RULES } from './layout.ts';
-import { COMPOSITE_RULES } from './composite.ts';
 
 /** Table key: the op name, prefixed with its domain for contrib ops (`com.microsoft.FastGelu`). */
 export const opKey = (n: Pick<Node, 'op' | 'domain'>): string => (n.domain ? `${n.domain}.${n.op}` : n.op);
@@ -31,7 +30,6 @@ export const GRAD_TABLE: Readonly<Record<string, OpGrad>> = {
   ...ELEMENTWISE_RULES,
   ...LINALG_RULES,
   ...LAYOUT_RULES,
-  ...COMPOSITE_RULES,
   ...NON_DIFFERENTIABLE,
   ...UNSUPPORTED,
 };
