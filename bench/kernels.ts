@@ -1,8 +1,9 @@
 // Kernel rates (`npm run bench:kernels [-- --backends cpu,wasm --threads N --rows R --cols C]`): what one node of each
 // op the step graphs lean on costs on onnxruntime-node's CPU EP and onnxruntime-web's WASM, in Node. Each row times a
 // graph of `--chain` nodes of one op over an [R, C] float32 tensor fed once per run, so feeding and reading back are
-// spread over the chain, and reports µs per node and elements (or FLOPs) per second. docs/architecture.md quotes it: the
-// WASM step's GEMMs run near SIMD128's peak, its transcendental kernels are scalar, and a node's own cost is about 1 µs.
+// spread over the chain, and reports µs per node and elements (or FLOPs) per second. docs/architecture.md quotes it: on
+// WASM the GEMM runs at about a quarter of the native kernel's rate, Exp/Sigmoid/Softmax at about a seventh, and a
+// node's own cost is 1–2 µs, so the kernels, not the node count, set the WASM step's time.
 import { GraphBuilder } from '../src/engine/graph.ts';
 import type { Value } from '../src/engine/ir.ts';
 import { serializeGraph } from '../src/engine/onnx.ts';
