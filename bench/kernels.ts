@@ -8,7 +8,7 @@ import { GraphBuilder } from '../src/engine/graph.ts';
 import type { Value } from '../src/engine/ir.ts';
 import { serializeGraph } from '../src/engine/onnx.ts';
 import { Add, Exp, Gemm, Mul, QuickGelu, ReduceSum, Sigmoid, Softmax, Sub, Tanh } from '../src/engine/ops.ts';
-import type { Backend, BackendKind } from '../src/runtime/backend.ts';
+import type { Backend } from '../src/runtime/backend.ts';
 import { createNodeBackend } from '../src/runtime/node.ts';
 import { readFlags } from './flags.ts';
 
@@ -28,9 +28,11 @@ interface Row {
   work: (r: number, c: number) => number;
   unit: 'G elements/s' | 'GFLOP/s';
   side?: (r: number, c: number) => Record<string, number[]>;
-  /** Added to the side inputs' values (Mul's y sits near 1, so twenty products stay normal floats: denormals run many
-   * times slower on x86, and WASM cannot flush them to zero). */
-  sideOffset?: number;
+  /**
+   * The side inputs' values: `scale` · [-0.5, 0.5) + `offset`. Mul's y sits near 1, so twenty products stay normal floats
+   * (denormals run many times slower on x86, and WASM cannot flush them to zero); the GEMM's W keeps x near unit size.
+   */
+  sideValues?: (c: number) => { scale?: number; offset?: number };
   /** One link of the chain (Exp's carries a Sub, so its values stay at most 1). */
   step: (g: GraphBuilder, x: Value, side: Record<string, Value>) => Value;
 }
@@ -40,15 +42,22 @@ const WARMUP = 10;
 
 const ROWS: readonly Row[] = [
   { what: 'Add(x, y)', work: (r, c) => r * c, unit: 'G elements/s', side: (r, c) => ({ y: [r, c] }), step: (g, x, s) => Add(g, x, s['y']!) },
-  { what: 'Mul(x, y)', work: (r, c) => r * c, unit: 'G elements/s', side: (r, c) => ({ y: [r, c] }), sideOffset: 1, step: (g, x, s) => Mul(g, x, s['y']!) },
+  { what: 'Mul(x, y)', work: (r, c) => r * c, unit: 'G elements/s', side: (r, c) => ({ y: [r, c] }), sideValues: () => ({ offset: 1 }), step: (g, x, s) => Mul(g, x, s['y']!) },
   { what: 'Mul(x, scalar)', work: (r, c) => r * c, unit: 'G elements/s', step: (g, x) => Mul(g, x, 1.0001) },
   { what: 'Exp(x − 1), with its Sub', work: (r, c) => r * c, unit: 'G elements/s', step: (g, x) => Exp(g, Sub(g, x, 1)) },
   { what: 'Sigmoid', work: (r, c) => r * c, unit: 'G elements/s', step: (g, x) => Sigmoid(g, x) },
   { what: 'QuickGelu (SiLU)', work: (r, c) => r * c, unit: 'G elements/s', step: (g, x) => QuickGelu(g, x) },
   { what: 'Tanh', work: (r, c) => r * c, unit: 'G elements/s', step: (g, x) => Tanh(g, x) },
   { what: 'Softmax (last axis)', work: (r, c) => r * c, unit: 'G elements/s', step: (g, x) => Softmax(g, x, -1) },
-  // Weights scaled to keep the chain's values near unit size (no denormals, no overflow).
-  { what: 'Gemm x·W, W [C, C]', work: (r, c) => 2 * r * c * c, unit: 'GFLOP/s', side: (_r, c) => ({ w: [c, c] }), step: (g, x, s) => Gemm(g, x, s['w']!) },
+  // Entries of variance 1/C, so each product keeps x near unit size.
+  {
+    what: 'Gemm x·W, W [C, C]',
+    work: (r, c) => 2 * r * c * c,
+    unit: 'GFLOP/s',
+    side: (_r, c) => ({ w: [c, c] }),
+    sideValues: (c) => ({ scale: Math.sqrt(12 / c) }),
+    step: (g, x, s) => Gemm(g, x, s['w']!),
+  },
   {
     what: `Gemm x + down·Bᵀ (rank ${RANK}: LoRA's B)`,
     work: (r, c) => r * c,
@@ -68,8 +77,9 @@ function parseArgs(argv: string[]): Args {
   };
 }
 
-/** Deterministic values in [-0.5, 0.5) scaled by `scale`. */
-const values = (n: number, seed: number, scale = 1): Float32Array => Float32Array.from({ length: n }, (_, k) => Math.sin(k * 0.37 + seed) * 0.5 * scale);
+/** Deterministic values: `scale` · [-0.5, 0.5) + `offset`. */
+const values = (n: number, seed: number, scale = 1, offset = 0): Float32Array =>
+  Float32Array.from({ length: n }, (_, k) => Math.sin(k * 0.37 + seed) * 0.5 * scale + offset);
 
 /**
  * Median ms of `runs` runs of graph `build` on `backend`, after `WARMUP` untimed ones: a fresh onnxruntime-web module
@@ -98,7 +108,7 @@ async function main(): Promise<void> {
   const { rows: R, cols: C, chain } = a;
   console.log(`kernel rates: [${R}, ${C}] float32, chains of ${chain} nodes, ${a.threads} thread(s), median of ${a.runs} runs`);
   for (const kind of a.backends) {
-    const backend = await createNodeBackend(kind as BackendKind, { threads: a.threads });
+    const backend = await createNodeBackend(kind, { threads: a.threads });
     try {
       console.log(`\n${backend.label}`);
       // A node's own cost: 600 Adds of a 4-element tensor.
@@ -110,9 +120,9 @@ async function main(): Promise<void> {
         return { x: { dims: [4], data: values(4, 1) } };
       }, a.runs);
       console.log(`  ${'a node of 4 elements (Add)'.padEnd(44)} ${((tiny * 1000) / 600).toFixed(1).padStart(8)} µs`);
-      // Every row twice, the first pass untimed: V8 tiers each WASM kernel up only once it has run hot for a while,
+      // Every row twice, the first pass only warming up: V8 tiers each WASM kernel up once it has run hot for a while,
       // and a row's own warm-up runs were not always enough for the first heavy kernel of a fresh module.
-      for (const [pass, row] of [...ROWS.map((r) => [0, r] as const), ...ROWS.map((r) => [1, r] as const)]) {
+      for (const pass of ['warm-up', 'timed'] as const) for (const row of ROWS) {
         const ms = await timeGraph(backend, (g) => {
           const x0 = g.input('x', 'float32', [R, C]);
           const shapes = row.side?.(R, C) ?? {};
@@ -121,14 +131,13 @@ async function main(): Promise<void> {
           for (let i = 0; i < chain; i++) x = row.step(g, x, side);
           g.output(ReduceSum(g, x, [], { keepdims: false }), 'sum');
           const feeds: Record<string, { dims: number[]; data: Float32Array }> = { x: { dims: [R, C], data: values(R * C, 0) } };
+          const { scale, offset } = row.sideValues?.(C) ?? {};
           Object.entries(shapes).forEach(([k, dims], i) => {
-            const n = dims.reduce((p, d) => p * d, 1);
-            const data = values(n, i + 2, k === 'w' ? Math.sqrt(12 / C) : 1);
-            feeds[k] = { dims, data: row.sideOffset ? data.map((v) => v + row.sideOffset!) : data };
+            feeds[k] = { dims, data: values(dims.reduce((p, d) => p * d, 1), i + 2, scale, offset) };
           });
           return feeds;
-        }, a.runs);
-        if (pass === 0) continue;
+        }, pass === 'timed' ? a.runs : 1);
+        if (pass === 'warm-up') continue;
         const perNode = (ms * 1000) / chain;
         const rate = row.work(R, C) / (perNode * 1000);
         console.log(`  ${row.what.padEnd(44)} ${perNode.toFixed(0).padStart(8)} µs ${rate.toFixed(2).padStart(8)} ${row.unit}`);
